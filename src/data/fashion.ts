@@ -1,0 +1,114 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseIdx, IdxArray } from './idx';
+import type { RawDataset, Split } from './types';
+
+export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export const FASHION_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
+const FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+};
+
+/** Folders searched, in order, for the four IDX files (plain or .gz). */
+export function fashionSearchDirs(dataDir?: string): string[] {
+  const dirs: string[] = [];
+  const add = (d: string | undefined) => {
+    if (!d) return;
+    dirs.push(d, path.join(d, 'fashion-mnist'), path.join(d, 'fashion'));
+  };
+  add(dataDir);
+  add(process.env.CNNVIZ_DATA);
+  dirs.push('/usr/share/datasets/fashion-mnist', path.join(os.homedir(), '.cache', 'cnnviz', 'fashion-mnist'));
+  return dirs;
+}
+
+function findFile(dirs: string[], base: string): string | undefined {
+  for (const d of dirs) {
+    for (const name of [base + '.gz', base]) {
+      const p = path.join(d, name);
+      if (fs.existsSync(p)) return p;
+    }
+  }
+  return undefined;
+}
+
+async function download(dir: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const base of Object.values(FILES)) {
+    const target = path.join(dir, base + '.gz');
+    if (fs.existsSync(target)) continue;
+    const res = await fetch(FASHION_URL + base + '.gz');
+    if (!res.ok) throw new Error(`HTTP ${res.status} for ${base}.gz`);
+    const tmp = target + '.part';
+    fs.writeFileSync(tmp, Buffer.from(await res.arrayBuffer()));
+    fs.renameSync(tmp, target);
+  }
+}
+
+const cache = new Map<string, { images: IdxArray; labels: IdxArray }>();
+
+async function readPair(kind: 'train' | 'test', dataDir?: string): Promise<{ images: IdxArray; labels: IdxArray }> {
+  const dirs = fashionSearchDirs(dataDir);
+  const imgBase = kind === 'train' ? FILES.trainImages : FILES.testImages;
+  const lblBase = kind === 'train' ? FILES.trainLabels : FILES.testLabels;
+  let imgFile = findFile(dirs, imgBase);
+  let lblFile = findFile(dirs, lblBase);
+  if (!imgFile || !lblFile) {
+    const cacheDir = dirs[dirs.length - 1];
+    try {
+      await download(cacheDir);
+    } catch (err) {
+      throw new Error(
+        `datasets.load('fashion-mnist'): ${imgBase}(.gz) and ${lblBase}(.gz) not found in ${dirs.join(', ')}, ` +
+          `and the download from ${FASHION_URL} failed (${(err as Error).message}). ` +
+          `Install Debian's package 'dataset-fashion-mnist', or put the IDX files in a folder and pass { dataDir } or set CNNVIZ_DATA.`,
+      );
+    }
+    imgFile = findFile(dirs, imgBase)!;
+    lblFile = findFile(dirs, lblBase)!;
+  }
+  const key = `${imgFile}|${lblFile}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const images = parseIdx(fs.readFileSync(imgFile), { rank: 3, source: imgFile });
+  const labels = parseIdx(fs.readFileSync(lblFile), { rank: 1, source: lblFile });
+  if (images.dims[0] !== labels.dims[0]) {
+    throw new Error(`datasets.load('fashion-mnist'): ${imgFile} has ${images.dims[0]} images but ${lblFile} has ${labels.dims[0]} labels`);
+  }
+  for (let i = 0; i < labels.data.length; i++) {
+    if (labels.data[i] > 9) throw new Error(`datasets.load('fashion-mnist'): ${lblFile} label ${labels.data[i]} at ${i} is outside 0..9`);
+  }
+  const pair = { images, labels };
+  cache.set(key, pair);
+  return pair;
+}
+
+export async function loadFashion(split: Split, dataDir?: string): Promise<RawDataset> {
+  const parts = split === 'all' ? [await readPair('train', dataDir), await readPair('test', dataDir)] : [await readPair(split, dataDir)];
+  const [, h, w] = parts[0].images.dims;
+  const size = h * w;
+  const counts = parts.map((p) => p.images.dims[0]);
+  const count = counts.reduce((a, b) => a + b, 0);
+  const labels = new Int32Array(count);
+  let k = 0;
+  for (const p of parts) for (const l of p.labels.data) labels[k++] = l;
+  return {
+    name: 'fashion-mnist',
+    height: h,
+    width: w,
+    channels: 1,
+    count,
+    pixelsAt: (i, out, offset) => {
+      const part = i < counts[0] ? 0 : 1;
+      const j = part === 0 ? i : i - counts[0];
+      const src = parts[part].images.data;
+      for (let p = 0; p < size; p++) out[offset + p] = src[j * size + p] / 255;
+    },
+    labels,
+    classNames: FASHION_CLASSES,
+  };
+}
