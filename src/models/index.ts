@@ -7,3 +7,5 @@ export { inputBox, propagate } from './receptive_field';
 export type { ReceptiveField, InputBox } from './receptive_field';
 export { lectureCnn } from './architectures';
 export type { CnnOptions } from './architectures';
+export { trainCnn, accuracy } from './train';
+export type { TrainOptions, TrainProgress, TrainResult } from './train';

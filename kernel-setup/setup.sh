@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# cnnviz setup: everything `npm start`, `npm test` and CI need beyond `npm install`.
+# Idempotent and offline-friendly: installs only what is missing, never downloads at run time
+# anything but Debian packages, and says what to install by hand where apt is unavailable.
+#
+#   bash kernel-setup/setup.sh           Jupyter, fonts, Fashion-MNIST, Chromium, the kernel
+#   bash kernel-setup/setup.sh --bench   also the benchmark peers (PyTorch, scikit-learn, umap-learn)
+#   bash kernel-setup/setup.sh --no-apt  skip system packages, only register the kernel
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+want_bench=0
+use_apt=1
+for arg in "$@"; do
+  case "$arg" in
+    --bench) want_bench=1 ;;
+    --no-apt) use_apt=0 ;;
+    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
+    *) echo "kernel-setup: unknown option '$arg' (valid: --bench, --no-apt)" >&2; exit 2 ;;
+  esac
+done
+
+say() { echo "cnnviz setup: $*"; }
+
+# Debian packages: what each is for.
+pkgs=(
+  jupyter-notebook      # the notebook server (classic Notebook)
+  python3-nbconvert     # npm run lecture: notebooks -> HTML
+  python3-nbclient      # headless notebook execution in tests
+  python3-jupyter-client
+  fonts-dejavu-core     # one font for every figure's labels
+  dataset-fashion-mnist # /usr/share/datasets/fashion-mnist
+  chromium              # the real-browser check of rendered notebooks
+)
+if [ "$want_bench" = 1 ]; then
+  pkgs+=(python3-torch python3-sklearn umap-learn python3-numpy)
+fi
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${pkgs[@]}"; do
+    status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+  done
+else
+  missing=("${pkgs[@]}")
+fi
+
+if [ "${#missing[@]}" -gt 0 ] && [ "$use_apt" = 1 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then
+      if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+        say "need root to install: ${missing[*]}"; say "run: sudo apt-get install -y ${missing[*]}"; exit 1
+      fi
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    $sudo apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/cnnviz-apt.log 2>&1 || {
+      tail -20 /tmp/cnnviz-apt.log >&2
+      say "apt-get install failed (log: /tmp/cnnviz-apt.log)"
+      exit 1
+    }
+  else
+    say "apt-get not found; please install by other means:"
+    say "  Jupyter: pip install notebook nbconvert nbclient jupyter_client"
+    say "  Fashion-MNIST: put the four IDX .gz files in a folder and set CNNVIZ_DATA to it"
+    say "  (cnnviz downloads them to ~/.cache/cnnviz when online)"
+    say "  A Chromium or Chrome for the browser test, and the DejaVu fonts"
+  fi
+elif [ "${#missing[@]}" -gt 0 ]; then
+  say "skipping system packages (--no-apt); missing: ${missing[*]}"
+else
+  say "system packages present"
+fi
+
+# The Python that has Jupyter: CNNVIZ_PYTHON, then Debian's, then whatever python3 is first on PATH.
+python=""
+for cand in "${CNNVIZ_PYTHON:-}" /usr/bin/python3 "$(command -v python3 || true)"; do
+  [ -n "$cand" ] && [ -x "$cand" ] || continue
+  if "$cand" -c 'import jupyter_client' >/dev/null 2>&1; then python="$cand"; break; fi
+done
+if [ -z "$python" ]; then
+  say "no Python with jupyter_client found; install Jupyter (see above) or set CNNVIZ_PYTHON"
+  exit 1
+fi
+
+# node_modules/cnnviz -> the repo, so notebooks import 'cnnviz' by name.
+if [ -d "$root/node_modules" ]; then node "$here/link-self.js" >/dev/null; fi
+
+node_bin="$(command -v node)"
+tslab="$root/node_modules/tslab/bin/tslab"
+if [ ! -f "$tslab" ]; then
+  say "tslab is not installed in $root/node_modules; run 'npm install' first"
+  exit 1
+fi
+
+spec_dir="$(mktemp -d)"
+trap 'rm -rf "$spec_dir"' EXIT
+cat >"$spec_dir/kernel.json" <<JSON
+{
+  "argv": ["$node_bin", "$tslab", "kernel", "--config-path", "{connection_file}"],
+  "display_name": "TypeScript (cnnviz)",
+  "language": "typescript",
+  "env": {"NODE_OPTIONS": "--max-old-space-size=8192"},
+  "metadata": {"cnnviz_root": "$root"}
+}
+JSON
+kernel_dir="$("$python" - "$spec_dir" <<'PY'
+import sys
+from jupyter_client.kernelspec import KernelSpecManager
+ksm = KernelSpecManager()
+user = True
+print(ksm.install_kernel_spec(sys.argv[1], kernel_name="cnnviz", user=user))
+PY
+)"
+say "kernel 'cnnviz' (TypeScript (cnnviz)) registered in $kernel_dir, run by $python's Jupyter"
+echo "$python" >"$root/kernel-setup/.python"

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/** cnnviz doctor | lecture | train | bench | serve */
+import * as path from 'path';
+import { doctorMain } from './cli/doctor';
+import { lectureMain } from './cli/lecture';
+import { serveMain } from './cli/serve';
+import { trainMain } from './cli/train';
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  doctor: doctorMain,
+  lecture: lectureMain,
+  train: trainMain,
+  serve: serveMain,
+  bench: async (args) => {
+    process.argv = [process.argv[0], path.join(__dirname, '..', 'bench', 'run.js'), ...args];
+    require('../bench/run');
+    return new Promise(() => undefined);
+  },
+};
+
+async function main(): Promise<void> {
+  const [cmd, ...args] = process.argv.slice(2);
+  const run = cmd ? COMMANDS[cmd] : undefined;
+  if (!run) {
+    console.error(`usage: cnnviz <command>; commands: ${Object.keys(COMMANDS).join(', ')}${cmd ? ` (got '${cmd}')` : ''}`);
+    process.exit(2);
+  }
+  process.exitCode = await run(args);
+}
+
+main().catch((err) => {
+  console.error(`cnnviz: ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+});

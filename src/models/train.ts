@@ -1,0 +1,138 @@
+import * as tf from '@tensorflow/tfjs';
+import { load as loadDataset } from '../data/datasets';
+import { permutation, mulberry32 } from '../data/random';
+import { ensureBackend } from '../runtime/backend';
+import { lectureCnn, CnnOptions } from './architectures';
+
+export interface TrainOptions {
+  /** 'mnist' or 'fashion-mnist'. */
+  dataset: string;
+  epochs: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Multiply the learning rate by this after each epoch (default 0.7). */
+  lrDecay?: number;
+  /** Random shifts of up to this many pixels (0 = none). */
+  shift?: number;
+  seed?: number;
+  /** Use only the first `limit` training images (for quick runs). */
+  limit?: number;
+  architecture?: CnnOptions;
+  /** Called every `progressEvery` steps and at the end of each epoch. */
+  onProgress?: (p: TrainProgress) => void;
+  progressEvery?: number;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  loss: number;
+  seconds: number;
+  testAccuracy?: number;
+}
+
+export interface TrainResult {
+  model: tf.LayersModel;
+  testAccuracy: number;
+  trainSeconds: number;
+  history: Array<{ epoch: number; loss: number; testAccuracy: number; seconds: number }>;
+  classNames: string[];
+  trainCount: number;
+  testCount: number;
+}
+
+/** Accuracy of `model` (softmax outputs) on images/labels, evaluated in batches. */
+export async function accuracy(model: tf.LayersModel, images: tf.Tensor4D, labels: Int32Array, batchSize = 500): Promise<number> {
+  let correct = 0;
+  const n = images.shape[0];
+  for (let i = 0; i < n; i += batchSize) {
+    const size = Math.min(batchSize, n - i);
+    const pred = tf.tidy(() => (model.predict(images.slice(i, size)) as tf.Tensor).argMax(-1));
+    const p = (await pred.data()) as Int32Array;
+    pred.dispose();
+    for (let j = 0; j < size; j++) if (p[j] === labels[i + j]) correct++;
+  }
+  return correct / n;
+}
+
+/** Shift each image by a random integer offset in [-shift, shift] (zero fill), seeded. */
+function randomShift(x: tf.Tensor4D, shift: number, rand: () => number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w] = x.shape;
+    const padded = x.pad([[0, 0], [shift, shift], [shift, shift], [0, 0]]);
+    const ph = h + 2 * shift - 1;
+    const pw = w + 2 * shift - 1;
+    const boxes: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const oy = Math.floor(rand() * (2 * shift + 1));
+      const ox = Math.floor(rand() * (2 * shift + 1));
+      boxes.push(oy / ph, ox / pw, (oy + h - 1) / ph, (ox + w - 1) / pw);
+    }
+    const idx = tf.range(0, n, 1, 'int32');
+    return tf.image.cropAndResize(padded as tf.Tensor4D, tf.tensor2d(boxes, [n, 4]), idx as tf.Tensor1D, [h, w], "bilinear") as tf.Tensor4D;
+  });
+}
+
+/**
+ * Train the lecture CNN on a dataset with a seeded, reproducible loop (fixed batch order,
+ * seeded augmentation and initialisation, single-threaded deterministic kernels).
+ */
+export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
+  await ensureBackend();
+  const seed = opts.seed ?? 1;
+  const batchSize = opts.batchSize ?? 64;
+  const train = await loadDataset(opts.dataset, { split: 'train', limit: opts.limit });
+  const test = await loadDataset(opts.dataset, { split: 'test' });
+  const [, h, w, c] = train.images.shape;
+  const model = lectureCnn({ ...opts.architecture, inputShape: [h, w, c], classes: train.classNames.length, seed });
+  const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+  const n = train.images.shape[0];
+  const steps = Math.ceil(n / batchSize);
+  const rand = mulberry32(seed * 7919 + 17);
+  const labelsT = tf.tensor1d(train.labels, 'int32');
+  const history: TrainResult['history'] = [];
+  const t0 = Date.now();
+  const every = opts.progressEvery ?? 50;
+  try {
+    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+      const order = permutation(n, seed * 1000 + epoch);
+      let lossSum = 0;
+      for (let s = 0; s < steps; s++) {
+        const idx = tf.tensor1d(order.subarray(s * batchSize, Math.min(n, (s + 1) * batchSize)), 'int32');
+        const xb = tf.tidy(() => tf.gather(train.images, idx) as tf.Tensor4D);
+        const xa = opts.shift ? randomShift(xb, opts.shift, rand) : xb;
+        const yb = tf.tidy(() => tf.oneHot(tf.gather(labelsT, idx) as tf.Tensor1D, train.classNames.length).toFloat());
+        const loss = (await model.trainOnBatch(xa, yb)) as number;
+        tf.dispose([idx, xb, xa, yb]);
+        lossSum += loss;
+        if (opts.onProgress && (s + 1) % every === 0) {
+          opts.onProgress({ epoch: epoch + 1, epochs: opts.epochs, step: s + 1, stepsPerEpoch: steps, loss: lossSum / (s + 1), seconds: (Date.now() - t0) / 1000 });
+        }
+      }
+      // Per-epoch figure on a 1,000-image slice for progress; the full test set once at the end.
+      const probe = test.images.slice(0, Math.min(1000, test.images.shape[0]));
+      const acc = await accuracy(model, probe, test.labels.subarray(0, probe.shape[0]));
+      probe.dispose();
+      const entry = { epoch: epoch + 1, loss: lossSum / steps, testAccuracy: acc, seconds: (Date.now() - t0) / 1000 };
+      history.push(entry);
+      opts.onProgress?.({ epoch: epoch + 1, epochs: opts.epochs, step: steps, stepsPerEpoch: steps, loss: entry.loss, seconds: entry.seconds, testAccuracy: acc });
+      const lr = (optimizer as unknown as { learningRate: number }).learningRate;
+      (optimizer as unknown as { learningRate: number }).learningRate = lr * (opts.lrDecay ?? 0.7);
+    }
+    const trainSeconds = (Date.now() - t0) / 1000;
+    return {
+      model,
+      testAccuracy: await accuracy(model, test.images, test.labels),
+      trainSeconds,
+      history,
+      classNames: train.classNames,
+      trainCount: n,
+      testCount: test.images.shape[0],
+    };
+  } finally {
+    tf.dispose([train.images, test.images, labelsT]);
+  }
+}
