@@ -14,3 +14,11 @@ export { integratedGradients, quadrature, INTEGRATION_METHODS } from './integrat
 export type { IntegratedGradientsOptions, IntegratedGradientsResult, IntegrationMethod } from './integrated_gradients';
 export { gaussianBlur } from './blur';
 export type { BaselineChoice } from './baseline';
+export { occlusion } from './occlusion';
+export type { OcclusionOptions, OcclusionResult, OcclusionFill } from './occlusion';
+export { firstLayerFilters, FILTER_NORMALIZATIONS } from './filters';
+export type { FirstLayerFiltersOptions, FilterNormalization } from './filters';
+export { featureVectors, pixelVectors, defaultFeatureLayer } from './features';
+export type { FeatureVectorsOptions } from './features';
+export { topActivatingPatches } from './patches';
+export type { TopActivatingPatchesOptions, ActivatingPatch } from './patches';
