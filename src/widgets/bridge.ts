@@ -1,0 +1,100 @@
+// The display bridge to the tslab kernel.
+//
+// tslab hands each cell its own writer (`lastWriteDisplayData` on tslab/dist/jupyter),
+// replaced when the next cell starts. A writer sends `display_data` (or, with
+// update = true, `update_display_data`) on behalf of the cell it belongs to, even after
+// that cell has finished. So: read the writer at the moment a cell asks for output, and
+// keep that writer for every later update of the same display, so async work lands in the
+// cell that started it.
+//
+// The module is looked up in require.cache rather than required: outside a kernel,
+// requiring tslab would load its TypeScript compiler for nothing; inside a kernel it is
+// always loaded already. Every loaded copy is checked because a globally installed tslab
+// may start the kernel and defer to a local copy (only the active one has a writer).
+import { randomBytes } from 'crypto';
+
+export interface DisplayContent {
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  transient?: { display_id?: string };
+}
+export type Writer = (content: DisplayContent, update: boolean) => void;
+
+interface TslabJupyterModule { lastWriteDisplayData?: Writer | null }
+
+let known: TslabJupyterModule[] = [];
+
+function findTslabModules(): TslabJupyterModule[] {
+  const found: TslabJupyterModule[] = [];
+  for (const [key, mod] of Object.entries(require.cache)) {
+    if (mod && /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(key) && mod.exports) found.push(mod.exports);
+  }
+  return found;
+}
+
+/** The writer of the cell running now, or null outside a kernel. Read anew on every call. */
+export function currentWriter(): Writer | null {
+  if (known.length === 0) known = findTslabModules();
+  for (const m of known) {
+    const w = m.lastWriteDisplayData;
+    if (typeof w === 'function') return w;
+  }
+  // a kernel may have loaded tslab after our first look
+  const again = findTslabModules();
+  if (again.length !== known.length) {
+    known = again;
+    for (const m of known) if (typeof m.lastWriteDisplayData === 'function') return m.lastWriteDisplayData;
+  }
+  return null;
+}
+
+export function inKernel(): boolean {
+  return currentWriter() !== null;
+}
+
+export function newDisplayId(): string {
+  return 'cnnviz-' + randomBytes(8).toString('hex');
+}
+
+/**
+ * One output area in one cell: created while that cell runs, updated in place later
+ * (display ids), from any async continuation.
+ */
+export class DisplayTarget {
+  private shown = false;
+  readonly id: string;
+
+  private constructor(private readonly writer: Writer | null, id?: string) {
+    this.id = id ?? newDisplayId();
+  }
+
+  /** Binds to the cell running now; null writer outside a kernel (then nothing is sent). */
+  static here(): DisplayTarget {
+    return new DisplayTarget(currentWriter());
+  }
+
+  /** the writer of the cell this target belongs to */
+  get owner(): Writer | null {
+    return this.writer;
+  }
+
+  get live(): boolean {
+    return this.writer !== null;
+  }
+
+  /** First call displays; later calls replace the same output in place. */
+  send(data: Record<string, unknown>, metadata: Record<string, unknown> = {}): boolean {
+    if (!this.writer) return false;
+    this.writer({ data, metadata, transient: { display_id: this.id } }, this.shown);
+    this.shown = true;
+    return true;
+  }
+}
+
+/** A one-off display in the cell running now (no later updates). */
+export function sendToKernel(data: Record<string, unknown>, metadata: Record<string, unknown> = {}): Writer | null {
+  const w = currentWriter();
+  if (!w) return null;
+  w({ data, metadata }, false);
+  return w;
+}

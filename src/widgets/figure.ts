@@ -1,0 +1,173 @@
+// A Figure is what every renderer returns: a MIME bundle that can show itself in the
+// kernel (as a cell's value, through show(fig), or in place of an earlier display) and
+// save itself to a file anywhere.
+import * as fs from 'fs';
+import * as path from 'path';
+import { inspect } from 'util';
+import { currentWriter, DisplayTarget, sendToKernel, Writer } from './bridge';
+import { claimLibraryEmbed, htmlPage, libraryScript, plotHtml, PlotlySpec } from './plotly';
+import { newDisplayId } from './bridge';
+
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+
+export interface FigureInit {
+  /** renderer name, e.g. 'heatmap' */
+  kind: string;
+  width: number;
+  height: number;
+  /** a raster figure */
+  png?: Buffer;
+  /** an interactive figure */
+  plotly?: PlotlySpec;
+  /** HTML placed inside the chart's container (interactive figures) */
+  extraHtml?: string;
+  /** JS run after the chart is drawn, with `gd` and `root` in scope */
+  afterPlot?: string;
+  /** a static picture of an interactive figure, made only when asked for */
+  staticPng?: () => Buffer;
+  /** one line of text/plain */
+  text?: string;
+  /** values a caller may want back (e.g. the clipping threshold a heat map used) */
+  info?: Record<string, unknown>;
+}
+
+export const SAVE_FORMATS = ['.png', '.html', '.json'];
+
+export class Figure {
+  readonly kind: string;
+  readonly width: number;
+  readonly height: number;
+  readonly plotly?: PlotlySpec;
+  readonly info: Record<string, unknown>;
+  private readonly init: FigureInit;
+  private pngCache?: Buffer;
+  /** the writer (one per cell) that last displayed this figure */
+  private shownBy: Writer | null = null;
+
+  constructor(init: FigureInit) {
+    if (!init.png && !init.plotly) throw new Error(`figure '${init.kind}' needs png or plotly content`);
+    this.init = init;
+    this.kind = init.kind;
+    this.width = Math.round(init.width);
+    this.height = Math.round(init.height);
+    this.plotly = init.plotly;
+    this.pngCache = init.png;
+    this.info = init.info ?? {};
+  }
+
+  get interactive(): boolean {
+    return this.plotly !== undefined;
+  }
+
+  /** PNG bytes (for interactive figures, a static rendering made on first use). */
+  get png(): Buffer {
+    if (!this.pngCache) {
+      if (!this.init.staticPng) throw new Error(`figure '${this.kind}' has no PNG form; save it as .html or .json`);
+      this.pngCache = this.init.staticPng();
+    }
+    return this.pngCache;
+  }
+
+  get text(): string {
+    return this.init.text ?? `${this.kind} figure ${this.width}x${this.height}${this.interactive ? ' (interactive)' : ''}`;
+  }
+
+  /**
+   * The MIME bundle. Interactive figures carry plotly.js in their HTML only when
+   * `includeLibrary` (a page or the first chart of a session).
+   */
+  bundle(includeLibrary = false): { data: Record<string, unknown>; metadata: Record<string, unknown> } {
+    const data: Record<string, unknown> = { 'text/plain': this.text };
+    if (this.plotly) {
+      data[PLOTLY_MIME] = this.plotly;
+      data['text/html'] = plotHtml(this.plotly, {
+        divId: newDisplayId(),
+        width: this.width,
+        height: this.height,
+        includeLibrary,
+        extraHtml: this.init.extraHtml,
+        afterPlot: this.init.afterPlot,
+      });
+    } else {
+      data['image/png'] = this.png.toString('base64');
+    }
+    return { data, metadata: {} };
+  }
+
+  /** Displays the figure in the cell running now (no-op outside a kernel). Returns itself. */
+  show(): this {
+    const w = currentWriter();
+    if (!w) return this;
+    const { data, metadata } = this.bundle(this.interactive && claimLibraryEmbed());
+    sendToKernel(data, metadata);
+    this.shownBy = w;
+    return this;
+  }
+
+  /** Sends the figure to a display target (in-place updates). */
+  showIn(target: DisplayTarget): this {
+    const { data, metadata } = this.bundle(this.interactive && claimLibraryEmbed());
+    target.send(data, metadata);
+    this.shownBy = target.owner;
+    return this;
+  }
+
+  /** Writes .png, .html (self-contained, plotly.js included) or .json (Plotly spec). */
+  save(file: string): string {
+    const ext = path.extname(file).toLowerCase();
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (ext === '.png') {
+      fs.writeFileSync(file, this.png);
+    } else if (ext === '.html') {
+      const body = this.plotly
+        ? this.bundle(true).data['text/html'] as string
+        : `<img alt="${this.kind}" width="${this.width}" height="${this.height}" ` +
+          `style="image-rendering:pixelated" src="data:image/png;base64,${this.png.toString('base64')}">`;
+      fs.writeFileSync(file, htmlPage(`cnnviz ${this.kind}`, body));
+    } else if (ext === '.json') {
+      if (!this.plotly) throw new Error(`figure '${this.kind}' is a PNG figure; save it as .png or .html`);
+      fs.writeFileSync(file, JSON.stringify(this.plotly));
+    } else {
+      throw new Error(`cannot save '${file}': unknown extension '${ext}'; valid: ${SAVE_FORMATS.join(', ')}`);
+    }
+    return file;
+  }
+
+  toString(): string {
+    return this.text;
+  }
+
+  /**
+   * tslab prints a cell's value with console.log, which asks util.inspect. In a kernel we
+   * display the figure instead (unless this cell already showed it) and drop the line that
+   * console.log would print for it, so the output holds the picture alone.
+   */
+  [inspect.custom](): string {
+    const w = currentWriter();
+    if (!w) return `Figure<${this.text}>`;
+    if (this.shownBy !== w) this.show();
+    return swallowNextLine();
+  }
+}
+
+const MARKER = '\u2063cnnviz-figure\u2063';
+
+/** Drops the next stdout write if it is exactly our marker line; otherwise passes it on. */
+function swallowNextLine(): string {
+  const stream = process.stdout as unknown as { write: (...a: unknown[]) => boolean };
+  const original = stream.write;
+  const patched = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+    if (stream.write === patched) stream.write = original;
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : null;
+    if (text !== null && text.replace(/\n$/, '') === MARKER) {
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      if (cb) cb();
+      return true;
+    }
+    return original.call(this, chunk, ...rest);
+  };
+  stream.write = patched;
+  return MARKER;
+}
+
+export { libraryScript };

@@ -1,0 +1,187 @@
+// render.heatmap: an attribution map over its image in the modes heat / blended / masked /
+// alpha, one row per image, with a colour bar per row.
+import {
+  checkChoice, composeMode, formatValue, grayscale, HeatmapMode, HeatmapSign, HEATMAP_MODES,
+  normalizeAttribution,
+} from './attribution';
+import { Colormap, colormap, ColormapName } from './colormap';
+import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './colorbar';
+import { Figure } from './figure';
+import { checkPixels, Pixels, resampleField, Rgba, scaleFor, toRgba, upscale } from './raster';
+import { fitText, FONT_SIZE, measureText, Sheet } from './sheet';
+
+/** A scalar field per pixel, or several channels per pixel (summed or reduced first). */
+export interface Field {
+  width: number;
+  height: number;
+  channels?: number;
+  data: ArrayLike<number>;
+}
+
+export interface HeatmapItem {
+  attribution: Field;
+  image?: Pixels;
+  /** row title, e.g. the class */
+  label?: string;
+}
+
+export type ChannelReduce = 'sum' | 'maxAbs' | 'l2';
+
+export interface HeatmapOptions {
+  /** one mode or several side by side; default 'blended' with an image, 'heat' without */
+  mode?: HeatmapMode | HeatmapMode[];
+  /** default 'absolute'; 'all' keeps the sign and uses the diverging map */
+  sign?: HeatmapSign;
+  /** percentile of magnitudes that saturates the colours (default 99; 100 = no clipping) */
+  clip?: number;
+  /** default 'rdbu' for sign 'all', else 'inferno' */
+  colormap?: ColormapName | Colormap;
+  /** weight of the colour in 'blended' (default 0.5) */
+  alpha?: number;
+  /** backdrop of 'blended': the image in gray (default) or in colour */
+  background?: 'gray' | 'color';
+  /** how a multi-channel attribution becomes one value per pixel (default 'sum', keeps the sign) */
+  reduce?: ChannelReduce;
+  /** how a map smaller than its image is resized (default 'bilinear'; 'nearest' shows cells) */
+  resample?: 'nearest' | 'bilinear';
+  /** show the plain image first (default true when there is an image) */
+  showImage?: boolean;
+  colorbar?: boolean;
+  /** integer upscaling (nearest neighbour); default makes the longer side >= `size` */
+  scale?: number;
+  /** target size of the longer side of a panel, default 160 px */
+  size?: number;
+  title?: string;
+}
+
+const PAD = 8;
+const GAP = 8;
+
+export function reduceChannels(f: Field, how: ChannelReduce): Float32Array {
+  const c = f.channels ?? 1;
+  const n = f.width * f.height;
+  if (f.data.length !== n * c) {
+    throw new Error(`attribution has ${f.data.length} values; expected ${f.height}x${f.width}x${c} = ${n * c}`);
+  }
+  const out = new Float32Array(n);
+  if (c === 1) { for (let i = 0; i < n; i++) out[i] = f.data[i]; return out; }
+  checkChoice('reduce', how, ['sum', 'maxAbs', 'l2'] as const);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < c; k++) {
+      const v = f.data[i * c + k];
+      if (how === 'sum') s += v;
+      else if (how === 'l2') s += v * v;
+      else if (Math.abs(v) > Math.abs(s)) s = v;
+    }
+    out[i] = how === 'l2' ? Math.sqrt(s) : how === 'maxAbs' ? Math.abs(s) : s;
+  }
+  return out;
+}
+
+const MODE_TITLES: Record<HeatmapMode, string> = {
+  heat: 'heat map', blended: 'blended', masked: 'masked', alpha: 'alpha',
+};
+
+export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = {}): Figure {
+  const items = Array.isArray(input) ? input : [input];
+  if (items.length === 0) throw new Error('heatmap needs at least one attribution');
+  const hasImage = items.every((it) => it.image);
+  const modes = ([] as HeatmapMode[]).concat(o.mode ?? (hasImage ? 'blended' : 'heat'));
+  modes.forEach((m) => checkChoice('mode', m, HEATMAP_MODES));
+  const sign = checkChoice('sign', o.sign ?? 'absolute', ['positive', 'negative', 'absolute', 'all'] as const);
+  const cm = colormap(o.colormap ?? (sign === 'all' ? 'rdbu' : 'inferno'));
+  const clip = o.clip ?? 99;
+  const alpha = o.alpha ?? 0.5;
+  if (!(alpha >= 0 && alpha <= 1)) throw new Error(`alpha ${alpha} must be in [0, 1]`);
+  const background = checkChoice('background', o.background ?? 'gray', ['gray', 'color'] as const);
+  const showImage = (o.showImage ?? true) && hasImage;
+  const wantBar = (o.colorbar ?? true) && modes.some((m) => m === 'heat' || m === 'blended');
+
+  // every row draws at the size of its image (or of its map when there is no image)
+  const rows = items.map((it, r) => {
+    if (it.image) checkPixels(it.image, `image ${r}`);
+    const w = it.image ? it.image.width : it.attribution.width;
+    const h = it.image ? it.image.height : it.attribution.height;
+    const field = resampleField(reduceChannels(it.attribution, o.reduce ?? 'sum'),
+      it.attribution.width, it.attribution.height, w, h, o.resample ?? 'bilinear');
+    const norm = normalizeAttribution(field, sign, clip);
+    const imgRgba = it.image ? toRgba(it.image) : undefined;
+    const base = imgRgba ? (background === 'gray' ? grayscale(imgRgba.data) : imgRgba.data) : undefined;
+    const panels: { title: string; img: Rgba }[] = [];
+    if (showImage && imgRgba) panels.push({ title: 'image', img: imgRgba });
+    for (const m of modes) {
+      const bytes = composeMode(m, {
+        values: norm.values, sign, width: w, height: h, colormap: cm, alpha,
+        base: m === 'blended' ? base : imgRgba?.data,
+      });
+      panels.push({ title: m === 'blended' ? `blended (α ${alpha})` : MODE_TITLES[m], img: new Rgba(w, h, bytes) });
+    }
+    const bar: ColorbarSpec = {
+      colormap: cm,
+      ticks: sign === 'all'
+        ? [{ t: 0, label: formatValue(-norm.threshold) }, { t: 0.5, label: '0' }, { t: 1, label: formatValue(norm.threshold) }]
+        : [{ t: 0, label: '0' }, { t: 1, label: (norm.max > norm.threshold ? '≥ ' : '') + formatValue(norm.threshold) }],
+    };
+    return { w, h, panels, bar, threshold: norm.threshold, label: it.label };
+  });
+
+  const maxW = Math.max(...rows.map((r) => r.w));
+  const maxH = Math.max(...rows.map((r) => r.h));
+  const scale = o.scale ?? scaleFor(maxW, maxH, o.size ?? 160);
+  const panelW = maxW * scale;
+  const panelH = maxH * scale;
+  const nPanels = rows[0].panels.length;
+  const labelW = rows.some((r) => r.label)
+    ? Math.ceil(Math.max(...rows.map((r) => (r.label ? measureText(r.label, FONT_SIZE) : 0)))) + 10 : 0;
+  const barW = wantBar ? Math.max(...rows.map((r) => colorbarWidth(r.bar))) + GAP : 0;
+  const titleH = o.title ? FONT_SIZE + 10 : 0;
+  const headH = FONT_SIZE + 6;
+  let width = PAD + labelW + nPanels * panelW + (nPanels - 1) * GAP + barW + PAD;
+  if (o.title) width = Math.max(width, Math.ceil(measureText(o.title, FONT_SIZE, true)) + 2 * PAD);
+  const rowH = panelH + 2 * COLORBAR_MARGIN;
+  const height = PAD + titleH + headH + rows.length * rowH + (rows.length - 1) * GAP + PAD;
+
+  const sheet = new Sheet(width, height);
+  if (o.title) sheet.text(o.title, PAD, PAD, { size: FONT_SIZE, bold: true });
+  const x0 = PAD + labelW;
+  rows[0].panels.forEach((p, i) => {
+    const cx = x0 + i * (panelW + GAP) + panelW / 2;
+    sheet.text(fitText(sheet, p.title, panelW + GAP, FONT_SIZE), cx, PAD + titleH, { size: FONT_SIZE, align: 'center' });
+  });
+  const placed: { x: number; y: number; width: number; height: number; title: string }[][] = [];
+  rows.forEach((row, r) => {
+    const y = PAD + titleH + headH + r * (rowH + GAP) + COLORBAR_MARGIN;
+    placed.push([]);
+    if (row.label) sheet.text(row.label, PAD, y + panelH / 2, { size: FONT_SIZE, baseline: 'middle' });
+    const s = o.scale ?? scaleFor(row.w, row.h, o.size ?? 160);
+    row.panels.forEach((p, i) => {
+      const img = upscale(p.img, Math.min(s, Math.max(1, Math.floor(Math.min(panelW / row.w, panelH / row.h)))));
+      const px = x0 + i * (panelW + GAP) + Math.floor((panelW - img.width) / 2);
+      const py = y + Math.floor((panelH - img.height) / 2);
+      placed[r].push({ x: px, y: py, width: img.width, height: img.height, title: p.title });
+      if (p.img.data.some((_, k) => k % 4 === 3 && p.img.data[k] < 255)) {
+        drawChecker(sheet, px, py, img.width, img.height);
+        sheet.composite(img, px, py);
+      } else {
+        sheet.put(img, px, py);
+      }
+    });
+    if (wantBar) drawColorbar(sheet, row.bar, x0 + nPanels * panelW + (nPanels - 1) * GAP + GAP, y, panelH);
+  });
+  return new Figure({
+    kind: 'heatmap', width, height, png: sheet.png(),
+    text: `heatmap: ${rows.length} row(s), ${modes.join('/')} (sign ${sign}, clip ${clip}%)`,
+    info: { thresholds: rows.map((r) => r.threshold), scale, panelWidth: panelW, panelHeight: panelH, panels: placed },
+  });
+}
+
+/** A light checkerboard behind transparent pixels, so 'alpha' reads as transparency. */
+function drawChecker(sheet: Sheet, x: number, y: number, w: number, h: number): void {
+  const c = 8;
+  for (let j = 0; j < h; j += c) {
+    for (let i = 0; i < w; i += c) {
+      sheet.fill(x + i, y + j, Math.min(c, w - i), Math.min(c, h - j), ((i + j) / c) % 2 === 0 ? '#ffffff' : '#e6e6e6');
+    }
+  }
+}
