@@ -1,51 +1,60 @@
 import * as tf from '@tensorflow/tfjs';
-import { WasmOps } from './wasm_ops';
+import { ConvGradAttrs, convInfoFor, trailingPad } from './conv_info';
+import { Pads2D, WasmOps } from './wasm_ops';
 
 /**
- * dW[i,j,ci,co] = sum over (b,y,x) of Xpad[b, y*s + i*d, x*s + j*d, ci] * dY[b,y,x,co]:
- * gather the kh*kw strided views of the padded input side by side (im2col) and reduce
- * them against dY with one matrix product on the backend's fast matmul.
+ * dW[i,j,ci,co] = sum over (b,y,x) of Xpad[b, y*s + i, x*s + j, ci] * dY[b,y,x,co].
+ *
+ * Read with ci as the batch, b as the channels and dY as the filter, this is one forward
+ * conv on XNNPACK: Xt[ci, H, W, b] (*) dYt[ho, wo, b, co] with stride 1 and dilation s,
+ * whose output [ci, kh, kw, co] is dW up to a transpose. Only the two small transposes move
+ * memory; the work is one igemm at the forward conv's FLOP count.
+ * A 1x1 kernel at stride 1 is a plain matrix product X^T dY.
  */
+/** dW as [ci, kh, kw, co] (a transpose away from [kh, kw, ci, co]). */
+function filterGradByConv(ops: WasmOps, x: tf.TensorInfo, dy: tf.TensorInfo, strides: [number, number], pads: Pads2D): tf.TensorInfo {
+  const xt = ops.transpose(x, [3, 1, 2, 0]);
+  const dyt = ops.transpose(dy, [1, 2, 0, 3]);
+  let src = xt;
+  let p = pads;
+  if (pads[0][1] < 0 || pads[1][1] < 0) {
+    // The conv would read rows the forward pass never used: drop them instead.
+    src = ops.padOrCrop(xt, [[0, 0], [0, Math.min(0, pads[0][1])], [0, Math.min(0, pads[1][1])], [0, 0]]);
+    p = [[pads[0][0], Math.max(0, pads[0][1])], [pads[1][0], Math.max(0, pads[1][1])]];
+  }
+  const conv = ops.conv2d(src, dyt, [1, 1], p, strides);
+  ops.free(xt, dyt);
+  if (src !== xt) ops.free(src);
+  return conv;
+}
+
 export const conv2DBackpropFilterConfig: tf.KernelConfig = {
   kernelName: 'Conv2DBackpropFilter',
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-      dataFormat: 'NHWC' | 'NCHW';
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-      filterShape: [number, number, number, number];
-    };
-    if (dataFormat === 'NCHW') throw new Error('cnnviz: Conv2DBackpropFilter on wasm supports NHWC only');
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast',
-    );
+    const a = attrs as unknown as ConvGradAttrs & { filterShape: [number, number, number, number] };
+    const info = convInfoFor('Conv2DBackpropFilter', x.shape, a.filterShape, a, false);
     const ops = new WasmOps(backend as tf.KernelBackend);
-    const { batchSize: b, outHeight: ho, outWidth: wo, inChannels: ci, outChannels: co } = info;
-    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-    const top = info.padInfo.top;
-    const left = info.padInfo.left;
-    const needH = (kh - 1) * dh + (ho - 1) * sh + 1;
-    const needW = (kw - 1) * dw + (wo - 1) * sw + 1;
-    const [, h, w] = x.shape;
-    const xp = ops.pad(x, [[0, 0], [top, Math.max(0, needH - h - top)], [left, Math.max(0, needW - w - left)], [0, 0]]);
-    const cols: tf.TensorInfo[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        cols.push(ops.stridedSlice(xp, [0, i * dh, j * dw, 0], [b, i * dh + (ho - 1) * sh + 1, j * dw + (wo - 1) * sw + 1, ci], [1, sh, sw, 1]));
-      }
+    const { batchSize: b, inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, inChannels: ci, outChannels: co } = info;
+    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+    const { top, left } = info.padInfo;
+
+    if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && ho === h && wo === w) {
+      const x2 = ops.reshape(x, [b * h * w, ci]);
+      const xt = ops.transpose(x2, [1, 0]);
+      const g = ops.reshape(dy, [b * h * w, co]);
+      const prod = ops.matMul(xt, g, false, false);
+      const out = ops.reshape(prod, [1, 1, ci, co]);
+      ops.free(x2, xt, g, prod);
+      return out;
     }
-    const patches = cols.length === 1 ? cols[0] : ops.concat(cols, 3);
-    const n = b * ho * wo;
-    const a = ops.reshape(patches, [1, n, kh * kw * ci]);
-    const g = ops.reshape(dy, [1, n, co]);
-    const prod = ops.matMul(a, g, true, false);
-    const out = ops.reshape(prod, [kh, kw, ci, co]);
-    ops.free(xp, a, g, prod);
-    if (cols.length > 1) ops.free(...cols, patches);
-    else ops.free(patches);
+
+    const bottom = trailingPad(h, top, ho, sh, kh, 1);
+    const right = trailingPad(w, left, wo, sw, kw, 1);
+    const grad = filterGradByConv(ops, x, dy, [sh, sw], [[top, bottom], [left, right]]);
+    const out = ops.transpose(grad, [1, 2, 0, 3]);
+    ops.free(grad);
     return out;
   },
 };

@@ -1,8 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchMatMulConfig } from './batch_mat_mul';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter';
+import { conv2DBackpropInputConfig } from './conv2d_backprop_input';
+import { maxPoolGradConfig } from './max_pool_grad';
+import { sumConfig } from './sum';
+import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
+import { saveStockKernel, stockKernelConfig } from './wasm_ops';
 
 /** Kernels cnnviz adds to (or replaces in) the wasm backend for fast, complete gradients. */
-export const wasmKernelConfigs: tf.KernelConfig[] = [conv2DBackpropFilterConfig];
+export const wasmKernelConfigs: tf.KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+  batchMatMulConfig,
+  sumConfig,
+  unsortedSegmentSumConfig,
+];
 
 let registered = false;
 
@@ -10,8 +23,24 @@ let registered = false;
 export function registerWasmKernels(): void {
   if (registered) return;
   for (const config of wasmKernelConfigs) {
-    if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+    if (tf.getKernel(config.kernelName, 'wasm')) {
+      saveStockKernel(config.kernelName);
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
     tf.registerKernel(config);
   }
   registered = true;
 }
+
+/** Put the built-in wasm kernels back (for benchmarks comparing against the stock backend). */
+export function unregisterWasmKernels(): void {
+  if (!registered) return;
+  for (const config of wasmKernelConfigs) {
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    const stock = stockKernelConfig(config.kernelName);
+    if (stock) tf.registerKernel(stock);
+  }
+  registered = false;
+}
+
+export { stockKernelConfig };

@@ -4,16 +4,51 @@ type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
 
 /**
- * Calls the wasm backend's own kernels from inside a kernel we register, so that composite
+ * The wasm backend's own kernels, saved before cnnviz replaces any of them, so that a
+ * replacement (e.g. our BatchMatMul) can still call the built-in it wraps.
+ */
+const stockKernels = new Map<string, tf.KernelConfig>();
+
+/** Remember the built-in wasm kernel `name` (first call wins) before it is replaced. */
+export function saveStockKernel(name: string): void {
+  if (stockKernels.has(name)) return;
+  const k = tf.getKernel(name, 'wasm');
+  if (k) stockKernels.set(name, k);
+}
+
+/** The built-in kernel saved under `name`, if cnnviz replaced it. */
+export function stockKernelConfig(name: string): tf.KernelConfig | undefined {
+  return stockKernels.get(name);
+}
+
+function kernelFor(name: string): tf.KernelConfig {
+  const k = stockKernels.get(name) ?? tf.getKernel(name, 'wasm');
+  if (!k) throw new Error(`cnnviz: wasm backend has no '${name}' kernel`);
+  return k;
+}
+
+/** 2-D padding for a conv: [[top, bottom], [left, right]]; entries must be >= 0. */
+export type Pads2D = [[number, number], [number, number]];
+
+/** The wasm backend object as far as we touch it beyond the KernelBackend interface. */
+interface WasmBackendLike extends tf.KernelBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(info: Info): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * Calls the wasm backend's built-in kernels from inside a kernel we register, so that composite
  * kernels run on XNNPACK instead of scalar JavaScript. Intermediates are freed with `free`.
  */
 export class WasmOps {
-  constructor(readonly backend: tf.KernelBackend) {}
+  readonly backend: WasmBackendLike;
 
-  run(name: string, inputs: Record<string, Info>, attrs: Attrs = {}): Info {
-    const kernel = tf.getKernel(name, 'wasm');
-    if (!kernel) throw new Error(`cnnviz: wasm backend has no '${name}' kernel`);
-    const out = kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, attrs: attrs as tf.NamedAttrMap, backend: this.backend });
+  constructor(backend: tf.KernelBackend) {
+    this.backend = backend as WasmBackendLike;
+  }
+
+  run(name: string, inputs: Record<string, Info> | Info[], attrs: Attrs = {}): Info {
+    const out = kernelFor(name).kernelFunc({ inputs: inputs as unknown as tf.NamedTensorInfoMap, attrs: attrs as tf.NamedAttrMap, backend: this.backend });
     return Array.isArray(out) ? out[0] : out;
   }
 
@@ -21,13 +56,53 @@ export class WasmOps {
     for (const i of infos) this.backend.disposeData(i.dataId);
   }
 
+  /** A new, uninitialised float32 tensor on the wasm heap. */
+  empty(shape: number[], dtype: tf.DataType = 'float32'): Info {
+    return this.backend.makeOutput(shape, dtype);
+  }
+
+  /**
+   * A live view of a tensor's heap memory. Take views only after the last allocation of the
+   * kernel: growing the wasm heap detaches earlier views.
+   */
+  view(x: Info): Float32Array {
+    const v = this.backend.typedArrayFromHeap(x);
+    if (!(v instanceof Float32Array)) throw new Error(`cnnviz: expected a float32 tensor, got ${x.dtype}`);
+    return v;
+  }
+
+  intView(x: Info): Int32Array {
+    const v = this.backend.typedArrayFromHeap(x);
+    if (!(v instanceof Int32Array)) throw new Error(`cnnviz: expected an int32 tensor, got ${x.dtype}`);
+    return v;
+  }
+
   reshape(x: Info, shape: number[]): Info {
     return this.run('Reshape', { x }, { shape });
   }
 
+  identity(x: Info): Info {
+    return this.run('Identity', { x });
+  }
+
   pad(x: Info, paddings: Array<[number, number]>): Info {
-    if (paddings.every(([a, b]) => a === 0 && b === 0)) return this.run('Identity', { x });
+    if (paddings.every(([a, b]) => a === 0 && b === 0)) return this.identity(x);
     return this.run('PadV2', { x }, { paddings, constantValue: 0 });
+  }
+
+  slice(x: Info, begin: number[], size: number[]): Info {
+    if (size.every((s, i) => s === x.shape[i])) return this.identity(x);
+    return this.run('Slice', { x }, { begin, size });
+  }
+
+  /** Pad where an entry is positive, crop where negative (a conv's padding can ask for either). */
+  padOrCrop(x: Info, paddings: Array<[number, number]>): Info {
+    const begin = paddings.map(([a]) => Math.max(0, -a));
+    const size = paddings.map(([a, b], i) => x.shape[i] - Math.max(0, -a) - Math.max(0, -b));
+    const cropped = this.slice(x, begin, size);
+    const padded = this.pad(cropped, paddings.map(([a, b]) => [Math.max(0, a), Math.max(0, b)] as [number, number]));
+    this.free(cropped);
+    return padded;
   }
 
   stridedSlice(x: Info, begin: number[], end: number[], strides: number[]): Info {
@@ -41,13 +116,42 @@ export class WasmOps {
   }
 
   concat(xs: Info[], axis: number): Info {
-    // The wasm Concat kernel takes inputs as an array-like map.
-    const kernel = tf.getKernel('Concat', 'wasm')!;
-    const out = kernel.kernelFunc({ inputs: xs as unknown as tf.NamedTensorInfoMap, attrs: { axis }, backend: this.backend });
-    return Array.isArray(out) ? out[0] : out;
+    // The wasm Concat kernel takes its inputs as an array.
+    return this.run('Concat', xs, { axis });
   }
 
   transpose(x: Info, perm: number[]): Info {
     return this.run('Transpose', { x }, { perm });
+  }
+
+  reverse(x: Info, dims: number[]): Info {
+    return this.run('Reverse', { x }, { dims });
+  }
+
+  multiply(a: Info, b: Info): Info {
+    return this.run('Multiply', { a, b });
+  }
+
+  add(a: Info, b: Info): Info {
+    return this.run('Add', { a, b });
+  }
+
+  /** Sum over the given axes (the wasm kernel is fastest when they are the last ones). */
+  sum(x: Info, axis: number[], keepDims = false): Info {
+    return this.run('Sum', { x }, { axis, keepDims });
+  }
+
+  /** NHWC conv on XNNPACK with explicit padding. */
+  conv2d(x: Info, filter: Info, strides: [number, number], pads: Pads2D, dilations: [number, number] = [1, 1]): Info {
+    return this.run('Conv2D', { x, filter }, {
+      strides, dilations, pad: [[0, 0], pads[0], pads[1], [0, 0]], dataFormat: 'NHWC', dimRoundingMode: undefined,
+    });
+  }
+
+  /** NHWC depthwise conv on XNNPACK with explicit padding; filter [kh, kw, c, multiplier]. */
+  depthwiseConv2d(x: Info, filter: Info, strides: [number, number], pads: Pads2D, dilations: [number, number] = [1, 1]): Info {
+    return this.run('DepthwiseConv2dNative', { x, filter }, {
+      strides, dilations, pad: [[0, 0], pads[0], pads[1], [0, 0]], dataFormat: 'NHWC', dimRoundingMode: undefined,
+    });
   }
 }

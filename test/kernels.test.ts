@@ -1,0 +1,197 @@
+import * as assert from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import { setup } from '../src/runtime/backend';
+import { lectureCnn } from '../src/models/architectures';
+
+/** Deterministic uniform numbers in [-1, 1) (mulberry32). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
+  };
+}
+
+function data(n: number, seed: number, quantize = 0): Float32Array {
+  const r = rng(seed);
+  // Quantized values make ties, which decide where a max-pool gradient goes.
+  return Float32Array.from({ length: n }, () => (quantize ? Math.round(r() * quantize) / quantize : r()));
+}
+
+/** Run `f` on a backend, returning plain arrays (and disposing every tensor it made). */
+async function on(backend: string, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(() => {
+    const r = f();
+    return Array.isArray(r) ? r : [r];
+  });
+  const vals = outs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outs);
+  return vals;
+}
+
+/** Max abs difference relative to the largest magnitude of the cpu result, per output. */
+async function relErrors(f: () => tf.Tensor | tf.Tensor[]): Promise<number[]> {
+  const want = await on('cpu', f);
+  const got = await on('wasm', f);
+  return want.map((w, i) => {
+    assert.strictEqual(got[i].length, w.length, `output ${i}: length ${got[i].length} != ${w.length}`);
+    let scale = 0;
+    let err = 0;
+    for (let j = 0; j < w.length; j++) {
+      scale = Math.max(scale, Math.abs(w[j]));
+      err = Math.max(err, Math.abs(got[i][j] - w[j]));
+    }
+    return scale === 0 ? err : err / scale;
+  });
+}
+
+async function expectClose(label: string, f: () => tf.Tensor | tf.Tensor[], tol = 1e-4): Promise<void> {
+  const errs = await relErrors(f);
+  errs.forEach((e, i) => assert.ok(e <= tol, `${label}: output ${i} relative error ${e.toExponential(2)} > ${tol}`));
+}
+
+type Pad = 'same' | 'valid';
+interface ConvCase { b: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: number; pad: Pad }
+
+const convCases: ConvCase[] = [
+  { b: 1, h: 7, w: 9, ci: 3, co: 5, k: [3, 3], s: 1, pad: 'same' },
+  { b: 3, h: 8, w: 8, ci: 4, co: 6, k: [3, 3], s: 2, pad: 'same' },
+  { b: 2, h: 9, w: 11, ci: 5, co: 7, k: [3, 3], s: 2, pad: 'valid' },
+  { b: 2, h: 10, w: 10, ci: 2, co: 3, k: [3, 3], s: 2, pad: 'valid' },
+  { b: 1, h: 11, w: 6, ci: 3, co: 8, k: [4, 2], s: 3, pad: 'same' },
+  { b: 2, h: 13, w: 13, ci: 1, co: 9, k: [5, 5], s: 1, pad: 'same' },
+  { b: 3, h: 6, w: 7, ci: 9, co: 4, k: [1, 1], s: 1, pad: 'valid' },
+  { b: 2, h: 7, w: 7, ci: 6, co: 5, k: [1, 1], s: 2, pad: 'same' },
+  { b: 1, h: 5, w: 5, ci: 16, co: 12, k: [5, 5], s: 1, pad: 'valid' },
+  { b: 4, h: 12, w: 10, ci: 8, co: 16, k: [3, 3], s: 1, pad: 'valid' },
+];
+
+describe('wasm gradient kernels match the cpu backend', function () {
+  before(async () => {
+    await setup({ backend: 'wasm', quiet: true });
+  });
+  after(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  for (const [i, c] of convCases.entries()) {
+    const tag = `${c.b}x${c.h}x${c.w}x${c.ci} -> ${c.co}, k${c.k.join('x')} s${c.s} ${c.pad}`;
+    it(`Conv2DBackpropInput and Conv2DBackpropFilter: ${tag}`, async () => {
+      const xv = data(c.b * c.h * c.w * c.ci, 10 + i);
+      const wv = data(c.k[0] * c.k[1] * c.ci * c.co, 20 + i);
+      const x4 = (): tf.Tensor4D => tf.tensor4d(xv, [c.b, c.h, c.w, c.ci]);
+      const w4 = (): tf.Tensor4D => tf.tensor4d(wv, [c.k[0], c.k[1], c.ci, c.co]);
+      await expectClose(tag, () => {
+        const x = x4();
+        const w = w4();
+        const y = tf.conv2d(x, w, c.s, c.pad);
+        const dy = tf.tensor4d(data(y.size, 30 + i), y.shape);
+        return [
+          tf.conv2dTranspose(dy, w, x.shape, c.s, c.pad),
+          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: w.shape }) as tf.Tensor,
+        ];
+      });
+    });
+  }
+
+  it('Conv2D gradients with explicit padding', async () => {
+    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [2, 0], [1, 3], [0, 0]];
+    const xv = data(2 * 6 * 7 * 3, 41);
+    const wv = data(3 * 3 * 3 * 4, 42);
+    await expectClose('explicit', () =>
+      tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, pad).square().sum())([
+        tf.tensor4d(xv, [2, 6, 7, 3]), tf.tensor4d(wv, [3, 3, 3, 4]),
+      ]),
+    );
+  });
+
+  const poolCases: Array<{ b: number; h: number; w: number; c: number; f: number; s: number; pad: Pad; q: number }> = [
+    { b: 2, h: 8, w: 8, c: 3, f: 2, s: 2, pad: 'valid', q: 0 },
+    { b: 1, h: 9, w: 7, c: 5, f: 3, s: 2, pad: 'same', q: 0 },
+    { b: 3, h: 7, w: 7, c: 4, f: 3, s: 1, pad: 'same', q: 3 },
+    { b: 2, h: 11, w: 10, c: 2, f: 2, s: 2, pad: 'same', q: 2 },
+    { b: 1, h: 6, w: 6, c: 8, f: 3, s: 3, pad: 'valid', q: 1 },
+  ];
+  for (const [i, p] of poolCases.entries()) {
+    const tag = `${p.b}x${p.h}x${p.w}x${p.c} f${p.f} s${p.s} ${p.pad}${p.q ? ' with ties' : ''}`;
+    it(`MaxPoolGrad: ${tag}`, async () => {
+      const xv = data(p.b * p.h * p.w * p.c, 50 + i, p.q);
+      await expectClose(tag, () => {
+        const x = tf.tensor4d(xv, [p.b, p.h, p.w, p.c]);
+        return tf.grad((a: tf.Tensor) => {
+          const y = tf.maxPool(a as tf.Tensor4D, p.f, p.s, p.pad);
+          return y.mul(tf.tensor(data(y.size, 60 + i), y.shape)).sum();
+        })(x);
+        // Summation order may differ where windows overlap; a misrouted gradient would be O(1).
+      }, 1e-6);
+    });
+  }
+
+  it('BatchMatMul with every transpose combination and broadcast batches', async () => {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const [m, k, n] = [7, 13, 5];
+      const av = data(3 * m * k, 70);
+      const bv = data(k * n, 71);
+      await expectClose(`tA=${ta} tB=${tb}`, () => {
+        const a = tf.tensor3d(av, ta ? [3, k, m] : [3, m, k]);
+        const b = tf.tensor3d(bv, tb ? [1, n, k] : [1, k, n]);
+        return [tf.matMul(a, b, ta, tb), tf.matMul(a.slice([1], [1]).squeeze([0]), b.squeeze([0]), ta, tb)];
+      });
+    }
+  });
+
+  it('Sum over leading, trailing and mixed axes', async () => {
+    const v = data(5 * 6 * 7 * 3, 80);
+    for (const [axis, keep] of [[[0, 1, 2], false], [[0], true], [[0, 1], false], [[3], false], [[1, 3], true], [[0, 1, 2, 3], false]] as const) {
+      await expectClose(`sum ${axis} keepDims=${keep}`, () => tf.sum(tf.tensor4d(v, [5, 6, 7, 3]), axis as unknown as number[], keep));
+    }
+    const big = data(64 * 28 * 28 * 4, 81);
+    await expectClose('bias-sized sum', () => tf.sum(tf.tensor4d(big, [64, 28, 28, 4]), [0, 1, 2]));
+  });
+
+  it('tf.grad of the lecture CNN (input and every weight) is the same on wasm and cpu', async () => {
+    const xv = data(4 * 28 * 28, 90).map((v) => (v + 1) / 2);
+    const weights = await (async () => {
+      await tf.setBackend('cpu');
+      const m = lectureCnn({ seed: 3 });
+      const w = m.getWeights().map((t) => ({ shape: t.shape, values: t.dataSync().slice() }));
+      m.dispose();
+      return w;
+    })();
+    const f = (): tf.Tensor[] => {
+      const model = lectureCnn({ seed: 3 });
+      model.setWeights(weights.map((w) => tf.tensor(w.values, w.shape)));
+      const x = tf.tensor4d(xv, [4, 28, 28, 1]);
+      const labels = tf.oneHot(tf.tensor1d([1, 7, 3, 0], 'int32'), 10);
+      const loss = (): tf.Scalar => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { grads } = tf.variableGrads(loss, vars);
+      const dx = tf.grad((inp: tf.Tensor) => (model.apply(inp) as tf.Tensor).gather(tf.tensor1d([0, 1, 2, 3], 'int32'), 1).sum())(x);
+      const out = [dx, ...vars.map((v) => grads[v.name])];
+      model.dispose();
+      return out;
+    };
+    await expectClose('lectureCnn', f);
+  });
+
+  it('leaves no tensors behind', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.randomNormal([2, 9, 9, 3]) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
+    const step = (): void => {
+      tf.tidy(() => {
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').relu() as tf.Tensor4D, 2, 2, 'same').sum())([x, w]);
+        g.forEach((t) => t.dataSync());
+      });
+    };
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) step();
+    assert.strictEqual(tf.memory().numTensors, before);
+    tf.dispose([x, w]);
+  });
+});
