@@ -1,6 +1,6 @@
 import { gaussian, mulberry32 } from '../../data/random';
 import { symmetricEigen } from './eigen';
-import { gemm } from './matrix';
+import { gemm, transpose } from './matrix';
 
 /** Principal directions of a centred matrix: rows of `components` (rank x d), largest variance first. */
 export interface PrincipalBasis {
@@ -17,6 +17,46 @@ export interface PrincipalBasis {
  * direction so the basis stays orthonormal.
  */
 export function orthonormalizeColumns(y: Float32Array, n: number, l: number, seed = 1): void {
+  // Cholesky QR twice does the heavy part as matrix products; it gives up on (near) rank
+  // deficiency, and then the slower Gram-Schmidt below takes over.
+  if (n >= 4 * l && choleskyQr(y, n, l) && choleskyQr(y, n, l)) return;
+  gramSchmidt(y, n, l, seed);
+}
+
+/** y <- y R^-1 where y^T y = R^T R; false (y unchanged) when the Cholesky factorisation breaks down. */
+function choleskyQr(y: Float32Array, n: number, l: number): boolean {
+  const g = gemm(transpose(y, n, l), l, n, y, l);
+  const r = new Float64Array(l * l);
+  let maxDiag = 0;
+  for (let i = 0; i < l; i++) maxDiag = Math.max(maxDiag, g[i * l + i]);
+  for (let i = 0; i < l; i++) {
+    let s = g[i * l + i];
+    for (let p = 0; p < i; p++) s -= r[p * l + i] * r[p * l + i];
+    if (!(s > 1e-5 * maxDiag)) return false;
+    const rii = Math.sqrt(s);
+    r[i * l + i] = rii;
+    for (let j = i + 1; j < l; j++) {
+      let t = g[i * l + j];
+      for (let p = 0; p < i; p++) t -= r[p * l + i] * r[p * l + j];
+      r[i * l + j] = t / rii;
+    }
+  }
+  // Inverse of the upper-triangular r, column by column.
+  const inv = new Float32Array(l * l);
+  const col = new Float64Array(l);
+  for (let j = 0; j < l; j++) {
+    for (let i = l - 1; i >= 0; i--) {
+      let s = i === j ? 1 : 0;
+      for (let p = i + 1; p < l; p++) s -= r[i * l + p] * col[p];
+      col[i] = i > j ? 0 : s / r[i * l + i];
+    }
+    for (let i = 0; i < l; i++) inv[i * l + j] = col[i];
+  }
+  y.set(gemm(y, n, l, inv, l));
+  return true;
+}
+
+function gramSchmidt(y: Float32Array, n: number, l: number, seed: number): void {
   const cols: Float64Array[] = [];
   for (let c = 0; c < l; c++) {
     const v = new Float64Array(n);
