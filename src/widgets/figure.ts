@@ -39,6 +39,8 @@ export class Figure {
   readonly height: number;
   readonly plotly?: PlotlySpec;
   readonly info: Record<string, unknown>;
+  /** how long show.* took to make this figure from its inputs (ms), when it made it */
+  renderMs?: number;
   private readonly init: FigureInit;
   private pngCache?: Buffer;
   /** the writer (one per cell) that last displayed this figure */
@@ -91,7 +93,10 @@ export class Figure {
     } else {
       data['image/png'] = this.png.toString('base64');
     }
-    return { data, metadata: {} };
+    // our own metadata key: front ends ignore it; tests and benchmarks read it
+    const meta: Record<string, unknown> = { kind: this.kind, width: this.width, height: this.height };
+    if (this.renderMs !== undefined) meta.render_ms = Math.round(this.renderMs * 10) / 10;
+    return { data, metadata: { cnnviz: meta } };
   }
 
   /** Displays the figure in the cell running now (no-op outside a kernel). Returns itself. */

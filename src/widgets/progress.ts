@@ -59,6 +59,8 @@ export function progress(history: ProgressPoint[], image: Pixels | null, o: Prog
   }
   if (!Number.isFinite(ymin)) { ymin = 0; ymax = 1; }
   if (ymax === ymin) { ymin -= 1; ymax += 1; }
+  // losses and scores that start near zero read better against a zero baseline
+  if (ymin >= 0 && ymin < 0.25 * ymax) ymin = 0;
   const xmin = history.length ? history[0].step : 0;
   const xmax = Math.max(o.total ?? 0, last ? last.step : 1, xmin + 1);
   const yt = niceTicks(ymin, ymax, 5);
@@ -104,6 +106,20 @@ export function progress(history: ProgressPoint[], image: Pixels | null, o: Prog
   });
 }
 
+/** The step reports of classVisualization and trainCnn (only the fields read here). */
+export interface StepReport {
+  step?: number;
+  steps?: number;
+  score?: number;
+  image?: Float32Array | Pixels | Tensor;
+  shape?: number[];
+  epoch?: number;
+  epochs?: number;
+  stepsPerEpoch?: number;
+  loss?: number;
+  testAccuracy?: number;
+}
+
 /** A live progress display bound to the cell that created it. */
 export class ProgressDisplay {
   readonly history: ProgressPoint[] = [];
@@ -115,7 +131,10 @@ export class ProgressDisplay {
   /** minimum ms between redraws */
   interval = 250;
 
-  constructor(readonly options: ProgressOptions = {}) {
+  readonly options: ProgressOptions;
+
+  constructor(options: ProgressOptions = {}) {
+    this.options = { ...options };
     this.target = DisplayTarget.here();
     this.redraw();
   }
@@ -138,10 +157,36 @@ export class ProgressDisplay {
     }
   }
 
-  /** For classVisualization({ onStep }) and training loops: (step, score, image?). */
-  readonly onStep = (step: number, value: number | Record<string, number>, image?: Pixels | Tensor | null): void => {
-    this.update(step, value, image);
+  /**
+   * A callback for the techniques and loops that report progress:
+   *  (step, value, image?)                            any loop
+   *  ({ step, steps, score, image?, shape })          classVisualization's onStep
+   *  ({ epoch, epochs, step, stepsPerEpoch, loss, testAccuracy? })   models.trainCnn's onProgress
+   */
+  readonly onStep = (first: number | StepReport, value?: number | Record<string, number>, image?: Pixels | Tensor | null): void => {
+    if (typeof first === 'number') {
+      this.update(first, value ?? NaN, image);
+      return;
+    }
+    if (!first || typeof first !== 'object') throw new Error('onStep: expected (step, value, image?) or a step report object');
+    const r = first;
+    if (typeof r.epoch === 'number' && typeof r.stepsPerEpoch === 'number') {
+      if (this.options.total === undefined && typeof r.epochs === 'number') this.options.total = r.epochs * r.stepsPerEpoch;
+      const values: Record<string, number> = { loss: r.loss ?? NaN };
+      if (typeof r.testAccuracy === 'number') values['test accuracy'] = r.testAccuracy;
+      this.update((r.epoch - 1) * r.stepsPerEpoch + (r.step ?? 0), values);
+      return;
+    }
+    if (this.options.total === undefined && typeof r.steps === 'number') this.options.total = r.steps;
+    let img: Pixels | Tensor | null = null;
+    if (r.image && r.shape && ArrayBuffer.isView(r.image)) {
+      img = { height: r.shape[0], width: r.shape[1], channels: r.shape[2], data: r.image as Float32Array };
+    } else if (r.image) img = r.image as Pixels | Tensor;
+    this.update(r.step ?? this.history.length, r.score ?? r.loss ?? NaN, img);
   };
+
+  /** The same callback under the name training loops use. */
+  readonly onProgress = this.onStep;
 
   /** Draws the final state now and returns it. */
   done(): Figure {
@@ -154,7 +199,9 @@ export class ProgressDisplay {
   }
 
   private redraw(): Figure {
+    const t0 = performance.now();
     const fig = this.figure;
+    fig.renderMs = performance.now() - t0;
     this.lastDraw = Date.now();
     this.dirty = false;
     if (this.target.live) fig.showIn(this.target);

@@ -5,7 +5,8 @@
 import { Figure } from './figure';
 import { classColor } from './palette';
 import { PlotlySpec } from './plotly';
-import { Pixels, Rgba, toRgba } from './raster';
+import { encodeGrayPng } from './png-encode';
+import { Pixels, Rgba, toByte, toRgba } from './raster';
 import { scatterPng } from './scatter-static';
 import { Sheet } from './sheet';
 
@@ -77,9 +78,20 @@ function spriteSheet(thumbs: Pixels[]): { png: Buffer; cols: number; tw: number;
   const th = Math.max(...thumbs.map((t) => t.height));
   const cols = Math.ceil(Math.sqrt(thumbs.length));
   const rows = Math.ceil(thumbs.length / cols);
-  const sheet = new Sheet(cols * tw, rows * th, '#ffffff');
+  const W = cols * tw;
+  const H = rows * th;
+  if (thumbs.every((t) => t.channels === 1)) {
+    const gray = new Uint8Array(W * H).fill(255);
+    thumbs.forEach((t, i) => {
+      const x0 = (i % cols) * tw;
+      const y0 = Math.floor(i / cols) * th;
+      for (let y = 0; y < t.height; y++) for (let x = 0; x < t.width; x++) gray[(y0 + y) * W + x0 + x] = toByte(t.data[y * t.width + x]);
+    });
+    return { png: encodeGrayPng(gray, W, H), cols, tw, th, w: W, h: H };
+  }
+  const sheet = new Sheet(W, H, '#ffffff');
   thumbs.forEach((t, i) => sheet.put(toRgba(t) as Rgba, (i % cols) * tw, Math.floor(i / cols) * th));
-  return { png: sheet.png(), cols, tw, th, w: cols * tw, h: rows * th };
+  return { png: sheet.png(), cols, tw, th, w: W, h: H };
 }
 
 export function scatter(input: ScatterInput, o: ScatterOptions = {}): Figure {
@@ -107,7 +119,7 @@ export function scatter(input: ScatterInput, o: ScatterOptions = {}): Figure {
     width, height,
     margin: { l: 50, r: 20, t: o.title ? 40 : 16, b: 40 },
     hovermode: 'closest',
-    legend: { itemsizing: 'constant', title: { text: input.classNames || input.labels ? 'class (click to hide)' : '' } },
+    legend: { itemsizing: 'constant', title: { text: input.classNames || input.labels ? 'class' : '' } },
     xaxis: { zeroline: false, title: { text: o.xTitle ?? '' } },
     yaxis: { zeroline: false, title: { text: o.yTitle ?? '' } },
     font: { family: 'DejaVu Sans, Arial, sans-serif', size: 13 },

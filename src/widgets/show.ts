@@ -34,7 +34,17 @@ function className(o: LabelOptions, label: number): string {
 }
 
 function display(fig: Figure): Figure {
-  return fig.show();
+  return fig;
+}
+
+/** Runs a show.* body, times it (tensor reading + drawing + encoding), then displays. */
+function timed<A extends unknown[]>(fn: (...args: A) => Figure): (...args: A) => Figure {
+  return (...args: A) => {
+    const t0 = performance.now();
+    const fig = fn(...args);
+    fig.renderMs = performance.now() - t0;
+    return fig.show();
+  };
 }
 
 /** Displays a figure inline (in the kernel) and returns it. */
@@ -200,15 +210,15 @@ export class LiveDisplay {
 }
 
 export const show = Object.assign(showFigure, {
-  filters: filtersShow,
-  images: imagesShow,
-  neighbors: neighborsShow,
-  heatmap: heatmapShow,
-  patches: patchesShow,
-  occlusion: occlusionShow,
-  scatter: scatterShow,
-  imageScatter: imageScatterShow,
-  imageGrid: imageGridShow,
+  filters: timed(filtersShow),
+  images: timed(imagesShow),
+  neighbors: timed(neighborsShow),
+  heatmap: timed(heatmapShow),
+  patches: timed(patchesShow),
+  occlusion: timed(occlusionShow),
+  scatter: timed(scatterShow),
+  imageScatter: timed(imageScatterShow),
+  imageGrid: timed(imageGridShow),
   /** live (step, value, image) display; pass its onStep to classVisualization or a training loop */
   progress: (o: ProgressOptions = {}) => new ProgressDisplay(o),
   live: () => new LiveDisplay(),

@@ -2,7 +2,8 @@
 /** Round tick values covering [min, max]. */
 export function niceTicks(min: number, max: number, count = 5): number[] {
   if (!(max > min)) return [min];
-  const raw = (max - min) / Math.max(1, count - 1);
+  // the smallest round step that gives at most `count` intervals
+  const raw = (max - min) / Math.max(1, count);
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];

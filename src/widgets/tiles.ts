@@ -69,8 +69,11 @@ export function layoutTiles(o: TileLayout): TileGeometry {
   let capWidth = 0;
   for (const t of o.rows.flat()) for (const line of t.caption ?? []) capWidth = Math.max(capWidth, measureText(line, capSize));
   if (capWidth + 4 > cw) cw = Math.min(Math.ceil(capWidth + 4), Math.ceil(cw * 2.5));
-  const capLines = Math.max(0, ...o.rows.flat().map((t) => t.caption?.length ?? 0));
-  const capHeight = capLines > 0 ? capLines * (capSize + 4) + 2 + fw : 0;
+  // caption space per row, so rows without captions (e.g. crops) take none
+  const capHeights = o.rows.map((row) => {
+    const lines = Math.max(0, ...row.map((t) => t.caption?.length ?? 0));
+    return lines > 0 ? lines * (capSize + 4) + 2 + fw : 0;
+  });
   const rowTitleWidth = o.rowTitles && o.rowTitles.length
     ? Math.ceil(Math.max(...o.rowTitles.map((t) => measureText(t, FONT_SIZE)))) + 10 : 0;
   const titleHeight = o.title ? FONT_SIZE + 10 : 0;
@@ -92,7 +95,7 @@ export function layoutTiles(o: TileLayout): TileGeometry {
   for (let r = 0; r < o.rows.length; r++) {
     if (r > 0) y += gap;
     cells.push(o.rows[r].map((_, c) => ({ x: colX[c], y })));
-    y += ch + capHeight;
+    y += ch + capHeights[r];
   }
   return { width: Math.ceil(width), height: Math.ceil(y + PAD), cells, cellWidth: cw, cellHeight: ch };
 }
