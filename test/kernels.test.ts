@@ -139,7 +139,15 @@ describe('wasm gradient kernels match the cpu backend', function () {
       await expectClose(`tA=${ta} tB=${tb}`, () => {
         const a = tf.tensor3d(av, ta ? [3, k, m] : [3, m, k]);
         const b = tf.tensor3d(bv, tb ? [1, n, k] : [1, k, n]);
-        return [tf.matMul(a, b, ta, tb), tf.matMul(a.slice([1], [1]).squeeze([0]), b.squeeze([0]), ta, tb)];
+        const b4 = b.reshape([1, 1, ...b.shape.slice(1)]);
+        const wide = tf.tensor2d(data(k * 300, 72), tb ? [300, k] : [k, 300]);
+        return [
+          tf.matMul(a, b, ta, tb),
+          tf.matMul(a.slice([1], [1]).squeeze([0]), b.squeeze([0]), ta, tb),
+          tf.matMul(a, b4 as tf.Tensor3D, ta, tb),
+          tf.matMul(a.slice([1], [1]).squeeze([0]), wide, ta, tb),
+          tf.matMul(a, tf.tile(b, [3, 1, 1]), ta, tb),
+        ];
       });
     }
   });

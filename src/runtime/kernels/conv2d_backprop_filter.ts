@@ -11,6 +11,34 @@ import { Pads2D, WasmOps } from './wasm_ops';
  * memory; the work is one igemm at the forward conv's FLOP count.
  * A 1x1 kernel at stride 1 is a plain matrix product X^T dY.
  */
+/**
+ * dW by im2col for few input channels (a first layer on pixels): the conv route would pack all
+ * of dY as XNNPACK weights, which costs more than its few FLOPs per element. Here the kh*kw
+ * shifted views of Xt[ci, b, Hp, Wp] stack into [kh*kw*ci, N] and one plain product with
+ * dY[N, co] gives dW; stride 1 only (strided views are slow on wasm).
+ */
+function filterGradByIm2col(ops: WasmOps, x: tf.TensorInfo, dy: tf.TensorInfo, k: [number, number], pads: Pads2D): tf.TensorInfo {
+  const [b, , , ci] = x.shape;
+  const [, ho, wo, co] = dy.shape;
+  const xp = ops.padOrCrop(x, [[0, 0], pads[0], pads[1], [0, 0]]);
+  const xt = ops.transpose(xp, [3, 0, 1, 2]);
+  const rows: tf.TensorInfo[] = [];
+  for (let i = 0; i < k[0]; i++) {
+    for (let j = 0; j < k[1]; j++) {
+      const view = ops.slice(xt, [0, 0, i, j], [ci, b, ho, wo]);
+      rows.push(ops.reshape(view, [ci, b * ho * wo]));
+      ops.free(view);
+    }
+  }
+  const cols = rows.length === 1 ? rows[0] : ops.concat(rows, 0);
+  const g = ops.reshape(dy, [b * ho * wo, co]);
+  const prod = ops.matMul(cols, g, false, false);
+  const out = ops.reshape(prod, [k[0], k[1], ci, co]);
+  ops.free(xp, xt, g, prod, ...rows);
+  if (cols !== rows[0]) ops.free(cols);
+  return out;
+}
+
 /** dW as [ci, kh, kw, co] (a transpose away from [kh, kw, ci, co]). */
 function filterGradByConv(ops: WasmOps, x: tf.TensorInfo, dy: tf.TensorInfo, strides: [number, number], pads: Pads2D): tf.TensorInfo {
   const xt = ops.transpose(x, [3, 1, 2, 0]);
@@ -27,6 +55,9 @@ function filterGradByConv(ops: WasmOps, x: tf.TensorInfo, dy: tf.TensorInfo, str
   if (src !== xt) ops.free(src);
   return conv;
 }
+
+/** Below this many input channels im2col beats the conv route (measured on 1- and 3-channel inputs). */
+const IM2COL_MAX_CHANNELS = 8;
 
 export const conv2DBackpropFilterConfig: tf.KernelConfig = {
   kernelName: 'Conv2DBackpropFilter',
@@ -52,6 +83,9 @@ export const conv2DBackpropFilterConfig: tf.KernelConfig = {
 
     const bottom = trailingPad(h, top, ho, sh, kh, 1);
     const right = trailingPad(w, left, wo, sw, kw, 1);
+    if (ci < IM2COL_MAX_CHANNELS && sh === 1 && sw === 1) {
+      return filterGradByIm2col(ops, x, dy, [kh, kw], [[top, bottom], [left, right]]);
+    }
     const grad = filterGradByConv(ops, x, dy, [sh, sw], [[top, bottom], [left, right]]);
     const out = ops.transpose(grad, [1, 2, 0, 3]);
     ops.free(grad);

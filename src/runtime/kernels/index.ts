@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchMatMulConfig } from './batch_mat_mul';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input';
+import { castConfig, identityConfig } from './identity';
 import { maxPoolGradConfig } from './max_pool_grad';
 import { sumConfig } from './sum';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
@@ -15,6 +16,8 @@ export const wasmKernelConfigs: tf.KernelConfig[] = [
   batchMatMulConfig,
   sumConfig,
   unsortedSegmentSumConfig,
+  identityConfig,
+  castConfig,
 ];
 
 let registered = false;
