@@ -16,7 +16,7 @@ export interface ClassVisualizationStep {
   /** 1-based step number. */
   step: number;
   steps: number;
-  /** The target score (or unit activation) of the image this step started from. */
+  /** The target score (for a unit: its value before the layer's activation) of the image this step started from. */
   score: number;
   /** The image after this step, HWC values, on snapshot steps (every `snapshotEvery`, and the last). */
   image?: Float32Array;
@@ -34,7 +34,10 @@ export interface ClassVisualizationOptions extends Regularizers {
   output?: 'logits' | 'probs';
   /** Gradient-ascent steps (default 200). */
   steps?: number;
-  /** Mean pixel change per step; the gradient is divided by its root mean square (default 0.02). */
+  /**
+   * Root-mean-square pixel change per step: the gradient is divided by its RMS, so the step does not
+   * depend on the score's scale (default 0.1 for pixels in [0, 1]). Preset 2's strong decay wants more (about 0.3).
+   */
   learningRate?: number;
   /** Yosinski et al. 2015, Table 1, rows 1-4; options given explicitly override the preset. Default 'none'. */
   preset?: RegularizerPreset;
@@ -85,7 +88,7 @@ export async function classVisualization(model: tf.LayersModel, opts: ClassVisua
   const reg: Required<Regularizers> = { ...REGULARIZER_PRESETS[preset] };
   for (const key of Object.keys(reg) as (keyof Regularizers)[]) if (opts[key] !== undefined) reg[key] = opts[key]!;
   const steps = opts.steps === 0 ? 0 : positiveInt(opts.steps, 200, caller, 'steps');
-  const lr = finiteNumber(opts.learningRate, 0.02, caller, 'learningRate', 0);
+  const lr = finiteNumber(opts.learningRate, 0.1, caller, 'learningRate', 0);
   finiteNumber(reg.l2Decay, 0, caller, 'l2Decay', 0, 1);
   finiteNumber(reg.blurSigma, 0, caller, 'blurSigma', 0);
   if (!Number.isInteger(reg.blurEvery) || reg.blurEvery < 0) fail(caller, `blurEvery must be a whole number of steps (0: never), got ${reg.blurEvery}`);
@@ -101,7 +104,8 @@ export async function classVisualization(model: tf.LayersModel, opts: ClassVisua
   let explained: Explained;
   if (opts.layer !== undefined) {
     if (opts.target !== undefined) fail(caller, 'give either target (a class) or layer + channel, not both');
-    explained = checkNeuron(model, { layer: opts.layer, channel: opts.channel as number, y: opts.y, x: opts.x }, caller);
+    // Ascend the value before the layer's activation: a ReLU unit that starts silent has no gradient.
+    explained = { ...checkNeuron(model, { layer: opts.layer, channel: opts.channel as number, y: opts.y, x: opts.x }, caller), preActivation: true };
   } else {
     if (opts.target === undefined) fail(caller, 'give target (a class index or name) or layer + channel');
     const output = oneOf(opts.output, SCORE_OUTPUTS, 'logits', caller, 'output');

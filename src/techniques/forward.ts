@@ -20,6 +20,8 @@ export interface ForwardOptions {
   taps?: Record<string, (output: tf.Tensor) => tf.Tensor>;
   /** Stop at this layer and return its output. */
   upTo?: string;
+  /** Layers whose activation is skipped (their output is the pre-activation), e.g. to ascend a silent ReLU unit. */
+  linear?: string[];
   /** Name used in error messages. */
   caller?: string;
 }
@@ -168,6 +170,13 @@ function overrideRelus(model: tf.LayersModel, mode: Exclude<ReluMode, 'normal'>,
   return restores;
 }
 
+/** Skip a layer's activation (ReLU-like layers become the identity). */
+function linearize(layer: tf.layers.Layer): Restore {
+  if (internals(layer).activation) return patch(layer, 'activation', activation('cnnviz_linear', (x) => x));
+  if (NONLINEAR_LAYERS.includes(layer.getClassName()) || layer.getClassName() === 'ReLU') return patch(layer, 'call', (inputs) => tf.clone(one(inputs)));
+  return () => undefined;
+}
+
 function tapLayer(layer: tf.layers.Layer, fn: (t: tf.Tensor) => tf.Tensor): Restore {
   const inner = internals(layer).call.bind(layer);
   return patch(layer, 'call', (inputs, kwargs) => fn(one(inner(inputs, kwargs))));
@@ -200,6 +209,7 @@ export function forward(model: tf.LayersModel, x: tf.Tensor, opts: ForwardOption
     const wholeModel = opts.upTo === undefined;
     if (wholeModel && output === 'logits') restores.push(...dropFinalSoftmax(model));
     if (opts.relu && opts.relu !== 'normal') restores.push(...overrideRelus(model, opts.relu, caller));
+    for (const name of opts.linear ?? []) restores.push(linearize(getLayer(model, name, caller)));
     for (const [name, fn] of Object.entries(opts.taps ?? {})) restores.push(tapLayer(getLayer(model, name, caller), fn));
     const y = one(runner.apply(x, { training: false }) as tf.Tensor | tf.Tensor[]);
     if (wholeModel && output === 'probs' && !endsInSoftmax(model) && y.shape[y.shape.length - 1]! > 1) return tf.softmax(y);

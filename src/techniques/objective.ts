@@ -9,7 +9,13 @@ import { forward, predictedClasses, ReluMode } from './forward';
 
 export type Explained =
   | { kind: 'class'; targets: Int32Array; output: ScoreOutput }
-  | { kind: 'neuron'; neuron: Required<Pick<NeuronTarget, 'layer' | 'channel'>> & Pick<NeuronTarget, 'y' | 'x'>; outputShape: number[] };
+  | {
+      kind: 'neuron';
+      neuron: Required<Pick<NeuronTarget, 'layer' | 'channel'>> & Pick<NeuronTarget, 'y' | 'x'>;
+      outputShape: number[];
+      /** Use the unit's value before its layer's activation. */
+      preActivation?: boolean;
+    };
 
 export interface TargetOptions {
   /** Class index or name (one, or one per image). Default: each image's predicted class. */
@@ -67,7 +73,7 @@ export function explainedValues(model: tf.LayersModel, x: tf.Tensor, e: Explaine
       const targets = e.targets.length === x.shape[0] ? e.targets : repeatTargets(e.targets, x.shape[0]);
       return tf.sum(tf.mul(scores, tf.oneHot(tf.tensor1d(targets, 'int32'), classes)), -1) as tf.Tensor1D;
     }
-    const out = forward(model, x, { upTo: e.neuron.layer, relu, caller });
+    const out = forward(model, x, { upTo: e.neuron.layer, relu, caller, linear: e.preActivation ? [e.neuron.layer] : undefined });
     const { channel, y, x: col } = e.neuron;
     const depth = out.shape[out.shape.length - 1]!;
     const pick = tf.oneHot(tf.tensor1d([channel], 'int32'), depth).reshape([depth]);
