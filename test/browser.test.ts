@@ -10,7 +10,7 @@ import * as path from 'path';
 import { chromium, Browser, Page } from 'playwright-core';
 import { datasets } from '../src';
 import { executeNotebook, ExecutedNotebook, REPO } from './util/notebook';
-import { decodePng, Decoded, pngSize } from './widgets-pixels';
+import { cleanBorder, decodePng, Decoded, pngSize } from './widgets-pixels';
 
 const NOTEBOOK = 'notebooks/gallery/widgets.ipynb';
 const ARTIFACTS = path.join(REPO, 'test', 'artifacts');
@@ -262,6 +262,8 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
       assert.ok(img.ok, `cell ${p.cell}: decodes`);
       assert.deepStrictEqual([img.w, img.h], [want.width, want.height], `cell ${p.cell}: decoded size`);
       assert.deepStrictEqual([img.cw, img.ch], [want.width, want.height], `cell ${p.cell}: shown at natural size`);
+      // labels never run off the picture: its 2 px border is background
+      assert.ok(cleanBorder(await decodePng(Buffer.from(p.b64, 'base64'))), `cell ${p.cell}: something drawn into the border`);
       const meta = p.meta.cnnviz as { kind: string; render_ms?: number } | undefined;
       timing.push({ what: `cell ${p.cell}: ${meta?.kind} ${want.width}x${want.height} PNG, made by show.* in the kernel (ms)`, ms: meta?.render_ms, bytes: Math.round(p.b64.length * 0.75) });
     }

@@ -127,6 +127,16 @@ describe('widgets: display bridge (tslab stand-in)', () => {
     assert.match(String(cell[cell.length - 1].data['text/plain']), /step 30 \/ 60 · loss 0.5, test accuracy 0.9/);
   });
 
+  it('show.live(): a display created now, replaced later from anywhere', () => {
+    const cellA = newCell();
+    const live = show.live();
+    newCell();
+    live.update(render.images([img]));
+    live.update(render.images([img, img]));
+    assert.deepStrictEqual(cellA.map((m) => m.update), [false, true]);
+    assert.strictEqual(cellA[0].transient?.display_id, cellA[1].transient?.display_id);
+  });
+
   it('outside a kernel nothing is sent and a Figure prints as text', () => {
     fake.lastWriteDisplayData = null;
     const fig = show.images([img]);

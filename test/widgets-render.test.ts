@@ -5,6 +5,10 @@ import { colormap, render } from '../src/widgets';
 import { normalizeAttribution, percentile } from '../src/widgets/attribution';
 import { alignOcclusion } from '../src/widgets/occlusion';
 import { cropField } from '../src/widgets/patches';
+import { encodeGrayPng } from '../src/widgets/png-encode';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { cleanBorder, decodePng, hex, pngSize, uniformBlock } from './widgets-pixels';
 
 type Panel = { x: number; y: number; width: number; height: number; title: string };
@@ -288,5 +292,47 @@ describe('widgets: patches, occlusion, image layouts, progress', () => {
     let red = 0;
     for (let y = 0; y < d.height; y++) for (let x = d.width / 2; x < d.width; x++) if (hex(d.at(Math.floor(x), y)) === '#ff0000') red++;
     assert.ok(red >= 160 * 160, `red image pixels: ${red}`);
+  });
+});
+
+describe('widgets: files', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnviz-widgets-'));
+  it('the gray PNG writer round-trips through a PNG decoder', async () => {
+    const gray = Uint8Array.from({ length: 7 * 5 }, (_, i) => (i * 37) % 256);
+    const d = await decodePng(encodeGrayPng(gray, 7, 5));
+    assert.deepStrictEqual([d.width, d.height], [7, 5]);
+    for (let i = 0; i < gray.length; i++) assert.deepStrictEqual(d.at(i % 7, Math.floor(i / 7)), [gray[i], gray[i], gray[i], 255]);
+  });
+  it('save writes PNG, stand-alone HTML and Plotly JSON, and names the valid extensions', async () => {
+    const img = { width: 3, height: 3, channels: 1, data: new Float32Array(9).fill(0.5) };
+    const fig = render.images([img]);
+    fig.save(path.join(dir, 'a.png'));
+    assert.deepStrictEqual(pngSize(fs.readFileSync(path.join(dir, 'a.png'))), { width: fig.width, height: fig.height });
+    fig.save(path.join(dir, 'a.html'));
+    assert.match(fs.readFileSync(path.join(dir, 'a.html'), 'utf8'), /<img [^>]*src="data:image\/png;base64,/);
+    const chart = render.scatter({ points: [0, 0, 1, 1, 2, 3], labels: [0, 1, 1] }, { gl: false });
+    chart.save(path.join(dir, 'c.html'));
+    const html = fs.readFileSync(path.join(dir, 'c.html'), 'utf8');
+    assert.ok(html.includes('embedded once by cnnviz') && html.length > 3e6, 'a saved chart carries plotly.js');
+    chart.save(path.join(dir, 'c.json'));
+    assert.strictEqual(JSON.parse(fs.readFileSync(path.join(dir, 'c.json'), 'utf8')).data.length, 2);
+    chart.save(path.join(dir, 'c.png'));
+    const d = await decodePng(fs.readFileSync(path.join(dir, 'c.png')));
+    assert.deepStrictEqual([d.width, d.height], [chart.width, chart.height]);
+    assert.ok(cleanBorder(d));
+    assert.throws(() => fig.save(path.join(dir, 'a.gif')), /unknown extension '.gif'; valid: .png, .html, .json/);
+    assert.throws(() => fig.save(path.join(dir, 'a.json')), /is a PNG figure; save it as .png or .html/);
+  });
+  it('scatter: one trace per class, WebGL from 1,000 points, hover fields', () => {
+    const n = 1200;
+    const points = new Float32Array(2 * n).map((_, i) => i % 97);
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+    const fig = render.scatter({ points, labels, classNames: ['a', 'b', 'c'], indices: Int32Array.from({ length: n }, (_, i) => 1000 + i) });
+    const spec = fig.plotly as unknown as { data: { type: string; name: string; x: number[]; customdata: unknown[][]; hovertemplate: string }[] };
+    assert.deepStrictEqual(spec.data.map((t) => [t.type, t.name, t.x.length]), [['scattergl', 'a', 400], ['scattergl', 'b', 400], ['scattergl', 'c', 400]]);
+    assert.deepStrictEqual(spec.data[1].customdata[0], ['b', 1001, 1]);
+    assert.match(spec.data[0].hovertemplate, /label: %\{customdata\[0\]\}.*index: %\{customdata\[1\]\}/);
+    assert.throws(() => render.scatter({ points: [1, 2, 3] }), /points has 3 values; expected x,y pairs/);
+    assert.throws(() => render.scatter({ points: [1, 2], labels: [0, 1] }), /labels has 2 entries; expected one per point \(1\)/);
   });
 });
