@@ -30,3 +30,8 @@ export { kernelShap } from './kernel_shap';
 export type { KernelShapOptions, KernelShapResult, KernelShapImageResult } from './kernel_shap';
 export { segments, gridSegments, slicSegments, SEGMENT_METHODS } from './segments';
 export type { Segmentation, SegmentMethod, SegmentOptions } from './segments';
+export { deletionScore, insertionScore } from './deletion';
+export type { CurveScoreOptions, CurveScore } from './deletion';
+export { randomizationCheck } from './randomization';
+export type { RandomizationCheckOptions, RandomizationResult, RandomizationStep, ExplanationMethod } from './randomization';
+export { spearman, pearson, ranks } from './stats';
