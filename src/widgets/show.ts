@@ -68,10 +68,26 @@ export interface ShowImagesOptions extends ImagesOptions, LabelOptions {
   predictions?: Labels;
   /** show only these images of the batch */
   indices?: ArrayLike<number>;
+  /** without indices, show at most this many (default 100) */
+  max?: number;
+}
+
+function countOf(imgs: Images): number {
+  if (Array.isArray(imgs)) return imgs.length;
+  const s = imgs.shape;
+  return s.length === 4 || (s.length === 3 && ![1, 3, 4].includes(s[2])) ? s[0] : 1;
 }
 
 function imagesShow(imgs: Images, o: ShowImagesOptions = {}): Figure {
-  const idx = o.indices ? Array.from(o.indices) : undefined;
+  const total = countOf(imgs);
+  const max = o.max ?? 100;
+  let idx = o.indices ? Array.from(o.indices) : undefined;
+  let title = o.title;
+  if (!idx && total > max) {
+    // a whole dataset would make a figure thousands of px tall: show the first `max`
+    idx = Array.from({ length: max }, (_, i) => i);
+    title = `${title ? title + ' ' : ''}(first ${max} of ${total}; pass indices or max for others)`;
+  }
   const list = idx ? pickImages(imgs, idx) : toPixelList(imgs);
   const at = (i: number) => (idx ? idx[i] : i);
   const labels = labelsOf(o.labels);
@@ -83,7 +99,7 @@ function imagesShow(imgs: Images, o: ShowImagesOptions = {}): Figure {
     return lines;
   }) : undefined);
   const correct = o.correct ?? (labels && preds ? list.map((_, i) => labels[at(i)] === preds[at(i)]) : undefined);
-  return display(renderImages(list, { ...o, captions, correct }));
+  return display(renderImages(list, { ...o, captions, correct, title }));
 }
 
 export interface ShowNeighborsOptions extends NeighborsOptions, LabelOptions {
@@ -139,11 +155,14 @@ export interface ShowHeatmapOptions extends HeatmapOptions {
 }
 
 function heatmapShow(attribution: Tensor | Field | (Tensor | Field)[], image?: Images | Tensor | Pixels | null, o: ShowHeatmapOptions = {}): Figure {
-  const imgs = image ? toPixelList(image as Images, 'image') : [];
+  // a batch is a [N, H, W, C] tensor or an array; a rank-3 tensor is one image
+  const imgs = !image ? []
+    : Array.isArray(image) || (isTensor(image) && image.rank === 4 && image.shape[0] > 1) ? toPixelList(image as Images, 'image')
+    : [toPixels(image as Tensor | Pixels, 'image')];
   let fields: Field[];
   if (Array.isArray(attribution)) fields = attribution.map((a, i) => toField(a, `attribution[${i}]`));
   else if (isTensor(attribution) && imgs.length > 1) {
-    if (attribution.shape[0] !== imgs.length) {
+    if (attribution.rank < 3 || attribution.shape[0] !== imgs.length) {
       throw new Error(`attribution has shape [${attribution.shape.join(', ')}] for ${imgs.length} images; expected [${imgs.length}, H, W] or [${imgs.length}, H, W, C]`);
     }
     const data = attribution.dataSync() as Float32Array;
