@@ -55,6 +55,15 @@ async function expectClose(label: string, f: () => tf.Tensor | tf.Tensor[], tol 
 }
 
 type Pad = 'same' | 'valid';
+
+/** [k, k, c, m] -> [(k-1)d+1, (k-1)d+1, c, m] with zeros between the taps. */
+function dilateFilter(w: tf.Tensor4D, d: number): tf.Tensor4D {
+  const [kh, kw, c, m] = w.shape;
+  const v = w.arraySync();
+  const out = tf.buffer([(kh - 1) * d + 1, (kw - 1) * d + 1, c, m]);
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let a = 0; a < c; a++) for (let q = 0; q < m; q++) out.set(v[i][j][a][q], i * d, j * d, a, q);
+  return out.toTensor() as tf.Tensor4D;
+}
 interface ConvCase { b: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: number; pad: Pad }
 
 const convCases: ConvCase[] = [
@@ -109,6 +118,59 @@ describe('wasm gradient kernels match the cpu backend', function () {
     );
   });
 
+  const dwCases: Array<{ b: number; h: number; w: number; c: number; m: number; k: number; s: number; pad: Pad; d?: number }> = [
+    { b: 1, h: 7, w: 9, c: 3, m: 1, k: 3, s: 1, pad: 'same' },
+    { b: 3, h: 8, w: 8, c: 4, m: 1, k: 3, s: 2, pad: 'same' },
+    { b: 2, h: 9, w: 11, c: 5, m: 2, k: 3, s: 2, pad: 'valid' },
+    { b: 2, h: 10, w: 7, c: 2, m: 3, k: 5, s: 1, pad: 'same' },
+    { b: 1, h: 11, w: 11, c: 6, m: 1, k: 3, s: 1, pad: 'same', d: 2 },
+    { b: 2, h: 6, w: 6, c: 8, m: 1, k: 1, s: 2, pad: 'valid' },
+  ];
+  for (const [i, c] of dwCases.entries()) {
+    const tag = `${c.b}x${c.h}x${c.w}x${c.c} m${c.m} k${c.k} s${c.s} ${c.pad}${c.d ? ` dilation ${c.d}` : ''}`;
+    it(`DepthwiseConv2dNativeBackpropInput and ...Filter: ${tag}`, async () => {
+      const xv = data(c.b * c.h * c.w * c.c, 110 + i);
+      const wv = data(c.k * c.k * c.c * c.m, 120 + i);
+      await expectClose(tag, () => {
+        const x = tf.tensor4d(xv, [c.b, c.h, c.w, c.c]);
+        const w = tf.tensor4d(wv, [c.k, c.k, c.c, c.m]);
+        const y = tf.depthwiseConv2d(x, w, c.s, c.pad, 'NHWC', c.d ?? 1);
+        const dy = tf.tensor4d(data(y.size, 130 + i), y.shape);
+        const attrs = { strides: c.s, pad: c.pad, dilations: c.d ?? 1 };
+        // The cpu kernels ignore dilation; the reference is the undilated kernel with zeros
+        // between the filter taps (and, for dW, only the taps the dilated filter has).
+        const dxRef = c.d && tf.getBackend() === 'cpu';
+        const wIn = dxRef ? dilateFilter(w, c.d!) : w;
+        return [
+          tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: wIn }, { ...attrs, dilations: dxRef ? 1 : attrs.dilations, inputShape: x.shape }) as tf.Tensor,
+          dxRef
+            ? (tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, dilations: 1, filterShape: wIn.shape }) as tf.Tensor)
+                .stridedSlice([0, 0, 0, 0], wIn.shape, [c.d!, c.d!, 1, 1])
+            : (tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor),
+        ];
+      });
+    });
+  }
+
+  it('Tile, leading repeats (fast path) and others', async () => {
+    const v = data(2 * 3 * 4, 150);
+    await expectClose('tile', () => {
+      const c = tf.tensor4d(v.slice(0, 4), [1, 1, 1, 4]);
+      const x = tf.tensor3d(v, [2, 3, 4]);
+      return [tf.tile(c, [5, 3, 7, 1]), tf.tile(c, [1, 1, 1, 3]), tf.tile(x, [2, 1, 3]), tf.tile(x.slice([0], [1]), [3, 1, 1]), tf.tile(tf.tensor1d([1, 2, 3], 'int32'), [4]).cast('float32')];
+    }, 0);
+  });
+
+  it('UnsortedSegmentSum (float and int, ids out of range dropped) and the gradient of gather', async () => {
+    const xv = data(6 * 4 * 3, 140);
+    const ids = [2, 0, 2, 5, -1, 1];
+    await expectClose('segments', () => [
+      tf.unsortedSegmentSum(tf.tensor3d(xv, [6, 4, 3]), tf.tensor1d(ids, 'int32'), 4),
+      tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4, 5, 6], 'int32'), tf.tensor1d(ids, 'int32'), 3).cast('float32'),
+      tf.grad((t: tf.Tensor) => t.gather(tf.tensor1d([3, 1, 3, 0], 'int32'), 1).square().sum())(tf.tensor2d(xv.slice(0, 20), [4, 5])),
+    ], 1e-6);
+  });
+
   const poolCases: Array<{ b: number; h: number; w: number; c: number; f: number; s: number; pad: Pad; q: number }> = [
     { b: 2, h: 8, w: 8, c: 3, f: 2, s: 2, pad: 'valid', q: 0 },
     { b: 1, h: 9, w: 7, c: 5, f: 3, s: 2, pad: 'same', q: 0 },
@@ -152,10 +214,13 @@ describe('wasm gradient kernels match the cpu backend', function () {
     }
   });
 
-  it('Sum over leading, trailing and mixed axes', async () => {
+  it('Sum and Mean over leading, trailing and mixed axes', async () => {
     const v = data(5 * 6 * 7 * 3, 80);
     for (const [axis, keep] of [[[0, 1, 2], false], [[0], true], [[0, 1], false], [[3], false], [[1, 3], true], [[0, 1, 2, 3], false]] as const) {
-      await expectClose(`sum ${axis} keepDims=${keep}`, () => tf.sum(tf.tensor4d(v, [5, 6, 7, 3]), axis as unknown as number[], keep));
+      await expectClose(`sum/mean ${axis} keepDims=${keep}`, () => [
+        tf.sum(tf.tensor4d(v, [5, 6, 7, 3]), axis as unknown as number[], keep),
+        tf.mean(tf.tensor4d(v, [5, 6, 7, 3]), axis as unknown as number[], keep),
+      ]);
     }
     const big = data(64 * 28 * 28 * 4, 81);
     await expectClose('bias-sized sum', () => tf.sum(tf.tensor4d(big, [64, 28, 28, 4]), [0, 1, 2]));

@@ -2,9 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { batchMatMulConfig } from './batch_mat_mul';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_backprop_filter';
+import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_backprop_input';
 import { castConfig, identityConfig } from './identity';
 import { maxPoolGradConfig } from './max_pool_grad';
-import { sumConfig } from './sum';
+import { meanConfig, sumConfig } from './sum';
+import { tileConfig } from './tile';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 import { saveStockKernel, stockKernelConfig } from './wasm_ops';
 
@@ -13,11 +16,15 @@ export const wasmKernelConfigs: tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
   batchMatMulConfig,
   sumConfig,
+  meanConfig,
   unsortedSegmentSumConfig,
   identityConfig,
   castConfig,
+  tileConfig,
 ];
 
 let registered = false;

@@ -8,32 +8,44 @@ function squarish(n: number): [number, number] {
 }
 
 /**
- * A sum over the leading axes (every bias gradient, every broadcast in a gradient) makes the
- * built-in kernel transpose the whole tensor first. XNNPACK's average pooling reduces leading
- * axes in one pass instead: view x as one image [1, a, b, rest] and pool the whole of it.
- * Other reductions go to the built-in kernel.
+ * Sum or Mean over the leading axes of a float32 tensor (every bias gradient, every broadcast
+ * in a gradient, batch-norm moments) through XNNPACK's average pooling, viewing x as one image
+ * [1, a, b, rest]; undefined for other reductions, which the built-in kernel does well.
+ * The built-in kernel transposes the whole tensor first.
  */
-export const sumConfig: tf.KernelConfig = {
-  kernelName: 'Sum',
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { x } = inputs as { x: tf.TensorInfo };
-    const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
-    const ops = new WasmOps(backend as tf.KernelBackend);
-    const rank = x.shape.length;
-    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
-    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-    const n = leading ? tf.util.sizeFromShape(x.shape.slice(0, axes.length)) : 0;
-    if (!leading || x.dtype !== 'float32' || n < 2) return ops.run('Sum', { x }, { axis, keepDims });
-    const rest = x.shape.slice(axes.length);
-    const [a, b] = squarish(n);
-    const img = ops.reshape(x, [1, a, b, tf.util.sizeFromShape(rest)]);
-    const mean = ops.run('AvgPool', { x: img }, { filterSize: [a, b], strides: [1, 1], pad: 'valid', dimRoundingMode: undefined });
+function reduceLeading(ops: WasmOps, x: tf.TensorInfo, axis: number | number[], keepDims: boolean, total: boolean): tf.TensorInfo | undefined {
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  const n = leading ? tf.util.sizeFromShape(x.shape.slice(0, axes.length)) : 0;
+  if (!leading || x.dtype !== 'float32' || n < 2) return undefined;
+  const rest = x.shape.slice(axes.length);
+  const [a, b] = squarish(n);
+  const img = ops.reshape(x, [1, a, b, tf.util.sizeFromShape(rest)]);
+  const mean = ops.run('AvgPool', { x: img }, { filterSize: [a, b], strides: [1, 1], pad: 'valid', dimRoundingMode: undefined });
+  let result = mean;
+  if (total) {
     const scale = ops.run('Fill', {}, { shape: [], value: n, dtype: 'float32' });
-    const total = ops.multiply(mean, scale);
-    const outShape = keepDims ? [...axes.map(() => 1), ...rest] : rest;
-    const out = ops.reshape(total, outShape);
-    ops.free(img, mean, scale, total);
-    return out;
-  },
-};
+    result = ops.multiply(mean, scale);
+    ops.free(scale, mean);
+  }
+  const out = ops.reshape(result, keepDims ? [...axes.map(() => 1), ...rest] : rest);
+  ops.free(img, result);
+  return out;
+}
+
+function leadingReduction(name: 'Sum' | 'Mean'): tf.KernelConfig {
+  return {
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      const ops = new WasmOps(backend as tf.KernelBackend);
+      return reduceLeading(ops, x, axis, keepDims, name === 'Sum') ?? ops.run(name, { x }, { axis, keepDims });
+    },
+  };
+}
+
+export const sumConfig = leadingReduction('Sum');
+export const meanConfig = leadingReduction('Mean');

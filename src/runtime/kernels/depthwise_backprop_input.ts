@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs';
+import { ConvGradAttrs, convInfoFor } from './conv_info';
+import { dilateAndPad } from './dilate';
+import { WasmOps } from './wasm_ops';
+
+/**
+ * dX of a depthwise conv: dY dilated by the stride and padded, depthwise-convolved (stride 1,
+ * the forward dilation) with the spatially flipped filter, on XNNPACK. With a channel
+ * multiplier m each input channel gathers its m output channels: convolve all c*m of them with
+ * multiplier 1, then sum each group of m (a reduction over the last axis).
+ */
+export const depthwiseConv2dNativeBackpropInputConfig: tf.KernelConfig = {
+  kernelName: 'DepthwiseConv2dNativeBackpropInput',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = attrs as unknown as ConvGradAttrs & { inputShape: [number, number, number, number] };
+    const info = convInfoFor('DepthwiseConv2dNativeBackpropInput', a.inputShape, filter.shape, a, true);
+    const ops = new WasmOps(backend as tf.KernelBackend);
+    const [kh, kw, c, m] = filter.shape;
+    const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, inHeight: h, inWidth: w, batchSize: b } = info;
+    const effH = (kh - 1) * dh + 1;
+    const effW = (kw - 1) * dw + 1;
+    const flipped = ops.reverse(filter, [0, 1]);
+    const wf = ops.reshape(flipped, [kh, kw, c * m, 1]);
+    const before: [number, number] = [effH - 1 - info.padInfo.top, effW - 1 - info.padInfo.left];
+    const d = dilateAndPad(ops, dy, [sh, sw], before, [effH, effW], [h, w]);
+    const conv = ops.depthwiseConv2d(d.x, wf, [1, 1], d.pads, [dh, dw]);
+    ops.free(flipped, wf);
+    if (d.x !== dy) ops.free(d.x);
+    if (m === 1) return conv;
+    const grouped = ops.reshape(conv, [b, h, w, c, m]);
+    const out = ops.run('Sum', { x: grouped }, { axis: [4], keepDims: false });
+    ops.free(conv, grouped);
+    return out;
+  },
+};
