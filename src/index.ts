@@ -12,3 +12,4 @@ export { setup, ensureBackend, currentBackend, threadCount, BACKEND_CHOICES } fr
 export type { SetupOptions, SetupResult, BackendChoice } from './runtime/backend';
 export * from './techniques';
 export * from './widgets';
+export * as check from './check';

@@ -1,0 +1,228 @@
+/**
+ * Comparing what a student's function returned with the reference, and saying what is wrong in
+ * words a student can act on: the shape (with the likely fix), the sign, the scale, a known
+ * mistake it matches, or where the values differ most.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** A value read back from a student's function: its shape and numbers. */
+export interface Values {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** A mistake students make, computed the wrong way on purpose, with what to do about it. */
+export interface KnownMistake {
+  values: Float32Array;
+  hint: string;
+}
+
+export interface CompareOptions {
+  /** What the value is, for messages ("your saliency map"). */
+  what: string;
+  /** Relative tolerance against the largest reference magnitude (default 1e-3). */
+  tolerance?: number;
+  /** Wrong-on-purpose answers: if the student's matches one, its hint is the message. */
+  mistakes?: KnownMistake[];
+  /** Extra shape advice: given the student's shape and the expected one, a hint or undefined. */
+  shapeHint?: (got: number[], expected: number[]) => string | undefined;
+  /** Name the axes in "largest difference at [...]" (e.g. ['row', 'column']). */
+  axes?: string[];
+  /** Say nothing about scale/sign fits (for values where only exact agreement means anything). */
+  exactOnly?: boolean;
+}
+
+export interface Comparison {
+  ok: boolean;
+  /** Empty when ok; otherwise what is wrong and what to try. */
+  message: string;
+  maxDiff: number;
+}
+
+export function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function nestedShape(v: unknown, where: string): number[] {
+  if (Array.isArray(v)) {
+    if (v.length === 0) return [0];
+    const inner = nestedShape(v[0], where);
+    for (let i = 1; i < v.length; i++) {
+      const s = nestedShape(v[i], where);
+      if (s.join(',') !== inner.join(',')) throw new Error(`${where} is a ragged array: row 0 has shape ${shapeText(inner)}, row ${i} has ${shapeText(s)}`);
+    }
+    return [v.length, ...inner];
+  }
+  if (ArrayBuffer.isView(v)) return [(v as Float32Array).length];
+  if (typeof v === 'number') return [];
+  throw new Error(`${where} holds ${v === null ? 'null' : typeof v}, not numbers`);
+}
+
+function flatten(v: unknown, out: number[]): void {
+  if (Array.isArray(v)) v.forEach((x) => flatten(x, out));
+  else if (ArrayBuffer.isView(v)) out.push(...Array.from(v as Float32Array));
+  else out.push(v as number);
+}
+
+/**
+ * A returned value as shape + numbers, or a sentence saying why it cannot be read
+ * (undefined, a disposed tensor, a string, ...).
+ */
+export function readValue(v: unknown, what: string): Values | string {
+  if (v === undefined) return `${what} is undefined: did the function end without \`return\`?`;
+  if (v === null) return `${what} is null: return a tensor`;
+  if (v instanceof tf.Tensor) {
+    if (v.isDisposed) return `${what} is a tensor that was already disposed: return it from tf.tidy (or do not dispose it) so the caller can read it`;
+    if (v.dtype === 'string') return `${what} is a string tensor; return numbers (float32)`;
+    return { shape: [...v.shape], data: Float32Array.from(v.dataSync() as ArrayLike<number>) };
+  }
+  if (typeof v === 'number') return { shape: [], data: Float32Array.of(v) };
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+    try {
+      const shape = nestedShape(v, what);
+      const flat: number[] = [];
+      flatten(v, flat);
+      return { shape, data: Float32Array.from(flat) };
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  if (typeof (v as { then?: unknown }).then === 'function') return `${what} is a Promise: \`await\` it inside your function before returning`;
+  return `${what} is ${typeof v === 'object' ? `an object with keys {${Object.keys(v as object).slice(0, 6).join(', ')}}` : `a ${typeof v}`}, not a tensor`;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Generic shape advice: batch axes of size 1, channel axes of size 1, swapped axes. */
+export function genericShapeHint(got: number[], expected: number[]): string | undefined {
+  const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+  if (size(got) === size(expected)) {
+    if (got.length === expected.length + 1 && got[0] === 1 && sameShape(got.slice(1), expected)) return 'it has an extra batch axis of size 1 in front: remove it with .squeeze([0])';
+    if (got.length === expected.length + 1 && got[got.length - 1] === 1 && sameShape(got.slice(0, -1), expected)) return `it has an extra channel axis of size 1 at the end: remove it with .squeeze([${got.length - 1}])`;
+    if (expected.length === got.length + 1 && expected[0] === 1 && sameShape(expected.slice(1), got)) return 'the batch axis of size 1 in front is missing: add it with .expandDims(0)';
+    if (expected.length === got.length + 1 && expected[expected.length - 1] === 1 && sameShape(expected.slice(0, -1), got)) return `the channel axis of size 1 at the end is missing: add it with .expandDims(${got.length})`;
+    if (got.length === 2 && expected.length === 2 && got[0] === expected[1] && got[1] === expected[0]) return 'rows and columns are swapped: the first axis should run down the image (y), the second across (x)';
+    if (got.length === 1) return `it is flat: reshape it to ${shapeText(expected)}`;
+    return `it holds the right number of values: reshape it to ${shapeText(expected)}`;
+  }
+  if (got.length === expected.length + 1 && sameShape(got.slice(0, -1), expected)) return `it still has ${got[got.length - 1]} channels: reduce the last axis to one value per pixel`;
+  return undefined;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+function maxAbs(a: Float32Array): number {
+  let m = 0;
+  for (const v of a) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+/** Pearson correlation (0 when either side is constant). */
+export function correlation(a: Float32Array, b: Float32Array): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i] - ma;
+    const db = b[i] - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
+}
+
+/** True when a and b agree within tol * max|b| (plus a tiny absolute floor). */
+export function close(a: Float32Array, b: Float32Array, tol: number): boolean {
+  const scale = Math.max(maxAbs(b), 1e-12);
+  for (let i = 0; i < a.length; i++) if (!(Math.abs(a[i] - b[i]) <= tol * scale + 1e-7)) return false;
+  return true;
+}
+
+function fmt(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a >= 1e4 || a < 1e-3 ? v.toExponential(2) : Number(v.toPrecision(3)).toString();
+}
+
+function position(flat: number, shape: number[], axes?: string[]): string {
+  const idx: number[] = [];
+  let rest = flat;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx.unshift(rest % shape[d]);
+    rest = Math.floor(rest / shape[d]);
+  }
+  if (axes && axes.length === idx.length) return idx.map((v, i) => `${axes[i]} ${v}`).join(', ');
+  return shapeText(idx);
+}
+
+/** Compares values of the right shape with the reference; the message says what is off. */
+export function compareValues(got: Values, ref: Values, opts: CompareOptions): Comparison {
+  const tol = opts.tolerance ?? 1e-3;
+  if (!sameShape(got.shape, ref.shape)) {
+    const hint = opts.shapeHint?.(got.shape, ref.shape) ?? genericShapeHint(got.shape, ref.shape);
+    return { ok: false, maxDiff: Infinity, message: `${opts.what} has shape ${shapeText(got.shape)}; expected ${shapeText(ref.shape)}${hint ? `\n  hint: ${hint}` : ''}` };
+  }
+  const a = got.data;
+  const b = ref.data;
+  const bad = a.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    return { ok: false, maxDiff: Infinity, message: `${opts.what} contains ${Number.isNaN(a[bad]) ? 'NaN' : 'an infinite value'} (first at ${position(bad, got.shape, opts.axes)}): look for a division by zero or a log of zero` };
+  }
+  let maxDiff = 0;
+  let at = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (d > maxDiff) {
+      maxDiff = d;
+      at = i;
+    }
+  }
+  if (close(a, b, tol)) return { ok: true, message: '', maxDiff };
+  for (const m of opts.mistakes ?? []) {
+    if (m.values.length === a.length && close(a, m.values, Math.max(tol, 1e-3))) return { ok: false, maxDiff, message: `${opts.what} does not match the reference.\n  hint: ${m.hint}` };
+  }
+  const refMax = maxAbs(b);
+  const gotMax = maxAbs(a);
+  if (gotMax === 0 && refMax > 0) return { ok: false, maxDiff, message: `${opts.what} is all zeros; the reference is not (its largest magnitude is ${fmt(refMax)})` };
+  if (!opts.exactOnly && refMax > 0) {
+    // Best scale factor c with a ~ c * b; if that explains a, the difference is a sign or a scale.
+    const c = dot(a, b) / Math.max(dot(b, b), 1e-30);
+    const scaled = b.map((v) => c * v);
+    if (close(a, scaled, Math.max(tol, 1e-3))) {
+      if (Math.abs(c + 1) < 0.01) return { ok: false, maxDiff, message: `${opts.what} is the reference with the sign flipped (every value is -1 times the reference).\n  hint: check the direction: the score should be maximised (+), and differences taken the way round the task says` };
+      if (c < 0) return { ok: false, maxDiff, message: `${opts.what} is the reference times ${fmt(c)}: both the sign and the scale are off.\n  hint: check the direction (+ gradient) and any factor or normalisation you applied` };
+      return { ok: false, maxDiff, message: `${opts.what} is the reference times ${fmt(c)}: right pattern, wrong scale.\n  hint: remove (or add) the normalisation or constant factor; the reference is not rescaled` };
+    }
+    const absA = a.map(Math.abs);
+    const absB = b.map(Math.abs);
+    if (close(absA, absB, Math.max(tol, 1e-3))) {
+      return { ok: false, maxDiff, message: `${opts.what} has the right magnitudes but some signs differ from the reference.\n  hint: the reference ${b.some((v) => v < 0) ? 'keeps the sign' : 'takes the absolute value (all values >= 0)'}` };
+    }
+  }
+  const r = correlation(a, b);
+  const where = position(at, got.shape, opts.axes);
+  return {
+    ok: false,
+    maxDiff,
+    message:
+      `${opts.what} differs from the reference: largest difference ${fmt(maxDiff)} at ${where} (yours ${fmt(a[at])}, reference ${fmt(b[at])}); ` +
+      `correlation with the reference ${fmt(r)}.` +
+      (r > 0.9 ? '\n  hint: the pattern is close; look for a small difference in the formula (which score, which fill value, an offset)' : r < -0.5 ? '\n  hint: the pattern is reversed: check the sign of what you compute' : ''),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * What a check reports: one line that says passed or failed, and for a failure what is wrong and
+ * what to try. Checks do not throw on a wrong answer (the notebook keeps running, as with
+ * otter-grader's checks); `{ raise: true }` or env CNNVIZ_CHECK_RAISE=1 makes a failure an error
+ * for autograders. Results are remembered per check name for `passed()` and `summary()`.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface CheckResult {
+  /** Check name, e.g. 'saliency'. */
+  name: string;
+  passed: boolean;
+  /** One paragraph: what passed, or what is wrong and what to try. */
+  message: string;
+  /** Hidden cases compared (0 when the function could not be run). */
+  cases: number;
+  /** Side remarks that do not fail the check (e.g. tensors left behind). */
+  notes: string[];
+}
+
+export interface CheckOptions {
+  /** Throw an Error with the message when the check fails (default: env CNNVIZ_CHECK_RAISE). */
+  raise?: boolean;
+  /** Print the result line (default true). */
+  print?: boolean;
+  /** Draw your result beside the reference (default true). */
+  show?: boolean;
+}
+
+const results = new Map<string, CheckResult>();
+
+export class CheckFailed extends Error {
+  constructor(readonly result: CheckResult) {
+    super(result.message);
+    this.name = 'CheckFailed';
+    // The message is the whole story; a stack into cnnviz would only distract.
+    this.stack = `CheckFailed: ${result.message}`;
+  }
+}
+
+function raiseWanted(opt: boolean | undefined): boolean {
+  if (opt !== undefined) return opt;
+  const env = (process.env.CNNVIZ_CHECK_RAISE ?? '').toLowerCase();
+  return env === '1' || env === 'true';
+}
+
+/** Records, prints and (if asked) raises. */
+export function finish(result: CheckResult, opts: CheckOptions): CheckResult {
+  results.set(result.name, result);
+  if (opts.print !== false) {
+    const head = result.passed ? `✓ check.${result.name} passed` : `✗ check.${result.name} failed`;
+    const notes = result.notes.length ? `\n${result.notes.map((n) => `  note: ${n}`).join('\n')}` : '';
+    console.log(`${head}: ${result.message}${notes}`);
+  }
+  if (!result.passed && raiseWanted(opts.raise)) throw new CheckFailed(result);
+  return result;
+}
+
+/** Whether the check of this name ran and passed in this kernel. */
+export function passed(name: string): boolean {
+  return results.get(name)?.passed === true;
+}
+
+/** Every check run so far in this kernel, and a line each. */
+export function summary(opts: { print?: boolean } = {}): CheckResult[] {
+  const all = [...results.values()];
+  if (opts.print !== false) {
+    if (all.length === 0) console.log('no checks have run yet');
+    for (const r of all) console.log(`${r.passed ? '✓' : '✗'} ${r.name}`);
+    if (all.length) console.log(`${all.filter((r) => r.passed).length} of ${all.length} checks passed`);
+  }
+  return all;
+}
+
+/** Forget earlier results (for tests). */
+export function resetResults(): void {
+  results.clear();
+}
+
+const TODO = /\bTODO\b|not implemented/i;
+
+/** How a student's function failed, in a sentence that says what to do. */
+export function explainThrow(err: unknown, fnName: string): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (TODO.test(msg)) return `${fnName} is not implemented yet (it says: "${msg.split('\n')[0]}"). Replace the TODO in the cell that defines ${fnName}, run that cell, then run this check again.`;
+  const first = msg.split('\n')[0];
+  let hint = '';
+  if (/is not a function/.test(first)) hint = '\n  hint: a name is misspelled or used before the cell defining it ran';
+  else if (/disposed/i.test(first)) hint = '\n  hint: a tensor was disposed too early; keep what you return out of tf.dispose, or return it from tf.tidy';
+  else if (/gradient|grad/i.test(first)) hint = '\n  hint: tf.grad(f) needs f to return a scalar computed from its argument with tensor operations';
+  else if (/shape|rank/i.test(first)) hint = '\n  hint: print the shapes of your intermediate tensors (t.shape) and compare them with the ones the task gives';
+  return `${fnName} threw an error: ${first}${hint}`;
+}
+
+/** Runs a student's function on a hidden input: its value, or the failure in words; tensors left behind counted. */
+export async function callStudent(fn: unknown, fnName: string, args: unknown[]): Promise<{ value?: unknown; error?: string; leaked: number }> {
+  if (typeof fn !== 'function') {
+    return { error: `expected your function ${fnName} itself (e.g. check.x(${fnName})), got ${fn === undefined ? 'undefined' : typeof fn}`, leaked: 0 };
+  }
+  const before = tf.memory().numTensors;
+  let value: unknown;
+  try {
+    value = await (fn as (...a: unknown[]) => unknown)(...args);
+  } catch (err) {
+    return { error: explainThrow(err, fnName), leaked: 0 };
+  }
+  const returned = value instanceof tf.Tensor && !value.isDisposed ? 1 : 0;
+  return { value, leaked: Math.max(0, tf.memory().numTensors - before - returned) };
+}
+
+export function leakNote(leaked: number, calls: number, fnName: string): string[] {
+  if (leaked <= 0) return [];
+  return [`${fnName} left ${Math.round(leaked / calls)} tensor(s) in memory per call; wrap the work in tf.tidy(() => ...) so they are freed`];
+}

@@ -1,0 +1,189 @@
+import * as assert from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import { check, gaussianBlur } from '../src';
+import { CheckFailed } from '../src/check';
+import { useWasm } from './techniques_fixtures';
+
+// Student answers as the solution notebooks write them, and the mistakes students make.
+
+function logitsModel(model: tf.LayersModel): tf.LayersModel {
+  return tf.model({ inputs: model.inputs, outputs: model.getLayer('logits').output as tf.SymbolicTensor });
+}
+
+function gradientOf(model: tf.LayersModel, image: tf.Tensor3D, target: number, output: 'logits' | 'probs' = 'logits'): tf.Tensor3D {
+  const net = output === 'logits' ? logitsModel(model) : model;
+  const score = (x: tf.Tensor) => (net.predict(x.expandDims(0)) as tf.Tensor2D).gather([target], 1).sum() as tf.Scalar;
+  return tf.grad(score)(image) as tf.Tensor3D;
+}
+
+const saliencyRight = (model: tf.LayersModel, image: tf.Tensor3D, target: number) => tf.tidy(() => gradientOf(model, image, target).abs().max(-1));
+
+function occlusionRight(model: tf.LayersModel, image: tf.Tensor3D, target: number, window: number, stride: number, opts: { fill?: 'mean' | 'black'; count?: 'floor' | 'ceil'; drop?: boolean } = {}): number[][] {
+  const [h, w] = image.shape;
+  const fill = opts.fill === 'black' ? 0 : image.mean().dataSync()[0];
+  const positions = (size: number) => {
+    const n = opts.count === 'ceil' ? Math.ceil((size - window) / stride) + 1 : Math.floor((size - window) / stride) + 1;
+    return Array.from({ length: n }, (_, i) => i * stride);
+  };
+  const base = tf.tidy(() => (model.predict(image.expandDims(0)) as tf.Tensor).dataSync()[target]);
+  return positions(h).map((top) =>
+    positions(w).map((left) =>
+      tf.tidy(() => {
+        const pixels = image.arraySync() as number[][][];
+        for (let y = top; y < Math.min(h, top + window); y++) for (let x = left; x < Math.min(w, left + window); x++) pixels[y][x] = pixels[y][x].map(() => fill);
+        const p = (model.predict(tf.tensor4d([pixels])) as tf.Tensor).dataSync()[target];
+        return opts.drop ? base - p : p;
+      }),
+    ),
+  );
+}
+
+function ascentStepRight(model: tf.LayersModel, image: tf.Tensor3D, target: number, learningRate: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const g = gradientOf(model, image, target);
+    const rms = g.square().mean().sqrt().add(1e-12);
+    return image.add(g.div(rms).mul(learningRate)) as tf.Tensor3D;
+  });
+}
+
+function regularizeRight(image: tf.Tensor3D, step: number, o: { l2Decay: number; blurEvery: number; blurSigma: number }): tf.Tensor3D {
+  return tf.tidy(() => {
+    let x = image.mul(1 - o.l2Decay) as tf.Tensor3D;
+    if (o.blurEvery > 0 && step % o.blurEvery === 0) x = gaussianBlur(x.expandDims(0) as tf.Tensor4D, o.blurSigma).squeeze([0]) as tf.Tensor3D;
+    return x.clipByValue(0, 1) as tf.Tensor3D;
+  });
+}
+
+function gradientAscentRight(model: tf.LayersModel, target: number, o: { steps: number; learningRate: number; l2Decay: number; blurEvery: number; blurSigma: number; init: tf.Tensor3D }): tf.Tensor3D {
+  let x = o.init.clone();
+  for (let step = 1; step <= o.steps; step++) {
+    const moved = ascentStepRight(model, x, target, o.learningRate);
+    x.dispose();
+    x = regularizeRight(moved, step, o);
+    moved.dispose();
+  }
+  return x;
+}
+
+const todo = (): never => {
+  throw new Error('TODO: implement this function');
+};
+
+async function expectFail(p: Promise<check.CheckResult> | check.CheckResult, pattern: RegExp): Promise<check.CheckResult> {
+  const r = await p;
+  assert.strictEqual(r.passed, false, `expected a failure, got: ${r.message}`);
+  assert.match(r.message, pattern);
+  return r;
+}
+
+const quiet = { print: false, show: false };
+
+describe('check.*: assignment checks against the reference', function () {
+  before(useWasm);
+  beforeEach(() => check.resetResults());
+
+  describe('check.saliency', () => {
+    it('passes the solution and remembers it', async () => {
+      const r = await check.saliency(saliencyRight, quiet);
+      assert.ok(r.passed, r.message);
+      assert.strictEqual(r.cases, 4);
+      assert.deepStrictEqual(r.notes, []);
+      assert.ok(check.passed('saliency'));
+    });
+
+    it('says what is wrong: not implemented, shape, sign, probability, scale, leaks', async () => {
+      await expectFail(check.saliency(todo, quiet), /not implemented yet.*Replace the TODO/s);
+      await expectFail(check.saliency((m, x, t) => tf.tidy(() => saliencyRight(m, x, t).expandDims(0)), quiet), /shape \[1, 28, 28\]; expected \[28, 28\][^]*squeeze\(\[0\]\)/);
+      await expectFail(check.saliency((m, x, t) => tf.tidy(() => gradientOf(m, x, t).abs()), quiet), /shape \[28, 28, 1\][^]*channel axis/);
+      await expectFail(check.saliency((m, x, t) => tf.tidy(() => gradientOf(m, x, t).squeeze([2])), quiet), /sign of the gradient.*absolute value/);
+      await expectFail(check.saliency((m, x, t) => tf.tidy(() => gradientOf(m, x, t, 'probs').abs().max(-1)), quiet), /probability \(after the softmax\).*logits/);
+      await expectFail(check.saliency((m, x, t) => tf.tidy(() => { const s = saliencyRight(m, x, t); return s.div(s.max()); }), quiet), /times [\d.e+-]+: right pattern, wrong scale/);
+      await expectFail(check.saliency((m, x, t) => tf.tidy(() => saliencyRight(m, x, t).neg()), quiet), /sign flipped/);
+      await expectFail(check.saliency(() => undefined as unknown as tf.Tensor, quiet), /undefined: did the function end without `return`/);
+      await expectFail(check.saliency((() => { throw new Error('x.foo is not a function'); }) as never, quiet), /threw an error: x.foo is not a function[^]*misspelled/);
+      assert.ok(!check.passed('saliency'));
+      const leaky = await check.saliency((m, x, t) => gradientOf(m, x, t).abs().max(-1), quiet);
+      assert.ok(leaky.passed);
+      assert.match(leaky.notes.join(), /left \d+ tensor\(s\) in memory per call; wrap the work in tf.tidy/);
+    });
+
+    it('raises on request, with the message and no stack into cnnviz', async () => {
+      await assert.rejects(check.saliency(todo, { ...quiet, raise: true }), (err: Error) => err instanceof CheckFailed && /not implemented yet/.test(err.message) && !/node_modules|build\/src/.test(err.stack ?? ''));
+    });
+  });
+
+  describe('check.occlusion', () => {
+    it('passes the solution (nested arrays or a tensor)', async () => {
+      const r = await check.occlusion(occlusionRight, quiet);
+      assert.ok(r.passed, r.message);
+      assert.strictEqual(r.cases, 4);
+      const t = await check.occlusion((m, x, t, w, s) => tf.tensor2d(occlusionRight(m, x, t, w, s)), quiet);
+      assert.ok(t.passed, t.message);
+    });
+
+    it('names the fill, the position count, the drop and the logits', async () => {
+      await expectFail(check.occlusion(todo, quiet), /not implemented yet/);
+      await expectFail(check.occlusion((m, x, t, w, s) => occlusionRight(m, x, t, w, s, { fill: 'black' }), quiet), /covered the patch with 0 \(black\)/);
+      await expectFail(check.occlusion((m, x, t, w, s) => occlusionRight(m, x, t, w, s, { count: 'ceil' }), quiet), /window 5, stride 4 has shape \[7, 7\]; expected \[6, 6\][^]*floor\(\(28 - 5\) \/ 4\) \+ 1 = 6 rows/);
+      await expectFail(check.occlusion((m, x, t, w, s) => occlusionRight(m, x, t, w, s, { drop: true }), quiet), /recorded the drop/);
+      const logits = (m: tf.LayersModel, x: tf.Tensor3D, t: number, w: number, s: number) => occlusionRight(logitsModel(m), x, t, w, s);
+      await expectFail(check.occlusion(logits, quiet), /scores before the softmax/);
+    });
+  });
+
+  describe('check.ascentStep / regularize / gradientAscent', () => {
+    it('passes the solution', async () => {
+      for (const r of [await check.ascentStep(ascentStepRight, quiet), await check.regularize(regularizeRight, quiet), await check.gradientAscent(gradientAscentRight, quiet)]) {
+        assert.ok(r.passed, `${r.name}: ${r.message}`);
+      }
+      const all = check.summary({ print: false });
+      assert.deepStrictEqual(all.map((r) => [r.name, r.passed]), [['ascentStep', true], ['regularize', true], ['gradientAscent', true]]);
+    });
+
+    it('names the usual mistakes of the step', async () => {
+      await expectFail(check.ascentStep(todo, quiet), /not implemented yet/);
+      const raw = (m: tf.LayersModel, x: tf.Tensor3D, t: number, lr: number) => tf.tidy(() => x.add(gradientOf(m, x, t).mul(lr)));
+      await expectFail(check.ascentStep(raw, quiet), /root-mean-square/);
+      const byNorm = (m: tf.LayersModel, x: tf.Tensor3D, t: number, lr: number) => tf.tidy(() => { const g = gradientOf(m, x, t); return x.add(g.div(g.norm()).mul(lr)); });
+      await expectFail(check.ascentStep(byNorm, quiet), /divided by the norm/);
+      const down = (m: tf.LayersModel, x: tf.Tensor3D, t: number, lr: number) => tf.tidy(() => x.mul(2).sub(ascentStepRight(m, x, t, lr)));
+      await expectFail(check.ascentStep(down, quiet), /stepped down the gradient/);
+      const clipped = (m: tf.LayersModel, x: tf.Tensor3D, t: number, lr: number) => tf.tidy(() => ascentStepRight(m, x, t, lr).clipByValue(0, 1));
+      await expectFail(check.ascentStep(clipped, quiet), /clipping belongs to regularize/);
+      const probs = (m: tf.LayersModel, x: tf.Tensor3D, t: number, lr: number) => tf.tidy(() => { const g = gradientOf(m, x, t, 'probs'); return x.add(g.div(g.square().mean().sqrt().add(1e-12)).mul(lr)); });
+      await expectFail(check.ascentStep(probs, quiet), /climbed the probability/);
+    });
+
+    it('names the usual mistakes of the regularizers and of the loop', async () => {
+      await expectFail(check.regularize(todo, quiet), /not implemented yet/);
+      const noClip = (x: tf.Tensor3D, s: number, o: { l2Decay: number; blurEvery: number; blurSigma: number }) => tf.tidy(() => { let y = x.mul(1 - o.l2Decay) as tf.Tensor3D; if (s % o.blurEvery === 0) y = gaussianBlur(y.expandDims(0) as tf.Tensor4D, o.blurSigma).squeeze([0]) as tf.Tensor3D; return y; });
+      await expectFail(check.regularize(noClip, quiet), /clip the result to \[0, 1\]/);
+      const keep = (x: tf.Tensor3D, s: number, o: { l2Decay: number; blurEvery: number; blurSigma: number }) => regularizeRight(x.mul(o.l2Decay / (1 - o.l2Decay)), s, o);
+      await expectFail(check.regularize(keep, quiet), /multiply by 1 - l2Decay/);
+      const everyStep = (x: tf.Tensor3D, s: number, o: { l2Decay: number; blurEvery: number; blurSigma: number }) => regularizeRight(x, 0, o);
+      await expectFail(check.regularize(everyStep, quiet), /blur only on the steps/);
+      await expectFail(check.gradientAscent(todo, quiet), /not implemented yet/);
+      const plain = (m: tf.LayersModel, t: number, o: { steps: number; learningRate: number; init: tf.Tensor3D }) => {
+        let x = o.init.clone();
+        for (let i = 0; i < o.steps; i++) {
+          const y = ascentStepRight(m, x, t, o.learningRate);
+          x.dispose();
+          x = y;
+        }
+        return x;
+      };
+      await expectFail(check.gradientAscent(plain, quiet), /plain gradient ascent without the regularizers/);
+    });
+  });
+
+  describe('check.close', () => {
+    it('compares any value and reports shape, scale and sign', () => {
+      assert.ok(check.close([[1, 2], [3, 4]], tf.tensor2d([[1, 2], [3, 4]]), quiet).passed);
+      assert.match(check.close([1, 2, 3, 4], [[1, 2], [3, 4]], quiet).message, /shape \[4\]; expected \[2, 2\][^]*flat: reshape it to \[2, 2\]/);
+      assert.match(check.close([2, 4, 6], [1, 2, 3], quiet).message, /times 2: right pattern, wrong scale/);
+      assert.match(check.close([-1, -2, -3], [1, 2, 3], quiet).message, /sign flipped/);
+      assert.match(check.close([1, 2, 9], [1, 2, 3], quiet).message, /largest difference 6 at \[2\] \(yours 9, reference 3\)/);
+      assert.match(check.close(undefined, [1], quiet).message, /undefined/);
+    });
+  });
+});
