@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Work on one slice of a batch: gets tfjs, the model (a worker's own copy) and the images
+ * [n, H, W, C], returns a tensor whose first axis has length n (the caller owns it).
+ * Functions sent to worker threads travel as source text, so they must be self-contained:
+ * everything they use comes in through their parameters (use the `tf` given, not an import).
+ */
+export type BatchFn<O = unknown> = (
+  tfjs: typeof tf,
+  model: tf.LayersModel,
+  images: tf.Tensor4D,
+  options: O,
+) => tf.Tensor | Promise<tf.Tensor>;
+
+/** Tasks every worker knows by name. */
+export const BUILTIN_TASKS = ['predict', 'inputGradient', 'layerOutput'] as const;
+export type BuiltinTask = (typeof BUILTIN_TASKS)[number];
+
+/** A function, a built-in task name, or an export of a module the workers can require. */
+export type BatchTask<O = unknown> = BatchFn<O> | BuiltinTask | { module: string; name: string };
+
+export interface InputGradientOptions {
+  /** Class (output unit) whose score is differentiated, one for all or one per image. */
+  target: number | number[];
+}
+
+export interface LayerOutputOptions {
+  layer: string;
+}
+
+function targetsFor(t: typeof tf, target: number | number[], n: number, classes: number): tf.Tensor1D {
+  const list = Array.isArray(target) ? target : new Array<number>(n).fill(target);
+  if (list.length !== n) throw new Error(`inputGradient: ${list.length} targets for ${n} images`);
+  for (const c of list) {
+    if (!Number.isInteger(c) || c < 0 || c >= classes) throw new Error(`inputGradient: target ${c} out of range; the model has ${classes} classes (0..${classes - 1})`);
+  }
+  return t.tensor1d(list, 'int32');
+}
+
+export const builtinTasks: Record<BuiltinTask, BatchFn<never>> = {
+  predict: (t, model, images) => model.predict(images) as tf.Tensor,
+  inputGradient: (t, model, images, options: InputGradientOptions) => {
+    const n = images.shape[0];
+    const classes = (model.outputs[0].shape[1] as number) ?? 1;
+    const picked = targetsFor(t, options.target, n, classes);
+    const mask = t.oneHot(picked, classes);
+    // Each image's score depends only on that image, so one gradient of the sum gives them all.
+    const g = t.grad((x: tf.Tensor) => t.sum(t.mul(model.predict(x) as tf.Tensor, mask)))(images);
+    t.dispose([picked, mask]);
+    return g;
+  },
+  layerOutput: (t, model, images, options: LayerOutputOptions) => {
+    const names = model.layers.map((l) => l.name);
+    if (!names.includes(options.layer)) throw new Error(`layerOutput: unknown layer '${options.layer}'; layers: ${names.join(', ')}`);
+    const sub = t.model({ inputs: model.inputs, outputs: model.getLayer(options.layer).output as tf.SymbolicTensor });
+    return sub.predict(images) as tf.Tensor;
+  },
+};
+
+/** How a task's options split with the batch (per-image targets go with their images). */
+export type OptionSlicer<O> = (options: O, start: number, end: number) => O;
+
+export const builtinSlicers: Partial<Record<BuiltinTask, OptionSlicer<never>>> = {
+  inputGradient: ((o: InputGradientOptions, start: number, end: number) =>
+    Array.isArray(o.target) ? { ...o, target: o.target.slice(start, end) } : o) as unknown as OptionSlicer<never>,
+};
+
+/** Resolve a task to a function (in the main thread or a worker). */
+export function resolveTask<O>(task: BatchTask<O> | { source: string }): BatchFn<O> {
+  if (typeof task === 'function') return task;
+  if (typeof task === 'string') {
+    if (!(BUILTIN_TASKS as readonly string[]).includes(task)) throw new Error(`runBatched: unknown task '${task}'; built-in tasks: ${BUILTIN_TASKS.join(', ')}`);
+    return builtinTasks[task] as unknown as BatchFn<O>;
+  }
+  if ('source' in task) {
+    // eslint-disable-next-line no-new-func
+    return new Function(`return (${task.source});`)() as BatchFn<O>;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const mod = require(task.module) as Record<string, unknown>;
+  const fn = mod[task.name];
+  if (typeof fn !== 'function') throw new Error(`runBatched: module ${task.module} has no function '${task.name}'`);
+  return fn as BatchFn<O>;
+}
+
+/**
+ * Call a task and keep only its result: tensors it makes along the way are disposed, even when
+ * it is async (a scope around the await, since tf.tidy takes no promises).
+ */
+export async function callTask<O>(fn: BatchFn<O>, tfjs: typeof tf, model: tf.LayersModel, images: tf.Tensor4D, options: O): Promise<tf.Tensor> {
+  const engine = tfjs.engine();
+  engine.startScope('cnnviz.batchTask');
+  let out: tf.Tensor | undefined;
+  try {
+    out = await fn(tfjs, model, images, options);
+    if (!(out instanceof tfjs.Tensor)) throw new Error(`runBatched: the task returned ${typeof out}, expected a tensor`);
+    return out;
+  } finally {
+    engine.endScope(out);
+  }
+}

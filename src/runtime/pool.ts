@@ -1,0 +1,221 @@
+/**
+ * Batch-level parallelism: split a batch over worker threads, each with its own wasm backend
+ * and its own copy of the model's weights (tfjs-backend-wasm runs one thread in Node).
+ */
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { threadCount } from './backend';
+import { BatchTask, BuiltinTask, builtinSlicers, callTask, OptionSlicer, resolveTask } from './batch_tasks';
+
+export type SerializedTask = BuiltinTask | { module: string; name: string } | { source: string };
+
+export type WorkerRequest =
+  | { kind: 'init'; id: number }
+  | { kind: 'model'; id: number; key: number; artifacts: tf.io.ModelArtifacts }
+  | { kind: 'run'; id: number; key: number; task: SerializedTask; options: unknown; data: Float32Array; shape: number[] };
+
+export type WorkerReply =
+  | { kind: 'ready'; id: number }
+  | { kind: 'result'; id: number; data: Float32Array | Int32Array; shape: number[]; dtype: tf.DataType }
+  | { kind: 'error'; id: number; message: string };
+
+type Pending = { resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
+
+let nextId = 1;
+
+class PoolWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  /** Model key and weight bytes this worker holds. */
+  key = -1;
+  weights: Uint8Array | undefined;
+  readonly started: Promise<void>;
+
+  constructor(script: string) {
+    this.worker = new Worker(script);
+    this.worker.unref();
+    this.worker.on('message', (msg: WorkerReply) => this.settle(msg));
+    this.worker.on('error', (err) => this.failAll(err));
+    this.worker.on('exit', (code) => this.failAll(new Error(`cnnviz pool worker exited with code ${code}`)));
+    this.started = this.call({ kind: 'init', id: nextId++ }).then(() => undefined);
+  }
+
+  call(msg: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(msg.id, { resolve, reject });
+      // Keep the process alive only while this worker has work.
+      this.worker.ref();
+      this.worker.postMessage(msg, transfer);
+    });
+  }
+
+  private settle(msg: WorkerReply): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (msg.kind === 'error') p.reject(new Error(msg.message));
+    else p.resolve(msg);
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+const modelKeys = new WeakMap<tf.LayersModel, number>();
+let nextModelKey = 1;
+
+async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    saved = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  const a = saved!;
+  if (Array.isArray(a.weightData)) a.weightData = tf.io.concatenateArrayBuffers(a.weightData);
+  return a;
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+function serialize<O>(task: BatchTask<O>): SerializedTask {
+  if (typeof task === 'function') return { source: task.toString() };
+  resolveTask(task); // fail here, with the list of valid names, rather than in every worker
+  return task;
+}
+
+/** A fixed set of worker threads; see runBatched for the usual entry point. */
+export class WorkerPool {
+  private readonly workers: PoolWorker[];
+  private closed = false;
+
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
+    const script = path.join(__dirname, 'worker.js');
+    this.workers = Array.from({ length: size }, () => new PoolWorker(script));
+  }
+
+  /** Resolves when every worker has started its wasm backend. */
+  async ready(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.started));
+  }
+
+  /**
+   * Run `task` on `images` split into `parts` contiguous slices (one per worker, parts <= size);
+   * results are joined along the first axis, in order.
+   */
+  async run<O>(
+    model: tf.LayersModel, images: tf.Tensor4D, task: BatchTask<O>, options: O, parts = this.size, slice?: OptionSlicer<O>,
+  ): Promise<tf.Tensor> {
+    if (this.closed) throw new Error('WorkerPool: used after close()');
+    const used = this.workers.slice(0, Math.max(1, Math.min(parts, this.size, images.shape[0])));
+    const serial = serialize(task);
+    let key = modelKeys.get(model);
+    if (key === undefined) {
+      key = nextModelKey++;
+      modelKeys.set(model, key);
+    }
+    const artifacts = await artifactsOf(model);
+    const bytes = new Uint8Array(artifacts.weightData as ArrayBuffer);
+    await Promise.all(used.map(async (w) => {
+      await w.started;
+      if (w.key === key && sameBytes(w.weights, bytes)) return;
+      await w.call({ kind: 'model', id: nextId++, key: key!, artifacts });
+      w.key = key!;
+      w.weights = bytes;
+    }));
+    const [n, ...rest] = images.shape;
+    const per = rest.reduce((p, q) => p * q, 1);
+    const all = (await images.data()) as Float32Array;
+    const bounds = used.map((_, i) => [Math.floor((i * n) / used.length), Math.floor(((i + 1) * n) / used.length)]);
+    const replies = await Promise.all(used.map((w, i) => {
+      const [s, e] = bounds[i];
+      const data = all.slice(s * per, e * per);
+      const own = slice ? slice(options, s, e) : options;
+      return w.call({ kind: 'run', id: nextId++, key: key!, task: serial, options: own, data, shape: [e - s, ...rest] }, [data.buffer as ArrayBuffer]);
+    }));
+    return join(replies as Array<Extract<WorkerReply, { kind: 'result' }>>);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+function join(parts: Array<Extract<WorkerReply, { kind: 'result' }>>): tf.Tensor {
+  const [first] = parts;
+  const rows = parts.reduce((s, p) => s + p.shape[0], 0);
+  const size = parts.reduce((s, p) => s + p.data.length, 0);
+  const out = first.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.data, at);
+    at += p.data.length;
+  }
+  return tf.tensor(out, [rows, ...first.shape.slice(1)], first.dtype);
+}
+
+let shared: WorkerPool | undefined;
+
+/** The process-wide pool of `size` workers (replacing one of another size). */
+export async function getPool(size: number): Promise<WorkerPool> {
+  if (shared && shared.size !== size) await closePool();
+  shared ??= new WorkerPool(size);
+  await shared.ready();
+  return shared;
+}
+
+/** Stop the shared pool's workers (a later runBatched starts new ones). */
+export async function closePool(): Promise<void> {
+  const p = shared;
+  shared = undefined;
+  await p?.close();
+}
+
+export interface RunBatchedOptions<O> {
+  /** Worker threads; default setup({ threads }) (the number of cores). 1 runs in this thread. */
+  threads?: number;
+  /** Below this many images per thread the batch runs in this thread (workers cost a copy). */
+  minPerThread?: number;
+  /** Passed to the task. */
+  options?: O;
+  /** How the options split with the batch; built-in tasks know theirs (per-image targets). */
+  slice?: OptionSlicer<O>;
+}
+
+/**
+ * Apply `task` to a batch of images, split over worker threads when the backend is wasm, more
+ * than one thread is allowed and the batch is big enough; otherwise in this thread. Returns a
+ * tensor whose first axis matches the images' (the caller owns it).
+ *
+ *   const grads = await runBatched(model, images, 'inputGradient', { options: { target: 3 } });
+ *   const feats = await runBatched(model, images, (tf, m, x) => m.predict(x) as tf.Tensor);
+ */
+export async function runBatched<O = unknown>(model: tf.LayersModel, images: tf.Tensor4D, task: BatchTask<O>, opts: RunBatchedOptions<O> = {}): Promise<tf.Tensor> {
+  if (!(images instanceof tf.Tensor) || images.rank !== 4) {
+    const got = images instanceof tf.Tensor ? `shape [${images.shape}]` : typeof images;
+    throw new Error(`runBatched: images must be a Tensor4D [N, H, W, C], got ${got}`);
+  }
+  const threads = opts.threads ?? threadCount();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`runBatched: threads must be a positive integer, got ${threads}`);
+  const minPer = opts.minPerThread ?? 2;
+  const n = images.shape[0];
+  const parts = Math.min(threads, Math.floor(n / minPer));
+  const options = (opts.options ?? {}) as O;
+  if (parts < 2 || tf.getBackend() !== 'wasm') {
+    return callTask(resolveTask(task), tf, model, images, options);
+  }
+  const pool = await getPool(threads);
+  const slice = opts.slice ?? (typeof task === 'string' ? (builtinSlicers[task] as OptionSlicer<O> | undefined) : undefined);
+  return pool.run(model, images, task, options, parts, slice);
+}
