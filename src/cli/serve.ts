@@ -15,6 +15,13 @@ export async function serveMain(args: string[]): Promise<number> {
   const child = spawn(py, ['-m', 'notebook', `--notebook-dir=${dir}`, '--no-browser', '--ip=127.0.0.1', `--port=${port}`, ...(process.getuid?.() === 0 ? ['--allow-root'] : [])], {
     stdio: ['inherit', 'inherit', 'pipe'],
   });
+  // Stopping us stops the server too (a test or a teacher's Ctrl-C must not leave it running).
+  const stop = () => {
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   let announced = false;
   child.stderr.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
