@@ -1,0 +1,274 @@
+/**
+ * `npm run bench -- engine [--runs 5] [--nets fashion-cnn,vgg,mobilenet] [--peers ...] [--no-pool]`
+ *
+ * Forward pass, input gradient (saliency of a batch) and one training step (adam) on three
+ * nets, side by side: tfjs cpu, tfjs wasm as shipped, tfjs wasm with cnnviz's kernels,
+ * tfjs-node when it loads, PyTorch CPU when `python3 -c "import torch"` works; all one thread.
+ * Then the worker pool: input gradients of a batch of 64 on 1 and 2 threads, beside PyTorch
+ * on 2 threads. Median of the runs after warm-up; wall-clock time, and CPU time of this
+ * process beside it (the box may be shared). Writes bench/results/engine.json.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernels, unregisterWasmKernels } from '../src/runtime/kernels';
+import { closePool, runBatched } from '../src/runtime/pool';
+import { NetName, NETS, NET_NAMES } from './_engine_nets';
+
+const CASES = ['forward', 'inputGradient', 'trainStep'] as const;
+type Case = (typeof CASES)[number];
+const PEERS = ['tfjs-cpu', 'wasm-stock', 'wasm-cnnviz', 'tfjs-node', 'pytorch'] as const;
+type Peer = (typeof PEERS)[number];
+
+interface Timing {
+  medianMs?: number;
+  cpuMs?: number;
+  ms?: number[];
+  error?: string;
+}
+
+interface Args {
+  runs: number;
+  warmup: number;
+  nets: NetName[];
+  peers: Peer[];
+  pool: boolean;
+  poolBatch: number;
+}
+
+function listArg<T extends string>(raw: string | undefined, valid: readonly T[], what: string): T[] {
+  if (raw === undefined) return [...valid];
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const i of items) {
+    if (!(valid as readonly string[]).includes(i)) throw new Error(`bench engine: unknown ${what} '${i}'; valid: ${valid.join(', ')}`);
+  }
+  return items as T[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const runs = Number(get('runs') ?? 5);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`bench engine: --runs must be a positive integer, got ${get('runs')}`);
+  return {
+    runs,
+    warmup: Number(get('warmup') ?? 2),
+    nets: listArg(get('nets'), NET_NAMES, 'net'),
+    peers: listArg(get('peers'), PEERS, 'peer'),
+    pool: !argv.includes('--no-pool'),
+    poolBatch: Number(get('pool-batch') ?? 64),
+  };
+}
+
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function timeIt(fn: () => Promise<void> | void, runs: number, warmup: number): Promise<Timing> {
+  try {
+    for (let i = 0; i < warmup; i++) await fn();
+    const ms: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const c = cpuNow();
+      const t = performance.now();
+      await fn();
+      ms.push(performance.now() - t);
+      cpu.push(cpuNow() - c);
+    }
+    return { medianMs: median(ms), cpuMs: median(cpu), ms };
+  } catch (err) {
+    return { error: String((err as Error).message ?? err).split('\n')[0] };
+  }
+}
+
+/** The three cases on one net, on whatever backend is active. */
+async function runNet(net: NetName, args: Args): Promise<Record<Case, Timing>> {
+  const spec = NETS[net];
+  const model = spec.build(1);
+  const x = tf.randomUniform([spec.batch, ...spec.inputShape], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const y = tf.oneHot(tf.randomUniform([spec.batch], 0, 10, 'int32', 2) as tf.Tensor1D, 10);
+  const optimizer = tf.train.adam();
+  const forward = (): void => tf.tidy(() => void (model.predict(x) as tf.Tensor).dataSync());
+  const inputGradient = (): void =>
+    tf.tidy(() => void tf.grad((a: tf.Tensor) => (model.predict(a) as tf.Tensor).slice([0, 0], [-1, 1]).sum())(x).dataSync());
+  const trainStep = (): void => {
+    const cost = optimizer.minimize(() => tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor).mean() as tf.Scalar, true);
+    cost!.dataSync();
+    cost!.dispose();
+  };
+  const slow = tf.getBackend() === 'cpu';
+  const out = {} as Record<Case, Timing>;
+  for (const [name, fn] of [['forward', forward], ['inputGradient', inputGradient], ['trainStep', trainStep]] as const) {
+    out[name] = await timeIt(fn, args.runs, slow ? 1 : args.warmup);
+    process.stdout.write('.');
+  }
+  model.dispose();
+  optimizer.dispose();
+  tf.dispose([x, y]);
+  return out;
+}
+
+async function usePeer(peer: Peer): Promise<string | undefined> {
+  if (peer === 'tfjs-cpu') return (await tf.setBackend('cpu')) ? undefined : 'cpu backend failed';
+  if (peer === 'tfjs-node') {
+    try {
+      require('@tensorflow/tfjs-node');
+    } catch (err) {
+      return `tfjs-node does not load (${String((err as Error).message).split('\n')[0]})`;
+    }
+    return (await tf.setBackend('tensorflow')) ? undefined : 'tensorflow backend failed to start';
+  }
+  if (!(await tf.setBackend('wasm'))) return 'wasm backend failed';
+  if (peer === 'wasm-stock') unregisterWasmKernels();
+  else registerWasmKernels();
+  return undefined;
+}
+
+interface TorchJob { net: NetName; case: Case; batch: number; threads: number; runs: number; warmup: number }
+
+function torchRun(jobs: TorchJob[]): { results?: Array<{ job: TorchJob; median_ms: number; ms: number[] }>; version?: string; error?: string } {
+  // The first python that imports torch (Debian's python3-torch lives in /usr/bin/python3).
+  const candidates = [process.env.CNNVIZ_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  const python = candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+  if (!python) return { error: `no python imports torch (tried ${candidates.join(', ')})` };
+  const r = spawnSync(python, [path.join(__dirname, '..', '..', 'bench', 'engine_torch.py')], {
+    input: JSON.stringify(jobs), encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: undefined },
+  });
+  if (r.status !== 0) return { error: `engine_torch.py failed: ${(r.stderr || '').trim().split('\n').pop()}` };
+  const parsed = JSON.parse(r.stdout) as { torch: string; results: Array<{ job: TorchJob; median_ms: number; ms: number[] }> };
+  return { results: parsed.results, version: parsed.torch };
+}
+
+function fmt(t: Timing | undefined): string {
+  if (!t) return '-';
+  if (t.error) return 'fails';
+  return t.medianMs! >= 100 ? t.medianMs!.toFixed(0) : t.medianMs!.toFixed(1);
+}
+
+function ratio(a: Timing | undefined, b: Timing | undefined): number | undefined {
+  return a?.medianMs !== undefined && b?.medianMs !== undefined ? a.medianMs / b.medianMs : undefined;
+}
+
+function fr(r: number | undefined): string {
+  return r === undefined ? '-' : `${r.toFixed(2)}x`;
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const results: Record<string, Record<string, Record<string, Timing>>> = {};
+  const notes: Record<string, string> = {};
+  for (const peer of args.peers.filter((p) => p !== 'pytorch')) {
+    const problem = await usePeer(peer);
+    if (problem) {
+      notes[peer] = problem;
+      continue;
+    }
+    process.stdout.write(`${peer} `);
+    for (const net of args.nets) {
+      results[net] ??= {};
+      const byCase = await runNet(net, args);
+      for (const c of CASES) (results[net][c] ??= {})[peer] = byCase[c];
+    }
+    process.stdout.write('\n');
+  }
+  await usePeer('wasm-cnnviz');
+
+  const torchJobs: TorchJob[] = [];
+  if (args.peers.includes('pytorch')) {
+    for (const net of args.nets) for (const c of CASES) torchJobs.push({ net, case: c, batch: NETS[net].batch, threads: 1, runs: args.runs, warmup: args.warmup });
+  }
+  const pool: Record<string, Record<string, Timing>> = {};
+  if (args.pool) {
+    process.stdout.write('pool ');
+    for (const net of args.nets) {
+      const spec = NETS[net];
+      const model = spec.build(1);
+      const x = tf.randomUniform([args.poolBatch, ...spec.inputShape], 0, 1, 'float32', 3) as tf.Tensor4D;
+      pool[net] = {};
+      for (const threads of [1, 2]) {
+        pool[net][`${threads} thread${threads > 1 ? 's' : ''}`] = await timeIt(async () => {
+          const g = await runBatched(model, x, 'inputGradient', { threads, options: { target: 0 } });
+          g.dispose();
+        }, args.runs, args.warmup);
+        process.stdout.write('.');
+      }
+      model.dispose();
+      x.dispose();
+      if (args.peers.includes('pytorch')) torchJobs.push({ net, case: 'inputGradient', batch: args.poolBatch, threads: 2, runs: args.runs, warmup: args.warmup });
+    }
+    await closePool();
+    process.stdout.write('\n');
+  }
+  let torchVersion: string | undefined;
+  if (torchJobs.length) {
+    process.stdout.write('pytorch ...\n');
+    const t = torchRun(torchJobs);
+    if (t.error) notes.pytorch = t.error;
+    torchVersion = t.version;
+    for (const r of t.results ?? []) {
+      const timing: Timing = { medianMs: r.median_ms, ms: r.ms };
+      if (r.job.threads === 1) (results[r.job.net][r.job.case] ??= {}).pytorch = timing;
+      else (pool[r.job.net] ??= {})['pytorch 2 threads'] = timing;
+    }
+  }
+
+  // Table 1: engines side by side, one thread.
+  const w = [12, 14, 9, 10, 11, 10, 9, 11, 11];
+  console.log(`\nEngine benchmark, one thread, median of ${args.runs} runs (ms, wall clock); ${os.cpus()[0]?.model ?? ''}`);
+  console.log(pad(['net', 'case', 'tfjs-cpu', 'wasm-stock', 'wasm-cnnviz', 'tfjs-node', 'pytorch', 'vs pytorch', 'vs forward'], w));
+  const json: Record<string, unknown> = {};
+  for (const net of args.nets) {
+    for (const c of CASES) {
+      const row = results[net]?.[c] ?? {};
+      const ours = row['wasm-cnnviz'];
+      const fwd = results[net]?.forward?.['wasm-cnnviz'];
+      console.log(pad([net, c, fmt(row['tfjs-cpu']), fmt(row['wasm-stock']), fmt(ours), fmt(row['tfjs-node']), fmt(row.pytorch), fr(ratio(ours, row.pytorch)), c === 'forward' ? '' : fr(ratio(ours, fwd))], w));
+      const entry: Record<string, unknown> = {};
+      for (const [peer, t] of Object.entries(row)) entry[peer] = { ...t, ratioToPytorch: ratio(t, row.pytorch) ?? null };
+      entry.ratioToForward = c === 'forward' ? 1 : ratio(ours, fwd) ?? null;
+      (json[net] ??= {} as Record<string, unknown>);
+      (json[net] as Record<string, unknown>)[c] = entry;
+    }
+  }
+  if (args.pool) {
+    console.log(`\nWorker pool: input gradient of a batch of ${args.poolBatch}, wasm-cnnviz (ms, wall clock)`);
+    const pw = [12, 1, 10, 10, 9, 12, 11];
+    console.log(pad(['net', '', '1 thread', '2 threads', 'speed-up', 'pytorch x2', 'vs pytorch'], pw));
+    for (const net of args.nets) {
+      const p = pool[net] ?? {};
+      const one = p['1 thread'];
+      const two = p['2 threads'];
+      const torch2 = p['pytorch 2 threads'];
+      const speedup = ratio(one, two);
+      console.log(pad([net, '', fmt(one), fmt(two), fr(speedup), fmt(torch2), fr(ratio(two, torch2))], [12, 1, 10, 10, 9, 12, 11]));
+      (json[net] as Record<string, unknown>).pool = { ...p, speedup: speedup ?? null, ratioToPytorch2: ratio(two, torch2) ?? null };
+    }
+  }
+  for (const [peer, note] of Object.entries(notes)) console.log(`note: ${peer}: ${note}`);
+  const loads = os.loadavg();
+  const out = {
+    date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadAverage: loads, node: process.version,
+    tfjs: tf.version.tfjs, torch: torchVersion ?? null, runs: args.runs, warmup: args.warmup, notes, results: json,
+  };
+  const dir = path.join(__dirname, '..', '..', 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'engine.json'), JSON.stringify(out, null, 2));
+  console.log(`load average ${loads.map((l) => l.toFixed(1)).join(' ')}; wrote ${path.relative(process.cwd(), path.join(dir, 'engine.json'))}`);
+}
