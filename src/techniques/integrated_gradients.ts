@@ -130,7 +130,7 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: IntegratedGrad
   const method = oneOf(opts.method, INTEGRATION_METHODS, 'gaussLegendre', caller, 'method');
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'none', caller, 'reduce');
   const batchSize = positiveInt(opts.batchSize, 64, caller, 'batchSize');
-  const tolerance = finiteNumber(opts.tolerance, 0.01, caller, 'tolerance', 0);
+  const tolerance = opts.tolerance === Infinity ? Infinity : finiteNumber(opts.tolerance, 0.01, caller, 'tolerance', 0);
   const maxSteps = positiveInt(opts.maxSteps, Math.max(1024, steps), caller, 'maxSteps');
   let batch: Batch | undefined;
   let base: tf.Tensor4D | undefined;
