@@ -35,5 +35,3 @@ export type { CurveScoreOptions, CurveScore } from './deletion';
 export { randomizationCheck } from './randomization';
 export type { RandomizationCheckOptions, RandomizationResult, RandomizationStep, ExplanationMethod } from './randomization';
 export { spearman, pearson, ranks } from './stats';
-export * as check from './check';
-export type { CheckResult, CheckOptions, StudentSaliency, StudentOcclusion, StudentAscentStep, StudentClassVisualization } from './check';
