@@ -42,9 +42,14 @@ async function relErrors(f: () => tf.Tensor | tf.Tensor[]): Promise<number[]> {
     let scale = 0;
     let err = 0;
     for (let j = 0; j < w.length; j++) {
-      scale = Math.max(scale, Math.abs(w[j]));
-      err = Math.max(err, Math.abs(got[i][j] - w[j]));
+      const [g, r] = [got[i][j], w[j]];
+      // Equal values (infinities, and NaN where the reference has NaN) match exactly.
+      if (g === r || (Number.isNaN(g) && Number.isNaN(r))) continue;
+      if (!Number.isFinite(g) || !Number.isFinite(r)) return Infinity;
+      scale = Math.max(scale, Math.abs(r));
+      err = Math.max(err, Math.abs(g - r));
     }
+    for (const r of w) if (Number.isFinite(r)) scale = Math.max(scale, Math.abs(r));
     return scale === 0 ? err : err / scale;
   });
 }
@@ -158,6 +163,30 @@ describe('wasm gradient kernels match the cpu backend', function () {
       const c = tf.tensor4d(v.slice(0, 4), [1, 1, 1, 4]);
       const x = tf.tensor3d(v, [2, 3, 4]);
       return [tf.tile(c, [5, 3, 7, 1]), tf.tile(c, [1, 1, 1, 3]), tf.tile(x, [2, 1, 3]), tf.tile(x.slice([0], [1]), [3, 1, 1]), tf.tile(tf.tensor1d([1, 2, 3], 'int32'), [4]).cast('float32')];
+    }, 0);
+  });
+
+  it('comparisons, logical and/or, select (NaN and infinities included) and the ReLU6 gradient', async () => {
+    const v = data(70 * 70, 160);
+    v[3] = NaN;
+    v[5] = Infinity;
+    v[7] = -Infinity;
+    v[11] = 0.5;
+    const w = data(70 * 70, 161);
+    w[11] = 0.5;
+    await expectClose('compare', () => {
+      const a = tf.tensor2d(v, [70, 70]);
+      const b = tf.tensor2d(w, [70, 70]);
+      const s = tf.scalar(0.25);
+      const bools = [tf.greater(a, b), tf.greaterEqual(a, s), tf.less(s, a), tf.lessEqual(a, b), tf.equal(a, b), tf.notEqual(a, s)];
+      const out = bools.map((t) => t.cast('float32'));
+      out.push(tf.logicalAnd(bools[0], bools[1]).cast('float32'), tf.logicalOr(bools[2], bools[4]).cast('float32'));
+      // NaN and infinities as finite codes, so that the comparison of results can see them.
+      const sel = tf.where(bools[3], a, b);
+      const code = tf.where(tf.isNaN(sel), tf.fill([70, 70], 1234), tf.where(tf.isInf(sel), tf.sign(sel).mul(4321), sel));
+      out.push(code, tf.isNaN(sel).cast('float32'));
+      out.push(tf.grad((x: tf.Tensor) => tf.relu6(x).mul(b).sum())(a.mul(10)), tf.grad((x: tf.Tensor) => tf.clipByValue(x, -0.5, 0.5).mul(b).sum())(a));
+      return out;
     }, 0);
   });
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMulConfig } from './batch_mat_mul';
+import { comparisonConfigs, logicalAndConfig, logicalOrConfig, selectConfig } from './compare';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_backprop_filter';
@@ -25,6 +26,10 @@ export const wasmKernelConfigs: tf.KernelConfig[] = [
   identityConfig,
   castConfig,
   tileConfig,
+  ...comparisonConfigs,
+  logicalAndConfig,
+  logicalOrConfig,
+  selectConfig,
 ];
 
 let registered = false;
