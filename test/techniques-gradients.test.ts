@@ -88,6 +88,19 @@ describe('techniques: saliency', function () {
     tf.dispose([g, image]);
   });
 
+  it('skips a softmax that is the activation of the last Dense layer', async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.flatten({ inputShape: [3, 3, 1] }));
+    m.add(tf.layers.dense({ units: 4, activation: 'softmax', name: 'out', kernelInitializer: tf.initializers.randomNormal({ seed: 3 }) }));
+    const kernel = m.getLayer('out').getWeights()[0].dataSync();
+    const image = randomImage(3, 3, 1, 2);
+    const g = await saliency(m, image, { target: 2, reduce: 'none' });
+    assert.ok(maxAbsDiff(g.dataSync(), Float32Array.from({ length: 9 }, (_, i) => kernel[i * 4 + 2])) < 1e-5);
+    const p = Array.from((m.predict(image.expandDims(0)) as tf.Tensor).dataSync());
+    assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'the model still ends in a softmax afterwards');
+    tf.dispose([g, image]);
+  });
+
   it('rejects bad input with messages that say what is expected', async () => {
     const model = smallCnn();
     const image = randomImage(12, 12, 1, 1);
@@ -159,6 +172,19 @@ describe('techniques: guided backprop and deconvnet', function () {
     await assertNoLeak(() => guidedBackprop(model, image, { target: 2 }));
     await assertNoLeak(() => deconvnet(model, image, { layer: 'features', channel: 0 }));
     tf.dispose([g, image]);
+  });
+
+  it('reaches ReLUs inside a model used as a layer', async () => {
+    const flat = smallCnn({ seed: 6 });
+    const base = tf.sequential({ layers: flat.layers.slice(0, 5) as tf.layers.Layer[] });
+    const nested = tf.sequential({ layers: [base, ...flat.layers.slice(5)] as tf.layers.Layer[] });
+    const image = randomImage(12, 12, 1, 3);
+    const a = await guidedBackprop(flat, image, { target: 1 });
+    const b = await guidedBackprop(nested, image, { target: 1 });
+    const plain = await saliency(nested, image, { target: 1, reduce: 'none' });
+    assert.ok(maxAbsDiff(a.dataSync(), b.dataSync()) < 1e-6);
+    assert.ok(maxAbsDiff(a.dataSync(), plain.dataSync()) > 1e-4, 'guided differs from the plain gradient');
+    tf.dispose([a, b, plain, image]);
   });
 
   it('refuses non-ReLU models, naming the layer and activation', async () => {
