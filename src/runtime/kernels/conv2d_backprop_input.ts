@@ -8,6 +8,61 @@ import { WasmOps } from './wasm_ops';
  * space and with its channel axes swapped: a forward conv on XNNPACK. The built-in kernel is a
  * scalar loop about ten times slower.
  */
+/** Below this many input channels col2im beats a conv with that few output channels. */
+const COL2IM_MAX_CHANNELS = 8;
+
+/**
+ * dX by col2im, for few input channels (the saliency of a first layer on pixels): XNNPACK's
+ * conv is slow with 1-3 output channels, so take cols = dY W^T as one product [N, kh*kw*ci]
+ * and add each tap's [ci, b, ho, wo] block into dX at its offset (dilated by the stride).
+ */
+function inputGradByCol2im(ops: WasmOps, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const [b, ho, wo, co] = dy.shape;
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw } = info;
+  const n = b * ho * wo;
+  const wr = ops.reshape(filter, [kh * kw * ci, co]);
+  const wt = ops.transpose(wr, [1, 0]);
+  const g = ops.reshape(dy, [n, co]);
+  const cols = ops.matMul(g, wt, false, false);
+  const colsT = ops.transpose(cols, [1, 0]);
+  ops.free(wr, wt, g, cols);
+  // Taps add into a canvas whose origin is the first tap's offset, each only padded (no crops,
+  // which copy row by row on wasm); one crop to [h, w] at the end.
+  const canvasH = kh - 1 + ho * sh;
+  const canvasW = kw - 1 + wo * sw;
+  let acc: tf.TensorInfo | undefined;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const tap = i * kw + j;
+      const block = ops.slice(colsT, [tap * ci, 0], [ci, n]);
+      let piece = ops.reshape(block, [ci * b, ho, wo]);
+      ops.free(block);
+      if (sh > 1 || sw > 1) {
+        const r = ops.reshape(piece, [ci * b, ho, 1, wo, 1]);
+        const p = ops.pad(r, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1]]);
+        ops.free(piece, r);
+        piece = ops.reshape(p, [ci * b, ho * sh, wo * sw]);
+        ops.free(p);
+      }
+      const placed = ops.pad(piece, [[0, 0], [i, canvasH - i - ho * sh], [j, canvasW - j - wo * sw]]);
+      ops.free(piece);
+      if (acc === undefined) acc = placed;
+      else {
+        const sum = ops.add(acc, placed);
+        ops.free(acc, placed);
+        acc = sum;
+      }
+    }
+  }
+  ops.free(colsT);
+  const { top, left } = info.padInfo;
+  const cropped = ops.padOrCrop(acc!, [[0, 0], [-top, h + top - canvasH], [-left, w + left - canvasW]]);
+  const grid = ops.reshape(cropped, [ci, b, h, w]);
+  const out = ops.transpose(grid, [1, 2, 3, 0]);
+  ops.free(acc!, cropped, grid);
+  return out;
+}
+
 export const conv2DBackpropInputConfig: tf.KernelConfig = {
   kernelName: 'Conv2DBackpropInput',
   backendName: 'wasm',
@@ -16,6 +71,7 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = {
     const a = attrs as unknown as ConvGradAttrs & { inputShape: [number, number, number, number] };
     const info = convInfoFor('Conv2DBackpropInput', a.inputShape, filter.shape, a, false);
     const ops = new WasmOps(backend as tf.KernelBackend);
+    if (info.inChannels < COL2IM_MAX_CHANNELS && info.strideHeight === 1 && info.strideWidth === 1) return inputGradByCol2im(ops, dy, filter, info);
     const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w } = info;
     const flipped = ops.reverse(filter, [0, 1]);
     const wt = ops.transpose(flipped, [0, 1, 3, 2]);

@@ -92,9 +92,35 @@ export class WasmOps {
     return this.run('PadV2', { x }, { paddings, constantValue: 0 });
   }
 
+  /**
+   * A box of x, copied run by run straight from the heap (the built-in Slice first copies all of
+   * x out of the heap, whatever the size of the box).
+   */
   slice(x: Info, begin: number[], size: number[]): Info {
     if (size.every((s, i) => s === x.shape[i])) return this.identity(x);
-    return this.run('Slice', { x }, { begin, size });
+    if (x.dtype === 'string' || x.dtype === 'complex64') return this.run('Slice', { x }, { begin, size });
+    const rank = x.shape.length;
+    // The innermost axes taken whole, plus the first one cut, form contiguous runs.
+    let cut = rank - 1;
+    while (cut > 0 && size[cut] === x.shape[cut] && begin[cut] === 0) cut--;
+    const strides = tf.util.computeStrides(x.shape);
+    const run = size[cut] * (cut + 1 < rank ? strides[cut] : 1);
+    const out = this.empty(size, x.dtype);
+    const src = this.backend.typedArrayFromHeap(x);
+    const dst = this.backend.typedArrayFromHeap(out);
+    const outer = size.slice(0, cut);
+    const count = outer.reduce((p, q) => p * q, 1);
+    const idx = new Array<number>(cut).fill(0);
+    for (let r = 0; r < count; r++) {
+      let from = begin[cut] * (cut + 1 < rank ? strides[cut] : 1);
+      for (let a = 0; a < cut; a++) from += (begin[a] + idx[a]) * strides[a];
+      dst.set(src.subarray(from, from + run), r * run);
+      for (let a = cut - 1; a >= 0; a--) {
+        if (++idx[a] < outer[a]) break;
+        idx[a] = 0;
+      }
+    }
+    return out;
   }
 
   /** Pad where an entry is positive, crop where negative (a conv's padding can ask for either). */
