@@ -101,6 +101,25 @@ describe('techniques: saliency', function () {
     tf.dispose([g, image]);
   });
 
+  it('skips a final sigmoid too (binary models), and guided backprop accepts it', async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.flatten({ inputShape: [2, 2, 1] }));
+    m.add(tf.layers.dense({ units: 3, activation: 'relu', name: 'hidden' }));
+    m.add(tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'out' }));
+    m.getLayer('hidden').setWeights([tf.tensor2d([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0], [4, 3]), tf.zeros([3])]);
+    m.getLayer('out').setWeights([tf.tensor2d([2, -1, 0.5], [3, 1]), tf.zeros([1])]);
+    const image = tf.tensor3d([0.5, 0.2, 0.1, 0.9], [2, 2, 1]);
+    const logit = (await saliency(m, image, { target: 0, reduce: 'none' })).dataSync();
+    assert.ok(maxAbsDiff(logit, [2, -1, 0.5, 0]) < 1e-6);
+    const z = 2 * 0.5 - 0.2 + 0.05;
+    const s = 1 / (1 + Math.exp(-z));
+    const prob = (await saliency(m, image, { target: 0, reduce: 'none', output: 'probs' })).dataSync();
+    assert.ok(maxAbsDiff(prob, [2, -1, 0.5, 0].map((w) => w * s * (1 - s))) < 1e-6);
+    const guided = (await guidedBackprop(m, image, { target: 0 })).dataSync();
+    assert.ok(maxAbsDiff(guided, [2, 0, 0.5, 0]) < 1e-6);
+    image.dispose();
+  });
+
   it('rejects bad input with messages that say what is expected', async () => {
     const model = smallCnn();
     const image = randomImage(12, 12, 1, 1);

@@ -185,6 +185,13 @@ export function pairOf(value: number | readonly [number, number] | undefined, df
   return p;
 }
 
+/** [n, depth] rows with a 1 at each index (tf.oneHot refuses depth 1, which binary models have). */
+export function oneHotRows(indices: ArrayLike<number>, depth: number): tf.Tensor2D {
+  const m = new Float32Array(indices.length * depth);
+  for (let i = 0; i < indices.length; i++) m[i * depth + indices[i]] = 1;
+  return tf.tensor2d(m, [indices.length, depth]);
+}
+
 /** Drop the batch axis for callers that passed one image. */
 export function unbatch<T extends tf.Tensor>(t: T, batched: boolean): tf.Tensor {
   if (batched) return t;

@@ -1,18 +1,18 @@
 /**
  * Running a model with temporary changes, for the length of one synchronous call:
- * the final softmax skipped (to explain the class score, not the probability), the ReLU
+ * the final softmax (or sigmoid) skipped (to explain the class score, not the probability), the ReLU
  * gradient replaced (guided backprop, deconvnet), or a layer's output tapped (Grad-CAM).
  * The model object is patched and restored in `finally`; nothing outlives the call, and no
  * await happens in between, so no other code sees the patched model.
  */
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../models/layers';
-import { fail, ScoreOutput } from './common';
+import { fail, oneHotRows, ScoreOutput } from './common';
 
 export type ReluMode = 'normal' | 'guided' | 'deconvnet';
 
 export interface ForwardOptions {
-  /** 'logits' (default) skips a final softmax; 'probs' returns probabilities (softmax added if the model has none). */
+  /** 'logits' (default) skips a final softmax or sigmoid; 'probs' returns probabilities (softmax added if the model ends in neither). */
   output?: ScoreOutput;
   /** How gradients pass ReLUs: unchanged, only positive where the input was positive (guided), or only positive (deconvnet). */
   relu?: ReluMode;
@@ -89,21 +89,27 @@ function outputLayer(model: tf.LayersModel): tf.layers.Layer {
   return isModel(last) ? outputLayer(last) : last;
 }
 
-/** True when the model's output is a softmax (as an activation of the last layer or a layer of its own). */
-export function endsInSoftmax(model: tf.LayersModel): boolean {
+const SQUASHES = ['softmax', 'sigmoid'];
+
+/** The squashing function at the model's output ('softmax' or 'sigmoid', as an activation or a layer of its own), if any. */
+export function finalSquash(model: tf.LayersModel): string | undefined {
   const last = outputLayer(model);
-  return last.getClassName() === 'Softmax' || activationName(last) === 'softmax';
+  if (last.getClassName() === 'Softmax') return 'softmax';
+  const act = activationName(last);
+  return act !== undefined && SQUASHES.includes(act) ? act : undefined;
 }
 
-function dropFinalSoftmax(model: tf.LayersModel): Restore[] {
+/** True when the model's output is a softmax (as an activation of the last layer or a layer of its own). */
+export function endsInSoftmax(model: tf.LayersModel): boolean {
+  return finalSquash(model) === 'softmax';
+}
+
+function dropFinalSquash(model: tf.LayersModel): Restore[] {
   const last = outputLayer(model);
+  if (finalSquash(model) === undefined) return [];
   const cls = last.getClassName();
-  if (cls === 'Softmax' || (cls === 'Activation' && activationName(last) === 'softmax')) {
-    return [patch(last, 'call', (inputs) => tf.clone(one(inputs)))];
-  }
-  if (activationName(last) === 'softmax' && internals(last).activation) {
-    return [patch(last, 'activation', activation('cnnviz_linear', (x) => x))];
-  }
+  if (cls === 'Softmax' || cls === 'Activation') return [patch(last, 'call', (inputs) => tf.clone(one(inputs)))];
+  if (internals(last).activation) return [patch(last, 'activation', activation('cnnviz_linear', (x) => x))];
   return [];
 }
 
@@ -142,7 +148,7 @@ export function nonReluActivations(model: tf.LayersModel): { relus: string[]; ot
     const act = activationName(layer);
     if (cls === 'ReLU' || (act !== undefined && RELU_ACTIVATIONS.includes(act))) relus.push(layer.name);
     else if (NONLINEAR_LAYERS.includes(cls)) others.push(`'${layer.name}' (${cls})`);
-    else if (act !== undefined && !HARMLESS_ACTIVATIONS.includes(act) && !(layer === last && act === 'softmax')) {
+    else if (act !== undefined && !HARMLESS_ACTIVATIONS.includes(act) && !(layer === last && SQUASHES.includes(act))) {
       others.push(`'${layer.name}' (activation '${act}')`);
     }
   }
@@ -207,12 +213,13 @@ export function forward(model: tf.LayersModel, x: tf.Tensor, opts: ForwardOption
   const restores: Restore[] = [];
   try {
     const wholeModel = opts.upTo === undefined;
-    if (wholeModel && output === 'logits') restores.push(...dropFinalSoftmax(model));
+    // ReLUs first: their check reads the layers' configs, which the other patches change.
     if (opts.relu && opts.relu !== 'normal') restores.push(...overrideRelus(model, opts.relu, caller));
+    if (wholeModel && output === 'logits') restores.push(...dropFinalSquash(model));
     for (const name of opts.linear ?? []) restores.push(linearize(getLayer(model, name, caller)));
     for (const [name, fn] of Object.entries(opts.taps ?? {})) restores.push(tapLayer(getLayer(model, name, caller), fn));
     const y = one(runner.apply(x, { training: false }) as tf.Tensor | tf.Tensor[]);
-    if (wholeModel && output === 'probs' && !endsInSoftmax(model) && y.shape[y.shape.length - 1]! > 1) return tf.softmax(y);
+    if (wholeModel && output === 'probs' && finalSquash(model) === undefined && y.shape[y.shape.length - 1]! > 1) return tf.softmax(y);
     return y;
   } finally {
     for (const r of restores.reverse()) r();
@@ -222,7 +229,7 @@ export function forward(model: tf.LayersModel, x: tf.Tensor, opts: ForwardOption
 /** Sum over the batch of each image's target class score: the objective whose gradient explains the targets. */
 export function classObjective(scores: tf.Tensor, targets: Int32Array): tf.Scalar {
   const classes = scores.shape[scores.shape.length - 1]!;
-  return tf.tidy(() => tf.sum(tf.mul(scores, tf.oneHot(tf.tensor1d(targets, 'int32'), classes))));
+  return tf.tidy(() => tf.sum(tf.mul(scores, oneHotRows(targets, classes))));
 }
 
 /** Each image's target score as numbers. */

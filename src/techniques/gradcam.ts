@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../models/layers';
 import { ensureBackend } from '../runtime/backend';
-import { fail, releaseBatch, toBatch, unbatch } from './common';
+import { fail, oneHotRows, releaseBatch, toBatch, unbatch } from './common';
 import { forward } from './forward';
 import { inputGradient, resolveExplained, TargetOptions } from './objective';
 
@@ -68,7 +68,7 @@ function camMaps(model: tf.LayersModel, x: tf.Tensor4D, opts: GradCamOptions, ca
         },
       });
       const classes = scores.shape[scores.shape.length - 1]!;
-      return tf.sum(tf.mul(scores, tf.oneHot(tf.tensor1d(explained.targets, 'int32'), classes)));
+      return tf.sum(tf.mul(scores, oneHotRows(explained.targets, classes)));
     };
     let grads: tf.Tensor;
     try {

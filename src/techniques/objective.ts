@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../models/layers';
-import { fail, NeuronTarget, oneOf, resolveTargets, SCORE_OUTPUTS, ScoreOutput, Targets } from './common';
+import { fail, NeuronTarget, oneHotRows, oneOf, resolveTargets, SCORE_OUTPUTS, ScoreOutput, Targets } from './common';
 import { forward, predictedClasses, ReluMode } from './forward';
 
 export type Explained =
@@ -71,12 +71,12 @@ export function explainedValues(model: tf.LayersModel, x: tf.Tensor, e: Explaine
       const scores = forward(model, x, { output: e.output, relu, caller });
       const classes = scores.shape[scores.shape.length - 1]!;
       const targets = e.targets.length === x.shape[0] ? e.targets : repeatTargets(e.targets, x.shape[0]);
-      return tf.sum(tf.mul(scores, tf.oneHot(tf.tensor1d(targets, 'int32'), classes)), -1) as tf.Tensor1D;
+      return tf.sum(tf.mul(scores, oneHotRows(targets, classes)), -1) as tf.Tensor1D;
     }
     const out = forward(model, x, { upTo: e.neuron.layer, relu, caller, linear: e.preActivation ? [e.neuron.layer] : undefined });
     const { channel, y, x: col } = e.neuron;
     const depth = out.shape[out.shape.length - 1]!;
-    const pick = tf.oneHot(tf.tensor1d([channel], 'int32'), depth).reshape([depth]);
+    const pick = oneHotRows([channel], depth).reshape([depth]);
     if (out.rank === 2) return tf.sum(tf.mul(out, pick), -1) as tf.Tensor1D;
     if (y !== undefined && col !== undefined) {
       const at = tf.slice(out, [0, y, col, 0], [-1, 1, 1, -1]);
