@@ -3,6 +3,8 @@ import { load as loadDataset } from '../data/datasets';
 import { permutation, mulberry32 } from '../data/random';
 import { ensureBackend } from '../runtime/backend';
 import { lectureCnn, CnnOptions } from './architectures';
+import { logitsOf, lossAndGrads } from './train_step';
+import { TrainHelper } from './train_helper';
 
 export interface TrainOptions {
   /** 'mnist' or 'fashion-mnist'. */
@@ -15,6 +17,8 @@ export interface TrainOptions {
   /** Random shifts of up to this many pixels (0 = none). */
   shift?: number;
   seed?: number;
+  /** 2 = each batch is split with a worker thread (data-parallel, same maths). Default 1. */
+  threads?: number;
   /** Use only the first `limit` training images (for quick runs). */
   limit?: number;
   architecture?: CnnOptions;
@@ -80,6 +84,8 @@ function randomShift(x: tf.Tensor4D, shift: number, rand: () => number): tf.Tens
  * seeded augmentation and initialisation, single-threaded deterministic kernels).
  */
 export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
+  const threads = opts.threads ?? 1;
+  if (!(threads === 1 || threads === 2)) throw new Error(`trainCnn: threads must be 1 or 2, got ${threads}`);
   await ensureBackend();
   const seed = opts.seed ?? 1;
   const batchSize = opts.batchSize ?? 64;
@@ -88,11 +94,13 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
   const [, h, w, c] = train.images.shape;
   const model = lectureCnn({ ...opts.architecture, inputShape: [h, w, c], classes: train.classNames.length, seed });
   const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+  const logits = logitsOf(model);
+  const classes = train.classNames.length;
+  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const helper = threads === 2 ? await TrainHelper.start(model) : undefined;
   const n = train.images.shape[0];
   const steps = Math.ceil(n / batchSize);
   const rand = mulberry32(seed * 7919 + 17);
-  const labelsT = tf.tensor1d(train.labels, 'int32');
   const history: TrainResult['history'] = [];
   const t0 = Date.now();
   const every = opts.progressEvery ?? 50;
@@ -101,12 +109,34 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
       const order = permutation(n, seed * 1000 + epoch);
       let lossSum = 0;
       for (let s = 0; s < steps; s++) {
-        const idx = tf.tensor1d(order.subarray(s * batchSize, Math.min(n, (s + 1) * batchSize)), 'int32');
+        const batch = order.subarray(s * batchSize, Math.min(n, (s + 1) * batchSize));
+        const idx = tf.tensor1d(batch, 'int32');
         const xb = tf.tidy(() => tf.gather(train.images, idx) as tf.Tensor4D);
         const xa = opts.shift ? randomShift(xb, opts.shift, rand) : xb;
-        const yb = tf.tidy(() => tf.oneHot(tf.gather(labelsT, idx) as tf.Tensor1D, train.classNames.length).toFloat());
-        const loss = (await model.trainOnBatch(xa, yb)) as number;
-        tf.dispose([idx, xb, xa, yb]);
+        const labels = Int32Array.from(batch, (i) => train.labels[i]);
+        const weight = 1 / batch.length;
+        // The helper takes the second half of the batch while this thread does the first.
+        const half = helper ? Math.ceil(batch.length / 2) : batch.length;
+        const theirs = helper
+          ? helper.step(vars, tf.tidy(() => xa.slice(half)), labels.subarray(half), classes, weight)
+          : undefined;
+        const mineX = helper ? xa.slice(0, half) : xa;
+        const mineY = tf.tensor1d(labels.subarray(0, half), 'int32');
+        const mine = lossAndGrads(model, logits, mineX, mineY, classes, weight);
+        tf.dispose([idx, xb, xa, mineX, mineY]);
+        let loss = mine.loss;
+        if (theirs) {
+          const other = await theirs;
+          loss += other.loss;
+          mine.grads.forEach((g, i) => {
+            const o = other.grads[i];
+            for (let j = 0; j < g.length; j++) g[j] += o[j];
+          });
+        }
+        const named: tf.NamedTensorMap = {};
+        vars.forEach((v, i) => (named[v.name] = tf.tensor(mine.grads[i], v.shape)));
+        optimizer.applyGradients(named as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+        tf.dispose(Object.values(named));
         lossSum += loss;
         if (opts.onProgress && (s + 1) % every === 0) {
           opts.onProgress({ epoch: epoch + 1, epochs: opts.epochs, step: s + 1, stepsPerEpoch: steps, loss: lossSum / (s + 1), seconds: (Date.now() - t0) / 1000 });
@@ -133,6 +163,7 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
       testCount: test.images.shape[0],
     };
   } finally {
-    tf.dispose([train.images, test.images, labelsT]);
+    helper?.stop();
+    tf.dispose([train.images, test.images]);
   }
 }

@@ -1,0 +1,47 @@
+import * as assert from 'assert';
+import { models, setup } from '../src';
+
+describe('training (seeded, one or two threads)', () => {
+  before(async () => {
+    await setup({ quiet: true });
+  });
+
+  const quick = (threads: number, seed = 3) =>
+    models.trainCnn({ dataset: 'mnist', epochs: 1, limit: 640, batchSize: 64, threads, seed, learningRate: 2e-3, shift: 1 });
+
+  it('same seed, same weights; another seed, other weights', async () => {
+    const a = await quick(1);
+    const b = await quick(1);
+    const c = await quick(1, 4);
+    const wa = a.model.getWeights()[0].dataSync();
+    const wb = b.model.getWeights()[0].dataSync();
+    const wc = c.model.getWeights()[0].dataSync();
+    assert.deepStrictEqual(Array.from(wa), Array.from(wb));
+    assert.notDeepStrictEqual(Array.from(wa), Array.from(wc));
+    // ten steps already beat chance (10%) by far on the held-out digits
+    assert.ok(a.testAccuracy > 0.5, `accuracy after 10 steps ${a.testAccuracy}`);
+    [a, b, c].forEach((r) => r.model.dispose());
+  });
+
+  it('two threads compute the same step as one (data-parallel halves add up)', async () => {
+    const one = await quick(1);
+    const two = await quick(2);
+    assert.ok(Math.abs(one.history[0].loss - two.history[0].loss) < 1e-3 * one.history[0].loss + 1e-4,
+      `epoch loss ${one.history[0].loss} (1 thread) vs ${two.history[0].loss} (2 threads)`);
+    const w1 = one.model.getWeights()[0].dataSync();
+    const w2 = two.model.getWeights()[0].dataSync();
+    let maxDiff = 0;
+    let scale = 0;
+    for (let i = 0; i < w1.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(w1[i] - w2[i]));
+      scale = Math.max(scale, Math.abs(w1[i]));
+    }
+    assert.ok(maxDiff < 1e-2 * scale, `conv1 weights differ by ${maxDiff} (scale ${scale})`);
+    one.model.dispose();
+    two.model.dispose();
+  });
+
+  it('rejects a bad thread count', async () => {
+    await assert.rejects(models.trainCnn({ dataset: 'mnist', epochs: 1, limit: 64, threads: 3 }), /threads must be 1 or 2, got 3/);
+  });
+});
