@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- engine [--runs 5] [--nets fashion-cnn,vgg,mobilenet] [--peers ...] [--no-pool]`
+ * `npm run bench -- engine [--runs 5] [--cpu-runs 1] [--nets fashion-cnn,vgg,mobilenet] [--peers ...] [--no-pool]`
  *
  * Forward pass, input gradient (saliency of a batch) and one training step (adam) on three
  * nets, side by side: tfjs cpu, tfjs wasm as shipped, tfjs wasm with cnnviz's kernels,
@@ -37,6 +37,8 @@ interface Args {
   peers: Peer[];
   pool: boolean;
   poolBatch: number;
+  /** tfjs-cpu takes minutes per training step on the larger nets: fewer runs, no warm-up. */
+  cpuRuns: number;
 }
 
 function listArg<T extends string>(raw: string | undefined, valid: readonly T[], what: string): T[] {
@@ -62,6 +64,7 @@ function parseArgs(argv: string[]): Args {
     peers: listArg(get('peers'), PEERS, 'peer'),
     pool: !argv.includes('--no-pool'),
     poolBatch: Number(get('pool-batch') ?? 64),
+    cpuRuns: Number(get('cpu-runs') ?? 1),
   };
 }
 
@@ -112,7 +115,7 @@ async function runNet(net: NetName, args: Args): Promise<Record<Case, Timing>> {
   const slow = tf.getBackend() === 'cpu';
   const out = {} as Record<Case, Timing>;
   for (const [name, fn] of [['forward', forward], ['inputGradient', inputGradient], ['trainStep', trainStep]] as const) {
-    out[name] = await timeIt(fn, args.runs, slow ? 1 : args.warmup);
+    out[name] = await timeIt(fn, slow ? args.cpuRuns : args.runs, slow ? 0 : args.warmup);
     process.stdout.write('.');
   }
   model.dispose();
@@ -231,7 +234,7 @@ export async function main(argv: string[]): Promise<void> {
 
   // Table 1: engines side by side, one thread.
   const w = [12, 14, 9, 10, 11, 10, 9, 11, 11];
-  console.log(`\nEngine benchmark, one thread, median of ${args.runs} runs (ms, wall clock); ${os.cpus()[0]?.model ?? ''}`);
+  console.log(`\nEngine benchmark, one thread, median of ${args.runs} runs after ${args.warmup} warm-up (tfjs-cpu: ${args.cpuRuns}, none) (ms, wall clock); ${os.cpus()[0]?.model ?? ''}`);
   console.log(pad(['net', 'case', 'tfjs-cpu', 'wasm-stock', 'wasm-cnnviz', 'tfjs-node', 'pytorch', 'vs pytorch', 'vs forward'], w));
   const json: Record<string, unknown> = {};
   for (const net of args.nets) {
@@ -265,7 +268,7 @@ export async function main(argv: string[]): Promise<void> {
   const loads = os.loadavg();
   const out = {
     date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadAverage: loads, node: process.version,
-    tfjs: tf.version.tfjs, torch: torchVersion ?? null, runs: args.runs, warmup: args.warmup, notes, results: json,
+    tfjs: tf.version.tfjs, torch: torchVersion ?? null, runs: args.runs, warmup: args.warmup, cpuRuns: args.cpuRuns, notes, results: json,
   };
   const dir = path.join(__dirname, '..', '..', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });

@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { setup } from '../src/runtime/backend';
 import { lectureCnn } from '../src/models/architectures';
+import { setSimdEnabled, simdFor } from '../src/runtime/kernels/simd';
 
 /** Deterministic uniform numbers in [-1, 1) (mulberry32). */
 function rng(seed: number): () => number {
@@ -84,13 +85,19 @@ const convCases: ConvCase[] = [
   { b: 4, h: 12, w: 10, ci: 8, co: 16, k: [3, 3], s: 1, pad: 'valid' },
 ];
 
-describe('wasm gradient kernels match the cpu backend', function () {
+/** Every kernel test, with our SIMD loops on, or off (their JavaScript fallbacks). */
+function kernelSuite(simd: boolean): void {
+describe(`wasm gradient kernels match the cpu backend (${simd ? 'SIMD loops' : 'JavaScript fallbacks'})`, function () {
   before(async () => {
     await setup({ backend: 'wasm', quiet: true });
+    setSimdEnabled(simd);
   });
   after(async () => {
+    setSimdEnabled(true);
     await tf.setBackend('wasm');
   });
+
+  if (simd) it('builds its SIMD module on this engine', () => assert.ok(simdFor(tf.backend()), 'no SIMD loops: the suite below tests only fallbacks'));
 
   for (const [i, c] of convCases.entries()) {
     const tag = `${c.b}x${c.h}x${c.w}x${c.ci} -> ${c.co}, k${c.k.join('x')} s${c.s} ${c.pad}`;
@@ -255,7 +262,8 @@ describe('wasm gradient kernels match the cpu backend', function () {
     await expectClose('bias-sized sum', () => tf.sum(tf.tensor4d(big, [64, 28, 28, 4]), [0, 1, 2]));
   });
 
-  it('tf.grad of the lecture CNN (input and every weight) is the same on wasm and cpu', async () => {
+  // The whole model is slow on cpu and its kernels are covered above in both modes.
+  if (simd) it('tf.grad of the lecture CNN (input and every weight) is the same on wasm and cpu', async () => {
     const xv = data(4 * 28 * 28, 90).map((v) => (v + 1) / 2);
     const weights = await (async () => {
       await tf.setBackend('cpu');
@@ -297,3 +305,7 @@ describe('wasm gradient kernels match the cpu backend', function () {
     tf.dispose([x, w]);
   });
 });
+}
+
+kernelSuite(true);
+kernelSuite(false);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConvGradAttrs, convInfoFor } from './conv_info';
+import { addressOf, simdFor } from './simd';
 import { WasmOps } from './wasm_ops';
 
 /**
@@ -7,7 +8,8 @@ import { WasmOps } from './wasm_ops';
  *
  * Each channel is its own tiny correlation, which no XNNPACK op expresses well: as a depthwise
  * conv the whole of dY becomes a filter of ho*wo taps (measured no faster, and it copies dY
- * twice). One pass over dY here, with the kh*kw*c*m sums held in a small array.
+ * twice). One pass over dY here, with the kh*kw*c*m sums held in a small array: our SIMD loop
+ * (simd.ts) for multiplier 1 and channels in fours, scalar JavaScript otherwise.
  */
 export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = {
   kernelName: 'DepthwiseConv2dNativeBackpropFilter',
@@ -19,6 +21,16 @@ export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = {
     const [kh, kw, c, m] = a.filterShape;
     const ops = new WasmOps(backend as tf.KernelBackend);
     const outInfo = ops.empty([kh, kw, c, m], 'float32');
+    const fast = simdFor(ops.backend);
+    if (fast && m === 1 && c % 4 === 0) {
+      ops.view(outInfo).fill(0);
+      const { batchSize, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
+      fast.depthwiseFilterGrad(
+        addressOf(ops.backend, x), addressOf(ops.backend, dy), addressOf(ops.backend, outInfo),
+        batchSize, inHeight, inWidth, c, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, kh, kw, padInfo.top, padInfo.left,
+      );
+      return outInfo;
+    }
     const xv = ops.view(x);
     const g = ops.view(dy);
     const out = ops.view(outInfo);

@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { PadAttr } from './conv_info';
+import { addressOf, simdFor } from './simd';
 import { WasmOps } from './wasm_ops';
 
 /**
  * Route each dY to the first maximum of its window in x (row-major, padding never wins), the
  * tie rule of the cpu backend. One pass over x with channels innermost, so every read is
  * sequential; the built-in kernel revisits each input pixel per overlapping window.
- * There is no XNNPACK op for this, and the work is a compare per input element.
+ * There is no XNNPACK op for this: our SIMD loop (simd.ts) takes 4 channels at a time when the
+ * channel count allows, scalar JavaScript otherwise.
  */
 export const maxPoolGradConfig: tf.KernelConfig = {
   kernelName: 'MaxPoolGrad',
@@ -31,6 +33,12 @@ export const maxPoolGradConfig: tf.KernelConfig = {
     const { batchSize: nb, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
     const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
     const { top, left } = info.padInfo;
+    const fast = simdFor(ops.backend);
+    if (fast && c % 4 === 0) {
+      const at = (t: tf.TensorInfo): number => addressOf(ops.backend, t);
+      fast.maxPoolGrad(at(input), at(dy), at(dxInfo), nb, h, w, c, ho, wo, sh, sw, fh, fw, top, left);
+      return dxInfo;
+    }
     const best = new Float32Array(c);
     const where = new Int32Array(c);
     for (let b = 0; b < nb; b++) {

@@ -9,11 +9,20 @@ type Attrs = Record<string, unknown>;
  */
 const stockKernels = new Map<string, tf.KernelConfig>();
 
+/**
+ * The backend instance each saved kernel was last set up for: a kernel's setupFunc binds it to
+ * one wasm module, and a saved kernel is no longer in the registry when a new wasm backend
+ * starts (tf.removeBackend + setBackend), so we set it up again ourselves.
+ */
+const setUpFor = new Map<string, tf.KernelBackend | undefined>();
+
 /** Remember the built-in wasm kernel `name` (first call wins) before it is replaced. */
 export function saveStockKernel(name: string): void {
   if (stockKernels.has(name)) return;
   const k = tf.getKernel(name, 'wasm');
-  if (k) stockKernels.set(name, k);
+  if (!k) return;
+  stockKernels.set(name, k);
+  setUpFor.set(name, tf.engine().registry['wasm']);
 }
 
 /** The built-in kernel saved under `name`, if cnnviz replaced it. */
@@ -21,8 +30,16 @@ export function stockKernelConfig(name: string): tf.KernelConfig | undefined {
   return stockKernels.get(name);
 }
 
-function kernelFor(name: string): tf.KernelConfig {
-  const k = stockKernels.get(name) ?? tf.getKernel(name, 'wasm');
+function kernelFor(name: string, backend: tf.KernelBackend): tf.KernelConfig {
+  const stock = stockKernels.get(name);
+  if (stock) {
+    if (stock.setupFunc && setUpFor.get(name) !== backend) {
+      stock.setupFunc(backend);
+      setUpFor.set(name, backend);
+    }
+    return stock;
+  }
+  const k = tf.getKernel(name, 'wasm');
   if (!k) throw new Error(`cnnviz: wasm backend has no '${name}' kernel`);
   return k;
 }
@@ -48,7 +65,7 @@ export class WasmOps {
   }
 
   run(name: string, inputs: Record<string, Info> | Info[], attrs: Attrs = {}): Info {
-    const out = kernelFor(name).kernelFunc({ inputs: inputs as unknown as tf.NamedTensorInfoMap, attrs: attrs as tf.NamedAttrMap, backend: this.backend });
+    const out = kernelFor(name, this.backend).kernelFunc({ inputs: inputs as unknown as tf.NamedTensorInfoMap, attrs: attrs as tf.NamedAttrMap, backend: this.backend });
     return Array.isArray(out) ? out[0] : out;
   }
 

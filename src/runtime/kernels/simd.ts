@@ -1,0 +1,230 @@
+/**
+ * A few 128-bit SIMD loops that XNNPACK has no operator for (comparisons into bools, select,
+ * the max-pool gradient's routing, the depthwise filter gradient), as a tiny WebAssembly module
+ * of our own that imports the wasm backend's memory and works on tensors where they lie.
+ * Scalar JavaScript does the same work 4-10x slower; it stays as the fallback when the module
+ * cannot be made (no SIMD, no exported memory) and for shapes these loops do not take.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { assemble, at4, Code, FnDef, I, loop } from './simd_asm';
+
+export const COMPARISONS = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual'] as const;
+export type Comparison = (typeof COMPARISONS)[number];
+
+type Fn = (...args: number[]) => void;
+
+export interface SimdKernels {
+  /** out[i] = a[i] op b[i] (bools as bytes), n elements. */
+  compare: Record<Comparison, Fn>;
+  /** out[i] = a[i] op s[0]. */
+  compareScalar: Record<Comparison, Fn>;
+  and: Fn;
+  or: Fn;
+  /** out[i] = c[i] ? t[i] : e[i] for 4-byte elements. */
+  select: Fn;
+  /** (x, dy, dx, nb, h, w, c, ho, wo, sh, sw, fh, fw, top, left); c % 4 == 0; dx zeroed. */
+  maxPoolGrad: Fn;
+  /** (x, dy, acc, nb, h, w, c, ho, wo, sh, sw, dh, dw, kh, kw, top, left); c % 4 == 0; acc zeroed. */
+  depthwiseFilterGrad: Fn;
+}
+
+const MIRROR: Record<Comparison, Comparison> = {
+  Greater: 'Less', GreaterEqual: 'LessEqual', Less: 'Greater', LessEqual: 'GreaterEqual', Equal: 'Equal', NotEqual: 'NotEqual',
+};
+export function mirrored(op: Comparison): Comparison {
+  return MIRROR[op];
+}
+
+const ones8 = I.v128const(new Array<number>(16).fill(1));
+const zeros = I.v128const(new Array<number>(16).fill(0));
+const lanes0123 = I.v128const([...new Uint8Array(new Int32Array([0, 1, 2, 3]).buffer)]);
+const minusOnes = I.v128const(new Array<number>(16).fill(0xff));
+const minusInf = I.v128const([...new Uint8Array(new Float32Array([-Infinity, -Infinity, -Infinity, -Infinity]).buffer)]);
+
+/** n - 15: the SIMD loops take 16 elements while i < n - 15. */
+const last16 = (n: number): Code => [...I.get(n), ...I.i32(15), ...I.sub];
+
+function compareFn(op: Comparison, scalar: boolean): FnDef {
+  const [a, b, out, n, i, sv] = [0, 1, 2, 3, 4, 5];
+  const lhs = (off: number): Code => [...at4(a, I.get(i)), ...I.v128load(off)];
+  const rhs = (off: number): Code => (scalar ? I.get(sv) : [...at4(b, I.get(i)), ...I.v128load(off)]);
+  const cmp = (off: number): Code => [...lhs(off), ...rhs(off), ...I.f32x4cmp[op]];
+  const body: Code = [
+    ...(scalar ? [...I.get(b), ...I.f32load(), ...I.f32x4splat, ...I.set(sv)] : []),
+    ...loop(i, I.i32(0), last16(n), 16,
+      [...I.get(out), ...I.get(i), ...I.add,
+        ...cmp(0), ...cmp(16), ...I.i16narrow, ...cmp(32), ...cmp(48), ...I.i16narrow, ...I.i8narrow,
+        ...ones8, ...I.v128and, ...I.v128store()]),
+    ...loop(i, I.get(i), I.get(n), 1,
+      [...I.get(out), ...I.get(i), ...I.add,
+        ...at4(a, I.get(i)), ...I.f32load(),
+        ...(scalar ? [...I.get(b), ...I.f32load()] : [...at4(b, I.get(i)), ...I.f32load()]),
+        ...I.f32cmp[op], ...I.store8()]),
+  ];
+  return { name: `${scalar ? 'cs' : 'c'}${op}`, params: 4, i32Locals: 1, v128Locals: 1, body };
+}
+
+function logicalFn(name: 'and' | 'or'): FnDef {
+  const [a, b, out, n, i] = [0, 1, 2, 3, 4];
+  const byte = (p: number): Code => [...I.get(p), ...I.get(i), ...I.add];
+  return {
+    name, params: 4, i32Locals: 1, v128Locals: 0,
+    body: [
+      ...loop(i, I.i32(0), last16(n), 16,
+        [...byte(out), ...byte(a), ...I.v128load(), ...byte(b), ...I.v128load(), ...(name === 'and' ? I.v128and : I.v128or), ...I.v128store()]),
+      ...loop(i, I.get(i), I.get(n), 1,
+        [...byte(out), ...byte(a), ...I.load8(), ...byte(b), ...I.load8(), ...(name === 'and' ? I.and : I.or), ...I.store8()]),
+    ],
+  };
+}
+
+function selectFn(): FnDef {
+  const [c, t, e, out, n, i, m, lo, hi] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const masks: Code[] = [
+    [...I.get(lo), ...I.i32extendLow], [...I.get(lo), ...I.i32extendHigh],
+    [...I.get(hi), ...I.i32extendLow], [...I.get(hi), ...I.i32extendHigh],
+  ];
+  const blend = (k: number): Code => [
+    ...at4(out, I.get(i)),
+    ...at4(t, I.get(i)), ...I.v128load(16 * k), ...at4(e, I.get(i)), ...I.v128load(16 * k), ...masks[k], ...I.bitselect,
+    ...I.v128store(16 * k),
+  ];
+  return {
+    name: 'select', params: 5, i32Locals: 1, v128Locals: 3,
+    body: [
+      ...loop(i, I.i32(0), last16(n), 16,
+        [...I.get(c), ...I.get(i), ...I.add, ...I.v128load(), ...zeros, ...I.i8x16ne, ...I.set(m),
+          ...I.get(m), ...I.i16extendLow, ...I.set(lo), ...I.get(m), ...I.i16extendHigh, ...I.set(hi),
+          ...blend(0), ...blend(1), ...blend(2), ...blend(3)]),
+      ...loop(i, I.get(i), I.get(n), 1,
+        [...at4(out, I.get(i)), ...at4(t, I.get(i)), ...I.i32load(), ...at4(e, I.get(i)), ...I.i32load(),
+          ...I.get(c), ...I.get(i), ...I.add, ...I.load8(), ...I.select, ...I.i32store()]),
+    ],
+  };
+}
+
+/** min(local, bound) and max(local, 0), written back to the local. */
+const clampHigh = (l: number, bound: number): Code => [...I.get(l), ...I.get(bound), ...I.get(l), ...I.get(bound), ...I.lt, ...I.select, ...I.set(l)];
+const clampLow = (l: number): Code => [...I.get(l), ...I.i32(0), ...I.get(l), ...I.i32(0), ...I.gt, ...I.select, ...I.set(l)];
+/** ((p0 * d1 + p1) * d2 + p2) * d3 with locals. */
+const index4 = (p0: number, d1: number, p1: number, d2: number, p2: number, d3: number): Code => [
+  ...I.get(p0), ...I.get(d1), ...I.mul, ...I.get(p1), ...I.add, ...I.get(d2), ...I.mul, ...I.get(p2), ...I.add, ...I.get(d3), ...I.mul,
+];
+
+function maxPoolGradFn(): FnDef {
+  const [x, dy, dx, nb, h, w, c, ho, wo, sh, sw, fh, fw, top, left] = Array.from({ length: 15 }, (_, k) => k);
+  const [b, oy, ox, y, xx, k, y0, y1, x0, x1, o, p, t] = Array.from({ length: 13 }, (_, q) => 15 + q);
+  const [best, idx, v, gt] = [28, 29, 30, 31];
+  const route = (lane: number): Code => [
+    ...I.get(idx), ...I.extractLane(lane), ...I.set(t),
+    ...I.get(t), ...I.i32(0), ...I.ge,
+    ...I.ifThen([
+      ...at4(dx, I.get(t)),
+      ...at4(dx, I.get(t)), ...I.f32load(),
+      ...at4(dy, [...I.get(o), ...I.get(k), ...I.add]), ...I.f32load(lane * 4),
+      ...I.f32add, ...I.f32store()]),
+  ];
+  const tap: Code = [
+    ...index4(b, h, y, w, xx, c), ...I.get(k), ...I.add, ...I.set(p),
+    ...at4(x, I.get(p)), ...I.v128load(), ...I.set(v),
+    ...I.get(v), ...I.get(best), ...I.f32x4cmp.Greater, ...I.set(gt),
+    ...I.get(v), ...I.get(best), ...I.get(gt), ...I.bitselect, ...I.set(best),
+    ...I.get(p), ...I.i32x4splat, ...lanes0123, ...I.i32x4add, ...I.get(idx), ...I.get(gt), ...I.bitselect, ...I.set(idx),
+  ];
+  const body = loop(b, I.i32(0), I.get(nb), 1,
+    loop(oy, I.i32(0), I.get(ho), 1,
+      [...I.get(oy), ...I.get(sh), ...I.mul, ...I.get(top), ...I.sub, ...I.set(y0),
+        ...I.get(y0), ...I.get(fh), ...I.add, ...I.set(y1), ...clampHigh(y1, h), ...clampLow(y0)],
+      loop(ox, I.i32(0), I.get(wo), 1,
+        [...I.get(ox), ...I.get(sw), ...I.mul, ...I.get(left), ...I.sub, ...I.set(x0),
+          ...I.get(x0), ...I.get(fw), ...I.add, ...I.set(x1), ...clampHigh(x1, w), ...clampLow(x0),
+          ...index4(b, ho, oy, wo, ox, c), ...I.set(o)],
+        loop(k, I.i32(0), I.get(c), 4,
+          [...minusInf, ...I.set(best), ...minusOnes, ...I.set(idx)],
+          loop(y, I.get(y0), I.get(y1), 1, loop(xx, I.get(x0), I.get(x1), 1, tap)),
+          route(0), route(1), route(2), route(3)))));
+  return { name: 'maxPoolGrad', params: 15, i32Locals: 13, v128Locals: 4, body };
+}
+
+function depthwiseFilterGradFn(): FnDef {
+  const [x, dy, acc, nb, h, w, c, ho, wo, sh, sw, dh, dw, kh, kw, top, left] = Array.from({ length: 17 }, (_, q) => q);
+  const [b, oy, ox, i, j, y, xx, k, gp, xp, ap] = Array.from({ length: 11 }, (_, q) => 17 + q);
+  const skipUnless = (l: number, bound: number): Code => [
+    ...I.get(l), ...I.i32(0), ...I.lt, ...I.brIf(0), ...I.get(l), ...I.get(bound), ...I.ge, ...I.brIf(0),
+  ];
+  const accAt = at4(acc, [...I.get(ap), ...I.get(k), ...I.add]);
+  const body = loop(b, I.i32(0), I.get(nb), 1,
+    loop(oy, I.i32(0), I.get(ho), 1,
+      loop(ox, I.i32(0), I.get(wo), 1,
+        [...index4(b, ho, oy, wo, ox, c), ...I.set(gp)],
+        loop(i, I.i32(0), I.get(kh), 1,
+          [...I.get(oy), ...I.get(sh), ...I.mul, ...I.get(i), ...I.get(dh), ...I.mul, ...I.add, ...I.get(top), ...I.sub, ...I.set(y)],
+          skipUnless(y, h),
+          loop(j, I.i32(0), I.get(kw), 1,
+            [...I.get(ox), ...I.get(sw), ...I.mul, ...I.get(j), ...I.get(dw), ...I.mul, ...I.add, ...I.get(left), ...I.sub, ...I.set(xx)],
+            skipUnless(xx, w),
+            [...index4(b, h, y, w, xx, c), ...I.set(xp),
+              ...I.get(i), ...I.get(kw), ...I.mul, ...I.get(j), ...I.add, ...I.get(c), ...I.mul, ...I.set(ap)],
+            loop(k, I.i32(0), I.get(c), 4,
+              [...accAt,
+                ...accAt, ...I.v128load(),
+                ...at4(x, [...I.get(xp), ...I.get(k), ...I.add]), ...I.v128load(),
+                ...at4(dy, [...I.get(gp), ...I.get(k), ...I.add]), ...I.v128load(),
+                ...I.f32x4mul, ...I.f32x4add, ...I.v128store()]))))));
+  return { name: 'depthwiseFilterGrad', params: 17, i32Locals: 11, v128Locals: 0, body };
+}
+
+let moduleBytes: Uint8Array | undefined;
+let compiled: WebAssembly.Module | null | undefined;
+
+function compile(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  try {
+    moduleBytes = assemble([
+      ...COMPARISONS.map((op) => compareFn(op, false)),
+      ...COMPARISONS.map((op) => compareFn(op, true)),
+      logicalFn('and'), logicalFn('or'), selectFn(), maxPoolGradFn(), depthwiseFilterGradFn(),
+    ]);
+    compiled = new WebAssembly.Module(moduleBytes);
+  } catch {
+    compiled = null; // no SIMD in this engine: the JavaScript loops take over
+  }
+  return compiled;
+}
+
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+let enabled = process.env.CNNVIZ_SIMD !== '0';
+
+/** For tests and benchmarks: turn the SIMD loops off (JavaScript fallbacks) or on. */
+export function setSimdEnabled(on: boolean): void {
+  enabled = on;
+}
+
+interface WasmBackendInternals {
+  wasm?: { asm?: { memory?: WebAssembly.Memory } };
+  dataIdMap: { get(id: object): { memoryOffset: number } };
+}
+
+/** The SIMD loops bound to this backend's memory, or undefined (then use the fallback). */
+export function simdFor(backend: tf.KernelBackend): SimdKernels | undefined {
+  if (!enabled) return undefined;
+  const memory = (backend as unknown as WasmBackendInternals).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  const known = instances.get(memory);
+  if (known) return known;
+  const mod = compile();
+  if (!mod) return undefined;
+  const e = new WebAssembly.Instance(mod, { env: { memory } }).exports as Record<string, Fn>;
+  const kernels: SimdKernels = {
+    compare: Object.fromEntries(COMPARISONS.map((op) => [op, e[`c${op}`]])) as Record<Comparison, Fn>,
+    compareScalar: Object.fromEntries(COMPARISONS.map((op) => [op, e[`cs${op}`]])) as Record<Comparison, Fn>,
+    and: e.and, or: e.or, select: e.select, maxPoolGrad: e.maxPoolGrad, depthwiseFilterGrad: e.depthwiseFilterGrad,
+  };
+  instances.set(memory, kernels);
+  return kernels;
+}
+
+/** Byte address of a tensor's data on the wasm heap. */
+export function addressOf(backend: tf.KernelBackend, x: tf.TensorInfo): number {
+  return (backend as unknown as WasmBackendInternals).dataIdMap.get(x.dataId).memoryOffset;
+}
