@@ -2,24 +2,15 @@
  * Quality of a 2-D (or any low-dimensional) embedding: trustworthiness (Venna & Kaski 2001, as
  * scikit-learn defines it) and the accuracy of a k-NN classifier in the embedding.
  */
-import * as tf from '@tensorflow/tfjs';
 import { checkInt, columnMeans, DenseMatrix, gemm, MatrixInput, toDense, transpose } from './embed_util/matrix';
 import { nearestNeighbors } from './neighbors';
 
 /** An embedding as returned by pca / tsne / umap ({ points, n }), or any matrix of rows. */
-export type EmbeddingInput = MatrixInput | { points: Float32Array; n: number };
+export type EmbeddingInput = MatrixInput;
 
 /** Reads an embedding result or matrix as rows. */
 export function embeddingRows(y: EmbeddingInput, who: string, what = 'embedding'): DenseMatrix {
-  const e = y as { points?: Float32Array; n?: number };
-  if (!(y instanceof tf.Tensor) && e.points instanceof Float32Array && Number.isInteger(e.n)) {
-    const n = e.n as number;
-    if (n < 1 || e.points.length % n !== 0) {
-      throw new Error(`${who}: ${what}.points has ${e.points.length} values, not a multiple of n = ${n}`);
-    }
-    return toDense({ data: e.points, rows: n, cols: e.points.length / n }, who, what);
-  }
-  return toDense(y as MatrixInput, who, what);
+  return toDense(y, who, what);
 }
 
 export interface TrustworthinessOptions {

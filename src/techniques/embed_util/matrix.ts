@@ -7,8 +7,17 @@ export interface DenseMatrix {
   cols: number;
 }
 
-/** What the embedding techniques accept as a data matrix (N rows of D features). */
-export type MatrixInput = tf.Tensor2D | DenseMatrix | ArrayLike<number>[];
+/** An embedding result: N points of points.length / N coordinates each. */
+export interface PointsLike {
+  points: Float32Array;
+  n: number;
+}
+
+/**
+ * What the embedding techniques accept as a data matrix (N rows of D features): a tf.Tensor2D,
+ * a row-major { data, rows, cols }, an array of rows, or an embedding result { points, n }.
+ */
+export type MatrixInput = tf.Tensor2D | DenseMatrix | ArrayLike<number>[] | PointsLike;
 
 function isDense(x: unknown): x is DenseMatrix {
   const d = x as DenseMatrix;
@@ -27,6 +36,10 @@ export function toDense(x: MatrixInput, who: string, what = 'X'): DenseMatrix {
     }
     out = { data: x.dataSync() as Float32Array, rows: x.shape[0], cols: x.shape[1] };
     if (!(out.data instanceof Float32Array)) out.data = Float32Array.from(out.data as ArrayLike<number>);
+  } else if (!isDense(x) && (x as PointsLike).points instanceof Float32Array && Number.isInteger((x as PointsLike).n)) {
+    const { points, n } = x as PointsLike;
+    if (n < 1 || points.length % n !== 0) throw new Error(`${who}: ${what}.points has ${points.length} values, not a multiple of n = ${n}`);
+    out = { data: points, rows: n, cols: points.length / n };
   } else if (isDense(x)) {
     if (x.data.length !== x.rows * x.cols) {
       throw new Error(`${who}: ${what}.data has ${x.data.length} values but rows*cols = ${x.rows}*${x.cols} = ${x.rows * x.cols}`);
@@ -42,7 +55,7 @@ export function toDense(x: MatrixInput, who: string, what = 'X'): DenseMatrix {
     }
     out = { data, rows, cols };
   } else {
-    throw new Error(`${who}: ${what} must be a tf.Tensor2D, a { data: Float32Array, rows, cols } matrix or an array of rows`);
+    throw new Error(`${who}: ${what} must be a tf.Tensor2D, a { data: Float32Array, rows, cols } matrix, an array of rows, or an embedding result { points, n }`);
   }
   if (out.rows < 1 || out.cols < 1) throw new Error(`${who}: ${what} is empty (shape [${out.rows}, ${out.cols}])`);
   const d = out.data;
