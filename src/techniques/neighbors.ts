@@ -124,14 +124,23 @@ function boundSpace(q: Float32Array, b: Float32Array, nq: number, nb: number, d:
     const src = Math.floor(r * stride) * d;
     for (let t = 0; t < d; t++) sample[r * d + t] = b[src + t] - mean[t];
   }
-  const m = Math.min(d - 1, 16);
-  const basis = randomizedPrincipalBasis(sample, transpose(sample, sampleRows, d), sampleRows, d, m, {
+  // Subspace size: the fewest principal directions (16 to 64) holding 98.5% of the variance, since
+  // the bound is only as tight as the variance it captures.
+  const cap = Math.min(d - 1, 64);
+  const basis = randomizedPrincipalBasis(sample, transpose(sample, sampleRows, d), sampleRows, d, cap, {
     oversamples: 8,
     powerIterations: 2,
     seed: 12345,
   });
+  let total = 0;
+  for (let e = 0; e < sample.length; e++) total += sample[e] * sample[e];
+  total /= Math.max(1, sampleRows - 1);
+  let m = Math.min(cap, 16);
+  let captured = 0;
+  for (let c = 0; c < m; c++) captured += basis.variances[c];
+  while (m < basis.rank && captured < 0.985 * total) captured += basis.variances[m++];
   const pT = new Float32Array(d * m);
-  for (let c = 0; c < basis.rank; c++) for (let t = 0; t < d; t++) pT[t * m + c] = basis.components[c * d + t];
+  for (let c = 0; c < m; c++) for (let t = 0; t < d; t++) pT[t * m + c] = basis.components[c * d + t];
   const a = m + 1;
   const project = (x: Float32Array, n: number): Float32Array => {
     const xc = new Float32Array(n * d);
@@ -264,7 +273,7 @@ function searchRows(s: Search, space: Space, method: 'brute' | 'pruned', from: n
   const a = space.a;
   const selfSlot = excludeSelf ? 1 : 0;
   // Candidates per row: for 'brute' a few spares against float32 ties; for 'pruned' enough to prove the answer.
-  let want = Math.min(nb, method === 'brute' ? k + selfSlot + 8 : Math.max(2 * k + 16, 48));
+  let want = Math.min(nb, method === 'brute' ? k + selfSlot + 8 : Math.max(4 * k + 16, 96));
   const exact = new TopK(k);
   const stamp = new Int32Array(nb).fill(-1);
   const btT = tf.tensor2d(bt, [a + 1, nb]);

@@ -35,6 +35,12 @@ export class QuadTree {
   private farM = new Float64Array(1024);
   private nearX = new Float64Array(4096);
   private nearY = new Float64Array(4096);
+  // Nearby leaves: their points are nearX/Y[leafFrom[k] .. leafFrom[k + 1]); centre, mass and criterion for a per-point test.
+  private leafFrom = new Int32Array(1025);
+  private leafCx = new Float64Array(1024);
+  private leafCy = new Float64Array(1024);
+  private leafM = new Float64Array(1024);
+  private leafCrit = new Float64Array(1024);
   private theta2 = 0.25;
 
   constructor(readonly n: number) {
@@ -172,6 +178,7 @@ export class QuadTree {
       }
       let nFar = 0;
       let nNear = 0;
+      let nLeaves = 0;
       let sp = 0;
       stack[sp++] = 0;
       while (sp > 0) {
@@ -192,6 +199,12 @@ export class QuadTree {
           const t0 = ptStart[nd];
           const t1 = ptEnd[nd];
           while (nNear + (t1 - t0) > this.nearX.length) this.growNear();
+          if (nLeaves + 1 >= this.leafCx.length) this.growLeaves();
+          this.leafFrom[nLeaves] = nNear;
+          this.leafCx[nLeaves] = ccx;
+          this.leafCy[nLeaves] = ccy;
+          this.leafM[nLeaves] = cnt[nd];
+          this.leafCrit[nLeaves++] = crit[nd];
           for (let t = t0; t < t1; t++) {
             this.nearX[nNear] = sx[t];
             this.nearY[nNear++] = sy[t];
@@ -201,7 +214,8 @@ export class QuadTree {
           for (let c = c0 + kids - 1; c >= c0; c--) stack[sp++] = c;
         }
       }
-      z += sweep(sx, sy, s0, s0 + g, perm, out, this.farX, this.farY, this.farM, nFar, this.nearX, this.nearY, nNear);
+      this.leafFrom[nLeaves] = nNear;
+      z += sweep(sx, sy, s0, s0 + g, perm, out, this.farX, this.farY, this.farM, nFar, this.nearX, this.nearY, nLeaves, this.leafFrom, this.leafCx, this.leafCy, this.leafM, this.leafCrit);
     }
     return z;
   }
@@ -215,6 +229,21 @@ export class QuadTree {
     this.farX = grow(this.farX);
     this.farY = grow(this.farY);
     this.farM = grow(this.farM);
+  }
+
+  private growLeaves(): void {
+    const grow = (a: Float64Array) => {
+      const b = new Float64Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    const from = new Int32Array(this.leafFrom.length * 2);
+    from.set(this.leafFrom);
+    this.leafFrom = from;
+    this.leafCx = grow(this.leafCx);
+    this.leafCy = grow(this.leafCy);
+    this.leafM = grow(this.leafM);
+    this.leafCrit = grow(this.leafCrit);
   }
 
   private growNear(): void {
@@ -247,7 +276,8 @@ function partition(perm: Int32Array, y: Float64Array, start: number, end: number
 
 /**
  * Forces on points [p0, p1) of the tree order from the group's interaction lists; writes them to
- * out by original index and returns their share of Z.
+ * out by original index and returns their share of Z. A nearby leaf that the group as a whole
+ * could not summarise may still pass the criterion for one member: then its centre stands in.
  */
 function sweep(
   sx: Float64Array,
@@ -262,7 +292,12 @@ function sweep(
   nFar: number,
   nearX: Float64Array,
   nearY: Float64Array,
-  nNear: number,
+  nLeaves: number,
+  leafFrom: Int32Array,
+  leafCx: Float64Array,
+  leafCy: Float64Array,
+  leafM: Float64Array,
+  leafCrit: Float64Array,
 ): number {
   let z = 0;
   for (let p = p0; p < p1; p++) {
@@ -270,7 +305,8 @@ function sweep(
     const yi = sy[p];
     let fx = 0;
     let fy = 0;
-    // The point itself is in the near list at distance 0: it adds exactly 1 to zi and nothing to the force.
+    // The point's own leaf never passes the criterion, so the point meets itself once at distance 0:
+    // that adds exactly 1 to zi and nothing to the force.
     let zi = -1;
     for (let c = 0; c < nFar; c++) {
       const dx = xi - farX[c];
@@ -282,14 +318,29 @@ function sweep(
       fx += mq2 * dx;
       fy += mq2 * dy;
     }
-    for (let t = 0; t < nNear; t++) {
-      const dx = xi - nearX[t];
-      const dy = yi - nearY[t];
-      const q = 1 / (1 + dx * dx + dy * dy);
-      zi += q;
-      const q2 = q * q;
-      fx += q2 * dx;
-      fy += q2 * dy;
+    for (let l = 0; l < nLeaves; l++) {
+      const cx = xi - leafCx[l];
+      const cy = yi - leafCy[l];
+      const c2 = cx * cx + cy * cy;
+      if (leafCrit[l] < c2) {
+        const q = 1 / (1 + c2);
+        const mq = leafM[l] * q;
+        zi += mq;
+        const mq2 = mq * q;
+        fx += mq2 * cx;
+        fy += mq2 * cy;
+        continue;
+      }
+      const end = leafFrom[l + 1];
+      for (let t = leafFrom[l]; t < end; t++) {
+        const dx = xi - nearX[t];
+        const dy = yi - nearY[t];
+        const q = 1 / (1 + dx * dx + dy * dy);
+        zi += q;
+        const q2 = q * q;
+        fx += q2 * dx;
+        fy += q2 * dy;
+      }
     }
     const i = perm[p];
     out[2 * i] = fx;
