@@ -4,6 +4,7 @@ import { gaussian, mulberry32 } from '../src/data/random';
 import { setup } from '../src/runtime/backend';
 import { gridLayout, kernelPca, knnAccuracy, nearestNeighbors, pca, trustworthiness, tsne, umap } from '../src/techniques/embeddings';
 import { symmetricEigen } from '../src/techniques/embed_util/eigen';
+import { auction } from '../src/techniques/embed_util/auction';
 import { lapjv } from '../src/techniques/embed_util/lapjv';
 import { PowTable } from '../src/techniques/embed_util/pow_table';
 
@@ -181,7 +182,7 @@ describe('embeddings', function () {
       }
     });
 
-    it('lapjv finds the minimum over all permutations', () => {
+    it('lapjv finds the minimum over all permutations, cold and warm-started by an auction', () => {
       const r = mulberry32(9);
       for (let trial = 0; trial < 60; trial++) {
         const n = 1 + (trial % 7);
@@ -203,6 +204,9 @@ describe('embeddings', function () {
         const a = lapjv(c, n);
         assert.ok(Math.abs(a.cost - best) < 1e-12, `trial ${trial}: ${a.cost} vs ${best}`);
         assert.strictEqual(new Set(a.rowToCol).size, n);
+        const warm = lapjv(c, n, auction(c, n));
+        assert.ok(Math.abs(warm.cost - best) < 1e-12, `warm trial ${trial}: ${warm.cost} vs ${best}`);
+        assert.strictEqual(new Set(warm.rowToCol).size, n);
       }
     });
 

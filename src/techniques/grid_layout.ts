@@ -1,9 +1,11 @@
 /**
  * Snap 2-D points to a rows x cols grid, one point per cell, minimising the total squared
- * displacement (the "t-SNE image grid"). Exact linear assignment (Jonker-Volgenant) up to
+ * displacement (the "t-SNE image grid"). Exact linear assignment (Jonker-Volgenant, warm-started
+ * from an auction's prices) up to
  * `maxExact` points; beyond that the grid is cut into blocks of at most `maxExact` cells, points
  * are dealt to blocks by position (bands by y, then blocks by x), and each block is solved exactly.
  */
+import { auction } from './embed_util/auction';
 import { lapjv } from './embed_util/lapjv';
 import { checkChoice, checkInt } from './embed_util/matrix';
 import { embeddingRows, EmbeddingInput } from './trustworthiness';
@@ -50,7 +52,8 @@ function assignExact(ids: ArrayLike<number>, cellIds: ArrayLike<number>, ux: Flo
       cost[o + b] = dx * dx + dy * dy;
     }
   }
-  const sol = lapjv(cost, m);
+  // An epsilon-scaling auction finds near-optimal duals fast; Jonker-Volgenant then finishes exactly.
+  const sol = lapjv(cost, m, auction(cost, m));
   let total = 0;
   for (let a = 0; a < k; a++) {
     cells[ids[a]] = cellIds[sol.rowToCol[a]];

@@ -14,47 +14,42 @@ export interface Assignment {
 }
 
 /** Minimum-cost perfect matching of rows to columns; cost is row-major n x n. */
-export function lapjv(cost: Float64Array, n: number, rowReductionPasses = 0): Assignment {
+/** A starting point for lapjv: column duals v and a (partial) assignment, e.g. from an auction. */
+export interface WarmStart {
+  v: Float64Array;
+  rowToCol: Int32Array;
+}
+
+/**
+ * Minimum-cost perfect matching of rows to columns; cost is row-major n x n. With `warm`, the
+ * given duals replace the column reduction and every given pair that is exactly optimal for its
+ * row under those duals is kept; the remaining rows are matched by shortest augmenting paths.
+ */
+export function lapjv(cost: Float64Array, n: number, warm?: WarmStart, rowReductionPasses = 0): Assignment {
   if (cost.length !== n * n) throw new Error(`lapjv: expected ${n * n} costs for ${n} x ${n}, got ${cost.length}`);
   const x = new Int32Array(n).fill(-1);
   const y = new Int32Array(n).fill(-1);
   const v = new Float64Array(n);
   if (n === 0) return { rowToCol: x, colToRow: y, cost: 0 };
-
-  // Column reduction: v_j = min_i c_ij, each column offered to its cheapest row.
-  const colMin = new Float64Array(n).fill(Infinity);
-  const colArg = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const o = i * n;
-    for (let j = 0; j < n; j++) {
-      if (cost[o + j] < colMin[j]) {
-        colMin[j] = cost[o + j];
-        colArg[j] = i;
-      }
-    }
-  }
-  const matches = new Int32Array(n);
-  for (let j = n - 1; j >= 0; j--) {
-    v[j] = colMin[j];
-    const i = colArg[j];
-    if (matches[i]++ === 0) {
-      x[i] = j;
-      y[j] = i;
-    }
-  }
-  // Reduction transfer for rows matched exactly once; collect free rows.
   const free = new Int32Array(n);
   let numFree = 0;
-  for (let i = 0; i < n; i++) {
-    if (matches[i] === 0) {
-      free[numFree++] = i;
-    } else if (matches[i] === 1) {
-      const j1 = x[i];
+  if (warm) {
+    v.set(warm.v);
+    for (let i = 0; i < n; i++) {
+      const j1 = warm.rowToCol[i];
       const o = i * n;
-      let mu = Infinity;
-      for (let j = 0; j < n; j++) if (j !== j1 && cost[o + j] - v[j] < mu) mu = cost[o + j] - v[j];
-      if (mu !== Infinity) v[j1] -= mu;
+      let min = Infinity;
+      for (let j = 0; j < n; j++) if (cost[o + j] - v[j] < min) min = cost[o + j] - v[j];
+      // Keep the pair only if it satisfies complementary slackness exactly (the augmentations rely on it).
+      if (j1 >= 0 && y[j1] < 0 && cost[o + j1] - v[j1] <= min) {
+        x[i] = j1;
+        y[j1] = i;
+      } else {
+        free[numFree++] = i;
+      }
     }
+  } else {
+    numFree = reduceColumns(cost, n, x, y, v, free);
   }
 
   // Augmenting row reduction (the paper's heuristic) is off by default: on dense point-to-grid costs,
@@ -181,4 +176,41 @@ export function lapjv(cost: Float64Array, n: number, rowReductionPasses = 0): As
   let total = 0;
   for (let i = 0; i < n; i++) total += cost[i * n + x[i]];
   return { rowToCol: x, colToRow: y, cost: total };
+}
+
+/** Column reduction and reduction transfer; fills x, y, v and the free rows, returns their count. */
+function reduceColumns(cost: Float64Array, n: number, x: Int32Array, y: Int32Array, v: Float64Array, free: Int32Array): number {
+  const colMin = new Float64Array(n).fill(Infinity);
+  const colArg = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * n;
+    for (let j = 0; j < n; j++) {
+      if (cost[o + j] < colMin[j]) {
+        colMin[j] = cost[o + j];
+        colArg[j] = i;
+      }
+    }
+  }
+  const matches = new Int32Array(n);
+  for (let j = n - 1; j >= 0; j--) {
+    v[j] = colMin[j];
+    const i = colArg[j];
+    if (matches[i]++ === 0) {
+      x[i] = j;
+      y[j] = i;
+    }
+  }
+  let numFree = 0;
+  for (let i = 0; i < n; i++) {
+    if (matches[i] === 0) {
+      free[numFree++] = i;
+    } else if (matches[i] === 1) {
+      const j1 = x[i];
+      const o = i * n;
+      let mu = Infinity;
+      for (let j = 0; j < n; j++) if (j !== j1 && cost[o + j] - v[j] < mu) mu = cost[o + j] - v[j];
+      if (mu !== Infinity) v[j1] -= mu;
+    }
+  }
+  return numFree;
 }
