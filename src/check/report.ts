@@ -5,6 +5,8 @@
  * for autograders. Results are remembered per check name for `passed()` and `summary()`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { inspect } from 'util';
+import { currentWriter } from '../widgets/bridge';
 
 export interface CheckResult {
   /** Check name, e.g. 'saliency'. */
@@ -44,8 +46,52 @@ function raiseWanted(opt: boolean | undefined): boolean {
   return env === '1' || env === 'true';
 }
 
+const MARKER = '\u2063cnnviz-check\u2063';
+
+/** Drops the next stdout write if it is exactly our marker line (tslab's echo of a cell's value). */
+function swallowNextLine(): string {
+  const stream = process.stdout as unknown as { write: (...a: unknown[]) => boolean };
+  const original = stream.write;
+  const patched = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+    if (stream.write === patched) stream.write = original;
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : null;
+    if (text !== null && text.replace(/\n$/, '') === MARKER) {
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      if (cb) cb();
+      return true;
+    }
+    return original.call(this, chunk, ...rest);
+  };
+  stream.write = patched;
+  return MARKER;
+}
+
+/**
+ * A result that does not print itself again when it is a cell's last value (`await check.x(f)`):
+ * the check already printed its line. Outside a kernel it inspects as a one-line summary.
+ */
+class Outcome implements CheckResult {
+  name: string;
+  passed: boolean;
+  message: string;
+  cases: number;
+  notes: string[];
+  constructor(r: CheckResult) {
+    this.name = r.name;
+    this.passed = r.passed;
+    this.message = r.message;
+    this.cases = r.cases;
+    this.notes = r.notes;
+  }
+  [inspect.custom](): string {
+    if (currentWriter()) return swallowNextLine();
+    return `CheckResult<${this.name}: ${this.passed ? 'passed' : 'failed'}>`;
+  }
+}
+
 /** Records, prints and (if asked) raises. */
-export function finish(result: CheckResult, opts: CheckOptions): CheckResult {
+export function finish(plain: CheckResult, opts: CheckOptions): CheckResult {
+  const result = new Outcome(plain);
   results.set(result.name, result);
   if (opts.print !== false) {
     const head = result.passed ? `✓ check.${result.name} passed` : `✗ check.${result.name} failed`;
