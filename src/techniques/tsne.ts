@@ -99,62 +99,81 @@ function initialPositions(X: MatrixInput, n: number, init: TsneOptions['init'], 
   return y;
 }
 
-/** The symmetric P as a list of pairs i < j (each pair once, its value p_ij = p_ji). */
+/**
+ * The symmetric P once per pair: row i lists its partners j > i (as 2j, ready to index
+ * interleaved coordinates) with p_ij = p_ji.
+ */
 interface PairList {
-  a: Int32Array;
-  b: Int32Array;
+  rowStart: Int32Array;
+  col2: Int32Array;
   p: Float64Array;
 }
 
 function upperPairs(P: SparseAffinities): PairList {
   const { rowPtr, cols, vals, n } = P;
+  const rowStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    let c = 0;
+    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) if (cols[e] > i) c++;
+    rowStart[i + 1] = rowStart[i] + c;
+  }
+  const col2 = new Int32Array(rowStart[n]);
+  const p = new Float64Array(rowStart[n]);
   let m = 0;
-  for (let i = 0; i < n; i++) for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) if (cols[e] > i) m++;
-  const a = new Int32Array(m);
-  const b = new Int32Array(m);
-  const p = new Float64Array(m);
-  m = 0;
   for (let i = 0; i < n; i++) {
     for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
       if (cols[e] > i) {
-        a[m] = i;
-        b[m] = cols[e];
+        col2[m] = 2 * cols[e];
         p[m++] = vals[e];
       }
     }
   }
-  return { a, b, p };
+  return { rowStart, col2, p };
 }
 
-/** Adds exaggeration * sum_j p_ij q_ij (y_i - y_j) into grad (q_ij = 1 / (1 + |y_i - y_j|^2)), each pair once. */
+/**
+ * Adds exaggeration * sum_j p_ij q_ij (y_i - y_j) into grad (q_ij = 1 / (1 + |y_i - y_j|^2)),
+ * each pair once: row i's sum stays in registers, the opposite force goes to j.
+ */
 function attract(pairs: PairList, y: Float64Array, exaggeration: number, grad: Float64Array): void {
-  const { a, b, p } = pairs;
-  const m = a.length;
-  for (let e = 0; e < m; e++) {
-    const i2 = 2 * a[e];
-    const j2 = 2 * b[e];
-    const dx = y[i2] - y[j2];
-    const dy = y[i2 + 1] - y[j2 + 1];
-    const f = (exaggeration * p[e]) / (1 + dx * dx + dy * dy);
-    const fx = f * dx;
-    const fy = f * dy;
+  const { rowStart, col2, p } = pairs;
+  const n = rowStart.length - 1;
+  for (let i = 0; i < n; i++) {
+    const i2 = 2 * i;
+    const xi = y[i2];
+    const yi = y[i2 + 1];
+    let fx = 0;
+    let fy = 0;
+    const end = rowStart[i + 1];
+    for (let e = rowStart[i]; e < end; e++) {
+      const j2 = col2[e];
+      const dx = xi - y[j2];
+      const dy = yi - y[j2 + 1];
+      const f = (exaggeration * p[e]) / (1 + dx * dx + dy * dy);
+      const gx = f * dx;
+      const gy = f * dy;
+      fx += gx;
+      fy += gy;
+      grad[j2] -= gx;
+      grad[j2 + 1] -= gy;
+    }
     grad[i2] += fx;
     grad[i2 + 1] += fy;
-    grad[j2] -= fx;
-    grad[j2 + 1] -= fy;
   }
 }
 
 /** KL(P || Q) with q_ij = (1 / (1 + |y_i - y_j|^2)) / z, over the nonzero p_ij (both orders of each pair). */
 function klDivergence(pairs: PairList, y: Float64Array, z: number): number {
-  const { a, b, p } = pairs;
+  const { rowStart, col2, p } = pairs;
   let kl = 0;
-  for (let e = 0; e < a.length; e++) {
-    if (!(p[e] > 0)) continue;
-    const dx = y[2 * a[e]] - y[2 * b[e]];
-    const dy = y[2 * a[e] + 1] - y[2 * b[e] + 1];
-    const q = 1 / (1 + dx * dx + dy * dy) / z;
-    kl += 2 * p[e] * Math.log(p[e] / Math.max(q, 1e-300));
+  for (let i = 0; i < rowStart.length - 1; i++) {
+    for (let e = rowStart[i]; e < rowStart[i + 1]; e++) {
+      if (!(p[e] > 0)) continue;
+      const dx = y[2 * i] - y[col2[e]];
+      const dy = y[2 * i + 1] - y[col2[e] + 1];
+      const q = 1 / (1 + dx * dx + dy * dy) / z;
+      kl += 2 * p[e] * Math.log(p[e] / Math.max(q, 1e-300));
+    }
   }
   return kl;
 }

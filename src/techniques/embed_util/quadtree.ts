@@ -42,6 +42,8 @@ export class QuadTree {
   private leafM = new Float64Array(1024);
   private leafCrit = new Float64Array(1024);
   private theta2 = 0.25;
+  /** A summarised cell uses the group expansion when (group radius / distance)^2 < 1 / expandFactor. */
+  expandFactor = 1 / (0.3 * 0.3);
 
   constructor(readonly n: number) {
     this.perm = new Int32Array(n);
@@ -179,6 +181,20 @@ export class QuadTree {
       let nFar = 0;
       let nNear = 0;
       let nLeaves = 0;
+      // First-order Taylor expansion, about the group's centre, of the field of cells far from the
+      // whole group: value and gradient of Z, value and Jacobian of the force.
+      const gcx = (gx0 + gx1) / 2;
+      const gcy = (gy0 + gy1) / 2;
+      const gr2 = ((gx1 - gx0) * (gx1 - gx0) + (gy1 - gy0) * (gy1 - gy0)) / 4;
+      const expandBeyond = gr2 * this.expandFactor;
+      let ez = 0;
+      let ezx = 0;
+      let ezy = 0;
+      let efx = 0;
+      let efy = 0;
+      let jxx = 0;
+      let jxy = 0;
+      let jyy = 0;
       let sp = 0;
       stack[sp++] = 0;
       while (sp > 0) {
@@ -188,6 +204,25 @@ export class QuadTree {
         const ox = ccx < gx0 ? gx0 - ccx : ccx > gx1 ? ccx - gx1 : 0;
         const oy = ccy < gy0 ? gy0 - ccy : ccy > gy1 ? ccy - gy1 : 0;
         if (crit[nd] < ox * ox + oy * oy) {
+          const rx = gcx - ccx;
+          const ry = gcy - ccy;
+          const r2 = rx * rx + ry * ry;
+          if (expandBeyond < r2) {
+            const m = cnt[nd];
+            const q = 1 / (1 + r2);
+            const mq = m * q;
+            const mq2 = mq * q;
+            const mq3 = 4 * mq2 * q;
+            ez += mq;
+            ezx -= 2 * mq2 * rx;
+            ezy -= 2 * mq2 * ry;
+            efx += mq2 * rx;
+            efy += mq2 * ry;
+            jxx += mq2 - mq3 * rx * rx;
+            jxy -= mq3 * rx * ry;
+            jyy += mq2 - mq3 * ry * ry;
+            continue;
+          }
           if (nFar === this.farX.length) this.growFar();
           this.farX[nFar] = ccx;
           this.farY[nFar] = ccy;
@@ -216,6 +251,16 @@ export class QuadTree {
       }
       this.leafFrom[nLeaves] = nNear;
       z += sweep(sx, sy, s0, s0 + g, perm, out, this.farX, this.farY, this.farM, nFar, this.nearX, this.nearY, nLeaves, this.leafFrom, this.leafCx, this.leafCy, this.leafM, this.leafCrit);
+      if (ez !== 0) {
+        for (let p = s0; p < s0 + g; p++) {
+          const dx = sx[p] - gcx;
+          const dy = sy[p] - gcy;
+          const i2 = 2 * perm[p];
+          out[i2] += efx + jxx * dx + jxy * dy;
+          out[i2 + 1] += efy + jxy * dx + jyy * dy;
+          z += ez + ezx * dx + ezy * dy;
+        }
+      }
     }
     return z;
   }
