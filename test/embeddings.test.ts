@@ -7,6 +7,7 @@ import { symmetricEigen } from '../src/techniques/embed_util/eigen';
 import { auction } from '../src/techniques/embed_util/auction';
 import { lapjv } from '../src/techniques/embed_util/lapjv';
 import { PowTable } from '../src/techniques/embed_util/pow_table';
+import { QuadTree } from '../src/techniques/embed_util/quadtree';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const twFixture = require('../../test/fixtures/trustworthiness.json') as {
@@ -237,6 +238,44 @@ describe('embeddings', function () {
   });
 
   describe('tsne', () => {
+    it('Barnes-Hut repulsion stays within 3% and Z within 1% of the exact O(N^2) sums', () => {
+      const n = 3000;
+      const r = mulberry32(17);
+      // Clustered layout like a t-SNE map: a few blobs of different sizes plus background.
+      const y = new Float64Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        const c = i % 5;
+        const s = c === 4 ? 30 : 2 + c;
+        y[2 * i] = (c - 2) * 15 + s * gaussian(r);
+        y[2 * i + 1] = (c % 2) * 20 + s * gaussian(r);
+      }
+      const exact = new Float64Array(2 * n);
+      let z = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          if (i === j) continue;
+          const dx = y[2 * i] - y[2 * j];
+          const dy = y[2 * i + 1] - y[2 * j + 1];
+          const q = 1 / (1 + dx * dx + dy * dy);
+          z += q;
+          exact[2 * i] += q * q * dx;
+          exact[2 * i + 1] += q * q * dy;
+        }
+      }
+      const tree = new QuadTree(n);
+      tree.build(y, 0.5);
+      const out = new Float64Array(2 * n);
+      const zApprox = tree.repulsion(out);
+      let num = 0;
+      let den = 0;
+      for (let e = 0; e < 2 * n; e++) {
+        num += (out[e] - exact[e]) ** 2;
+        den += exact[e] ** 2;
+      }
+      assert.ok(Math.sqrt(num / den) < 0.03, `force error ${Math.sqrt(num / den)}`);
+      assert.ok(Math.abs(zApprox - z) / z < 0.01, `Z error ${(zApprox - z) / z}`);
+    });
+
     it('keeps well-separated clusters together, reports progress, and is deterministic', async () => {
       const { X, labels } = clusters(40, 4, 10, 21);
       const steps: number[] = [];
