@@ -320,6 +320,28 @@ describe('embeddings', function () {
     });
   });
 
+  describe('tensor hygiene', () => {
+    it('leaves no tensors behind when given a Tensor2D, call after call', async () => {
+      const { X } = clusters(30, 3, 6, 2);
+      const t = tf.tensor2d(X.data, [X.rows, X.cols]);
+      const run = async () => {
+        pca(t, { dims: 2 });
+        pca(t, { dims: 2, method: 'randomized' });
+        kernelPca(t, { dims: 2 });
+        kernelPca(t, { dims: 2, method: 'nystrom', landmarks: 40 });
+        const e = await tsne(t, { perplexity: 10, iterations: 20 });
+        await umap(t, { epochs: 20 });
+        trustworthiness(t, e, { k: 5 });
+        gridLayout(e, { rows: 10, cols: 9 });
+      };
+      await run();
+      const before = tf.memory().numTensors;
+      for (let r = 0; r < 3; r++) await run();
+      assert.strictEqual(tf.memory().numTensors, before);
+      t.dispose();
+    });
+  });
+
   describe('gridLayout', () => {
     it('is the optimal assignment on small cases and leaves points already on a grid in place', () => {
       const r = mulberry32(8);
