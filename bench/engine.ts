@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- engine [--runs 5] [--cpu-runs 1] [--nets fashion-cnn,vgg,mobilenet] [--peers ...] [--no-pool]`
+ * `npm run bench -- engine [--runs 5] [--cpu-runs 1] [--cpu-train] [--nets fashion-cnn,vgg,mobilenet] [--peers ...] [--no-pool]`
  *
  * Forward pass, input gradient (saliency of a batch) and one training step (adam) on three
  * nets, side by side: tfjs cpu, tfjs wasm as shipped, tfjs wasm with cnnviz's kernels,
@@ -9,6 +9,7 @@
  * process beside it (the box may be shared). Writes bench/results/engine.json.
  */
 import { spawnSync } from 'child_process';
+import { Worker } from 'worker_threads';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -39,6 +40,8 @@ interface Args {
   poolBatch: number;
   /** tfjs-cpu takes minutes per training step on the larger nets: fewer runs, no warm-up. */
   cpuRuns: number;
+  /** Run tfjs-cpu training steps on vgg and mobilenet too (over 15 minutes a step here). */
+  cpuTrain: boolean;
 }
 
 function listArg<T extends string>(raw: string | undefined, valid: readonly T[], what: string): T[] {
@@ -65,6 +68,7 @@ function parseArgs(argv: string[]): Args {
     pool: !argv.includes('--no-pool'),
     poolBatch: Number(get('pool-batch') ?? 64),
     cpuRuns: Number(get('cpu-runs') ?? 1),
+    cpuTrain: argv.includes('--cpu-train'),
   };
 }
 
@@ -115,6 +119,10 @@ async function runNet(net: NetName, args: Args): Promise<Record<Case, Timing>> {
   const slow = tf.getBackend() === 'cpu';
   const out = {} as Record<Case, Timing>;
   for (const [name, fn] of [['forward', forward], ['inputGradient', inputGradient], ['trainStep', trainStep]] as const) {
+    if (slow && name === 'trainStep' && net !== 'fashion-cnn' && !args.cpuTrain) {
+      out[name] = { error: 'skipped (over 15 minutes a step; --cpu-train runs it)' };
+      continue;
+    }
     out[name] = await timeIt(fn, slow ? args.cpuRuns : args.runs, slow ? 0 : args.warmup);
     process.stdout.write('.');
   }
@@ -157,6 +165,7 @@ function torchRun(jobs: TorchJob[]): { results?: Array<{ job: TorchJob; median_m
 
 function fmt(t: Timing | undefined): string {
   if (!t) return '-';
+  if (t.error?.startsWith('skipped')) return 'skipped';
   if (t.error) return 'fails';
   return t.medianMs! >= 100 ? t.medianMs!.toFixed(0) : t.medianMs!.toFixed(1);
 }
@@ -171,6 +180,28 @@ function fr(r: number | undefined): string {
 
 function pad(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+}
+
+/**
+ * How much two threads can run at once on this box right now: the same fixed spin in 1 and
+ * in 2 worker threads; 2.0 on two free cores, near 1.0 when other work holds one of them.
+ */
+async function parallelCapacity(): Promise<number> {
+  const spin = (threads: number): Promise<number> => {
+    const t = performance.now();
+    const jobs = Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
+      const w = new Worker('let s = 0; for (let i = 0; i < 3e8; i++) s = (s + i) | 0; require("worker_threads").parentPort.postMessage(s);', { eval: true });
+      w.once('message', () => {
+        void w.terminate();
+        resolve();
+      });
+      w.once('error', reject);
+    }));
+    return Promise.all(jobs).then(() => performance.now() - t);
+  };
+  const one = await spin(1);
+  const two = await spin(2);
+  return (2 * one) / two;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -198,7 +229,9 @@ export async function main(argv: string[]): Promise<void> {
     for (const net of args.nets) for (const c of CASES) torchJobs.push({ net, case: c, batch: NETS[net].batch, threads: 1, runs: args.runs, warmup: args.warmup });
   }
   const pool: Record<string, Record<string, Timing>> = {};
+  let capacity: number | undefined;
   if (args.pool) {
+    capacity = await parallelCapacity();
     process.stdout.write('pool ');
     for (const net of args.nets) {
       const spec = NETS[net];
@@ -251,7 +284,8 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
   if (args.pool) {
-    console.log(`\nWorker pool: input gradient of a batch of ${args.poolBatch}, wasm-cnnviz (ms, wall clock)`);
+    console.log(`\nWorker pool: input gradient of a batch of ${args.poolBatch}, wasm-cnnviz (ms, wall clock); ` +
+      `this box ran ${capacity!.toFixed(2)} threads' worth of a pure spin on 2 threads just before`);
     const pw = [12, 1, 10, 10, 9, 12, 11];
     console.log(pad(['net', '', '1 thread', '2 threads', 'speed-up', 'pytorch x2', 'vs pytorch'], pw));
     for (const net of args.nets) {
@@ -268,7 +302,7 @@ export async function main(argv: string[]): Promise<void> {
   const loads = os.loadavg();
   const out = {
     date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadAverage: loads, node: process.version,
-    tfjs: tf.version.tfjs, torch: torchVersion ?? null, runs: args.runs, warmup: args.warmup, cpuRuns: args.cpuRuns, notes, results: json,
+    tfjs: tf.version.tfjs, torch: torchVersion ?? null, runs: args.runs, warmup: args.warmup, cpuRuns: args.cpuRuns, parallelCapacity: capacity ?? null, notes, results: json,
   };
   const dir = path.join(__dirname, '..', '..', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
