@@ -216,7 +216,7 @@ describe('embeddings', function () {
       const r = mulberry32(2);
       for (let i = 0; i < 10000; i++) {
         const x = Math.exp(-30 + 60 * r());
-        assert.ok(Math.abs(t.pow(x) / Math.pow(x, t.b) - 1) < 1e-7, `x = ${x}`);
+        assert.ok(Math.abs(t.pow(x) / Math.pow(x, t.b) - 1) < 2e-7, `x = ${x}`);
       }
       assert.strictEqual(t.pow(0), 0);
     });
