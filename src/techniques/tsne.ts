@@ -66,16 +66,6 @@ export interface TsneResult {
   timings: { neighbors: number; affinities: number; optimize: number };
 }
 
-/** Input affinities from data rows: exact kNN, perplexity calibration, symmetrisation. */
-export function tsneAffinities(X: MatrixInput, perplexity: number, k: number): SparseAffinities {
-  const A = toDense(X, 'tsne');
-  const nn = nearestNeighbors(A, A, { k, excludeSelf: true });
-  const d2 = new Float64Array(nn.distances.length);
-  for (let e = 0; e < d2.length; e++) d2[e] = nn.distances[e] * nn.distances[e];
-  const pCond = conditionalAffinities(d2, A.rows, k, perplexity);
-  return symmetrize(pCond, nn.indices, A.rows, k);
-}
-
 function initialPositions(X: MatrixInput, n: number, init: TsneOptions['init'], seed: number): Float64Array {
   const y = new Float64Array(2 * n);
   if (init instanceof Float32Array) {
