@@ -1,12 +1,15 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { chromium } from 'playwright-core';
 import { ExecutedNotebook, executeNotebooks, REPO, streamText } from './util/notebook';
 
 /**
  * Every lecture notebook (01-09) through the real kernel: no cell error, nothing on stderr, and
- * the outputs each must show. Per-cell timings go to test/artifacts/notebook-times.json; with
- * CNNVIZ_ASSERT_TIMES=1 the live-coding budget (90 s a notebook, 15 s a cell) is asserted too.
+ * the outputs each must show; then its nbconvert HTML in headless Chromium, offline: no console
+ * error, every PNG decoded, every Plotly chart drawn. Per-cell timings go to
+ * test/artifacts/notebook-times.json; with CNNVIZ_ASSERT_TIMES=1 the live-coding budget (90 s a
+ * notebook, 15 s a cell) is asserted too.
  */
 
 type Cell = ExecutedNotebook['nb']['cells'][number];
@@ -29,7 +32,7 @@ const EXPECT: Record<string, Expectation> = {
   '06-occlusion': { png: 8, text: [/probability \d\.\d+ unoccluded/] },
   '07-saliency-and-guided-backprop': { png: 7 },
   '08-class-visualization': { png: 5, text: [/P\(3\) = \d\.\d+/] },
-  '09-shap-and-sanity': { png: 4, plotly: 1, text: [/coalitions/, /deletion AUC/, /layers randomized in turn: logits -> features -> conv3 -> conv2 -> conv1/] },
+  '09-shap-and-sanity': { png: 4, plotly: 1, text: [/coalitions; the 16 values add up to/, /maps of 10 images by 7 methods/, /deletion AUC/, /layers randomized in turn: logits -> features -> conv3 -> conv2 -> conv1/] },
 };
 
 function source(c: Cell): string {
@@ -63,7 +66,7 @@ describe('lecture notebooks run through the real kernel', function () {
   let runs: ExecutedNotebook[] = [];
 
   before(function () {
-    runs = executeNotebooks(notebooks, { timeoutS: 600 });
+    runs = executeNotebooks(notebooks, { timeoutS: 600, html: true, outDir: path.join(REPO, 'test', 'artifacts', 'lecture') });
     recordTimes(path.join(REPO, 'test', 'artifacts', 'notebook-times.json'), runs);
   });
 
@@ -97,4 +100,40 @@ describe('lecture notebooks run through the real kernel', function () {
       }
     });
   }
+
+  it('the HTML of every notebook shows all its figures in Chromium, offline and without errors', async function () {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    try {
+      for (const { report, nb } of runs) {
+        const name = path.basename(report.notebook);
+        assert.ok(report.html, `${name}: no HTML`);
+        const outputs = nb.cells.flatMap((c) => (c.outputs ?? []).map((o) => Object.keys((o.data as Record<string, unknown> | undefined) ?? {})));
+        const pngs = outputs.filter((m) => m.includes('image/png')).length;
+        const charts = outputs.filter((m) => m.includes('application/vnd.plotly.v1+json')).length;
+        const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+        const errors: string[] = [];
+        page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+        page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+        await page.route(/^https?:/, (route) => { errors.push(`network request: ${route.request().url()}`); return route.abort(); });
+        await page.goto('file://' + report.html, { waitUntil: 'load', timeout: 180000 });
+        await page.waitForFunction(() => Array.from(document.querySelectorAll('.cnnviz-plotly')).every((g) => (g as unknown as { _fullLayout?: unknown })._fullLayout), null, { timeout: 120000 });
+        const seen = await page.evaluate(() => ({
+          images: Array.from(document.querySelectorAll('img')).filter((i) => i.src.startsWith('data:image/png')).map((i) => i.complete && i.naturalWidth > 0),
+          charts: document.querySelectorAll('.cnnviz-plotly').length,
+          drawn: Array.from(document.querySelectorAll('.cnnviz-plotly')).filter((g) => g.querySelector('.main-svg')).length,
+        }));
+        await page.close();
+        assert.deepStrictEqual(errors, [], `${name}: errors in the browser`);
+        assert.strictEqual(seen.images.length, pngs, `${name}: ${pngs} PNG outputs, ${seen.images.length} in the page`);
+        assert.ok(seen.images.every(Boolean), `${name}: a PNG did not decode`);
+        assert.strictEqual(seen.charts, charts, `${name}: ${charts} Plotly outputs, ${seen.charts} charts in the page`);
+        assert.strictEqual(seen.drawn, charts, `${name}: ${charts - seen.drawn} charts not drawn`);
+      }
+    } finally {
+      await browser.close();
+    }
+  });
 });
