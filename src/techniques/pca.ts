@@ -45,7 +45,7 @@ function topExact(xc: Float32Array, n: number, d: number, dims: number): { comps
   if (d <= n) {
     const xcT = transpose(xc, n, d);
     const cov = gemm(xcT, d, n, xc, d);
-    const eig = symmetricEigen(cov, d);
+    const eig = symmetricEigen(cov, d, dims);
     comps.set(eig.vectors.subarray(0, dims * d));
     for (let c = 0; c < dims; c++) vars[c] = Math.max(0, eig.values[c]) / Math.max(1, n - 1);
     return { comps, vars };
