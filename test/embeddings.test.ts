@@ -183,6 +183,41 @@ describe('embeddings', function () {
       }
     });
 
+    it('symmetricEigen with few vectors asked matches the full decomposition, repeated eigenvalues included', () => {
+      const n = 80;
+      const r = mulberry32(6);
+      // Q diag(...) Q^T with a random orthogonal Q (Gram-Schmidt of a random matrix) and a repeated top eigenvalue.
+      const q: Float64Array[] = [];
+      for (let c = 0; c < n; c++) {
+        const v = Float64Array.from({ length: n }, () => gaussian(r));
+        for (const u of q) {
+          let d = 0;
+          for (let i = 0; i < n; i++) d += u[i] * v[i];
+          for (let i = 0; i < n; i++) v[i] -= d * u[i];
+        }
+        const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+        q.push(v.map((x) => x / norm));
+      }
+      const lambdas = Array.from({ length: n }, (_, c) => (c < 3 ? 10 : 5 / (1 + c)));
+      const A = new Float64Array(n * n);
+      for (let c = 0; c < n; c++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] += lambdas[c] * q[c][i] * q[c][j];
+      const few = symmetricEigen(A, n, 8);
+      const full = symmetricEigen(A, n);
+      for (let c = 0; c < 8; c++) {
+        assert.ok(Math.abs(few.values[c] - full.values[c]) < 1e-10);
+        for (let i = 0; i < n; i++) {
+          let s = 0;
+          for (let j = 0; j < n; j++) s += A[i * n + j] * few.vectors[c * n + j];
+          assert.ok(Math.abs(s - few.values[c] * few.vectors[c * n + i]) < 1e-9, `vector ${c}`);
+        }
+        for (let p = 0; p < c; p++) {
+          let d = 0;
+          for (let i = 0; i < n; i++) d += few.vectors[c * n + i] * few.vectors[p * n + i];
+          assert.ok(Math.abs(d) < 1e-9, `vectors ${p}, ${c} orthogonal`);
+        }
+      }
+    });
+
     it('lapjv finds the minimum over all permutations, cold and warm-started by an auction', () => {
       const r = mulberry32(9);
       for (let trial = 0; trial < 60; trial++) {
