@@ -1,0 +1,147 @@
+import * as assert from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import { setup } from '../src/runtime/backend';
+import { installGradientFixes, uninstallGradientFixes } from '../src/runtime/kernels';
+import { mobileNetStyle } from '../bench/_engine_nets';
+
+/** Max abs difference over max magnitude. */
+function relErr(a: Float32Array | number[], b: Float32Array | number[]): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return scale === 0 ? err : err / scale;
+}
+
+/** Values of `f` with tfjs's own gradients, then with cnnviz's fixes installed. */
+function both(f: () => tf.Tensor[]): { stock: Float32Array[]; fixed: Float32Array[] } {
+  const run = (): Float32Array[] => {
+    const out = tf.tidy(f);
+    const v = out.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(out);
+    return v;
+  };
+  uninstallGradientFixes();
+  try {
+    const stock = run();
+    installGradientFixes();
+    return { stock, fixed: run() };
+  } finally {
+    installGradientFixes();
+  }
+}
+
+function kernelsRun(f: () => void): string[] {
+  const names: string[] = [];
+  const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
+  const original = engine.runKernel;
+  engine.runKernel = function (name: string, ...rest: unknown[]) {
+    names.push(name);
+    return original.call(this, name, ...rest);
+  };
+  try {
+    f();
+  } finally {
+    engine.runKernel = original;
+  }
+  return names;
+}
+
+describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient give the same gradients', function () {
+  for (const backend of ['cpu', 'wasm']) {
+    describe(`on ${backend}`, () => {
+      before(async () => {
+        await setup({ backend: 'wasm', quiet: true });
+        await tf.setBackend(backend);
+      });
+      after(async () => {
+        await tf.setBackend('wasm');
+      });
+
+      it('fused conv2d, depthwise and matMul with bias, linear activation: every input gradient', () => {
+        const x = tf.randomNormal([2, 9, 8, 3], 0, 1, 'float32', 1);
+        const w = tf.randomNormal([3, 3, 3, 5], 0, 1, 'float32', 2);
+        const dw = tf.randomNormal([3, 3, 3, 2], 0, 1, 'float32', 3);
+        const b5 = tf.randomNormal([5], 0, 1, 'float32', 4);
+        const b6 = tf.randomNormal([6], 0, 1, 'float32', 5);
+        const a = tf.randomNormal([4, 7], 0, 1, 'float32', 6);
+        const m = tf.randomNormal([7, 3], 0, 1, 'float32', 7);
+        const b3 = tf.randomNormal([3], 0, 1, 'float32', 8);
+        const { stock, fixed } = both(() => [
+          ...tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+            tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, strides: 2, pad: 'same', bias: bb }).square().sum())([x, w, b5]),
+          ...tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+            tf.fused.depthwiseConv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, strides: 1, pad: 'valid', bias: bb }).square().sum())([x, dw, b6]),
+          ...tf.grads((aa: tf.Tensor, mm: tf.Tensor, bb: tf.Tensor) =>
+            tf.fused.matMul({ a: aa as tf.Tensor2D, b: mm as tf.Tensor2D, bias: bb }).square().sum())([a, m, b3]),
+        ]);
+        assert.strictEqual(fixed.length, 9);
+        stock.forEach((s, i) => assert.ok(relErr(fixed[i], s) < 1e-5, `gradient ${i}: relative error ${relErr(fixed[i], s)}`));
+        tf.dispose([x, w, dw, b5, b6, a, m, b3]);
+      });
+
+      it('d/dx of a linear fused conv no longer computes the filter gradient', () => {
+        const x = tf.randomNormal([2, 9, 8, 3], 0, 1, 'float32', 1);
+        const w = tf.randomNormal([3, 3, 3, 5], 0, 1, 'float32', 2);
+        const f = (): void => tf.tidy(() => void tf.grad((xx: tf.Tensor) => tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same' }).sum())(x).dataSync());
+        uninstallGradientFixes();
+        const stockKernels = kernelsRun(f);
+        installGradientFixes();
+        const fixedKernels = kernelsRun(f);
+        // The check can fail: tfjs's own fused gradient does run the filter gradient.
+        assert.ok(stockKernels.includes('Conv2DBackpropFilter'), `stock kernels: ${stockKernels.join(', ')}`);
+        assert.ok(!fixedKernels.includes('Conv2DBackpropFilter'), `fixed kernels: ${fixedKernels.join(', ')}`);
+        assert.ok(fixedKernels.includes('Conv2DBackpropInput'));
+        tf.dispose([x, w]);
+      });
+
+      it('FusedBatchNorm: gradients of x, mean, variance, scale and offset (channel vectors and full shapes)', () => {
+        const x = tf.randomNormal([3, 5, 4, 6], 2, 3, 'float32', 11);
+        const mean = tf.randomNormal([6], 2, 1, 'float32', 12);
+        const variance = tf.randomUniform([6], 0.5, 4, 'float32', 13);
+        const scale = tf.randomNormal([6], 1, 0.5, 'float32', 14);
+        const offset = tf.randomNormal([6], 0, 1, 'float32', 15);
+        const weight = tf.randomNormal([3, 5, 4, 6], 0, 1, 'float32', 16);
+        const fullMean = tf.randomNormal([3, 5, 4, 6], 0, 1, 'float32', 17);
+        const fullVar = tf.randomUniform([3, 5, 4, 6], 0.5, 2, 'float32', 18);
+        const fullScale = tf.randomNormal([3, 5, 4, 6], 1, 0.5, 'float32', 19);
+        const fullOffset = tf.randomNormal([3, 5, 4, 6], 0, 1, 'float32', 20);
+        const { stock, fixed } = both(() => [
+          ...tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor, e: tf.Tensor) =>
+            tf.batchNorm4d(a as tf.Tensor4D, b as tf.Tensor1D, c as tf.Tensor1D, e as tf.Tensor1D, d as tf.Tensor1D, 1e-3).mul(weight).sum())([x, mean, variance, scale, offset]),
+          // Statistics, scale and offset as full tensors (tfjs's own gradient needs equal ranks,
+          // and fails under tf.grads when scale or offset is absent).
+          ...tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor, e: tf.Tensor) => tf.batchNorm(a, b, c, e, d, 1e-3).mul(weight).sum())([x, fullMean, fullVar, fullScale, fullOffset]),
+        ]);
+        assert.strictEqual(fixed.length, 10);
+        stock.forEach((s, i) => assert.ok(relErr(fixed[i], s) < 1e-5, `gradient ${i}: relative error ${relErr(fixed[i], s)}`));
+        tf.dispose([x, mean, variance, scale, offset, weight, fullMean, fullVar, fullScale, fullOffset]);
+      });
+
+      // A whole net on the cpu backend takes over a minute: wasm only (the ops are covered above on both).
+      if (backend === 'wasm') it('a MobileNet-style net (batch norm, linear convs): input and weight gradients in training mode, no leaks', () => {
+        const model = mobileNetStyle(2);
+        const x = tf.randomUniform([1, 96, 96, 3], 0, 1, 'float32', 21);
+        const y = tf.oneHot(tf.tensor1d([3], 'int32'), 10);
+        const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+        // Training mode moves the batch-norm statistics: start each run from the same weights.
+        const initial = model.getWeights().map((w) => w.clone());
+        const f = (): tf.Tensor[] => {
+          model.setWeights(initial);
+          const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+          const dx = tf.grad((a: tf.Tensor) => (model.apply(a) as tf.Tensor).slice([0, 2], [-1, 1]).sum())(x);
+          const dxTrain = tf.grad((a: tf.Tensor) => (model.apply(a, { training: true }) as tf.Tensor).slice([0, 2], [-1, 1]).sum())(x);
+          return [dx, dxTrain, ...vars.map((v) => grads[v.name])];
+        };
+        const before = tf.memory().numTensors;
+        const { stock, fixed } = both(f);
+        assert.strictEqual(tf.memory().numTensors, before, 'tensors left behind');
+        stock.forEach((s, i) => assert.ok(relErr(fixed[i], s) < 1e-4, `gradient ${i}: relative error ${relErr(fixed[i], s)}`));
+        model.dispose();
+        tf.dispose([x, y, ...initial]);
+      });
+    });
+  }
+});
