@@ -83,24 +83,6 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-async function timeIt(fn: () => Promise<void> | void, runs: number, warmup: number): Promise<Timing> {
-  try {
-    for (let i = 0; i < warmup; i++) await fn();
-    const ms: number[] = [];
-    const cpu: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const c = cpuNow();
-      const t = performance.now();
-      await fn();
-      ms.push(performance.now() - t);
-      cpu.push(cpuNow() - c);
-    }
-    return { medianMs: median(ms), cpuMs: median(cpu), ms };
-  } catch (err) {
-    return { error: String((err as Error).message ?? err).split('\n')[0] };
-  }
-}
-
 /** The three cases on one net, on whatever backend is active. */
 async function runNet(net: NetName, args: Args): Promise<Record<Case, Timing>> {
   const spec = NETS[net];
@@ -118,12 +100,39 @@ async function runNet(net: NetName, args: Args): Promise<Record<Case, Timing>> {
   };
   const slow = tf.getBackend() === 'cpu';
   const out = {} as Record<Case, Timing>;
-  for (const [name, fn] of [['forward', forward], ['inputGradient', inputGradient], ['trainStep', trainStep]] as const) {
+  const cases = ([['forward', forward], ['inputGradient', inputGradient], ['trainStep', trainStep]] as const).filter(([name]) => {
     if (slow && name === 'trainStep' && net !== 'fashion-cnn' && !args.cpuTrain) {
       out[name] = { error: 'skipped (over 15 minutes a step; --cpu-train runs it)' };
-      continue;
+      return false;
     }
-    out[name] = await timeIt(fn, slow ? args.cpuRuns : args.runs, slow ? 0 : args.warmup);
+    return true;
+  });
+  // The cases take turns run by run, so a drift in this box's speed (up to 2x over minutes
+  // here) hits the forward pass and the gradients alike and their ratio stays fair.
+  const ms: Record<string, number[]> = {};
+  const cpu: Record<string, number[]> = {};
+  const failed = new Set<string>();
+  const warmup = slow ? 0 : args.warmup;
+  const runs = slow ? args.cpuRuns : args.runs;
+  for (let r = 0; r < warmup + runs; r++) {
+    for (const [name, fn] of cases) {
+      if (failed.has(name)) continue;
+      try {
+        const c = cpuNow();
+        const t = performance.now();
+        fn();
+        if (r >= warmup) {
+          (ms[name] ??= []).push(performance.now() - t);
+          (cpu[name] ??= []).push(cpuNow() - c);
+        }
+      } catch (err) {
+        failed.add(name);
+        out[name] = { error: String((err as Error).message ?? err).split('\n')[0] };
+      }
+    }
+  }
+  for (const [name] of cases) {
+    if (!failed.has(name)) out[name] = { medianMs: median(ms[name]), cpuMs: median(cpu[name]), ms: ms[name] };
     process.stdout.write('.');
   }
   model.dispose();
@@ -238,12 +247,27 @@ export async function main(argv: string[]): Promise<void> {
       const model = spec.build(1);
       const x = tf.randomUniform([args.poolBatch, ...spec.inputShape], 0, 1, 'float32', 3) as tf.Tensor4D;
       pool[net] = {};
-      for (const threads of [1, 2]) {
-        pool[net][`${threads} thread${threads > 1 ? 's' : ''}`] = await timeIt(async () => {
-          const g = await runBatched(model, x, 'inputGradient', { threads, options: { target: 0 } });
-          g.dispose();
-        }, args.runs, args.warmup);
+      // 1 and 2 threads alternate run by run (see runNet).
+      const one = async (threads: number): Promise<void> => {
+        const g = await runBatched(model, x, 'inputGradient', { threads, options: { target: 0 } });
+        g.dispose();
+      };
+      const times: Record<number, number[]> = { 1: [], 2: [] };
+      const cpus: Record<number, number[]> = { 1: [], 2: [] };
+      for (let r = 0; r < args.warmup + args.runs; r++) {
+        for (const threads of [1, 2]) {
+          const c = cpuNow();
+          const t = performance.now();
+          await one(threads);
+          if (r >= args.warmup) {
+            times[threads].push(performance.now() - t);
+            cpus[threads].push(cpuNow() - c);
+          }
+        }
         process.stdout.write('.');
+      }
+      for (const threads of [1, 2]) {
+        pool[net][`${threads} thread${threads > 1 ? 's' : ''}`] = { medianMs: median(times[threads]), cpuMs: median(cpus[threads]), ms: times[threads] };
       }
       model.dispose();
       x.dispose();

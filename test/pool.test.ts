@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setup } from '../src/runtime/backend';
 import { closePool, runBatched } from '../src/runtime/pool';
 import { lectureCnn } from '../src/models/architectures';
+import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features';
 
 function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
   assert.deepStrictEqual(a.shape, b.shape);
@@ -51,6 +52,21 @@ describe('runBatched over a worker pool', function () {
     assert.ok(maxDiff(after, here) < 1e-6, 'workers kept the old weights');
     assert.ok(maxDiff(before, after) > 1e-4, 'halving the weights changed nothing');
     tf.dispose([a, b, feats, before, after, here]);
+  });
+
+  it('featureVectors of a big set runs its rounds on the pool: same vectors, progress per round', async () => {
+    const many = tf.randomUniform([POOL_MIN_IMAGES + 37, 28, 28, 1], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const inline = await featureVectors(model, many, { threads: 1, batchSize: 200 });
+    const seen: number[] = [];
+    const pooled = await featureVectors(model, many, { threads: 2, batchSize: 200, onProgress: (p) => void seen.push(p.done) });
+    assert.deepStrictEqual(pooled.shape, [POOL_MIN_IMAGES + 37, 256]);
+    assert.ok(maxDiff(inline, pooled) < 1e-5, 'pooled feature vectors differ');
+    // Rounds of 2 x 200 images.
+    assert.deepStrictEqual(seen, [400, 800, POOL_MIN_IMAGES + 37]);
+    tf.dispose([inline, pooled]);
+    assert.strictEqual(tf.memory().numTensors, before, 'tensors left behind');
+    many.dispose();
   });
 
   it('leaves no tensors behind in this thread', async () => {

@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../models/layers';
-import { ensureBackend } from '../runtime/backend';
+import { ensureBackend, threadCount } from '../runtime/backend';
+import { runBatched } from '../runtime/pool';
 import { positiveInt, ProgressCallback, releaseBatch, toBatch } from './common';
 import { modelUpTo } from './forward';
 
@@ -13,8 +14,17 @@ export interface FeatureVectorsOptions {
   layer?: string;
   /** Images per forward pass (default 256). */
   batchSize?: number;
+  /**
+   * Worker threads for big sets (default: setup's threads, i.e. the cores). From `POOL_MIN_IMAGES`
+   * images on the wasm backend each round of `batchSize` images per thread is split over the
+   * worker pool; 1 keeps everything in this thread.
+   */
+  threads?: number;
   onProgress?: ProgressCallback;
 }
+
+/** Below this many images a worker's start and the weight copy cost more than they save. */
+export const POOL_MIN_IMAGES = 1024;
 
 /** The penultimate representation: 'features', else whatever feeds the last Dense layer. */
 export function defaultFeatureLayer(model: tf.LayersModel): string {
@@ -37,14 +47,20 @@ export async function featureVectors(model: tf.LayersModel, images: tf.Tensor, o
   const batch = toBatch(model, images, caller);
   try {
     const [n, h, w, c] = batch.x.shape;
+    const threads = opts.threads === undefined ? threadCount() : positiveInt(opts.threads, 1, caller, 'threads');
+    const pooled = threads > 1 && n >= POOL_MIN_IMAGES && tf.getBackend() === 'wasm';
+    // A round is one forward pass per thread; progress is reported after each.
+    const round = pooled ? batchSize * threads : batchSize;
     let out: Float32Array | undefined;
     let dim = 0;
-    for (let start = 0; start < n; start += batchSize) {
-      const b = Math.min(batchSize, n - start);
-      const flat = tf.tidy(() => {
-        const y = sub.predict(tf.slice(batch.x, [start, 0, 0, 0], [b, h, w, c])) as tf.Tensor;
-        return tf.reshape(y, [b, -1]);
-      });
+    for (let start = 0; start < n; start += round) {
+      const b = Math.min(round, n - start);
+      const flat = pooled
+        ? await pooledRound(model, layerName, tf.slice(batch.x, [start, 0, 0, 0], [b, h, w, c]), threads, b)
+        : tf.tidy(() => {
+            const y = sub.predict(tf.slice(batch.x, [start, 0, 0, 0], [b, h, w, c])) as tf.Tensor;
+            return tf.reshape(y, [b, -1]);
+          });
       dim = flat.shape[1]!;
       out ??= new Float32Array(n * dim);
       out.set((await flat.data()) as Float32Array, start * dim);
@@ -54,6 +70,18 @@ export async function featureVectors(model: tf.LayersModel, images: tf.Tensor, o
     return tf.tensor2d(out!, [n, dim]);
   } finally {
     releaseBatch(batch);
+  }
+}
+
+/** One round of images through `layer` on the worker pool, flattened to [b, D]. */
+async function pooledRound(model: tf.LayersModel, layer: string, images: tf.Tensor4D, threads: number, b: number): Promise<tf.Tensor2D> {
+  try {
+    const y = await runBatched(model, images, 'layerOutput', { threads, minPerThread: 1, options: { layer } });
+    const flat = tf.reshape(y, [b, -1]) as tf.Tensor2D;
+    y.dispose();
+    return flat;
+  } finally {
+    images.dispose();
   }
 }
 
