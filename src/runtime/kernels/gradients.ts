@@ -37,25 +37,17 @@ function withBias(y: tf.Tensor, bias: unknown): tf.Tensor {
   return bias === undefined || bias === null ? y : tf.add(y, bias as tf.Tensor);
 }
 
-function unfusedConv2d(original: FusedFn): FusedFn {
-  return (args) => {
-    if (!recording() || !isLinear(args) || !nhwc(args)) return original(args);
-    const a = args as unknown as {
-      x: tf.Tensor4D; filter: tf.Tensor4D; strides: [number, number] | number; pad: 'valid' | 'same' | number;
-      dilations?: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; bias?: tf.Tensor;
-    };
-    return tf.tidy(() => withBias(tf.conv2d(a.x, a.filter, a.strides, a.pad as 'same', 'NHWC', a.dilations ?? [1, 1], a.dimRoundingMode), a.bias));
-  };
-}
+type ConvArgs = {
+  x: tf.Tensor4D; filter: tf.Tensor4D; strides: [number, number] | number; pad: 'valid' | 'same' | number;
+  dilations?: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; bias?: tf.Tensor;
+};
 
-function unfusedDepthwise(original: FusedFn): FusedFn {
+/** A fused conv (plain or depthwise) that runs as `conv` then a bias add while gradients are recorded. */
+function unfusedConv(original: FusedFn, conv: typeof tf.conv2d | typeof tf.depthwiseConv2d): FusedFn {
   return (args) => {
     if (!recording() || !isLinear(args) || !nhwc(args)) return original(args);
-    const a = args as unknown as {
-      x: tf.Tensor4D; filter: tf.Tensor4D; strides: [number, number] | number; pad: 'valid' | 'same' | number;
-      dilations?: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; bias?: tf.Tensor;
-    };
-    return tf.tidy(() => withBias(tf.depthwiseConv2d(a.x, a.filter, a.strides, a.pad as 'same', 'NHWC', a.dilations ?? [1, 1], a.dimRoundingMode), a.bias));
+    const a = args as unknown as ConvArgs;
+    return tf.tidy(() => withBias(conv(a.x, a.filter, a.strides, a.pad as 'same', 'NHWC', a.dilations ?? [1, 1], a.dimRoundingMode), a.bias));
   };
 }
 
@@ -104,8 +96,8 @@ export const fusedBatchNormGradConfig: tf.GradConfig = {
 export function installGradientFixes(): void {
   if (saved) return;
   saved = { conv2d: fused.conv2d, depthwiseConv2d: fused.depthwiseConv2d, matMul: fused.matMul, batchNormGrad: tf.getGradient('FusedBatchNorm') };
-  fused.conv2d = unfusedConv2d(saved.conv2d);
-  fused.depthwiseConv2d = unfusedDepthwise(saved.depthwiseConv2d);
+  fused.conv2d = unfusedConv(saved.conv2d, tf.conv2d);
+  fused.depthwiseConv2d = unfusedConv(saved.depthwiseConv2d, tf.depthwiseConv2d);
   fused.matMul = unfusedMatMul(saved.matMul);
   tf.registerGradient(fusedBatchNormGradConfig);
 }
