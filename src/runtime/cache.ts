@@ -21,6 +21,11 @@ export interface CacheOptions {
    * CNNVIZ_RECOMPUTE is '1' / 'true' / 'all', or a comma-separated list that names this entry.
    */
   recompute?: boolean;
+  /**
+   * Read-only folder looked in after `dir` (default `shippedCacheDir()`: results committed with
+   * the lecture, so a fresh clone does not wait for its 10,000-point embeddings); null for none.
+   */
+  shipped?: string | null;
   /** Print nothing (default: one line saying whether the result was loaded or computed). */
   quiet?: boolean;
 }
@@ -58,6 +63,11 @@ function packageRoot(): string {
 /** Where results are stored: env CNNVIZ_CACHE, else `<package>/.cache/results`. */
 export function cacheDir(): string {
   return process.env.CNNVIZ_CACHE || path.join(packageRoot(), '.cache', 'results');
+}
+
+/** Results shipped with the repository for the lecture notebooks (read-only): `<package>/notebooks/results`. */
+export function shippedCacheDir(): string {
+  return path.join(packageRoot(), 'notebooks', 'results');
 }
 
 function isTyped(v: unknown): v is Typed {
@@ -177,14 +187,19 @@ export async function cachedWithInfo<T>(name: string, key: unknown, compute: () 
   const say = (line: string) => {
     if (!opts.quiet) console.log(line);
   };
-  if (!recomputeWanted(name, opts.recompute) && fs.existsSync(file)) {
-    try {
-      const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { value: unknown; seconds: number; created: string };
-      const value = decode(stored.value) as T;
-      say(`${name}: loaded from the cache (computed in ${stored.seconds.toFixed(1)} s on ${stored.created.slice(0, 10)}; recompute: { recompute: true } or CNNVIZ_RECOMPUTE=${name})`);
-      return { value, info: { hit: true, file, computeSeconds: stored.seconds } };
-    } catch {
-      // A damaged file (e.g. an interrupted write) is recomputed below.
+  if (!recomputeWanted(name, opts.recompute)) {
+    const shippedDir = opts.shipped === undefined ? shippedCacheDir() : opts.shipped;
+    const shipped = shippedDir === null ? undefined : path.join(shippedDir, path.basename(file));
+    for (const [from, where] of [[file, 'the cache'], [shipped, 'the results shipped with cnnviz']] as const) {
+      if (!from || !fs.existsSync(from)) continue;
+      try {
+        const stored = JSON.parse(fs.readFileSync(from, 'utf8')) as { value: unknown; seconds: number; created: string };
+        const value = decode(stored.value) as T;
+        say(`${name}: loaded from ${where} (computed in ${stored.seconds.toFixed(1)} s on ${stored.created.slice(0, 10)}; recompute: { recompute: true } or CNNVIZ_RECOMPUTE=${name})`);
+        return { value, info: { hit: true, file: from, computeSeconds: stored.seconds } };
+      } catch {
+        // A damaged file (e.g. an interrupted write) is recomputed below.
+      }
     }
   }
   const t0 = performance.now();
