@@ -33,6 +33,23 @@ spec = json.load(open(specs['cnnviz'] + '/kernel.json'))
 print(json.dumps({"found": True, "dir": specs['cnnviz'], "argv": spec.get('argv', []), "display_name": spec.get('display_name')}))
 `;
 
+/** Is the 'cnnviz' kernelspec registered, and does it run this checkout's tslab? */
+export function kernelStatus(root = packageRoot()): { ok: boolean; detail: string; fix?: string } {
+  const py = findJupyterPython();
+  if (!py) return { ok: false, detail: 'no Python with jupyter_client', fix: 'bash kernel-setup/setup.sh' };
+  const r = spawnSync(py, ['-c', KERNEL_PY], { encoding: 'utf8' });
+  const info = JSON.parse(r.stdout || '{"found":false}') as { found: boolean; dir?: string; argv?: string[]; display_name?: string };
+  if (!info.found) return { ok: false, detail: `kernelspec 'cnnviz' not registered with ${py}`, fix: 'bash kernel-setup/setup.sh' };
+  const tslab = (info.argv ?? [])[1] ?? '';
+  if (!fs.existsSync(tslab)) return { ok: false, detail: `kernelspec points at a missing tslab (${tslab})`, fix: 'bash kernel-setup/setup.sh' };
+  const mine = tslab.startsWith(root);
+  return {
+    ok: mine,
+    detail: `'${info.display_name}' in ${info.dir}, Python ${py}, tslab ${tslab}`,
+    fix: mine ? undefined : `kernel runs another checkout's tslab; run 'bash kernel-setup/setup.sh' here`,
+  };
+}
+
 /** Everything a lecture needs, checked; `fix` says what to run when a check fails. */
 export async function doctor(): Promise<Check[]> {
   const checks: Check[] = [];
@@ -44,21 +61,7 @@ export async function doctor(): Promise<Check[]> {
     }),
   );
   checks.push(
-    await check('kernel', async () => {
-      const py = findJupyterPython();
-      if (!py) return { ok: false, detail: 'no Python with jupyter_client', fix: 'bash kernel-setup/setup.sh' };
-      const r = spawnSync(py, ['-c', KERNEL_PY], { encoding: 'utf8' });
-      const info = JSON.parse(r.stdout || '{"found":false}') as { found: boolean; dir?: string; argv?: string[]; display_name?: string };
-      if (!info.found) return { ok: false, detail: `kernelspec 'cnnviz' not registered with ${py}`, fix: 'bash kernel-setup/setup.sh' };
-      const tslab = (info.argv ?? [])[1] ?? '';
-      if (!fs.existsSync(tslab)) return { ok: false, detail: `kernelspec points at a missing tslab (${tslab})`, fix: 'bash kernel-setup/setup.sh' };
-      const mine = tslab.startsWith(root);
-      return {
-        ok: mine,
-        detail: `'${info.display_name}' in ${info.dir}, Python ${py}, tslab ${tslab}`,
-        fix: mine ? undefined : `kernel runs another checkout's tslab; run 'bash kernel-setup/setup.sh' here`,
-      };
-    }),
+    await check('kernel', async () => kernelStatus(root)),
   );
   checks.push(
     await check('dataset mnist', async () => {

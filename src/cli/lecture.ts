@@ -1,6 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { kernelStatus } from './doctor';
 import { findJupyterPython, listNotebooks, packageRoot } from './paths';
 
 interface Report {
@@ -28,6 +29,12 @@ export async function lectureMain(args: string[]): Promise<number> {
   const py = findJupyterPython();
   if (!py) {
     console.error("cnnviz lecture: no Python with Jupyter found; run 'bash kernel-setup/setup.sh'");
+    return 1;
+  }
+  // The kernel must be this checkout's, or its notebooks would import another copy of cnnviz.
+  const kernel = kernelStatus(root);
+  if (!kernel.ok) {
+    console.error(`cnnviz lecture: the kernel is not ready: ${kernel.detail}; run '${kernel.fix}' (npm run lecture does)`);
     return 1;
   }
   fs.mkdirSync(out, { recursive: true });

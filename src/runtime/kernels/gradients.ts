@@ -1,25 +1,39 @@
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Two places where tfjs's gradients do work nobody asked for, fixed without changing any result.
+ * Three places where tfjs's gradients do work nobody asked for, fixed without changing any result.
  *
- * 1. `tf.fused.conv2d` / `depthwiseConv2d` / `matMul` with a linear activation (a conv before batch
- *    norm, a dense layer without activation) keep the fused op under `tf.grad`, and its custom
+ * 1. `tf.fused.conv2d` / `depthwiseConv2d` with a linear activation (a conv before batch norm)
+ *    keep the fused op under `tf.grad`, and its custom
  *    gradient computes the filter (and bias) gradient every time, even for a saliency map that
  *    only wants d/dx: on a MobileNet-style net that is a whole Conv2DBackpropFilter per conv.
  *    Under gradient recording we run the same maths unfused (conv, then bias add), whose
  *    registered gradients the tape calls only for inputs on the path to what is differentiated.
- *    tfjs already does exactly this for non-linear activations.
+ *    tfjs already does exactly this for non-linear activations. (Dense layers keep the fused
+ *    matMul: their weight gradient is cheap, and unfusing would change the rounding of the
+ *    bias add, so retraining the shipped models would no longer give the committed weights.)
  * 2. The FusedBatchNorm gradient computes `x - mean` and `dy * scale` eagerly and builds d/dx
  *    from a tiled copy of 1/sqrt(var): five full-size passes before any gradient is wanted.
  *    Ours computes each input's gradient only when asked, d/dx in one broadcast multiply.
+ * 3. `tf.moments`, which batch norm in training mode normalises with, differentiates through
+ *    Mean, Sub, Square and Mean again: about ten full-size passes per layer. Its closed form is
+ *    d/dx = dMean / N + 2 dVar (x - mean) / N: three passes.
  */
 
+/**
+ * tfjs-core's module object as tfjs-layers sees it (layers reads `moments` from it at call
+ * time), resolved from tfjs-layers' own folder so it is the very instance layers uses.
+ */
+const core = require(require.resolve('@tensorflow/tfjs-core', { paths: [path.dirname(require.resolve('@tensorflow/tfjs-layers'))] })) as {
+  moments: typeof tf.moments;
+};
+
 type FusedFn = (args: Record<string, unknown>) => tf.Tensor;
-type FusedNamespace = { conv2d: FusedFn; depthwiseConv2d: FusedFn; matMul: FusedFn };
+type FusedNamespace = { conv2d: FusedFn; depthwiseConv2d: FusedFn };
 
 const fused = tf.fused as unknown as FusedNamespace;
-let saved: { conv2d: FusedFn; depthwiseConv2d: FusedFn; matMul: FusedFn; batchNormGrad?: tf.GradConfig } | undefined;
+let saved: { conv2d: FusedFn; depthwiseConv2d: FusedFn; moments: typeof tf.moments; batchNormGrad?: tf.GradConfig } | undefined;
 
 function recording(): boolean {
   return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
@@ -48,14 +62,6 @@ function unfusedConv(original: FusedFn, conv: typeof tf.conv2d | typeof tf.depth
     if (!recording() || !isLinear(args) || !nhwc(args)) return original(args);
     const a = args as unknown as ConvArgs;
     return tf.tidy(() => withBias(conv(a.x, a.filter, a.strides, a.pad as 'same', 'NHWC', a.dilations ?? [1, 1], a.dimRoundingMode), a.bias));
-  };
-}
-
-function unfusedMatMul(original: FusedFn): FusedFn {
-  return (args) => {
-    if (!recording() || !isLinear(args)) return original(args);
-    const a = args as unknown as { a: tf.Tensor; b: tf.Tensor; transposeA?: boolean; transposeB?: boolean; bias?: tf.Tensor };
-    return tf.tidy(() => withBias(tf.matMul(a.a, a.b, a.transposeA ?? false, a.transposeB ?? false), a.bias));
   };
 }
 
@@ -92,13 +98,40 @@ export const fusedBatchNormGradConfig: tf.GradConfig = {
   },
 };
 
-/** Install both fixes (idempotent); `uninstallGradientFixes` puts tfjs's own back. */
+/** Mean and (population) variance over `axis` with the closed-form gradient while recording. */
+function momentsWithClosedFormGradient(original: typeof tf.moments): typeof tf.moments {
+  return (x, axis, keepDims = false) => {
+    if (!recording() || !(x instanceof tf.Tensor) || x.dtype !== 'float32') return original(x, axis, keepDims);
+    const axes = axis === undefined || axis === null ? x.shape.map((_, i) => i) : tf.util.parseAxisParam(axis, x.shape);
+    const n = axes.reduce((p, a) => p * x.shape[a], 1);
+    const reducedShape = x.shape.filter((_, i) => !axes.includes(i));
+    const keptShape = tf.backend_util.expandShapeToKeepDim(reducedShape, axes);
+    // dy of either statistic, as a tensor broadcastable against x.
+    const spread = (dy: tf.Tensor, factor: number): tf.Tensor => tf.reshape(tf.mul(dy, factor), keptShape);
+    const mean = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [a, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      save([a]);
+      return { value: tf.mean(a, axes, keepDims), gradFunc: (dy: tf.Tensor | tf.Tensor[], [s]: tf.Tensor[]) => tf.broadcastTo(spread(dy as tf.Tensor, 1 / n), s.shape) };
+    })(x);
+    const variance = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [a, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      const m = tf.mean(a, axes, true);
+      save([a, m]);
+      const v = tf.mean(tf.squaredDifference(a, m), axes, keepDims);
+      // The mean's own dependence on x drops out: sum(x - mean) = 0.
+      return { value: v, gradFunc: (dy: tf.Tensor | tf.Tensor[], [s, mm]: tf.Tensor[]) => tf.mul(tf.sub(s, mm), spread(dy as tf.Tensor, 2 / n)) };
+    })(x);
+    return { mean, variance };
+  };
+}
+
+/** Install the fixes (idempotent); `uninstallGradientFixes` puts tfjs's own back. */
 export function installGradientFixes(): void {
   if (saved) return;
-  saved = { conv2d: fused.conv2d, depthwiseConv2d: fused.depthwiseConv2d, matMul: fused.matMul, batchNormGrad: tf.getGradient('FusedBatchNorm') };
+  saved = { conv2d: fused.conv2d, depthwiseConv2d: fused.depthwiseConv2d, moments: core.moments, batchNormGrad: tf.getGradient('FusedBatchNorm') };
+  core.moments = momentsWithClosedFormGradient(saved.moments);
   fused.conv2d = unfusedConv(saved.conv2d, tf.conv2d);
   fused.depthwiseConv2d = unfusedConv(saved.depthwiseConv2d, tf.depthwiseConv2d);
-  fused.matMul = unfusedMatMul(saved.matMul);
   tf.registerGradient(fusedBatchNormGradConfig);
 }
 
@@ -106,7 +139,7 @@ export function uninstallGradientFixes(): void {
   if (!saved) return;
   fused.conv2d = saved.conv2d;
   fused.depthwiseConv2d = saved.depthwiseConv2d;
-  fused.matMul = saved.matMul;
+  core.moments = saved.moments;
   if (saved.batchNormGrad) tf.registerGradient(saved.batchNormGrad);
   saved = undefined;
 }
