@@ -30,6 +30,8 @@ class PoolWorker {
   /** Model key and weight bytes this worker holds. */
   key = -1;
   weights: Uint8Array | undefined;
+  /** The weights' data objects when they were sent (same objects: same weights). */
+  dataIds: object[] | undefined;
   readonly started: Promise<void>;
 
   constructor(script: string) {
@@ -124,14 +126,23 @@ export class WorkerPool {
       key = nextModelKey++;
       modelKeys.set(model, key);
     }
-    const artifacts = await artifactsOf(model);
-    const bytes = new Uint8Array(artifacts.weightData as ArrayBuffer);
+    // Weights change by assignment, which gives a variable new data: the same data objects as
+    // last time mean the same weights, and the serialisation and byte comparison are skipped.
+    const dataIds = model.weights.map((w) => (w.read() as unknown as { dataId: object }).dataId);
+    const unchanged = (w: PoolWorker): boolean => w.key === key && w.dataIds !== undefined && w.dataIds.length === dataIds.length && w.dataIds.every((d, i) => d === dataIds[i]);
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    let bytes: Uint8Array | undefined;
     await Promise.all(used.map(async (w) => {
       await w.started;
-      if (w.key === key && sameBytes(w.weights, bytes)) return;
-      await w.call({ kind: 'model', id: nextId++, key: key!, artifacts });
+      if (unchanged(w)) return;
+      if (!artifacts) {
+        artifacts = await artifactsOf(model);
+        bytes = new Uint8Array(artifacts.weightData as ArrayBuffer);
+      }
+      if (!(w.key === key && sameBytes(w.weights, bytes!))) await w.call({ kind: 'model', id: nextId++, key: key!, artifacts });
       w.key = key!;
       w.weights = bytes;
+      w.dataIds = dataIds;
     }));
     const [n, ...rest] = images.shape;
     const per = rest.reduce((p, q) => p * q, 1);
