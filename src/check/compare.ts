@@ -4,6 +4,7 @@
  * mistake it matches, or where the values differ most.
  */
 import * as tf from '@tensorflow/tfjs';
+import { pearson } from '../techniques/stats';
 
 /** A value read back from a student's function: its shape and numbers. */
 export interface Values {
@@ -124,28 +125,7 @@ function maxAbs(a: Float32Array): number {
 }
 
 /** Pearson correlation (0 when either side is constant). */
-export function correlation(a: Float32Array, b: Float32Array): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i] - ma;
-    const db = b[i] - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
-}
+export const correlation = (a: Float32Array, b: Float32Array): number => pearson(a, b);
 
 /** True when a and b agree within tol * max|b| (plus a tiny absolute floor). */
 export function close(a: Float32Array, b: Float32Array, tol: number): boolean {

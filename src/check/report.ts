@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { inspect } from 'util';
-import { currentWriter } from '../widgets/bridge';
+import { currentWriter, swallowEcho } from '../widgets/bridge';
 
 export interface CheckResult {
   /** Check name, e.g. 'saliency'. */
@@ -48,24 +48,6 @@ function raiseWanted(opt: boolean | undefined): boolean {
 
 const MARKER = '\u2063cnnviz-check\u2063';
 
-/** Drops the next stdout write if it is exactly our marker line (tslab's echo of a cell's value). */
-function swallowNextLine(): string {
-  const stream = process.stdout as unknown as { write: (...a: unknown[]) => boolean };
-  const original = stream.write;
-  const patched = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
-    if (stream.write === patched) stream.write = original;
-    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : null;
-    if (text !== null && text.replace(/\n$/, '') === MARKER) {
-      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      if (cb) cb();
-      return true;
-    }
-    return original.call(this, chunk, ...rest);
-  };
-  stream.write = patched;
-  return MARKER;
-}
-
 /**
  * A result that does not print itself again when it is a cell's last value (`await check.x(f)`):
  * the check already printed its line. Outside a kernel it inspects as a one-line summary.
@@ -84,7 +66,7 @@ class Outcome implements CheckResult {
     this.notes = r.notes;
   }
   [inspect.custom](): string {
-    if (currentWriter()) return swallowNextLine();
+    if (currentWriter()) return swallowEcho(MARKER);
     return `CheckResult<${this.name}: ${this.passed ? 'passed' : 'failed'}>`;
   }
 }

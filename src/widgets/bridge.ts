@@ -98,3 +98,25 @@ export function sendToKernel(data: Record<string, unknown>, metadata: Record<str
   w({ data, metadata }, false);
   return w;
 }
+
+/**
+ * Returns `marker` and drops the next stdout write if it is exactly that line: an object's
+ * inspect() returns it so tslab's echo of a cell's last value prints nothing (the object has
+ * shown itself already); any other write passes through.
+ */
+export function swallowEcho(marker: string): string {
+  const stream = process.stdout as unknown as { write: (...a: unknown[]) => boolean };
+  const original = stream.write;
+  const patched = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+    if (stream.write === patched) stream.write = original;
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : null;
+    if (text !== null && text.replace(/\n$/, '') === marker) {
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      if (cb) cb();
+      return true;
+    }
+    return original.call(this, chunk, ...rest);
+  };
+  stream.write = patched;
+  return marker;
+}

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { inspect } from 'util';
 import { currentWriter, DisplayTarget, sendToKernel, Writer } from './bridge';
 import { claimLibraryEmbed, htmlPage, libraryScript, plotHtml, PlotlySpec } from './plotly';
-import { newDisplayId } from './bridge';
+import { newDisplayId, swallowEcho } from './bridge';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
@@ -151,28 +151,10 @@ export class Figure {
     const w = currentWriter();
     if (!w) return `Figure<${this.text}>`;
     if (this.shownBy !== w) this.show();
-    return swallowNextLine();
+    return swallowEcho(MARKER);
   }
 }
 
 const MARKER = '\u2063cnnviz-figure\u2063';
-
-/** Drops the next stdout write if it is exactly our marker line; otherwise passes it on. */
-function swallowNextLine(): string {
-  const stream = process.stdout as unknown as { write: (...a: unknown[]) => boolean };
-  const original = stream.write;
-  const patched = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
-    if (stream.write === patched) stream.write = original;
-    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : null;
-    if (text !== null && text.replace(/\n$/, '') === MARKER) {
-      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      if (cb) cb();
-      return true;
-    }
-    return original.call(this, chunk, ...rest);
-  };
-  stream.write = patched;
-  return MARKER;
-}
 
 export { libraryScript };
