@@ -79,34 +79,22 @@ export function symmetrize(pCond: Float64Array, neighbors: Int32Array, n: number
   const slotOf = new Int32Array(n);
   let nnz = 0;
   let total = 0;
+  // Add v to entry (i, j) of row i, opening the entry on first sight.
+  const put = (i: number, j: number, v: number): void => {
+    if (mark[j] === i) {
+      vals[slotOf[j]] += v;
+    } else {
+      mark[j] = i;
+      slotOf[j] = nnz;
+      cols[nnz] = j;
+      vals[nnz++] = v;
+    }
+    total += v;
+  };
   for (let i = 0; i < n; i++) {
     rowPtr[i] = nnz;
-    for (let c = 0; c < k; c++) {
-      const j = neighbors[i * k + c];
-      const v = pCond[i * k + c];
-      if (mark[j] === i) {
-        vals[slotOf[j]] += v;
-      } else {
-        mark[j] = i;
-        slotOf[j] = nnz;
-        cols[nnz] = j;
-        vals[nnz++] = v;
-      }
-      total += v;
-    }
-    for (let e = revPtr[i]; e < revPtr[i + 1]; e++) {
-      const j = revSrc[e];
-      const v = revVal[e];
-      if (mark[j] === i) {
-        vals[slotOf[j]] += v;
-      } else {
-        mark[j] = i;
-        slotOf[j] = nnz;
-        cols[nnz] = j;
-        vals[nnz++] = v;
-      }
-      total += v;
-    }
+    for (let c = 0; c < k; c++) put(i, neighbors[i * k + c], pCond[i * k + c]);
+    for (let e = revPtr[i]; e < revPtr[i + 1]; e++) put(i, revSrc[e], revVal[e]);
   }
   rowPtr[n] = nnz;
   const inv = total > 0 ? 1 / total : 0;
