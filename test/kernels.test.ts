@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setup } from '../src/runtime/backend';
 import { lectureCnn } from '../src/models/architectures';
 import { setSimdEnabled, simdFor } from '../src/runtime/kernels/simd';
+import { flippedFilterCount } from '../src/runtime/kernels/conv2d_backprop_input';
 
 /** Deterministic uniform numbers in [-1, 1) (mulberry32). */
 function rng(seed: number): () => number {
@@ -286,6 +287,40 @@ describe(`wasm gradient kernels match the cpu backend (${simd ? 'SIMD loops' : '
       return out;
     };
     await expectClose('lectureCnn', f);
+  });
+
+  it('Conv2DBackpropInput reuses the flipped filter of a live filter and frees it once the filter is gone', async () => {
+    await tf.setBackend('wasm');
+    const shape: [number, number, number, number] = [2, 9, 9, 16];
+    const dy = tf.tensor4d(data(2 * 9 * 9 * 12, 51), [2, 9, 9, 12]);
+    const dx = (w: tf.Tensor4D): Float32Array => {
+      const t = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: shape }) as tf.Tensor;
+      const v = t.dataSync() as Float32Array;
+      t.dispose();
+      return v;
+    };
+    const w1 = tf.tensor4d(data(3 * 3 * 16 * 12, 52), [3, 3, 16, 12]);
+    const first = dx(w1);
+    // Entries of filters other tests still hold may be there too; w1 adds one.
+    const withW1 = flippedFilterCount();
+    assert.deepStrictEqual(dx(w1), first, 'a second call with the same filter gives another result');
+    assert.strictEqual(flippedFilterCount(), withW1, 'the same filter was flipped twice');
+    // The cached flip is of w1 and no other: a filter with other values gives its own gradient.
+    const w2 = tf.neg(w1) as tf.Tensor4D;
+    const second = dx(w2);
+    assert.strictEqual(flippedFilterCount(), withW1 + 1);
+    assert.ok(second.every((v, i) => Math.abs(v + first[i]) <= 1e-5 * (1 + Math.abs(v))), "w2 = -w1 did not give -dX: w1's flipped filter was reused");
+    w1.dispose();
+    w2.dispose();
+    // Training replaces the weights every step: the flips of disposed filters are freed (the
+    // last one on the next call).
+    for (let i = 0; i < 6; i++) {
+      const w = tf.tensor4d(data(3 * 3 * 16 * 12, 60 + i), [3, 3, 16, 12]);
+      dx(w);
+      w.dispose();
+    }
+    assert.ok(flippedFilterCount() <= withW1, `${flippedFilterCount()} flipped filters kept, ${withW1} before: those of disposed filters were not freed`);
+    dy.dispose();
   });
 
   it('leaves no tensors behind', async () => {

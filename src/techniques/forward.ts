@@ -241,8 +241,9 @@ export function pickScores(scores: tf.Tensor, targets: Int32Array): Float32Array
 
 /** Predicted class per image (argmax of the output). */
 export function predictedClasses(model: tf.LayersModel, x: tf.Tensor4D): Int32Array {
-  return tf.tidy(() => {
-    const y = forward(model, x, { output: 'logits' });
-    return new Int32Array(tf.argMax(y, -1).dataSync());
-  });
+  // The tensor leaves tidy, not the array: tidy walks whatever it returns, element by element.
+  const arg = tf.tidy(() => tf.argMax(forward(model, x, { output: 'logits' }), -1));
+  const out = new Int32Array(arg.dataSync());
+  arg.dispose();
+  return out;
 }

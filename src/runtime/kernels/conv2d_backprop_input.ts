@@ -63,6 +63,55 @@ function inputGradByCol2im(ops: WasmOps, dy: tf.TensorInfo, filter: tf.TensorInf
   return out;
 }
 
+/** A filter flipped in space with its channel axes swapped, kept while its source lives. */
+interface Flipped {
+  backend: tf.KernelBackend;
+  wt: tf.TensorInfo;
+}
+
+/**
+ * Flipped filters by the source filter's dataId. With fixed weights (every saliency map, every
+ * occlusion sweep, class visualization) each layer's backward conv reuses one flipped filter,
+ * and XNNPACK keeps its packed copy too (it caches packed weights per filter tensor): the flip,
+ * the transpose and the packing took 25-30% of a backward conv of a 256-channel layer. Entries
+ * whose source has been disposed (training replaces the weights every step) are freed on the
+ * next call; at most MAX_FLIPPED are kept.
+ */
+const flippedCache = new Map<object, Flipped>();
+const MAX_FLIPPED = 64;
+
+function alive(backend: tf.KernelBackend, dataId: object): boolean {
+  return (backend as unknown as { dataIdMap: { has(id: object): boolean } }).dataIdMap.has(dataId);
+}
+
+function dropFlipped(source: object): void {
+  const e = flippedCache.get(source);
+  if (!e) return;
+  flippedCache.delete(source);
+  // A backend that has been removed took its memory with it.
+  if (tf.engine().registry['wasm'] === e.backend && alive(e.backend, e.wt.dataId)) e.backend.disposeData(e.wt.dataId);
+}
+
+/** The flipped filter of `filter` on this backend; owned by the cache (do not free it). */
+function flippedFilter(ops: WasmOps, filter: tf.TensorInfo): tf.TensorInfo {
+  for (const [source, e] of flippedCache) {
+    if (e.backend !== ops.backend || !alive(e.backend, source)) dropFlipped(source);
+  }
+  const hit = flippedCache.get(filter.dataId);
+  if (hit) return hit.wt;
+  const flipped = ops.reverse(filter, [0, 1]);
+  const wt = ops.transpose(flipped, [0, 1, 3, 2]);
+  ops.free(flipped);
+  if (flippedCache.size >= MAX_FLIPPED) dropFlipped(flippedCache.keys().next().value as object);
+  flippedCache.set(filter.dataId, { backend: ops.backend, wt });
+  return wt;
+}
+
+/** Flipped filters currently cached (for tests). */
+export function flippedFilterCount(): number {
+  return flippedCache.size;
+}
+
 export const conv2DBackpropInputConfig: tf.KernelConfig = {
   kernelName: 'Conv2DBackpropInput',
   backendName: 'wasm',
@@ -73,12 +122,10 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = {
     const ops = new WasmOps(backend as tf.KernelBackend);
     if (info.inChannels < COL2IM_MAX_CHANNELS && info.strideHeight === 1 && info.strideWidth === 1) return inputGradByCol2im(ops, dy, filter, info);
     const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w } = info;
-    const flipped = ops.reverse(filter, [0, 1]);
-    const wt = ops.transpose(flipped, [0, 1, 3, 2]);
+    const wt = flippedFilter(ops, filter);
     const before: [number, number] = [kh - 1 - info.padInfo.top, kw - 1 - info.padInfo.left];
     const d = dilateAndPad(ops, dy, [sh, sw], before, [kh, kw], [h, w]);
     const out = ops.conv2d(d.x, wt, [1, 1], d.pads);
-    ops.free(flipped, wt);
     if (d.x !== dy) ops.free(d.x);
     return out;
   },
