@@ -169,8 +169,23 @@ export class WasmOps {
     return this.run('Transpose', { x }, { perm });
   }
 
+  /**
+   * x reversed along `dims`. Leading axes (a conv filter's spatial axes [0, 1]) are reversed by
+   * moving whole blocks: reversing every leading axis maps block i to block n-1-i. The built-in
+   * Reverse visits element by element (65 ms for a 3x3x256x256 filter, against under 1 ms).
+   */
   reverse(x: Info, dims: number[]): Info {
-    return this.run('Reverse', { x }, { dims });
+    const rank = x.shape.length;
+    const axes = [...new Set(dims.map((d) => (d < 0 ? d + rank : d)))].sort((a, b) => a - b);
+    const leading = axes.every((d, i) => d === i);
+    if (!leading || x.dtype === 'string' || x.dtype === 'complex64') return this.run('Reverse', { x }, { dims });
+    const n = x.shape.slice(0, axes.length).reduce((p, q) => p * q, 1);
+    const block = x.shape.slice(axes.length).reduce((p, q) => p * q, 1);
+    const out = this.empty(x.shape, x.dtype);
+    const src = this.backend.typedArrayFromHeap(x);
+    const dst = this.backend.typedArrayFromHeap(out);
+    for (let i = 0; i < n; i++) dst.set(src.subarray(i * block, (i + 1) * block), (n - 1 - i) * block);
+    return out;
   }
 
   multiply(a: Info, b: Info): Info {
