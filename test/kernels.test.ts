@@ -289,6 +289,19 @@ describe(`wasm gradient kernels match the cpu backend (${simd ? 'SIMD loops' : '
     await expectClose('lectureCnn', f);
   });
 
+  it('FusedBatchNorm: channel statistics with and without offset and scale, [1,1,C] statistics, and full-shape statistics', async () => {
+    const shape: [number, number, number, number] = [3, 5, 7, 6];
+    const x = (): tf.Tensor4D => tf.tensor4d(data(3 * 5 * 7 * 6, 71), shape);
+    const vec = (seed: number, lo = 0): tf.Tensor1D => tf.tensor1d(Array.from(data(6, seed), (v) => lo + Math.abs(v)));
+    await expectClose('batchNorm', () => [
+      tf.batchNorm(x(), vec(72, -0.5), vec(73, 0.1), vec(74), vec(75), 1e-3),
+      tf.batchNorm(x(), vec(72, -0.5), vec(73, 0.1), undefined, undefined, 1e-3),
+      tf.batchNorm(x(), vec(72, -0.5), vec(73, 0.1), undefined, vec(75), 0.5),
+      tf.batchNorm(x(), vec(72).reshape([1, 1, 6]) as tf.Tensor3D, vec(73, 0.1).reshape([1, 1, 6]) as tf.Tensor3D, vec(74).reshape([1, 1, 6]) as tf.Tensor3D, vec(75).reshape([1, 1, 6]) as tf.Tensor3D, 1e-3),
+      tf.batchNorm(x(), tf.tensor4d(data(3 * 5 * 7 * 6, 76), shape), tf.tensor4d(Array.from(data(3 * 5 * 7 * 6, 77), (v) => 0.1 + Math.abs(v)), shape), tf.tensor4d(data(3 * 5 * 7 * 6, 78), shape), tf.tensor4d(data(3 * 5 * 7 * 6, 79), shape), 1e-3),
+    ], 1e-5);
+  });
+
   it('Conv2DBackpropInput reuses the flipped filter of a live filter and frees it once the filter is gone', async () => {
     await tf.setBackend('wasm');
     const shape: [number, number, number, number] = [2, 9, 9, 16];

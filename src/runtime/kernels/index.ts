@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMulConfig } from './batch_mat_mul';
+import { fusedBatchNormConfig } from './batch_norm';
 import { comparisonConfigs, logicalAndConfig, logicalOrConfig, selectConfig } from './compare';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input';
@@ -21,6 +22,7 @@ export const wasmKernelConfigs: tf.KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   batchMatMulConfig,
+  fusedBatchNormConfig,
   sumConfig,
   meanConfig,
   unsortedSegmentSumConfig,
