@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setup } from '../src/runtime/backend';
 import { installGradientFixes, uninstallGradientFixes } from '../src/runtime/kernels';
 import { mobileNetStyle } from '../bench/_engine_nets';
+import { setSimdEnabled } from '../src/runtime/kernels/simd';
 
 /** Max abs difference over max magnitude. */
 function relErr(a: Float32Array | number[], b: Float32Array | number[]): number {
@@ -133,6 +134,40 @@ describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient gi
         assert.strictEqual(fixed.length, 15);
         stock.forEach((s, i) => assert.ok(relErr(fixed[i], s) < 1e-5, `output ${i}: relative error ${relErr(fixed[i], s)}`));
         tf.dispose(x);
+      });
+
+      for (const simd of backend === 'wasm' ? [true, false] : [true]) {
+        it(`clipByValue (ReLU6): gradients and a gradient of the gradient, bounds, NaN, odd sizes${backend === 'wasm' ? (simd ? ' (SIMD)' : ' (JavaScript fallback)') : ''}`, () => {
+          setSimdEnabled(simd);
+          try {
+            // Values on the bounds, NaN, and sizes that are not a multiple of the SIMD width.
+            const special = [0, 6, -0, 6.000001, -1e-7, NaN, 3, 7];
+            const xs = [7, 13, 40, 1029].map((n, k) => tf.tensor1d(Float32Array.from({ length: n }, (_, i) => (i < special.length ? special[i] : Math.sin(7 * i + k) * 5 + 2.5))));
+            const { stock, fixed } = both(() =>
+              xs.flatMap((x, k) => {
+                const w = tf.randomNormal(x.shape, 0, 1, 'float32', 60 + k);
+                const f = (a: tf.Tensor, v: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.clipByValue(a, 0, 6), v));
+                // A gradient of the clip's gradient (with respect to the weights, as tfjs's own
+                // allows: its mask, a logical and, has no gradient itself).
+                const g2 = tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.grad((a: tf.Tensor) => f(a, v))(x))))(w);
+                return [tf.grad((a: tf.Tensor) => f(a, w))(x), g2];
+              }),
+            );
+            assert.strictEqual(fixed.length, 8);
+            stock.forEach((s, i) => assert.deepStrictEqual(Array.from(fixed[i]), Array.from(s), `output ${i} differs from tfjs's own`));
+            tf.dispose(xs);
+          } finally {
+            setSimdEnabled(true);
+          }
+        });
+      }
+
+      if (backend === 'wasm') it('the clip gradient on wasm is one kernel, not five', () => {
+        const x = tf.randomNormal([2, 9, 9, 8], 3, 4, 'float32', 70);
+        const names = kernelsRun(() => tf.tidy(() => void tf.grad((a: tf.Tensor) => tf.sum(tf.clipByValue(a, 0, 6)))(x).dataSync()));
+        assert.ok(names.includes('CnnvizClipByValueGrad'), `kernels run: ${names.join(', ')}`);
+        for (const k of ['Select', 'LogicalAnd', 'GreaterEqual', 'LessEqual']) assert.ok(!names.includes(k), `${k} ran: ${names.join(', ')}`);
+        x.dispose();
       });
 
       // A whole net on the cpu backend takes over a minute: wasm only (the ops are covered above on both).

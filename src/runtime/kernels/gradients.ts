@@ -1,5 +1,6 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { CLIP_GRAD_KERNEL } from './clip_grad';
 
 /**
  * Three places where tfjs's gradients do work nobody asked for, fixed without changing any result.
@@ -19,6 +20,8 @@ import * as tf from '@tensorflow/tfjs';
  * 3. `tf.moments`, which batch norm in training mode normalises with, differentiates through
  *    Mean, Sub, Square and Mean again: about ten full-size passes per layer. Its closed form is
  *    d/dx = dMean / N + 2 dVar (x - mean) / N: three passes.
+ * 4. The gradient of `clipByValue` (every ReLU6) takes five kernels; on wasm ours is one pass
+ *    (./clip_grad.ts). Under a second-order gradient tfjs's own, differentiable, form is kept.
  */
 
 /**
@@ -33,7 +36,7 @@ type FusedFn = (args: Record<string, unknown>) => tf.Tensor;
 type FusedNamespace = { conv2d: FusedFn; depthwiseConv2d: FusedFn };
 
 const fused = tf.fused as unknown as FusedNamespace;
-let saved: { conv2d: FusedFn; depthwiseConv2d: FusedFn; moments: typeof tf.moments; batchNormGrad?: tf.GradConfig } | undefined;
+let saved: { conv2d: FusedFn; depthwiseConv2d: FusedFn; moments: typeof tf.moments; batchNormGrad?: tf.GradConfig; clipGrad?: tf.GradConfig } | undefined;
 
 function recording(): boolean {
   return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
@@ -98,6 +101,25 @@ export const fusedBatchNormGradConfig: tf.GradConfig = {
   },
 };
 
+/** d/dx of clipByValue: one kernel on wasm (first-order gradients), tfjs's own form otherwise. */
+export const clipByValueGradConfig: tf.GradConfig = {
+  kernelName: 'ClipByValue',
+  inputsToSave: ['x'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], [x]: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const { clipValueMin, clipValueMax } = attrs as unknown as { clipValueMin: number; clipValueMax: number };
+    const g = dy as tf.Tensor;
+    return {
+      x: () => {
+        // While another tape records (a gradient of this gradient), keep the differentiable form.
+        if (tf.getBackend() === 'wasm' && !recording() && tf.getKernel(CLIP_GRAD_KERNEL, 'wasm') && g.dtype === 'float32' && x.dtype === 'float32') {
+          return tf.engine().runKernel(CLIP_GRAD_KERNEL, { dy: g, x }, { clipValueMin, clipValueMax } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        }
+        return tf.where(tf.logicalAnd(tf.greaterEqual(x, clipValueMin), tf.lessEqual(x, clipValueMax)), g, tf.zerosLike(g));
+      },
+    };
+  },
+};
+
 /** Mean and (population) variance over `axis` with the closed-form gradient while recording. */
 function momentsWithClosedFormGradient(original: typeof tf.moments): typeof tf.moments {
   return (x, axis, keepDims = false) => {
@@ -128,11 +150,12 @@ function momentsWithClosedFormGradient(original: typeof tf.moments): typeof tf.m
 /** Install the fixes (idempotent); `uninstallGradientFixes` puts tfjs's own back. */
 export function installGradientFixes(): void {
   if (saved) return;
-  saved = { conv2d: fused.conv2d, depthwiseConv2d: fused.depthwiseConv2d, moments: core.moments, batchNormGrad: tf.getGradient('FusedBatchNorm') };
+  saved = { conv2d: fused.conv2d, depthwiseConv2d: fused.depthwiseConv2d, moments: core.moments, batchNormGrad: tf.getGradient('FusedBatchNorm'), clipGrad: tf.getGradient('ClipByValue') };
   core.moments = momentsWithClosedFormGradient(saved.moments);
   fused.conv2d = unfusedConv(saved.conv2d, tf.conv2d);
   fused.depthwiseConv2d = unfusedConv(saved.depthwiseConv2d, tf.depthwiseConv2d);
   tf.registerGradient(fusedBatchNormGradConfig);
+  tf.registerGradient(clipByValueGradConfig);
 }
 
 export function uninstallGradientFixes(): void {
@@ -141,5 +164,6 @@ export function uninstallGradientFixes(): void {
   fused.depthwiseConv2d = saved.depthwiseConv2d;
   core.moments = saved.moments;
   if (saved.batchNormGrad) tf.registerGradient(saved.batchNormGrad);
+  if (saved.clipGrad) tf.registerGradient(saved.clipGrad);
   saved = undefined;
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMulConfig } from './batch_mat_mul';
 import { fusedBatchNormConfig } from './batch_norm';
+import { clipGradConfig } from './clip_grad';
 import { comparisonConfigs, logicalAndConfig, logicalOrConfig, selectConfig } from './compare';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input';
@@ -33,6 +34,7 @@ export const wasmKernelConfigs: tf.KernelConfig[] = [
   logicalAndConfig,
   logicalOrConfig,
   selectConfig,
+  clipGradConfig,
 ];
 
 let registered = false;

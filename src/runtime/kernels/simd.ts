@@ -1,6 +1,6 @@
 /**
  * A few 128-bit SIMD loops that XNNPACK has no operator for (comparisons into bools, select,
- * the max-pool gradient's routing, the depthwise filter gradient), as a tiny WebAssembly module
+ * the max-pool gradient's routing, the depthwise filter gradient, the gradient of a clip), as a tiny WebAssembly module
  * of our own that imports the wasm backend's memory and works on tensors where they lie.
  * Scalar JavaScript does the same work 4-10x slower; it stays as the fallback when the module
  * cannot be made (no SIMD, no exported memory) and for shapes these loops do not take.
@@ -26,6 +26,8 @@ export interface SimdKernels {
   maxPoolGrad: Fn;
   /** (x, dy, acc, nb, h, w, c, ho, wo, sh, sw, dh, dw, kh, kw, top, left); c % 4 == 0; acc zeroed. */
   depthwiseFilterGrad: Fn;
+  /** (x, dy, out, n, bounds): out[i] = bounds[0] <= x[i] <= bounds[1] ? dy[i] : 0 (NaN x: 0). */
+  clipGrad: Fn;
 }
 
 const MIRROR: Record<Comparison, Comparison> = {
@@ -174,6 +176,27 @@ function depthwiseFilterGradFn(): FnDef {
   return { name: 'depthwiseFilterGrad', params: 17, i32Locals: 11, v128Locals: 0, body };
 }
 
+function clipGradFn(): FnDef {
+  const [x, dy, out, n, bounds, i, lo, hi] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const xs = (off: number): Code => [...at4(x, I.get(i)), ...I.v128load(off)];
+  const inRange: Code = [...xs(0), ...I.get(lo), ...I.f32x4cmp.GreaterEqual, ...xs(0), ...I.get(hi), ...I.f32x4cmp.LessEqual, ...I.v128and];
+  const x1: Code = [...at4(x, I.get(i)), ...I.f32load()];
+  return {
+    name: 'clipGrad', params: 5, i32Locals: 1, v128Locals: 2,
+    body: [
+      ...I.get(bounds), ...I.f32load(0), ...I.f32x4splat, ...I.set(lo),
+      ...I.get(bounds), ...I.f32load(4), ...I.f32x4splat, ...I.set(hi),
+      ...loop(i, I.i32(0), [...I.get(n), ...I.i32(3), ...I.sub], 4,
+        [...at4(out, I.get(i)), ...at4(dy, I.get(i)), ...I.v128load(), ...inRange, ...I.v128and, ...I.v128store()]),
+      ...loop(i, I.get(i), I.get(n), 1,
+        [...at4(out, I.get(i)), ...at4(dy, I.get(i)), ...I.f32load(), ...I.f32(0),
+          ...x1, ...I.get(bounds), ...I.f32load(0), ...I.f32cmp.GreaterEqual,
+          ...x1, ...I.get(bounds), ...I.f32load(4), ...I.f32cmp.LessEqual, ...I.and,
+          ...I.select, ...I.f32store()]),
+    ],
+  };
+}
+
 let moduleBytes: Uint8Array | undefined;
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -183,7 +206,7 @@ function compile(): WebAssembly.Module | null {
     moduleBytes = assemble([
       ...COMPARISONS.map((op) => compareFn(op, false)),
       ...COMPARISONS.map((op) => compareFn(op, true)),
-      logicalFn('and'), logicalFn('or'), selectFn(), maxPoolGradFn(), depthwiseFilterGradFn(),
+      logicalFn('and'), logicalFn('or'), selectFn(), maxPoolGradFn(), depthwiseFilterGradFn(), clipGradFn(),
     ]);
     compiled = new WebAssembly.Module(moduleBytes);
   } catch {
@@ -218,7 +241,7 @@ export function simdFor(backend: tf.KernelBackend): SimdKernels | undefined {
   const kernels: SimdKernels = {
     compare: Object.fromEntries(COMPARISONS.map((op) => [op, e[`c${op}`]])) as Record<Comparison, Fn>,
     compareScalar: Object.fromEntries(COMPARISONS.map((op) => [op, e[`cs${op}`]])) as Record<Comparison, Fn>,
-    and: e.and, or: e.or, select: e.select, maxPoolGrad: e.maxPoolGrad, depthwiseFilterGrad: e.depthwiseFilterGrad,
+    and: e.and, or: e.or, select: e.select, maxPoolGrad: e.maxPoolGrad, depthwiseFilterGrad: e.depthwiseFilterGrad, clipGrad: e.clipGrad,
   };
   instances.set(memory, kernels);
   return kernels;
