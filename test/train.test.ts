@@ -41,6 +41,28 @@ describe('training (seeded, one or two threads)', () => {
     two.model.dispose();
   });
 
+  it('two threads give the same weights bit for bit whenever the worker starts (at once, after step 4, never)', async () => {
+    const run = (helperAfter?: Promise<unknown>, onStep?: (step: number) => void) =>
+      models.trainCnn({
+        dataset: 'mnist', epochs: 1, limit: 600, batchSize: 64, threads: 2, seed: 5, learningRate: 2e-3, shift: 1,
+        helperAfter, progressEvery: 1, onProgress: (p) => onStep?.(p.step),
+      });
+    const atOnce = await run();
+    let go: () => void = () => undefined;
+    const later = await run(new Promise<void>((r) => (go = r)), (step) => step === 4 && go());
+    const never = await run(new Promise<void>(() => undefined));
+    assert.deepStrictEqual(atOnce.helperStarted?.step, 1);
+    assert.deepStrictEqual(later.helperStarted?.step, 5);
+    assert.strictEqual(never.helperStarted, undefined);
+    for (const r of [later, never]) {
+      const a = atOnce.model.getWeights();
+      const b = r.model.getWeights();
+      a.forEach((w, i) => assert.deepStrictEqual(Array.from(b[i].dataSync()), Array.from(w.dataSync()), `weights ${i}`));
+      assert.strictEqual(r.history[0].loss, atOnce.history[0].loss);
+    }
+    [atOnce, later, never].forEach((r) => r.model.dispose());
+  });
+
   it('rejects a bad thread count', async () => {
     await assert.rejects(models.trainCnn({ dataset: 'mnist', epochs: 1, limit: 64, threads: 3 }), /threads must be 1 or 2, got 3/);
   });

@@ -17,8 +17,17 @@ export interface TrainOptions {
   /** Random shifts of up to this many pixels (0 = none). */
   shift?: number;
   seed?: number;
-  /** 2 = each batch is split with a worker thread (data-parallel, same maths). Default 1. */
+  /**
+   * 2 = each batch is computed as two halves whose gradients are added, the second half by a
+   * worker thread (data-parallel). Default 1 (the whole batch at once on this thread).
+   */
   threads?: number;
+  /**
+   * With threads 2: start the worker only when this promise resolves (e.g. when another training
+   * run frees its core); until then this thread computes both halves itself. The weights do not
+   * depend on when the worker starts: the halves are the same sums, added in the same order.
+   */
+  helperAfter?: Promise<unknown>;
   /** Use only the first `limit` training images (for quick runs). */
   limit?: number;
   architecture?: CnnOptions;
@@ -43,6 +52,8 @@ export interface TrainResult {
   trainSeconds: number;
   history: Array<{ epoch: number; loss: number; testAccuracy: number; seconds: number }>;
   classNames: string[];
+  /** With threads 2: when the worker thread started taking half of each batch. */
+  helperStarted?: { epoch: number; step: number; seconds: number };
   trainCount: number;
   testCount: number;
 }
@@ -59,6 +70,17 @@ export async function accuracy(model: tf.LayersModel, images: tf.Tensor4D, label
     for (let j = 0; j < size; j++) if (p[j] === labels[i + j]) correct++;
   }
   return correct / n;
+}
+
+/** Loss and gradients of the second half of a batch, on this thread (when no helper runs). */
+function halfOnThisThread(model: tf.LayersModel, logits: tf.LayersModel, x: tf.Tensor4D, labels: Int32Array, half: number, classes: number, weight: number): { loss: number; grads: Float32Array[] } {
+  const xs = x.slice(half);
+  const ys = tf.tensor1d(labels.subarray(half), 'int32');
+  try {
+    return lossAndGrads(model, logits, xs, ys, classes, weight);
+  } finally {
+    tf.dispose([xs, ys]);
+  }
 }
 
 /** Shift each image by a random integer offset in [-shift, shift] (zero fill), seeded. */
@@ -97,7 +119,12 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
   const logits = logitsOf(model);
   const classes = train.classNames.length;
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-  const helper = threads === 2 ? await TrainHelper.start(model) : undefined;
+  // Two threads: every batch is two halves. The worker starts now, or once `helperAfter` resolves.
+  const halves = threads === 2;
+  let helperWanted = halves && !opts.helperAfter;
+  void opts.helperAfter?.then(() => (helperWanted = true));
+  let helper: TrainHelper | undefined;
+  let helperStarted: TrainResult['helperStarted'];
   const n = train.images.shape[0];
   const steps = Math.ceil(n / batchSize);
   const rand = mulberry32(seed * 7919 + 17);
@@ -109,30 +136,38 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
       const order = permutation(n, seed * 1000 + epoch);
       let lossSum = 0;
       for (let s = 0; s < steps; s++) {
+        // Let the event loop deliver `helperAfter` (a message from another process, say).
+        if (halves && !helperWanted) await new Promise((r) => setImmediate(r));
+        if (helperWanted && !helper) {
+          helper = await TrainHelper.start(model);
+          helperStarted = { epoch: epoch + 1, step: s + 1, seconds: (Date.now() - t0) / 1000 };
+        }
         const batch = order.subarray(s * batchSize, Math.min(n, (s + 1) * batchSize));
         const idx = tf.tensor1d(batch, 'int32');
         const xb = tf.tidy(() => tf.gather(train.images, idx) as tf.Tensor4D);
         const xa = opts.shift ? randomShift(xb, opts.shift, rand) : xb;
         const labels = Int32Array.from(batch, (i) => train.labels[i]);
         const weight = 1 / batch.length;
-        // The helper takes the second half of the batch while this thread does the first.
-        const half = helper ? Math.ceil(batch.length / 2) : batch.length;
-        const theirs = helper
+        // Halves: the helper (when running) takes the second half while this thread does the first.
+        const half = halves ? Math.ceil(batch.length / 2) : batch.length;
+        const second = half < batch.length;
+        const theirs = second && helper
           ? helper.step(vars, tf.tidy(() => xa.slice(half)), labels.subarray(half), classes, weight)
           : undefined;
-        const mineX = helper ? xa.slice(0, half) : xa;
+        const mineX = halves ? xa.slice(0, half) : xa;
         const mineY = tf.tensor1d(labels.subarray(0, half), 'int32');
         const mine = lossAndGrads(model, logits, mineX, mineY, classes, weight);
-        tf.dispose([idx, xb, xa, mineX, mineY]);
+        tf.dispose(halves ? [mineX, mineY] : [mineY]);
         let loss = mine.loss;
-        if (theirs) {
-          const other = await theirs;
+        if (second) {
+          const other = theirs ? await theirs : halfOnThisThread(model, logits, xa, labels, half, classes, weight);
           loss += other.loss;
           mine.grads.forEach((g, i) => {
             const o = other.grads[i];
             for (let j = 0; j < g.length; j++) g[j] += o[j];
           });
         }
+        tf.dispose([idx, xb, xa]);
         const named: tf.NamedTensorMap = {};
         vars.forEach((v, i) => (named[v.name] = tf.tensor(mine.grads[i], v.shape)));
         optimizer.applyGradients(named as unknown as Parameters<typeof optimizer.applyGradients>[0]);
@@ -159,6 +194,7 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
       trainSeconds,
       history,
       classNames: train.classNames,
+      helperStarted,
       trainCount: n,
       testCount: test.images.shape[0],
     };
