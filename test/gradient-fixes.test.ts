@@ -50,6 +50,13 @@ function kernelsRun(f: () => void): string[] {
   return names;
 }
 
+/** What a batch-norm layer does in training: moments over all axes but the channels, then batchNorm of x by them. */
+function normalizeByOwnMoments(a: tf.Tensor, scale: tf.Tensor | null, offset: tf.Tensor | null): tf.Tensor {
+  const { mean, variance } = tf.moments(a, a.shape.slice(0, -1).map((_, i) => i));
+  const [m, v, o, s] = [mean, variance, offset ?? undefined, scale ?? undefined] as Array<tf.Tensor1D | undefined>;
+  return a.rank === 4 ? tf.batchNorm4d(a as tf.Tensor4D, m!, v!, o, s, 1e-3) : tf.batchNorm2d(a as tf.Tensor2D, m!, v!, o, s, 1e-3);
+}
+
 describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient give the same gradients', function () {
   for (const backend of ['cpu', 'wasm']) {
     describe(`on ${backend}`, () => {
@@ -117,10 +124,12 @@ describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient gi
       });
 
       it('moments: gradients through mean and variance (several axes, keepDims or not)', () => {
-        const x = tf.randomNormal([3, 5, 4, 6], 2, 3, 'float32', 31);
+        const recorded: Float32Array[] = [];
+        // c = 6: JavaScript loops; c = 8 with a large mean: the SIMD variance (x - mean first).
+        const xs = [tf.randomNormal([3, 5, 4, 6], 2, 3, 'float32', 31), tf.randomNormal([2, 5, 3, 8], 100, 0.5, 'float32', 32)];
         const cases: Array<[number[] | number | null, boolean]> = [[[0, 1, 2], false], [[0, 1, 2], true], [[1, 2], false], [3, true], [null, false]];
         const { stock, fixed } = both(() =>
-          cases.flatMap(([axis, keep], i) => {
+          xs.flatMap((x) => cases.flatMap(([axis, keep], i) => {
             const f = (a: tf.Tensor): tf.Scalar => {
               const { mean, variance } = tf.moments(a, axis ?? undefined, keep);
               const w1 = tf.randomNormal(mean.shape, 0, 1, 'float32', 40 + i);
@@ -128,12 +137,22 @@ describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient gi
               return tf.add(tf.sum(tf.mul(mean, w1)), tf.sum(tf.mul(tf.sqrt(variance), w2))) as tf.Scalar;
             };
             const { mean, variance } = tf.moments(x, axis ?? undefined, keep);
-            return [tf.grad(f)(x), mean, variance];
-          }),
+            // The statistics as the gradient pass computes them (under a tape), and its gradient.
+            const taped = tf.grad((a: tf.Tensor) => {
+              const m = tf.moments(a, axis ?? undefined, keep);
+              recorded.push(m.mean.dataSync().slice() as Float32Array, m.variance.dataSync().slice() as Float32Array);
+              return f(a);
+            })(x);
+            return [taped, mean, variance];
+          })),
         );
-        assert.strictEqual(fixed.length, 15);
-        stock.forEach((s, i) => assert.ok(relErr(fixed[i], s) < 1e-5, `output ${i}: relative error ${relErr(fixed[i], s)}`));
-        tf.dispose(x);
+        assert.strictEqual(fixed.length, 30);
+        // A mean of 100 against a spread of 0.5 costs float32 digits in either form of the gradient.
+        stock.forEach((s, i) => assert.ok(relErr(fixed[i], s) < (i < 15 ? 1e-5 : 5e-5), `output ${i}: relative error ${relErr(fixed[i], s)}`));
+        // recorded: 20 stock then 20 fixed statistics computed under the tape
+        assert.strictEqual(recorded.length, 40);
+        for (let i = 0; i < 20; i++) assert.ok(relErr(recorded[20 + i], recorded[i]) < 1e-5, `taped statistic ${i}: relative error ${relErr(recorded[20 + i], recorded[i])}`);
+        tf.dispose(xs);
       });
 
       for (const simd of backend === 'wasm' ? [true, false] : [true]) {
@@ -161,6 +180,76 @@ describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient gi
           }
         });
       }
+
+      for (const simd of backend === 'wasm' ? [true, false] : [true]) {
+        it(`batch norm in training mode (its own statistics): gradients of x, gamma, beta and of the gradient; ranks 2 and 4${backend === 'wasm' ? (simd ? ' (SIMD)' : ' (JavaScript fallback)') : ''}`, () => {
+          setSimdEnabled(simd);
+          try {
+            // c = 8 takes the SIMD loops, c = 6 and 3 the JavaScript ones; a large mean tests the
+            // (x - mean) form; rank 2 is batchNorm2d (a batch norm after a dense layer).
+            const shapes: Array<[number[], number]> = [[[4, 5, 6, 8], 0], [[3, 7, 5, 6], 50], [[2, 3, 3, 3], -2], [[16, 12], 3], [[1, 3, 2, 8], 0]];
+            const { stock, fixed } = both(() =>
+              shapes.flatMap(([shape, shift], k) => {
+                const c = shape[shape.length - 1];
+                const x = tf.add(tf.randomNormal(shape, 0, 2, 'float32', 100 + k), shift);
+                const gamma = tf.variable(tf.randomNormal([c], 1, 0.5, 'float32', 90 + k));
+                const beta = tf.variable(tf.randomNormal([c], 0, 1, 'float32', 80 + k));
+                const w = tf.randomNormal(shape, 0, 1, 'float32', 110 + k);
+                const loss = (a: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.square(normalizeByOwnMoments(a, gamma, beta)), w));
+                const dx = tf.grad(loss)(x);
+                const { grads } = tf.variableGrads(() => loss(x), [gamma, beta]);
+                // A gradient of the gradient (two tapes): tfjs's own differentiable form.
+                const g2 = tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.grad(loss)(a))))(x);
+                const out = [dx, g2, grads[gamma.name], grads[beta.name]];
+                tf.dispose([gamma, beta]);
+                return out;
+              }),
+            );
+            assert.strictEqual(fixed.length, 20);
+            stock.forEach((s, i) => assert.ok(relErr(fixed[i], s) < 2e-5, `output ${i}: relative error ${relErr(fixed[i], s)}`));
+          } finally {
+            setSimdEnabled(true);
+          }
+        });
+      }
+
+      // tfjs's own gradient fails without scale or offset (an undefined input on the tape), so
+      // ours is checked against scale ones and offset zeros, which the test above checks.
+      if (backend === 'wasm') it('batch norm in training mode without scale or offset: as with ones and zeros', () => {
+        const x = tf.randomNormal([3, 4, 4, 8], 2, 3, 'float32', 130);
+        const w = tf.randomNormal(x.shape, 0, 1, 'float32', 131);
+        const ones = tf.ones([8]);
+        const zeros = tf.zeros([8]);
+        for (const [useScale, useOffset] of [[false, false], [true, false], [false, true]]) {
+          const g = tf.variable(tf.randomNormal([8], 1, 0.3, 'float32', 132));
+          const b = tf.variable(tf.randomNormal([8], 0, 1, 'float32', 133));
+          const grads = (scale: tf.Tensor | null, offset: tf.Tensor | null, vars: tf.Variable[]): Float32Array[] => tf.tidy(() => {
+            const loss = (a: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.square(normalizeByOwnMoments(a, scale, offset)), w));
+            const r = vars.length ? tf.variableGrads(() => loss(x), vars).grads : {};
+            return [tf.grad(loss)(x), ...vars.map((v) => r[v.name])].map((t) => t.dataSync() as Float32Array);
+          });
+          const vars = [...(useScale ? [g] : []), ...(useOffset ? [b] : [])];
+          const got = grads(useScale ? g : null, useOffset ? b : null, vars);
+          const want = grads(useScale ? g : ones, useOffset ? b : zeros, vars);
+          assert.strictEqual(got.length, 1 + vars.length);
+          want.forEach((v, i) => assert.ok(relErr(got[i], v) < 1e-6, `scale ${useScale} offset ${useOffset}, output ${i}: ${relErr(got[i], v)}`));
+          tf.dispose([g, b]);
+        }
+        tf.dispose([x, w, ones, zeros]);
+      });
+
+      if (backend === 'wasm') it('a batch norm in training mode differentiates in one kernel on wasm, not through Mean, Sub, Square', () => {
+        const layer = tf.layers.batchNormalization({});
+        const x = tf.randomNormal([2, 6, 6, 16], 1, 2, 'float32', 120);
+        layer.build(x.shape);
+        const names = kernelsRun(() => tf.tidy(() => void tf.grad((a: tf.Tensor) => tf.sum(tf.square(layer.apply(a, { training: true }) as tf.Tensor)))(x).dataSync()));
+        // The tape runs the loss's gradient, then the batch norm's: nothing may follow ours (tfjs's
+        // own form would go on through the moments' Mean, Sub and Square).
+        const at = names.indexOf('CnnvizBatchNormTrainingGrad');
+        assert.ok(at >= 0, `kernels run: ${names.join(', ')}`);
+        assert.deepStrictEqual(names.slice(at + 1), [], `kernels after ours: ${names.join(', ')}`);
+        x.dispose();
+      });
 
       if (backend === 'wasm') it('the clip gradient on wasm is one kernel, not five', () => {
         const x = tf.randomNormal([2, 9, 9, 8], 3, 4, 'float32', 70);

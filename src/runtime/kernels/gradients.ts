@@ -1,5 +1,6 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { BN_TRAINING_GRAD_KERNEL, CHANNEL_VARIANCE_KERNEL } from './batch_norm_grad';
 import { CLIP_GRAD_KERNEL } from './clip_grad';
 
 /**
@@ -20,6 +21,10 @@ import { CLIP_GRAD_KERNEL } from './clip_grad';
  * 3. `tf.moments`, which batch norm in training mode normalises with, differentiates through
  *    Mean, Sub, Square and Mean again: about ten full-size passes per layer. Its closed form is
  *    d/dx = dMean / N + 2 dVar (x - mean) / N: three passes.
+ *    And when batch norm then normalises x by those very statistics (`batchNorm` of x with the
+ *    mean and variance `moments` just gave for x over all axes but the channels: a batch-norm
+ *    layer in training), the whole of it is one op whose gradient is two passes on wasm
+ *    (./batch_norm_grad.ts) instead of about fifteen.
  * 4. The gradient of `clipByValue` (every ReLU6) takes five kernels; on wasm ours is one pass
  *    (./clip_grad.ts). Under a second-order gradient tfjs's own, differentiable, form is kept.
  */
@@ -30,17 +35,32 @@ import { CLIP_GRAD_KERNEL } from './clip_grad';
  */
 const core = require(require.resolve('@tensorflow/tfjs-core', { paths: [path.dirname(require.resolve('@tensorflow/tfjs-layers'))] })) as {
   moments: typeof tf.moments;
+  batchNorm2d: BatchNormFn;
+  batchNorm3d: BatchNormFn;
+  batchNorm4d: BatchNormFn;
 };
+
+type BatchNormFn = (x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, offset?: tf.Tensor | null, scale?: tf.Tensor | null, eps?: number) => tf.Tensor;
+const BN_RANKS = ['batchNorm2d', 'batchNorm3d', 'batchNorm4d'] as const;
 
 type FusedFn = (args: Record<string, unknown>) => tf.Tensor;
 type FusedNamespace = { conv2d: FusedFn; depthwiseConv2d: FusedFn };
 
 const fused = tf.fused as unknown as FusedNamespace;
-let saved: { conv2d: FusedFn; depthwiseConv2d: FusedFn; moments: typeof tf.moments; batchNormGrad?: tf.GradConfig; clipGrad?: tf.GradConfig } | undefined;
+let saved:
+  | { conv2d: FusedFn; depthwiseConv2d: FusedFn; moments: typeof tf.moments; batchNorm: Record<(typeof BN_RANKS)[number], BatchNormFn>; batchNormGrad?: tf.GradConfig; clipGrad?: tf.GradConfig }
+  | undefined;
+
+function gradientDepth(): number {
+  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth;
+}
 
 function recording(): boolean {
-  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
+  return gradientDepth() > 0;
 }
+
+/** The statistics `moments` returned while recording, over all axes but the last: mean -> (x, variance). */
+const channelStats = new WeakMap<tf.Tensor, { x: tf.Tensor; variance: tf.Tensor }>();
 
 function isLinear(args: Record<string, unknown>): boolean {
   return args.activation === undefined || args.activation === null || args.activation === 'linear';
@@ -135,23 +155,79 @@ function momentsWithClosedFormGradient(original: typeof tf.moments): typeof tf.m
       save([a]);
       return { value: tf.mean(a, axes, keepDims), gradFunc: (dy: tf.Tensor | tf.Tensor[], [s]: tf.Tensor[]) => tf.broadcastTo(spread(dy as tf.Tensor, 1 / n), s.shape) };
     })(x);
+    // Over all axes but the channels, on wasm: the variance in one pass given the mean (our kernel).
+    const channels = axes.length === x.rank - 1 && axes.every((a, i) => a === i) && tf.getBackend() === 'wasm' && !!tf.getKernel(CHANNEL_VARIANCE_KERNEL, 'wasm');
     const variance = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [a, save] = args as [tf.Tensor, tf.GradSaveFunc];
-      const m = tf.mean(a, axes, true);
+      // The mean just computed (the tape need not see this use: the gradient below is exact).
+      const m = tf.reshape(mean, keptShape);
       save([a, m]);
-      const v = tf.mean(tf.squaredDifference(a, m), axes, keepDims);
+      const v = channels
+        ? tf.reshape(tf.engine().runKernel(CHANNEL_VARIANCE_KERNEL, { x: a, mean: tf.reshape(mean, [-1]) }, {}) as tf.Tensor, keepDims ? keptShape : reducedShape)
+        : tf.mean(tf.squaredDifference(a, m), axes, keepDims);
       // The mean's own dependence on x drops out: sum(x - mean) = 0.
       return { value: v, gradFunc: (dy: tf.Tensor | tf.Tensor[], [s, mm]: tf.Tensor[]) => tf.mul(tf.sub(s, mm), spread(dy as tf.Tensor, 2 / n)) };
     })(x);
+    if (axes.length === x.rank - 1 && axes.every((a, i) => a === i) && !keepDims) channelStats.set(mean, { x, variance });
     return { mean, variance };
+  };
+}
+
+/**
+ * batchNorm of x by its own channel statistics (batch norm in training) as one op with a
+ * closed-form gradient, on wasm with a single tape recording (a gradient of this gradient keeps
+ * tfjs's differentiable form). Anything else goes to `original`.
+ */
+function batchNormOfOwnStatistics(original: BatchNormFn): BatchNormFn {
+  return (x, mean, variance, offset, scale, eps = 0.001) => {
+    const st = channelStats.get(mean);
+    const c = x.shape[x.rank - 1];
+    const perChannel = (t: tf.Tensor | null | undefined): boolean => t == null || (t.rank === 1 && t.shape[0] === c && t.dtype === 'float32');
+    if (
+      !st || st.x !== x || st.variance !== variance || gradientDepth() !== 1 || tf.getBackend() !== 'wasm' ||
+      !tf.getKernel(BN_TRAINING_GRAD_KERNEL, 'wasm') || !perChannel(offset) || !perChannel(scale)
+    ) {
+      return original(x, mean, variance, offset, scale, eps);
+    }
+    const inputs = [x, ...(scale ? [scale] : []), ...(offset ? [offset] : [])];
+    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const save = args[args.length - 1] as tf.GradSaveFunc;
+      const xa = args[0] as tf.Tensor;
+      const sc = scale ? (args[1] as tf.Tensor) : undefined;
+      const of = offset ? (args[scale ? 2 : 1] as tf.Tensor) : undefined;
+      save([xa, mean, variance, ...(sc ? [sc] : [])]);
+      return {
+        value: original(xa, mean, variance, of, sc, eps),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], s: tf.Tensor[]) => {
+          const [xs, m, v, g] = s;
+          const [dx, dScale, dOffset] = tf.engine().runKernel(
+            BN_TRAINING_GRAD_KERNEL,
+            { dy: dy as tf.Tensor, x: xs, mean: m, variance: v, ...(g ? { scale: g } : {}) },
+            { varianceEpsilon: eps } as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor[];
+          const grads = [dx];
+          if (sc) grads.push(dScale);
+          else dScale.dispose();
+          if (of) grads.push(dOffset);
+          else dOffset.dispose();
+          return grads;
+        },
+      };
+    });
+    return op(...inputs);
   };
 }
 
 /** Install the fixes (idempotent); `uninstallGradientFixes` puts tfjs's own back. */
 export function installGradientFixes(): void {
   if (saved) return;
-  saved = { conv2d: fused.conv2d, depthwiseConv2d: fused.depthwiseConv2d, moments: core.moments, batchNormGrad: tf.getGradient('FusedBatchNorm'), clipGrad: tf.getGradient('ClipByValue') };
+  saved = {
+    conv2d: fused.conv2d, depthwiseConv2d: fused.depthwiseConv2d, moments: core.moments,
+    batchNorm: { batchNorm2d: core.batchNorm2d, batchNorm3d: core.batchNorm3d, batchNorm4d: core.batchNorm4d },
+    batchNormGrad: tf.getGradient('FusedBatchNorm'), clipGrad: tf.getGradient('ClipByValue'),
+  };
   core.moments = momentsWithClosedFormGradient(saved.moments);
+  for (const k of BN_RANKS) core[k] = batchNormOfOwnStatistics(saved.batchNorm[k]);
   fused.conv2d = unfusedConv(saved.conv2d, tf.conv2d);
   fused.depthwiseConv2d = unfusedConv(saved.depthwiseConv2d, tf.depthwiseConv2d);
   tf.registerGradient(fusedBatchNormGradConfig);
@@ -163,6 +239,7 @@ export function uninstallGradientFixes(): void {
   fused.conv2d = saved.conv2d;
   fused.depthwiseConv2d = saved.depthwiseConv2d;
   core.moments = saved.moments;
+  for (const k of BN_RANKS) core[k] = saved.batchNorm[k];
   if (saved.batchNormGrad) tf.registerGradient(saved.batchNormGrad);
   if (saved.clipGrad) tf.registerGradient(saved.clipGrad);
   saved = undefined;

@@ -28,6 +28,12 @@ export interface SimdKernels {
   depthwiseFilterGrad: Fn;
   /** (x, dy, out, n, bounds): out[i] = bounds[0] <= x[i] <= bounds[1] ? dy[i] : 0 (NaN x: 0). */
   clipGrad: Fn;
+  /** (x, dy, mean, s1, s2, rows, c): s1[k] += sum of dy[., k], s2[k] += sum of dy * (x - mean[k]); c % 4 == 0. */
+  bnSums: Fn;
+  /** (x, dy, mean, coef, out, rows, c): out = dy * A[k] + (x - mean[k]) * B[k] + C[k], coef = [A | B | C]; c % 4 == 0. */
+  bnDx: Fn;
+  /** (x, mean, s, rows, c): s[k] += sum of (x[., k] - mean[k])^2; c % 4 == 0. */
+  sqDev: Fn;
 }
 
 const MIRROR: Record<Comparison, Comparison> = {
@@ -197,6 +203,49 @@ function clipGradFn(): FnDef {
   };
 }
 
+/** Per-channel sums of a batch norm's gradient over rows of c channels (NHWC, channels inner). */
+function bnSumsFn(): FnDef {
+  const [x, dy, mean, s1, s2, rows, c, r, k, p] = Array.from({ length: 10 }, (_, q) => q);
+  const at = (base: number): Code => at4(base, [...I.get(p), ...I.get(k), ...I.add]);
+  const acc = (base: number): Code => at4(base, I.get(k));
+  const body = loop(r, I.i32(0), I.get(rows), 1,
+    [...I.get(r), ...I.get(c), ...I.mul, ...I.set(p)],
+    loop(k, I.i32(0), I.get(c), 4,
+      [...acc(s1), ...acc(s1), ...I.v128load(), ...at(dy), ...I.v128load(), ...I.f32x4add, ...I.v128store(),
+        ...acc(s2), ...acc(s2), ...I.v128load(),
+        ...at(dy), ...I.v128load(), ...at(x), ...I.v128load(), ...acc(mean), ...I.v128load(), ...I.f32x4sub, ...I.f32x4mul,
+        ...I.f32x4add, ...I.v128store()]));
+  return { name: 'bnSums', params: 7, i32Locals: 3, v128Locals: 0, body };
+}
+
+function sqDevFn(): FnDef {
+  const [x, mean, acc, rows, c, r, k, p, d] = Array.from({ length: 9 }, (_, q) => q);
+  const body = loop(r, I.i32(0), I.get(rows), 1,
+    [...I.get(r), ...I.get(c), ...I.mul, ...I.set(p)],
+    loop(k, I.i32(0), I.get(c), 4,
+      [...at4(x, [...I.get(p), ...I.get(k), ...I.add]), ...I.v128load(), ...at4(mean, I.get(k)), ...I.v128load(), ...I.f32x4sub, ...I.set(d),
+        ...at4(acc, I.get(k)), ...at4(acc, I.get(k)), ...I.v128load(), ...I.get(d), ...I.get(d), ...I.f32x4mul, ...I.f32x4add, ...I.v128store()]));
+  return { name: 'sqDev', params: 5, i32Locals: 3, v128Locals: 1, body };
+}
+
+function bnDxFn(): FnDef {
+  const [x, dy, mean, coef, out, rows, c, r, k, p, c4] = Array.from({ length: 11 }, (_, q) => q);
+  const at = (base: number): Code => at4(base, [...I.get(p), ...I.get(k), ...I.add]);
+  // A, B, C are consecutive vectors of c floats: coef + 4k, + 4c, + 8c bytes.
+  const co = (part: number): Code => [...at4(coef, I.get(k)), ...I.get(c4), ...I.i32(part), ...I.mul, ...I.add, ...I.v128load()];
+  const body = [
+    ...I.get(c), ...I.i32(2), ...I.shl, ...I.set(c4),
+    ...loop(r, I.i32(0), I.get(rows), 1,
+      [...I.get(r), ...I.get(c), ...I.mul, ...I.set(p)],
+      loop(k, I.i32(0), I.get(c), 4,
+        [...at(out),
+          ...at(dy), ...I.v128load(), ...co(0), ...I.f32x4mul,
+          ...at(x), ...I.v128load(), ...at4(mean, I.get(k)), ...I.v128load(), ...I.f32x4sub, ...co(1), ...I.f32x4mul,
+          ...I.f32x4add, ...co(2), ...I.f32x4add, ...I.v128store()])),
+  ];
+  return { name: 'bnDx', params: 7, i32Locals: 4, v128Locals: 0, body };
+}
+
 let moduleBytes: Uint8Array | undefined;
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -206,7 +255,7 @@ function compile(): WebAssembly.Module | null {
     moduleBytes = assemble([
       ...COMPARISONS.map((op) => compareFn(op, false)),
       ...COMPARISONS.map((op) => compareFn(op, true)),
-      logicalFn('and'), logicalFn('or'), selectFn(), maxPoolGradFn(), depthwiseFilterGradFn(), clipGradFn(),
+      logicalFn('and'), logicalFn('or'), selectFn(), maxPoolGradFn(), depthwiseFilterGradFn(), clipGradFn(), bnSumsFn(), bnDxFn(), sqDevFn(),
     ]);
     compiled = new WebAssembly.Module(moduleBytes);
   } catch {
@@ -242,6 +291,7 @@ export function simdFor(backend: tf.KernelBackend): SimdKernels | undefined {
     compare: Object.fromEntries(COMPARISONS.map((op) => [op, e[`c${op}`]])) as Record<Comparison, Fn>,
     compareScalar: Object.fromEntries(COMPARISONS.map((op) => [op, e[`cs${op}`]])) as Record<Comparison, Fn>,
     and: e.and, or: e.or, select: e.select, maxPoolGrad: e.maxPoolGrad, depthwiseFilterGrad: e.depthwiseFilterGrad, clipGrad: e.clipGrad,
+    bnSums: e.bnSums, bnDx: e.bnDx, sqDev: e.sqDev,
   };
   instances.set(memory, kernels);
   return kernels;

@@ -68,7 +68,8 @@ export const I = {
   i16extendLow: simd(0x87), i16extendHigh: simd(0x88),
   i32extendLow: simd(0xa7), i32extendHigh: simd(0xa8),
   i32x4add: simd(0xae),
-  f32x4add: simd(0xe4), f32x4mul: simd(0xe6),
+  f32x4add: simd(0xe4), f32x4sub: simd(0xe5), f32x4mul: simd(0xe6),
+  f32sub: [0x93],
 };
 
 /** i from `start` while i < `end` (both i32 expressions), by `step`; `body` may use br 0 to skip to the next i. */
