@@ -84,6 +84,13 @@ const convCases: ConvCase[] = [
   { b: 2, h: 7, w: 7, ci: 6, co: 5, k: [1, 1], s: 2, pad: 'same' },
   { b: 1, h: 5, w: 5, ci: 16, co: 12, k: [5, 5], s: 1, pad: 'valid' },
   { b: 4, h: 12, w: 10, ci: 8, co: 16, k: [3, 3], s: 1, pad: 'valid' },
+  // Stride 1, input channels a multiple of 4, output of 8: the SIMD filter gradient (blocks of rows
+  // that split images, a 1x1 kernel, uneven kernels and the uneven padding of an even kernel).
+  { b: 1, h: 9, w: 7, ci: 4, co: 8, k: [3, 3], s: 1, pad: 'same' },
+  { b: 3, h: 5, w: 6, ci: 12, co: 24, k: [1, 1], s: 1, pad: 'same' },
+  { b: 2, h: 8, w: 11, ci: 4, co: 16, k: [5, 3], s: 1, pad: 'same' },
+  { b: 2, h: 7, w: 7, ci: 8, co: 8, k: [2, 2], s: 1, pad: 'same' },
+  { b: 5, h: 40, w: 3, ci: 4, co: 8, k: [3, 3], s: 1, pad: 'same' },
 ];
 
 /** Every kernel test, with our SIMD loops on, or off (their JavaScript fallbacks). */

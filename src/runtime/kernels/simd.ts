@@ -34,6 +34,12 @@ export interface SimdKernels {
   bnDx: Fn;
   /** (x, mean, s, rows, c): s[k] += sum of (x[., k] - mean[k])^2; c % 4 == 0. */
   sqDev: Fn;
+  /**
+   * (xp, dy, out, ho, wo, hp, wp, ci, co, kh, kw, r0, r1): out[i, j, ci, co] += sum over output rows
+   * r0 <= r < r1 (r = image * ho + y) and columns x of xp[image, y + i, x + j, ci] * dy[r, x, co]
+   * (a stride-1 filter gradient with xp padded so every tap is in range); ci % 4 == 0, co % 8 == 0.
+   */
+  filterGrad: Fn;
 }
 
 const MIRROR: Record<Comparison, Comparison> = {
@@ -228,6 +234,53 @@ function sqDevFn(): FnDef {
   return { name: 'sqDev', params: 5, i32Locals: 3, v128Locals: 1, body };
 }
 
+/**
+ * The filter gradient as a GEMM with the long reduction over pixels, read straight from x and
+ * dy (no transposes, no packing): a tile of 4 input by 8 output channels of one tap stays in
+ * eight registers while the pixels of the given rows stream by; the caller gives a few rows at a
+ * time so they stay in cache for every tap and tile.
+ */
+function filterGradFn(): FnDef {
+  const [xp, dy, out, ho, wo, hp, wp, ci, co, kh, kw, r0, r1] = Array.from({ length: 13 }, (_, q) => q);
+  const [i, j, c0, d0, r, xc, bb, xa, da, ob, xs, ds] = Array.from({ length: 12 }, (_, q) => 13 + q);
+  const acc = Array.from({ length: 8 }, (_, q) => 25 + q);
+  const [b0, b1, av] = [33, 34, 35];
+  const accAt = (q: number, h: number): Code => [...I.get(ob), ...I.get(ds), ...I.i32(q), ...I.mul, ...I.add];
+  const mac = (q: number): Code => [
+    ...I.get(acc[2 * q]), ...I.get(xa), ...I.v128load32splat(4 * q), ...I.tee(av), ...I.get(b0), ...I.f32x4mul, ...I.f32x4add, ...I.set(acc[2 * q]),
+    ...I.get(acc[2 * q + 1]), ...I.get(av), ...I.get(b1), ...I.f32x4mul, ...I.f32x4add, ...I.set(acc[2 * q + 1]),
+  ];
+  const body = [
+    ...I.get(ci), ...I.i32(2), ...I.shl, ...I.set(xs),
+    ...I.get(co), ...I.i32(2), ...I.shl, ...I.set(ds),
+    ...loop(i, I.i32(0), I.get(kh), 1,
+      loop(j, I.i32(0), I.get(kw), 1,
+        loop(c0, I.i32(0), I.get(ci), 4,
+          loop(d0, I.i32(0), I.get(co), 8,
+            [...I.get(out),
+              ...I.get(i), ...I.get(kw), ...I.mul, ...I.get(j), ...I.add, ...I.get(ci), ...I.mul, ...I.get(c0), ...I.add, ...I.get(co), ...I.mul, ...I.get(d0), ...I.add,
+              ...I.i32(2), ...I.shl, ...I.add, ...I.set(ob)],
+            ...[0, 1, 2, 3].flatMap((q) => [[...accAt(q, 0), ...I.v128load(0), ...I.set(acc[2 * q])], [...accAt(q, 1), ...I.v128load(16), ...I.set(acc[2 * q + 1])]]),
+            loop(r, I.get(r0), I.get(r1), 1,
+              [...I.get(r), ...I.get(ho), ...I.divU, ...I.set(bb),
+                // xa = xp + ((((bb * hp + y + i) * wp + j) * ci + c0) << 2), y = r - bb * ho
+                ...I.get(xp),
+                ...I.get(bb), ...I.get(hp), ...I.mul, ...I.get(r), ...I.add, ...I.get(bb), ...I.get(ho), ...I.mul, ...I.sub, ...I.get(i), ...I.add,
+                ...I.get(wp), ...I.mul, ...I.get(j), ...I.add, ...I.get(ci), ...I.mul, ...I.get(c0), ...I.add,
+                ...I.i32(2), ...I.shl, ...I.add, ...I.set(xa),
+                ...I.get(dy), ...I.get(r), ...I.get(wo), ...I.mul, ...I.get(co), ...I.mul, ...I.get(d0), ...I.add, ...I.i32(2), ...I.shl, ...I.add, ...I.set(da)],
+              loop(xc, I.i32(0), I.get(wo), 1,
+                [...I.get(da), ...I.v128load(0), ...I.set(b0), ...I.get(da), ...I.v128load(16), ...I.set(b1)],
+                mac(0), mac(1), mac(2), mac(3),
+                [...I.get(xa), ...I.get(xs), ...I.add, ...I.set(xa), ...I.get(da), ...I.get(ds), ...I.add, ...I.set(da)])),
+            ...[0, 1, 2, 3].flatMap((q) => [
+              [...accAt(q, 0), ...I.get(acc[2 * q]), ...I.v128store(0)],
+              [...accAt(q, 1), ...I.get(acc[2 * q + 1]), ...I.v128store(16)],
+            ]))))),
+  ];
+  return { name: 'filterGrad', params: 13, i32Locals: 12, v128Locals: 11, body };
+}
+
 function bnDxFn(): FnDef {
   const [x, dy, mean, coef, out, rows, c, r, k, p, c4] = Array.from({ length: 11 }, (_, q) => q);
   const at = (base: number): Code => at4(base, [...I.get(p), ...I.get(k), ...I.add]);
@@ -255,7 +308,7 @@ function compile(): WebAssembly.Module | null {
     moduleBytes = assemble([
       ...COMPARISONS.map((op) => compareFn(op, false)),
       ...COMPARISONS.map((op) => compareFn(op, true)),
-      logicalFn('and'), logicalFn('or'), selectFn(), maxPoolGradFn(), depthwiseFilterGradFn(), clipGradFn(), bnSumsFn(), bnDxFn(), sqDevFn(),
+      logicalFn('and'), logicalFn('or'), selectFn(), maxPoolGradFn(), depthwiseFilterGradFn(), clipGradFn(), bnSumsFn(), bnDxFn(), sqDevFn(), filterGradFn(),
     ]);
     compiled = new WebAssembly.Module(moduleBytes);
   } catch {
@@ -291,7 +344,7 @@ export function simdFor(backend: tf.KernelBackend): SimdKernels | undefined {
     compare: Object.fromEntries(COMPARISONS.map((op) => [op, e[`c${op}`]])) as Record<Comparison, Fn>,
     compareScalar: Object.fromEntries(COMPARISONS.map((op) => [op, e[`cs${op}`]])) as Record<Comparison, Fn>,
     and: e.and, or: e.or, select: e.select, maxPoolGrad: e.maxPoolGrad, depthwiseFilterGrad: e.depthwiseFilterGrad, clipGrad: e.clipGrad,
-    bnSums: e.bnSums, bnDx: e.bnDx, sqDev: e.sqDev,
+    bnSums: e.bnSums, bnDx: e.bnDx, sqDev: e.sqDev, filterGrad: e.filterGrad,
   };
   instances.set(memory, kernels);
   return kernels;

@@ -39,7 +39,7 @@ export const I = {
   tee: (l: number): Code => [0x22, ...uleb(l)],
   i32: (v: number): Code => [0x41, ...sleb(v)],
   f32: (v: number): Code => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
-  add: [0x6a], sub: [0x6b], mul: [0x6c], and: [0x71], or: [0x72], shl: [0x74],
+  add: [0x6a], sub: [0x6b], mul: [0x6c], divU: [0x6e], and: [0x71], or: [0x72], shl: [0x74],
   eqz: [0x45], lt: [0x48], gt: [0x4a], le: [0x4c], ge: [0x4e],
   select: [0x1b],
   /** f32 comparisons, leaving an i32 0 or 1. */
@@ -57,6 +57,8 @@ export const I = {
   ifThen: (...body: Code[]): Code => [0x04, 0x40, ...body.flat(), 0x0b],
   v128load: (offset = 0): Code => simd(0x00, 0, ...uleb(offset)),
   v128store: (offset = 0): Code => simd(0x0b, 0, ...uleb(offset)),
+  /** One f32 from memory into all four lanes. */
+  v128load32splat: (offset = 0): Code => simd(0x09, 2, ...uleb(offset)),
   v128const: (bytes: number[]): Code => simd(0x0c, ...bytes),
   i8x16splat: simd(0x0f), i32x4splat: simd(0x11), f32x4splat: simd(0x13),
   extractLane: (lane: number): Code => simd(0x1b, lane),
