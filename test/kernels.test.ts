@@ -91,6 +91,16 @@ const convCases: ConvCase[] = [
   { b: 2, h: 8, w: 11, ci: 4, co: 16, k: [5, 3], s: 1, pad: 'same' },
   { b: 2, h: 7, w: 7, ci: 8, co: 8, k: [2, 2], s: 1, pad: 'same' },
   { b: 5, h: 40, w: 3, ci: 4, co: 8, k: [3, 3], s: 1, pad: 'same' },
+  { b: 2, h: 33, w: 32, ci: 4, co: 8, k: [1, 1], s: 1, pad: 'valid' },
+  // ... strided, and on 3 or 6 input channels padded up to 4 or 8.
+  { b: 2, h: 9, w: 10, ci: 3, co: 8, k: [3, 3], s: 2, pad: 'same' },
+  { b: 3, h: 11, w: 9, ci: 6, co: 16, k: [3, 3], s: 2, pad: 'valid' },
+  { b: 1, h: 10, w: 7, ci: 4, co: 8, k: [4, 2], s: 3, pad: 'same' },
+  { b: 2, h: 6, w: 5, ci: 3, co: 8, k: [3, 3], s: 1, pad: 'same' },
+  // ... one input channel: four neighbouring taps as the lanes (5 taps padded to 8, 3 to 4, 4 as is).
+  { b: 2, h: 13, w: 11, ci: 1, co: 8, k: [5, 5], s: 1, pad: 'same' },
+  { b: 3, h: 9, w: 9, ci: 1, co: 16, k: [3, 3], s: 2, pad: 'valid' },
+  { b: 1, h: 8, w: 12, ci: 1, co: 8, k: [2, 4], s: 1, pad: 'valid' },
 ];
 
 /** Every kernel test, with our SIMD loops on, or off (their JavaScript fallbacks). */
@@ -136,6 +146,18 @@ describe(`wasm gradient kernels match the cpu backend (${simd ? 'SIMD loops' : '
         tf.tensor4d(xv, [2, 6, 7, 3]), tf.tensor4d(wv, [3, 3, 3, 4]),
       ]),
     );
+  });
+
+  it('Conv2D gradients with different row and column strides (SIMD filter gradient and the conv route)', async () => {
+    for (const [k, [ci, co, strides]] of ([[4, 8, [2, 1]], [3, 16, [1, 3]], [5, 6, [2, 3]]] as Array<[number, number, [number, number]]>).entries()) {
+      const xv = data(2 * 9 * 10 * ci, 43 + k);
+      const wv = data(3 * 3 * ci * co, 46 + k);
+      await expectClose(`strides ${strides} on ${ci} -> ${co}`, () =>
+        tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, 'same').square().sum())([
+          tf.tensor4d(xv, [2, 9, 10, ci]), tf.tensor4d(wv, [3, 3, ci, co]),
+        ]),
+      );
+    }
   });
 
   const dwCases: Array<{ b: number; h: number; w: number; c: number; m: number; k: number; s: number; pad: Pad; d?: number }> = [

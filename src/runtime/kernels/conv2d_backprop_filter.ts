@@ -57,36 +57,63 @@ function filterGradByConv(ops: WasmOps, x: tf.TensorInfo, dy: tf.TensorInfo, str
   return conv;
 }
 
-/** Pixels of dy per call of the SIMD filter gradient: they stay in cache across every tap and tile. */
-const FILTER_GRAD_BLOCK_PIXELS = 256;
+/**
+ * Pixels of dy per call of the SIMD filter gradient (whole rows, at least one): few, so a tile's
+ * stream of x and dy stays in L1 for the next tile (measured: 16 beat 48, 128 and 256 by 3-20%).
+ */
+const FILTER_GRAD_BLOCK_PIXELS = 16;
 
 /**
- * Stride 1 with input channels a multiple of 4 and output channels of 8 (every conv of a VGG- or
- * MobileNet-style net but the first): our SIMD GEMM reads x (padded once so every tap is in
- * range) and dy where they lie and adds straight into dW [kh, kw, ci, co]. XNNPACK's route needs
- * two transposes and packs all of dy as weights, then streams that packed copy from L3 for
- * every block of rows of its long reduction: 1.4-2x slower (8x64x64x64 -> 64, 3x3: 265 -> 130 ms).
+ * A 1x1 filter gradient over at most this many pixels is a small X^T dY: XNNPACK's matrix product
+ * beats the SIMD GEMM there (8x12x12x256 -> 256: 9.7 against 12.0 ms; 8x24x24x128 -> 128: equal).
  */
-function filterGradBySimd(ops: WasmOps, fast: SimdKernels, x: tf.TensorInfo, dy: tf.TensorInfo, k: [number, number], pads: Pads2D): tf.TensorInfo | undefined {
+const MATMUL_MAX_PIXELS = 2048;
+
+/**
+ * Input channels a multiple of 4 (or 3 and 6, padded with a zero channel or two) and output
+ * channels of 8 (every conv of a VGG- or MobileNet-style net, the first included): our SIMD GEMM
+ * reads x (padded once so every tap is in range) and dy where they lie and adds straight into
+ * dW [kh, kw, ci, co]. XNNPACK's route needs two transposes and packs all of dy as weights, then
+ * streams that packed copy from L3 for every block of rows of its long reduction: 1.4-2x slower
+ * (8x64x64x64 -> 64, 3x3: 265 -> 130 ms), and 3x at stride 2 on 3 channels.
+ */
+function filterGradBySimd(ops: WasmOps, fast: SimdKernels, x: tf.TensorInfo, dy: tf.TensorInfo, k: [number, number], strides: [number, number], pads: Pads2D): tf.TensorInfo | undefined {
   const [b, , , ci] = x.shape;
   const [, ho, wo, co] = dy.shape;
-  const padded = pads.some(([p, q]) => p !== 0 || q !== 0);
-  const xp = padded ? ops.padOrCrop(x, [[0, 0], pads[0], pads[1], [0, 0]]) : x;
+  // One input channel (a first layer on grey pixels): four neighbouring taps of a row fill the
+  // four lanes instead of four channels, the row of taps padded to a multiple of 4.
+  const taps = ci === 1;
+  const kw4 = taps ? Math.ceil(k[1] / 4) * 4 : k[1];
+  const ci4 = taps ? 1 : Math.ceil(ci / 4) * 4;
+  const extra = kw4 - k[1];
+  const padded = ci4 !== ci || extra > 0 || pads.some(([p, q]) => p !== 0 || q !== 0);
+  const xp = padded ? ops.padOrCrop(x, [[0, 0], pads[0], [pads[1][0], pads[1][1] + extra], [0, ci4 - ci]]) : x;
   const [, hp, wp] = xp.shape;
-  if (hp !== ho + k[0] - 1 || wp !== wo + k[1] - 1) {
+  if (hp !== (ho - 1) * strides[0] + k[0] || wp !== (wo - 1) * strides[1] + kw4) {
     if (xp !== x) ops.free(xp);
     return undefined;
   }
-  const out = ops.empty([k[0], k[1], ci, co], 'float32');
+  const out = ops.empty([k[0], kw4, ci4, co], 'float32');
   ops.view(out).fill(0);
   const at = (t: tf.TensorInfo): number => addressOf(ops.backend, t);
   const rows = b * ho;
   const step = Math.max(1, Math.round(FILTER_GRAD_BLOCK_PIXELS / wo));
   for (let r = 0; r < rows; r += step) {
-    fast.filterGrad(at(xp), at(dy), at(out), ho, wo, hp, wp, ci, co, k[0], k[1], r, Math.min(rows, r + step));
+    fast.filterGrad(at(xp), at(dy), at(out), ho, wo, hp, wp, ci4, co, k[0], kw4, r, Math.min(rows, r + step), strides[0], strides[1], ci4, taps ? 4 : 1);
   }
   if (xp !== x) ops.free(xp);
-  return out;
+  if (ci4 === ci && kw4 === k[1]) return out;
+  const dw = ops.slice(out, [0, 0, 0, 0], [k[0], k[1], ci, co]);
+  ops.free(out);
+  return dw;
+}
+
+/**
+ * Input channels that pad up to a multiple of 4 with at most a third more work (3, 6, 4n), or
+ * one channel (taps as lanes). Two channels stay on im2col (8x64x64x2 -> 64: 14 against 16 ms).
+ */
+function simdChannels(ci: number): boolean {
+  return ci === 1 || ci % 4 === 0 || (ci >= 3 && Math.ceil(ci / 4) * 4 * 3 <= ci * 4);
 }
 
 /** Below this many input channels im2col beats the conv route (measured on 1- and 3-channel inputs). */
@@ -106,8 +133,9 @@ export const conv2DBackpropFilterConfig: tf.KernelConfig = {
     const bottom = trailingPad(h, top, ho, sh, kh, 1);
     const right = trailingPad(w, left, wo, sw, kw, 1);
 
-    const fast = sh === 1 && sw === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 && ci % 4 === 0 && co % 8 === 0 ? simdFor(ops.backend) : undefined;
-    const bySimd = fast && x.dtype === 'float32' && dy.dtype === 'float32' ? filterGradBySimd(ops, fast, x, dy, [kh, kw], [[top, bottom], [left, right]]) : undefined;
+    const smallPointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && ho === h && wo === w && b * h * w <= MATMUL_MAX_PIXELS;
+    const fast = !smallPointwise && info.dilationHeight === 1 && info.dilationWidth === 1 && simdChannels(ci) && co % 8 === 0 ? simdFor(ops.backend) : undefined;
+    const bySimd = fast && x.dtype === 'float32' && dy.dtype === 'float32' ? filterGradBySimd(ops, fast, x, dy, [kh, kw], [sh, sw], [[top, bottom], [left, right]]) : undefined;
     if (bySimd) return bySimd;
 
     if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && ho === h && wo === w) {

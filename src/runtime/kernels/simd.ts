@@ -35,9 +35,12 @@ export interface SimdKernels {
   /** (x, mean, s, rows, c): s[k] += sum of (x[., k] - mean[k])^2; c % 4 == 0. */
   sqDev: Fn;
   /**
-   * (xp, dy, out, ho, wo, hp, wp, ci, co, kh, kw, r0, r1): out[i, j, ci, co] += sum over output rows
-   * r0 <= r < r1 (r = image * ho + y) and columns x of xp[image, y + i, x + j, ci] * dy[r, x, co]
-   * (a stride-1 filter gradient with xp padded so every tap is in range); ci % 4 == 0, co % 8 == 0.
+   * (xp, dy, out, ho, wo, hp, wp, ci, co, kh, kw, r0, r1, sh, sw, ts, js): out[i, j, ci, co] += sum
+   * over output rows r0 <= r < r1 (r = image * ho + y) and columns x of
+   * xp[image, y * sh + i, x * sw + j, ci] * dy[r, x, co] (a filter gradient with xp padded so
+   * every tap is in range); ci % 4 == 0, co % 8 == 0, ts = ci, js = 1.
+   * With one input channel, ts = ci = 1 and js = 4 take four neighbouring taps (kw % 4 == 0) as
+   * the four lanes instead of four channels.
    */
   filterGrad: Fn;
 }
@@ -241,20 +244,20 @@ function sqDevFn(): FnDef {
  * time so they stay in cache for every tap and tile.
  */
 function filterGradFn(): FnDef {
-  const [xp, dy, out, ho, wo, hp, wp, ci, co, kh, kw, r0, r1] = Array.from({ length: 13 }, (_, q) => q);
-  const [i, j, c0, d0, r, xc, bb, xa, da, ob, xs, ds] = Array.from({ length: 12 }, (_, q) => 13 + q);
-  const acc = Array.from({ length: 8 }, (_, q) => 25 + q);
-  const [b0, b1, av] = [33, 34, 35];
+  const [xp, dy, out, ho, wo, hp, wp, ci, co, kh, kw, r0, r1, sh, sw, ts, js] = Array.from({ length: 17 }, (_, q) => q);
+  const [i, j, c0, d0, r, xc, bb, xa, da, ob, xs, ds] = Array.from({ length: 12 }, (_, q) => 17 + q);
+  const acc = Array.from({ length: 8 }, (_, q) => 29 + q);
+  const [b0, b1, av] = [37, 38, 39];
   const accAt = (q: number, h: number): Code => [...I.get(ob), ...I.get(ds), ...I.i32(q), ...I.mul, ...I.add];
   const mac = (q: number): Code => [
     ...I.get(acc[2 * q]), ...I.get(xa), ...I.v128load32splat(4 * q), ...I.tee(av), ...I.get(b0), ...I.f32x4mul, ...I.f32x4add, ...I.set(acc[2 * q]),
     ...I.get(acc[2 * q + 1]), ...I.get(av), ...I.get(b1), ...I.f32x4mul, ...I.f32x4add, ...I.set(acc[2 * q + 1]),
   ];
   const body = [
-    ...I.get(ci), ...I.i32(2), ...I.shl, ...I.set(xs),
+    ...I.get(ts), ...I.get(sw), ...I.mul, ...I.i32(2), ...I.shl, ...I.set(xs),
     ...I.get(co), ...I.i32(2), ...I.shl, ...I.set(ds),
     ...loop(i, I.i32(0), I.get(kh), 1,
-      loop(j, I.i32(0), I.get(kw), 1,
+      loop(j, I.i32(0), I.get(kw), I.get(js),
         loop(c0, I.i32(0), I.get(ci), 4,
           loop(d0, I.i32(0), I.get(co), 8,
             [...I.get(out),
@@ -263,10 +266,10 @@ function filterGradFn(): FnDef {
             ...[0, 1, 2, 3].flatMap((q) => [[...accAt(q, 0), ...I.v128load(0), ...I.set(acc[2 * q])], [...accAt(q, 1), ...I.v128load(16), ...I.set(acc[2 * q + 1])]]),
             loop(r, I.get(r0), I.get(r1), 1,
               [...I.get(r), ...I.get(ho), ...I.divU, ...I.set(bb),
-                // xa = xp + ((((bb * hp + y + i) * wp + j) * ci + c0) << 2), y = r - bb * ho
+                // xa = xp + ((((bb * hp + y * sh + i) * wp + j) * ts + c0) << 2), y = r - bb * ho
                 ...I.get(xp),
-                ...I.get(bb), ...I.get(hp), ...I.mul, ...I.get(r), ...I.add, ...I.get(bb), ...I.get(ho), ...I.mul, ...I.sub, ...I.get(i), ...I.add,
-                ...I.get(wp), ...I.mul, ...I.get(j), ...I.add, ...I.get(ci), ...I.mul, ...I.get(c0), ...I.add,
+                ...I.get(bb), ...I.get(hp), ...I.mul, ...I.get(r), ...I.get(bb), ...I.get(ho), ...I.mul, ...I.sub, ...I.get(sh), ...I.mul, ...I.add, ...I.get(i), ...I.add,
+                ...I.get(wp), ...I.mul, ...I.get(j), ...I.add, ...I.get(ts), ...I.mul, ...I.get(c0), ...I.add,
                 ...I.i32(2), ...I.shl, ...I.add, ...I.set(xa),
                 ...I.get(dy), ...I.get(r), ...I.get(wo), ...I.mul, ...I.get(co), ...I.mul, ...I.get(d0), ...I.add, ...I.i32(2), ...I.shl, ...I.add, ...I.set(da)],
               loop(xc, I.i32(0), I.get(wo), 1,
@@ -278,7 +281,7 @@ function filterGradFn(): FnDef {
               [...accAt(q, 1), ...I.get(acc[2 * q + 1]), ...I.v128store(16)],
             ]))))),
   ];
-  return { name: 'filterGrad', params: 13, i32Locals: 12, v128Locals: 11, body };
+  return { name: 'filterGrad', params: 17, i32Locals: 12, v128Locals: 11, body };
 }
 
 function bnDxFn(): FnDef {

@@ -75,13 +75,13 @@ export const I = {
 };
 
 /** i from `start` while i < `end` (both i32 expressions), by `step`; `body` may use br 0 to skip to the next i. */
-export function loop(i: number, start: Code, end: Code, step: number, ...body: Code[]): Code {
+export function loop(i: number, start: Code, end: Code, step: number | Code, ...body: Code[]): Code {
   return [
     ...start, ...I.set(i),
     ...I.block([0x03, 0x40,
       ...I.get(i), ...end, ...I.ge, ...I.brIf(1),
       ...I.block(...body),
-      ...I.get(i), ...I.i32(step), ...I.add, ...I.set(i),
+      ...I.get(i), ...(typeof step === 'number' ? I.i32(step) : step), ...I.add, ...I.set(i),
       ...I.br(0), 0x0b]),
   ];
 }
