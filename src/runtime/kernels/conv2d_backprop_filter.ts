@@ -6,11 +6,12 @@ import { Pads2D, WasmOps } from './wasm_ops';
 /**
  * dW[i,j,ci,co] = sum over (b,y,x) of Xpad[b, y*s + i, x*s + j, ci] * dY[b,y,x,co].
  *
- * Read with ci as the batch, b as the channels and dY as the filter, this is one forward
- * conv on XNNPACK: Xt[ci, H, W, b] (*) dYt[ho, wo, b, co] with stride 1 and dilation s,
- * whose output [ci, kh, kw, co] is dW up to a transpose. Only the two small transposes move
- * memory; the work is one igemm at the forward conv's FLOP count.
- * A 1x1 kernel at stride 1 is a plain matrix product X^T dY.
+ * Routes, first that applies: (1) our SIMD GEMM (filterGradBySimd, below) for output channels
+ * a multiple of 8 and input channels 1, 3, 6 or a multiple of 4; (2) a small 1x1 gradient at
+ * stride 1 as the matrix product X^T dY; (3) im2col for few input channels at stride 1; (4) the
+ * conv route: read with ci as the batch, b as the channels and dY as the filter, dW is one
+ * forward conv on XNNPACK, Xt[ci, H, W, b] (*) dYt[ho, wo, b, co] with stride 1 and dilation s,
+ * whose output [ci, kh, kw, co] is dW up to a transpose.
  */
 /**
  * dW by im2col for few input channels (a first layer on pixels): the conv route would pack all
