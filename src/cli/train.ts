@@ -23,19 +23,20 @@ function parseFlags(args: string[]): { names: string[]; flags: Record<string, st
 
 async function trainOne(name: string, flags: Record<string, string>): Promise<void> {
   const recipe = RECIPES[name];
+  // Trained beside another model (`--beside`, set by trainMain): start with one thread and take
+  // the second core when the parent says the other run finished (listening from the start, so
+  // the message cannot come too early). The weights do not depend on when it comes.
+  const threads = flags.threads ? Number(flags.threads) : recipe.threads;
+  const helperAfter =
+    flags.beside && threads === 2 && process.send
+      ? new Promise<void>((resolve) => process.on('message', (m) => m === 'core-free' && resolve()))
+      : undefined;
   await setup({ quiet: true });
   const epochs = flags.epochs ? Number(flags.epochs) : recipe.epochs;
   const limit = flags.limit ? Number(flags.limit) : undefined;
   // --out names a parent folder: each model goes to <out>/<name>, like models/<name>.
   const out = path.join(flags.out ?? models.modelsDir(), name);
   const tag = `[${name}]`;
-  // Trained beside another model (`--beside`, set by trainMain): start with one thread and take
-  // the second core when the parent says the other run finished. The weights do not depend on it.
-  const threads = flags.threads ? Number(flags.threads) : recipe.threads;
-  const helperAfter =
-    flags.beside && threads === 2 && process.send
-      ? new Promise<void>((resolve) => process.on('message', (m) => m === 'core-free' && resolve()))
-      : undefined;
   const r = await models.trainCnn({
     dataset: recipe.dataset,
     epochs,
