@@ -251,6 +251,42 @@ describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient gi
         x.dispose();
       });
 
+      for (const simd of backend === 'wasm' ? [true, false] : [true]) {
+        it(`relu: gradient bit for bit as tfjs's own (0, -0, NaN, infinities, negative dy), odd sizes, and a gradient of the gradient${backend === 'wasm' ? (simd ? ' (SIMD)' : ' (JavaScript fallback)') : ''}`, () => {
+          setSimdEnabled(simd);
+          try {
+            const special = [0, -0, NaN, Infinity, -Infinity, 1e-30, -1e-30, 2];
+            const dySpecial = [-1, 3, 2, -Infinity, Infinity, -2, 5, NaN];
+            const xs = [7, 13, 40, 1029].map((n, k) => tf.tensor1d(Float32Array.from({ length: n }, (_, i) => (i < special.length ? special[i] : Math.sin(5 * i + k) * 3))));
+            const dys = [7, 13, 40, 1029].map((n, k) => tf.tensor1d(Float32Array.from({ length: n }, (_, i) => (i < dySpecial.length ? dySpecial[i] : Math.cos(3 * i + k) * 2))));
+            const { stock, fixed } = both(() =>
+              xs.flatMap((x, k) => {
+                const w = dys[k];
+                const f = (a: tf.Tensor, v: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.relu(a), v));
+                // dy = w exactly (d sum(relu(a) * w) / d relu(a)), then d/dw of the gradient's square.
+                const g2 = tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.grad((a: tf.Tensor) => f(a, v))(x))))(w);
+                return [tf.grad((a: tf.Tensor) => f(a, w))(x), g2];
+              }),
+            );
+            assert.strictEqual(fixed.length, 8);
+            stock.forEach((s, i) => assert.deepStrictEqual(Array.from(fixed[i]), Array.from(s), `output ${i} differs from tfjs's own`));
+            // -0 where dy < 0 and x <= 0, as tfjs's multiply gives: deepStrictEqual tells 0 from -0.
+            assert.ok(Object.is(fixed[0][0], -0), `d relu at x = 0 with dy = -1: ${fixed[0][0]}`);
+            tf.dispose([...xs, ...dys]);
+          } finally {
+            setSimdEnabled(true);
+          }
+        });
+      }
+
+      if (backend === 'wasm') it('the relu gradient on wasm is one kernel, not Step then Multiply', () => {
+        const x = tf.randomNormal([2, 9, 9, 8], 0, 1, 'float32', 71);
+        const names = kernelsRun(() => tf.tidy(() => void tf.grad((a: tf.Tensor) => tf.sum(tf.relu(a)))(x).dataSync()));
+        assert.ok(names.includes('CnnvizReluGrad'), `kernels run: ${names.join(', ')}`);
+        assert.ok(!names.includes('Step'), `Step ran: ${names.join(', ')}`);
+        x.dispose();
+      });
+
       if (backend === 'wasm') it('the clip gradient on wasm is one kernel, not five', () => {
         const x = tf.randomNormal([2, 9, 9, 8], 3, 4, 'float32', 70);
         const names = kernelsRun(() => tf.tidy(() => void tf.grad((a: tf.Tensor) => tf.sum(tf.clipByValue(a, 0, 6)))(x).dataSync()));

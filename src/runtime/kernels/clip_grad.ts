@@ -36,3 +36,32 @@ export const clipGradConfig: tf.KernelConfig = {
     return out;
   },
 };
+
+/** The name of our kernel for the gradient of tf.relu (see gradients.ts). */
+export const RELU_GRAD_KERNEL = 'CnnvizReluGrad';
+
+/**
+ * d/dx of relu(x) as tfjs defines it, dy * step(x) (step: 1 above 0, 0 at or below, NaN for
+ * NaN), in one pass instead of a Step kernel that writes a full-size mask and a Multiply.
+ */
+export const reluGradConfig: tf.KernelConfig = {
+  kernelName: RELU_GRAD_KERNEL,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend }) => {
+    const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+    const ops = new WasmOps(backend as tf.KernelBackend);
+    const n = tf.util.sizeFromShape(x.shape);
+    const out = ops.empty(x.shape, 'float32');
+    const fast = simdFor(ops.backend);
+    if (fast) {
+      const at = (t: tf.TensorInfo): number => addressOf(ops.backend, t);
+      fast.reluGrad(at(x), at(dy), at(out), n);
+      return out;
+    }
+    const xs = ops.view(x);
+    const g = ops.view(dy);
+    const o = ops.view(out);
+    for (let i = 0; i < n; i++) o[i] = g[i] * (xs[i] > 0 ? 1 : xs[i] !== xs[i] ? NaN : 0);
+    return out;
+  },
+};

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { BN_TRAINING_GRAD_KERNEL, CHANNEL_VARIANCE_KERNEL } from './batch_norm_grad';
-import { CLIP_GRAD_KERNEL } from './clip_grad';
+import { CLIP_GRAD_KERNEL, RELU_GRAD_KERNEL } from './clip_grad';
 
 /**
  * Three places where tfjs's gradients do work nobody asked for, fixed without changing any result.
@@ -48,7 +48,7 @@ type FusedNamespace = { conv2d: FusedFn; depthwiseConv2d: FusedFn };
 
 const fused = tf.fused as unknown as FusedNamespace;
 let saved:
-  | { conv2d: FusedFn; depthwiseConv2d: FusedFn; moments: typeof tf.moments; batchNorm: Record<(typeof BN_RANKS)[number], BatchNormFn>; batchNormGrad?: tf.GradConfig; clipGrad?: tf.GradConfig }
+  | { conv2d: FusedFn; depthwiseConv2d: FusedFn; moments: typeof tf.moments; batchNorm: Record<(typeof BN_RANKS)[number], BatchNormFn>; batchNormGrad?: tf.GradConfig; clipGrad?: tf.GradConfig; reluGrad?: tf.GradConfig }
   | undefined;
 
 function gradientDepth(): number {
@@ -140,6 +140,23 @@ export const clipByValueGradConfig: tf.GradConfig = {
   },
 };
 
+/** d/dx of relu: one kernel on wasm (first-order gradients), tfjs's own dy * step(x) otherwise. */
+export const reluGradConfig: tf.GradConfig = {
+  kernelName: 'Relu',
+  inputsToSave: ['x'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], [x]: tf.Tensor[]) => {
+    const g = dy as tf.Tensor;
+    return {
+      x: () => {
+        if (tf.getBackend() === 'wasm' && !recording() && tf.getKernel(RELU_GRAD_KERNEL, 'wasm') && g.dtype === 'float32' && x.dtype === 'float32') {
+          return tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: g, x }, {}) as tf.Tensor;
+        }
+        return tf.mul(g, tf.cast(tf.step(x), 'float32'));
+      },
+    };
+  },
+};
+
 /** Mean and (population) variance over `axis` with the closed-form gradient while recording. */
 function momentsWithClosedFormGradient(original: typeof tf.moments): typeof tf.moments {
   return (x, axis, keepDims = false) => {
@@ -224,7 +241,7 @@ export function installGradientFixes(): void {
   saved = {
     conv2d: fused.conv2d, depthwiseConv2d: fused.depthwiseConv2d, moments: core.moments,
     batchNorm: { batchNorm2d: core.batchNorm2d, batchNorm3d: core.batchNorm3d, batchNorm4d: core.batchNorm4d },
-    batchNormGrad: tf.getGradient('FusedBatchNorm'), clipGrad: tf.getGradient('ClipByValue'),
+    batchNormGrad: tf.getGradient('FusedBatchNorm'), clipGrad: tf.getGradient('ClipByValue'), reluGrad: tf.getGradient('Relu'),
   };
   core.moments = momentsWithClosedFormGradient(saved.moments);
   for (const k of BN_RANKS) core[k] = batchNormOfOwnStatistics(saved.batchNorm[k]);
@@ -232,6 +249,7 @@ export function installGradientFixes(): void {
   fused.depthwiseConv2d = unfusedConv(saved.depthwiseConv2d, tf.depthwiseConv2d);
   tf.registerGradient(fusedBatchNormGradConfig);
   tf.registerGradient(clipByValueGradConfig);
+  tf.registerGradient(reluGradConfig);
 }
 
 export function uninstallGradientFixes(): void {
@@ -242,5 +260,6 @@ export function uninstallGradientFixes(): void {
   for (const k of BN_RANKS) core[k] = saved.batchNorm[k];
   if (saved.batchNormGrad) tf.registerGradient(saved.batchNormGrad);
   if (saved.clipGrad) tf.registerGradient(saved.clipGrad);
+  if (saved.reluGrad) tf.registerGradient(saved.reluGrad);
   saved = undefined;
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchMatMulConfig } from './batch_mat_mul';
 import { fusedBatchNormConfig } from './batch_norm';
 import { batchNormTrainingGradConfig, channelVarianceConfig } from './batch_norm_grad';
-import { clipGradConfig } from './clip_grad';
+import { clipGradConfig, reluGradConfig } from './clip_grad';
 import { comparisonConfigs, logicalAndConfig, logicalOrConfig, selectConfig } from './compare';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input';
@@ -36,6 +36,7 @@ export const wasmKernelConfigs: tf.KernelConfig[] = [
   logicalOrConfig,
   selectConfig,
   clipGradConfig,
+  reluGradConfig,
   batchNormTrainingGradConfig,
   channelVarianceConfig,
 ];

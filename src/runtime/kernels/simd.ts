@@ -28,6 +28,8 @@ export interface SimdKernels {
   depthwiseFilterGrad: Fn;
   /** (x, dy, out, n, bounds): out[i] = bounds[0] <= x[i] <= bounds[1] ? dy[i] : 0 (NaN x: 0). */
   clipGrad: Fn;
+  /** (x, dy, out, n): out[i] = dy[i] * (x[i] > 0 ? 1 : 0), NaN where x is NaN (tfjs's dy * step(x)). */
+  reluGrad: Fn;
   /** (x, dy, mean, s1, s2, rows, c): s1[k] += sum of dy[., k], s2[k] += sum of dy * (x - mean[k]); c % 4 == 0. */
   bnSums: Fn;
   /** (x, dy, mean, coef, out, rows, c): out = dy * A[k] + (x - mean[k]) * B[k] + C[k], coef = [A | B | C]; c % 4 == 0. */
@@ -302,6 +304,29 @@ function bnDxFn(): FnDef {
   return { name: 'bnDx', params: 7, i32Locals: 4, v128Locals: 0, body };
 }
 
+function reluGradFn(): FnDef {
+  const [x, dy, out, n, i, xv, m] = [0, 1, 2, 3, 4, 5, 6];
+  const onesF = I.v128const([...new Uint8Array(new Float32Array([1, 1, 1, 1]).buffer)]);
+  const nans = I.v128const([...new Uint8Array(new Float32Array([NaN, NaN, NaN, NaN]).buffer)]);
+  const x1: Code = [...at4(x, I.get(i)), ...I.f32load()];
+  return {
+    name: 'reluGrad', params: 4, i32Locals: 1, v128Locals: 2,
+    body: [
+      ...loop(i, I.i32(0), [...I.get(n), ...I.i32(3), ...I.sub], 4,
+        [...at4(x, I.get(i)), ...I.v128load(), ...I.set(xv),
+          // m = x > 0 ? 1 : 0, then NaN where x is NaN; out = dy * m
+          ...onesF, ...I.get(xv), ...zeros, ...I.f32x4cmp.Greater, ...I.v128and, ...I.set(m),
+          ...nans, ...I.get(m), ...I.get(xv), ...I.get(xv), ...I.f32x4cmp.NotEqual, ...I.bitselect, ...I.set(m),
+          ...at4(out, I.get(i)), ...at4(dy, I.get(i)), ...I.v128load(), ...I.get(m), ...I.f32x4mul, ...I.v128store()]),
+      ...loop(i, I.get(i), I.get(n), 1,
+        [...at4(out, I.get(i)), ...at4(dy, I.get(i)), ...I.f32load(),
+          ...I.f32(NaN), ...I.f32(1), ...I.f32(0), ...x1, ...I.f32(0), ...I.f32cmp.Greater, ...I.select,
+          ...x1, ...x1, ...I.f32cmp.NotEqual, ...I.select,
+          ...I.f32mul, ...I.f32store()]),
+    ],
+  };
+}
+
 let moduleBytes: Uint8Array | undefined;
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -311,7 +336,7 @@ function compile(): WebAssembly.Module | null {
     moduleBytes = assemble([
       ...COMPARISONS.map((op) => compareFn(op, false)),
       ...COMPARISONS.map((op) => compareFn(op, true)),
-      logicalFn('and'), logicalFn('or'), selectFn(), maxPoolGradFn(), depthwiseFilterGradFn(), clipGradFn(), bnSumsFn(), bnDxFn(), sqDevFn(), filterGradFn(),
+      logicalFn('and'), logicalFn('or'), selectFn(), maxPoolGradFn(), depthwiseFilterGradFn(), clipGradFn(), bnSumsFn(), bnDxFn(), sqDevFn(), filterGradFn(), reluGradFn(),
     ]);
     compiled = new WebAssembly.Module(moduleBytes);
   } catch {
@@ -347,7 +372,7 @@ export function simdFor(backend: tf.KernelBackend): SimdKernels | undefined {
     compare: Object.fromEntries(COMPARISONS.map((op) => [op, e[`c${op}`]])) as Record<Comparison, Fn>,
     compareScalar: Object.fromEntries(COMPARISONS.map((op) => [op, e[`cs${op}`]])) as Record<Comparison, Fn>,
     and: e.and, or: e.or, select: e.select, maxPoolGrad: e.maxPoolGrad, depthwiseFilterGrad: e.depthwiseFilterGrad, clipGrad: e.clipGrad,
-    bnSums: e.bnSums, bnDx: e.bnDx, sqDev: e.sqDev, filterGrad: e.filterGrad,
+    bnSums: e.bnSums, bnDx: e.bnDx, sqDev: e.sqDev, filterGrad: e.filterGrad, reluGrad: e.reluGrad,
   };
   instances.set(memory, kernels);
   return kernels;
