@@ -96,11 +96,11 @@ function filterGradBySimd(ops: WasmOps, fast: SimdKernels, x: tf.TensorInfo, dy:
   }
   const out = ops.empty([k[0], kw4, ci4, co], 'float32');
   ops.view(out).fill(0);
-  const at = (t: tf.TensorInfo): number => addressOf(ops.backend, t);
+  const [ax, ady, aout] = [xp, dy, out].map((t) => addressOf(ops.backend, t));
   const rows = b * ho;
   const step = Math.max(1, Math.round(FILTER_GRAD_BLOCK_PIXELS / wo));
   for (let r = 0; r < rows; r += step) {
-    fast.filterGrad(at(xp), at(dy), at(out), ho, wo, hp, wp, ci4, co, k[0], kw4, r, Math.min(rows, r + step), strides[0], strides[1], ci4, taps ? 4 : 1);
+    fast.filterGrad(ax, ady, aout, ho, wo, hp, wp, ci4, co, k[0], kw4, r, Math.min(rows, r + step), strides[0], strides[1], ci4, taps ? 4 : 1);
   }
   if (xp !== x) ops.free(xp);
   if (ci4 === ci && kw4 === k[1]) return out;
