@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../models/layers';
 import { ensureBackend, threadCount } from '../runtime/backend';
 import { runBatched } from '../runtime/pool';
-import { positiveInt, ProgressCallback, releaseBatch, toBatch } from './common';
+import { batchFor, positiveInt, ProgressCallback, releaseBatch, sliceOf, toBatch } from './common';
 import { modelUpTo } from './forward';
 
 export interface FeatureVectorsOptions {
@@ -40,13 +40,13 @@ export function defaultFeatureLayer(model: tf.LayersModel): string {
 export async function featureVectors(model: tf.LayersModel, images: tf.Tensor, opts: FeatureVectorsOptions = {}): Promise<tf.Tensor2D> {
   const caller = 'featureVectors';
   await ensureBackend();
-  const batchSize = positiveInt(opts.batchSize, 256, caller, 'batchSize');
   const layerName = opts.layer ?? defaultFeatureLayer(model);
   getLayer(model, layerName, caller);
   const sub = modelUpTo(model, layerName, caller);
-  const batch = toBatch(model, images, caller);
+  const batch = toBatch(model, images, caller, { lazy: true });
   try {
-    const [n, h, w, c] = batch.x.shape;
+    const [n, h, w, c] = batch.shape;
+    const batchSize = positiveInt(opts.batchSize, batchFor(h, w, c, 256), caller, 'batchSize');
     const threads = opts.threads === undefined ? threadCount() : positiveInt(opts.threads, 1, caller, 'threads');
     const pooled = threads > 1 && n >= POOL_MIN_IMAGES && tf.getBackend() === 'wasm';
     // A round is one forward pass per thread; progress is reported after each.
@@ -56,9 +56,9 @@ export async function featureVectors(model: tf.LayersModel, images: tf.Tensor, o
     for (let start = 0; start < n; start += round) {
       const b = Math.min(round, n - start);
       const flat = pooled
-        ? await pooledRound(model, layerName, tf.slice(batch.x, [start, 0, 0, 0], [b, h, w, c]), threads, b)
+        ? await pooledRound(model, layerName, sliceOf(batch, start, b), threads, b)
         : tf.tidy(() => {
-            const y = sub.predict(tf.slice(batch.x, [start, 0, 0, 0], [b, h, w, c])) as tf.Tensor;
+            const y = sub.predict(sliceOf(batch, start, b)) as tf.Tensor;
             return tf.reshape(y, [b, -1]);
           });
       dim = flat.shape[1]!;

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { inputBox, InputBox } from '../models/receptive_field';
 import { layers as layerInfos } from '../models/layers';
 import { ensureBackend } from '../runtime/backend';
-import { positiveInt, ProgressCallback, releaseBatch, toBatch } from './common';
+import { batchFor, positiveInt, ProgressCallback, releaseBatch, sliceOf, toBatch } from './common';
 import { modelUpTo } from './forward';
 import { checkNeuron } from './objective';
 
@@ -64,17 +64,17 @@ export async function topActivatingPatches(model: tf.LayersModel, images: tf.Ten
   const { neuron } = checkNeuron(model, { layer: opts.layer, channel: opts.channel }, caller);
   const k = positiveInt(opts.k, 9, caller, 'k');
   const perImage = positiveInt(opts.perImage, 1, caller, 'perImage');
-  const batchSize = positiveInt(opts.batchSize, 256, caller, 'batchSize');
   const sub = modelUpTo(model, neuron.layer, caller);
   const rf = layerInfos(model).find((l) => l.name === neuron.layer)?.receptiveField ?? null;
-  const batch = toBatch(model, images, caller);
+  const batch = toBatch(model, images, caller, { lazy: true });
   try {
-    const [n, h, w, c] = batch.x.shape;
+    const [n, h, w, c] = batch.shape;
+    const batchSize = positiveInt(opts.batchSize, batchFor(h, w, c, 256), caller, 'batchSize');
     const top = new TopK(k);
     for (let start = 0; start < n; start += batchSize) {
       const b = Math.min(batchSize, n - start);
       const channelMap = tf.tidy(() => {
-        const y = sub.predict(tf.slice(batch.x, [start, 0, 0, 0], [b, h, w, c])) as tf.Tensor;
+        const y = sub.predict(sliceOf(batch, start, b)) as tf.Tensor;
         const begin = y.shape.map((_, a) => (a === y.rank - 1 ? neuron.channel : 0));
         const size = y.shape.map((d, a) => (a === y.rank - 1 ? 1 : d));
         // [b, rows, cols] of the channel; layers without positions become one position.
