@@ -27,6 +27,7 @@ interface HandlerPrototype {
 interface TslabJupyterModule {
   lastWriteDisplayData?: KernelWriter | null;
   JupyterHandlerImpl?: { prototype: HandlerPrototype };
+  ZmqServer?: { prototype: { close?: (...args: unknown[]) => unknown } };
 }
 
 /** One executed cell: its abort controller and whether it has ended. */
@@ -104,19 +105,42 @@ function endCell(cell: Cell): void {
 }
 
 /** Aborts the work of every cell (the interrupted one and any earlier cell's leftover work). */
-function interrupt(): void {
+function interrupt(reason = INTERRUPTED): void {
   for (const cell of unaborted) {
     cell.ended = true;
     cell.beforeEnd.clear();
-    cell.controller.abort(new Error(INTERRUPTED));
+    cell.controller.abort(new Error(reason));
   }
   unaborted.clear();
+}
+
+/**
+ * At shutdown tslab closes its sockets, but the process lives on while work remains, and its
+ * stdout/stderr still point at the closed iopub socket: a late write or display then throws
+ * EBADF "Socket is closed" from zeromq. So before the sockets close: stop all cnnviz work, end
+ * every cell (displays send nothing), and give stdout/stderr back to the process.
+ */
+function wrapClose(mod: TslabJupyterModule): void {
+  const proto = mod.ZmqServer?.prototype as ({ close?: (...args: unknown[]) => unknown } & { [WRAPPED]?: boolean }) | undefined;
+  const original = proto?.close;
+  if (!proto || typeof original !== 'function' || proto[WRAPPED]) return;
+  proto[WRAPPED] = true;
+  proto.close = function (this: unknown, ...args: unknown[]): unknown {
+    interrupt('the kernel is shutting down');
+    mod.lastWriteDisplayData = null;
+    for (const stream of [process.stdout, process.stderr]) {
+      // tslab sets `write` on the stream object itself; the prototype's is the real one.
+      if (Object.prototype.hasOwnProperty.call(stream, 'write')) delete (stream as unknown as { write?: unknown }).write;
+    }
+    return original.apply(this, args);
+  };
 }
 
 function install(mod: TslabJupyterModule): void {
   if (installed) return;
   installed = true;
-  process.on('SIGINT', interrupt);
+  process.on('SIGINT', () => interrupt());
+  wrapClose(mod);
   const proto = mod.JupyterHandlerImpl?.prototype as (HandlerPrototype & { [WRAPPED]?: boolean }) | undefined;
   const original = proto?.handleExecuteImpl;
   if (!proto || typeof original !== 'function' || proto[WRAPPED]) return;
@@ -158,4 +182,11 @@ export function cellSignal(): AbortSignal | undefined {
 /** False once the cell has ended or was interrupted: its displays send nothing more. */
 export function cellOpen(cell: Cell | undefined): boolean {
   return cell === undefined || (!cell.ended && !cell.controller.signal.aborted);
+}
+
+// Loaded inside a kernel (by a cell's import): start tracking now, so the importing cell's
+// successors are wrapped from the start.
+{
+  const mod = activeModule();
+  if (mod?.lastWriteDisplayData) install(mod);
 }
