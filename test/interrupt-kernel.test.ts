@@ -161,11 +161,14 @@ describe('interrupting cnnviz work in the real kernel', function () {
       cwd: REPO, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
     });
     results = JSON.parse(out.trim().split('\n').pop() as string);
+    for (const r of results.slice(1)) {
+      console.log(`      ${r.name}: idle ${r.interruptToIdle?.toFixed(2)} s after the interrupt, CPU 1-2 s after: ${((r.cpu ?? 0) * 100).toFixed(0)}% of a core`);
+    }
   });
 
   it('the set-up cell runs', () => {
     assert.strictEqual(results[0].status, 'ok', results[0].out);
-    assert.match(results[0].out ?? '', /ready 4096x28x28x1/);
+    assert.match(results[0].out ?? '', /ready \d+x28x28x1/);
   });
 
   for (const [k, s] of SCENARIOS.entries()) {
