@@ -81,7 +81,7 @@ describe('worker pool faults', function () {
     const before = tf.memory().numTensors;
     await assert.rejects(runBatched(model, images, slow, { threads: 2, signal: controller.signal, caller: 'slowTest' }), /^AbortError: slowTest: aborted$/);
     assert.strictEqual(tf.memory().numTensors, before);
-    // After the grace period the busy workers are terminated; the next call gets fresh ones.
+    // The busy workers were terminated at the abort; the next call gets fresh ones.
     await new Promise((r) => setTimeout(r, ABORT_GRACE_MS + 200));
     await pooledPredictIsRight();
     assert.strictEqual(pool.replaced, replacedBefore + 2, 'both busy workers were replaced');

@@ -139,7 +139,12 @@ function wrapClose(mod: TslabJupyterModule): void {
 function install(mod: TslabJupyterModule): void {
   if (installed) return;
   installed = true;
-  process.on('SIGINT', () => interrupt());
+  // Not now: cnnviz is usually loaded by a cell's import, and while a cell's code runs
+  // synchronously tslab's vm call (breakOnSigint) has taken the SIGINT listeners off and put
+  // a watchdog in their place; a listener added then starts a signal handler that the
+  // watchdog's exit overwrites, and the next Ctrl-C (or jupyter's interrupt at shutdown)
+  // would kill the kernel. On the next turn of the event loop the listeners are back.
+  setImmediate(() => process.on('SIGINT', () => interrupt()));
   wrapClose(mod);
   const proto = mod.JupyterHandlerImpl?.prototype as (HandlerPrototype & { [WRAPPED]?: boolean }) | undefined;
   const original = proto?.handleExecuteImpl;

@@ -25,7 +25,7 @@ type Pending = { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }
 
 let nextId = 1;
 
-/** After an abort, a chunk still running this long (ms) has its worker terminated (and replaced). */
+/** A chunk left running by a failed call (another worker crashed) gets this long (ms) before its worker is terminated. */
 export const ABORT_GRACE_MS = 250;
 
 class PoolWorker {
@@ -82,7 +82,7 @@ class PoolWorker {
 
   /**
    * Stop waiting for request `id` (its answer, if it comes, is dropped). A chunk still running
-   * after ABORT_GRACE_MS is stopped by terminating the worker, so an aborted call leaves no work
+   * after ABORT_GRACE_MS is stopped by terminating the worker, so a failed call leaves no work
    * behind; the pool replaces the worker when it is next used.
    */
   abandon(id: number): void {
@@ -94,6 +94,11 @@ class PoolWorker {
       if (this.inFlight.has(id)) void this.terminate();
     }, ABORT_GRACE_MS);
     timer.unref();
+  }
+
+  /** Stops a worker still busy (with a chunk, or starting, or loading weights): the pool replaces it on next use. */
+  stopIfBusy(): void {
+    if (this.inFlight.size > 0) void this.terminate();
   }
 
   terminate(): Promise<number> {
@@ -184,6 +189,9 @@ export class WorkerPool {
     } catch (err) {
       // Chunks still out are dropped; their workers stay usable (or are replaced if they do not stop).
       for (const [w, id] of posted) w.abandon(id);
+      // Aborted: a worker still busy for this call (a chunk, its start, the weights) is stopped
+      // now, so the machine goes quiet at once; the pool starts a fresh one when next used.
+      if (signal?.aborted) for (const w of used) w.stopIfBusy();
       if (signal?.aborted) throw new AbortError(caller, signal.reason);
       const message = err instanceof Error ? err.message : String(err);
       throw message.startsWith(`${caller}:`) ? err : new Error(`${caller}: ${message}`);
