@@ -199,3 +199,73 @@ describe('interrupting cnnviz work in the real kernel', function () {
     });
   }
 });
+
+// Around the import cell and at shutdown: jupyter_client interrupts the kernel before asking it
+// to shut down, and work left running may still write once tslab has closed its sockets.
+const SHUTDOWN_DRIVER = String.raw`
+import json, sys, time
+from jupyter_client.manager import start_new_kernel
+cells, err_path = json.loads(sys.argv[1]), sys.argv[3]
+err = open(err_path, 'w')
+km, kc = start_new_kernel(kernel_name='cnnviz', cwd=sys.argv[2], startup_timeout=120, stderr=err, stdout=err)
+out = {}
+def run(code):
+    mid = kc.execute(code)
+    while True:
+        m = kc.get_shell_msg(timeout=120)
+        if m['parent_header'].get('msg_id') == mid:
+            return m['content']['status']
+out['first'] = run(cells[0])
+km.interrupt_kernel()          # while idle, right after the cell that imported cnnviz
+time.sleep(1.0)
+out['aliveAfterIdleInterrupt'] = km.is_alive()
+out['second'] = run(cells[1]) if out['aliveAfterIdleInterrupt'] else None
+kc.stop_channels()
+km.shutdown_kernel(now=False)  # interrupt, shutdown_request, wait
+time.sleep(2.5)                # the late writes come 1.5 s after the cells
+print(json.dumps(out))
+`;
+
+describe('the kernel around interrupts and shutdown', function () {
+  this.timeout(300000);
+  let out: { first: string; aliveAfterIdleInterrupt: boolean; second: string | null };
+  let stderr: string;
+  let exitCode: string;
+
+  before(() => {
+    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'cnnviz-shutdown-'));
+    const errFile = path.join(dir, 'kernel-stderr.txt');
+    const exitFile = path.join(dir, 'exit.txt');
+    const cells = [
+      `import { setup, show } from 'cnnviz';
+await setup();
+const fs = require('fs');
+process.on('exit', (code) => fs.writeFileSync(${JSON.stringify(exitFile)}, String(code)));`,
+      // after shutdown: a cnnviz display update, a raw tslab display write, a line on stdout
+      `const p = show.progress({ title: 'late' });
+p.interval = 0;
+const raw = require('tslab/dist/jupyter').lastWriteDisplayData;
+setTimeout(() => { p.update(1, 1); raw({ data: { 'text/plain': 'late' }, metadata: {} }, false); }, 1500);
+setTimeout(() => process.stdout.write('late line\\n'), 1600);`,
+    ];
+    const res = execFileSync(jupyterPython(), ['-c', SHUTDOWN_DRIVER, JSON.stringify(cells), path.join(REPO, 'notebooks'), errFile], {
+      cwd: REPO, encoding: 'utf8', maxBuffer: 16 << 20, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    out = JSON.parse(res.trim().split('\n').pop() as string);
+    stderr = fs.readFileSync(errFile, 'utf8');
+    exitCode = fs.existsSync(exitFile) ? fs.readFileSync(exitFile, 'utf8') : 'none';
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an interrupt while idle, right after the cell that loaded cnnviz, leaves the kernel alive', () => {
+    assert.strictEqual(out.first, 'ok');
+    assert.strictEqual(out.aliveAfterIdleInterrupt, true);
+    assert.strictEqual(out.second, 'ok');
+  });
+
+  it('writes after shutdown do not crash the kernel with EBADF "Socket is closed"', () => {
+    assert.strictEqual(exitCode, '0', `kernel exit code ${exitCode}; its stderr:\n${stderr}`);
+    assert.doesNotMatch(stderr, /throw ex;/, 'the wasm module rethrew an error');
+    assert.match(stderr, /late line/, 'stdout went back to the process after the sockets closed');
+  });
+});
