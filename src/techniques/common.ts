@@ -24,12 +24,7 @@ export interface NeuronTarget {
 export type ScoreOutput = 'logits' | 'probs';
 export const SCORE_OUTPUTS: readonly ScoreOutput[] = ['logits', 'probs'];
 
-/** Progress of long work, reported through `onProgress`. */
-export interface Progress {
-  done: number;
-  total: number;
-}
-export type ProgressCallback = (p: Progress) => void | Promise<void>;
+export type { Progress, ProgressCallback } from '../runtime/cancel';
 
 export function fail(caller: string, message: string): never {
   throw new Error(`${caller}: ${message}`);
