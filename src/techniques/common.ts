@@ -144,6 +144,16 @@ export function sliceOf(b: Batch, start: number, size: number): tf.Tensor4D {
   return out;
 }
 
+/** Default batch size for copies of images fed to `model` (its input size, else the image's), at most `cap`. */
+export function batchForModel(model: tf.LayersModel, image: tf.Tensor, cap: number): number {
+  const shape = model.inputs[0]?.shape ?? [];
+  const dims = image.shape.slice(-3);
+  const h = (shape[1] as number | null) ?? dims[0] ?? 1;
+  const w = (shape[2] as number | null) ?? dims[1] ?? 1;
+  const c = (shape[3] as number | null) ?? dims[2] ?? 1;
+  return batchFor(h, w, c, cap);
+}
+
 /**
  * Default batch size for images of [h, w, c]: as many as fit 2^22 input values (27 images of
  * 224x224x3, so activations stay in bounds), at most `cap`.

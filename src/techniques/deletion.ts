@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../runtime/backend';
 import { LongWorkOptions } from '../runtime/cancel';
-import { fail, oneOf, positiveInt, readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, shapeText, Targets, toBatch } from './common';
+import { fail, oneOf, positiveInt, readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, shapeText, Targets, toBatch, batchForModel } from './common';
 import { PerturbationLoop } from './perturbation';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from './objective';
@@ -55,7 +55,7 @@ async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel,
   const caller = mode === 'deletion' ? 'deletionScore' : 'insertionScore';
   await ensureBackend();
   const steps = positiveInt(opts.steps, 32, caller, 'steps');
-  const batchSize = positiveInt(opts.batchSize, 64, caller, 'batchSize');
+  const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 64), caller, 'batchSize');
   const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
   const loop = new PerturbationLoop(caller, opts, 0);
   const batch = toBatch(model, image, caller);

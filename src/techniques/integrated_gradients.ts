@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../runtime/backend';
 import { LongWorkOptions } from '../runtime/cancel';
-import { Batch, finiteNumber, oneOf, positiveInt, readImage, releaseBatch, toBatch, unbatch } from './common';
+import { Batch, finiteNumber, oneOf, positiveInt, readImage, releaseBatch, toBatch, unbatch, batchForModel } from './common';
 import { PerturbationLoop } from './perturbation';
 import { Explained, explainedValues, inputGradient, repeatExplained, resolveExplained, sliceExplained, TargetOptions } from './objective';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
@@ -127,7 +127,7 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: IntegratedGrad
   const steps = positiveInt(opts.steps, 64, caller, 'steps');
   const method = oneOf(opts.method, INTEGRATION_METHODS, 'gaussLegendre', caller, 'method');
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'none', caller, 'reduce');
-  const batchSize = positiveInt(opts.batchSize, 64, caller, 'batchSize');
+  const batchSize = positiveInt(opts.batchSize, Math.max(1, Math.floor(batchForModel(model, image, 128) / 2)), caller, 'batchSize');
   const tolerance = opts.tolerance === Infinity ? Infinity : finiteNumber(opts.tolerance, 0.01, caller, 'tolerance', 0);
   const maxSteps = positiveInt(opts.maxSteps, Math.max(1024, steps), caller, 'maxSteps');
   const loop = new PerturbationLoop(caller, opts, 0);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../data/random';
 import { ensureBackend } from '../runtime/backend';
 import { LongWorkOptions } from '../runtime/cancel';
-import { fail, oneOf, positiveInt, readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch } from './common';
+import { fail, oneOf, positiveInt, readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch, batchFor } from './common';
 import { PerturbationLoop } from './perturbation';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from './objective';
@@ -67,7 +67,7 @@ async function explainOne(
   const [h, w, c] = shape;
   const M = seg.count;
   const samples = positiveInt(opts.samples, 2 * M + 2048, 'kernelShap', 'samples');
-  const batchSize = positiveInt(opts.batchSize, 256, 'kernelShap', 'batchSize');
+  const batchSize = positiveInt(opts.batchSize, batchFor(h, w, c, 256), 'kernelShap', 'batchSize');
   const { masks, weights, exact } = shapleyCoalitions(M, samples, mulberry32(opts.seed ?? 0));
   const rows = weights.length;
   // Row 0: all segments present; row 1: none; then the coalitions.

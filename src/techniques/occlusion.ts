@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../runtime/backend';
 import { LongWorkOptions } from '../runtime/cancel';
-import { fail, oneOf, pairOf, positiveInt, releaseBatch, SCORE_OUTPUTS, ScoreOutput, shapeText, Targets, toBatch } from './common';
+import { fail, oneOf, pairOf, positiveInt, releaseBatch, SCORE_OUTPUTS, ScoreOutput, shapeText, Targets, toBatch, batchForModel } from './common';
 import { PerturbationLoop } from './perturbation';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from './objective';
 import { baselineBatch } from './baseline';
@@ -58,7 +58,7 @@ export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: O
   const caller = 'occlusion';
   await ensureBackend();
   const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
-  const batchSize = positiveInt(opts.batchSize, 128, caller, 'batchSize');
+  const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 128), caller, 'batchSize');
   const loop = new PerturbationLoop(caller, opts, 0);
   const batch = toBatch(model, image, caller);
   let fillImages: tf.Tensor4D | undefined;

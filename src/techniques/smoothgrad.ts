@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { gaussian, mulberry32 } from '../data/random';
 import { ensureBackend } from '../runtime/backend';
 import { LongWorkOptions } from '../runtime/cancel';
-import { finiteNumber, oneOf, positiveInt, readImage, releaseBatch, toBatch, unbatch } from './common';
+import { finiteNumber, oneOf, positiveInt, readImage, releaseBatch, toBatch, unbatch, batchForModel } from './common';
 import { PerturbationLoop } from './perturbation';
 import { ReluMode } from './forward';
 import { inputGradient, repeatExplained, resolveExplained, sliceExplained, TargetOptions } from './objective';
@@ -45,7 +45,7 @@ export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: 
   const variant = oneOf(opts.variant, SMOOTHGRAD_VARIANTS, 'mean', caller, 'variant');
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'maxAbs', caller, 'reduce');
   const gradient = oneOf(opts.gradient, ['saliency', 'guided'] as const, 'saliency', caller, 'gradient');
-  const batchSize = positiveInt(opts.batchSize, 32, caller, 'batchSize');
+  const batchSize = positiveInt(opts.batchSize, Math.max(1, Math.floor(batchForModel(model, image, 64) / 2)), caller, 'batchSize');
   const relu: ReluMode = gradient === 'guided' ? 'guided' : 'normal';
   const rand = mulberry32(opts.seed ?? 0);
   const loop = new PerturbationLoop(caller, opts, 0);
