@@ -61,15 +61,16 @@ async function pathAverage(
 ): Promise<Float64Array> {
   const size = h * w * c;
   const avgGrad = new Float64Array(size);
-  const make = (start: number, b: number): tf.Tensor => {
+  const make = (start: number, b: number): tf.Tensor4D => {
     const path = new Float32Array(b * size);
     for (let k = 0; k < b; k++) {
       const a = alphas[start + k];
       for (let p = 0; p < size; p++) path[k * size + p] = bi[p] + a * (xi[p] - bi[p]);
     }
-    return inputGradient(model, tf.tensor4d(path, [b, h, w, c]), repeatExplained(explained, b), 'normal', caller);
+    return tf.tensor4d(path, [b, h, w, c]);
   };
-  await loop.run(alphas.length, batchSize, make, (g, start, b) => {
+  const scoring = { model, explained, kind: 'gradient' as const, relu: 'normal' as const, caller };
+  await loop.runScored(alphas.length, batchSize, make, scoring, (g, start, b) => {
     for (let k = 0; k < b; k++) {
       const wk = weights[start + k];
       for (let p = 0; p < size; p++) avgGrad[p] += wk * g[k * size + p];

@@ -9,7 +9,7 @@ import { mulberry32 } from '../data/random';
 import { ensureBackend } from '../runtime/backend';
 import { LongWorkOptions } from '../runtime/cancel';
 import { fail, oneOf, positiveInt, readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch, batchFor } from './common';
-import { PerturbationLoop } from './perturbation';
+import { PerturbationLoop, Scoring } from './perturbation';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from './objective';
 import { fromLabels, segmentImage, Segmentation, SegmentMethod } from './segments';
@@ -59,7 +59,7 @@ async function explainOne(
   bi: Float32Array,
   shape: [number, number, number],
   seg: Segmentation,
-  explain: (images: tf.Tensor4D) => tf.Tensor1D,
+  scoring: Scoring,
   opts: KernelShapOptions,
   loop: PerturbationLoop,
   imagesLeft: number,
@@ -76,16 +76,16 @@ async function explainOne(
   const diff = Float32Array.from(xi, (v, p) => v - bi[p]);
   // Later images are assumed to need as many coalitions as this one.
   loop.expect(total * imagesLeft);
-  const make = (start: number, b: number): tf.Tensor => {
+  const make = (start: number, b: number): tf.Tensor4D => {
     const mask = new Float32Array(b * h * w);
     for (let k = 0; k < b; k++) {
       const row = start + k;
       for (let p = 0; p < h * w; p++) mask[k * h * w + p] = row === 0 ? 1 : row === 1 ? 0 : masks[(row - 2) * M + seg.labels[p]];
     }
     const m = tf.tensor4d(mask, [b, h, w, 1]);
-    return explain(tf.add(tf.tensor4d(bi, [1, h, w, c]), tf.mul(m, tf.tensor4d(diff, [1, h, w, c]))) as tf.Tensor4D);
+    return tf.add(tf.tensor4d(bi, [1, h, w, c]), tf.mul(m, tf.tensor4d(diff, [1, h, w, c]))) as tf.Tensor4D;
   };
-  await loop.run(total, batchSize, make, (values, start) => scores.set(values, start));
+  await loop.runScored(total, batchSize, make, scoring, (values, start) => scores.set(values, start));
   const fx = scores[0];
   const fb = scores[1];
   const phi = solveShapley(masks, weights, scores.subarray(2), M, fx, fb);
@@ -116,8 +116,8 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOpti
         : segmentImage(xi, [h, w, c], { method: opts.segments as SegmentMethod | undefined, nSegments: opts.nSegments, compactness: opts.compactness }, caller);
       if (seg.count < 2) fail(caller, `got ${seg.count} segment; Kernel SHAP needs at least 2`);
       const one = sliceExplained(explained, i, 1);
-      const explain = (images: tf.Tensor4D) => explainedValues(model, images, repeatExplained(one, images.shape[0]), 'normal', caller);
-      const r = await explainOne(xi, bi, [h, w, c], seg, explain, opts, loop, n - i);
+      const scoring: Scoring = { model, explained: one, kind: 'values', relu: 'normal', caller };
+      const r = await explainOne(xi, bi, [h, w, c], seg, scoring, opts, loop, n - i);
       perImage.push(r);
       for (let p = 0; p < h * w; p++) pixelValues[i * h * w + p] = r.values[seg.labels[p]];
     }

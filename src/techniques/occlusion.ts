@@ -86,7 +86,7 @@ export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: O
       const x = tf.slice(batch.x, [i, 0, 0, 0], [1, h, w, c]);
       const f = tf.slice(fillImages, [i, 0, 0, 0], [1, h, w, c]);
       try {
-        const make = (start: number, b: number): tf.Tensor => {
+        const make = (start: number, b: number): tf.Tensor4D => {
           const mask = new Float32Array(b * h * w);
           for (let k = 0; k < b; k++) {
             const top = rows[Math.floor((start + k) / cols.length)];
@@ -94,10 +94,10 @@ export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: O
             for (let y = top; y < top + window[0]; y++) mask.fill(1, k * h * w + y * w + left, k * h * w + y * w + left + window[1]);
           }
           const m = tf.tensor4d(mask, [b, h, w, 1]);
-          const occluded = tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(f, m));
-          return explainedValues(model, occluded, repeatExplained(one, b), 'normal', caller);
+          return tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(f, m)) as tf.Tensor4D;
         };
-        await loop.run(count, batchSize, make, (values, start) => scores.set(values, i * count + start));
+        const scoring = { model, explained: one, kind: 'values' as const, relu: 'normal' as const, caller };
+        await loop.runScored(count, batchSize, make, scoring, (values, start) => scores.set(values, i * count + start));
       } finally {
         tf.dispose([x, f]);
       }

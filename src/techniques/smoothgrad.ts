@@ -68,12 +68,13 @@ export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: 
       const sum = new Float64Array(size);
       const sumSq = new Float64Array(size);
       const one = sliceExplained(explained, i, 1);
-      const make = (_start: number, b: number): tf.Tensor => {
+      const make = (_start: number, b: number): tf.Tensor4D => {
         const noisy = new Float32Array(b * size);
         for (let k = 0; k < b; k++) for (let p = 0; p < size; p++) noisy[k * size + p] = pixels[p] + sigma * gaussian(rand);
-        return inputGradient(model, tf.tensor4d(noisy, [b, h, w, c]), repeatExplained(one, b), relu, caller);
+        return tf.tensor4d(noisy, [b, h, w, c]);
       };
-      await loop.run(samples, batchSize, make, (g, _start, b) => {
+      const scoring = { model, explained: one, kind: 'gradient' as const, relu, caller };
+      await loop.runScored(samples, batchSize, make, scoring, (g, _start, b) => {
         for (let k = 0; k < b; k++) {
           for (let p = 0; p < size; p++) {
             const v = g[k * size + p];
