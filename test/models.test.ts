@@ -28,7 +28,7 @@ describe('models: file IO handler', () => {
   });
 
   it('says what is missing: unknown name, folder without model.json, missing shard', async () => {
-    await assert.rejects(models.load('resnet50'), /unknown model 'resnet50'; shipped: mnist-cnn, fashion-cnn/);
+    await assert.rejects(models.load('resnet50'), /unknown model 'resnet50'; by name: mnist-cnn, fashion-cnn, cifar-cnn, mobilenet, darknet-tiny/);
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'empty-'));
     fs.writeFileSync(path.join(empty, 'notes.txt'), 'x');
     await assert.rejects(models.load(empty), /has no model\.json \(it holds: notes\.txt\)/);

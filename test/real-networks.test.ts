@@ -138,3 +138,24 @@ describe('real networks: cifar-cnn', function () {
     model.dispose();
   });
 });
+
+describe('cnnviz doctor: the data folder and every model', function () {
+  this.timeout(600000);
+  it('lists the data folder, each manifest entry with its state, and each model with its accuracy or source', () => {
+    const { spawnSync } = require('child_process') as typeof import('child_process');
+    const path = require('path') as typeof import('path');
+    const cli = path.join(__dirname, '..', 'src', 'cli.js');
+    const r = spawnSync(process.execPath, [cli, 'doctor', '--json'], { encoding: 'utf8' });
+    const report = JSON.parse(r.stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string }> };
+    const byName = new Map(report.checks.map((c) => [c.name, c]));
+    assert.match(byName.get('data folder')!.detail, /CNNVIZ_DATA.*mirror/);
+    for (const e of ['mobilenet', 'darknet-tiny', 'cifar-10', 'photos']) {
+      const c = byName.get(`data ${e}`)!;
+      assert.ok(c.ok, `${e}: ${c.detail}`);
+      assert.match(c.detail, /\d+ files: \d+ present/);
+    }
+    assert.match(byName.get('model cifar-cnn')!.detail, /accuracy \d+\.\d% on 1,000 cifar-10 test images/);
+    assert.match(byName.get('model mobilenet')!.detail, /1000 classes; from .*Apache-2\.0/);
+    assert.match(byName.get('model darknet-tiny')!.detail, /1000 classes; from .*MIT/);
+  });
+});

@@ -123,10 +123,11 @@ describe('techniques: saliency', function () {
   it('rejects bad input with messages that say what is expected', async () => {
     const model = smallCnn();
     const image = randomImage(12, 12, 1, 1);
-    const wrong = randomImage(10, 12, 1, 1);
+    const wrong = randomImage(10, 12, 3, 1);
     const rank5 = tf.zeros([1, 1, 12, 12, 1]);
     const nan = tf.tensor3d(Float32Array.from({ length: 144 }, (_, i) => (i === 50 ? NaN : 0.5)), [12, 12, 1]);
-    await rejects(() => saliency(model, wrong), /shape \[10, 12, 1\].*expected an image \[12, 12, 1\] or a batch \[\?, 12, 12, 1\]/);
+    // (another size alone is resized; three channels for a grey model are refused)
+    await rejects(() => saliency(model, wrong), /shape \[10, 12, 3\].*expected an image \[12, 12, 1\] or a batch \[\?, 12, 12, 1\]/);
     await rejects(() => saliency(model, rank5), /rank 5/);
     await rejects(() => saliency(model, nan), /NaN/);
     await rejects(() => saliency(model, image, { target: 4 }), /target 4 out of range.*4 classes \(0\.\.3\)/);

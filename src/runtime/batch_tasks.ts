@@ -53,16 +53,27 @@ function classScores(t: typeof tf, model: tf.LayersModel, images: tf.Tensor, out
   if (output === 'probs') return probs();
   let sub = logitsModels.get(model);
   if (!sub) {
-    const last = model.layers[model.layers.length - 1];
-    const act = (last.getConfig() as { activation?: string }).activation;
-    const named = model.layers.find((l) => l.name === 'logits');
-    const from = named ?? (last.getClassName() === 'Softmax' || (last.getClassName() === 'Activation' && act === 'softmax') ? last : undefined);
-    if (!from) throw new Error(`classScores: cannot find the scores before the softmax (no 'logits' layer, no final softmax layer)`);
-    const out = from === named ? named.output : from.input;
-    sub = t.model({ inputs: model.inputs, outputs: out as tf.SymbolicTensor });
+    const out = logitsOutput(model);
+    if (!out) throw new Error(`classScores: cannot read the scores before the softmax of this model`);
+    sub = t.model({ inputs: model.inputs, outputs: out });
     logitsModels.set(model, sub);
   }
   return sub.predict(images) as tf.Tensor;
+}
+
+/**
+ * Where a model's scores before its softmax can be read without patching a layer: a linear layer
+ * named `logits`, else the input of a final softmax layer of its own. Undefined otherwise (a
+ * Dense with a softmax activation, say): such models are scored in the main thread.
+ */
+export function logitsOutput(model: tf.LayersModel): tf.SymbolicTensor | undefined {
+  const activation = (l: tf.layers.Layer) => (l.getConfig() as { activation?: string }).activation;
+  const named = model.layers.find((l) => l.name === 'logits');
+  if (named && (activation(named) === undefined || activation(named) === 'linear') && named.inboundNodes.length === 1) return named.output as tf.SymbolicTensor;
+  const last = model.layers[model.layers.length - 1];
+  const squash = last.getClassName() === 'Softmax' || (last.getClassName() === 'Activation' && activation(last) === 'softmax');
+  if (squash && last.inboundNodes.length === 1) return last.input as tf.SymbolicTensor;
+  return undefined;
 }
 
 function pickClasses(t: typeof tf, scores: tf.Tensor, targets: number[]): tf.Tensor1D {

@@ -6,10 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { threadCount } from '../runtime/backend';
-import type { ClassScoreOptions } from '../runtime/batch_tasks';
+import { ClassScoreOptions, logitsOutput } from '../runtime/batch_tasks';
 import { LongWorkOptions, Work } from '../runtime/cancel';
 import { runBatched } from '../runtime/pool';
-import type { ReluMode } from './forward';
+import { finalSquash, ReluMode } from './forward';
 import { Explained, explainedValues, inputGradient } from './objective';
 
 /** How copies are scored: the explained values, or their gradients with respect to the copies. */
@@ -37,7 +37,10 @@ export function setPooledMinValues(v: number): number {
 
 function pooled(s: Scoring, images: tf.Tensor4D): boolean {
   const [, h, w, c] = images.shape;
-  return s.explained.kind === 'class' && s.relu === 'normal' && threadCount() > 1 && tf.getBackend() === 'wasm' && h * w * c >= pooledMinValues;
+  if (s.explained.kind !== 'class' || s.relu !== 'normal' || threadCount() < 2 || tf.getBackend() !== 'wasm' || h * w * c < pooledMinValues) return false;
+  // The pool's tasks add a softmax to a model that ends in none; one ending in a sigmoid stays here.
+  if (s.explained.output === 'probs') return finalSquash(s.model) !== 'sigmoid';
+  return logitsOutput(s.model) !== undefined;
 }
 
 /** Makes and scores copies [start, start + b) of the current image; runs inside tf.tidy. */
