@@ -10,6 +10,8 @@ import * as models from './models';
 export { tf, datasets, images, models };
 export { setup, ensureBackend, currentBackend, threadCount, BACKEND_CHOICES } from './runtime/backend';
 export type { SetupOptions, SetupResult, BackendChoice } from './runtime/backend';
+export { AbortError, isAbortError } from './runtime/cancel';
+export type { Cancellable, LongWorkOptions } from './runtime/cancel';
 export * from './techniques';
 export * from './widgets';
 export * as check from './check';
