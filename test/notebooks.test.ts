@@ -5,7 +5,7 @@ import { chromium } from 'playwright-core';
 import { ExecutedNotebook, executeNotebooks, REPO, streamText } from './util/notebook';
 
 /**
- * Every lecture notebook (01-09) through the real kernel: no cell error, nothing on stderr, and
+ * Every lecture notebook (01-10) through the real kernel: no cell error, nothing on stderr, and
  * the outputs each must show; then its nbconvert HTML in headless Chromium, offline: no console
  * error, every PNG decoded, every Plotly chart drawn. Per-cell timings go to
  * test/artifacts/notebook-times.json; with CNNVIZ_ASSERT_TIMES=1 the live-coding budget (90 s a
@@ -24,14 +24,15 @@ interface Expectation {
 }
 
 const EXPECT: Record<string, Expectation> = {
-  '01-first-layer-filters': { png: 5, text: [/filters: 32 x 5 x 5 x 1/] },
+  '01-first-layer-filters': { png: 8, text: [/filters: 32 x 5 x 5 x 1/, /cifar-cnn: first-layer filters 32 x 5 x 5 x 3/, /mobilenet: first-layer filters \d+ x 3 x 3 x 3/, /darknet-tiny: first-layer filters \d+ x 3 x 3 x 3/] },
   '02-feature-space': { png: 2, text: [/10000 Fashion-MNIST test images/, /same class among the 5 nearest: feature space \d+\.\d%, pixel space \d+\.\d%/] },
   '03-dimensionality-reduction': { png: 1, plotly: 5, text: [/10000 digits/, /explain \d+\.\d% of the variance/, /trustworthiness/] },
   '04-images-in-2d': { png: 2 },
   '05-activating-patches': { png: 8, text: [/receptive field/, /of 128 conv3 channels have 8 or 9 top images of one class/] },
-  '06-occlusion': { png: 8, text: [/probability \d\.\d+ unoccluded/] },
-  '07-saliency-and-guided-backprop': { png: 7 },
-  '08-class-visualization': { png: 5, text: [/P\(3\) = \d\.\d+/] },
+  '06-occlusion': { png: 14, text: [/MobileNet top 5: malamute/, /malamute: score -?\d+\.\d+ unoccluded/, /mountain bike: score -?\d+\.\d+ unoccluded/, /pickup: score -?\d+\.\d+ unoccluded/, /probability \d\.\d+ unoccluded/, /window 32: lowest/, /fill blur: lowest/] },
+  '07-saliency-and-guided-backprop': { png: 6, text: [/P\(malamute\) = \d\.\d+/, /P\(mountain bike\) = \d\.\d+/, /conv_pw_7_relu: \d+ channels/, /Grad-CAM: malamute vs mountain bike, correlation 0\.[0-5]\d/, /guided backprop: malamute vs mountain bike, correlation (0\.9\d|1\.00)/] },
+  '08-class-visualization': { png: 7, text: [/P\(tarantula\) = \d\.\d+/, /P\(goldfish\) = \d\.\d+/, /P\(3\) = \d\.\d+/] },
+  '10-your-own-image': { png: 6, text: [/photo: /, /MobileNet top 5: /, /unoccluded, lowest/] },
   '09-shap-and-sanity': { png: 4, plotly: 1, text: [/coalitions; the 16 values add up to/, /maps of 10 images by 7 methods/, /deletion AUC/, /layers randomized in turn: logits -> features -> conv3 -> conv2 -> conv1/] },
 };
 
@@ -45,7 +46,7 @@ function mimes(c: Cell): string[] {
 
 export function lectureNotebooks(): string[] {
   const dir = path.join(REPO, 'notebooks', 'lecture15');
-  return fs.readdirSync(dir).filter((f) => /^0[1-9]-.*\.ipynb$/.test(f)).sort().map((f) => path.join('notebooks', 'lecture15', f));
+  return fs.readdirSync(dir).filter((f) => /^(0[1-9]|10)-.*\.ipynb$/.test(f)).sort().map((f) => path.join('notebooks', 'lecture15', f));
 }
 
 /** Records per-notebook and per-cell seconds for the README table. */
@@ -70,8 +71,8 @@ describe('lecture notebooks run through the real kernel', function () {
     recordTimes(path.join(REPO, 'test', 'artifacts', 'notebook-times.json'), runs);
   });
 
-  it('has notebooks 01 to 09', () => {
-    assert.deepStrictEqual(notebooks.map((n) => path.basename(n).slice(0, 2)), ['01', '02', '03', '04', '05', '06', '07', '08', '09']);
+  it('has notebooks 01 to 10', () => {
+    assert.deepStrictEqual(notebooks.map((n) => path.basename(n).slice(0, 2)), ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10']);
   });
 
   for (const name of Object.keys(EXPECT)) {
