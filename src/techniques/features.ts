@@ -8,6 +8,7 @@ import { ensureBackend, threadCount } from '../runtime/backend';
 import { runBatched } from '../runtime/pool';
 import { positiveInt, ProgressCallback, releaseBatch, toBatch } from './common';
 import { modelUpTo } from './forward';
+import { refuseInsideCheck } from '../runtime/guard';
 
 export interface FeatureVectorsOptions {
   /** Layer whose output is the vector (default: 'features' if the model has it, else the input of the last Dense layer). */
@@ -38,6 +39,7 @@ export function defaultFeatureLayer(model: tf.LayersModel): string {
 
 /** [N, D] vectors of `layer` for every image (a Tensor4D batch, or one image giving [1, D]). */
 export async function featureVectors(model: tf.LayersModel, images: tf.Tensor, opts: FeatureVectorsOptions = {}): Promise<tf.Tensor2D> {
+  refuseInsideCheck('featureVectors');
   const caller = 'featureVectors';
   await ensureBackend();
   const batchSize = positiveInt(opts.batchSize, 256, caller, 'batchSize');

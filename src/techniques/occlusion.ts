@@ -8,6 +8,7 @@ import { ensureBackend } from '../runtime/backend';
 import { fail, oneOf, pairOf, positiveInt, ProgressCallback, releaseBatch, SCORE_OUTPUTS, ScoreOutput, shapeText, Targets, toBatch } from './common';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from './objective';
 import { baselineBatch } from './baseline';
+import { refuseInsideCheck } from '../runtime/guard';
 
 export type OcclusionFill = 'mean' | 'blur' | 'black' | number | readonly number[];
 
@@ -54,6 +55,7 @@ function positions(size: number, window: number, stride: number): Int32Array {
 
 /** Occlusion map of one image [H, W, C] (or a batch): scores, drops and window positions. */
 export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: OcclusionOptions = {}): Promise<OcclusionResult> {
+  refuseInsideCheck('occlusion');
   const caller = 'occlusion';
   await ensureBackend();
   const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
