@@ -15,3 +15,5 @@ export { passed, summary, resetResults, CheckFailed } from './report';
 export type { CheckResult, CheckOptions } from './report';
 export { compareValues, readValue, correlation } from './compare';
 export type { Values, Comparison, KnownMistake } from './compare';
+export { gradeOne } from './record';
+export type { GradedLine } from './record';
