@@ -8,6 +8,9 @@ import * as fs from 'fs';
 import { ascentStep, gradientAscent, regularize } from './ascent';
 import { occlusion } from './occlusion';
 import { CheckOptions, CheckResult } from './report';
+import { guidedBackprop, guidedRelu } from './guided';
+import { features, knn } from './knn';
+import { receptiveBox, receptiveFields } from './receptive';
 import { saliency } from './saliency';
 
 type AnyCheck = (fn: never, opts: CheckOptions) => Promise<CheckResult>;
@@ -24,6 +27,12 @@ registerCheck('occlusion', occlusion as AnyCheck);
 registerCheck('ascentStep', ascentStep as AnyCheck);
 registerCheck('regularize', regularize as AnyCheck);
 registerCheck('gradientAscent', gradientAscent as AnyCheck);
+registerCheck('knn', knn as AnyCheck);
+registerCheck('features', features as AnyCheck);
+registerCheck('receptiveFields', receptiveFields as AnyCheck);
+registerCheck('receptiveBox', receptiveBox as AnyCheck);
+registerCheck('guidedRelu', guidedRelu as AnyCheck);
+registerCheck('guidedBackprop', guidedBackprop as AnyCheck);
 
 export interface GradedLine {
   token: string;

@@ -36,7 +36,7 @@ export interface CheckOptions {
 const results = new Map<string, CheckResult>();
 
 /** The names only the assignment checks may record (check.close cannot claim them). */
-export const GRADED_CHECKS: readonly string[] = ['saliency', 'occlusion', 'ascentStep', 'regularize', 'gradientAscent', 'knn', 'features', 'receptiveFields', 'guidedRelu', 'guidedBackprop'];
+export const GRADED_CHECKS: readonly string[] = ['saliency', 'occlusion', 'ascentStep', 'regularize', 'gradientAscent', 'knn', 'features', 'receptiveFields', 'receptiveBox', 'guidedRelu', 'guidedBackprop'];
 
 export class CheckFailed extends Error {
   constructor(readonly result: CheckResult) {
