@@ -230,8 +230,12 @@ async function gradeNotebook(sub: { student: string; file: string }, opts: Requi
       if (chk && rc) hiddenCells.set(chk, rc);
     });
     if (report.kernel_error) problems.push(`the kernel could not run: ${firstLine(report.kernel_error)}`);
+    const failing = report.cells.filter((c) => c.role === 'student' && c.status === 'error');
     for (const c of report.cells) {
       if (c.role !== 'student') continue;
+      // One failing cell usually makes the next ones fail for want of its names: the first three say enough.
+      if (c.status === 'error' && failing.indexOf(c) === 3) problems.push(`${failing.length - 3} more cells failed`);
+      if (c.status === 'error' && failing.indexOf(c) >= 3) continue;
       if (c.status === 'timeout') problems.push(`cell ${c.index} was still running after ${Math.round(c.seconds)} s and was stopped (an endless loop?); the notebook went on without it`);
       else if (c.status === 'crash') problems.push(`cell ${c.index} crashed the kernel (${firstLine(c.detail)}); a fresh kernel went on without it`);
       else if (c.status === 'error') problems.push(`cell ${c.index} failed: ${firstLine(c.detail) || 'an error with no message'}`);
@@ -258,14 +262,18 @@ async function gradeNotebook(sub: { student: string; file: string }, opts: Requi
 /** Grades every notebook under `dir`; writes the reports; returns the rows. */
 export async function gradeSubmissions(dir: string, o: GradeOptions): Promise<GradeRun> {
   const t0 = Date.now();
+  const timeoutS = o.timeoutS ?? 300;
   const opts: Required<Omit<GradeOptions, 'onProgress'>> = {
-    kernel: 'cnnviz',
-    timeoutS: 300,
-    cellTimeoutS: o.timeoutS ?? 300,
-    jobs: 2,
-    seed: 2027,
-    ...o,
-  } as Required<Omit<GradeOptions, 'onProgress'>>;
+    out: o.out,
+    assignments: o.assignments,
+    root: o.root,
+    python: o.python,
+    kernel: o.kernel ?? 'cnnviz',
+    timeoutS,
+    cellTimeoutS: Math.min(o.cellTimeoutS ?? timeoutS, timeoutS),
+    jobs: o.jobs ?? 2,
+    seed: o.seed ?? 2027,
+  };
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`cnnviz grade: no folder ${dir}; give the folder of submissions (one subfolder per student, or notebooks named per student)`);
   const subs = findSubmissions(dir);
   if (subs.length === 0) throw new Error(`cnnviz grade: no notebooks (.ipynb) under ${dir}`);

@@ -30,7 +30,7 @@ export function csvOf(rows: StudentRow[], specs: AssignmentSpec[]): string {
     const problems: string[] = [];
     for (const nb of r.notebooks) {
       const where = `${nb.assignment ?? path.basename(nb.file)}`;
-      for (const c of nb.checks) if (!c.passed) problems.push(`${where}/${c.check}: ${c.message.split('\n')[0]}`);
+      for (const c of nb.checks) if (!c.passed) problems.push(`${where}/${c.check}: ${c.message.replace(/\s*\n\s*/g, ' ')}`);
       for (const p of nb.problems) problems.push(`${where}: ${p}`);
     }
     for (const s of graded) if (!r.notebooks.some((n) => n.assignment === s.id)) problems.push(`${s.id}: not submitted`);

@@ -28,7 +28,8 @@ async function take(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
 /** `relu(x)` forward and its gradient for an upstream gradient dy, against the guided rule dy * (x > 0) * (dy > 0). */
 export async function guidedRelu(fn: GuidedReluFunction, opts: CheckOptions = {}): Promise<CheckResult> {
   const name = 'guidedRelu';
-  const fnName = nameOf(fn);
+  // tf.customGrad returns an anonymous function.
+  const fnName = nameOf(fn, 'guidedRelu');
   const rand = mulberry32((opts.seed ?? NOTEBOOK_SEED) * 3 + 11);
   const shape = [5, 7];
   const n = 35;

@@ -86,5 +86,5 @@ export async function occlusion(fn: OcclusionFunction, opts: OcclusionCheckOptio
       if (!cmp.ok) return finish({ name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
     }
   }
-  return finish({ name, passed: true, message: `${fnName} matches the reference on ${calls} hidden cases (${sets.map((h) => `${h.cases.length} image(s) of ${h.modelName}`).join(' and ')}, 2 window/stride settings each)`, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
+  return finish({ name, passed: true, message: `${fnName} matches the reference on ${calls} hidden cases (${sets.map((h) => `${h.cases.length} image${h.cases.length > 1 ? 's' : ''} of ${h.modelName}`).join(' and ')}, 2 window/stride settings each)`, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
 }

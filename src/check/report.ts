@@ -161,6 +161,6 @@ export function leakNote(leaked: number, calls: number, fnName: string): string[
 }
 
 /** The name a check prints for the student's function. */
-export function nameOf(fn: unknown): string {
-  return typeof fn === 'function' && fn.name ? fn.name : 'your function';
+export function nameOf(fn: unknown, fallback = 'your function'): string {
+  return typeof fn === 'function' && fn.name ? fn.name : fallback;
 }
