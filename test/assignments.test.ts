@@ -83,6 +83,13 @@ describe('assignments: templates and solutions through the real kernel', functio
     }
   });
 
+  it('leaves the work to the student: the tasks name the tools, not the code', () => {
+    const text = (name: string) => (JSON.parse(fs.readFileSync(path.join(REPO, 'notebooks', 'assignments', `${name}.ipynb`), 'utf8')) as ExecutedNotebook['nb']).cells.map(source).join('\n');
+    assert.doesNotMatch(text('01-saliency'), /tf\.grad\(score\)|\.abs\(\)\.max\(-1\)/);
+    assert.doesNotMatch(text('02-occlusion'), /image \* \(1 - mask\)|mask\.mul\(mean\)/);
+    assert.doesNotMatch(text('06-guided-backprop'), /tf\.step\(dy\)/);
+  });
+
   it('keeps the solutions out of the student folder', () => {
     assert.ok(!fs.existsSync(path.join(REPO, 'notebooks', 'assignments', 'solutions')));
     for (const f of fs.readdirSync(path.join(REPO, 'notebooks', 'assignments'))) {

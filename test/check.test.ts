@@ -20,7 +20,7 @@ const saliencyRight = (model: tf.LayersModel, image: tf.Tensor3D, target: number
 
 function occlusionRight(model: tf.LayersModel, image: tf.Tensor3D, target: number, window: number, stride: number, opts: { fill?: 'mean' | 'black' | 'overall'; count?: 'floor' | 'ceil'; drop?: boolean } = {}): number[][] {
   const [h, w] = image.shape;
-  const fill = opts.fill === 'black' ? Array.from({ length: image.shape[2] }, () => 0) : opts.fill === 'overall' ? Array.from({ length: image.shape[2] }, () => image.mean().dataSync()[0]) : Array.from(image.mean([0, 1]).dataSync());
+  const fill = tf.tidy(() => (opts.fill === 'black' ? Array.from({ length: image.shape[2] }, () => 0) : opts.fill === 'overall' ? Array.from({ length: image.shape[2] }, () => image.mean().dataSync()[0]) : Array.from(image.mean([0, 1]).dataSync())));
   const positions = (size: number) => {
     const n = opts.count === 'ceil' ? Math.ceil((size - window) / stride) + 1 : Math.floor((size - window) / stride) + 1;
     return Array.from({ length: n }, (_, i) => i * stride);
@@ -216,6 +216,24 @@ describe('check.*: assignment checks against the reference', function () {
       };
       await expectFail(check.gradientAscent(fromZero, quiet), /wrong step numbers\.\n\s+expected: 1, 2, 3, [^]*got: 0, 1, 2/);
     });
+  });
+
+  it('leaves no tensors behind: each check run twice keeps tf.memory().numTensors', async () => {
+    const runs: Array<() => Promise<check.CheckResult>> = [
+      () => check.saliency(saliencyRight, quiet),
+      () => check.saliency((m, x, t) => tf.tidy(() => gradientOf(m, x, t).abs().sum(-1)), quiet),
+      () => check.occlusion((m, x, t, w, s) => tf.tensor2d(occlusionRight(m, x, t, w, s)), quiet),
+      () => check.ascentStep(ascentStepRight, quiet),
+      () => check.regularize(regularizeRight, quiet),
+      () => check.gradientAscent(gradientAscentRight, quiet),
+      () => check.gradientAscent((m: tf.LayersModel, t: number, o: Opts) => gradientAscentRight(m, t, o), quiet),
+    ];
+    for (const run of runs) {
+      await run(); // the hidden cases are made once per kernel
+      const before = tf.memory().numTensors;
+      const r = await run();
+      assert.strictEqual(tf.memory().numTensors, before, `${r.name} (${r.passed ? 'passed' : 'failed'}): tensors grew`);
+    }
   });
 
   describe('check.close', () => {

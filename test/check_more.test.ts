@@ -142,4 +142,21 @@ describe('check.knn / features / receptiveFields / receptiveBox / guidedRelu / g
     await expectFail(check.guidedBackprop(guidedFor('plain'), quiet), /ordinary gradient/);
     await expectFail(check.guidedBackprop((m, x, t) => guidedBackprop(m, x, { target: t }), quiet), /guidedBackprop: not available inside check\.guidedBackprop/);
   });
+
+  it('leaves no tensors behind: a check run twice keeps tf.memory().numTensors', async () => {
+    const runs: Array<() => Promise<check.CheckResult>> = [
+      () => check.knn(knnRight, quiet),
+      () => check.features(featuresRight, quiet),
+      () => check.guidedBackprop(guidedFor('guided'), quiet),
+      () => check.guidedRelu(makeRelu('guided'), quiet),
+      () => check.receptiveFields(fieldsRight, quiet),
+      () => check.knn((d, l, q, k) => knnRight(d, l, q, k + 1), quiet),
+    ];
+    for (const run of runs) {
+      await run(); // the hidden cases are made once per kernel
+      const before = tf.memory().numTensors;
+      const r = await run();
+      assert.strictEqual(tf.memory().numTensors, before, `${r.name}: tensors grew`);
+    }
+  });
 });

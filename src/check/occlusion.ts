@@ -67,7 +67,7 @@ export async function occlusion(fn: OcclusionFunction, opts: OcclusionCheckOptio
         return `the patch's top-left corner takes the positions 0, ${s.stride}, ${2 * s.stride}, ... while the patch still fits inside the image: floor((${H} - ${s.window}) / ${s.stride}) + 1 = ${e[0]} rows and floor((${W} - ${s.window}) / ${s.stride}) + 1 = ${e[1]} columns`;
       };
       const channels = c.image.shape[2];
-      const overall = channels > 1 ? c.image.mean().dataSync()[0] : undefined;
+      const overall = channels > 1 ? tf.tidy(() => c.image.mean().dataSync()[0]) : undefined;
       const mistakes: KnownMistake[] = [
         ...(overall !== undefined ? [{ values: (await mapOf(h.model, c.image, { ...base, fill: overall, output: 'probs' })).data, hint: `you covered the patch with one gray value, the mean over all pixels and all ${channels} channels (image.mean()); cover it with the image's mean colour, each channel's own mean (image.mean([0, 1]))` }] : []),
         { values: (await mapOf(h.model, c.image, { ...base, fill: 'black', output: 'probs' })).data, hint: "you covered the patch with 0 (black); cover it with the image's mean colour (image.mean([0, 1]), one value per channel)" },
