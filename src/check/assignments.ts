@@ -47,7 +47,8 @@ export interface AssignmentSpec {
   title: string;
   file: string;
   checks: CheckSpec[];
-  answers: Array<{ id: string; placeholder: string }>;
+  /** Answer cells: id, the question (the markdown cell just above), the placeholder text. */
+  answers: Array<{ id: string; question: string; placeholder: string }>;
 }
 
 export function sourceOf(c: NotebookCell): string {
@@ -65,15 +66,18 @@ export function specOf(file: string, nb: Notebook = readNotebook(file)): Assignm
   const id = nb.metadata.cnnviz?.assignment ?? path.basename(file, '.ipynb');
   const checks: CheckSpec[] = [];
   const answers: AssignmentSpec['answers'] = [];
-  for (const c of nb.cells) {
+  nb.cells.forEach((c, i) => {
     const mark = c.metadata?.cnnviz;
     if (mark?.check) {
       const m = CHECK_CALL.exec(sourceOf(c));
       if (!m || m[1] !== mark.check) throw new Error(`cnnviz grade: ${file}: the cell marked check '${mark.check}' does not call check.${mark.check}(yourFunction)`);
       checks.push({ check: mark.check, fn: m[2], source: sourceOf(c) });
     }
-    if (mark?.answer) answers.push({ id: mark.answer, placeholder: sourceOf(c).trim() });
-  }
+    if (mark?.answer) {
+      const above = i > 0 && nb.cells[i - 1].cell_type === 'markdown' ? sourceOf(nb.cells[i - 1]).trim() : '';
+      answers.push({ id: mark.answer, question: above.replace(/^\*\*\d+\.\*\*\s*/, ''), placeholder: sourceOf(c).trim() });
+    }
+  });
   const title = (sourceOf(nb.cells.find((c) => c.cell_type === 'markdown') ?? { cell_type: 'markdown', source: id }).split('\n')[0] ?? id).replace(/^#+\s*/, '');
   return { id, title, file, checks, answers };
 }

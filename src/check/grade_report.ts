@@ -60,10 +60,15 @@ export function htmlOf(rows: StudentRow[], specs: AssignmentSpec[], seconds: num
         const passed = nb.checks.filter((c) => c.passed).map((c) => esc(c.check));
         const problems = nb.problems.map((p) => `<li>${esc(p)}</li>`);
         const spec = specs.find((s) => s.id === nb.assignment);
-        const answers = Object.entries(nb.answers).map(([id, text]) => {
-          const q = spec?.answers.find((a) => a.id === id);
-          return `<div class="answer"><div class="q">${esc(id)}${q ? '' : ''}</div><pre>${text ? esc(text) : '<i>(no answer)</i>'}</pre></div>`;
-        });
+        const written = Object.entries(nb.answers).filter(([, text]) => text);
+        const answers = written.length
+          ? Object.entries(nb.answers).map(([id, text]) => {
+              const q = spec?.answers.find((a) => a.id === id);
+              return `<div class="answer"><div class="q">${esc(id)}${q?.question ? `: ${esc(q.question)}` : ''}</div><pre>${text ? esc(text) : '<i>(no answer)</i>'}</pre></div>`;
+            })
+          : Object.keys(nb.answers).length
+            ? ['<p class="none">no answers written</p>']
+            : [];
         return `<h3>${esc(nb.assignment ?? 'unknown notebook')} <small>${esc(path.basename(nb.file))}, ${nb.seconds.toFixed(1)} s</small></h3>
 ${passed.length ? `<p>passed: ${passed.join(', ')}</p>` : ''}${failed.length ? `<ul>${failed.join('')}</ul>` : ''}${problems.length ? `<p>problems:</p><ul class="problems">${problems.join('')}</ul>` : ''}${answers.length ? `<p>answers:</p>${answers.join('')}` : ''}`;
       });
