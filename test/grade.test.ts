@@ -8,6 +8,9 @@ import { gradeSubmissions, GradeRun } from '../src/check/grade';
 import { jupyterPython, REPO } from './util/notebook';
 
 /**
+ * The limits are generous (120 s a cell) because the test machine is shared: a loaded 2-core
+ * machine once took 45 s for a notebook's first cell (imports, model, data).
+ *
  * `cnnviz grade` on submissions made for the purpose, each from the template or the solution with
  * one change: the expected score of each, and a clear row for the ones that hang, crash, throw at
  * import, or delete or edit their check cells.
@@ -92,7 +95,7 @@ describe('cnnviz grade: hidden checks, limits and reports', function () {
     const subs = path.join(dir, 'submissions');
     out = path.join(dir, 'report');
     makeSubmissions(subs);
-    run = await gradeSubmissions(subs, { out, assignments: readAssignments(TEMPLATES), root: REPO, python: jupyterPython(), timeoutS: 240, cellTimeoutS: 45, jobs: 2 });
+    run = await gradeSubmissions(subs, { out, assignments: readAssignments(TEMPLATES), root: REPO, python: jupyterPython(), timeoutS: 600, cellTimeoutS: 120, jobs: 2 });
   });
 
   it('gives each submission its expected score', () => {
@@ -150,5 +153,21 @@ describe('cnnviz grade: hidden checks, limits and reports', function () {
     const bad = spawnSync(process.execPath, [path.join(REPO, 'build', 'src', 'cli.js'), 'grade'], { encoding: 'utf8' });
     assert.strictEqual(bad.status, 2);
     assert.match(bad.stderr, /usage: cnnviz grade SUBMISSIONS_DIR/);
+  });
+});
+
+describe('cnnviz grade: files that are not notebooks of the assignments', () => {
+  it('gives an unreadable notebook named after an assignment a failing row, and names an unknown one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnviz-grade-bad-'));
+    fs.mkdirSync(path.join(dir, 'subs', 'alice'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'subs', 'bob'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'subs', 'alice', '01-saliency.ipynb'), '{not json');
+    fs.writeFileSync(path.join(dir, 'subs', 'bob', 'notes.ipynb'), JSON.stringify({ cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }));
+    const run = await gradeSubmissions(path.join(dir, 'subs'), { out: path.join(dir, 'report'), assignments: readAssignments(TEMPLATES), root: REPO, python: jupyterPython() });
+    const alice = run.rows.find((r) => r.student === 'alice')!;
+    assert.deepStrictEqual([alice.score, alice.max], [0, 1]);
+    assert.match(alice.notebooks[0].checks[0].message, /not a readable notebook/);
+    assert.match(run.rows.find((r) => r.student === 'bob')!.notebooks[0].problems[0], /not one of the assignments \(01-saliency, /);
+    await assert.rejects(gradeSubmissions(path.join(dir, 'nothing-here'), { out: path.join(dir, 'r2'), assignments: [], root: REPO, python: 'python3' }), /cnnviz grade: no folder .*nothing-here/);
   });
 });

@@ -184,7 +184,11 @@ async function gradeNotebook(sub: { student: string; file: string }, opts: Requi
     nb = readNotebook(sub.file);
     if (!Array.isArray(nb.cells)) throw new Error('it has no cells');
   } catch (err) {
-    return { ...base, problems: [`not a readable notebook: ${(err as Error).message.split('\n')[0]}`] };
+    const why = `not a readable notebook: ${(err as Error).message.split('\n')[0]}`;
+    // Named after an assignment: every check of it fails, so the row says what is missing.
+    const named = identify({ cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }, sub.file, opts.assignments);
+    if (!named) return { ...base, problems: [why] };
+    return { ...base, assignment: named.id, checks: named.checks.map((c) => ({ check: c.check, passed: false, message: `the check could not run: the file is ${why}` })), problems: [why] };
   }
   const spec = identify(nb, sub.file, opts.assignments);
   if (!spec) return { ...base, problems: [`not one of the assignments (${opts.assignments.map((a) => a.id).join(', ')}): set its metadata cnnviz.assignment or name the file after one`] };

@@ -13,35 +13,45 @@ function numberArg(flag: string, v: string | undefined): number {
   return n;
 }
 
+interface GradeArgs {
+  dir: string;
+  out: string;
+  o: { timeoutS?: number; cellTimeoutS?: number; jobs?: number; seed?: number };
+}
+
+/** The arguments, or the exit code and what to print. */
+function parseGradeArgs(args: string[]): GradeArgs | { exit: number; text: string } {
+  let out = path.resolve('report');
+  let dir: string | undefined;
+  const o: GradeArgs['o'] = {};
+  try {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (a === '--out') out = path.resolve(args[++i] ?? 'report');
+      else if (a === '--timeout') o.timeoutS = numberArg(a, args[++i]);
+      else if (a === '--cell-timeout') o.cellTimeoutS = numberArg(a, args[++i]);
+      else if (a === '--jobs') o.jobs = Math.round(numberArg(a, args[++i]));
+      else if (a === '--seed') o.seed = Math.round(numberArg(a, args[++i]));
+      else if (a === '-h' || a === '--help') return { exit: 0, text: GRADE_USAGE };
+      else if (a.startsWith('-')) return { exit: 2, text: `cnnviz grade: unknown option '${a}'\n${GRADE_USAGE}` };
+      else if (dir === undefined) dir = path.resolve(a);
+      else return { exit: 2, text: `cnnviz grade: one submissions folder, got '${dir}' and '${a}'\n${GRADE_USAGE}` };
+    }
+  } catch (err) {
+    return { exit: 2, text: `${(err as Error).message}\n${GRADE_USAGE}` };
+  }
+  return dir ? { dir, out, o } : { exit: 2, text: GRADE_USAGE };
+}
+
 /** `cnnviz grade SUBMISSIONS_DIR [--out report]`: every notebook in a fresh kernel, hidden checks, report.csv + report.html. */
 export async function gradeMain(args: string[]): Promise<number> {
   const root = packageRoot();
-  let out = path.resolve('report');
-  let dir: string | undefined;
-  const o: { timeoutS?: number; cellTimeoutS?: number; jobs?: number; seed?: number } = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--out') out = path.resolve(args[++i] ?? 'report');
-    else if (a === '--timeout') o.timeoutS = numberArg(a, args[++i]);
-    else if (a === '--cell-timeout') o.cellTimeoutS = numberArg(a, args[++i]);
-    else if (a === '--jobs') o.jobs = Math.round(numberArg(a, args[++i]));
-    else if (a === '--seed') o.seed = Math.round(numberArg(a, args[++i]));
-    else if (a === '-h' || a === '--help') {
-      console.log(GRADE_USAGE);
-      return 0;
-    } else if (a.startsWith('-')) {
-      console.error(`cnnviz grade: unknown option '${a}'\n${GRADE_USAGE}`);
-      return 2;
-    } else if (dir === undefined) dir = path.resolve(a);
-    else {
-      console.error(`cnnviz grade: one submissions folder, got '${dir}' and '${a}'\n${GRADE_USAGE}`);
-      return 2;
-    }
+  const parsed = parseGradeArgs(args);
+  if ('exit' in parsed) {
+    (parsed.exit === 0 ? console.log : console.error)(parsed.text);
+    return parsed.exit;
   }
-  if (!dir) {
-    console.error(GRADE_USAGE);
-    return 2;
-  }
+  const { dir, out, o } = parsed;
   const python = findJupyterPython();
   if (!python) {
     console.error("cnnviz grade: no Python with Jupyter found; run 'bash kernel-setup/setup.sh'");
