@@ -258,17 +258,17 @@ describe('embeddings', function () {
   });
 
   describe('kernelPca', () => {
-    it('with a linear kernel equals PCA; Nystrom with every point as landmark equals exact', () => {
+    it('with a linear kernel equals PCA; Nystrom with every point as landmark equals exact', async () => {
       const X = randomMatrix(150, 6, 11, [4, 3, 2, 1, 1, 1]);
-      const lin = kernelPca(X, { kernel: 'poly', degree: 1, gamma: 1, coef0: 0, dims: 2 });
+      const lin = await kernelPca(X, { kernel: 'poly', degree: 1, gamma: 1, coef0: 0, dims: 2 });
       const p = pca(X, { dims: 2 });
       for (let e = 0; e < 300; e++) assert.ok(Math.abs(Math.abs(lin.points[e]) - Math.abs(p.points[e])) < 1e-3, `point value ${e}`);
-      const exact = kernelPca(X, { kernel: 'rbf', gamma: 0.05, method: 'exact' });
-      const ny = kernelPca(X, { kernel: 'rbf', gamma: 0.05, method: 'nystrom', landmarks: 150 });
+      const exact = await kernelPca(X, { kernel: 'rbf', gamma: 0.05, method: 'exact' });
+      const ny = await kernelPca(X, { kernel: 'rbf', gamma: 0.05, method: 'nystrom', landmarks: 150 });
       for (let e = 0; e < 300; e++) assert.ok(Math.abs(Math.abs(exact.points[e]) - Math.abs(ny.points[e])) < 1e-3);
       assert.ok(Math.abs(exact.eigenvalues[0] - ny.eigenvalues[0]) < 1e-3 * exact.eigenvalues[0]);
-      assert.throws(() => kernelPca(X, { method: 'exact', maxExact: 100 }), /limited to maxExact = 100 points .* got N = 150; use method 'nystrom'/);
-      assert.throws(() => kernelPca(X, { kernel: 'sigmoid' as 'rbf' }), /unknown kernel 'sigmoid'; valid choices: rbf, poly/);
+      await assert.rejects(kernelPca(X, { method: 'exact', maxExact: 100 }), /limited to maxExact = 100 points .* got N = 150; use method 'nystrom'/);
+      await assert.rejects(kernelPca(X, { kernel: 'sigmoid' as 'rbf' }), /unknown kernel 'sigmoid'; valid choices: rbf, poly/);
     });
   });
 
@@ -362,12 +362,12 @@ describe('embeddings', function () {
       const run = async () => {
         pca(t, { dims: 2 });
         pca(t, { dims: 2, method: 'randomized' });
-        kernelPca(t, { dims: 2 });
-        kernelPca(t, { dims: 2, method: 'nystrom', landmarks: 40 });
+        await kernelPca(t, { dims: 2 });
+        await kernelPca(t, { dims: 2, method: 'nystrom', landmarks: 40 });
         const e = await tsne(t, { perplexity: 10, iterations: 20 });
         await umap(t, { epochs: 20 });
         trustworthiness(t, e, { k: 5 });
-        gridLayout(e, { rows: 10, cols: 9 });
+        await gridLayout(e, { rows: 10, cols: 9 });
       };
       await run();
       const before = tf.memory().numTensors;
@@ -378,12 +378,12 @@ describe('embeddings', function () {
   });
 
   describe('gridLayout', () => {
-    it('is the optimal assignment on small cases and leaves points already on a grid in place', () => {
+    it('is the optimal assignment on small cases and leaves points already on a grid in place', async () => {
       const r = mulberry32(8);
       for (let trial = 0; trial < 20; trial++) {
         const n = 5 + (trial % 2);
         const pts = Float32Array.from({ length: 2 * n }, () => r());
-        const g = gridLayout({ points: pts, n }, { rows: 2, cols: 3 });
+        const g = await gridLayout({ points: pts, n }, { rows: 2, cols: 3 });
         assert.strictEqual(g.method, 'exact');
         assert.strictEqual(new Set(g.cells).size, n);
         // Brute force over all injective maps of points to the 6 cells.
@@ -419,22 +419,22 @@ describe('embeddings', function () {
         onGrid[2 * i] = cell % side;
         onGrid[2 * i + 1] = Math.floor(cell / side);
       });
-      const g = gridLayout({ points: onGrid, n: side * side }, { rows: side, cols: side });
+      const g = await gridLayout({ points: onGrid, n: side * side }, { rows: side, cols: side });
       order.forEach((cell, i) => assert.strictEqual(g.cells[i], cell));
     });
 
-    it('blocks larger problems into valid assignments and rejects a grid too small', () => {
+    it('blocks larger problems into valid assignments and rejects a grid too small', async () => {
       const n = 900;
       const r = mulberry32(4);
       const pts = Float32Array.from({ length: 2 * n }, () => r() ** 2);
-      const g = gridLayout({ points: pts, n }, { rows: 30, cols: 31, maxExact: 200 });
+      const g = await gridLayout({ points: pts, n }, { rows: 30, cols: 31, maxExact: 200 });
       assert.strictEqual(g.method, 'blocked');
       assert.ok(g.blocks > 1);
       assert.strictEqual(new Set(g.cells).size, n);
       assert.ok(g.cells.every((c) => c >= 0 && c < 30 * 31));
-      const exact = gridLayout({ points: pts, n }, { rows: 30, cols: 31 });
+      const exact = await gridLayout({ points: pts, n }, { rows: 30, cols: 31 });
       assert.ok(exact.cost <= g.cost + 1e-9);
-      assert.throws(() => gridLayout({ points: pts, n }, { rows: 10, cols: 10 }), /a 10 x 10 grid has 100 cells for 900 points/);
+      await assert.rejects(gridLayout({ points: pts, n }, { rows: 10, cols: 10 }), /a 10 x 10 grid has 100 cells for 900 points/);
     });
   });
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import * as assert from 'assert';
 import {
   deconvnet,
   deletionScore,
@@ -72,4 +73,33 @@ describe('techniques: every technique checks its image and leaks nothing', funct
       tf.dispose([good, small, rgb, nan, inf, vector]);
     });
   }
+});
+
+describe('techniques: many small grey images for a big colour model are converted a slice at a time', function () {
+  before(useWasm);
+  it('featureVectors and topActivatingPatches give what converting everything first gives', async () => {
+    const input = tf.input({ shape: [64, 64, 3] });
+    const conv = tf.layers.conv2d({ name: 'conv1', filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(input) as tf.SymbolicTensor;
+    const gap = tf.layers.globalAveragePooling2d({ name: 'features' }).apply(conv) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ name: 'logits', units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }).apply(gap) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    // 1,400 grey 32x32 images: 17.2M values once colour and 64x64, above the lazy threshold.
+    const grey = tf.randomUniform([1400, 32, 32, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const converted = tf.tidy(() => tf.image.resizeBilinear(tf.tile(grey, [1, 1, 1, 3]), [64, 64], false, true));
+    // Warm-up (sub-models and kernels made once), then nothing may be left behind.
+    tf.dispose([await featureVectors(model, grey.slice(0, 2), { threads: 1 })]);
+    await topActivatingPatches(model, grey.slice(0, 2), { layer: 'conv1', channel: 1, k: 1 });
+    const before = tf.memory().numTensors;
+    const lazy = await featureVectors(model, grey, { threads: 1 });
+    const eager = await featureVectors(model, converted, { threads: 1 });
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(lazy, eager))).dataSync()[0]);
+    assert.ok(diff < 1e-5, `max difference ${diff}`);
+    const p1 = await topActivatingPatches(model, grey, { layer: 'conv1', channel: 1, k: 3 });
+    const p2 = await topActivatingPatches(model, converted, { layer: 'conv1', channel: 1, k: 3 });
+    assert.deepStrictEqual(p1.map((p) => p.index), p2.map((p) => p.index));
+    tf.dispose([lazy, eager]);
+    assert.strictEqual(tf.memory().numTensors, before);
+    tf.dispose([grey, converted]);
+    model.dispose();
+  });
 });

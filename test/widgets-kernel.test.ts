@@ -1,7 +1,8 @@
 // The display bridge in the real cnnviz kernel (tslab), watched at the message level with
 // jupyter_client: every iopub message is recorded with the request it answers, so we can
-// see that progress updates sent while a later cell runs still belong to the cell that
-// created the display, and that a Figure as a cell's value is one display_data, no text.
+// see that a display sends nothing once its cell has ended (work the cell left running
+// cannot write into a finished cell), that a throttled last frame is drawn before the cell
+// ends, and that a Figure as a cell's value is one display_data, no text.
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as path from 'path';
@@ -47,8 +48,6 @@ interface Msg { type: string; parent: number | null; content: Record<string, unk
 describe('widgets: display bridge in the real kernel', function () {
   this.timeout(300000);
   let msgs: Msg[];
-  // seen in order: the cell that made each message, and the cell running when it came
-  const running: number[] = [];
 
   before(() => {
     const cells = [
@@ -59,7 +58,7 @@ const img = { width: 8, height: 8, channels: 1, data: new Float32Array(64).map((
 p.interval = 0;
 (async () => { for (let i = 1; i <= 8; i++) { await new Promise((r) => setTimeout(r, 60)); p.update(i, i * i, img); } p.done(); })();
 console.log('cell 1 returns at once');`,
-      // 2: runs while cell 1's updates arrive
+      // 2: runs while cell 1's work goes on
       `await new Promise((r) => setTimeout(r, 900));
 console.log('cell 2 done');`,
       // 3: a Figure as the value of the cell
@@ -67,32 +66,33 @@ console.log('cell 2 done');`,
 fig`,
       // 4: show.* as the last expression: shown once, not twice
       `show.images([img])`,
+      // 5: updates faster than the redraw interval, awaited in the cell: the last one is drawn before the cell ends
+      `const q = show.progress({ title: 'awaited', total: 5 });
+for (let i = 1; i <= 5; i++) { q.update(i, 10 * i); await new Promise((r) => setTimeout(r, 5)); }`,
     ];
     const out = execFileSync(jupyterPython(), ['-c', DRIVER, JSON.stringify(cells), path.join(REPO, 'notebooks', 'gallery')], {
       cwd: REPO, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
     });
     msgs = JSON.parse(out.trim().split('\n').pop() as string);
-    let current = -1;
-    for (const m of msgs) {
-      if (m.type === 'status' && m.content.execution_state === 'busy' && m.parent !== null) current = m.parent;
-      running.push(current);
-    }
   });
 
-  it('updates made while cell 2 runs go to cell 1 by display id', () => {
+  it('a display sends nothing after its cell ended: no update from work the cell left running', () => {
     const displays = msgs.filter((m) => m.parent === 1 && m.type === 'display_data');
     assert.strictEqual(displays.length, 1, 'one display in cell 1');
-    const id = (displays[0].content.transient as { display_id: string }).display_id;
-    assert.ok(id);
-    const updates = msgs.map((m, i) => ({ m, during: running[i] })).filter(({ m }) => m.type === 'update_display_data');
-    assert.ok(updates.length >= 8, `${updates.length} updates`);
-    for (const { m } of updates) {
-      assert.strictEqual(m.parent, 1, 'an update answers cell 1');
-      assert.strictEqual((m.content.transient as { display_id: string }).display_id, id);
-    }
-    assert.ok(updates.some(({ during }) => during === 2), 'some updates arrived while cell 2 was running');
-    assert.match(updates[updates.length - 1].m.text, /async · step 8 \/ 8 · score 64/);
+    const idle1 = msgs.findIndex((m) => m.type === 'status' && m.content.execution_state === 'idle' && m.parent === 1);
+    assert.ok(idle1 > 0, 'cell 1 went idle');
+    const late = msgs.slice(idle1 + 1).filter((m) => m.parent === 1);
+    assert.deepStrictEqual(late, [], 'messages for cell 1 after its idle status');
+    assert.ok(msgs.some((m) => m.parent === 2 && m.type === 'stream' && /cell 2 done/.test(m.text)), 'cell 2 ran');
     assert.ok(!msgs.some((m) => m.parent === 2 && /display_data/.test(m.type)), 'nothing displayed in cell 2');
+  });
+
+  it('the last frame of a throttled display is drawn before its cell ends', () => {
+    const own = msgs.filter((m) => m.parent === 5 && /display_data/.test(m.type));
+    assert.ok(own.length >= 2, `${own.length} display messages`);
+    assert.match(own[own.length - 1].text, /awaited · step 5 \/ 5 · score 50/);
+    const idle5 = msgs.findIndex((m) => m.type === 'status' && m.content.execution_state === 'idle' && m.parent === 5);
+    assert.ok(msgs.indexOf(own[own.length - 1]) < idle5, 'the last frame came before the idle status');
   });
 
   it('a Figure as the value of a cell: one display_data, no text output', () => {

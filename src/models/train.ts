@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { load as loadDataset } from '../data/datasets';
 import { permutation, mulberry32 } from '../data/random';
 import { ensureBackend } from '../runtime/backend';
+import { Cancellable, Work } from '../runtime/cancel';
 import { lectureCnn, CnnOptions } from './architectures';
 import { logitsOf, lossAndGrads } from './train_step';
 import { TrainHelper } from './train_helper';
 
-export interface TrainOptions {
+export interface TrainOptions extends Cancellable {
   /** 'mnist' or 'fashion-mnist'. */
   dataset: string;
   epochs: number;
@@ -150,13 +151,22 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
   const threads = opts.threads ?? 1;
   if (!(threads === 1 || threads === 2)) throw new Error(`trainCnn: threads must be 1 or 2, got ${threads}`);
   await ensureBackend();
+  const work = new Work('trainCnn', { signal: opts.signal });
   const seed = opts.seed ?? 1;
   const batchSize = opts.batchSize ?? 64;
   const train = await loadDataset(opts.dataset, { split: 'train', limit: opts.limit });
-  const test = await loadDataset(opts.dataset, { split: 'test' });
+  let test: Awaited<ReturnType<typeof loadDataset>>;
+  try {
+    test = await loadDataset(opts.dataset, { split: 'test' });
+    work.check();
+  } catch (err) {
+    train.images.dispose();
+    throw err;
+  }
   const [, h, w, c] = train.images.shape;
   const model = lectureCnn({ ...opts.architecture, inputShape: [h, w, c], classes: train.classNames.length, seed });
   const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
+  let finished = false;
   const logits = logitsOf(model);
   const classes = train.classNames.length;
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
@@ -177,6 +187,7 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
       const order = permutation(n, seed * 1000 + epoch);
       let lossSum = 0;
       for (let s = 0; s < steps; s++) {
+        await work.tick();
         // Let the event loop deliver `helperAfter` (a message from another process, say).
         if (halves && !helperWanted) await new Promise((r) => setImmediate(r));
         if (helperWanted && !helper) {
@@ -215,7 +226,7 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
         tf.dispose(Object.values(named));
         lossSum += loss;
         if (opts.onProgress && (s + 1) % every === 0) {
-          opts.onProgress({ epoch: epoch + 1, epochs: opts.epochs, step: s + 1, stepsPerEpoch: steps, loss: lossSum / (s + 1), seconds: (Date.now() - t0) / 1000 });
+          await work.call('onProgress', opts.onProgress, { epoch: epoch + 1, epochs: opts.epochs, step: s + 1, stepsPerEpoch: steps, loss: lossSum / (s + 1), seconds: (Date.now() - t0) / 1000 });
         }
       }
       // Per-epoch figure on a 1,000-image slice for progress; the full test set once at the end.
@@ -224,15 +235,18 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
       probe.dispose();
       const entry = { epoch: epoch + 1, loss: lossSum / steps, testAccuracy: acc, seconds: (Date.now() - t0) / 1000 };
       history.push(entry);
-      opts.onProgress?.({ epoch: epoch + 1, epochs: opts.epochs, step: steps, stepsPerEpoch: steps, loss: entry.loss, seconds: entry.seconds, testAccuracy: acc });
+      await work.call('onProgress', opts.onProgress, { epoch: epoch + 1, epochs: opts.epochs, step: steps, stepsPerEpoch: steps, loss: entry.loss, seconds: entry.seconds, testAccuracy: acc });
       const lr = (optimizer as unknown as { learningRate: number }).learningRate;
       (optimizer as unknown as { learningRate: number }).learningRate = lr * (opts.lrDecay ?? 0.7);
     }
     await recalibrateBatchNorm(model, train.images);
     const trainSeconds = (Date.now() - t0) / 1000;
+    const testAccuracy = await accuracy(model, test.images, test.labels);
+    work.check();
+    finished = true;
     return {
       model,
-      testAccuracy: await accuracy(model, test.images, test.labels),
+      testAccuracy,
       trainSeconds,
       history,
       classNames: train.classNames,
@@ -243,5 +257,8 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     helper?.stop();
     tf.dispose([train.images, test.images]);
+    // The optimizer's moments are not returned; a stopped run (aborted or failed) frees its half-trained model too.
+    optimizer.dispose();
+    if (!finished) model.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as os from 'os';
 import { registerWasmKernels } from './kernels';
+import { dropRethrowingListeners, errorListeners, guardWasmMalloc } from './wasm_guard';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -76,14 +77,17 @@ async function tryTensorflow(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfj
 }
 
 async function tryWasm(): Promise<Attempt> {
+  const listeners = errorListeners();
   try {
     loader('@tensorflow/tfjs-backend-wasm');
   } catch (err) {
     return { ok: false, note: describeLoadFailure('tfjs-backend-wasm', err) };
   }
   const ok = await tf.setBackend('wasm');
+  dropRethrowingListeners(listeners);
   if (!ok) return { ok: false, note: 'wasm backend failed to initialise' };
   registerWasmKernels();
+  guardWasmMalloc();
   return { ok: true, note: 'wasm' };
 }
 

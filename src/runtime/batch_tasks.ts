@@ -14,7 +14,7 @@ export type BatchFn<O = unknown> = (
 ) => tf.Tensor | Promise<tf.Tensor>;
 
 /** Tasks every worker knows by name. */
-export const BUILTIN_TASKS = ['predict', 'inputGradient', 'layerOutput'] as const;
+export const BUILTIN_TASKS = ['predict', 'inputGradient', 'layerOutput', 'classScores', 'classGradient'] as const;
 export type BuiltinTask = (typeof BUILTIN_TASKS)[number];
 
 /** A function, a built-in task name, or an export of a module the workers can require. */
@@ -27,6 +27,47 @@ export interface InputGradientOptions {
 
 export interface LayerOutputOptions {
   layer: string;
+}
+
+/** One class per image, scored before the softmax ('logits') or after it ('probs'). */
+export interface ClassScoreOptions {
+  targets: number[];
+  output: 'logits' | 'probs';
+}
+
+const logitsModels = new WeakMap<tf.LayersModel, tf.LayersModel>();
+
+/**
+ * The model's class scores: probabilities as it gives them, or the scores before its final
+ * softmax (the `logits` layer of a model cnnviz loads by name, else the softmax layer's input).
+ * What techniques/forward.ts computes on the main thread, without patching layers.
+ */
+function classScores(t: typeof tf, model: tf.LayersModel, images: tf.Tensor, output: 'logits' | 'probs'): tf.Tensor {
+  const probs = (): tf.Tensor => {
+    const y = model.predict(images) as tf.Tensor;
+    const last = model.layers[model.layers.length - 1];
+    const act = (last.getConfig() as { activation?: string }).activation;
+    const squashed = last.getClassName() === 'Softmax' || act === 'softmax';
+    return squashed ? y : t.softmax(y);
+  };
+  if (output === 'probs') return probs();
+  let sub = logitsModels.get(model);
+  if (!sub) {
+    const last = model.layers[model.layers.length - 1];
+    const act = (last.getConfig() as { activation?: string }).activation;
+    const named = model.layers.find((l) => l.name === 'logits');
+    const from = named ?? (last.getClassName() === 'Softmax' || (last.getClassName() === 'Activation' && act === 'softmax') ? last : undefined);
+    if (!from) throw new Error(`classScores: cannot find the scores before the softmax (no 'logits' layer, no final softmax layer)`);
+    const out = from === named ? named.output : from.input;
+    sub = t.model({ inputs: model.inputs, outputs: out as tf.SymbolicTensor });
+    logitsModels.set(model, sub);
+  }
+  return sub.predict(images) as tf.Tensor;
+}
+
+function pickClasses(t: typeof tf, scores: tf.Tensor, targets: number[]): tf.Tensor1D {
+  const classes = scores.shape[scores.shape.length - 1] as number;
+  return t.sum(t.mul(scores, t.oneHot(t.tensor1d(targets, 'int32'), classes)), -1) as tf.Tensor1D;
 }
 
 function targetsFor(t: typeof tf, target: number | number[], n: number, classes: number): tf.Tensor1D {
@@ -50,6 +91,9 @@ export const builtinTasks: Record<BuiltinTask, BatchFn<never>> = {
     t.dispose([picked, mask]);
     return g;
   },
+  classScores: (t, model, images, o: ClassScoreOptions) => pickClasses(t, classScores(t, model, images, o.output), o.targets),
+  classGradient: (t, model, images, o: ClassScoreOptions) =>
+    t.grad((x: tf.Tensor) => t.sum(pickClasses(t, classScores(t, model, x, o.output), o.targets)))(images),
   layerOutput: (t, model, images, options: LayerOutputOptions) => {
     const names = model.layers.map((l) => l.name);
     if (!names.includes(options.layer)) throw new Error(`layerOutput: unknown layer '${options.layer}'; layers: ${names.join(', ')}`);
@@ -61,7 +105,11 @@ export const builtinTasks: Record<BuiltinTask, BatchFn<never>> = {
 /** How a task's options split with the batch (per-image targets go with their images). */
 export type OptionSlicer<O> = (options: O, start: number, end: number) => O;
 
+const sliceTargets = ((o: ClassScoreOptions, start: number, end: number) => ({ ...o, targets: o.targets.slice(start, end) })) as unknown as OptionSlicer<never>;
+
 export const builtinSlicers: Partial<Record<BuiltinTask, OptionSlicer<never>>> = {
+  classScores: sliceTargets,
+  classGradient: sliceTargets,
   inputGradient: ((o: InputGradientOptions, start: number, end: number) =>
     Array.isArray(o.target) ? { ...o, target: o.target.slice(start, end) } : o) as unknown as OptionSlicer<never>,
 };

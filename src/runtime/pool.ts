@@ -7,6 +7,7 @@ import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { threadCount } from './backend';
 import { BatchTask, BuiltinTask, builtinSlicers, callTask, OptionSlicer, resolveTask } from './batch_tasks';
+import { AbortError, throwIfAborted, workSignal } from './cancel';
 
 export type SerializedTask = BuiltinTask | { module: string; name: string } | { source: string };
 
@@ -24,9 +25,16 @@ type Pending = { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }
 
 let nextId = 1;
 
+/** A chunk left running by a failed call (another worker crashed) gets this long (ms) before its worker is terminated. */
+export const ABORT_GRACE_MS = 250;
+
 class PoolWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
+  /** Requests posted and not answered yet (whether or not anyone still waits for them). */
+  private readonly inFlight = new Set<number>();
+  /** Why this worker can take no more work (it crashed, exited or was terminated). */
+  dead: Error | undefined;
   /** Model key and weight bytes this worker holds. */
   key = -1;
   weights: Uint8Array | undefined;
@@ -38,14 +46,17 @@ class PoolWorker {
     this.worker = new Worker(script);
     this.worker.unref();
     this.worker.on('message', (msg: WorkerReply) => this.settle(msg));
-    this.worker.on('error', (err) => this.failAll(err));
-    this.worker.on('exit', (code) => this.failAll(new Error(`cnnviz pool worker exited with code ${code}`)));
+    this.worker.on('error', (err) => this.fail(`failed: ${err instanceof Error ? err.message : String(err)}`));
+    this.worker.on('exit', (code) => this.fail(`exited with code ${code}`));
     this.started = this.call({ kind: 'init', id: nextId++ }).then(() => undefined);
+    this.started.catch(() => undefined); // reported to whoever awaits it
   }
 
   call(msg: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       this.pending.set(msg.id, { resolve, reject });
+      this.inFlight.add(msg.id);
       // Keep the process alive only while this worker has work.
       this.worker.ref();
       this.worker.postMessage(msg, transfer);
@@ -53,20 +64,45 @@ class PoolWorker {
   }
 
   private settle(msg: WorkerReply): void {
+    this.inFlight.delete(msg.id);
+    if (this.inFlight.size === 0) this.worker.unref();
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
-    if (this.pending.size === 0) this.worker.unref();
     if (msg.kind === 'error') p.reject(new Error(msg.message));
     else p.resolve(msg);
   }
 
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
+  private fail(what: string): void {
+    this.dead ??= new Error(`a worker thread of the pool ${what}; the pool starts a new one for the next call`);
+    for (const p of this.pending.values()) p.reject(this.dead);
     this.pending.clear();
+    this.inFlight.clear();
+  }
+
+  /**
+   * Stop waiting for request `id` (its answer, if it comes, is dropped). A chunk still running
+   * after ABORT_GRACE_MS is stopped by terminating the worker, so a failed call leaves no work
+   * behind; the pool replaces the worker when it is next used.
+   */
+  abandon(id: number): void {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    p?.reject(new Error('abandoned'));
+    if (!this.inFlight.has(id)) return;
+    const timer = setTimeout(() => {
+      if (this.inFlight.has(id)) void this.terminate();
+    }, ABORT_GRACE_MS);
+    timer.unref();
+  }
+
+  /** Stops a worker still busy (with a chunk, or starting, or loading weights): the pool replaces it on next use. */
+  stopIfBusy(): void {
+    if (this.inFlight.size > 0) void this.terminate();
   }
 
   terminate(): Promise<number> {
+    this.dead ??= new Error('a worker thread of the pool was terminated');
     return this.worker.terminate();
   }
 }
@@ -98,17 +134,35 @@ function serialize<O>(task: BatchTask<O>): SerializedTask {
 /** A fixed set of worker threads; see runBatched for the usual entry point. */
 export class WorkerPool {
   private readonly workers: PoolWorker[];
+  private readonly script = path.join(__dirname, 'worker.js');
   private closed = false;
+  /** How many workers have been replaced so far (for tests and diagnostics). */
+  replaced = 0;
 
   constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
-    const script = path.join(__dirname, 'worker.js');
-    this.workers = Array.from({ length: size }, () => new PoolWorker(script));
+    this.workers = Array.from({ length: size }, () => new PoolWorker(this.script));
+  }
+
+  /** Workers that crashed, exited or were stopped after an abort are replaced by fresh ones. */
+  private replaceDead(): void {
+    for (let i = 0; i < this.workers.length; i++) {
+      if (this.workers[i].dead) {
+        this.workers[i] = new PoolWorker(this.script);
+        this.replaced++;
+      }
+    }
   }
 
   /** Resolves when every worker has started its wasm backend. */
   async ready(): Promise<void> {
+    this.replaceDead();
     await Promise.all(this.workers.map((w) => w.started));
+  }
+
+  /** Terminates worker i as a crash would (for tests of the recovery). */
+  kill(i: number): Promise<number> {
+    return this.workers[i].terminate();
   }
 
   /**
@@ -117,9 +171,39 @@ export class WorkerPool {
    */
   async run<O>(
     model: tf.LayersModel, images: tf.Tensor4D, task: BatchTask<O>, options: O, parts = this.size, slice?: OptionSlicer<O>,
+    signal?: AbortSignal, caller = 'runBatched',
   ): Promise<tf.Tensor> {
     if (this.closed) throw new Error('WorkerPool: used after close()');
+    throwIfAborted(signal, caller);
+    this.replaceDead();
     const used = this.workers.slice(0, Math.max(1, Math.min(parts, this.size, images.shape[0])));
+    const posted: Array<[PoolWorker, number]> = [];
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new AbortError(caller, signal?.reason));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => undefined);
+    try {
+      return await Promise.race([this.runOn(used, model, images, task, options, slice, posted), aborted]);
+    } catch (err) {
+      // Chunks still out are dropped; their workers stay usable (or are replaced if they do not stop).
+      for (const [w, id] of posted) w.abandon(id);
+      // Aborted: a worker still busy for this call (a chunk, its start, the weights) is stopped
+      // now, so the machine goes quiet at once; the pool starts a fresh one when next used.
+      if (signal?.aborted) for (const w of used) w.stopIfBusy();
+      if (signal?.aborted) throw new AbortError(caller, signal.reason);
+      const message = err instanceof Error ? err.message : String(err);
+      throw message.startsWith(`${caller}:`) ? err : new Error(`${caller}: ${message}`);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async runOn<O>(
+    used: PoolWorker[], model: tf.LayersModel, images: tf.Tensor4D, task: BatchTask<O>, options: O, slice: OptionSlicer<O> | undefined,
+    posted: Array<[PoolWorker, number]>,
+  ): Promise<tf.Tensor> {
     const serial = serialize(task);
     let key = modelKeys.get(model);
     if (key === undefined) {
@@ -152,7 +236,9 @@ export class WorkerPool {
       const [s, e] = bounds[i];
       const data = all.slice(s * per, e * per);
       const own = slice ? slice(options, s, e) : options;
-      return w.call({ kind: 'run', id: nextId++, key: key!, task: serial, options: own, data, shape: [e - s, ...rest] }, [data.buffer as ArrayBuffer]);
+      const id = nextId++;
+      posted.push([w, id]);
+      return w.call({ kind: 'run', id, key: key!, task: serial, options: own, data, shape: [e - s, ...rest] }, [data.buffer as ArrayBuffer]);
     }));
     return join(replies as Array<Extract<WorkerReply, { kind: 'result' }>>);
   }
@@ -200,6 +286,10 @@ export interface RunBatchedOptions<O> {
   minPerThread?: number;
   /** Passed to the task. */
   options?: O;
+  /** Stops the call: chunks not yet done are dropped (the workers stay usable). Default: the kernel cell's. */
+  signal?: AbortSignal;
+  /** Name in error messages (default 'runBatched'). */
+  caller?: string;
   /** How the options split with the batch; built-in tasks know theirs (per-image targets). */
   slice?: OptionSlicer<O>;
 }
@@ -223,10 +313,13 @@ export async function runBatched<O = unknown>(model: tf.LayersModel, images: tf.
   const n = images.shape[0];
   const parts = Math.min(threads, Math.floor(n / minPer));
   const options = (opts.options ?? {}) as O;
+  const caller = opts.caller ?? 'runBatched';
+  const signal = workSignal(opts.signal, caller);
+  throwIfAborted(signal, caller);
   if (parts < 2 || tf.getBackend() !== 'wasm') {
     return callTask(resolveTask(task), tf, model, images, options);
   }
   const pool = await getPool(threads);
   const slice = opts.slice ?? (typeof task === 'string' ? (builtinSlicers[task] as OptionSlicer<O> | undefined) : undefined);
-  return pool.run(model, images, task, options, parts, slice);
+  return pool.run(model, images, task, options, parts, slice, signal, caller);
 }

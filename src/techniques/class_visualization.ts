@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gaussian, mulberry32 } from '../data/random';
 import { ensureBackend } from '../runtime/backend';
+import { Cancellable, Work } from '../runtime/cancel';
 import { fail, finiteNumber, imageShapeOf, oneOf, positiveInt, resolveTarget, SCORE_OUTPUTS, shapeText, Target } from './common';
 import { gaussianBlur } from './blur';
 import { checkNeuron, Explained, explainedValues } from './objective';
@@ -24,7 +25,7 @@ export interface ClassVisualizationStep {
   shape: [number, number, number];
 }
 
-export interface ClassVisualizationOptions extends Regularizers {
+export interface ClassVisualizationOptions extends Regularizers, Cancellable {
   /** Class to maximise (index or name); or give layer + channel for a unit. */
   target?: Target;
   layer?: string;
@@ -113,6 +114,7 @@ export async function classVisualization(model: tf.LayersModel, opts: ClassVisua
     const output = oneOf(opts.output, SCORE_OUTPUTS, 'logits', caller, 'output');
     explained = { kind: 'class', targets: Int32Array.of(resolveTarget(model, opts.target, caller)), output };
   }
+  const work = new Work(caller, opts);
   const rand = mulberry32(opts.seed ?? 0);
   let img: tf.Tensor4D;
   const init = opts.init ?? 'noise';
@@ -129,6 +131,7 @@ export async function classVisualization(model: tf.LayersModel, opts: ClassVisua
   }
   try {
     for (let step = 1; step <= steps; step++) {
+      await work.tick();
       const dy = jitter ? Math.floor(rand() * (2 * jitter + 1)) - jitter : 0;
       const dx = jitter ? Math.floor(rand() * (2 * jitter + 1)) - jitter : 0;
       let score = 0;
@@ -150,7 +153,7 @@ export async function classVisualization(model: tf.LayersModel, opts: ClassVisua
       img = next;
       if (opts.onStep) {
         const snapshot = step % snapshotEvery === 0 || step === steps;
-        await opts.onStep({ step, steps, score, image: snapshot ? Float32Array.from(img.dataSync()) : undefined, shape: [img.shape[1], img.shape[2], img.shape[3]] });
+        await work.call('onStep', opts.onStep, { step, steps, score, image: snapshot ? Float32Array.from(img.dataSync()) : undefined, shape: [img.shape[1], img.shape[2], img.shape[3]] });
       }
     }
     const out = tf.squeeze(img, [0]) as tf.Tensor3D;

@@ -24,12 +24,7 @@ export interface NeuronTarget {
 export type ScoreOutput = 'logits' | 'probs';
 export const SCORE_OUTPUTS: readonly ScoreOutput[] = ['logits', 'probs'];
 
-/** Progress of long work, reported through `onProgress`. */
-export interface Progress {
-  done: number;
-  total: number;
-}
-export type ProgressCallback = (p: Progress) => void | Promise<void>;
+export type { Progress, ProgressCallback } from '../runtime/cancel';
 
 export function fail(caller: string, message: string): never {
   throw new Error(`${caller}: ${message}`);
@@ -76,8 +71,12 @@ export function assertFinite(t: tf.Tensor, caller: string, what: string): void {
 }
 
 export interface Batch {
-  /** [N, H, W, C] float32. */
+  /** [N, H, W, C] float32 (for a lazy batch: the images as given, converted slice by slice by `sliceOf`). */
   x: tf.Tensor4D;
+  /** [N, H, W, C] of the images as the model sees them. */
+  shape: [number, number, number, number];
+  /** Lazy batches: grey to colour and resizing, applied to each slice. */
+  convert?: (t: tf.Tensor4D) => tf.Tensor4D;
   /** False when the caller gave one image: results drop the batch axis. */
   batched: boolean;
   /** True when `x` was made here and must be disposed by the technique. */
@@ -90,7 +89,7 @@ export interface Batch {
  * over the three channels, and an image of another size is resized (bilinear) to the model's;
  * results are then at the model's size.
  */
-export function toBatch(model: tf.LayersModel, image: tf.Tensor, caller: string): Batch {
+export function toBatch(model: tf.LayersModel, image: tf.Tensor, caller: string, opts: { lazy?: boolean } = {}): Batch {
   const [h, w, c] = imageShapeOf(model, caller);
   const expected = `an image ${shapeText([h, w, c])} or a batch ${shapeText([null, h, w, c])}`;
   if (!(image instanceof tf.Tensor)) fail(caller, `expected ${expected} as a tf.Tensor, got ${describeValue(image)}`);
@@ -112,15 +111,55 @@ export function toBatch(model: tf.LayersModel, image: tf.Tensor, caller: string)
   }
   const resize = (h !== null && shape4[1] !== h) || (w !== null && shape4[2] !== w);
   assertFinite(image, caller, 'image');
+  const target: [number, number, number, number] = [shape4[0], h ?? shape4[1], w ?? shape4[2], c];
   const owned = s.length !== 4 || image.dtype !== 'float32' || grey || resize;
-  if (!owned) return { x: image as tf.Tensor4D, batched, owned };
-  const x = tf.tidy(() => {
-    let t = tf.cast(tf.reshape(image, shape4 as [number, number, number, number]), 'float32') as tf.Tensor4D;
-    if (grey) t = tf.tile(t, [1, 1, 1, 3]);
-    if (resize) t = tf.image.resizeBilinear(t, [h ?? shape4[1], w ?? shape4[2]], false, true);
-    return t;
-  });
-  return { x: x as tf.Tensor4D, batched, owned };
+  if (!owned) return { x: image as tf.Tensor4D, shape: target, batched, owned };
+  const convert = (t: tf.Tensor4D): tf.Tensor4D =>
+    tf.tidy(() => {
+      let u = t;
+      if (grey) u = tf.tile(u, [1, 1, 1, 3]);
+      if (resize) u = tf.image.resizeBilinear(u, [target[1], target[2]], false, true);
+      return u;
+    });
+  const asGiven = tf.tidy(() => tf.cast(tf.reshape(image, shape4 as [number, number, number, number]), 'float32') as tf.Tensor4D);
+  // Many images to convert: one slice at a time (10,000 CIFAR images at 224x224 would be 6 GB).
+  if (opts.lazy && (grey || resize) && target.reduce((a, b) => a * b, 1) > LAZY_ABOVE) {
+    return { x: asGiven, shape: target, batched, owned: true, convert };
+  }
+  const x = grey || resize ? convert(asGiven) : asGiven;
+  if (x !== asGiven) asGiven.dispose();
+  return { x, shape: target, batched, owned: true };
+}
+
+/** Converted values above which a lazy batch converts slice by slice (64 MB of float32). */
+const LAZY_ABOVE = 1 << 24;
+
+/** Images [start, start + size) of a batch as the model sees them; the caller disposes them. */
+export function sliceOf(b: Batch, start: number, size: number): tf.Tensor4D {
+  const [, h, w, c] = b.x.shape;
+  const part = tf.slice(b.x, [start, 0, 0, 0], [size, h, w, c]);
+  if (!b.convert) return part;
+  const out = b.convert(part);
+  part.dispose();
+  return out;
+}
+
+/** Default batch size for copies of images fed to `model` (its input size, else the image's), at most `cap`. */
+export function batchForModel(model: tf.LayersModel, image: tf.Tensor, cap: number): number {
+  const shape = model.inputs[0]?.shape ?? [];
+  const dims = image.shape.slice(-3);
+  const h = (shape[1] as number | null) ?? dims[0] ?? 1;
+  const w = (shape[2] as number | null) ?? dims[1] ?? 1;
+  const c = (shape[3] as number | null) ?? dims[2] ?? 1;
+  return batchFor(h, w, c, cap);
+}
+
+/**
+ * Default batch size for images of [h, w, c]: as many as fit 2^22 input values (27 images of
+ * 224x224x3, so activations stay in bounds), at most `cap`.
+ */
+export function batchFor(h: number, w: number, c: number, cap: number): number {
+  return Math.max(1, Math.min(cap, Math.floor((1 << 22) / (h * w * c))));
 }
 
 export function releaseBatch(b: Batch): void {

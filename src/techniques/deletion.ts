@@ -6,11 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../runtime/backend';
-import { fail, oneOf, positiveInt, ProgressCallback, readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, shapeText, Targets, toBatch } from './common';
+import { LongWorkOptions } from '../runtime/cancel';
+import { fail, oneOf, positiveInt, readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, shapeText, Targets, toBatch, batchForModel } from './common';
+import { PerturbationLoop } from './perturbation';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from './objective';
 
-export interface CurveScoreOptions {
+export interface CurveScoreOptions extends LongWorkOptions {
   /** Class index or name (one, or one per image). Default: each image's predicted class. */
   target?: Targets;
   /** Points on the curve after the start (default 32): each adds about H*W/steps pixels. */
@@ -21,7 +23,6 @@ export interface CurveScoreOptions {
   output?: ScoreOutput;
   /** Images per forward pass (default 64). */
   batchSize?: number;
-  onProgress?: ProgressCallback;
 }
 
 export interface CurveScore {
@@ -54,8 +55,9 @@ async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel,
   const caller = mode === 'deletion' ? 'deletionScore' : 'insertionScore';
   await ensureBackend();
   const steps = positiveInt(opts.steps, 32, caller, 'steps');
-  const batchSize = positiveInt(opts.batchSize, 64, caller, 'batchSize');
+  const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 64), caller, 'batchSize');
   const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
+  const loop = new PerturbationLoop(caller, opts, 0);
   const batch = toBatch(model, image, caller);
   let base: tf.Tensor4D | undefined;
   try {
@@ -74,6 +76,7 @@ async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel,
     const pixels = h * w;
     const fractions = Float32Array.from({ length: steps + 1 }, (_, k) => Math.round((k * pixels) / steps) / pixels);
     const curves: Float32Array[] = [];
+    loop.expect(n * (steps + 1));
     for (let i = 0; i < n; i++) {
       const order = pixelOrder(attrValues.subarray(i * pixels * attrChannels, (i + 1) * pixels * attrChannels), pixels, attrChannels);
       const xi = await readImage(batch.x, i);
@@ -82,8 +85,7 @@ async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel,
       const [from, to] = mode === 'deletion' ? [xi, bi] : [bi, xi];
       const curve = new Float32Array(steps + 1);
       const one = sliceExplained(explained, i, 1);
-      for (let start = 0; start <= steps; start += batchSize) {
-        const b = Math.min(batchSize, steps + 1 - start);
+      const make = (start: number, b: number): tf.Tensor => {
         const data = new Float32Array(b * pixels * c);
         for (let k = 0; k < b; k++) {
           const img = data.subarray(k * pixels * c, (k + 1) * pixels * c);
@@ -91,11 +93,9 @@ async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel,
           const changed = Math.round(fractions[start + k] * pixels);
           for (let j = 0; j < changed; j++) for (let ch = 0; ch < c; ch++) img[order[j] * c + ch] = to[order[j] * c + ch];
         }
-        const values = tf.tidy(() => explainedValues(model, tf.tensor4d(data, [b, h, w, c]), repeatExplained(one, b), 'normal', caller));
-        curve.set((await values.data()) as Float32Array, start);
-        values.dispose();
-        await opts.onProgress?.({ done: i * (steps + 1) + start + b, total: n * (steps + 1) });
-      }
+        return explainedValues(model, tf.tensor4d(data, [b, h, w, c]), repeatExplained(one, b), 'normal', caller);
+      };
+      await loop.run(steps + 1, batchSize, make, (values, start) => curve.set(values, start));
       curves.push(curve);
     }
     const aucs = Float32Array.from(curves, (cv) => trapezoid(cv, fractions));

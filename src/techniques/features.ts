@@ -5,12 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../models/layers';
 import { ensureBackend, threadCount } from '../runtime/backend';
+import { LongWorkOptions, Work } from '../runtime/cancel';
 import { runBatched } from '../runtime/pool';
-import { positiveInt, ProgressCallback, releaseBatch, toBatch } from './common';
+import { batchFor, positiveInt, releaseBatch, sliceOf, toBatch } from './common';
 import { modelUpTo } from './forward';
 import { refuseInsideCheck } from '../runtime/guard';
 
-export interface FeatureVectorsOptions {
+export interface FeatureVectorsOptions extends LongWorkOptions {
   /** Layer whose output is the vector (default: 'features' if the model has it, else the input of the last Dense layer). */
   layer?: string;
   /** Images per forward pass (default 256). */
@@ -21,7 +22,6 @@ export interface FeatureVectorsOptions {
    * worker pool; 1 keeps everything in this thread.
    */
   threads?: number;
-  onProgress?: ProgressCallback;
 }
 
 /** Below this many images a worker's start and the weight copy cost more than they save. */
@@ -42,13 +42,14 @@ export async function featureVectors(model: tf.LayersModel, images: tf.Tensor, o
   refuseInsideCheck('featureVectors');
   const caller = 'featureVectors';
   await ensureBackend();
-  const batchSize = positiveInt(opts.batchSize, 256, caller, 'batchSize');
   const layerName = opts.layer ?? defaultFeatureLayer(model);
   getLayer(model, layerName, caller);
   const sub = modelUpTo(model, layerName, caller);
-  const batch = toBatch(model, images, caller);
+  const work = new Work(caller, opts);
+  const batch = toBatch(model, images, caller, { lazy: true });
   try {
-    const [n, h, w, c] = batch.x.shape;
+    const [n, h, w, c] = batch.shape;
+    const batchSize = positiveInt(opts.batchSize, batchFor(h, w, c, 256), caller, 'batchSize');
     const threads = opts.threads === undefined ? threadCount() : positiveInt(opts.threads, 1, caller, 'threads');
     const pooled = threads > 1 && n >= POOL_MIN_IMAGES && tf.getBackend() === 'wasm';
     // A round is one forward pass per thread; progress is reported after each.
@@ -58,16 +59,19 @@ export async function featureVectors(model: tf.LayersModel, images: tf.Tensor, o
     for (let start = 0; start < n; start += round) {
       const b = Math.min(round, n - start);
       const flat = pooled
-        ? await pooledRound(model, layerName, tf.slice(batch.x, [start, 0, 0, 0], [b, h, w, c]), threads, b)
+        ? await pooledRound(model, layerName, sliceOf(batch, start, b), threads, b, work.signal)
         : tf.tidy(() => {
-            const y = sub.predict(tf.slice(batch.x, [start, 0, 0, 0], [b, h, w, c])) as tf.Tensor;
+            const y = sub.predict(sliceOf(batch, start, b)) as tf.Tensor;
             return tf.reshape(y, [b, -1]);
           });
-      dim = flat.shape[1]!;
-      out ??= new Float32Array(n * dim);
-      out.set((await flat.data()) as Float32Array, start * dim);
-      flat.dispose();
-      await opts.onProgress?.({ done: start + b, total: n });
+      try {
+        dim = flat.shape[1]!;
+        out ??= new Float32Array(n * dim);
+        out.set((await flat.data()) as Float32Array, start * dim);
+      } finally {
+        flat.dispose();
+      }
+      await work.progress(start + b, n);
     }
     return tf.tensor2d(out!, [n, dim]);
   } finally {
@@ -76,9 +80,9 @@ export async function featureVectors(model: tf.LayersModel, images: tf.Tensor, o
 }
 
 /** One round of images through `layer` on the worker pool, flattened to [b, D]. */
-async function pooledRound(model: tf.LayersModel, layer: string, images: tf.Tensor4D, threads: number, b: number): Promise<tf.Tensor2D> {
+async function pooledRound(model: tf.LayersModel, layer: string, images: tf.Tensor4D, threads: number, b: number, signal: AbortSignal | undefined): Promise<tf.Tensor2D> {
   try {
-    const y = await runBatched(model, images, 'layerOutput', { threads, minPerThread: 1, options: { layer } });
+    const y = await runBatched(model, images, 'layerOutput', { threads, minPerThread: 1, options: { layer }, signal, caller: 'featureVectors' });
     const flat = tf.reshape(y, [b, -1]) as tf.Tensor2D;
     y.dispose();
     return flat;

@@ -5,15 +5,16 @@
  * `maxExact` points; beyond that the grid is cut into blocks of at most `maxExact` cells, points
  * are dealt to blocks by position (bands by y, then blocks by x), and each block is solved exactly.
  */
-import { auction } from './embed_util/auction';
-import { lapjv } from './embed_util/lapjv';
+import { Cancellable, Work } from '../runtime/cancel';
+import { auctionSteps } from './embed_util/auction';
+import { lapjvSteps } from './embed_util/lapjv';
 import { checkChoice, checkInt } from './embed_util/matrix';
 import { embeddingRows, EmbeddingInput } from './trustworthiness';
 
 export const GRID_METHODS = ['auto', 'exact', 'blocked'] as const;
 export type GridMethod = (typeof GRID_METHODS)[number];
 
-export interface GridLayoutOptions {
+export interface GridLayoutOptions extends Cancellable {
   /** Grid rows and columns; rows * cols must be at least N. Default: the smallest square grid that fits. */
   rows?: number;
   cols?: number;
@@ -36,7 +37,7 @@ export interface GridLayoutResult {
 }
 
 /** Exact assignment of points (unit-square coordinates ux, uy) to the listed cells; writes cells[]. */
-function assignExact(ids: ArrayLike<number>, cellIds: ArrayLike<number>, ux: Float64Array, uy: Float64Array, rows: number, cols: number, cells: Int32Array): number {
+async function assignExact(work: Work, ids: ArrayLike<number>, cellIds: ArrayLike<number>, ux: Float64Array, uy: Float64Array, rows: number, cols: number, cells: Int32Array): Promise<number> {
   const m = cellIds.length;
   const k = ids.length;
   // Rows beyond the points are dummies with zero cost, for cells left empty.
@@ -53,7 +54,8 @@ function assignExact(ids: ArrayLike<number>, cellIds: ArrayLike<number>, ux: Flo
     }
   }
   // An epsilon-scaling auction finds near-optimal duals fast; Jonker-Volgenant then finishes exactly.
-  const sol = lapjv(cost, m, auction(cost, m));
+  await work.tick();
+  const sol = await work.steps(lapjvSteps(cost, m, await work.steps(auctionSteps(cost, m))));
   let total = 0;
   for (let a = 0; a < k; a++) {
     cells[ids[a]] = cellIds[sol.rowToCol[a]];
@@ -63,7 +65,7 @@ function assignExact(ids: ArrayLike<number>, cellIds: ArrayLike<number>, ux: Flo
 }
 
 /** Snap N 2-D points (an embedding result or an [N, 2] matrix) to a grid. */
-export function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions = {}): GridLayoutResult {
+export async function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions = {}): Promise<GridLayoutResult> {
   const who = 'gridLayout';
   const P = embeddingRows(points, who, 'points');
   if (P.cols !== 2) throw new Error(`${who}: points must be 2-D (N*2 values), got ${P.cols} values per point`);
@@ -78,6 +80,7 @@ export function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions = {})
   if (method === 'exact' && rows * cols > 20000) {
     throw new Error(`${who}: method 'exact' on ${rows * cols} cells needs a ${rows * cols}^2 cost matrix; use 'blocked' (or 'auto') above ${maxExact} cells`);
   }
+  const work = new Work(who, opts);
   // Unit-square coordinates (each axis min-max scaled).
   const ux = new Float64Array(n);
   const uy = new Float64Array(n);
@@ -95,7 +98,7 @@ export function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions = {})
   const cells = new Int32Array(n);
   if (method === 'exact') {
     const all = Int32Array.from({ length: rows * cols }, (_, c) => c);
-    const cost = assignExact(Int32Array.from({ length: n }, (_, i) => i), all, ux, uy, rows, cols, cells);
+    const cost = await assignExact(work, Int32Array.from({ length: n }, (_, i) => i), all, ux, uy, rows, cols, cells);
     return { cells, rows, cols, method, cost, blocks: 1 };
   }
   // Blocks of bh x bw cells with bh * bw <= maxExact, as square as the grid allows.
@@ -125,7 +128,7 @@ export function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions = {})
       const cellIds: number[] = [];
       for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) cellIds.push(r * cols + c);
       if (ids.length > cellIds.length) throw new Error(`${who}: internal error, block ${blocks} got ${ids.length} points for ${cellIds.length} cells`);
-      if (ids.length > 0) total += assignExact(ids, cellIds, ux, uy, rows, cols, cells);
+      if (ids.length > 0) total += await assignExact(work, ids, cellIds, ux, uy, rows, cols, cells);
       blocks++;
     }
   }

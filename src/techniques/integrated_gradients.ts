@@ -5,7 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../runtime/backend';
-import { Batch, finiteNumber, oneOf, positiveInt, ProgressCallback, readImage, releaseBatch, toBatch, unbatch } from './common';
+import { LongWorkOptions } from '../runtime/cancel';
+import { Batch, finiteNumber, oneOf, positiveInt, readImage, releaseBatch, toBatch, unbatch, batchForModel } from './common';
+import { PerturbationLoop } from './perturbation';
 import { Explained, explainedValues, inputGradient, repeatExplained, resolveExplained, sliceExplained, TargetOptions } from './objective';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
 import { baselineBatch, BaselineChoice } from './baseline';
@@ -13,7 +15,7 @@ import { baselineBatch, BaselineChoice } from './baseline';
 export type IntegrationMethod = 'gaussLegendre' | 'riemannTrapezoid' | 'riemannMiddle' | 'riemannLeft' | 'riemannRight';
 export const INTEGRATION_METHODS: readonly IntegrationMethod[] = ['gaussLegendre', 'riemannTrapezoid', 'riemannMiddle', 'riemannLeft', 'riemannRight'];
 
-export interface IntegratedGradientsOptions extends TargetOptions {
+export interface IntegratedGradientsOptions extends TargetOptions, LongWorkOptions {
   /** Where the path starts: 'black' (zeros, default), 'mean' (the image's mean colour), 'blur', a number, or a tensor like the image. */
   baseline?: BaselineChoice;
   /** Points on the path (default 64). */
@@ -31,7 +33,6 @@ export interface IntegratedGradientsOptions extends TargetOptions {
   maxSteps?: number;
   /** Path points per forward/backward pass (default 64). */
   batchSize?: number;
-  onProgress?: ProgressCallback;
 }
 
 export interface IntegratedGradientsResult {
@@ -48,6 +49,7 @@ export interface IntegratedGradientsResult {
 
 /** Weighted average of the gradient over the path points, for one image. */
 async function pathAverage(
+  loop: PerturbationLoop,
   model: tf.LayersModel,
   explained: Explained,
   xi: Float32Array,
@@ -56,27 +58,24 @@ async function pathAverage(
   { alphas, weights }: { alphas: Float64Array; weights: Float64Array },
   batchSize: number,
   caller: string,
-  progress: (done: number) => Promise<void>,
 ): Promise<Float64Array> {
   const size = h * w * c;
-  const steps = alphas.length;
   const avgGrad = new Float64Array(size);
-  for (let start = 0; start < steps; start += batchSize) {
-    const b = Math.min(batchSize, steps - start);
+  const make = (start: number, b: number): tf.Tensor4D => {
     const path = new Float32Array(b * size);
     for (let k = 0; k < b; k++) {
       const a = alphas[start + k];
       for (let p = 0; p < size; p++) path[k * size + p] = bi[p] + a * (xi[p] - bi[p]);
     }
-    const grads = tf.tidy(() => inputGradient(model, tf.tensor4d(path, [b, h, w, c]), repeatExplained(explained, b), 'normal', caller));
-    const g = (await grads.data()) as Float32Array;
-    grads.dispose();
+    return tf.tensor4d(path, [b, h, w, c]);
+  };
+  const scoring = { model, explained, kind: 'gradient' as const, relu: 'normal' as const, caller };
+  await loop.runScored(alphas.length, batchSize, make, scoring, (g, start, b) => {
     for (let k = 0; k < b; k++) {
       const wk = weights[start + k];
       for (let p = 0; p < size; p++) avgGrad[p] += wk * g[k * size + p];
     }
-    await progress(start + b);
-  }
+  });
   return avgGrad;
 }
 
@@ -129,9 +128,10 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: IntegratedGrad
   const steps = positiveInt(opts.steps, 64, caller, 'steps');
   const method = oneOf(opts.method, INTEGRATION_METHODS, 'gaussLegendre', caller, 'method');
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'none', caller, 'reduce');
-  const batchSize = positiveInt(opts.batchSize, 64, caller, 'batchSize');
+  const batchSize = positiveInt(opts.batchSize, Math.max(1, Math.floor(batchForModel(model, image, 128) / 2)), caller, 'batchSize');
   const tolerance = opts.tolerance === Infinity ? Infinity : finiteNumber(opts.tolerance, 0.01, caller, 'tolerance', 0);
   const maxSteps = positiveInt(opts.maxSteps, Math.max(1024, steps), caller, 'maxSteps');
+  const loop = new PerturbationLoop(caller, opts, 0);
   let batch: Batch | undefined;
   let base: tf.Tensor4D | undefined;
   try {
@@ -155,9 +155,9 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: IntegratedGrad
       const change = fx[i] - fb[i];
       const one = sliceExplained(explained, i, 1);
       for (let s = steps; ; s *= 2) {
-        const avgGrad = await pathAverage(model, one, xi, bi, [h, w, c], quadrature(method, s), batchSize, caller, async (done) => {
-          await opts.onProgress?.({ done: i * steps + Math.min(steps, (done * steps) / s), total: n * steps });
-        });
+        // Each image takes `steps` points, more where completeness asks for them.
+        loop.expect(s + (n - i - 1) * steps);
+        const avgGrad = await pathAverage(loop, model, one, xi, bi, [h, w, c], quadrature(method, s), batchSize, caller);
         let total = 0;
         for (let p = 0; p < size; p++) total += attributions[i * size + p] = (xi[p] - bi[p]) * avgGrad[p];
         delta[i] = total - change;

@@ -5,6 +5,7 @@
  * kernel from `landmarks` sampled points (Williams & Seeger 2001) and runs PCA on the feature map.
  */
 import { permutation } from '../data/random';
+import { Cancellable, Work } from '../runtime/cancel';
 import { symmetricEigen } from './embed_util/eigen';
 import { checkChoice, checkInt, checkNumber, gemm, MatrixInput, toDense, transpose } from './embed_util/matrix';
 import { orthonormalizeColumns } from './embed_util/subspace';
@@ -14,7 +15,7 @@ export const KERNELS = ['rbf', 'poly'] as const;
 export type KernelName = (typeof KERNELS)[number];
 export const KERNEL_PCA_METHODS = ['auto', 'exact', 'nystrom'] as const;
 
-export interface KernelPcaOptions {
+export interface KernelPcaOptions extends Cancellable {
   /** Output dimensions. Default 2. */
   dims?: number;
   /** 'rbf' (default): exp(-gamma |x - y|^2); 'poly': (gamma x.y + coef0)^degree. */
@@ -52,9 +53,21 @@ interface Kernel {
   coef0: number;
 }
 
+/** Rows of a per product in kernelBlock: about 2^24 multiply-adds, a few tens of ms, between checkpoints. */
+function rowsPerBlock(nb: number, d: number): number {
+  return Math.max(1, Math.floor((1 << 24) / Math.max(1, nb * d)));
+}
+
 /** Kernel block between rows of a (na x d) and b (nb x d), as a Float32Array na x nb. */
-function kernelBlock(k: Kernel, a: Float32Array, na: number, b: Float32Array, nb: number, d: number): Float32Array {
-  const dots = gemm(a, na, d, transpose(b, nb, d), nb);
+async function kernelBlock(work: Work, k: Kernel, a: Float32Array, na: number, b: Float32Array, nb: number, d: number): Promise<Float32Array> {
+  const bt = transpose(b, nb, d);
+  const dots = new Float32Array(na * nb);
+  const step = rowsPerBlock(nb, d);
+  for (let r0 = 0; r0 < na; r0 += step) {
+    const r1 = Math.min(na, r0 + step);
+    dots.set(gemm(a.subarray(r0 * d, r1 * d), r1 - r0, d, bt, nb), r0 * nb);
+    await work.tick();
+  }
   if (k.kind === 'poly') {
     for (let e = 0; e < dots.length; e++) dots[e] = Math.pow(k.gamma * dots[e] + k.coef0, k.degree);
     return dots;
@@ -83,8 +96,8 @@ function fixSigns(points: Float32Array, n: number, dims: number): void {
   }
 }
 
-function exactKpca(k: Kernel, x: Float32Array, n: number, d: number, dims: number, seed: number): { points: Float32Array; values: Float64Array } {
-  const K = kernelBlock(k, x, n, x, n, d);
+async function exactKpca(work: Work, k: Kernel, x: Float32Array, n: number, d: number, dims: number, seed: number): Promise<{ points: Float32Array; values: Float64Array }> {
+  const K = await kernelBlock(work, k, x, n, x, n, d);
   // Double centring: K - row means - column means + grand mean (K is symmetric).
   const mean = new Float64Array(n);
   let grand = 0;
@@ -105,6 +118,7 @@ function exactKpca(k: Kernel, x: Float32Array, n: number, d: number, dims: numbe
   let values = new Float64Array(l);
   let vecs = new Float64Array(l * l);
   for (let it = 0; it < 300; it++) {
+    await work.tick();
     const z = gemm(K, n, n, q, l);
     // Rayleigh-Ritz on span(q): H = q^T K q.
     const h = new Float64Array(l * l);
@@ -137,14 +151,15 @@ function exactKpca(k: Kernel, x: Float32Array, n: number, d: number, dims: numbe
   return { points, values: values.slice(0, dims) };
 }
 
-function nystromKpca(k: Kernel, x: Float32Array, n: number, d: number, dims: number, m: number, seed: number): { points: Float32Array; values: Float64Array } {
+async function nystromKpca(work: Work, k: Kernel, x: Float32Array, n: number, d: number, dims: number, m: number, seed: number): Promise<{ points: Float32Array; values: Float64Array }> {
   const pick = permutation(n, seed).slice(0, m).sort();
   const lm = new Float32Array(m * d);
   pick.forEach((i, r) => lm.set(x.subarray(i * d, (i + 1) * d), r * d));
-  const kmm = kernelBlock(k, lm, m, lm, m, d);
-  const knm = kernelBlock(k, x, n, lm, m, d);
+  const kmm = await kernelBlock(work, k, lm, m, lm, m, d);
+  const knm = await kernelBlock(work, k, x, n, lm, m, d);
   // Feature map phi = K_nm K_mm^(-1/2) on the well-conditioned part of K_mm's spectrum.
   const eig = symmetricEigen(kmm, m);
+  await work.tick();
   const top = Math.max(eig.values[0], 1e-300);
   let r = 0;
   while (r < m && eig.values[r] > 1e-10 * top) r++;
@@ -154,13 +169,14 @@ function nystromKpca(k: Kernel, x: Float32Array, n: number, d: number, dims: num
     for (let a = 0; a < m; a++) w[a * r + c] = eig.vectors[c * m + a] * s;
   }
   const phi = gemm(knm, n, m, w, r);
+  await work.tick();
   const p = pca({ data: phi, rows: n, cols: r }, { dims: Math.min(dims, r), seed });
   const values = p.explainedVariance.map((v) => v * (n - 1));
   return { points: p.points, values };
 }
 
 /** Embed the rows of X with kernel PCA. */
-export function kernelPca(X: MatrixInput, opts: KernelPcaOptions = {}): KernelPcaResult {
+export async function kernelPca(X: MatrixInput, opts: KernelPcaOptions = {}): Promise<KernelPcaResult> {
   const who = 'kernelPca';
   const A = toDense(X, who);
   const { rows: n, cols: d } = A;
@@ -179,10 +195,9 @@ export function kernelPca(X: MatrixInput, opts: KernelPcaOptions = {}): KernelPc
     throw new Error(`${who}: method 'exact' is limited to maxExact = ${maxExact} points (its kernel matrix is N^2 floats), got N = ${n}; use method 'nystrom' or raise maxExact`);
   }
   const seed = opts.seed ?? 0;
-  const out =
-    method === 'exact'
-      ? exactKpca(k, A.data, n, d, dims, seed)
-      : nystromKpca(k, A.data, n, d, dims, checkInt(who, 'landmarks', opts.landmarks ?? Math.min(n, 500), dims, n), seed);
+  const landmarks = method === 'exact' ? 0 : checkInt(who, 'landmarks', opts.landmarks ?? Math.min(n, 500), dims, n);
+  const work = new Work(who, opts);
+  const out = method === 'exact' ? await exactKpca(work, k, A.data, n, d, dims, seed) : await nystromKpca(work, k, A.data, n, d, dims, landmarks, seed);
   fixSigns(out.points, n, dims);
   return { points: out.points, n, dims, eigenvalues: out.values, method, gamma: k.gamma };
 }

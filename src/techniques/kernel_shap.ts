@@ -7,13 +7,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../data/random';
 import { ensureBackend } from '../runtime/backend';
-import { fail, oneOf, positiveInt, ProgressCallback, readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch } from './common';
+import { LongWorkOptions } from '../runtime/cancel';
+import { fail, oneOf, positiveInt, readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch, batchFor } from './common';
+import { PerturbationLoop, Scoring } from './perturbation';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from './objective';
 import { fromLabels, segmentImage, Segmentation, SegmentMethod } from './segments';
 import { shapleyCoalitions, solveShapley } from './shapley';
 
-export interface KernelShapOptions {
+export interface KernelShapOptions extends LongWorkOptions {
   /** Class index or name (one, or one per image). Default: each image's predicted class. */
   target?: Targets;
   /** 'grid' (default), 'slic', or your own labels, one per pixel (same for every image). */
@@ -31,7 +33,6 @@ export interface KernelShapOptions {
   seed?: number;
   /** Coalitions per forward pass (default 256). */
   batchSize?: number;
-  onProgress?: ProgressCallback;
 }
 
 export interface KernelShapImageResult {
@@ -58,36 +59,33 @@ async function explainOne(
   bi: Float32Array,
   shape: [number, number, number],
   seg: Segmentation,
-  explain: (images: tf.Tensor4D) => tf.Tensor1D,
+  scoring: Scoring,
   opts: KernelShapOptions,
-  progress: (done: number, total: number) => Promise<void>,
+  loop: PerturbationLoop,
+  imagesLeft: number,
 ): Promise<KernelShapImageResult> {
   const [h, w, c] = shape;
   const M = seg.count;
   const samples = positiveInt(opts.samples, 2 * M + 2048, 'kernelShap', 'samples');
-  const batchSize = positiveInt(opts.batchSize, 256, 'kernelShap', 'batchSize');
+  const batchSize = positiveInt(opts.batchSize, batchFor(h, w, c, 256), 'kernelShap', 'batchSize');
   const { masks, weights, exact } = shapleyCoalitions(M, samples, mulberry32(opts.seed ?? 0));
   const rows = weights.length;
   // Row 0: all segments present; row 1: none; then the coalitions.
   const total = rows + 2;
   const scores = new Float64Array(total);
   const diff = Float32Array.from(xi, (v, p) => v - bi[p]);
-  for (let start = 0; start < total; start += batchSize) {
-    const b = Math.min(batchSize, total - start);
+  // Later images are assumed to need as many coalitions as this one.
+  loop.expect(total * imagesLeft);
+  const make = (start: number, b: number): tf.Tensor4D => {
     const mask = new Float32Array(b * h * w);
     for (let k = 0; k < b; k++) {
       const row = start + k;
       for (let p = 0; p < h * w; p++) mask[k * h * w + p] = row === 0 ? 1 : row === 1 ? 0 : masks[(row - 2) * M + seg.labels[p]];
     }
-    const values = tf.tidy(() => {
-      const m = tf.tensor4d(mask, [b, h, w, 1]);
-      const images = tf.add(tf.tensor4d(bi, [1, h, w, c]), tf.mul(m, tf.tensor4d(diff, [1, h, w, c]))) as tf.Tensor4D;
-      return explain(images);
-    });
-    scores.set((await values.data()) as Float32Array, start);
-    values.dispose();
-    await progress(start + b, total);
-  }
+    const m = tf.tensor4d(mask, [b, h, w, 1]);
+    return tf.add(tf.tensor4d(bi, [1, h, w, c]), tf.mul(m, tf.tensor4d(diff, [1, h, w, c]))) as tf.Tensor4D;
+  };
+  await loop.runScored(total, batchSize, make, scoring, (values, start) => scores.set(values, start));
   const fx = scores[0];
   const fb = scores[1];
   const phi = solveShapley(masks, weights, scores.subarray(2), M, fx, fb);
@@ -100,6 +98,7 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOpti
   const caller = 'kernelShap';
   await ensureBackend();
   const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
+  const loop = new PerturbationLoop(caller, opts, 0);
   const batch = toBatch(model, image, caller);
   let base: tf.Tensor4D | undefined;
   try {
@@ -117,10 +116,8 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOpti
         : segmentImage(xi, [h, w, c], { method: opts.segments as SegmentMethod | undefined, nSegments: opts.nSegments, compactness: opts.compactness }, caller);
       if (seg.count < 2) fail(caller, `got ${seg.count} segment; Kernel SHAP needs at least 2`);
       const one = sliceExplained(explained, i, 1);
-      const explain = (images: tf.Tensor4D) => explainedValues(model, images, repeatExplained(one, images.shape[0]), 'normal', caller);
-      const r = await explainOne(xi, bi, [h, w, c], seg, explain, opts, async (done, total) => {
-        await opts.onProgress?.({ done: i * total + done, total: n * total });
-      });
+      const scoring: Scoring = { model, explained: one, kind: 'values', relu: 'normal', caller };
+      const r = await explainOne(xi, bi, [h, w, c], seg, scoring, opts, loop, n - i);
       perImage.push(r);
       for (let p = 0; p < h * w; p++) pixelValues[i * h * w + p] = r.values[seg.labels[p]];
     }

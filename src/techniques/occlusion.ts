@@ -5,14 +5,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../runtime/backend';
-import { fail, oneOf, pairOf, positiveInt, ProgressCallback, releaseBatch, SCORE_OUTPUTS, ScoreOutput, shapeText, Targets, toBatch } from './common';
+import { LongWorkOptions } from '../runtime/cancel';
+import { fail, oneOf, pairOf, positiveInt, releaseBatch, SCORE_OUTPUTS, ScoreOutput, shapeText, Targets, toBatch, batchForModel } from './common';
+import { PerturbationLoop } from './perturbation';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from './objective';
 import { baselineBatch } from './baseline';
 import { refuseInsideCheck } from '../runtime/guard';
 
 export type OcclusionFill = 'mean' | 'blur' | 'black' | number | readonly number[];
 
-export interface OcclusionOptions {
+export interface OcclusionOptions extends LongWorkOptions {
   /** Class index or name (one, or one per image). Default: each image's predicted class. */
   target?: Targets;
   /** Patch size [h, w] or one number (default: a sixth of the shorter side, at least 1). */
@@ -27,7 +29,6 @@ export interface OcclusionOptions {
   batchSize?: number;
   /** Also return `pixelDrop`: each pixel's mean drop over the windows covering it, aligned to the image. */
   upsample?: boolean;
-  onProgress?: ProgressCallback;
 }
 
 export interface OcclusionResult {
@@ -59,7 +60,8 @@ export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: O
   const caller = 'occlusion';
   await ensureBackend();
   const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
-  const batchSize = positiveInt(opts.batchSize, 128, caller, 'batchSize');
+  const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 128), caller, 'batchSize');
+  const loop = new PerturbationLoop(caller, opts, 0);
   const batch = toBatch(model, image, caller);
   let fillImages: tf.Tensor4D | undefined;
   try {
@@ -80,28 +82,24 @@ export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: O
     const unoccluded = explainedValues(model, batch.x, explained, 'normal', caller);
     const score = new Float32Array(unoccluded.dataSync());
     unoccluded.dispose();
+    loop.expect(n * count);
     for (let i = 0; i < n; i++) {
       const one = sliceExplained(explained, i, 1);
       const x = tf.slice(batch.x, [i, 0, 0, 0], [1, h, w, c]);
       const f = tf.slice(fillImages, [i, 0, 0, 0], [1, h, w, c]);
       try {
-        for (let start = 0; start < count; start += batchSize) {
-          const b = Math.min(batchSize, count - start);
+        const make = (start: number, b: number): tf.Tensor4D => {
           const mask = new Float32Array(b * h * w);
           for (let k = 0; k < b; k++) {
             const top = rows[Math.floor((start + k) / cols.length)];
             const left = cols[(start + k) % cols.length];
             for (let y = top; y < top + window[0]; y++) mask.fill(1, k * h * w + y * w + left, k * h * w + y * w + left + window[1]);
           }
-          const values = tf.tidy(() => {
-            const m = tf.tensor4d(mask, [b, h, w, 1]);
-            const occluded = tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(f, m));
-            return explainedValues(model, occluded, repeatExplained(one, b), 'normal', caller);
-          });
-          scores.set((await values.data()) as Float32Array, i * count + start);
-          values.dispose();
-          await opts.onProgress?.({ done: i * count + start + b, total: n * count });
-        }
+          const m = tf.tensor4d(mask, [b, h, w, 1]);
+          return tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(f, m)) as tf.Tensor4D;
+        };
+        const scoring = { model, explained: one, kind: 'values' as const, relu: 'normal' as const, caller };
+        await loop.runScored(count, batchSize, make, scoring, (values, start) => scores.set(values, i * count + start));
       } finally {
         tf.dispose([x, f]);
       }

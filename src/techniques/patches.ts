@@ -6,11 +6,12 @@ import * as tf from '@tensorflow/tfjs';
 import { inputBox, InputBox } from '../models/receptive_field';
 import { layers as layerInfos } from '../models/layers';
 import { ensureBackend } from '../runtime/backend';
-import { positiveInt, ProgressCallback, releaseBatch, toBatch } from './common';
+import { batchFor, positiveInt, releaseBatch, sliceOf, toBatch } from './common';
+import { LongWorkOptions, Work } from '../runtime/cancel';
 import { modelUpTo } from './forward';
 import { checkNeuron } from './objective';
 
-export interface TopActivatingPatchesOptions {
+export interface TopActivatingPatchesOptions extends LongWorkOptions {
   layer: string;
   channel: number;
   /** How many patches (default 9). */
@@ -19,7 +20,6 @@ export interface TopActivatingPatchesOptions {
   perImage?: number;
   /** Images per forward pass (default 256). */
   batchSize?: number;
-  onProgress?: ProgressCallback;
 }
 
 export interface ActivatingPatch {
@@ -64,17 +64,18 @@ export async function topActivatingPatches(model: tf.LayersModel, images: tf.Ten
   const { neuron } = checkNeuron(model, { layer: opts.layer, channel: opts.channel }, caller);
   const k = positiveInt(opts.k, 9, caller, 'k');
   const perImage = positiveInt(opts.perImage, 1, caller, 'perImage');
-  const batchSize = positiveInt(opts.batchSize, 256, caller, 'batchSize');
   const sub = modelUpTo(model, neuron.layer, caller);
   const rf = layerInfos(model).find((l) => l.name === neuron.layer)?.receptiveField ?? null;
-  const batch = toBatch(model, images, caller);
+  const work = new Work(caller, opts);
+  const batch = toBatch(model, images, caller, { lazy: true });
   try {
-    const [n, h, w, c] = batch.x.shape;
+    const [n, h, w, c] = batch.shape;
+    const batchSize = positiveInt(opts.batchSize, batchFor(h, w, c, 256), caller, 'batchSize');
     const top = new TopK(k);
     for (let start = 0; start < n; start += batchSize) {
       const b = Math.min(batchSize, n - start);
       const channelMap = tf.tidy(() => {
-        const y = sub.predict(tf.slice(batch.x, [start, 0, 0, 0], [b, h, w, c])) as tf.Tensor;
+        const y = sub.predict(sliceOf(batch, start, b)) as tf.Tensor;
         const begin = y.shape.map((_, a) => (a === y.rank - 1 ? neuron.channel : 0));
         const size = y.shape.map((d, a) => (a === y.rank - 1 ? 1 : d));
         // [b, rows, cols] of the channel; layers without positions become one position.
@@ -82,15 +83,19 @@ export async function topActivatingPatches(model: tf.LayersModel, images: tf.Ten
       });
       const [, mapH, mapW] = channelMap.shape;
       const per = mapH * mapW;
-      const values = (await channelMap.data()) as Float32Array;
-      channelMap.dispose();
+      let values: Float32Array;
+      try {
+        values = (await channelMap.data()) as Float32Array;
+      } finally {
+        channelMap.dispose();
+      }
       for (let i = 0; i < b; i++) {
         const row = values.subarray(i * per, (i + 1) * per);
         const best = new TopK(perImage);
         for (let p = 0; p < per; p++) best.offer({ activation: row[p], index: start + i, y: Math.floor(p / mapW), x: p % mapW });
         for (const item of best.items) top.offer(item);
       }
-      await opts.onProgress?.({ done: start + b, total: n });
+      await work.progress(start + b, n);
     }
     return top.items.map((item) => ({
       ...item,

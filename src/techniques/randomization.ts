@@ -8,12 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { gaussian, mulberry32 } from '../data/random';
 import { getLayer } from '../models/layers';
 import { ensureBackend } from '../runtime/backend';
-import { fail, oneOf, ProgressCallback } from './common';
+import { LongWorkOptions, Work } from '../runtime/cancel';
+import { fail, oneOf } from './common';
 import { spearman } from './stats';
 
 export type ExplanationMethod = (model: tf.LayersModel, images: tf.Tensor) => Promise<tf.Tensor> | tf.Tensor;
 
-export interface RandomizationCheckOptions {
+export interface RandomizationCheckOptions extends LongWorkOptions {
   /** 'cascading' (default): layers stay randomized as the next one goes; 'independent': one layer at a time. */
   order?: 'cascading' | 'independent';
   /** Layers to randomize, in that order (default: every layer with weights, output end first). */
@@ -23,7 +24,6 @@ export interface RandomizationCheckOptions {
   seed?: number;
   /** Also return every map (the caller disposes them). */
   keepMaps?: boolean;
-  onProgress?: ProgressCallback;
 }
 
 export interface RandomizationStep {
@@ -87,30 +87,32 @@ export async function randomizationCheck(model: tf.LayersModel, method: Explanat
   const layers = names.map((name) => getLayer(model, name, caller));
   for (const l of layers) if (l.getWeights().length === 0) fail(caller, `layer '${l.name}' (${l.getClassName()}) has no weights to randomize`);
   const n = images.shape[0];
+  const work = new Work(caller, opts);
   const rand = mulberry32(opts.seed ?? 0);
   const saved = layers.map((l) => l.getWeights().map((w) => w.clone()));
   const maps: tf.Tensor[] = [];
   const restore = (i: number) => layers[i].setWeights(saved[i]);
   try {
-    const first = await method(model, images);
-    const reference = await rows(first, n, absolute, caller);
+    const first = await work.call('method', method, model, images);
+    if (!(first instanceof tf.Tensor)) fail(caller, `the method returned ${typeof first}; expected a tensor of maps [N, ...]`);
     if (opts.keepMaps) maps.push(first);
-    else first.dispose();
+    const reference = await rows(first, n, absolute, caller).finally(() => opts.keepMaps || first.dispose());
     const steps: RandomizationStep[] = [];
     for (let i = 0; i < layers.length; i++) {
+      await work.tick();
       if (order === 'independent' && i > 0) restore(i - 1);
       const layer = layers[i];
       const fresh = layer.weights.map((w, k) => randomLike(saved[i][k], w.originalName ?? w.name, rand));
       layer.setWeights(fresh);
       tf.dispose(fresh);
-      const map = await method(model, images);
-      const current = await rows(map, n, absolute, caller);
+      const map = await work.call('method', method, model, images);
+      if (!(map instanceof tf.Tensor)) fail(caller, `the method returned ${typeof map}; expected a tensor of maps [N, ...]`);
       if (opts.keepMaps) maps.push(map);
-      else map.dispose();
+      const current = await rows(map, n, absolute, caller).finally(() => opts.keepMaps || map.dispose());
       const correlations = Float32Array.from(reference, (r, k) => spearman(r, current[k]));
       const mean = correlations.reduce((s, v) => s + v, 0) / n;
       steps.push({ layer: layer.name, randomized: order === 'cascading' ? names.slice(0, i + 1) : [layer.name], correlations, mean });
-      await opts.onProgress?.({ done: i + 1, total: layers.length });
+      await work.progress(i + 1, layers.length);
     }
     return opts.keepMaps ? { steps, maps } : { steps };
   } catch (err) {

@@ -6,7 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { gaussian, mulberry32 } from '../data/random';
 import { ensureBackend } from '../runtime/backend';
-import { finiteNumber, oneOf, positiveInt, ProgressCallback, readImage, releaseBatch, toBatch, unbatch } from './common';
+import { LongWorkOptions } from '../runtime/cancel';
+import { finiteNumber, oneOf, positiveInt, readImage, releaseBatch, toBatch, unbatch, batchForModel } from './common';
+import { PerturbationLoop } from './perturbation';
 import { ReluMode } from './forward';
 import { inputGradient, repeatExplained, resolveExplained, sliceExplained, TargetOptions } from './objective';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
@@ -15,7 +17,7 @@ import { refuseInsideCheck } from '../runtime/guard';
 export type SmoothGradVariant = 'mean' | 'squared' | 'variance';
 export const SMOOTHGRAD_VARIANTS: readonly SmoothGradVariant[] = ['mean', 'squared', 'variance'];
 
-export interface SmoothGradOptions extends TargetOptions {
+export interface SmoothGradOptions extends TargetOptions, LongWorkOptions {
   /** Noisy copies per image (default 25). */
   samples?: number;
   /** Noise standard deviation as a fraction of the image's value range max - min (default 0.15). */
@@ -30,7 +32,6 @@ export interface SmoothGradOptions extends TargetOptions {
   batchSize?: number;
   /** Seed of the noise (default 0): same seed, same map. */
   seed?: number;
-  onProgress?: ProgressCallback;
 }
 
 /**
@@ -46,15 +47,17 @@ export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: 
   const variant = oneOf(opts.variant, SMOOTHGRAD_VARIANTS, 'mean', caller, 'variant');
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'maxAbs', caller, 'reduce');
   const gradient = oneOf(opts.gradient, ['saliency', 'guided'] as const, 'saliency', caller, 'gradient');
-  const batchSize = positiveInt(opts.batchSize, 32, caller, 'batchSize');
+  const batchSize = positiveInt(opts.batchSize, Math.max(1, Math.floor(batchForModel(model, image, 64) / 2)), caller, 'batchSize');
   const relu: ReluMode = gradient === 'guided' ? 'guided' : 'normal';
   const rand = mulberry32(opts.seed ?? 0);
+  const loop = new PerturbationLoop(caller, opts, 0);
   const batch = toBatch(model, image, caller);
   try {
     const explained = resolveExplained(model, opts, batch.x, caller);
     const [n, h, w, c] = batch.x.shape;
     const size = h * w * c;
     const result = new Float32Array(n * size);
+    loop.expect(n * samples);
     for (let i = 0; i < n; i++) {
       const pixels = await readImage(batch.x, i);
       let lo = Infinity;
@@ -66,16 +69,14 @@ export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: 
       const sigma = noiseLevel * (hi - lo);
       const sum = new Float64Array(size);
       const sumSq = new Float64Array(size);
-      for (let start = 0; start < samples; start += batchSize) {
-        const b = Math.min(batchSize, samples - start);
+      const one = sliceExplained(explained, i, 1);
+      const make = (_start: number, b: number): tf.Tensor4D => {
         const noisy = new Float32Array(b * size);
         for (let k = 0; k < b; k++) for (let p = 0; p < size; p++) noisy[k * size + p] = pixels[p] + sigma * gaussian(rand);
-        const grads = tf.tidy(() => {
-          const xs = tf.tensor4d(noisy, [b, h, w, c]);
-          return inputGradient(model, xs, repeatExplained(sliceExplained(explained, i, 1), b), relu, caller);
-        });
-        const g = (await grads.data()) as Float32Array;
-        grads.dispose();
+        return tf.tensor4d(noisy, [b, h, w, c]);
+      };
+      const scoring = { model, explained: one, kind: 'gradient' as const, relu, caller };
+      await loop.runScored(samples, batchSize, make, scoring, (g, _start, b) => {
         for (let k = 0; k < b; k++) {
           for (let p = 0; p < size; p++) {
             const v = g[k * size + p];
@@ -83,8 +84,7 @@ export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: 
             sumSq[p] += v * v;
           }
         }
-        await opts.onProgress?.({ done: i * samples + start + b, total: n * samples });
-      }
+      });
       for (let p = 0; p < size; p++) {
         const mean = sum[p] / samples;
         const meanSq = sumSq[p] / samples;

@@ -4,6 +4,7 @@
  * repulsion on a quadtree rebuilt every iteration (O(N log N) per step instead of O(N^2)).
  */
 import { gaussian, mulberry32 } from '../data/random';
+import { Cancellable, Work } from '../runtime/cancel';
 import { conditionalAffinities, SparseAffinities, symmetrize } from './embed_util/affinities';
 import { checkInt, checkNumber, MatrixInput, toDense } from './embed_util/matrix';
 import { QuadTree } from './embed_util/quadtree';
@@ -21,7 +22,7 @@ export interface TsneStep {
   kl?: number;
 }
 
-export interface TsneOptions {
+export interface TsneOptions extends Cancellable {
   /** Effective number of neighbours. Default 30. */
   perplexity?: number;
   /** Total gradient steps, early exaggeration included. Default 1000. */
@@ -240,16 +241,20 @@ export async function tsne(X: MatrixInput, opts: TsneOptions = {}): Promise<Tsne
     throw new Error(`${who}: unknown init '${String(opts.init)}'; valid choices: pca, random, or a Float32Array of N*2 positions`);
   }
 
+  const work = new Work(who, opts);
   let t0 = performance.now();
   const A2 = { data: A.data, rows: n, cols: A.cols };
   const nn = nearestNeighbors(A2, A2, { k, excludeSelf: true });
   const tNeighbors = (performance.now() - t0) / 1000;
+  await work.tick();
   t0 = performance.now();
   const d2 = new Float64Array(nn.distances.length);
   for (let e = 0; e < d2.length; e++) d2[e] = nn.distances[e] * nn.distances[e];
   const P = symmetrize(conditionalAffinities(d2, n, k, perplexity), nn.indices, n, k);
+  await work.tick();
   const y = initialPositions(A2, n, opts.init ?? 'pca', seed);
   const tAffinities = (performance.now() - t0) / 1000;
+  await work.tick();
 
   t0 = performance.now();
   const opt = new Optimizer(P, y, theta);
@@ -257,6 +262,7 @@ export async function tsne(X: MatrixInput, opts: TsneOptions = {}): Promise<Tsne
   let done = 0;
   for (let it = 0; it < iterations; it++) {
     const exaggerating = it < exagIters;
+    await work.tick();
     opt.step(exaggerating ? exaggeration : 1, exaggerating ? momentum0 : momentum1, lr);
     done = it + 1;
     if (opts.onStep && (done % reportEvery === 0 || done === iterations)) {
@@ -267,8 +273,9 @@ export async function tsne(X: MatrixInput, opts: TsneOptions = {}): Promise<Tsne
         points: Float32Array.from(y),
         kl: done % 50 === 0 || done === iterations ? opt.kl() : undefined,
       };
-      const verdict = await opts.onStep(step);
+      const verdict = await work.call('onStep', opts.onStep, step);
       await new Promise<void>((resolve) => setImmediate(resolve));
+      work.check();
       if (verdict === false) break;
     }
   }

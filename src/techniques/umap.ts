@@ -4,6 +4,7 @@
  * stochastic gradient descent with negative sampling. Seeded: same seed, same map.
  */
 import { gaussian, mulberry32 } from '../data/random';
+import { Cancellable, Work } from '../runtime/cancel';
 import { fitAB, FuzzyGraph, fuzzySimplicialSet } from './embed_util/fuzzy_graph';
 import { checkChoice, checkInt, checkNumber, MatrixInput, toDense } from './embed_util/matrix';
 import { PowTable } from './embed_util/pow_table';
@@ -18,7 +19,7 @@ export interface UmapStep {
   points: Float32Array;
 }
 
-export interface UmapOptions {
+export interface UmapOptions extends Cancellable {
   /** Neighbourhood size, the point itself included (as umap-learn counts). Default 15. */
   nNeighbors?: number;
   /** Minimum distance between embedded points. Default 0.1. */
@@ -198,8 +199,10 @@ export async function umap(X: MatrixInput, opts: UmapOptions = {}): Promise<Umap
     throw new Error(`${who}: unknown init '${String(init)}'; valid choices: spectral, pca, random, or a Float32Array of N*2 positions`);
   }
 
+  const work = new Work(who, opts);
   let t0 = performance.now();
   const nn = nearestNeighbors(A, A, { k: k - 1, metric, excludeSelf: true });
+  await work.tick();
   // umap-learn's neighbour lists start with the point itself at distance 0.
   const indices = new Int32Array(n * k);
   const distances = new Float32Array(n * k);
@@ -211,6 +214,7 @@ export async function umap(X: MatrixInput, opts: UmapOptions = {}): Promise<Umap
   const tNeighbors = (performance.now() - t0) / 1000;
   t0 = performance.now();
   const full = fuzzySimplicialSet(indices, distances, n, k);
+  await work.tick();
   // Edges too weak to be sampled even once in the run are dropped (umap-learn does the same).
   let wMax = 0;
   for (let e = 0; e < full.weight.length; e++) wMax = Math.max(wMax, full.weight[e]);
@@ -223,6 +227,7 @@ export async function umap(X: MatrixInput, opts: UmapOptions = {}): Promise<Umap
     weight: Float64Array.from(keep, (e) => full.weight[e]),
   };
   const { y, used } = initialLayout(A, g, init, seed);
+  await work.tick();
   const { a, b } = fitAB(spread, minDist);
   const m = g.head.length;
   const per = new Float64Array(m);
@@ -236,11 +241,13 @@ export async function umap(X: MatrixInput, opts: UmapOptions = {}): Promise<Umap
   const pow = new PowTable(b);
   let done = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
+    await work.tick();
     epochStep(y, g, epoch, state, a, pow, gamma, lr * (1 - epoch / epochs));
     done = epoch + 1;
     if (opts.onStep && (done % reportEvery === 0 || done === epochs)) {
-      const verdict = await opts.onStep({ epoch: done, epochs, points: Float32Array.from(y) });
+      const verdict = await work.call('onStep', opts.onStep, { epoch: done, epochs, points: Float32Array.from(y) });
       await new Promise<void>((resolve) => setImmediate(resolve));
+      work.check();
       if (verdict === false) break;
     }
   }

@@ -7,11 +7,10 @@
 // keep that writer for every later update of the same display, so async work lands in the
 // cell that started it.
 //
-// The module is looked up in require.cache rather than required: outside a kernel,
-// requiring tslab would load its TypeScript compiler for nothing; inside a kernel it is
-// always loaded already. Every loaded copy is checked because a globally installed tslab
-// may start the kernel and defer to a local copy (only the active one has a writer).
+// A cell that has ended (or was interrupted) gets nothing more: work it left running may
+// still call its displays, and those calls are dropped (runtime/cell tracks the cells).
 import { randomBytes } from 'crypto';
+import { Cell, cellOpen, currentCell, kernelWriter } from '../runtime/cell';
 
 export interface DisplayContent {
   data: Record<string, unknown>;
@@ -20,32 +19,9 @@ export interface DisplayContent {
 }
 export type Writer = (content: DisplayContent, update: boolean) => void;
 
-interface TslabJupyterModule { lastWriteDisplayData?: Writer | null }
-
-let known: TslabJupyterModule[] = [];
-
-function findTslabModules(): TslabJupyterModule[] {
-  const found: TslabJupyterModule[] = [];
-  for (const [key, mod] of Object.entries(require.cache)) {
-    if (mod && /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(key) && mod.exports) found.push(mod.exports);
-  }
-  return found;
-}
-
 /** The writer of the cell running now, or null outside a kernel. Read anew on every call. */
 export function currentWriter(): Writer | null {
-  if (known.length === 0) known = findTslabModules();
-  for (const m of known) {
-    const w = m.lastWriteDisplayData;
-    if (typeof w === 'function') return w;
-  }
-  // a kernel may have loaded tslab after our first look
-  const again = findTslabModules();
-  if (again.length !== known.length) {
-    known = again;
-    for (const m of known) if (typeof m.lastWriteDisplayData === 'function') return m.lastWriteDisplayData;
-  }
-  return null;
+  return kernelWriter() as Writer | null;
 }
 
 export function inKernel(): boolean {
@@ -64,13 +40,19 @@ export class DisplayTarget {
   private shown = false;
   readonly id: string;
 
-  private constructor(private readonly writer: Writer | null, id?: string) {
+  private constructor(private readonly writer: Writer | null, private readonly cell: Cell | undefined, id?: string) {
     this.id = id ?? newDisplayId();
   }
 
   /** Binds to the cell running now; null writer outside a kernel (then nothing is sent). */
   static here(): DisplayTarget {
-    return new DisplayTarget(currentWriter());
+    const writer = currentWriter();
+    return new DisplayTarget(writer, writer ? currentCell() : undefined);
+  }
+
+  /** Runs `fn` when this target's cell ends normally, before the kernel reports it idle. */
+  beforeCellEnds(fn: () => void): void {
+    this.cell?.beforeEnd.add(fn);
   }
 
   /** the writer of the cell this target belongs to */
@@ -78,13 +60,14 @@ export class DisplayTarget {
     return this.writer;
   }
 
+  /** True while the cell that created this target can still receive output. */
   get live(): boolean {
-    return this.writer !== null;
+    return this.writer !== null && cellOpen(this.cell);
   }
 
   /** First call displays; later calls replace the same output in place. */
   send(data: Record<string, unknown>, metadata: Record<string, unknown> = {}): boolean {
-    if (!this.writer) return false;
+    if (!this.writer || !cellOpen(this.cell)) return false;
     this.writer({ data, metadata, transient: { display_id: this.id } }, this.shown);
     this.shown = true;
     return true;
@@ -94,7 +77,7 @@ export class DisplayTarget {
 /** A one-off display in the cell running now (no later updates). */
 export function sendToKernel(data: Record<string, unknown>, metadata: Record<string, unknown> = {}): Writer | null {
   const w = currentWriter();
-  if (!w) return null;
+  if (!w || !cellOpen(currentCell())) return null;
   w({ data, metadata }, false);
   return w;
 }

@@ -136,6 +136,8 @@ export class ProgressDisplay {
   constructor(options: ProgressOptions = {}) {
     this.options = { ...options };
     this.target = DisplayTarget.here();
+    // a redraw still waiting for its timer is drawn before the cell ends (nothing goes out after)
+    this.target.beforeCellEnds(() => { if (this.timer) this.done(); });
     this.redraw();
   }
 

@@ -23,7 +23,14 @@ export interface AuctionOptions {
   maxBidsPerRow?: number;
 }
 
+import { runSync, Steps } from '../../runtime/cancel';
+
 export function auction(cost: Float64Array, n: number, opts: AuctionOptions = {}): AuctionResult {
+  return runSync(auctionSteps(cost, n, opts));
+}
+
+/** The auction as steps: it yields every 256 bids (about n * 256 operations), so it can pause. */
+export function* auctionSteps(cost: Float64Array, n: number, opts: AuctionOptions = {}): Steps<AuctionResult> {
   let maxCost = 0;
   for (let e = 0; e < cost.length; e++) if (Math.abs(cost[e]) > maxCost) maxCost = Math.abs(cost[e]);
   const scale = maxCost > 0 ? maxCost : 1;
@@ -62,7 +69,7 @@ export function auction(cost: Float64Array, n: number, opts: AuctionOptions = {}
       }
       // With a single column the second best is Infinity: bid just eps.
       p[jb] += (second === Infinity ? 0 : second - best) + eps;
-      phaseBids++;
+      if ((++phaseBids & 255) === 0) yield;
       const prev = owner[jb];
       owner[jb] = i;
       x[i] = jb;

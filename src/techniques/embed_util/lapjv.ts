@@ -4,6 +4,7 @@
  * augmenting paths (Dijkstra over columns with dual prices). Exact: returns a minimum-cost
  * assignment. O(n^3) in the worst case, far less on geometric costs.
  */
+import { runSync, Steps } from '../../runtime/cancel';
 
 export interface Assignment {
   /** rowToCol[i]: the column given to row i. */
@@ -26,6 +27,11 @@ export interface WarmStart {
  * row under those duals is kept; the remaining rows are matched by shortest augmenting paths.
  */
 export function lapjv(cost: Float64Array, n: number, warm?: WarmStart, rowReductionPasses = 0): Assignment {
+  return runSync(lapjvSteps(cost, n, warm, rowReductionPasses));
+}
+
+/** lapjv as steps: it yields after each augmenting path and every 64 rows of set-up, so it can pause. */
+export function* lapjvSteps(cost: Float64Array, n: number, warm?: WarmStart, rowReductionPasses = 0): Steps<Assignment> {
   if (cost.length !== n * n) throw new Error(`lapjv: expected ${n * n} costs for ${n} x ${n}, got ${cost.length}`);
   const x = new Int32Array(n).fill(-1);
   const y = new Int32Array(n).fill(-1);
@@ -36,6 +42,7 @@ export function lapjv(cost: Float64Array, n: number, warm?: WarmStart, rowReduct
   if (warm) {
     v.set(warm.v);
     for (let i = 0; i < n; i++) {
+      if ((i & 63) === 63) yield;
       const j1 = warm.rowToCol[i];
       const o = i * n;
       let min = Infinity;
@@ -103,6 +110,7 @@ export function lapjv(cost: Float64Array, n: number, warm?: WarmStart, rowReduct
   const pred = new Int32Array(n);
   const col = new Int32Array(n);
   for (let f = 0; f < numFree; f++) {
+    yield;
     const start = free[f];
     const so = start * n;
     for (let j = 0; j < n; j++) {
