@@ -2,6 +2,7 @@
 /** cnnviz doctor | lecture | train | bench | serve */
 import * as path from 'path';
 import { doctorMain } from './cli/doctor';
+import { assignmentsMain, gradeMain } from './cli/grade';
 import { lectureMain } from './cli/lecture';
 import { serveMain } from './cli/serve';
 import { trainMain } from './cli/train';
@@ -11,6 +12,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   lecture: lectureMain,
   train: trainMain,
   serve: serveMain,
+  grade: gradeMain,
+  assignments: assignmentsMain,
   bench: async (args) => {
     process.argv = [process.argv[0], path.join(__dirname, '..', 'bench', 'run.js'), ...args];
     require('../bench/run');

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { check, gaussianBlur } from '../src';
+import { check, classVisualization, gaussianBlur, occlusion, saliency } from '../src';
 import { CheckFailed } from '../src/check';
 import { useWasm } from './techniques_fixtures';
 
@@ -18,9 +18,9 @@ function gradientOf(model: tf.LayersModel, image: tf.Tensor3D, target: number, o
 
 const saliencyRight = (model: tf.LayersModel, image: tf.Tensor3D, target: number) => tf.tidy(() => gradientOf(model, image, target).abs().max(-1));
 
-function occlusionRight(model: tf.LayersModel, image: tf.Tensor3D, target: number, window: number, stride: number, opts: { fill?: 'mean' | 'black'; count?: 'floor' | 'ceil'; drop?: boolean } = {}): number[][] {
+function occlusionRight(model: tf.LayersModel, image: tf.Tensor3D, target: number, window: number, stride: number, opts: { fill?: 'mean' | 'black' | 'overall'; count?: 'floor' | 'ceil'; drop?: boolean } = {}): number[][] {
   const [h, w] = image.shape;
-  const fill = opts.fill === 'black' ? 0 : image.mean().dataSync()[0];
+  const fill = tf.tidy(() => (opts.fill === 'black' ? Array.from({ length: image.shape[2] }, () => 0) : opts.fill === 'overall' ? Array.from({ length: image.shape[2] }, () => image.mean().dataSync()[0]) : Array.from(image.mean([0, 1]).dataSync())));
   const positions = (size: number) => {
     const n = opts.count === 'ceil' ? Math.ceil((size - window) / stride) + 1 : Math.floor((size - window) / stride) + 1;
     return Array.from({ length: n }, (_, i) => i * stride);
@@ -30,7 +30,7 @@ function occlusionRight(model: tf.LayersModel, image: tf.Tensor3D, target: numbe
     positions(w).map((left) =>
       tf.tidy(() => {
         const pixels = image.arraySync() as number[][][];
-        for (let y = top; y < Math.min(h, top + window); y++) for (let x = left; x < Math.min(w, left + window); x++) pixels[y][x] = pixels[y][x].map(() => fill);
+        for (let y = top; y < Math.min(h, top + window); y++) for (let x = left; x < Math.min(w, left + window); x++) pixels[y][x] = pixels[y][x].map((_, ch) => fill[ch]);
         const p = (model.predict(tf.tensor4d([pixels])) as tf.Tensor).dataSync()[target];
         return opts.drop ? base - p : p;
       }),
@@ -54,12 +54,13 @@ function regularizeRight(image: tf.Tensor3D, step: number, o: { l2Decay: number;
   });
 }
 
-function gradientAscentRight(model: tf.LayersModel, target: number, o: { steps: number; learningRate: number; l2Decay: number; blurEvery: number; blurSigma: number; init: tf.Tensor3D }): tf.Tensor3D {
+type Opts = { steps: number; learningRate: number; l2Decay: number; blurEvery: number; blurSigma: number; init: tf.Tensor3D };
+function gradientAscentRight(model: tf.LayersModel, target: number, o: Opts, step = ascentStepRight, reg = regularizeRight): tf.Tensor3D {
   let x = o.init.clone();
-  for (let step = 1; step <= o.steps; step++) {
-    const moved = ascentStepRight(model, x, target, o.learningRate);
+  for (let n = 1; n <= o.steps; n++) {
+    const moved = step(model, x, target, o.learningRate);
     x.dispose();
-    x = regularizeRight(moved, step, o);
+    x = reg(moved, n, o);
     moved.dispose();
   }
   return x;
@@ -86,25 +87,44 @@ describe('check.*: assignment checks against the reference', function () {
     it('passes the solution and remembers it', async () => {
       const r = await check.saliency(saliencyRight, quiet);
       assert.ok(r.passed, r.message);
-      assert.strictEqual(r.cases, 4);
+      assert.strictEqual(r.cases, 7, 'four digits and three images of the hidden 3-channel model');
+      assert.match(r.message, /4 of mnist-cnn and 3 of a hidden 3-channel model with input \[\d+, \d+, 3\]/);
       assert.deepStrictEqual(r.notes, []);
       assert.ok(check.passed('saliency'));
     });
 
     it('says what is wrong: not implemented, shape, sign, probability, scale, leaks', async () => {
       await expectFail(check.saliency(todo, quiet), /not implemented yet.*Replace the TODO/s);
-      await expectFail(check.saliency((m, x, t) => tf.tidy(() => saliencyRight(m, x, t).expandDims(0)), quiet), /shape \[1, 28, 28\]; expected \[28, 28\][^]*squeeze\(\[0\]\)/);
-      await expectFail(check.saliency((m, x, t) => tf.tidy(() => gradientOf(m, x, t).abs()), quiet), /shape \[28, 28, 1\][^]*channel axis/);
+      await expectFail(check.saliency((m, x, t) => tf.tidy(() => saliencyRight(m, x, t).expandDims(0)), quiet), /wrong shape\.\n\s+expected: shape \[28, 28\]\n\s+got: shape \[1, 28, 28\]\n\s+hint: .*squeeze\(\[0\]\)/);
+      await expectFail(check.saliency((m, x, t) => tf.tidy(() => gradientOf(m, x, t).abs()), quiet), /got: shape \[28, 28, 1\][^]*channel axis/);
       await expectFail(check.saliency((m, x, t) => tf.tidy(() => gradientOf(m, x, t).squeeze([2])), quiet), /sign of the gradient.*absolute value/);
       await expectFail(check.saliency((m, x, t) => tf.tidy(() => gradientOf(m, x, t, 'probs').abs().max(-1)), quiet), /probability \(after the softmax\).*logits/);
       await expectFail(check.saliency((m, x, t) => tf.tidy(() => { const s = saliencyRight(m, x, t); return s.div(s.max()); }), quiet), /times [\d.e+-]+: right pattern, wrong scale/);
       await expectFail(check.saliency((m, x, t) => tf.tidy(() => saliencyRight(m, x, t).neg()), quiet), /sign flipped/);
-      await expectFail(check.saliency(() => undefined as unknown as tf.Tensor, quiet), /undefined: did the function end without `return`/);
-      await expectFail(check.saliency((() => { throw new Error('x.foo is not a function'); }) as never, quiet), /threw an error: x.foo is not a function[^]*misspelled/);
+      await expectFail(check.saliency(() => undefined as unknown as tf.Tensor, quiet), /expected: a tensor[^]*got: undefined\n\s+hint: did the function end without `return`/);
+      await expectFail(check.saliency((() => { throw new Error('x.foo is not a function'); }) as never, quiet), /threw an error\.\n\s+expected: [^]*got: the error "x.foo is not a function"\n\s+hint: [^]*misspelled/);
       assert.ok(!check.passed('saliency'));
       const leaky = await check.saliency((m, x, t) => gradientOf(m, x, t).abs().max(-1), quiet);
       assert.ok(leaky.passed);
       assert.match(leaky.notes.join(), /left \d+ tensor\(s\) in memory per call; wrap the work in tf.tidy/);
+    });
+
+    it('cannot be fooled: wrapping the library, a channel reduction that only works on gray images, recording the name by hand', async () => {
+      const wrapped = (m: tf.LayersModel, x: tf.Tensor3D, t: number) => saliency(m, x, { target: t });
+      const r = await expectFail(check.saliency(wrapped, quiet), /saliency: not available inside check\.saliency; write your own/);
+      assert.match(r.message, /expected: [^]*got: [^]*hint: the check compares your code with cnnviz's saliency/);
+      // Outside the check the library works again.
+      const m = await saliency((await import('../src')).models.lectureCnn({ seed: 3 }), tf.zeros([28, 28, 1]), { target: 1 });
+      m.dispose();
+      const sumAbs = (mm: tf.LayersModel, x: tf.Tensor3D, t: number) => tf.tidy(() => gradientOf(mm, x, t).abs().sum(-1));
+      await expectFail(check.saliency(sumAbs, quiet), /hidden 3-channel model[^]*added \|gradient\| over the 3 channels/);
+      const l2 = (mm: tf.LayersModel, x: tf.Tensor3D, t: number) => tf.tidy(() => gradientOf(mm, x, t).square().sum(-1).sqrt());
+      await expectFail(check.saliency(l2, quiet), /L2 norm over the 3 channels/);
+      const squeezed = (mm: tf.LayersModel, x: tf.Tensor3D, t: number) => tf.tidy(() => gradientOf(mm, x, t).abs().squeeze());
+      await expectFail(check.saliency(squeezed, quiet), /got: shape \[\d+, \d+, 3\]\n\s+hint: it still has the 3 channels/);
+      assert.throws(() => check.close(0, 0, { ...quiet, name: 'saliency' }), /check\.close: the name 'saliency' belongs to check\.saliency/);
+      assert.ok(!check.passed('saliency'));
+      assert.ok(check.close(0, 0, { ...quiet, name: 'my-own' }).passed);
     });
 
     it('raises on request, with the message and no stack into cnnviz', async () => {
@@ -116,7 +136,7 @@ describe('check.*: assignment checks against the reference', function () {
     it('passes the solution (nested arrays or a tensor)', async () => {
       const r = await check.occlusion(occlusionRight, quiet);
       assert.ok(r.passed, r.message);
-      assert.strictEqual(r.cases, 4);
+      assert.strictEqual(r.cases, 6, 'two digits and one colour image, two settings each');
       const t = await check.occlusion((m, x, t, w, s) => tf.tensor2d(occlusionRight(m, x, t, w, s)), quiet);
       assert.ok(t.passed, t.message);
     });
@@ -124,10 +144,14 @@ describe('check.*: assignment checks against the reference', function () {
     it('names the fill, the position count, the drop and the logits', async () => {
       await expectFail(check.occlusion(todo, quiet), /not implemented yet/);
       await expectFail(check.occlusion((m, x, t, w, s) => occlusionRight(m, x, t, w, s, { fill: 'black' }), quiet), /covered the patch with 0 \(black\)/);
-      await expectFail(check.occlusion((m, x, t, w, s) => occlusionRight(m, x, t, w, s, { count: 'ceil' }), quiet), /window 5, stride 4 has shape \[7, 7\]; expected \[6, 6\][^]*floor\(\(28 - 5\) \/ 4\) \+ 1 = 6 rows/);
+      await expectFail(check.occlusion((m, x, t, w, s) => occlusionRight(m, x, t, w, s, { count: 'ceil' }), quiet), /window 5, stride 4 has the wrong shape\.\n\s+expected: shape \[6, 6\]\n\s+got: shape \[7, 7\][^]*floor\(\(28 - 5\) \/ 4\) \+ 1 = 6 rows/);
+      const wrapped = async (m: tf.LayersModel, x: tf.Tensor3D, t: number, w: number, s: number) => (await occlusion(m, x, { target: t, window: w, stride: s })).map;
+      await expectFail(check.occlusion(wrapped, quiet), /occlusion: not available inside check\.occlusion; write your own/);
       await expectFail(check.occlusion((m, x, t, w, s) => occlusionRight(m, x, t, w, s, { drop: true }), quiet), /recorded the drop/);
       const logits = (m: tf.LayersModel, x: tf.Tensor3D, t: number, w: number, s: number) => occlusionRight(logitsModel(m), x, t, w, s);
       await expectFail(check.occlusion(logits, quiet), /scores before the softmax/);
+      const overall = (m: tf.LayersModel, x: tf.Tensor3D, t: number, w: number, s: number) => occlusionRight(m, x, t, w, s, { fill: 'overall' });
+      await expectFail(check.occlusion(overall, quiet), /hidden 3-channel model[^]*mean over all pixels and all 3 channels/);
     });
   });
 
@@ -142,10 +166,19 @@ describe('check.*: assignment checks against the reference', function () {
 
     it('names the usual mistakes of the step', async () => {
       await expectFail(check.ascentStep(todo, quiet), /not implemented yet/);
+      // The lecture's plain update and the norm-normalised one pass, as the RMS-normalised one does.
       const raw = (m: tf.LayersModel, x: tf.Tensor3D, t: number, lr: number) => tf.tidy(() => x.add(gradientOf(m, x, t).mul(lr)));
-      await expectFail(check.ascentStep(raw, quiet), /root-mean-square/);
+      const plain = await check.ascentStep(raw, quiet);
+      assert.ok(plain.passed, plain.message);
+      assert.match(plain.message, /plain \(x \+ lr \* g\)/);
       const byNorm = (m: tf.LayersModel, x: tf.Tensor3D, t: number, lr: number) => tf.tidy(() => { const g = gradientOf(m, x, t); return x.add(g.div(g.norm()).mul(lr)); });
-      await expectFail(check.ascentStep(byNorm, quiet), /divided by the norm/);
+      assert.ok((await check.ascentStep(byNorm, quiet)).passed);
+      const noLr = (m: tf.LayersModel, x: tf.Tensor3D, t: number) => tf.tidy(() => x.add(gradientOf(m, x, t)));
+      await expectFail(check.ascentStep(noLr, quiet), /without the learning rate/);
+      const wrapped = async (m: tf.LayersModel, x: tf.Tensor3D, t: number, lr: number) => classVisualization(m, { target: t, init: x, steps: 1, learningRate: lr, range: [-1e6, 1e6] });
+      await expectFail(check.ascentStep(wrapped, quiet), /classVisualization: not available inside check\.ascentStep; write your own/);
+      const viaSaliency = async (m: tf.LayersModel, x: tf.Tensor3D, t: number, lr: number) => x.add((await saliency(m, x, { target: t, reduce: 'none' })).mul(lr));
+      await expectFail(check.ascentStep(viaSaliency, quiet), /saliency: not available inside check\.ascentStep/);
       const down = (m: tf.LayersModel, x: tf.Tensor3D, t: number, lr: number) => tf.tidy(() => x.mul(2).sub(ascentStepRight(m, x, t, lr)));
       await expectFail(check.ascentStep(down, quiet), /stepped down the gradient/);
       const clipped = (m: tf.LayersModel, x: tf.Tensor3D, t: number, lr: number) => tf.tidy(() => ascentStepRight(m, x, t, lr).clipByValue(0, 1));
@@ -163,26 +196,53 @@ describe('check.*: assignment checks against the reference', function () {
       const everyStep = (x: tf.Tensor3D, s: number, o: { l2Decay: number; blurEvery: number; blurSigma: number }) => regularizeRight(x, 0, o);
       await expectFail(check.regularize(everyStep, quiet), /blur only on the steps/);
       await expectFail(check.gradientAscent(todo, quiet), /not implemented yet/);
-      const plain = (m: tf.LayersModel, t: number, o: { steps: number; learningRate: number; init: tf.Tensor3D }) => {
+      const noReg = (m: tf.LayersModel, t: number, o: Opts, step = ascentStepRight) => {
         let x = o.init.clone();
         for (let i = 0; i < o.steps; i++) {
-          const y = ascentStepRight(m, x, t, o.learningRate);
+          const y = step(m, x, t, o.learningRate);
           x.dispose();
           x = y;
         }
         return x;
       };
-      await expectFail(check.gradientAscent(plain, quiet), /plain gradient ascent without the regularizers/);
+      await expectFail(check.gradientAscent(noReg, quiet), /did not call the regularizer[^]*expected: 12 calls\n\s+got: 0\n\s+hint: in the loop, call step/);
+      // A loop that calls its own globals (or inlines the step) instead of the functions it is given.
+      const ownGlobals = (m: tf.LayersModel, t: number, o: Opts) => gradientAscentRight(m, t, o);
+      await expectFail(check.gradientAscent(ownGlobals, quiet), /did not call the step function/);
+      const fromZero = (m: tf.LayersModel, t: number, o: Opts, step = ascentStepRight, reg = regularizeRight) => {
+        let x = o.init.clone();
+        for (let n = 0; n < o.steps; n++) x = reg(step(m, x, t, o.learningRate), n, o);
+        return x;
+      };
+      await expectFail(check.gradientAscent(fromZero, quiet), /wrong step numbers\.\n\s+expected: 1, 2, 3, [^]*got: 0, 1, 2/);
     });
+  });
+
+  it('leaves no tensors behind: each check run twice keeps tf.memory().numTensors', async () => {
+    const runs: Array<() => Promise<check.CheckResult>> = [
+      () => check.saliency(saliencyRight, quiet),
+      () => check.saliency((m, x, t) => tf.tidy(() => gradientOf(m, x, t).abs().sum(-1)), quiet),
+      () => check.occlusion((m, x, t, w, s) => tf.tensor2d(occlusionRight(m, x, t, w, s)), quiet),
+      () => check.ascentStep(ascentStepRight, quiet),
+      () => check.regularize(regularizeRight, quiet),
+      () => check.gradientAscent(gradientAscentRight, quiet),
+      () => check.gradientAscent((m: tf.LayersModel, t: number, o: Opts) => gradientAscentRight(m, t, o), quiet),
+    ];
+    for (const run of runs) {
+      await run(); // the hidden cases are made once per kernel
+      const before = tf.memory().numTensors;
+      const r = await run();
+      assert.strictEqual(tf.memory().numTensors, before, `${r.name} (${r.passed ? 'passed' : 'failed'}): tensors grew`);
+    }
   });
 
   describe('check.close', () => {
     it('compares any value and reports shape, scale and sign', () => {
       assert.ok(check.close([[1, 2], [3, 4]], tf.tensor2d([[1, 2], [3, 4]]), quiet).passed);
-      assert.match(check.close([1, 2, 3, 4], [[1, 2], [3, 4]], quiet).message, /shape \[4\]; expected \[2, 2\][^]*flat: reshape it to \[2, 2\]/);
+      assert.match(check.close([1, 2, 3, 4], [[1, 2], [3, 4]], quiet).message, /expected: shape \[2, 2\]\n\s+got: shape \[4\]\n\s+hint: it is flat: reshape it to \[2, 2\]/);
       assert.match(check.close([2, 4, 6], [1, 2, 3], quiet).message, /times 2: right pattern, wrong scale/);
       assert.match(check.close([-1, -2, -3], [1, 2, 3], quiet).message, /sign flipped/);
-      assert.match(check.close([1, 2, 9], [1, 2, 3], quiet).message, /largest difference 6 at \[2\] \(yours 9, reference 3\)/);
+      assert.match(check.close([1, 2, 9], [1, 2, 3], quiet).message, /expected: 3 at \[2\] \(where yours differs most\)\n\s+got: 9 there/);
       assert.match(check.close(undefined, [1], quiet).message, /undefined/);
     });
   });

@@ -1,6 +1,6 @@
 /** check.close: any value against a reference value, for checks a teacher writes in a notebook. */
 import { compareValues, KnownMistake, readValue } from './compare';
-import { CheckOptions, CheckResult, finish } from './report';
+import { CheckOptions, CheckResult, finish, GRADED_CHECKS } from './report';
 
 export interface CloseOptions extends CheckOptions {
   /** Name the result is remembered under (default 'close'). */
@@ -15,6 +15,7 @@ export interface CloseOptions extends CheckOptions {
 /** Compares a value (tensor, nested array, typed array, number) with the reference. */
 export function close(yours: unknown, reference: unknown, opts: CloseOptions = {}): CheckResult {
   const name = opts.name ?? 'close';
+  if (GRADED_CHECKS.includes(name)) throw new Error(`check.close: the name '${name}' belongs to check.${name}, which runs your function on hidden inputs; record your own comparisons under another name (got name '${name}'; taken: ${GRADED_CHECKS.join(', ')})`);
   const what = opts.what ?? 'your value';
   const got = readValue(yours, what);
   if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);

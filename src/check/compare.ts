@@ -65,16 +65,22 @@ function flatten(v: unknown, out: number[]): void {
   else out.push(v as number);
 }
 
+/** A failure message in the three parts every check message has: what was expected, what came back, what to try. */
+export function explain(what: string, expected: string, got: string, hint: string): string {
+  return `${what}\n  expected: ${expected}\n  got: ${got}\n  hint: ${hint}`;
+}
+
 /**
- * A returned value as shape + numbers, or a sentence saying why it cannot be read
+ * A returned value as shape + numbers, or a message saying why it cannot be read
  * (undefined, a disposed tensor, a string, ...).
  */
 export function readValue(v: unknown, what: string): Values | string {
-  if (v === undefined) return `${what} is undefined: did the function end without \`return\`?`;
-  if (v === null) return `${what} is null: return a tensor`;
+  const bad = (got: string, hint: string) => explain(`${what} cannot be read.`, 'a tensor (or an array of numbers)', got, hint);
+  if (v === undefined) return bad('undefined', 'did the function end without `return`?');
+  if (v === null) return bad('null', 'return the tensor you computed');
   if (v instanceof tf.Tensor) {
-    if (v.isDisposed) return `${what} is a tensor that was already disposed: return it from tf.tidy (or do not dispose it) so the caller can read it`;
-    if (v.dtype === 'string') return `${what} is a string tensor; return numbers (float32)`;
+    if (v.isDisposed) return bad('a tensor that was already disposed', 'return it from tf.tidy (or do not dispose it) so the caller can read it');
+    if (v.dtype === 'string') return bad('a string tensor', 'return numbers (float32)');
     return { shape: [...v.shape], data: Float32Array.from(v.dataSync() as ArrayLike<number>) };
   }
   if (typeof v === 'number') return { shape: [], data: Float32Array.of(v) };
@@ -85,11 +91,11 @@ export function readValue(v: unknown, what: string): Values | string {
       flatten(v, flat);
       return { shape, data: Float32Array.from(flat) };
     } catch (err) {
-      return (err as Error).message;
+      return bad('an array that is not a grid of numbers', (err as Error).message);
     }
   }
-  if (typeof (v as { then?: unknown }).then === 'function') return `${what} is a Promise: \`await\` it inside your function before returning`;
-  return `${what} is ${typeof v === 'object' ? `an object with keys {${Object.keys(v as object).slice(0, 6).join(', ')}}` : `a ${typeof v}`}, not a tensor`;
+  if (typeof (v as { then?: unknown }).then === 'function') return bad('a Promise', '`await` it inside your function before returning');
+  return bad(typeof v === 'object' ? `an object with keys {${Object.keys(v as object).slice(0, 6).join(', ')}}` : `a ${typeof v}`, 'return the tensor itself');
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -151,18 +157,19 @@ function position(flat: number, shape: number[], axes?: string[]): string {
   return shapeText(idx);
 }
 
-/** Compares values of the right shape with the reference; the message says what is off. */
+/** Compares values of the right shape with the reference; the message says what was expected, what came back, and what to try. */
 export function compareValues(got: Values, ref: Values, opts: CompareOptions): Comparison {
   const tol = opts.tolerance ?? 1e-3;
   if (!sameShape(got.shape, ref.shape)) {
-    const hint = opts.shapeHint?.(got.shape, ref.shape) ?? genericShapeHint(got.shape, ref.shape);
-    return { ok: false, maxDiff: Infinity, message: `${opts.what} has shape ${shapeText(got.shape)}; expected ${shapeText(ref.shape)}${hint ? `\n  hint: ${hint}` : ''}` };
+    const hint = opts.shapeHint?.(got.shape, ref.shape) ?? genericShapeHint(got.shape, ref.shape) ?? 'print the shapes of your intermediate tensors (t.shape) and compare them with the task';
+    return { ok: false, maxDiff: Infinity, message: explain(`${opts.what} has the wrong shape.`, `shape ${shapeText(ref.shape)}`, `shape ${shapeText(got.shape)}`, hint) };
   }
   const a = got.data;
   const b = ref.data;
   const bad = a.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
-    return { ok: false, maxDiff: Infinity, message: `${opts.what} contains ${Number.isNaN(a[bad]) ? 'NaN' : 'an infinite value'} (first at ${position(bad, got.shape, opts.axes)}): look for a division by zero or a log of zero` };
+    const what = Number.isNaN(a[bad]) ? 'NaN' : 'an infinite value';
+    return { ok: false, maxDiff: Infinity, message: explain(`${opts.what} contains ${what}.`, `finite numbers (the reference has ${fmt(b[bad])} at ${position(bad, got.shape, opts.axes)})`, `${what} there`, 'look for a division by zero or a log of zero') };
   }
   let maxDiff = 0;
   let at = 0;
@@ -174,35 +181,37 @@ export function compareValues(got: Values, ref: Values, opts: CompareOptions): C
     }
   }
   if (close(a, b, tol)) return { ok: true, message: '', maxDiff };
+  const where = position(at, got.shape, opts.axes);
+  const expected = `${fmt(b[at])} at ${where} (where yours differs most)`;
+  const gotText = `${fmt(a[at])} there`;
+  const fail = (head: string, hint: string): Comparison => ({ ok: false, maxDiff, message: explain(`${opts.what} ${head}`, expected, gotText, hint) });
   for (const m of opts.mistakes ?? []) {
-    if (m.values.length === a.length && close(a, m.values, Math.max(tol, 1e-3))) return { ok: false, maxDiff, message: `${opts.what} does not match the reference.\n  hint: ${m.hint}` };
+    if (m.values.length === a.length && close(a, m.values, Math.max(tol, 1e-3))) return fail('does not match the reference.', m.hint);
   }
   const refMax = maxAbs(b);
   const gotMax = maxAbs(a);
-  if (gotMax === 0 && refMax > 0) return { ok: false, maxDiff, message: `${opts.what} is all zeros; the reference is not (its largest magnitude is ${fmt(refMax)})` };
+  if (gotMax === 0 && refMax > 0) return { ok: false, maxDiff, message: explain(`${opts.what} is all zeros.`, `values up to ${fmt(refMax)} in magnitude`, 'zero everywhere', 'check that what you return is computed from the input (a gradient of a score that does not depend on the image is zero)') };
   if (!opts.exactOnly && refMax > 0) {
     // Best scale factor c with a ~ c * b; if that explains a, the difference is a sign or a scale.
     const c = dot(a, b) / Math.max(dot(b, b), 1e-30);
     const scaled = b.map((v) => c * v);
     if (close(a, scaled, Math.max(tol, 1e-3))) {
-      if (Math.abs(c + 1) < 0.01) return { ok: false, maxDiff, message: `${opts.what} is the reference with the sign flipped (every value is -1 times the reference).\n  hint: check the direction: the score should be maximised (+), and differences taken the way round the task says` };
-      if (c < 0) return { ok: false, maxDiff, message: `${opts.what} is the reference times ${fmt(c)}: both the sign and the scale are off.\n  hint: check the direction (+ gradient) and any factor or normalisation you applied` };
-      return { ok: false, maxDiff, message: `${opts.what} is the reference times ${fmt(c)}: right pattern, wrong scale.\n  hint: remove (or add) the normalisation or constant factor; the reference is not rescaled` };
+      if (Math.abs(c + 1) < 0.01) return fail('is the reference with the sign flipped (every value is -1 times the reference).', 'check the direction: the score should be maximised (+), and differences taken the way round the task says');
+      if (c < 0) return fail(`is the reference times ${fmt(c)}: both the sign and the scale are off.`, 'check the direction (+ gradient) and any factor or normalisation you applied');
+      return fail(`is the reference times ${fmt(c)}: right pattern, wrong scale.`, 'remove (or add) the normalisation or constant factor; the reference is not rescaled');
     }
     const absA = a.map(Math.abs);
     const absB = b.map(Math.abs);
     if (close(absA, absB, Math.max(tol, 1e-3))) {
-      return { ok: false, maxDiff, message: `${opts.what} has the right magnitudes but some signs differ from the reference.\n  hint: the reference ${b.some((v) => v < 0) ? 'keeps the sign' : 'takes the absolute value (all values >= 0)'}` };
+      return fail('has the right magnitudes but some signs differ from the reference.', `the reference ${b.some((v) => v < 0) ? 'keeps the sign' : 'takes the absolute value (all values >= 0)'}`);
     }
   }
   const r = correlation(a, b);
-  const where = position(at, got.shape, opts.axes);
-  return {
-    ok: false,
-    maxDiff,
-    message:
-      `${opts.what} differs from the reference: largest difference ${fmt(maxDiff)} at ${where} (yours ${fmt(a[at])}, reference ${fmt(b[at])}); ` +
-      `correlation with the reference ${fmt(r)}.` +
-      (r > 0.9 ? '\n  hint: the pattern is close; look for a small difference in the formula (which score, which fill value, an offset)' : r < -0.5 ? '\n  hint: the pattern is reversed: check the sign of what you compute' : ''),
-  };
+  const hint =
+    r > 0.9
+      ? `the pattern is close (correlation ${fmt(r)} with the reference); look for a small difference in the formula (which score, which fill value, an offset)`
+      : r < -0.5
+        ? `the pattern is reversed (correlation ${fmt(r)}): check the sign of what you compute`
+        : `correlation with the reference is ${fmt(r)}; follow the task's steps one at a time and print each intermediate tensor on one image`;
+  return fail('differs from the reference.', hint);
 }

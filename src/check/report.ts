@@ -6,7 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { inspect } from 'util';
+import { withRefused } from '../runtime/guard';
 import { currentWriter, swallowEcho } from '../widgets/bridge';
+import { explain } from './compare';
 
 export interface CheckResult {
   /** Check name, e.g. 'saliency'. */
@@ -27,9 +29,14 @@ export interface CheckOptions {
   print?: boolean;
   /** Draw your result beside the reference (default true). */
   show?: boolean;
+  /** Seed of the hidden cases and the hidden 3-channel model (the grader uses its own). */
+  seed?: number;
 }
 
 const results = new Map<string, CheckResult>();
+
+/** The names only the assignment checks may record (check.close cannot claim them). */
+export const GRADED_CHECKS: readonly string[] = ['saliency', 'occlusion', 'ascentStep', 'regularize', 'gradientAscent', 'knn', 'features', 'receptiveFields', 'receptiveBox', 'guidedRelu', 'guidedBackprop'];
 
 export class CheckFailed extends Error {
   constructor(readonly result: CheckResult) {
@@ -107,28 +114,40 @@ export function resetResults(): void {
 
 const TODO = /\bTODO\b|not implemented/i;
 
-/** How a student's function failed, in a sentence that says what to do. */
+/** How a student's function failed, in words that say what to do. */
 export function explainThrow(err: unknown, fnName: string): string {
   const msg = err instanceof Error ? err.message : String(err);
-  if (TODO.test(msg)) return `${fnName} is not implemented yet (it says: "${msg.split('\n')[0]}"). Replace the TODO in the cell that defines ${fnName}, run that cell, then run this check again.`;
   const first = msg.split('\n')[0];
-  let hint = '';
-  if (/is not a function/.test(first)) hint = '\n  hint: a name is misspelled or used before the cell defining it ran';
-  else if (/disposed/i.test(first)) hint = '\n  hint: a tensor was disposed too early; keep what you return out of tf.dispose, or return it from tf.tidy';
-  else if (/gradient|grad/i.test(first)) hint = '\n  hint: tf.grad(f) needs f to return a scalar computed from its argument with tensor operations';
-  else if (/shape|rank/i.test(first)) hint = '\n  hint: print the shapes of your intermediate tensors (t.shape) and compare them with the ones the task gives';
-  return `${fnName} threw an error: ${first}${hint}`;
+  if (TODO.test(msg)) return explain(`${fnName} is not implemented yet.`, `a result from ${fnName}`, `the error "${first}"`, `Replace the TODO in the cell that defines ${fnName}, run that cell, then run this check again`);
+  let hint = 'read the error, print the shapes of your intermediate tensors (t.shape), and try your function on one image in a cell of its own';
+  const refused = /^([\w.]+): not available inside check\.(\w+); write your own/.exec(first);
+  if (refused) hint = `the check compares your code with cnnviz's ${refused[1]}, so it cannot call it for you: write the computation with tf operations`;
+  else if (/is not a function/.test(first)) hint = 'a name is misspelled or used before the cell defining it ran';
+  else if (/disposed/i.test(first)) hint = 'a tensor was disposed too early; keep what you return out of tf.dispose, or return it from tf.tidy';
+  else if (/gradient|grad/i.test(first)) hint = 'tf.grad(f) needs f to return a scalar computed from its argument with tensor operations';
+  else if (/shape|rank/i.test(first)) hint = 'print the shapes of your intermediate tensors (t.shape) and compare them with the ones the task gives';
+  return explain(`${fnName} threw an error.`, `a result from ${fnName}`, `the error "${first}"`, hint);
 }
 
-/** Runs a student's function on a hidden input: its value, or the failure in words; tensors left behind counted. */
-export async function callStudent(fn: unknown, fnName: string, args: unknown[]): Promise<{ value?: unknown; error?: string; leaked: number }> {
+/**
+ * Runs a student's function on a hidden input: its value, or the failure in words; tensors left
+ * behind counted. While it runs, the cnnviz routines named in `refuse` refuse to run (see
+ * runtime/guard), so the function cannot hand the work to the reference it is compared with.
+ */
+export async function callStudent(
+  fn: unknown,
+  fnName: string,
+  args: unknown[],
+  guard?: { check: string; refuse: readonly string[] },
+): Promise<{ value?: unknown; error?: string; leaked: number }> {
   if (typeof fn !== 'function') {
-    return { error: `expected your function ${fnName} itself (e.g. check.x(${fnName})), got ${fn === undefined ? 'undefined' : typeof fn}`, leaked: 0 };
+    return { error: explain(`check: your function ${fnName} is missing.`, `your function itself (e.g. check.x(${fnName}))`, fn === undefined ? 'undefined' : typeof fn, `run the cell that defines ${fnName} first`), leaked: 0 };
   }
   const before = tf.memory().numTensors;
   let value: unknown;
   try {
-    value = await (fn as (...a: unknown[]) => unknown)(...args);
+    const call = () => (fn as (...a: unknown[]) => unknown)(...args);
+    value = guard ? await withRefused(guard.check, guard.refuse, call) : await call();
   } catch (err) {
     return { error: explainThrow(err, fnName), leaked: 0 };
   }
@@ -139,4 +158,9 @@ export async function callStudent(fn: unknown, fnName: string, args: unknown[]):
 export function leakNote(leaked: number, calls: number, fnName: string): string[] {
   if (leaked <= 0) return [];
   return [`${fnName} left ${Math.round(leaked / calls)} tensor(s) in memory per call; wrap the work in tf.tidy(() => ...) so they are freed`];
+}
+
+/** The name a check prints for the student's function. */
+export function nameOf(fn: unknown, fallback = 'your function'): string {
+  return typeof fn === 'function' && fn.name ? fn.name : fallback;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { INPUT_FIELD, propagate, ReceptiveField } from './receptive_field';
+import { refuseInsideCheck } from '../runtime/guard';
 
 export interface LayerInfo {
   name: string;
@@ -25,6 +26,7 @@ function spatial(shape: number[]): [number, number] | undefined {
 
 /** Every layer of the model with its output shape and receptive field (exact for conv/pool stacks). */
 export function layers(model: tf.LayersModel): LayerInfo[] {
+  refuseInsideCheck('models.layers');
   const fields = new Map<string, ReceptiveField>();
   const out: LayerInfo[] = [];
   for (const layer of model.layers) {
@@ -62,6 +64,7 @@ export function getLayer(model: tf.LayersModel, name: string, caller = 'cnnviz')
 
 /** The receptive field of a named layer (throws for layers past the spatial part). */
 export function receptiveField(model: tf.LayersModel, name: string): ReceptiveField {
+  refuseInsideCheck('models.receptiveField');
   getLayer(model, name, 'models.receptiveField');
   const info = layers(model).find((l) => l.name === name)!;
   if (!info.receptiveField) throw new Error(`models.receptiveField: layer '${name}' (${info.type}) sees the whole image; pick a conv or pool layer`);

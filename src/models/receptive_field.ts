@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { refuseInsideCheck } from '../runtime/guard';
 
 /**
  * Where a unit of a layer looks in the input image. Unit (y, x) of the layer's output sees
@@ -49,6 +50,7 @@ interface SpatialConfig {
 
 /** Receptive field of a layer's output given the field of its input and the input's spatial size. */
 export function propagate(layer: tf.layers.Layer, input: ReceptiveField, inSize: [number, number] | undefined): ReceptiveField {
+  refuseInsideCheck('models.propagate');
   const cls = layer.getClassName();
   const cfg = layer.getConfig() as SpatialConfig;
   if (input.global) return input;
@@ -84,6 +86,7 @@ export function propagate(layer: tf.layers.Layer, input: ReceptiveField, inSize:
 
 /** The input box seen by unit (y, x), clipped to an image of size [height, width]. */
 export function inputBox(rf: ReceptiveField, y: number, x: number, imageSize: [number, number]): InputBox {
+  refuseInsideCheck('models.inputBox');
   const top0 = rf.offset[0] + y * rf.stride[0];
   const left0 = rf.offset[1] + x * rf.stride[1];
   const bottom0 = top0 + rf.size[0];

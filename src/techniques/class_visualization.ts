@@ -12,6 +12,7 @@ import { fail, finiteNumber, imageShapeOf, oneOf, positiveInt, resolveTarget, SC
 import { gaussianBlur } from './blur';
 import { checkNeuron, Explained, explainedValues } from './objective';
 import { REGULARIZER_PRESETS, RegularizerPreset, Regularizers } from './regularizers';
+import { refuseInsideCheck } from '../runtime/guard';
 
 export interface ClassVisualizationStep {
   /** 1-based step number. */
@@ -83,6 +84,7 @@ function clipBelowPercentile(img: tf.Tensor4D, perPixel: tf.Tensor, pct: number,
 
 /** An image [H, W, C] that maximises the class score (or unit activation) under the chosen regularizers. */
 export async function classVisualization(model: tf.LayersModel, opts: ClassVisualizationOptions = {}): Promise<tf.Tensor3D> {
+  refuseInsideCheck('classVisualization');
   const caller = 'classVisualization';
   await ensureBackend();
   const preset = oneOf(opts.preset, Object.keys(REGULARIZER_PRESETS) as RegularizerPreset[], 'none', caller, 'preset');

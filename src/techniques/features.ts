@@ -9,6 +9,7 @@ import { LongWorkOptions, Work } from '../runtime/cancel';
 import { runBatched } from '../runtime/pool';
 import { batchFor, positiveInt, releaseBatch, sliceOf, toBatch } from './common';
 import { modelUpTo } from './forward';
+import { refuseInsideCheck } from '../runtime/guard';
 
 export interface FeatureVectorsOptions extends LongWorkOptions {
   /** Layer whose output is the vector (default: 'features' if the model has it, else the input of the last Dense layer). */
@@ -38,6 +39,7 @@ export function defaultFeatureLayer(model: tf.LayersModel): string {
 
 /** [N, D] vectors of `layer` for every image (a Tensor4D batch, or one image giving [1, D]). */
 export async function featureVectors(model: tf.LayersModel, images: tf.Tensor, opts: FeatureVectorsOptions = {}): Promise<tf.Tensor2D> {
+  refuseInsideCheck('featureVectors');
   const caller = 'featureVectors';
   await ensureBackend();
   const layerName = opts.layer ?? defaultFeatureLayer(model);

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../runtime/backend';
+import { refuseInsideCheck } from '../runtime/guard';
 import { releaseBatch, toBatch, unbatch } from './common';
 import { ReluMode } from './forward';
 import { inputGradient, resolveExplained, TargetOptions } from './objective';
@@ -29,10 +30,12 @@ async function modifiedGradient(model: tf.LayersModel, image: tf.Tensor, opts: G
  * Needs ReLU activations; any other non-linearity is an error that names its layer.
  */
 export async function guidedBackprop(model: tf.LayersModel, image: tf.Tensor, opts: GuidedOptions = {}): Promise<tf.Tensor> {
+  refuseInsideCheck('guidedBackprop');
   return modifiedGradient(model, image, opts, 'guided', 'guidedBackprop');
 }
 
 /** Zeiler & Fergus's deconvnet reconstruction of a class or unit; same call as guidedBackprop. */
 export async function deconvnet(model: tf.LayersModel, image: tf.Tensor, opts: GuidedOptions = {}): Promise<tf.Tensor> {
+  refuseInsideCheck('deconvnet');
   return modifiedGradient(model, image, opts, 'deconvnet', 'deconvnet');
 }

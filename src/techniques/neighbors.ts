@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TopK } from './embed_util/heap';
 import { augment, boundSpace, dist2, fullSpace, normalizeRows, Space } from './embed_util/knn_space';
 import { checkChoice, checkInt, MatrixInput, toDense } from './embed_util/matrix';
+import { refuseInsideCheck } from '../runtime/guard';
 
 export const NEIGHBOR_METRICS = ['euclidean', 'cosine'] as const;
 export type NeighborMetric = (typeof NEIGHBOR_METRICS)[number];
@@ -61,6 +62,7 @@ export interface NearestNeighborsResult {
  * [N, D] matrices (tf.Tensor2D, { data, rows, cols }, or arrays of rows) with the same D.
  */
 export function nearestNeighbors(queries: MatrixInput, database: MatrixInput, opts: NearestNeighborsOptions = {}): NearestNeighborsResult {
+  refuseInsideCheck('nearestNeighbors');
   const who = 'nearestNeighbors';
   const same = queries === database;
   const Q = toDense(queries, who, 'queries');

@@ -10,6 +10,7 @@ import { fail, oneOf, pairOf, positiveInt, releaseBatch, SCORE_OUTPUTS, ScoreOut
 import { PerturbationLoop } from './perturbation';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from './objective';
 import { baselineBatch } from './baseline';
+import { refuseInsideCheck } from '../runtime/guard';
 
 export type OcclusionFill = 'mean' | 'blur' | 'black' | number | readonly number[];
 
@@ -55,6 +56,7 @@ function positions(size: number, window: number, stride: number): Int32Array {
 
 /** Occlusion map of one image [H, W, C] (or a batch): scores, drops and window positions. */
 export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: OcclusionOptions = {}): Promise<OcclusionResult> {
+  refuseInsideCheck('occlusion');
   const caller = 'occlusion';
   await ensureBackend();
   const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../runtime/backend';
 import { oneOf, releaseBatch, toBatch, unbatch } from './common';
 import { inputGradient, resolveExplained, TargetOptions } from './objective';
+import { refuseInsideCheck } from '../runtime/guard';
 
 /** How the channels of a gradient become one value per pixel. */
 export type Reduce = 'maxAbs' | 'l2' | 'sum' | 'none';
@@ -36,6 +37,7 @@ export function reduceChannels(t: tf.Tensor, reduce: Reduce): tf.Tensor {
  * `{ layer, channel }` explains a unit inside the network instead of a class.
  */
 export async function saliency(model: tf.LayersModel, image: tf.Tensor, opts: SaliencyOptions = {}): Promise<tf.Tensor> {
+  refuseInsideCheck('saliency');
   const caller = 'saliency';
   await ensureBackend();
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'maxAbs', caller, 'reduce');

@@ -12,6 +12,7 @@ import { PerturbationLoop } from './perturbation';
 import { ReluMode } from './forward';
 import { inputGradient, repeatExplained, resolveExplained, sliceExplained, TargetOptions } from './objective';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
+import { refuseInsideCheck } from '../runtime/guard';
 
 export type SmoothGradVariant = 'mean' | 'squared' | 'variance';
 export const SMOOTHGRAD_VARIANTS: readonly SmoothGradVariant[] = ['mean', 'squared', 'variance'];
@@ -38,6 +39,7 @@ export interface SmoothGradOptions extends TargetOptions, LongWorkOptions {
  * the default reduce, [N, ...] for a batch.
  */
 export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: SmoothGradOptions = {}): Promise<tf.Tensor> {
+  refuseInsideCheck('smoothGrad');
   const caller = 'smoothGrad';
   await ensureBackend();
   const samples = positiveInt(opts.samples, 25, caller, 'samples');

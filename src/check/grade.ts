@@ -1,0 +1,315 @@
+/**
+ * `cnnviz grade`: every submitted notebook runs headless in a fresh kernel (kernel-setup/
+ * grade_notebook.py), with each check cell replaced by a hidden one that runs the check on the
+ * student's function with the grader's seed and writes the result to a file. Deleted check cells
+ * are put back at the end, edited ones are replaced by the original (as nbgrader's
+ * OverwriteCells and add_missing_cells do); a cell that hangs or kills the kernel costs that cell
+ * only. Results: one row per student (report.csv, report.html, report.json).
+ */
+import { spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { AssignmentSpec, identify, Notebook, NotebookCell, readNotebook, sourceOf } from './assignments';
+import type { GradedLine } from './record';
+
+export interface GradeOptions {
+  /** Report folder (report.csv, report.html, report.json, work/). */
+  out: string;
+  /** The templates the submissions are graded against. */
+  assignments: AssignmentSpec[];
+  /** The package root (for the runner and for `import 'cnnviz'` from the work folder). */
+  root: string;
+  python: string;
+  kernel?: string;
+  /** Seconds per notebook (default 300). */
+  timeoutS?: number;
+  /** Seconds per cell (default: the notebook's limit). */
+  cellTimeoutS?: number;
+  /** Notebooks graded at once (default 2). */
+  jobs?: number;
+  /** Seed of the hidden cases (default 2027). */
+  seed?: number;
+  onProgress?: (line: string) => void;
+}
+
+export interface CheckOutcome {
+  check: string;
+  passed: boolean;
+  message: string;
+  seconds?: number;
+}
+
+export interface NotebookOutcome {
+  student: string;
+  file: string;
+  assignment?: string;
+  checks: CheckOutcome[];
+  /** What went wrong beside the checks: edited or deleted check cells, hangs, crashes, failing cells. */
+  problems: string[];
+  answers: Record<string, string>;
+  seconds: number;
+  executed?: string;
+}
+
+export interface StudentRow {
+  student: string;
+  score: number;
+  max: number;
+  seconds: number;
+  notebooks: NotebookOutcome[];
+}
+
+export interface GradeRun {
+  rows: StudentRow[];
+  assignments: AssignmentSpec[];
+  seconds: number;
+  files: { csv: string; html: string; json: string };
+}
+
+interface RunnerCell {
+  index: number;
+  role: string;
+  status: 'ok' | 'error' | 'timeout' | 'crash' | 'aborted' | 'skipped';
+  seconds: number;
+  detail: string;
+}
+interface RunnerReport {
+  seconds: number;
+  restarts: number;
+  kernel_error: string | null;
+  cells: RunnerCell[];
+}
+
+const CHECK_CALL = (name: string) => new RegExp(`^\\s*await\\s+check\\.${name}\\s*\\(`, 'm');
+const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/** Every .ipynb under dir: the student is the first folder below dir, or the file's name when it lies in dir itself. */
+export function findSubmissions(dir: string): Array<{ student: string; file: string }> {
+  const out: Array<{ student: string; file: string }> = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name.startsWith('.')) continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ipynb')) {
+        const rel = path.relative(dir, p).split(path.sep);
+        out.push({ student: rel.length > 1 ? rel[0] : path.basename(e.name, '.ipynb'), file: p });
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function hiddenCell(spec: AssignmentSpec['checks'][number], k: number, seed: number, file: string, token: string): NotebookCell {
+  const alias = `cnnvizGrader${k}`;
+  return {
+    cell_type: 'code',
+    metadata: { cnnviz: { role: 'hidden', check: spec.check } },
+    outputs: [],
+    execution_count: null,
+    source: `import * as ${alias} from 'cnnviz';\nawait ${alias}.check.gradeOne({ check: ${JSON.stringify(spec.check)}, fn: ${spec.fn}, seed: ${seed}, file: ${JSON.stringify(file)}, token: ${JSON.stringify(token)} });`,
+  };
+}
+
+/** The notebook the runner executes: the student's cells, the hidden checks in place of the check cells. */
+export function prepare(nb: Notebook, spec: AssignmentSpec, seed: number, resultsFile: string, token: string): { nb: Notebook; problems: string[] } {
+  const problems: string[] = [];
+  const cells: NotebookCell[] = nb.cells.map((c) => ({ ...c, metadata: { ...(c.metadata ?? {}), cnnviz: { ...(c.metadata?.cnnviz ?? {}), role: 'student' } } }));
+  const used = new Map<number, AssignmentSpec['checks'][number]>();
+  const missing: AssignmentSpec['checks'] = [];
+  spec.checks.forEach((chk) => {
+    let at = cells.findIndex((c, i) => !used.has(i) && c.cell_type === 'code' && c.metadata?.cnnviz?.check === chk.check);
+    if (at < 0) at = cells.findIndex((c, i) => !used.has(i) && c.cell_type === 'code' && CHECK_CALL(chk.check).test(sourceOf(c)));
+    if (at < 0) {
+      missing.push(chk);
+      problems.push(`the check cell of ${chk.check} was deleted; the grader ran it at the end of the notebook`);
+      return;
+    }
+    used.set(at, chk);
+    if (norm(sourceOf(cells[at])) !== norm(chk.source)) problems.push(`the check cell of ${chk.check} was edited; the grader ran the original`);
+  });
+  let k = 0;
+  const out: NotebookCell[] = cells.map((c, i) => {
+    const chk = used.get(i);
+    return chk ? hiddenCell(chk, ++k, seed, resultsFile, token) : c;
+  });
+  for (const chk of missing) out.push(hiddenCell(chk, ++k, seed, resultsFile, token));
+  return { nb: { ...nb, cells: out }, problems };
+}
+
+function answersOf(nb: Notebook, spec: AssignmentSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of spec.answers) {
+    const cell = nb.cells.find((c) => c.metadata?.cnnviz?.answer === a.id);
+    const text = cell ? sourceOf(cell).trim() : '';
+    out[a.id] = !cell ? '(answer cell deleted)' : text === a.placeholder || text === '' ? '' : text;
+  }
+  return out;
+}
+
+function runRunner(python: string, script: string, specFile: string, killAfterS: number): Promise<{ code: number | null; stderr: string; killed: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(python, [script, specFile], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let stderr = '';
+    let killed = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    // Last resort: the runner enforces the limits itself; this only catches a runner that is stuck.
+    const timer = setTimeout(() => {
+      killed = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, killAfterS * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, killed });
+    });
+  });
+}
+
+const firstLine = (s: string) => s.trim().split('\n').filter((l) => !/^\s+at /.test(l))[0] ?? '';
+
+/** Grades one notebook; never throws for anything the notebook does. */
+async function gradeNotebook(sub: { student: string; file: string }, opts: Required<Omit<GradeOptions, 'onProgress'>>, workDir: string, index: number): Promise<NotebookOutcome> {
+  const t0 = Date.now();
+  const base: NotebookOutcome = { student: sub.student, file: sub.file, checks: [], problems: [], answers: {}, seconds: 0 };
+  let nb: Notebook;
+  try {
+    nb = readNotebook(sub.file);
+    if (!Array.isArray(nb.cells)) throw new Error('it has no cells');
+  } catch (err) {
+    const why = `not a readable notebook: ${(err as Error).message.split('\n')[0]}`;
+    // Named after an assignment: every check of it fails, so the row says what is missing.
+    const named = identify({ cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }, sub.file, opts.assignments);
+    if (!named) return { ...base, problems: [why] };
+    return { ...base, assignment: named.id, checks: named.checks.map((c) => ({ check: c.check, passed: false, message: `the check could not run: the file is ${why}` })), problems: [why] };
+  }
+  const spec = identify(nb, sub.file, opts.assignments);
+  if (!spec) return { ...base, problems: [`not one of the assignments (${opts.assignments.map((a) => a.id).join(', ')}): set its metadata cnnviz.assignment or name the file after one`] };
+  const dir = path.join(workDir, `${String(index).padStart(3, '0')}-${sub.student.replace(/[^\w.-]+/g, '_')}-${spec.id}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const resultsFile = path.join(dir, 'results.jsonl');
+  fs.rmSync(resultsFile, { force: true });
+  const token = randomBytes(12).toString('hex');
+  const prepared = prepare(nb, spec, opts.seed, resultsFile, token);
+  const preparedFile = path.join(dir, 'prepared.ipynb');
+  fs.writeFileSync(preparedFile, JSON.stringify(prepared.nb));
+  const executed = path.join(dir, 'executed.ipynb');
+  const reportFile = path.join(dir, 'runner.json');
+  const specFile = path.join(dir, 'spec.json');
+  fs.writeFileSync(specFile, JSON.stringify({ notebook: preparedFile, executed, report: reportFile, cwd: dir, kernel: opts.kernel, budget: opts.timeoutS, cell_timeout: opts.cellTimeoutS }));
+  const run = await runRunner(opts.python, path.join(opts.root, 'kernel-setup', 'grade_notebook.py'), specFile, opts.timeoutS + 120);
+  const problems = [...prepared.problems];
+  let report: RunnerReport | undefined;
+  try {
+    report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as RunnerReport;
+  } catch {
+    problems.push(run.killed ? `the grading runner was stopped after ${opts.timeoutS + 120} s` : `the grading runner failed (exit ${run.code}): ${firstLine(run.stderr) || 'no message'}`);
+  }
+  const lines = fs.existsSync(resultsFile)
+    ? fs
+        .readFileSync(resultsFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          try {
+            return JSON.parse(l) as GradedLine;
+          } catch {
+            return undefined;
+          }
+        })
+        .filter((l): l is GradedLine => !!l && l.token === token)
+    : [];
+  const hiddenCells = new Map<string, RunnerCell>();
+  if (report) {
+    prepared.nb.cells.forEach((c, i) => {
+      const chk = c.metadata?.cnnviz?.role === 'hidden' ? c.metadata.cnnviz.check : undefined;
+      const rc = report!.cells.find((x) => x.index === i);
+      if (chk && rc) hiddenCells.set(chk, rc);
+    });
+    if (report.kernel_error) problems.push(`the kernel could not run: ${firstLine(report.kernel_error)}`);
+    const failing = report.cells.filter((c) => c.role === 'student' && c.status === 'error');
+    for (const c of report.cells) {
+      if (c.role !== 'student') continue;
+      // One failing cell usually makes the next ones fail for want of its names: the first three say enough.
+      if (c.status === 'error' && failing.indexOf(c) === 3) problems.push(`${failing.length - 3} more cells failed`);
+      if (c.status === 'error' && failing.indexOf(c) >= 3) continue;
+      if (c.status === 'timeout') problems.push(`cell ${c.index} was still running after ${Math.round(c.seconds)} s and was stopped (an endless loop?); the notebook went on without it`);
+      else if (c.status === 'crash') problems.push(`cell ${c.index} crashed the kernel (${firstLine(c.detail)}); a fresh kernel went on without it`);
+      else if (c.status === 'error') problems.push(`cell ${c.index} failed: ${firstLine(c.detail) || 'an error with no message'}`);
+    }
+    if (report.cells.some((c) => c.status === 'skipped') && !report.kernel_error) problems.push(`the notebook's time limit (${opts.timeoutS} s) ran out; the cells after it were not run`);
+  }
+  const checks = spec.checks.map((chk): CheckOutcome => {
+    const line = [...lines].reverse().find((l) => l.check === chk.check);
+    if (line) return { check: chk.check, passed: line.passed, message: line.message, seconds: line.seconds };
+    const rc = hiddenCells.get(chk.check);
+    let message = 'the hidden check did not run';
+    if (rc?.status === 'timeout') message = `${chk.fn} was still running after ${Math.round(rc.seconds)} s and was stopped (an endless loop?)`;
+    else if (rc?.status === 'crash') message = `${chk.fn} crashed the kernel: ${firstLine(rc.detail)}`;
+    else if (rc?.status === 'skipped') message = `not run: ${rc.detail}`;
+    else if (rc?.status === 'error' || rc?.status === 'aborted') {
+      const d = firstLine(rc.detail);
+      message = /Cannot find name/.test(d) ? `${chk.fn} was not defined when the check ran: the cell that defines it failed, was renamed or was deleted (the kernel said: ${d})` : `the hidden check cell failed: ${d || rc.status}`;
+    }
+    return { check: chk.check, passed: false, message };
+  });
+  return { ...base, assignment: spec.id, checks, problems, answers: answersOf(nb, spec), seconds: (Date.now() - t0) / 1000, executed: fs.existsSync(executed) ? executed : undefined };
+}
+
+/** Grades every notebook under `dir`; writes the reports; returns the rows. */
+export async function gradeSubmissions(dir: string, o: GradeOptions): Promise<GradeRun> {
+  const t0 = Date.now();
+  const timeoutS = o.timeoutS ?? 300;
+  const opts: Required<Omit<GradeOptions, 'onProgress'>> = {
+    out: o.out,
+    assignments: o.assignments,
+    root: o.root,
+    python: o.python,
+    kernel: o.kernel ?? 'cnnviz',
+    timeoutS,
+    cellTimeoutS: Math.min(o.cellTimeoutS ?? timeoutS, timeoutS),
+    jobs: o.jobs ?? 2,
+    seed: o.seed ?? 2027,
+  };
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`cnnviz grade: no folder ${dir}; give the folder of submissions (one subfolder per student, or notebooks named per student)`);
+  const subs = findSubmissions(dir);
+  if (subs.length === 0) throw new Error(`cnnviz grade: no notebooks (.ipynb) under ${dir}`);
+  const workDir = path.join(opts.out, 'work');
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(workDir, 'node_modules'), { recursive: true });
+  // The notebooks import 'cnnviz' by name: resolve it to this package from the work folder.
+  fs.symlinkSync(opts.root, path.join(workDir, 'node_modules', 'cnnviz'), 'dir');
+  const results: NotebookOutcome[] = new Array(subs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < subs.length) {
+      const i = next++;
+      results[i] = await gradeNotebook(subs[i], opts, workDir, i);
+      const r = results[i];
+      o.onProgress?.(`${r.student} ${path.basename(r.file)}: ${r.checks.filter((c) => c.passed).length}/${r.checks.length} checks, ${r.seconds.toFixed(1)} s${r.problems.length ? ` (${r.problems.length} problem${r.problems.length > 1 ? 's' : ''})` : ''}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, subs.length)) }, worker));
+  const rows = toRows(results, opts.assignments);
+  const { writeReports } = await import('./grade_report');
+  const files = writeReports(rows, opts.assignments, opts.out, (Date.now() - t0) / 1000);
+  return { rows, assignments: opts.assignments, seconds: (Date.now() - t0) / 1000, files };
+}
+
+function toRows(results: NotebookOutcome[], specs: AssignmentSpec[]): StudentRow[] {
+  const graded = specs.filter((s) => results.some((r) => r.assignment === s.id));
+  const max = graded.reduce((n, s) => n + s.checks.length, 0);
+  const students = [...new Set(results.map((r) => r.student))].sort();
+  return students.map((student) => {
+    const notebooks = results.filter((r) => r.student === student);
+    const score = notebooks.reduce((n, r) => n + r.checks.filter((c) => c.passed).length, 0);
+    return { student, score, max, seconds: notebooks.reduce((t, r) => t + r.seconds, 0), notebooks };
+  });
+}

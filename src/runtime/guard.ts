@@ -1,0 +1,45 @@
+/**
+ * While an assignment check runs a student's function, the cnnviz routines that check grades
+ * refuse to run: a student who wraps `saliency` inside `mySaliency` learns why the check fails
+ * instead of passing by comparing the library with itself. A technique calls `refuseInsideCheck`
+ * first thing at its public entry; the checks (src/check) open and close the window around each
+ * call of the student's function. Outside a check this is one Map lookup.
+ *
+ * Called from: saliency, smoothGrad, occlusion, classVisualization, guidedBackprop, deconvnet,
+ * featureVectors, nearestNeighbors (techniques/), models.layers, models.receptiveField,
+ * propagate, inputBox (models/). A technique that a check should refuse adds one line at its entry.
+ */
+
+/** technique name -> the check that refuses it right now. */
+const refused = new Map<string, string>();
+
+/** Throws when `name` is refused by the check now running a student's function. */
+export function refuseInsideCheck(name: string): void {
+  const check = refused.get(name);
+  if (check !== undefined) throw new Error(`${name}: not available inside check.${check}; write your own`);
+}
+
+/** Runs `fn` (a student's function) with `names` refused; restored afterwards, even on a throw. */
+export async function withRefused<T>(check: string, names: readonly string[], fn: () => T | Promise<T>): Promise<T> {
+  const before = names.map((n) => [n, refused.get(n)] as const);
+  for (const n of names) refused.set(n, check);
+  try {
+    return await fn();
+  } finally {
+    for (const [n, old] of before) {
+      if (old === undefined) refused.delete(n);
+      else refused.set(n, old);
+    }
+  }
+}
+
+/** Runs `fn` (the check's own reference code) with nothing refused, e.g. inside a spy the student's loop calls. */
+export function allowAll<T>(fn: () => T): T {
+  const saved = new Map(refused);
+  refused.clear();
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of saved) refused.set(k, v);
+  }
+}
