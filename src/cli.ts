@@ -2,6 +2,7 @@
 /** cnnviz doctor | lecture | train | bench | serve */
 import * as path from 'path';
 import { doctorMain } from './cli/doctor';
+import { exploreMain } from './cli/explore';
 import { lectureMain } from './cli/lecture';
 import { serveMain } from './cli/serve';
 import { trainMain } from './cli/train';
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   lecture: lectureMain,
   train: trainMain,
   serve: serveMain,
+  explore: exploreMain,
   bench: async (args) => {
     process.argv = [process.argv[0], path.join(__dirname, '..', 'bench', 'run.js'), ...args];
     require('../bench/run');

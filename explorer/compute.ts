@@ -1,0 +1,301 @@
+/**
+ * The page's computations, on the browser's TensorFlow.js (WebGL, else wasm): the same maths as
+ * the node-side techniques (src/techniques), written small. Scores are the logits; saliency is
+ * the gradient's max |.| over channels; Grad-CAM taps the last convolution; guided backprop
+ * swaps the ReLUs' backward pass; occlusion slides a mean-colour patch and records the
+ * probability. Layers are patched only for the length of one synchronous call, as on the node side.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type Restore = () => void;
+
+interface LayerInternals {
+  activation?: { apply(x: tf.Tensor): tf.Tensor; getClassName(): string } | null;
+  call: (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+  maxValue?: number | null;
+}
+
+function patch<K extends keyof LayerInternals>(layer: tf.layers.Layer, key: K, value: LayerInternals[K]): Restore {
+  const target = layer as unknown as LayerInternals;
+  const own = Object.prototype.hasOwnProperty.call(target, key);
+  const old = target[key];
+  target[key] = value;
+  return () => {
+    if (own) target[key] = old;
+    else delete target[key];
+  };
+}
+
+function one(t: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  return Array.isArray(t) ? t[0] : t;
+}
+
+function activationName(layer: tf.layers.Layer): string | undefined {
+  const a = (layer.getConfig() as { activation?: unknown }).activation;
+  return typeof a === 'string' ? a : undefined;
+}
+
+/** ReLU whose backward pass lets through only positive gradients where the input was positive (Springenberg 2015). */
+function guidedRelu(cap: number | null): (x: tf.Tensor) => tf.Tensor {
+  const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x]);
+    return {
+      value: cap === null ? tf.relu(x) : tf.clipByValue(x, 0, cap),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        let open = tf.greater(saved[0], 0);
+        if (cap !== null) open = tf.logicalAnd(open, tf.less(saved[0], cap));
+        return tf.where(tf.logicalAnd(open, tf.greater(dy, 0)), dy, tf.zerosLike(dy));
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (x) => op(x);
+}
+
+const NONLINEAR = ['LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU'];
+
+interface ConvInternals {
+  rank: number;
+  dataFormat: string;
+  kernel: { read(): tf.Tensor4D };
+  bias: { read(): tf.Tensor1D } | null;
+  strides: [number, number];
+  padding: 'same' | 'valid';
+  dilationRate: [number, number];
+  activation: { apply(x: tf.Tensor): tf.Tensor } | null;
+}
+
+/**
+ * Conv2D layers run as conv, then bias add, while a gradient is taken: tfjs keeps a conv with a
+ * linear activation fused under tf.grad, and the fused op's gradient computes the filter's
+ * gradient too, which nobody asked for (and which the browser's wasm backend has no kernel for).
+ * The node side makes the same change (src/runtime/kernels/gradients.ts).
+ */
+function unfuseConvs(model: tf.LayersModel): Restore[] {
+  const restores: Restore[] = [];
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'Conv2D') continue;
+    const l = layer as unknown as ConvInternals;
+    if (l.rank !== 2 || l.dataFormat !== 'channelsLast') continue;
+    restores.push(patch(layer, 'call', (inputs) => {
+      let y: tf.Tensor = tf.conv2d(one(inputs) as tf.Tensor4D, l.kernel.read(), l.strides, l.padding, 'NHWC', l.dilationRate);
+      if (l.bias) y = tf.add(y, l.bias.read());
+      return l.activation ? l.activation.apply(y) : y;
+    }));
+  }
+  return restores;
+}
+
+/** Runs fn with the model's layers changed for gradients (see unfuseConvs), restoring them after. */
+function forGradients<T>(model: tf.LayersModel, fn: () => T): T {
+  const restores = unfuseConvs(model);
+  try {
+    return fn();
+  } finally {
+    restores.reverse().forEach((r) => r());
+  }
+}
+
+export interface Activation { data: Float32Array; height: number; width: number; channels: number }
+
+export class Net {
+  private readonly sub = new Map<string, tf.LayersModel>();
+  /** the layer Grad-CAM explains: the last convolution with a map larger than 1x1 */
+  readonly camLayer: string | null;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly classes: number;
+
+  constructor(readonly model: tf.LayersModel, readonly logitsLayer: string | null) {
+    [this.height, this.width, this.channels] = model.inputs[0].shape.slice(1) as number[];
+    const out = model.outputs[0].shape;
+    this.classes = out[out.length - 1] as number;
+    const convs = model.layers.filter((l) => {
+      const s = l.outputShape as (number | null)[];
+      return s.length === 4 && /Conv/.test(l.getClassName()) && (s[1] ?? 2) * (s[2] ?? 2) > 1;
+    });
+    this.camLayer = convs.length ? convs[convs.length - 1].name : null;
+  }
+
+  /** Pixels HWC in [0, 1] -> a batch of one. */
+  input(pixels: Float32Array): tf.Tensor4D {
+    return tf.tensor4d(pixels, [1, this.height, this.width, this.channels]);
+  }
+
+  upTo(layer: string): tf.LayersModel {
+    let m = this.sub.get(layer);
+    if (!m) {
+      const l = this.model.getLayer(layer);
+      m = tf.model({ inputs: this.model.inputs, outputs: (l.inboundNodes.length > 1 ? l.getOutputAt(0) : l.output) as tf.SymbolicTensor });
+      this.sub.set(layer, m);
+    }
+    return m;
+  }
+
+  /** Scores before the softmax [N, classes]: the 'logits' layer, else the output with its final softmax skipped. */
+  private logits(x: tf.Tensor): tf.Tensor2D {
+    if (this.logitsLayer) return this.upTo(this.logitsLayer).apply(x, { training: false }) as tf.Tensor2D;
+    const last = this.model.layers[this.model.layers.length - 1];
+    const restores: Restore[] = [];
+    if (last.getClassName() === 'Softmax' || (last.getClassName() === 'Activation' && activationName(last) === 'softmax')) {
+      restores.push(patch(last, 'call', (i) => tf.clone(one(i))));
+    } else if (activationName(last) === 'softmax') {
+      restores.push(patch(last, 'activation', { apply: (t: tf.Tensor) => t, getClassName: () => 'cnnviz_linear' }));
+    }
+    try {
+      return one(this.model.apply(x, { training: false }) as tf.Tensor) as tf.Tensor2D;
+    } finally {
+      restores.forEach((r) => r());
+    }
+  }
+
+  /** Probabilities of one image. */
+  async predict(x: tf.Tensor4D): Promise<Float32Array> {
+    const p = tf.tidy(() => one(this.model.predict(x) as tf.Tensor));
+    const out = (await p.data()) as Float32Array;
+    p.dispose();
+    return out;
+  }
+
+  async activation(x: tf.Tensor4D, layer: string): Promise<Activation> {
+    const y = tf.tidy(() => one(this.upTo(layer).predict(x) as tf.Tensor));
+    const [, h, w, c] = y.shape as number[];
+    const data = (await y.data()) as Float32Array;
+    y.dispose();
+    return { data, height: h, width: w, channels: c };
+  }
+
+  /** Saliency (Simonyan 2014): max over channels of |d logit_c / d pixel|, [H * W]. */
+  async saliency(x: tf.Tensor4D, cls: number): Promise<Float32Array> {
+    const s = tf.tidy(() => forGradients(this.model, () => {
+      const g = tf.grad((input: tf.Tensor) => tf.sum(tf.slice(this.logits(input), [0, cls], [-1, 1])))(x);
+      return tf.max(tf.abs(g), -1);
+    }));
+    const out = (await s.data()) as Float32Array;
+    s.dispose();
+    return out;
+  }
+
+  /** Grad-CAM (Selvaraju 2017) of a class at the last convolution, upsampled to the image, [H * W]. */
+  async gradCam(x: tf.Tensor4D, cls: number): Promise<Float32Array> {
+    if (!this.camLayer) throw new Error('Grad-CAM needs a convolution with a spatial map; this model has none');
+    const layer = this.model.getLayer(this.camLayer);
+    const shape = [1, ...(layer.outputShape as number[]).slice(1)];
+    const cam = tf.tidy(() => forGradients(this.model, () => {
+      let activation: tf.Tensor | undefined;
+      const inner = (layer as unknown as LayerInternals).call.bind(layer);
+      // the gradient with respect to a zero added to the layer's output is the gradient at that output
+      const run = (delta: tf.Tensor): tf.Scalar => {
+        const restore = patch(layer, 'call', (inputs, kwargs) => {
+          const out = one(inner(inputs, kwargs));
+          activation = tf.keep(out);
+          return tf.add(out, delta);
+        });
+        try {
+          return tf.sum(tf.slice(this.logits(x), [0, cls], [-1, 1]));
+        } finally {
+          restore();
+        }
+      };
+      const grads = tf.grad(run)(tf.zeros(shape));
+      const a = activation as tf.Tensor;
+      const weights = tf.mean(grads, [1, 2], true);
+      const map = tf.relu(tf.sum(tf.mul(weights, a), -1, true)) as tf.Tensor4D;
+      a.dispose();
+      return tf.image.resizeBilinear(map, [this.height, this.width], false, true);
+    }));
+    const out = (await cam.data()) as Float32Array;
+    cam.dispose();
+    return out;
+  }
+
+  /** Why guided backprop cannot run on this model, or null when it can. */
+  guidedProblem(): string | null {
+    const others = this.model.layers.filter((l) => NONLINEAR.includes(l.getClassName()) ||
+      (activationName(l) !== undefined && !['relu', 'relu6', 'linear', 'softmax'].includes(activationName(l) as string)));
+    return others.length ? `guided backprop needs a ReLU network; ${others.map((l) => `'${l.name}'`).join(', ')} ${others.length > 1 ? 'are' : 'is'} not ReLU` : null;
+  }
+
+  /** Guided backprop of channel `channel` of `layer` (its mean over positions), [H * W * C]. */
+  async guided(x: tf.Tensor4D, layer: string, channel: number): Promise<Float32Array> {
+    const problem = this.guidedProblem();
+    if (problem) throw new Error(problem);
+    const g = tf.tidy(() => forGradients(this.model, () => {
+      const restores: Restore[] = [];
+      try {
+        for (const l of this.model.layers) {
+          const act = activationName(l);
+          if (l.getClassName() === 'ReLU') {
+            const f = guidedRelu((l as unknown as LayerInternals).maxValue ?? null);
+            restores.push(patch(l, 'call', (i) => f(one(i))));
+          } else if (act === 'relu' || act === 'relu6') {
+            const f = guidedRelu(act === 'relu6' ? 6 : null);
+            restores.push(patch(l, 'activation', { apply: f, getClassName: () => 'cnnviz_guided_relu' }));
+          }
+        }
+        return tf.grad((input: tf.Tensor) => {
+          const out = one(this.upTo(layer).apply(input, { training: false }) as tf.Tensor);
+          const unit = tf.slice(out, [0, 0, 0, channel], [-1, -1, -1, 1]);
+          return tf.sum(tf.mean(unit, [1, 2, 3]));
+        })(x);
+      } finally {
+        restores.reverse().forEach((r) => r());
+      }
+    }));
+    const out = (await g.data()) as Float32Array;
+    g.dispose();
+    return out;
+  }
+
+  /** Occlusion (Zeiler & Fergus 2014) with the node side's defaults; calls `onPart` as batches finish. */
+  async occlusion(
+    x: tf.Tensor4D, cls: number,
+    onPart: (pixelDrop: Float32Array, done: number, total: number) => void,
+    cancelled: () => boolean, batchSize = 32,
+  ): Promise<Float32Array | null> {
+    const h = this.height, w = this.width, c = this.channels;
+    const win = Math.max(1, Math.round(Math.min(h, w) / 6));
+    const stride = Math.max(1, Math.round(win / 4));
+    const rows = Math.floor((h - win) / stride) + 1;
+    const cols = Math.floor((w - win) / stride) + 1;
+    const count = rows * cols;
+    const mean = tf.tidy(() => tf.mul(tf.ones([1, h, w, c]), tf.mean(x, [1, 2], true)));
+    const base = (await this.predict(x))[cls];
+    const sum = new Float32Array(h * w);
+    const covered = new Float32Array(h * w);
+    try {
+      for (let start = 0; start < count; start += batchSize) {
+        if (cancelled()) return null;
+        const b = Math.min(batchSize, count - start);
+        const mask = new Float32Array(b * h * w);
+        for (let k = 0; k < b; k++) {
+          const top = Math.floor((start + k) / cols) * stride;
+          const left = ((start + k) % cols) * stride;
+          for (let y = top; y < top + win; y++) mask.fill(1, k * h * w + y * w + left, k * h * w + y * w + left + win);
+        }
+        const scores = tf.tidy(() => {
+          const m = tf.tensor4d(mask, [b, h, w, 1]);
+          const occluded = tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(mean, m));
+          return tf.slice(one(this.model.predict(occluded) as tf.Tensor), [0, cls], [-1, 1]);
+        });
+        const v = (await scores.data()) as Float32Array;
+        scores.dispose();
+        for (let k = 0; k < b; k++) {
+          const top = Math.floor((start + k) / cols) * stride;
+          const left = ((start + k) % cols) * stride;
+          const drop = base - v[k];
+          for (let y = top; y < top + win; y++) {
+            for (let xx = left; xx < left + win; xx++) {
+              sum[y * w + xx] += drop;
+              covered[y * w + xx]++;
+            }
+          }
+        }
+        onPart(sum.map((s, i) => (covered[i] > 0 ? s / covered[i] : 0)), start + b, count);
+      }
+    } finally {
+      mean.dispose();
+    }
+    return sum.map((s, i) => (covered[i] > 0 ? s / covered[i] : 0));
+  }
+}
