@@ -116,10 +116,7 @@ export class App {
     const imageEpoch = this.epoch.image;
     const { width: w, height: h } = this.net;
     const x = this.x;
-    const [sal, cam] = await Promise.all([
-      this.net.saliency(x, this.cls),
-      this.net.camLayer ? this.net.gradCam(x, this.cls) : Promise.resolve(null),
-    ]);
+    const { saliency: sal, gradCam: cam } = await this.net.classMaps(x, this.cls);
     if (epoch !== this.epoch.cls) return;
     this.lastMaps = { saliency: sal, gradcam: cam, occlusion: null };
     this.redrawMaps();

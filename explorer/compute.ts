@@ -85,9 +85,51 @@ function unfuseConvs(model: tf.LayersModel): Restore[] {
   return restores;
 }
 
-/** Runs fn with the model's layers changed for gradients (see unfuseConvs), restoring them after. */
+interface PoolInternals { poolSize: [number, number]; strides: [number, number]; padding: string; dataFormat: string }
+
+/**
+ * Max pooling whose gradient goes to the first maximum of each window (row-major), the rule of
+ * the node side (tfjs's cpu backend and cnnviz's wasm kernel). The browser's wasm and WebGL
+ * backends pick another one among equal maxima, and equal maxima are common: a flat background
+ * gives the same positive activation all over. For pools that tile the input (window = stride,
+ * no padding); other pools keep tfjs's own gradient.
+ */
+function firstMaxPool(kh: number, kw: number): (x: tf.Tensor) => tf.Tensor {
+  const op = tf.customGrad(((x: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    save([x]);
+    return {
+      value: tf.maxPool(x, [kh, kw], [kh, kw], 'valid'),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [b, h, w, c] = saved[0].shape;
+        const oh = Math.floor(h / kh), ow = Math.floor(w / kw);
+        const xc = tf.slice(saved[0], [0, 0, 0, 0], [b, oh * kh, ow * kw, c]);
+        const win = tf.reshape(tf.transpose(tf.reshape(xc, [b, oh, kh, ow, kw, c]), [0, 1, 3, 5, 2, 4]), [b, oh, ow, c, kh * kw]);
+        const isMax = tf.cast(tf.equal(win, tf.max(win, 4, true)), 'float32');
+        const first = tf.mul(isMax, tf.cast(tf.equal(tf.cumsum(isMax, 4), 1), 'float32'));
+        const g = tf.mul(first, tf.expandDims(dy, 4));
+        const back = tf.reshape(tf.transpose(tf.reshape(g, [b, oh, ow, c, kh, kw]), [0, 1, 4, 2, 5, 3]), [b, oh * kh, ow * kw, c]);
+        return tf.pad(back, [[0, 0], [0, h - oh * kh], [0, w - ow * kw], [0, 0]]);
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (x) => op(x);
+}
+
+function firstMaxPools(model: tf.LayersModel): Restore[] {
+  const restores: Restore[] = [];
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'MaxPooling2D') continue;
+    const p = layer as unknown as PoolInternals;
+    if (p.padding !== 'valid' || p.dataFormat !== 'channelsLast' || p.poolSize[0] !== p.strides[0] || p.poolSize[1] !== p.strides[1]) continue;
+    const f = firstMaxPool(p.poolSize[0], p.poolSize[1]);
+    restores.push(patch(layer, 'call', (inputs) => f(one(inputs))));
+  }
+  return restores;
+}
+
+/** Runs fn with the model's layers changed for gradients (unfused convs, first-max pools), restoring them after. */
 function forGradients<T>(model: tf.LayersModel, fn: () => T): T {
-  const restores = unfuseConvs(model);
+  const restores = [...unfuseConvs(model), ...firstMaxPools(model)];
   try {
     return fn();
   } finally {
@@ -165,47 +207,42 @@ export class Net {
     return { data, height: h, width: w, channels: c };
   }
 
-  /** Saliency (Simonyan 2014): max over channels of |d logit_c / d pixel|, [H * W]. */
-  async saliency(x: tf.Tensor4D, cls: number): Promise<Float32Array> {
-    const s = tf.tidy(() => forGradients(this.model, () => {
-      const g = tf.grad((input: tf.Tensor) => tf.sum(tf.slice(this.logits(input), [0, cls], [-1, 1])))(x);
-      return tf.max(tf.abs(g), -1);
-    }));
-    const out = (await s.data()) as Float32Array;
-    s.dispose();
-    return out;
-  }
-
-  /** Grad-CAM (Selvaraju 2017) of a class at the last convolution, upsampled to the image, [H * W]. */
-  async gradCam(x: tf.Tensor4D, cls: number): Promise<Float32Array> {
-    if (!this.camLayer) throw new Error('Grad-CAM needs a convolution with a spatial map; this model has none');
-    const layer = this.model.getLayer(this.camLayer);
-    const shape = [1, ...(layer.outputShape as number[]).slice(1)];
-    const cam = tf.tidy(() => forGradients(this.model, () => {
+  /**
+   * Saliency (Simonyan 2014: max over channels of |d logit_c / d pixel|) and Grad-CAM (Selvaraju
+   * 2017, at the last convolution, upsampled to the image), both [H * W], from one backward pass:
+   * the gradient at the convolution's output is the gradient with respect to a zero added there.
+   */
+  async classMaps(x: tf.Tensor4D, cls: number): Promise<{ saliency: Float32Array; gradCam: Float32Array | null }> {
+    const layer = this.camLayer ? this.model.getLayer(this.camLayer) : null;
+    const [sal, cam] = tf.tidy((): tf.Tensor[] => forGradients(this.model, () => {
       let activation: tf.Tensor | undefined;
-      const inner = (layer as unknown as LayerInternals).call.bind(layer);
-      // the gradient with respect to a zero added to the layer's output is the gradient at that output
-      const run = (delta: tf.Tensor): tf.Scalar => {
-        const restore = patch(layer, 'call', (inputs, kwargs) => {
+      const restore = layer ? (() => {
+        const inner = (layer as unknown as LayerInternals).call.bind(layer);
+        return (delta: tf.Tensor) => patch(layer, 'call', (inputs, kwargs) => {
           const out = one(inner(inputs, kwargs));
           activation = tf.keep(out);
           return tf.add(out, delta);
         });
+      })() : null;
+      const zeros = tf.zeros(layer ? [1, ...(layer.outputShape as number[]).slice(1)] : [1]);
+      const score = (input: tf.Tensor, delta: tf.Tensor): tf.Scalar => {
+        const undo = restore ? restore(delta) : null;
         try {
-          return tf.sum(tf.slice(this.logits(x), [0, cls], [-1, 1]));
+          return tf.sum(tf.slice(this.logits(input), [0, cls], [-1, 1]));
         } finally {
-          restore();
+          undo?.();
         }
       };
-      const grads = tf.grad(run)(tf.zeros(shape));
-      const a = activation as tf.Tensor;
-      const weights = tf.mean(grads, [1, 2], true);
-      const map = tf.relu(tf.sum(tf.mul(weights, a), -1, true)) as tf.Tensor4D;
-      a.dispose();
-      return tf.image.resizeBilinear(map, [this.height, this.width], false, true);
+      const [gx, gDelta] = tf.grads(score as (...a: tf.Tensor[]) => tf.Scalar)([x, zeros]);
+      const saliency = tf.max(tf.abs(gx), -1);
+      if (!layer || !activation) return [saliency];
+      const weights = tf.mean(gDelta, [1, 2], true);
+      const map = tf.relu(tf.sum(tf.mul(weights, activation), -1, true)) as tf.Tensor4D;
+      activation.dispose();
+      return [saliency, tf.image.resizeBilinear(map, [this.height, this.width], false, true)];
     }));
-    const out = (await cam.data()) as Float32Array;
-    cam.dispose();
+    const out = { saliency: (await sal.data()) as Float32Array, gradCam: cam ? ((await cam.data()) as Float32Array) : null };
+    tf.dispose([sal, ...(cam ? [cam] : [])]);
     return out;
   }
 

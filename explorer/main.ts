@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { App } from './app';
 import { $, api, clearMessage, decodeUrl, getJson, MODEL_ID, rgbaToPixels, say } from './dom';
 import type { ExplorerInfo } from '../src/explorer/session';
+import { depthwiseConv2dNativeBackpropInputConfig } from '../src/runtime/kernels/depthwise_backprop_input';
 
 interface Hook { ready: boolean; app?: App; backend?: string; renderer?: string; error?: string; info?: ExplorerInfo; busy: number }
 const hook: Hook = { ready: false, busy: 0 };
@@ -23,6 +24,9 @@ async function chooseBackend(): Promise<string> {
     try {
       if (await tf.setBackend(b)) {
         await tf.ready();
+        // the browser's wasm backend has no depthwise-conv gradient (MobileNet's saliency needs it):
+        // the node side's kernel (XNNPACK ops of the same backend) fills the gap
+        if (b === 'wasm' && !tf.getKernel('DepthwiseConv2dNativeBackpropInput', 'wasm')) tf.registerKernel(depthwiseConv2dNativeBackpropInputConfig);
         return b;
       }
     } catch {

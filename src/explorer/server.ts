@@ -2,7 +2,9 @@
  * The explorer's HTTP server, on loopback only: the page, its libraries from node_modules
  * (tfjs, its wasm backend, plotly), the models as model.json + weights, images prepared at the
  * model's input size, and the node-side jobs. A bad request gets a JSON { error } naming what
- * was wrong; nothing a request does stops the server.
+ * was wrong; nothing a request does stops the server. Bad input (a file that is no image, a model
+ * path with nothing there) is an answer the page shows, so it comes with status 200: the browser
+ * then logs no failed load; only the server's own failures are 500s.
  */
 import * as http from 'http';
 import * as fs from 'fs';
@@ -55,7 +57,8 @@ export class ExplorerServer {
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         const status = err instanceof HttpError ? err.status : 500;
-        if (!res.headersSent) this.json(res, { error: err instanceof Error ? err.message : String(err) }, status);
+        const api = (req.url ?? '').startsWith('/api/');
+        if (!res.headersSent) this.json(res, { error: err instanceof Error ? err.message : String(err) }, api && status < 500 ? 200 : status);
         else res.end();
       });
     });
@@ -158,19 +161,19 @@ export class ExplorerServer {
     const [h, w] = s.inputShape;
     if (p === '/api/image' && req.method === 'POST') {
       const name = q.get('name') || 'the upload';
-      const img = await prepareImage(await this.body(req), name, [h, w]);
+      const img = await prepareImage(await this.body(req), name, [h, w]).catch((err: Error) => { throw new HttpError(422, err.message); });
       return this.json(res, { png: dataUrl(img.png), name, original: img.original });
     }
     if (p === '/api/sample') {
       const name = q.get('name') ?? '';
       const sample = s.sample(name);
       if (!sample) throw new HttpError(404, `cnnviz explore: unknown sample '${name}'; samples: ${(await s.info).samples.join(', ') || 'none'}`);
-      const img = await prepareImage(await sample.bytes(), name, [h, w]);
+      const img = await prepareImage(await sample.bytes(), name, [h, w]).catch((err: Error) => { throw new HttpError(422, err.message); });
       return this.json(res, { png: dataUrl(img.png), name, original: img.original });
     }
     const ds = /^\/api\/dataset\/(\d+)(\.png)?$/.exec(p);
     if (ds) {
-      const png = await s.datasetPng(Number(ds[1]));
+      const png = await s.datasetPng(Number(ds[1])).catch((err: Error) => { throw new HttpError(400, err.message); });
       if (ds[2]) return this.send(res, png, TYPES['.png'], true);
       const data = await s.dataset();
       const label = data ? data.classNames[data.labels[Number(ds[1])]] : undefined;
