@@ -34,6 +34,7 @@ export class App {
   /** bumps on every change of image, class, layer or channel: late answers of older ones are dropped */
   private epoch = { image: 0, cls: 0, channel: 0 };
   readonly timings: Timing[] = [];
+  /** occlusion costs one forward pass per patch position: it fills in after the rest, and can be switched off */
   occlusionOn = true;
 
   constructor(model: tf.LayersModel, readonly info: ExplorerInfo, readonly backend: string) {
@@ -74,8 +75,8 @@ export class App {
     this.showTop5();
     if (!this.clsPinned || this.cls < 0) this.cls = this.top5[0].index;
     this.markClass();
-    await Promise.all([this.showClass(false), this.showLayer(false)]);
-    await this.showChannel(false, false);
+    await Promise.all([this.showClass(), this.showLayer()]);
+    await this.showChannel(false);
     if (epoch === this.epoch.image) this.record('new image', t0);
   }
 
@@ -105,12 +106,12 @@ export class App {
     this.clsPinned = true;
     this.markClass();
     const t0 = performance.now();
-    await this.showClass(true);
+    await this.showClass();
     this.record('class click', t0);
   }
 
   /** Saliency and Grad-CAM now; occlusion fills in as its batches finish. */
-  async showClass(fromClick: boolean): Promise<void> {
+  async showClass(): Promise<void> {
     if (!this.x || !this.rgba || this.cls < 0) return;
     const epoch = ++this.epoch.cls;
     const imageEpoch = this.epoch.image;
@@ -134,9 +135,10 @@ export class App {
         if (drop) this.record('occlusion (all positions)', t0);
       }).catch((err: Error) => say(`occlusion: ${err.message}`));
     } else {
+      const c = $<HTMLCanvasElement>('occlusion-canvas');
+      c.getContext('2d')?.clearRect(0, 0, c.width, c.height);
       $('occlusion-note').textContent = '(off)';
     }
-    void fromClick;
   }
 
   lastMaps: { saliency: Float32Array; gradcam: Float32Array | null; occlusion: Float32Array | null } | null = null;
@@ -156,12 +158,12 @@ export class App {
     const t0 = performance.now();
     this.layer = layer;
     this.channel = 0;
-    await this.showLayer(true);
-    await this.showChannel(true, true);
+    await this.showLayer();
+    await this.showChannel(true);
     this.record('layer click', t0);
   }
 
-  async showLayer(_fromClick: boolean): Promise<void> {
+  async showLayer(): Promise<void> {
     if (!this.x || !this.layer) return;
     const layer = this.layer;
     const a = await this.net.activation(this.x, layer);
@@ -184,12 +186,12 @@ export class App {
     this.channel = c;
     const a = this.activation as Activation;
     this.grid = drawGrid($<HTMLCanvasElement>('grid-canvas'), a.data, a.height, a.width, a.channels, c);
-    await this.showChannel(true, true);
+    await this.showChannel(true);
     this.record('channel click', t0);
   }
 
   /** The selected channel large, its guided backprop for this image, and (once) its patches. */
-  async showChannel(_fromClick: boolean, patches: boolean): Promise<void> {
+  async showChannel(patches: boolean): Promise<void> {
     const a = this.activation;
     if (!a || !this.x) return;
     const epoch = ++this.epoch.channel;

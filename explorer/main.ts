@@ -53,7 +53,8 @@ async function act(what: string, fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    say(`${what}: ${(err as Error).message}`);
+    const m = (err as Error).message;
+    say(m.startsWith('cnnviz') ? m : `${what}: ${m}`);
   } finally {
     hook.busy--;
   }
@@ -142,6 +143,11 @@ function wire(app: App, info: ExplorerInfo & { models: string[]; canLoad: boolea
     if (c >= 0) void act(`channel ${c}`, () => app.pickChannel(c));
   });
   for (const id of ['mode', 'sign', 'colormap']) $(id).addEventListener('change', () => app.redrawMaps());
+  const occ = $<HTMLInputElement>('occlusion-on');
+  occ.addEventListener('change', () => {
+    app.occlusionOn = occ.checked;
+    void act('occlusion', () => app.showClass());
+  });
   $('class-image-go').addEventListener('click', () => void act('class image', () => app.classImage()));
   const models = $<HTMLSelectElement>('model-select');
   models.add(new Option(info.name, ''));

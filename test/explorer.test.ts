@@ -5,10 +5,12 @@
 import * as assert from 'assert';
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as Module from 'module';
+import * as os from 'os';
 import * as path from 'path';
 import { createCanvas } from '@napi-rs/canvas';
 import { chromium, Browser, Page } from 'playwright-core';
-import { gradCam, guidedBackprop, models, saliency, tf } from '../src';
+import { gradCam, guidedBackprop, models, saliency, show, tf } from '../src';
 import { decodeImage, rgbaToFloat } from '../src/data/images';
 import { REPO } from './util/notebook';
 
@@ -112,6 +114,42 @@ function testPng(): Buffer {
   ctx.fillRect(16, 4, 24, 10);
   return c.toBuffer('image/png');
 }
+
+describe('show.explorer: the explorer in a notebook output', () => {
+  const fakePath = path.join(os.tmpdir(), 'cnnviz-fake-explorer', 'node_modules', 'tslab', 'dist', 'jupyter.js');
+  const sent: { data: Record<string, string> }[] = [];
+  before(() => {
+    const m = new Module.Module(fakePath);
+    m.filename = fakePath;
+    m.loaded = true;
+    m.exports = { lastWriteDisplayData: (c: { data: Record<string, string> }) => sent.push(c) };
+    require.cache[fakePath] = m;
+  });
+  after(() => {
+    delete require.cache[fakePath];
+  });
+
+  it('shows an iframe to a server started on demand, and a plain link', async () => {
+    const model = await models.load('fashion-cnn');
+    const handle = await show.explorer(model, { data: null });
+    try {
+      assert.strictEqual(sent.length, 1);
+      const html = sent[0].data['text/html'];
+      assert.ok(html.includes(`<iframe src="${handle.url}"`), html);
+      assert.ok(html.includes(`<a href="${handle.url}" target="_blank"`), html);
+      assert.match(handle.url, /^http:\/\/127\.0\.0\.1:\d+\/\?model=m\d+$/);
+      const page = await (await fetch(handle.url)).text();
+      assert.match(page, /<title>cnnviz explorer<\/title>/);
+      const info = await (await fetch(handle.url.replace('/?', '/api/info?'))).json() as { name: string; inputShape: number[]; dataset: unknown };
+      assert.deepStrictEqual([info.name, info.inputShape, info.dataset], ['fashion-cnn', [28, 28, 1], null]);
+      assert.ok((await (await fetch(new URL('app.js', handle.url))).text()).includes('cnnvizExplorer'));
+    } finally {
+      await handle.close();
+      model.dispose();
+    }
+    await assert.rejects(show.explorer(null as unknown as tf.LayersModel), /^Error: show\.explorer: expected a tf\.LayersModel/);
+  });
+});
 
 describe('cnnviz explore: the explorer in Chromium', function () {
   this.timeout(900000);
@@ -272,6 +310,20 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       assertTop5(await page.evaluate(() => window.cnnvizExplorer.app.top5), await nodeTop5(model, x), 'upload');
       assert.match((await page.textContent('#image-name')) ?? '', /explorer-upload\.png \(PNG 56x56\)/);
       x.dispose();
+    });
+
+    it('a class image forms on the server with progress, and is kept for the next time', async () => {
+      const cls = await page.evaluate(() => window.cnnvizExplorer.app.cls);
+      await page.click('#class-image-go');
+      await page.waitForFunction(() => /steps of gradient ascent/.test(document.getElementById('class-image-caption')!.textContent ?? ''), null, { timeout: 300000 });
+      const shown = await page.evaluate(() => {
+        const img = document.getElementById('class-image') as HTMLImageElement;
+        return { w: img.naturalWidth, h: img.naturalHeight, chart: !!document.querySelector('#class-image-chart .main-svg') };
+      });
+      assert.deepStrictEqual(shown, { w: 28, h: 28, chart: true });
+      const job = await (await fetch(`${url}api/class-image?class=${cls}`)).json() as { state: string; result: { png: string; steps: number } };
+      assert.strictEqual(job.state, 'done');
+      assert.strictEqual(await page.getAttribute('#class-image', 'src'), job.result.png);
     });
 
     it('bad input gets a message on the page and the server keeps running', async () => {

@@ -1,39 +1,33 @@
 /**
- * Sample photos offered on the page: the named sample photos of `images.sample` when the data
- * folder has them, each read as file bytes so the server prepares them like an upload.
+ * Sample photos offered on the page: the named samples of `images.sample` that the data folder
+ * holds, read at the model's input size by images.sample itself, so the page starts from the
+ * pixels a notebook's `images.sample(name, { size })` gives.
  */
-import * as fs from 'fs';
+import * as tf from '@tensorflow/tfjs';
 import * as images from '../data/images';
 
 export interface Sample {
   name: string;
-  /** the file's bytes (PNG or JPEG) */
-  bytes: () => Promise<Buffer>;
+  /** what the photo shows */
+  shows?: string;
+  /** the photo at [height, width], RGB in [0, 1] (caller disposes) */
+  read: (size: [number, number]) => Promise<tf.Tensor3D>;
 }
 
-interface SampleSource {
-  sampleNames?: () => string[];
-  samplePath?: (name: string) => string;
+interface SampleApi {
+  samples?: () => { name: string; shows: string; present: boolean }[];
+  sample?: (name: string, opts: { size: [number, number] }) => Promise<tf.Tensor3D>;
 }
 
-/** The samples the data folder holds (none when the package offers no sample photos). */
+/** The samples the data folder holds (none when there are none). */
 export function defaultSamples(): Sample[] {
-  const src = images as unknown as SampleSource;
-  if (typeof src.sampleNames !== 'function' || typeof src.samplePath !== 'function') return [];
-  const out: Sample[] = [];
-  for (const name of src.sampleNames()) {
-    let file: string;
-    try {
-      file = src.samplePath(name);
-    } catch {
-      continue;
-    }
-    if (fs.existsSync(file)) out.push({ name, bytes: async () => fs.readFileSync(file) });
-  }
-  return out;
+  const api = images as unknown as SampleApi;
+  const { samples, sample } = api;
+  if (typeof samples !== 'function' || typeof sample !== 'function') return [];
+  return samples().filter((s) => s.present).map((s) => ({ name: s.name, shows: s.shows, read: (size) => sample(s.name, { size }) }));
 }
 
-/** Samples from files: { name: path }. */
+/** Samples from image files: { name: path } (read as images.read reads them). */
 export function fileSamples(files: Record<string, string>): Sample[] {
-  return Object.entries(files).map(([name, file]) => ({ name, bytes: async () => fs.readFileSync(file) }));
+  return Object.entries(files).map(([name, file]) => ({ name, read: (size) => images.read(file, { size }) }));
 }

@@ -12,7 +12,7 @@ import * as path from 'path';
 import { AddressInfo } from 'net';
 import * as tf from '@tensorflow/tfjs';
 import { bundlePage } from './bundle';
-import { MAX_UPLOAD_BYTES, prepareImage } from './image-input';
+import { floatToPng, MAX_UPLOAD_BYTES, prepareImage } from './image-input';
 import { ExplorerOptions, ExplorerSession } from './session';
 
 export interface ExplorerServerOptions {
@@ -168,8 +168,10 @@ export class ExplorerServer {
       const name = q.get('name') ?? '';
       const sample = s.sample(name);
       if (!sample) throw new HttpError(404, `cnnviz explore: unknown sample '${name}'; samples: ${(await s.info).samples.join(', ') || 'none'}`);
-      const img = await prepareImage(await sample.bytes(), name, [h, w]).catch((err: Error) => { throw new HttpError(422, err.message); });
-      return this.json(res, { png: dataUrl(img.png), name, original: img.original });
+      const t = await sample.read([h, w]);
+      const data = t.dataSync();
+      t.dispose();
+      return this.json(res, { png: dataUrl(floatToPng(data, h, w, 3)), name: sample.shows ? `${name}: ${sample.shows}` : name });
     }
     const ds = /^\/api\/dataset\/(\d+)(\.png)?$/.exec(p);
     if (ds) {
