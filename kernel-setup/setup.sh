@@ -86,6 +86,33 @@ if [ -z "$python" ]; then
   exit 1
 fi
 
+# Third-party data (ImageNet weights, CIFAR-10, sample photos) into the data folder, checked
+# against data-manifest.json: from the mirror (CNNVIZ_MIRROR, default ../shared/data), the photos
+# from Debian's darknet and python3-skimage packages (downloaded and unpacked, not installed),
+# else from the public URLs. Missing data is reported, not fatal: the kernel still gets registered.
+if ! node "$here/fill-data.js" --check >/dev/null 2>&1; then
+  debs_dir=""
+  photos_missing="$(node -e '
+    const fs=require("fs"),os=require("os"),path=require("path");
+    const m=JSON.parse(fs.readFileSync(process.argv[1],"utf8"));
+    const dir=process.env.CNNVIZ_DATA||path.join(os.homedir(),".cache","cnnviz");
+    const e=m.entries.find(x=>x.name==="photos");
+    console.log(e.files.some(f=>!fs.existsSync(path.join(dir,f.path)))?"yes":"no");' "$root/data-manifest.json")"
+  if [ "$photos_missing" = yes ] && command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
+    debs_dir="$(mktemp -d)"
+    say "taking the sample photos out of Debian's darknet and python3-skimage packages (not installed)"
+    if ! (cd "$debs_dir" && apt-get download darknet python3-skimage >/dev/null 2>&1); then
+      apt-get update -q >/dev/null 2>&1 || true
+      (cd "$debs_dir" && apt-get download darknet python3-skimage >/dev/null 2>&1) || say "apt-get download darknet python3-skimage failed; sample photos stay missing"
+    fi
+    for deb in "$debs_dir"/*.deb; do [ -f "$deb" ] && dpkg-deb -x "$deb" "$debs_dir/x"; done
+  fi
+  node "$here/fill-data.js" ${debs_dir:+--debs "$debs_dir/x"} || say "some data files are missing (see above); the techniques that need them will say so"
+  [ -n "$debs_dir" ] && rm -rf "$debs_dir"
+else
+  say "data folder complete ($(node -e 'console.log(process.env.CNNVIZ_DATA||require("path").join(require("os").homedir(),".cache","cnnviz"))'))"
+fi
+
 # node_modules/cnnviz -> the repo, so notebooks import 'cnnviz' by name.
 if [ -d "$root/node_modules" ]; then node "$here/link-self.js" >/dev/null; fi
 

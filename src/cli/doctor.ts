@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { load as loadDataset } from '../data/datasets';
 import { fashionSearchDirs } from '../data/fashion';
+import { dataDir, fileState, manifest, mirrorDir } from '../data/store';
 import { setup } from '../runtime/backend';
 import * as models from '../models';
 import { findJupyterPython, packageRoot } from './paths';
@@ -81,7 +82,30 @@ export async function doctor(): Promise<Check[]> {
       return { detail: `${n} images from ${where ?? 'download cache'}` };
     }),
   );
-  for (const [name, dataset] of [['mnist-cnn', 'mnist'], ['fashion-cnn', 'fashion-mnist']] as const) {
+  checks.push(
+    await check('data folder', async () => ({
+      detail: `${dataDir()} (CNNVIZ_DATA); mirror ${mirrorDir() ?? 'none'} (CNNVIZ_MIRROR)`,
+    })),
+  );
+  for (const e of manifest().entries) {
+    checks.push(
+      await check(`data ${e.name}`, async () => {
+        const states = e.files.map((f) => ({ f, state: fileState(dataDir(), f) }));
+        const counts = new Map<string, number>();
+        for (const s of states) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+        const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
+        const bad = states.filter((s) => s.state !== 'present');
+        const official = e.name === 'cifar-10' && fs.existsSync(`${dataDir()}/cifar-10-binary.tar.gz`);
+        const ok = bad.length === 0 || official;
+        return {
+          ok,
+          detail: `${e.files.length} files: ${summary}${official ? ' (the official archive is present instead)' : ''}${bad.length && !ok ? `; e.g. ${bad.slice(0, 3).map((s) => `${s.f.path} ${s.state}`).join(', ')}` : ''}; ${e.license}`,
+          fix: ok ? undefined : `bash kernel-setup/setup.sh (copies from the mirror, Debian packages or ${e.source})`,
+        };
+      }),
+    );
+  }
+  for (const [name, dataset] of [['mnist-cnn', 'mnist'], ['fashion-cnn', 'fashion-mnist'], ['cifar-cnn', 'cifar-10']] as const) {
     checks.push(
       await check(`model ${name}`, async () => {
         let model: tf.LayersModel;
@@ -94,7 +118,19 @@ export async function doctor(): Promise<Check[]> {
         const acc = await models.accuracy(model, test.images, test.labels);
         test.images.dispose();
         model.dispose();
-        return { detail: `loads; accuracy ${(100 * acc).toFixed(1)}% on 1,000 ${dataset} test images`, ok: acc > 0.85, fix: acc > 0.85 ? undefined : `npm run train -- ${name}` };
+        const floor = name === 'cifar-cnn' ? 0.7 : 0.85;
+        return { detail: `loads; accuracy ${(100 * acc).toFixed(1)}% on 1,000 ${dataset} test images`, ok: acc > floor, fix: acc > floor ? undefined : `npm run train -- ${name}` };
+      }),
+    );
+  }
+  for (const name of Object.keys(models.IMAGENET_MODELS)) {
+    checks.push(
+      await check(`model ${name}`, async () => {
+        const model = await models.load(name);
+        const card = models.card(model);
+        const n = models.classNames(model).length;
+        model.dispose();
+        return { detail: `loads; ${card.title}, ${n} classes; from ${card.source} (${card.license})` };
       }),
     );
   }

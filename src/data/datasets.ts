@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
+import { loadCifar10 } from './cifar';
 import { loadFashion } from './fashion';
 import { loadFolder, FolderOptions } from './folder';
 import { loadMnist } from './mnist';
 import { Dataset, RawDataset, Split, SPLITS } from './types';
 
-export const DATASET_NAMES = ['mnist', 'fashion-mnist'] as const;
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar-10'] as const;
 
 export interface LoadOptions extends FolderOptions {
   /** 'train' | 'test' | 'all' (default 'test'). */
@@ -20,6 +21,7 @@ async function raw(name: string, split: Split, opts: LoadOptions): Promise<RawDa
   const key = name.toLowerCase();
   if (key === 'mnist') return loadMnist(split);
   if (key === 'fashion-mnist' || key === 'fashion_mnist' || key === 'fashion') return loadFashion(split, opts.dataDir);
+  if (key === 'cifar-10' || key === 'cifar10') return loadCifar10(split);
   if (fs.existsSync(name) && fs.statSync(name).isDirectory()) return loadFolder(name, split, opts);
   throw new Error(`datasets.load: unknown dataset '${name}'; known: ${DATASET_NAMES.join(', ')}, or a path to a folder of images (one subfolder per class)`);
 }

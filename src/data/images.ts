@@ -1,10 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { entry, locate } from './store';
+
+/** How an image meets a size of another shape. */
+export type Fit = 'cover' | 'contain' | 'fill';
+export const FITS: readonly Fit[] = ['cover', 'contain', 'fill'];
 
 export interface ReadImageOptions {
-  /** Resize to [height, width] (bilinear). Default: keep the file's size. */
-  size?: [number, number];
+  /** Resize to [height, width] (or a square side). Default: keep the file's size. */
+  size?: [number, number] | number;
+  /**
+   * When `size` has another aspect ratio: 'cover' (default) scales to cover it and crops the
+   * centre, as a model's square input wants; 'contain' scales to fit inside and pads with grey;
+   * 'fill' stretches.
+   */
+  fit?: Fit;
   /** 1 = grayscale (luma), 3 = RGB (default). Alpha is composited over white. */
   channels?: 1 | 3;
 }
@@ -39,8 +50,8 @@ async function bytesOf(pathOrUrl: string): Promise<Buffer> {
   return fs.readFileSync(file);
 }
 
-/** Decode PNG/JPEG bytes to RGBA, optionally resized to [height, width]. */
-export async function decodeImage(bytes: Buffer, source: string, size?: [number, number]): Promise<DecodedImage> {
+/** Decode PNG/JPEG bytes to RGBA, optionally resized to [height, width] with `fit` (default 'fill'). */
+export async function decodeImage(bytes: Buffer, source: string, size?: [number, number], fit: Fit = 'fill'): Promise<DecodedImage> {
   let img;
   try {
     img = await loadImage(bytes);
@@ -48,12 +59,25 @@ export async function decodeImage(bytes: Buffer, source: string, size?: [number,
     throw new Error(`images.read: '${source}' is not a readable PNG or JPEG (${(err as Error).message})`);
   }
   const [h, w] = size ?? [img.height, img.width];
-  if (!(h > 0 && w > 0)) throw new Error(`images.read: bad size [${h}, ${w}] for '${source}'`);
+  if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0)) throw new Error(`images.read: bad size [${h}, ${w}] for '${source}'; give positive integers [height, width]`);
   const canvas = createCanvas(w, h);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, w, h);
-  ctx.drawImage(img, 0, 0, w, h);
+  if (fit === 'fill' || !size) ctx.drawImage(img, 0, 0, w, h);
+  else {
+    // cover: the largest centred part of the image with the target's aspect ratio; contain: all of it, centred on grey.
+    const scale = fit === 'cover' ? Math.max(w / img.width, h / img.height) : Math.min(w / img.width, h / img.height);
+    const dw = img.width * scale;
+    const dh = img.height * scale;
+    if (fit === 'contain') {
+      ctx.fillStyle = '#808080';
+      ctx.fillRect(0, 0, w, h);
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect((w - dw) / 2, (h - dh) / 2, dw, dh);
+    }
+    ctx.drawImage(img, (w - dw) / 2, (h - dh) / 2, dw, dh);
+  }
   return { width: w, height: h, rgba: ctx.getImageData(0, 0, w, h).data };
 }
 
@@ -72,12 +96,70 @@ export function rgbaToFloat(img: DecodedImage, channels: 1 | 3, out: Float32Arra
   }
 }
 
-/** Read a PNG/JPEG file or URL into a Tensor3D [H, W, C] of float32 in [0, 1]. */
+function sizeOf(size: ReadImageOptions['size']): [number, number] | undefined {
+  if (size === undefined) return undefined;
+  if (typeof size === 'number') return [size, size];
+  if (Array.isArray(size) && size.length === 2) return [size[0], size[1]];
+  throw new Error(`images.read: size must be [height, width] or one number for a square, got ${JSON.stringify(size)}`);
+}
+
+/**
+ * Read a PNG/JPEG file or URL, or a sample photo by name (see `samples()`), into a Tensor3D
+ * [H, W, C] of float32 in [0, 1].
+ */
 export async function read(pathOrUrl: string, opts: ReadImageOptions = {}): Promise<tf.Tensor3D> {
   const channels = opts.channels ?? 3;
   if (channels !== 1 && channels !== 3) throw new Error(`images.read: channels must be 1 or 3, got ${channels}`);
-  const img = await decodeImage(await bytesOf(pathOrUrl), pathOrUrl, opts.size);
+  const fit = opts.fit ?? 'cover';
+  if (!FITS.includes(fit)) throw new Error(`images.read: unknown fit '${fit}'; valid: ${FITS.join(', ')}`);
+  if (typeof pathOrUrl !== 'string' || pathOrUrl.length === 0) throw new Error(`images.read: expected a file path, URL or sample name, got ${JSON.stringify(pathOrUrl)}`);
+  const file = SAMPLE_FILES[pathOrUrl] ? samplePath(pathOrUrl, 'images.read') : pathOrUrl;
+  const img = await decodeImage(await bytesOf(file), file, sizeOf(opts.size), fit);
   const out = new Float32Array(img.width * img.height * channels);
   rgbaToFloat(img, channels, out);
   return tf.tensor3d(out, [img.height, img.width, channels]);
+}
+
+/** Sample photos by name: file in the data folder and what it shows. */
+export const SAMPLE_FILES: Record<string, { file: string; shows: string; from: string }> = {
+  dog: { file: 'dog.jpg', shows: 'a dog, a bicycle and a truck', from: 'darknet' },
+  eagle: { file: 'eagle.jpg', shows: 'an eagle', from: 'darknet' },
+  giraffe: { file: 'giraffe.jpg', shows: 'giraffes and a zebra', from: 'darknet' },
+  horses: { file: 'horses.jpg', shows: 'horses', from: 'darknet' },
+  kite: { file: 'kite.jpg', shows: 'people flying kites', from: 'darknet' },
+  person: { file: 'person.jpg', shows: 'a person, a dog and a horse', from: 'darknet' },
+  scream: { file: 'scream.jpg', shows: "Munch's The Scream", from: 'darknet' },
+  cat: { file: 'chelsea.png', shows: 'Chelsea the cat (a tabby)', from: 'python3-skimage' },
+  astronaut: { file: 'astronaut.png', shows: 'the astronaut Eileen Collins', from: 'python3-skimage' },
+  coffee: { file: 'coffee.png', shows: 'a cup of coffee', from: 'python3-skimage' },
+  rocket: { file: 'rocket.jpg', shows: 'a rocket on its launch pad', from: 'python3-skimage' },
+  motorcycle: { file: 'motorcycle_left.png', shows: 'a motorcycle', from: 'python3-skimage' },
+  camera: { file: 'camera.png', shows: 'the cameraman (a grey photo)', from: 'python3-skimage' },
+};
+
+function samplePath(name: string, caller: string): string {
+  const s = SAMPLE_FILES[name];
+  if (!s) throw new Error(`${caller}: unknown sample '${name}'; samples: ${Object.keys(SAMPLE_FILES).join(', ')}`);
+  return locate('photos', `photos/${s.file}`, caller);
+}
+
+/** The sample photos: name, what it shows, the Debian package it comes from, and whether it is in the data folder. */
+export function samples(): Array<{ name: string; shows: string; from: string; file: string; present: boolean }> {
+  const files = new Set(entry('photos').files.map((f) => f.path));
+  return Object.entries(SAMPLE_FILES).map(([name, s]) => {
+    let present = false;
+    try {
+      present = files.has(`photos/${s.file}`) && !!locate('photos', `photos/${s.file}`, 'images.samples');
+    } catch {
+      present = false;
+    }
+    return { name, shows: s.shows, from: s.from, file: s.file, present };
+  });
+}
+
+/** A sample photo by name ('dog', 'cat', ...), as `read` gives it; `size` defaults to the file's. */
+export async function sample(name: string, opts: ReadImageOptions = {}): Promise<tf.Tensor3D> {
+  if (!SAMPLE_FILES[name]) throw new Error(`images.sample: unknown sample '${name}'; samples: ${Object.keys(SAMPLE_FILES).join(', ')}`);
+  const file = samplePath(name, 'images.sample');
+  return read(file, opts);
 }

@@ -4,3 +4,4 @@ export type { Dataset, Split } from './types';
 export { parseIdx, encodeIdx } from './idx';
 export { MNIST_CLASSES } from './mnist';
 export { FASHION_CLASSES, fashionSearchDirs } from './fashion';
+export { CIFAR10_CLASSES } from './cifar';

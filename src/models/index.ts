@@ -1,4 +1,5 @@
-export { load, save, card, classNames, modelsDir, shippedPath, SHIPPED_MODELS } from './zoo';
+export { load, save, card, classNames, modelsDir, shippedPath, SHIPPED_MODELS, modelNames } from './zoo';
+export { IMAGENET_MODELS } from './imagenet';
 export type { ModelCard } from './zoo';
 export { fileIO, modelJsonPath } from './io';
 export { layers, getLayer, receptiveField } from './layers';

@@ -16,6 +16,8 @@ export interface TrainOptions {
   lrDecay?: number;
   /** Random shifts of up to this many pixels (0 = none). */
   shift?: number;
+  /** Mirror each training image left-right with probability 1/2 (seeded). */
+  flip?: boolean;
   seed?: number;
   /**
    * 2 = each batch is computed as two halves whose gradients are added, the second half by a
@@ -72,6 +74,42 @@ export async function accuracy(model: tf.LayersModel, images: tf.Tensor4D, label
   return correct / n;
 }
 
+/**
+ * Set every batch-norm layer's moving mean and variance to the statistics of its input over the
+ * training images (in order, each layer seeing the layers before it already set). The moving
+ * averages kept during training depend on which thread computed which half of a batch; these do
+ * not, so the saved weights are the same whatever the schedule (and better estimates).
+ */
+export async function recalibrateBatchNorm(model: tf.LayersModel, images: tf.Tensor4D, limit = 10000, batchSize = 500): Promise<void> {
+  const n = Math.min(limit, images.shape[0]);
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const sub = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
+    const channels = (layer.input as tf.SymbolicTensor).shape[3] as number;
+    const sum = new Float64Array(channels);
+    const sumSq = new Float64Array(channels);
+    let count = 0;
+    for (let i = 0; i < n; i += batchSize) {
+      const size = Math.min(batchSize, n - i);
+      const a = tf.tidy(() => sub.predict(images.slice(i, size)) as tf.Tensor4D);
+      const v = (await a.data()) as Float32Array;
+      a.dispose();
+      for (let j = 0; j < v.length; j++) {
+        const c = j % channels;
+        sum[c] += v[j];
+        sumSq[c] += v[j] * v[j];
+      }
+      count += v.length / channels;
+    }
+    const mean = Float32Array.from(sum, (x) => x / count);
+    const variance = Float32Array.from(sumSq, (x, c) => Math.max(0, x / count - mean[c] * mean[c]));
+    const [gamma, beta] = layer.getWeights();
+    const fresh = [tf.tensor1d(mean), tf.tensor1d(variance)];
+    layer.setWeights([gamma, beta, ...fresh]);
+    tf.dispose(fresh);
+  }
+}
+
 /** Loss and gradients of the second half of a batch, on this thread (when no helper runs). */
 function halfOnThisThread(model: tf.LayersModel, logits: tf.LayersModel, x: tf.Tensor4D, labels: Int32Array, half: number, classes: number, weight: number): { loss: number; grads: Float32Array[] } {
   const xs = x.slice(half);
@@ -83,8 +121,8 @@ function halfOnThisThread(model: tf.LayersModel, logits: tf.LayersModel, x: tf.T
   }
 }
 
-/** Shift each image by a random integer offset in [-shift, shift] (zero fill), seeded. */
-function randomShift(x: tf.Tensor4D, shift: number, rand: () => number): tf.Tensor4D {
+/** Shift each image by a random integer offset in [-shift, shift] (zero fill), and mirror half of them when `flip`; seeded. */
+function randomShift(x: tf.Tensor4D, shift: number, rand: () => number, flip = false): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, h, w] = x.shape;
     const padded = x.pad([[0, 0], [shift, shift], [shift, shift], [0, 0]]);
@@ -94,7 +132,10 @@ function randomShift(x: tf.Tensor4D, shift: number, rand: () => number): tf.Tens
     for (let i = 0; i < n; i++) {
       const oy = Math.floor(rand() * (2 * shift + 1));
       const ox = Math.floor(rand() * (2 * shift + 1));
-      boxes.push(oy / ph, ox / pw, (oy + h - 1) / ph, (ox + w - 1) / pw);
+      // A box whose right edge comes first is read mirrored by cropAndResize.
+      const mirror = flip && rand() < 0.5;
+      const [x1, x2] = [ox / pw, (ox + w - 1) / pw];
+      boxes.push(oy / ph, mirror ? x2 : x1, (oy + h - 1) / ph, mirror ? x1 : x2);
     }
     const idx = tf.range(0, n, 1, 'int32');
     return tf.image.cropAndResize(padded as tf.Tensor4D, tf.tensor2d(boxes, [n, 4]), idx as tf.Tensor1D, [h, w], "bilinear") as tf.Tensor4D;
@@ -145,7 +186,7 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
         const batch = order.subarray(s * batchSize, Math.min(n, (s + 1) * batchSize));
         const idx = tf.tensor1d(batch, 'int32');
         const xb = tf.tidy(() => tf.gather(train.images, idx) as tf.Tensor4D);
-        const xa = opts.shift ? randomShift(xb, opts.shift, rand) : xb;
+        const xa = opts.shift || opts.flip ? randomShift(xb, opts.shift ?? 0, rand, opts.flip) : xb;
         const labels = Int32Array.from(batch, (i) => train.labels[i]);
         const weight = 1 / batch.length;
         // Halves: the helper (when running) takes the second half while this thread does the first.
@@ -187,6 +228,7 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
       const lr = (optimizer as unknown as { learningRate: number }).learningRate;
       (optimizer as unknown as { learningRate: number }).learningRate = lr * (opts.lrDecay ?? 0.7);
     }
+    await recalibrateBatchNorm(model, train.images);
     const trainSeconds = (Date.now() - t0) / 1000;
     return {
       model,

@@ -2,10 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ensureBackend } from '../runtime/backend';
+import { IMAGENET_MODELS, loadImagenet } from './imagenet';
 import { fileIO } from './io';
 
 /** Models shipped in the package's models/ folder. */
-export const SHIPPED_MODELS = ['mnist-cnn', 'fashion-cnn'] as const;
+export const SHIPPED_MODELS = ['mnist-cnn', 'fashion-cnn', 'cifar-cnn'] as const;
+
+/** Every model `load` takes by name: the shipped ones, then the ImageNet ones from the data folder. */
+export function modelNames(): string[] {
+  return [...SHIPPED_MODELS, ...Object.keys(IMAGENET_MODELS)];
+}
 
 /** Metadata cnnviz stores in model.json (userDefinedMetadata). */
 export interface ModelCard {
@@ -13,6 +19,12 @@ export interface ModelCard {
   dataset?: string;
   classNames?: string[];
   testAccuracy?: number;
+  /** ImageNet models: each class's full description ('tabby, tabby cat'), whose synonyms also name it. */
+  classDescriptions?: string[];
+  title?: string;
+  inputSize?: number[];
+  source?: string;
+  license?: string;
   [key: string]: unknown;
 }
 
@@ -38,9 +50,10 @@ function looksLikePath(s: string): boolean {
 /** Load a shipped model by name, or any TensorFlow.js layers model by path or URL. */
 export async function load(nameOrPath: string): Promise<tf.LayersModel> {
   if (typeof nameOrPath !== 'string' || nameOrPath.length === 0) {
-    throw new Error(`models.load: expected a model name (${SHIPPED_MODELS.join(', ')}), a path or a URL, got ${JSON.stringify(nameOrPath)}`);
+    throw new Error(`models.load: expected a model name (${modelNames().join(', ')}), a path or a URL, got ${JSON.stringify(nameOrPath)}`);
   }
   await ensureBackend();
+  if (Object.prototype.hasOwnProperty.call(IMAGENET_MODELS, nameOrPath)) return loadImagenet(nameOrPath);
   if (/^https?:\/\//i.test(nameOrPath)) {
     try {
       return await tf.loadLayersModel(nameOrPath);
@@ -55,7 +68,7 @@ export async function load(nameOrPath: string): Promise<tf.LayersModel> {
       throw new Error(`models.load: shipped model '${nameOrPath}' has no weights at ${location}; run 'npm run train' to make them`);
     }
   } else if (!looksLikePath(nameOrPath) && !fs.existsSync(nameOrPath)) {
-    throw new Error(`models.load: unknown model '${nameOrPath}'; shipped: ${SHIPPED_MODELS.join(', ')}, or give a path or URL to a model.json`);
+    throw new Error(`models.load: unknown model '${nameOrPath}'; by name: ${modelNames().join(', ')}, or give a path or URL to a model.json`);
   }
   const model = await tf.loadLayersModel(fileIO(location));
   return model;

@@ -3,6 +3,7 @@
  * and turning a `target` (class index or class name) into class indices.
  */
 import * as tf from '@tensorflow/tfjs';
+import { closestClassNames, findClass } from '../models/class_names';
 import { classNames } from '../models/zoo';
 
 /** A class: its index, or its name as stored with the model. */
@@ -85,7 +86,9 @@ export interface Batch {
 
 /**
  * An image [H, W, C] (or [H, W] for one-channel models) or a batch [N, H, W, C], checked against
- * the model's input: rank, size, channels, finiteness.
+ * the model's input: rank, channels, finiteness. A grey image given to a colour model is repeated
+ * over the three channels, and an image of another size is resized (bilinear) to the model's;
+ * results are then at the model's size.
  */
 export function toBatch(model: tf.LayersModel, image: tf.Tensor, caller: string): Batch {
   const [h, w, c] = imageShapeOf(model, caller);
@@ -99,15 +102,24 @@ export function toBatch(model: tf.LayersModel, image: tf.Tensor, caller: string)
   else if (s.length === 3) {
     batched = false;
     shape4 = [1, ...s];
-  } else if (s.length === 2 && c === 1) {
+  } else if (s.length === 2) {
     batched = false;
     shape4 = [1, s[0], s[1], 1];
   } else fail(caller, `image has rank ${s.length} ${shapeText(s)}; expected ${expected}`);
-  const okSize = (h === null || shape4[1] === h) && (w === null || shape4[2] === w) && shape4[3] === c;
-  if (!okSize || shape4[0] < 1) fail(caller, `image has shape ${shapeText(s)}; expected ${expected}`);
+  const grey = shape4[3] === 1 && c === 3;
+  if ((shape4[3] !== c && !grey) || shape4[0] < 1 || shape4[1] < 1 || shape4[2] < 1) {
+    fail(caller, `image has shape ${shapeText(s)}; expected ${expected} (a grey image [H, W, 1] is accepted by a colour model)`);
+  }
+  const resize = (h !== null && shape4[1] !== h) || (w !== null && shape4[2] !== w);
   assertFinite(image, caller, 'image');
-  const owned = s.length !== 4 || image.dtype !== 'float32';
-  const x = owned ? tf.tidy(() => tf.cast(tf.reshape(image, shape4), 'float32')) : image;
+  const owned = s.length !== 4 || image.dtype !== 'float32' || grey || resize;
+  if (!owned) return { x: image as tf.Tensor4D, batched, owned };
+  const x = tf.tidy(() => {
+    let t = tf.cast(tf.reshape(image, shape4 as [number, number, number, number]), 'float32') as tf.Tensor4D;
+    if (grey) t = tf.tile(t, [1, 1, 1, 3]);
+    if (resize) t = tf.image.resizeBilinear(t, [h ?? shape4[1], w ?? shape4[2]], false, true);
+    return t;
+  });
   return { x: x as tf.Tensor4D, batched, owned };
 }
 
@@ -126,11 +138,12 @@ export function resolveTarget(model: tf.LayersModel, target: Target, caller: str
   const n = classCount(model);
   if (typeof target === 'string') {
     const names = classNames(model);
-    const i = names.indexOf(target);
-    if (i >= 0) return i;
+    const i = findClass(model, target, caller);
+    if (i !== undefined) return i;
     const asNumber = Number(target);
     if (target.trim() !== '' && Number.isInteger(asNumber) && asNumber >= 0 && asNumber < n) return asNumber;
-    fail(caller, `unknown class '${target}'; classes of this model: ${names.join(', ')}`);
+    if (names.length <= 20) fail(caller, `unknown class '${target}'; classes of this model: ${names.join(', ')}`);
+    fail(caller, `unknown class '${target}'; closest of the ${names.length} classes: ${closestClassNames(model, target).join(', ')}`);
   }
   if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target >= n) {
     fail(caller, `target ${String(target)} out of range; this model has ${n} classes (0..${n - 1}) or use a class name`);

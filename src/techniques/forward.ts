@@ -117,10 +117,13 @@ const RELU_ACTIVATIONS = ['relu', 'relu6'];
 const HARMLESS_ACTIVATIONS = ['linear'];
 const NONLINEAR_LAYERS = ['LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU'];
 
-/** ReLU whose backward pass follows `mode`; the forward pass is the ordinary (capped) ReLU. */
-function modifiedRelu(mode: Exclude<ReluMode, 'normal'>, cap: number | null): (x: tf.Tensor) => tf.Tensor {
+/**
+ * ReLU whose backward pass follows `mode`; the forward pass is the ordinary (capped) ReLU, or a
+ * leaky one with slope `leak` below zero (Darknet's), whose guided gradient keeps that slope.
+ */
+function modifiedRelu(mode: Exclude<ReluMode, 'normal'>, cap: number | null, leak = 0): (x: tf.Tensor) => tf.Tensor {
   const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    const value = cap === null ? tf.relu(x) : tf.clipByValue(x, 0, cap);
+    const value = leak > 0 ? tf.leakyRelu(x, leak) : cap === null ? tf.relu(x) : tf.clipByValue(x, 0, cap);
     save([x]);
     return {
       value,
@@ -128,6 +131,7 @@ function modifiedRelu(mode: Exclude<ReluMode, 'normal'>, cap: number | null): (x
         const positiveDy = tf.greater(dy, 0);
         if (mode === 'deconvnet') return tf.where(positiveDy, dy, tf.zerosLike(dy));
         const xs = saved[0];
+        if (leak > 0) return tf.where(positiveDy, tf.where(tf.greater(xs, 0), dy, tf.mul(dy, leak)), tf.zerosLike(dy));
         let open = tf.greater(xs, 0);
         if (cap !== null) open = tf.logicalAnd(open, tf.less(xs, cap));
         return tf.where(tf.logicalAnd(open, positiveDy), dy, tf.zerosLike(dy));
@@ -146,7 +150,7 @@ export function nonReluActivations(model: tf.LayersModel): { relus: string[]; ot
     if (isModel(layer)) continue;
     const cls = layer.getClassName();
     const act = activationName(layer);
-    if (cls === 'ReLU' || (act !== undefined && RELU_ACTIVATIONS.includes(act))) relus.push(layer.name);
+    if (cls === 'ReLU' || cls === 'LeakyReLU' || (act !== undefined && RELU_ACTIVATIONS.includes(act))) relus.push(layer.name);
     else if (NONLINEAR_LAYERS.includes(cls)) others.push(`'${layer.name}' (${cls})`);
     else if (act !== undefined && !HARMLESS_ACTIVATIONS.includes(act) && !(layer === last && SQUASHES.includes(act))) {
       others.push(`'${layer.name}' (activation '${act}')`);
@@ -164,7 +168,11 @@ function overrideRelus(model: tf.LayersModel, mode: Exclude<ReluMode, 'normal'>,
   const restores: Restore[] = [];
   for (const layer of allLayers(model)) {
     if (!relus.includes(layer.name)) continue;
-    if (layer.getClassName() === 'ReLU') {
+    if (layer.getClassName() === 'LeakyReLU') {
+      const alpha = (layer.getConfig() as { alpha?: number }).alpha ?? 0.3;
+      const f = modifiedRelu(mode, null, alpha);
+      restores.push(patch(layer, 'call', (inputs) => f(one(inputs))));
+    } else if (layer.getClassName() === 'ReLU') {
       const cap = internals(layer).maxValue ?? null;
       const f = modifiedRelu(mode, cap);
       restores.push(patch(layer, 'call', (inputs) => f(one(inputs))));

@@ -1,0 +1,173 @@
+/**
+ * The data folder: third-party files (ImageNet weights, CIFAR-10, sample photos) that are never
+ * committed. They live in one folder (CNNVIZ_DATA, default ~/.cache/cnnviz), filled by
+ * kernel-setup/setup.sh from a mirror folder, Debian packages or their public URLs, and are
+ * described file by file in the committed data-manifest.json (size, sha256, source, license).
+ * Readers look in the data folder first, then in the mirror, so a checkout beside a mirror works
+ * before the setup script has copied anything.
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+export interface ManifestFile {
+  /** Path inside the data folder (and the mirror), '/'-separated. */
+  path: string;
+  size: number;
+  /** sha256 of the file as the mirror (or the Debian package) has it. */
+  sha256: string;
+}
+
+export interface ManifestEntry {
+  /** What the files are: 'mobilenet', 'darknet-tiny', 'cifar-10', 'photos'. */
+  name: string;
+  description: string;
+  license: string;
+  /** Where the files come from on a machine that is online. */
+  source: string;
+  files: ManifestFile[];
+  [key: string]: unknown;
+}
+
+export interface Manifest {
+  entries: ManifestEntry[];
+}
+
+/** The package root (works from src/ and from the compiled build/src/). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'data-manifest.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new Error('cnnviz: cannot find the package root (data-manifest.json)');
+}
+
+/** The data folder: CNNVIZ_DATA, else ~/.cache/cnnviz. */
+export function dataDir(): string {
+  return process.env.CNNVIZ_DATA || path.join(os.homedir(), '.cache', 'cnnviz');
+}
+
+/** The mirror folder: CNNVIZ_MIRROR, else ../shared/data beside the checkout when it exists. */
+export function mirrorDir(): string | undefined {
+  if (process.env.CNNVIZ_MIRROR) return process.env.CNNVIZ_MIRROR;
+  try {
+    const beside = path.join(packageRoot(), '..', 'shared', 'data');
+    return fs.existsSync(beside) ? beside : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let manifestCache: Manifest | undefined;
+
+export function manifest(): Manifest {
+  if (!manifestCache) manifestCache = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'data-manifest.json'), 'utf8')) as Manifest;
+  return manifestCache;
+}
+
+export function entry(name: string): ManifestEntry {
+  const e = manifest().entries.find((x) => x.name === name);
+  if (!e) throw new Error(`cnnviz data: no manifest entry '${name}'; known: ${manifest().entries.map((x) => x.name).join(', ')}`);
+  return e;
+}
+
+interface HashRecord {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+function hashFile(): string {
+  return path.join(dataDir(), '.hashes.json');
+}
+
+function readHashes(): Record<string, HashRecord> {
+  try {
+    return JSON.parse(fs.readFileSync(hashFile(), 'utf8')) as Record<string, HashRecord>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * sha256 of a file, remembered in the data folder by path, size and modification time (the setup
+ * script shares the record), so checking a complete folder reads no file twice.
+ */
+export function sha256(file: string): string {
+  const abs = path.resolve(file);
+  const st = fs.statSync(abs);
+  const hashes = readHashes();
+  const known = hashes[abs];
+  if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.sha256;
+  const sum = crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
+  hashes[abs] = { size: st.size, mtimeMs: st.mtimeMs, sha256: sum };
+  try {
+    fs.mkdirSync(dataDir(), { recursive: true });
+    const tmp = `${hashFile()}.part-${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(hashes));
+    fs.renameSync(tmp, hashFile());
+  } catch {
+    // A read-only data folder only costs the hashing again next time.
+  }
+  return sum;
+}
+
+/** sha256 values of downloads checked by structure (see kernel-setup/fill-data.js). */
+function structureChecked(): Record<string, string> {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dataDir(), '.structure-checked.json'), 'utf8')) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+export type FileState = 'present' | 'missing' | 'bad size' | 'bad hash';
+
+/** The state of one manifest file in a folder (checked by size, and by hash when `hash`). */
+export function fileState(dir: string, f: ManifestFile, hash = true): FileState {
+  const p = path.join(dir, f.path);
+  if (!fs.existsSync(p)) return 'missing';
+  if (fs.statSync(p).size !== f.size) return 'bad size';
+  if (hash) {
+    const got = sha256(p);
+    if (got !== f.sha256 && structureChecked()[f.path] !== got) return 'bad hash';
+  }
+  return 'present';
+}
+
+const verified = new Map<string, number>();
+
+/**
+ * The path of a manifest file, from the data folder or else the mirror, checked against the
+ * manifest (size always, sha256 once per process and file). A file that fails the check is
+ * never used: the error names it and both hashes.
+ */
+export function locate(entryName: string, relPath: string, caller: string): string {
+  const e = entry(entryName);
+  const f = e.files.find((x) => x.path === relPath);
+  if (!f) throw new Error(`${caller}: '${relPath}' is not in the data manifest entry '${entryName}'`);
+  const dirs = [dataDir(), mirrorDir()].filter((d): d is string => !!d);
+  for (const d of dirs) {
+    const p = path.join(d, f.path);
+    if (!fs.existsSync(p)) continue;
+    const st = fs.statSync(p);
+    if (st.size !== f.size) {
+      throw new Error(`${caller}: ${p} has ${st.size} bytes, the manifest says ${f.size} (truncated or wrong file); delete it and run 'bash kernel-setup/setup.sh'`);
+    }
+    if (verified.get(p) !== st.mtimeMs) {
+      const got = sha256(p);
+      if (got !== f.sha256 && !(d === dataDir() && structureChecked()[f.path] === got)) {
+        throw new Error(`${caller}: ${p} has sha256 ${got}, the manifest says ${f.sha256}; delete it and run 'bash kernel-setup/setup.sh'`);
+      }
+      verified.set(p, st.mtimeMs);
+    }
+    return p;
+  }
+  throw new Error(
+    `${caller}: ${f.path} (${e.name}, ${e.license}) is not in the data folder ${dataDir()}` +
+      (mirrorDir() ? ` nor in the mirror ${mirrorDir()}` : '') +
+      `; run 'bash kernel-setup/setup.sh' (it copies it from a mirror, CNNVIZ_MIRROR, or downloads ${e.source}), or put the file there by hand`,
+  );
+}
