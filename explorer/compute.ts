@@ -35,13 +35,17 @@ function activationName(layer: tf.layers.Layer): string | undefined {
   return typeof a === 'string' ? a : undefined;
 }
 
-/** ReLU whose backward pass lets through only positive gradients where the input was positive (Springenberg 2015). */
-function guidedRelu(cap: number | null): (x: tf.Tensor) => tf.Tensor {
+/**
+ * ReLU whose backward pass lets through only positive gradients where the input was positive
+ * (Springenberg 2015); a leaky one (Darknet's) keeps its slope below zero, as on the node side.
+ */
+function guidedRelu(cap: number | null, leak = 0): (x: tf.Tensor) => tf.Tensor {
   const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     save([x]);
     return {
-      value: cap === null ? tf.relu(x) : tf.clipByValue(x, 0, cap),
+      value: leak > 0 ? tf.leakyRelu(x, leak) : cap === null ? tf.relu(x) : tf.clipByValue(x, 0, cap),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        if (leak > 0) return tf.where(tf.greater(dy, 0), tf.where(tf.greater(saved[0], 0), dy, tf.mul(dy, leak)), tf.zerosLike(dy));
         let open = tf.greater(saved[0], 0);
         if (cap !== null) open = tf.logicalAnd(open, tf.less(saved[0], cap));
         return tf.where(tf.logicalAnd(open, tf.greater(dy, 0)), dy, tf.zerosLike(dy));
@@ -51,7 +55,29 @@ function guidedRelu(cap: number | null): (x: tf.Tensor) => tf.Tensor {
   return (x) => op(x);
 }
 
-const NONLINEAR = ['LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU'];
+const NONLINEAR = ['ELU', 'PReLU', 'ThresholdedReLU'];
+const ELEMENTWISE = ['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'Dropout'];
+
+/**
+ * Grad-CAM's layer, as the node side's defaultCamLayer picks it: the last convolution whose map
+ * is larger than 1x1, followed through its batch norm and activation layers.
+ */
+function camLayerOf(model: tf.LayersModel): string | null {
+  const spatial = model.layers.filter((l) => {
+    const s = l.outputShape as (number | null)[];
+    return s.length === 4 && l.getClassName() !== 'InputLayer' && (s[1] === null || s[2] === null || (s[1] as number) * (s[2] as number) > 1);
+  });
+  const convs = spatial.filter((l) => /Conv/.test(l.getClassName()));
+  let pick = convs[convs.length - 1] ?? spatial[spatial.length - 1];
+  if (!pick) return null;
+  for (let i = model.layers.indexOf(pick) + 1; i < model.layers.length; i++) {
+    const next = model.layers[i];
+    const input = next.inboundNodes[0]?.inboundLayers ?? [];
+    if (!ELEMENTWISE.includes(next.getClassName()) || input.length !== 1 || input[0] !== pick) break;
+    pick = next;
+  }
+  return pick.name;
+}
 
 interface ConvInternals {
   rank: number;
@@ -152,11 +178,7 @@ export class Net {
     [this.height, this.width, this.channels] = model.inputs[0].shape.slice(1) as number[];
     const out = model.outputs[0].shape;
     this.classes = out[out.length - 1] as number;
-    const convs = model.layers.filter((l) => {
-      const s = l.outputShape as (number | null)[];
-      return s.length === 4 && /Conv/.test(l.getClassName()) && (s[1] ?? 2) * (s[2] ?? 2) > 1;
-    });
-    this.camLayer = convs.length ? convs[convs.length - 1].name : null;
+    this.camLayer = camLayerOf(model);
   }
 
   /** Pixels HWC in [0, 1] -> a batch of one. */
@@ -262,7 +284,10 @@ export class Net {
       try {
         for (const l of this.model.layers) {
           const act = activationName(l);
-          if (l.getClassName() === 'ReLU') {
+          if (l.getClassName() === 'LeakyReLU') {
+            const f = guidedRelu(null, (l.getConfig() as { alpha?: number }).alpha ?? 0.3);
+            restores.push(patch(l, 'call', (i) => f(one(i))));
+          } else if (l.getClassName() === 'ReLU') {
             const f = guidedRelu((l as unknown as LayerInternals).maxValue ?? null);
             restores.push(patch(l, 'call', (i) => f(one(i))));
           } else if (act === 'relu' || act === 'relu6') {

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { createCanvas } from '@napi-rs/canvas';
 import { chromium, Browser, Page } from 'playwright-core';
-import { gradCam, guidedBackprop, models, saliency, show, tf } from '../src';
+import { gradCam, guidedBackprop, images, models, saliency, show, tf } from '../src';
 import { decodeImage, rgbaToFloat } from '../src/data/images';
 import { REPO } from './util/notebook';
 
@@ -21,7 +21,7 @@ interface Hook {
   ready: boolean; error?: string; backend?: string; busy: number;
   app: {
     x: { dataSync(): Float32Array }; top5: { index: number; name: string; prob: number }[]; cls: number; layer: string; channel: number;
-    occlusionOn: boolean; imageName: string;
+    occlusionOn: boolean; imageName: string; pickChannel(c: number): Promise<void>;
     grid: { cols: number; tileW: number; tileH: number; gap: number };
     net: { camLayer: string | null; classMaps(x: unknown, c: number): Promise<{ saliency: Float32Array; gradCam: Float32Array | null }>; guided(x: unknown, l: string, c: number): Promise<Float32Array> };
   };
@@ -208,7 +208,11 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       assert.deepStrictEqual(errors, []);
     });
 
-    it('the top-5 and the pixels match the node side (within 1e-3)', async () => {
+    it('a data-set image: the top-5 and the pixels match the node side (within 1e-3)', async () => {
+      await page.fill('#dataset-index', '0');
+      await page.click('#dataset-go');
+      await page.waitForFunction(() => window.cnnvizExplorer.app.imageName.startsWith('fashion-mnist #0'), null, { timeout: 60000 });
+      await idle(page);
       const png = (await (await fetch(`${url}api/dataset/0`)).json() as { png: string }).png;
       const x = await pixelsOf(png, 1);
       const pagePixels = await page.evaluate(() => Array.from(window.cnnvizExplorer.app.x.dataSync()));
@@ -303,7 +307,7 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       await idle(page);
       const x = tf.tensor4d(await page.evaluate(() => Array.from(window.cnnvizExplorer.app.x.dataSync())), [1, 28, 28, 1]);
       // the node side reads the same file at the model's size
-      const img = await decodeImage(png, 'upload', [28, 28]);
+      const img = await decodeImage(png, 'upload', [28, 28], 'cover');
       const want = new Float32Array(784);
       rgbaToFloat(img, 1, want);
       assert.ok(x.dataSync().every((v, i) => v === want[i]), 'the page shows the upload, read as images.read reads it');
@@ -369,6 +373,78 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       assert.strictEqual(await page.textContent('#webcam'), 'webcam');
       // one new input tensor replaced the old one; nothing else stays
       assert.strictEqual(await count(), before);
+      assert.deepStrictEqual(errors, []);
+    });
+  });
+
+  describe('mobilenet (ImageNet) on wasm: checked once', () => {
+    let url: string;
+    let page: Page;
+    let model: tf.LayersModel;
+    const errors: string[] = [];
+
+    before(async () => {
+      const s = await startExplorer(['--model', 'mobilenet', '--data-limit', '32']);
+      children.push(s.child);
+      url = s.url;
+      model = await models.load('mobilenet');
+      page = await openPage(browser, `${url}?backend=wasm`, errors);
+      await idle(page);
+      await page.evaluate(() => { window.cnnvizExplorer.app.occlusionOn = false; });
+    });
+
+    after(async () => {
+      if (page) await page.screenshot({ path: path.join(ARTIFACTS, 'explorer-mobilenet.png'), fullPage: true });
+      model?.dispose();
+    });
+
+    it('the top-5 of a sample photo match the node side (within 1e-3)', async () => {
+      await page.selectOption('#sample-select', 'dog');
+      await page.waitForFunction(() => window.cnnvizExplorer.app.imageName.startsWith('dog'), null, { timeout: 120000 });
+      await idle(page);
+      const x = await images.sample('dog', { size: [224, 224] });
+      const pagePixels = await page.evaluate(() => Array.from(window.cnnvizExplorer.app.x.dataSync()));
+      const nodePixels = x.dataSync();
+      assert.ok(pagePixels.every((v, i) => v === nodePixels[i]), 'the page computes on the pixels of images.sample(\'dog\', { size: [224, 224] })');
+      const batch = x.expandDims(0) as tf.Tensor4D;
+      assertTop5(await page.evaluate(() => window.cnnvizExplorer.app.top5), await nodeTop5(model, batch), 'sample dog');
+      tf.dispose([x, batch]);
+    });
+
+    it('saliency, Grad-CAM and guided backprop through depthwise convs, batch norm and ReLU6 agree with the node side', async () => {
+      const x = tf.tensor4d(await page.evaluate(() => Array.from(window.cnnvizExplorer.app.x.dataSync())), [1, 224, 224, 3]);
+      const cls = await page.evaluate(() => window.cnnvizExplorer.app.top5[0].index);
+      const maps = await page.evaluate(async (c) => {
+        const app = window.cnnvizExplorer.app;
+        const m = await app.net.classMaps(app.x, c);
+        return { saliency: Array.from(m.saliency), gradCam: m.gradCam ? Array.from(m.gradCam) : null, camLayer: app.net.camLayer, guided: Array.from(await app.net.guided(app.x, 'conv_pw_5_relu', 11)) };
+      }, cls);
+      const sal = await saliency(model, x, { target: cls });
+      const d = relDiff(maps.saliency, sal.dataSync());
+      assert.ok(d <= 1e-3, `saliency differs by ${d} of its largest value`);
+      const cam = await gradCam(model, x, { target: cls });
+      const dc = relDiff(maps.gradCam as number[], cam.dataSync());
+      assert.ok(dc <= 1e-3, `Grad-CAM (page at ${maps.camLayer}) differs by ${dc} of its largest value`);
+      const gb = await guidedBackprop(model, x, { layer: 'conv_pw_5_relu', channel: 11 });
+      const dg = relDiff(maps.guided, gb.dataSync());
+      assert.ok(dg <= 1e-3, `guided backprop differs by ${dg} of its largest value`);
+      tf.dispose([x, sal, cam, gb]);
+    });
+
+    it('a class click and a channel click update the maps; patches come from CIFAR-10 images', async () => {
+      const second = await page.evaluate(() => window.cnnvizExplorer.app.top5[1].index);
+      await page.click(`#top5 li[data-class="${second}"]`);
+      await idle(page);
+      assert.strictEqual(await page.evaluate(() => window.cnnvizExplorer.app.cls), second);
+      assert.deepStrictEqual(await page.evaluate(() => { const c = document.getElementById('saliency-canvas') as HTMLCanvasElement; return [c.width, c.height]; }), [224, 224]);
+      await page.selectOption('#layer-select', 'conv_pw_5_relu');
+      await idle(page);
+      await page.evaluate(() => window.cnnvizExplorer.app.pickChannel(11));
+      assert.strictEqual(await page.textContent('#channel-name'), 'conv_pw_5_relu #11');
+      await page.waitForFunction(() => document.querySelectorAll('#patches figure').length === 9, null, { timeout: 300000 });
+      assert.match((await page.textContent('#patches-note')) ?? '', /over 32 cifar-10 images/);
+      const t = await page.evaluate(() => (window.cnnvizExplorer.app as unknown as { timings: { what: string; ms: number }[] }).timings);
+      console.log(`      mobilenet on wasm here: ${t.filter((x) => !x.what.startsWith('occlusion')).map((x) => `${x.what} ${x.ms.toFixed(0)} ms`).join(', ')}`);
       assert.deepStrictEqual(errors, []);
     });
   });

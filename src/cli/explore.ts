@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { load } from '../models/zoo';
+import { load, modelNames } from '../models/zoo';
 import { setup } from '../runtime/backend';
 import { ExplorerServer } from '../explorer/server';
 
-/** Models the explorer offers by name (the page's model menu too). */
-export const EXPLORE_MODELS = ['mobilenet', 'darknet-tiny', 'cifar-cnn', 'fashion-cnn', 'mnist-cnn'];
+/** Models the explorer offers by name (the page's model menu too): the ImageNet ones first. */
+export const EXPLORE_MODELS = [...modelNames()].sort((a, b) => Number(a.endsWith('-cnn')) - Number(b.endsWith('-cnn')));
 
 const USAGE = 'usage: cnnviz explore [--model NAME|PATH] [--port N] [--data NAME|FOLDER|none] [--data-limit N]';
 const FLAGS = ['--model', '--port', '--data', '--data-limit', '--help'];

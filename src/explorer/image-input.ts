@@ -56,7 +56,10 @@ export interface PreparedImage {
   original: Dimensions;
 }
 
-/** File bytes -> the model-sized image, or an Error that says what is wrong with the file (caller: the public name). */
+/**
+ * File bytes -> the model-sized image (centre-cropped to the model's aspect, as images.read's
+ * default fit 'cover' makes it), or an Error that says what is wrong with the file.
+ */
 export async function prepareImage(bytes: Buffer, source: string, size: [number, number], caller = 'cnnviz explore'): Promise<PreparedImage> {
   if (bytes.length === 0) throw new Error(`${caller}: '${source}' is empty`);
   if (bytes.length > MAX_UPLOAD_BYTES) {
@@ -69,7 +72,7 @@ export async function prepareImage(bytes: Buffer, source: string, size: [number,
   }
   let img;
   try {
-    img = await decodeImage(bytes, source, size);
+    img = await decodeImage(bytes, source, size, 'cover');
   } catch (err) {
     throw new Error(`${caller}: '${source}' looks like ${dims.format} but could not be decoded (${(err as Error).message.replace(/^images\.read: /, '')})`);
   }

@@ -14,17 +14,9 @@ export interface Sample {
   read: (size: [number, number]) => Promise<tf.Tensor3D>;
 }
 
-interface SampleApi {
-  samples?: () => { name: string; shows: string; present: boolean }[];
-  sample?: (name: string, opts: { size: [number, number] }) => Promise<tf.Tensor3D>;
-}
-
-/** The samples the data folder holds (none when there are none). */
+/** The samples the data folder holds (none when it holds none). */
 export function defaultSamples(): Sample[] {
-  const api = images as unknown as SampleApi;
-  const { samples, sample } = api;
-  if (typeof samples !== 'function' || typeof sample !== 'function') return [];
-  return samples().filter((s) => s.present).map((s) => ({ name: s.name, shows: s.shows, read: (size) => sample(s.name, { size }) }));
+  return images.samples().filter((s) => s.present).map((s) => ({ name: s.name, shows: s.shows, read: (size) => images.sample(s.name, { size }) }));
 }
 
 /** Samples from image files: { name: path } (read as images.read reads them). */
