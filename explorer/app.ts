@@ -70,12 +70,13 @@ export class App {
     this.imageName = name;
     putRgba($<HTMLCanvasElement>('input-canvas'), this.rgba, w, h);
     $('image-name').textContent = name;
-    this.probs = await this.net.predict(this.x);
+    const first = this.layer ? await this.net.predictWith(this.x, this.layer) : { probs: await this.net.predict(this.x), activation: undefined };
+    this.probs = first.probs;
     if (epoch !== this.epoch.image) return;
     this.showTop5();
     if (!this.clsPinned || this.cls < 0) this.cls = this.top5[0].index;
     this.markClass();
-    await Promise.all([this.showClass(), this.showLayer()]);
+    await Promise.all([this.showClass(), this.showLayer(first.activation)]);
     await this.showChannel(false);
     if (epoch === this.epoch.image) this.record('new image', t0);
   }
@@ -163,10 +164,11 @@ export class App {
     this.record('layer click', t0);
   }
 
-  async showLayer(): Promise<void> {
+  /** The grid of the current layer (its activation computed here unless given). */
+  async showLayer(given?: Activation): Promise<void> {
     if (!this.x || !this.layer) return;
     const layer = this.layer;
-    const a = await this.net.activation(this.x, layer);
+    const a = given ?? await this.net.activation(this.x, layer);
     if (layer !== this.layer) return;
     this.activation = a;
     if (this.channel >= a.channels) this.channel = 0;

@@ -221,6 +221,21 @@ export class Net {
     return out;
   }
 
+  /** Probabilities and one layer's activation from a single forward pass (what a new image needs first). */
+  async predictWith(x: tf.Tensor4D, layer: string): Promise<{ probs: Float32Array; activation: Activation }> {
+    let m = this.sub.get(`probs+${layer}`);
+    if (!m) {
+      const l = this.model.getLayer(layer);
+      m = tf.model({ inputs: this.model.inputs, outputs: [this.model.outputs[0], (l.inboundNodes.length > 1 ? l.getOutputAt(0) : l.output) as tf.SymbolicTensor] });
+      this.sub.set(`probs+${layer}`, m);
+    }
+    const [p, y] = m.predict(x) as tf.Tensor[];
+    const [, h, w, c] = y.shape as number[];
+    const [probs, data] = await Promise.all([p.data(), y.data()]) as Float32Array[];
+    tf.dispose([p, y]);
+    return { probs, activation: { data, height: h, width: w, channels: c } };
+  }
+
   async activation(x: tf.Tensor4D, layer: string): Promise<Activation> {
     const y = tf.tidy(() => one(this.upTo(layer).predict(x) as tf.Tensor));
     const [, h, w, c] = y.shape as number[];

@@ -164,7 +164,8 @@ function wire(app: App, info: ExplorerInfo & { models: string[]; canLoad: boolea
 async function main(): Promise<void> {
   const info = await getJson<ExplorerInfo & { models: string[]; canLoad: boolean }>(api('api/info'));
   hook.info = info;
-  $('model-name').textContent = `${info.name}: ${info.inputShape.join('x')} in, ${info.classNames.length} classes${info.source ? `, ${info.source}` : ''}`;
+  $('model-name').textContent = `${info.title ?? info.name}: ${info.inputShape.join('x')} in, ${info.classNames.length} classes`;
+  if (info.source) $('model-name').title = `${info.source}${info.license ? ` (${info.license})` : ''}`;
   const backend = await chooseBackend();
   hook.backend = backend;
   hook.renderer = backend === 'webgl' ? rendererName() : undefined;

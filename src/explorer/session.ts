@@ -30,6 +30,8 @@ export interface ExplorerInfo {
   spatialLayers: string[];
   /** layer giving the scores before the softmax ('logits'), or null when the model has none */
   logitsLayer: string | null;
+  /** the card's title (what the model is), else its name */
+  title?: string;
   source?: string;
   license?: string;
   dataset: { name: string; count: number; classNames: string[] } | null;
@@ -93,6 +95,7 @@ export class ExplorerSession {
       })),
       spatialLayers: all.filter((l) => l.outputShape.length === 3 && l.type !== 'InputLayer').map((l) => l.name),
       logitsLayer: all.some((l) => l.name === 'logits') ? 'logits' : null,
+      title: typeof c.title === 'string' ? c.title : undefined,
       source: typeof c.source === 'string' ? c.source : undefined,
       license: typeof c.license === 'string' ? c.license : undefined,
       dataset: data ? { name: data.name, count: data.labels.length, classNames: data.classNames } : null,
