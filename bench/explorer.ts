@@ -1,10 +1,10 @@
 /**
- * `npm run bench -- explorer [--model NAME|PATH] [--rounds N] [--backends webgl,wasm]`: how long
+ * `npm run bench -- explorer [--model NAME|PATH] [--rounds N] [--backends webgl,wasm] [--occlusion]`: how long
  * the explorer page takes to update in Debian's headless Chromium, per backend (WebGL there is
  * SwiftShader, a software renderer; wasm runs on the CPU's threads). Measured in the page, from
  * the action to the drawn view: a new image (top-5, class maps, activation grid, channel detail),
  * a layer click, a channel click (large map + guided backprop), a class click (saliency +
- * Grad-CAM), and the whole occlusion sweep, which fills in afterwards. The first of each is
+ * Grad-CAM), and (with --occlusion) the whole occlusion sweep, which fills in afterwards. The first of each is
  * reported apart (WebGL compiles its shaders then). JSON in bench/results/explorer.json.
  */
 import * as fs from 'fs';
@@ -44,6 +44,7 @@ export async function main(args: string[]): Promise<void> {
   const modelName = option(args, '--model', 'mobilenet');
   const rounds = Number(option(args, '--rounds', '5'));
   const backends = option(args, '--backends', 'webgl,wasm').split(',');
+  const withOcclusion = args.includes('--occlusion');
   await setup();
   const model = await load(modelName);
   const server = new ExplorerServer({ port: 0 });
@@ -58,7 +59,7 @@ export async function main(args: string[]): Promise<void> {
       await page.goto(`${url}?backend=${backend}`, { timeout: 600000, waitUntil: 'domcontentloaded' });
       await page.waitForFunction(() => window.cnnvizExplorer && (window.cnnvizExplorer.ready || !!window.cnnvizExplorer.error), null, { timeout: 600000 });
       const ready = Date.now() - t0;
-      const times = await page.evaluate(async (n) => {
+      const times = await page.evaluate(async ([n, occlusion]) => {
         const hook = window.cnnvizExplorer;
         if (hook.error) throw new Error(hook.error);
         const app = hook.app;
@@ -78,13 +79,14 @@ export async function main(args: string[]): Promise<void> {
           await time(out.channel, () => app.pickChannel((7 * i + 3) % app.activation.channels));
           await time(out.cls, () => app.pickClass(app.top5[1 + (i % 4)].index));
         }
+        if (!occlusion) return { ...out, occlusion: NaN };
         app.occlusionOn = true;
         const before = app.timings.length;
         await app.pickClass(app.top5[0].index);
         for (let w = 0; w < 1200 && !app.timings.slice(before).some((t) => t.what.startsWith('occlusion')); w++) await new Promise((r) => setTimeout(r, 250));
         const occ = app.timings.slice(before).find((t) => t.what.startsWith('occlusion'));
         return { ...out, occlusion: occ ? occ.ms : NaN };
-      }, rounds);
+      }, [rounds, withOcclusion] as const);
       const info = await page.evaluate(() => ({ backend: window.cnnvizExplorer.backend, renderer: window.cnnvizExplorer.renderer }));
       results.push({ ready, ...info, ...times });
       console.log(JSON.stringify(results[results.length - 1]));

@@ -217,7 +217,7 @@ export class App {
     const bar = $<HTMLProgressElement>('patches-progress');
     const note = $('patches-note');
     if (!this.info.dataset) {
-      note.textContent = 'no data set (started with --data none)';
+      note.textContent = this.info.datasetProblem ? `no data set: ${this.info.datasetProblem}` : 'no data set (started with --data none)';
       return;
     }
     box.replaceChildren();

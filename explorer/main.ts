@@ -70,7 +70,7 @@ async function showPrepared(app: App, res: Promise<{ png: string; name: string; 
 }
 
 function upload(app: App, file: File): Promise<void> {
-  return act(`upload of '${file.name}'`, () => showPrepared(app, getJson(api(`api/image?name=${encodeURIComponent(file.name)}`), { method: 'POST', body: file })));
+  return act(`upload of '${file.name}'`, () => showPrepared(app, getJson(api(`api/image?name=${encodeURIComponent(file.name)}`), { method: 'POST', body: file, headers: { 'X-Cnnviz': 'page' } })));
 }
 
 /** Webcam frames, centre-cropped to the model's aspect and scaled in the browser, one after the other. */
@@ -153,7 +153,7 @@ function wire(app: App, info: ExplorerInfo & { models: string[]; canLoad: boolea
   models.add(new Option(info.name, ''));
   for (const m of info.models) if (m !== info.name) models.add(new Option(m, m));
   const load = async (what: string) => {
-    const r = await getJson<{ model: string }>('api/load', { method: 'POST', body: what });
+    const r = await getJson<{ model: string }>('api/load', { method: 'POST', body: what, headers: { 'X-Cnnviz': 'page' } });
     location.search = `?model=${encodeURIComponent(r.model)}`;
   };
   models.addEventListener('change', () => { if (models.value) void act(`model '${models.value}'`, () => load(models.value)); });

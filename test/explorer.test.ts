@@ -137,6 +137,7 @@ describe('show.explorer: the explorer in a notebook output', () => {
       const html = sent[0].data['text/html'];
       assert.ok(html.includes(`<iframe src="${handle.url}"`), html);
       assert.ok(html.includes(`<a href="${handle.url}" target="_blank"`), html);
+      assert.strictEqual(String(handle), `cnnviz explorer: ${handle.url}`);
       assert.match(handle.url, /^http:\/\/127\.0\.0\.1:\d+\/\?model=m\d+$/);
       const page = await (await fetch(handle.url)).text();
       assert.match(page, /<title>cnnviz explorer<\/title>/);
@@ -352,12 +353,34 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       await idle(page);
       assert.match((await page.textContent('#message')) ?? '', /'\/no\/such\/model\.json' is neither a model name \(mobilenet, .*\) nor a path/);
       await page.screenshot({ path: path.join(ARTIFACTS, 'explorer-bad-input.png') });
+      // another site's script cannot make the server load anything: its POST lacks the page's header
+      const forged = await fetch(`${url}api/load`, { method: 'POST', body: '/etc/passwd' });
+      assert.strictEqual(forged.status, 403);
+      assert.match(((await forged.json()) as { error: string }).error, /only the explorer page may post/);
       // still serving, still the same image
       const info = await (await fetch(`${url}api/info`)).json() as { name: string };
       assert.strictEqual(info.name, 'fashion-cnn');
       assert.ok((await page.evaluate(() => window.cnnvizExplorer.app.imageName)).startsWith('explorer-upload.png'));
       // bad input is a message, not a console error
       assert.deepStrictEqual(errors, []);
+    });
+
+    it('works inside an iframe of another page, as show.explorer shows it in a notebook', async () => {
+      const outer = await browser.newPage();
+      const outerErrors: string[] = [];
+      outer.on('console', (m) => { if (m.type() === 'error') outerErrors.push(m.text()); });
+      outer.on('pageerror', (e) => outerErrors.push(e.message));
+      try {
+        await outer.setContent(`<p>a notebook</p><iframe src="${url}?backend=wasm" style="width:1400px;height:900px"></iframe>`);
+        const frame = outer.frames().find((f) => f.url().startsWith(url));
+        assert.ok(frame, 'the iframe loads the explorer');
+        await frame.waitForFunction(() => window.cnnvizExplorer && (window.cnnvizExplorer.ready || !!window.cnnvizExplorer.error), null, { timeout: 120000 });
+        assert.strictEqual(await frame.evaluate(() => window.cnnvizExplorer.error), undefined);
+        assert.strictEqual(await frame.evaluate(() => window.cnnvizExplorer.app.top5.length), 5);
+        assert.deepStrictEqual(outerErrors, []);
+      } finally {
+        await outer.close();
+      }
     });
 
     it('the webcam (Chromium\'s fake camera) feeds frames through the model, and the page keeps no tensors', async () => {

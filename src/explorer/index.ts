@@ -4,7 +4,8 @@
  * picture), computed by TensorFlow.js in the browser.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { DisplayTarget } from '../widgets/bridge';
+import { inspect } from 'util';
+import { currentWriter, DisplayTarget, swallowEcho } from '../widgets/bridge';
 import { ExplorerServer } from './server';
 import type { ExplorerOptions } from './session';
 
@@ -13,13 +14,31 @@ export type { ExplorerServerOptions } from './server';
 export { ExplorerSession, defaultDataset } from './session';
 export type { ExplorerOptions, ExplorerInfo } from './session';
 
-export interface ExplorerHandle {
-  /** the page of this model */
-  url: string;
-  server: ExplorerServer;
-  /** stops the server (every explorer of this process) */
-  close(): Promise<void>;
+/** A model's page on the explorer server of this process. */
+export class ExplorerHandle {
+  constructor(
+    /** the page of this model */
+    readonly url: string,
+    readonly server: ExplorerServer,
+  ) {}
+
+  /** Stops the server (every explorer of this process). */
+  async close(): Promise<void> {
+    if (shared === this.server) shared = undefined;
+    await this.server.close();
+  }
+
+  toString(): string {
+    return `cnnviz explorer: ${this.url}`;
+  }
+
+  /** As a cell's value in the kernel it prints nothing: show.explorer has displayed it already. */
+  [inspect.custom](): string {
+    return currentWriter() ? swallowEcho(MARKER) : this.toString();
+  }
 }
+
+const MARKER = '\u2063cnnviz-explorer\u2063';
 
 let shared: ExplorerServer | undefined;
 
@@ -38,14 +57,7 @@ export async function explorerServer(): Promise<ExplorerServer> {
 export async function openExplorer(model: tf.LayersModel, opts: ExplorerOptions = {}): Promise<ExplorerHandle> {
   const server = await explorerServer();
   const id = server.add(model, opts);
-  return {
-    url: `${server.url}?model=${id}`,
-    server,
-    close: async () => {
-      if (shared === server) shared = undefined;
-      await server.close();
-    },
-  };
+  return new ExplorerHandle(`${server.url}?model=${id}`, server);
 }
 
 export interface ShowExplorerOptions extends ExplorerOptions {

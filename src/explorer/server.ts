@@ -114,7 +114,16 @@ export class ExplorerServer {
     this.send(res, fs.readFileSync(file), TYPES[path.extname(file)] ?? 'application/octet-stream', true);
   }
 
+  /**
+   * The body of a POST from the page. The page sends a header of ours with it: another site's
+   * script cannot (that would need a CORS preflight this server never grants), so it cannot make
+   * the server load files or models.
+   */
   private async body(req: http.IncomingMessage): Promise<Buffer> {
+    if (req.headers[PAGE_HEADER] !== 'page') {
+      req.resume();
+      throw new HttpError(403, `cnnviz explore: POST ${req.url} comes without the page's '${PAGE_HEADER}' header; only the explorer page may post`);
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
@@ -215,6 +224,9 @@ export class ExplorerServer {
     return this.json(res, { model: id });
   }
 }
+
+/** The header the page sends with every POST (see body()). */
+export const PAGE_HEADER = 'x-cnnviz';
 
 /** Cross-origin isolation lets the wasm backend use threads; everything the page loads is same-origin. */
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };

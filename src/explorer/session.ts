@@ -35,6 +35,8 @@ export interface ExplorerInfo {
   source?: string;
   license?: string;
   dataset: { name: string; count: number; classNames: string[] } | null;
+  /** why there is no data set, when one was asked for but could not be loaded */
+  datasetProblem?: string;
   samples: string[];
 }
 
@@ -84,7 +86,11 @@ export class ExplorerSession {
   private async describe(): Promise<ExplorerInfo> {
     const c = card(this.model);
     const all = layerInfos(this.model);
-    const data = await this.dataset().catch(() => null);
+    let datasetProblem: string | undefined;
+    const data = await this.dataset().catch((err: Error) => {
+      datasetProblem = err.message;
+      return null;
+    });
     return {
       name: this.opts.name ?? (typeof c.name === 'string' ? c.name : 'model'),
       classNames: classNamesOf(this.model),
@@ -99,6 +105,7 @@ export class ExplorerSession {
       source: typeof c.source === 'string' ? c.source : undefined,
       license: typeof c.license === 'string' ? c.license : undefined,
       dataset: data ? { name: data.name, count: data.labels.length, classNames: data.classNames } : null,
+      datasetProblem,
       samples: this.samples.map((s) => s.name),
     };
   }
