@@ -1,4 +1,5 @@
 /**
+ * `npm run bench -- techniques --model mobilenet`: see imagenet.ts.
  * `npm run bench -- techniques [--model fashion-cnn] [--repeats 5]`: wall time of each technique on
  * one 28x28 image of a lecture-sized CNN. Targets (issue 4, wasm, 2 cores): saliency < 30 ms,
  * 576-window occlusion < 2 s, 200 class-visualization steps < 10 s.
@@ -54,6 +55,8 @@ async function time(fn: () => Promise<unknown>, repeats: number): Promise<{ medi
 }
 
 export async function main(args: string[]): Promise<void> {
+  // ImageNet models: the 224x224 bench, with ratios to the model's own forward pass.
+  if (arg(args, 'model', '') === 'mobilenet') return (await import('./imagenet')).main(args);
   const backend = await setup({ backend: (arg(args, 'backend', process.env.CNNVIZ_BACKEND ?? 'wasm') as 'wasm') });
   const repeats = Number(arg(args, 'repeats', '5'));
   const name = arg(args, 'model', 'fashion-cnn');

@@ -13,3 +13,5 @@ export type { SetupOptions, SetupResult, BackendChoice } from './runtime/backend
 export * from './techniques';
 export * from './widgets';
 export * as check from './check';
+export { cached, cachedWithInfo, clearCache, fingerprint } from './runtime/cache';
+export type { CacheOptions, CacheHit } from './runtime/cache';

@@ -82,13 +82,24 @@ let archiveCache: { file: string; files: Map<string, Buffer> } | undefined;
 
 /** One official batch: the manifest's `.bin.gz` (hash-checked), else a plain `.bin`, else the official archive. */
 function readBatch(base: string): CifarBatch {
-  const hit = batchCache.get(base);
-  if (hit) return hit;
   const dirs = [dataDir(), mirrorDir()].filter((d): d is string => !!d);
+  // In each folder in turn: the manifest's .bin.gz, a plain .bin, the official archive.
+  let gz: string | undefined;
+  let plain: string | undefined;
+  let archive: string | undefined;
+  for (const d of dirs) {
+    const candidates = [path.join(d, CIFAR_FOLDER, base + '.gz'), path.join(d, CIFAR_FOLDER, base), path.join(d, CIFAR_ARCHIVE)];
+    const i = candidates.findIndex((p) => fs.existsSync(p));
+    if (i === 0) gz = candidates[0];
+    if (i === 1) plain = candidates[1];
+    if (i === 2) archive = candidates[2];
+    if (i >= 0) break;
+  }
+  const source = gz ?? plain ?? archive;
+  const key = source ? `${source}|${fs.statSync(source).size}|${fs.statSync(source).mtimeMs}|${base}` : base;
+  const hit = batchCache.get(key);
+  if (hit) return hit;
   let batch: CifarBatch | undefined;
-  const gz = dirs.map((d) => path.join(d, CIFAR_FOLDER, base + '.gz')).find((p) => fs.existsSync(p));
-  const plain = dirs.map((d) => path.join(d, CIFAR_FOLDER, base)).find((p) => fs.existsSync(p));
-  const archive = dirs.map((d) => path.join(d, CIFAR_ARCHIVE)).find((p) => fs.existsSync(p));
   if (gz) {
     const file = locate('cifar-10', `${CIFAR_FOLDER}/${base}.gz`, "datasets.load('cifar-10')");
     batch = parseCifar(gunzip(fs.readFileSync(file), file), file, CIFAR_BATCH_RECORDS);
@@ -105,7 +116,7 @@ function readBatch(base: string): CifarBatch {
         `run 'bash kernel-setup/setup.sh' (copies the mirror or downloads ${CIFAR_ARCHIVE}), or put the batch files there`,
     );
   }
-  batchCache.set(base, batch);
+  batchCache.set(key, batch);
   return batch;
 }
 

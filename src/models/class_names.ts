@@ -45,7 +45,7 @@ export function closestClassNames(model: tf.LayersModel, query: string, count = 
 export function findClass(model: tf.LayersModel, name: string, caller: string): number | undefined {
   const names = classNames(model);
   const exact = names.indexOf(name);
-  if (exact >= 0) return exact;
+  if (exact >= 0 && names.lastIndexOf(name) === exact) return exact;
   const q = name.trim().toLowerCase();
   const syn = synonymsOf(model);
   const hits = syn.map((s, i) => (s.includes(q) ? i : -1)).filter((i) => i >= 0);
