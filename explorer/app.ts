@@ -286,7 +286,7 @@ export class App {
     const bar = $<HTMLProgressElement>('class-image-progress');
     const scores: number[] = [];
     for (;;) {
-      let s: JobState<{ png: string; steps: number }>;
+      let s: JobState<{ png: string; steps: number; scores: number[] }>;
       try {
         s = await getJson(api(`api/class-image?class=${cls}`));
       } catch (err) {
@@ -307,7 +307,7 @@ export class App {
         $<HTMLImageElement>('class-image').src = s.result.png;
         $('class-image-caption').textContent = `${this.info.classNames[cls]}: ${s.result.steps} steps of gradient ascent (node side, cached)`;
         $('class-image-note').textContent = '';
-        this.plotScores(scores);
+        this.plotScores(s.result.scores);
         return;
       }
       bar.hidden = false;

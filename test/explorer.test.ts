@@ -60,7 +60,7 @@ async function openPage(browser: Browser, url: string, errors: string[]): Promis
     errors.push(`request leaving the explorer: ${u}`);
     return route.abort();
   });
-  await page.goto(url);
+  await page.goto(url, { timeout: 300000 });
   await page.waitForFunction(() => window.cnnvizExplorer && (window.cnnvizExplorer.ready || !!window.cnnvizExplorer.error), null, { timeout: 300000 });
   const err = await page.evaluate(() => window.cnnvizExplorer.error);
   assert.strictEqual(err, undefined, `the page did not start: ${err}`);
@@ -323,11 +323,14 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       await page.waitForFunction(() => /steps of gradient ascent/.test(document.getElementById('class-image-caption')!.textContent ?? ''), null, { timeout: 300000 });
       const shown = await page.evaluate(() => {
         const img = document.getElementById('class-image') as HTMLImageElement;
-        return { w: img.naturalWidth, h: img.naturalHeight, chart: !!document.querySelector('#class-image-chart .main-svg') };
+        const chart = document.getElementById('class-image-chart') as unknown as { data?: { x: number[] }[] };
+        return { w: img.naturalWidth, h: img.naturalHeight, drawn: !!document.querySelector('#class-image-chart .main-svg'), points: chart.data?.[0]?.x.length };
       });
-      assert.deepStrictEqual(shown, { w: 28, h: 28, chart: true });
-      const job = await (await fetch(`${url}api/class-image?class=${cls}`)).json() as { state: string; result: { png: string; steps: number } };
+      assert.deepStrictEqual(shown, { w: 28, h: 28, drawn: true, points: 100 });
+      const job = await (await fetch(`${url}api/class-image?class=${cls}`)).json() as { state: string; result: { png: string; steps: number; scores: number[] } };
       assert.strictEqual(job.state, 'done');
+      assert.strictEqual(job.result.scores.length, 100);
+      assert.ok(job.result.scores[99] > job.result.scores[0], `the class score rose: ${job.result.scores[0]} -> ${job.result.scores[99]}`);
       assert.strictEqual(await page.getAttribute('#class-image', 'src'), job.result.png);
     });
 

@@ -4,7 +4,7 @@
  * model's input size, and the node-side jobs. A bad request gets a JSON { error } naming what
  * was wrong; nothing a request does stops the server. Bad input (a file that is no image, a model
  * path with nothing there) is an answer the page shows, so it comes with status 200: the browser
- * then logs no failed load; only the server's own failures are 500s.
+ * then logs no failed load; a refused request is a 403, and the server's own failures are 500s.
  */
 import * as http from 'http';
 import * as fs from 'fs';
@@ -58,7 +58,7 @@ export class ExplorerServer {
       this.handle(req, res).catch((err: unknown) => {
         const status = err instanceof HttpError ? err.status : 500;
         const api = (req.url ?? '').startsWith('/api/');
-        if (!res.headersSent) this.json(res, { error: err instanceof Error ? err.message : String(err) }, api && status < 500 ? 200 : status);
+        if (!res.headersSent) this.json(res, { error: err instanceof Error ? err.message : String(err) }, api && status < 500 && status !== 403 ? 200 : status);
         else res.end();
       });
     });

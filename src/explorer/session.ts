@@ -202,21 +202,23 @@ export class ExplorerSession {
     const steps = 100;
     const options = { target, steps, preset: 'yosinski3' as const, jitter: Math.max(1, Math.round(Math.max(h, w) / 28)), learningRate: 0.1, seed: 1 };
     this.jobs.start(id, async (progress) => {
-      const value = await cached('explorer-class-image', { model: this.modelKey, ...options }, async () => {
+      const value = await cached('explorer-class-image', { model: this.modelKey, ...options, kept: 'image+scores' }, async () => {
+        const scores = new Float32Array(steps);
         const img = await classVisualization(this.model, {
           ...options,
           snapshotEvery: 10,
           onStep: async (s) => {
+            scores[s.step - 1] = s.score;
             progress({ done: s.step, total: s.steps, score: s.score, preview: s.image ? `data:image/png;base64,${floatToPng(s.image, h, w, c).toString('base64')}` : undefined });
             // let the server answer between steps
             await new Promise((r) => setImmediate(r));
           },
         });
-        const data = new Float32Array(img.dataSync());
+        const image = new Float32Array(img.dataSync());
         img.dispose();
-        return data;
+        return { image, scores };
       }, { quiet: true });
-      return { png: `data:image/png;base64,${floatToPng(value, h, w, c).toString('base64')}`, steps };
+      return { png: `data:image/png;base64,${floatToPng(value.image, h, w, c).toString('base64')}`, steps, scores: Array.from(value.scores) };
     });
     return id;
   }
