@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { App } from './app';
-import { $, api, clearMessage, decodeUrl, getJson, MODEL_ID, rgbaToPixels, say } from './dom';
+import { $, api, clearMessage, decodeUrl, getJson, rgbaToPixels, say } from './dom';
 import type { ExplorerInfo } from '../src/explorer/session';
 import { depthwiseConv2dNativeBackpropInputConfig } from '../src/runtime/kernels/depthwise_backprop_input';
 
@@ -186,7 +186,6 @@ async function main(): Promise<void> {
     await app.setImage(new Float32Array(n).fill(0.5), 'gray');
   }
   hook.ready = true;
-  void MODEL_ID;
 }
 
 main().catch((err: Error) => {

@@ -34,9 +34,4 @@ export class Jobs {
   get(id: string): JobState | undefined {
     return this.states.get(id);
   }
-
-  /** Resolves when every job queued so far has ended. */
-  idle(): Promise<void> {
-    return this.chain;
-  }
 }

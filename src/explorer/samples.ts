@@ -18,8 +18,3 @@ export interface Sample {
 export function defaultSamples(): Sample[] {
   return images.samples().filter((s) => s.present).map((s) => ({ name: s.name, shows: s.shows, read: (size) => images.sample(s.name, { size }) }));
 }
-
-/** Samples from image files: { name: path } (read as images.read reads them). */
-export function fileSamples(files: Record<string, string>): Sample[] {
-  return Object.entries(files).map(([name, file]) => ({ name, read: (size) => images.read(file, { size }) }));
-}
