@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-/** cnnviz doctor | lecture | train | bench | serve */
+/** cnnviz doctor | lecture | train | bench | serve | explore | grade | assignments */
 import * as path from 'path';
 import { doctorMain } from './cli/doctor';
+import { exploreMain } from './cli/explore';
 import { assignmentsMain, gradeMain } from './cli/grade';
 import { lectureMain } from './cli/lecture';
 import { serveMain } from './cli/serve';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve: serveMain,
   grade: gradeMain,
   assignments: assignmentsMain,
+  explore: exploreMain,
   bench: async (args) => {
     process.argv = [process.argv[0], path.join(__dirname, '..', 'bench', 'run.js'), ...args];
     require('../bench/run');

@@ -48,3 +48,28 @@ export function encodeGrayPng(gray: Uint8Array, width: number, height: number): 
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
+
+/** RGBA bytes row by row (width * height * 4) -> an 8-bit RGB PNG (alpha dropped; no colour chunks, so browsers draw the exact bytes). */
+export function encodeRgbPng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Buffer {
+  if (rgba.length !== width * height * 4) throw new Error(`RGBA image has ${rgba.length} bytes; expected ${width}x${height}x4`);
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2; // colour type: truecolour
+  const stride = width * 3 + 1;
+  const raw = Buffer.alloc(stride * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const s = (y * width + x) * 4;
+      const d = y * stride + 1 + x * 3;
+      raw[d] = rgba[s]; raw[d + 1] = rgba[s + 1]; raw[d + 2] = rgba[s + 2];
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw, { level: 6 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}

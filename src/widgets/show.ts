@@ -15,6 +15,8 @@ import { ProgressDisplay, ProgressOptions } from './progress';
 import { Pixels } from './raster';
 import { scatter as renderScatter, ScatterOptions } from './scatter';
 import { isTensor, pickImages, toField, toNumbers, toPixelList, toPixels, toPoints } from './tensors';
+import type { LayersModel } from '@tensorflow/tfjs';
+import type { ExplorerHandle, ShowExplorerOptions } from '../explorer';
 
 type Images = Tensor | (Tensor | Pixels)[];
 type Labels = ArrayLike<number> | Tensor;
@@ -241,6 +243,8 @@ export const show = Object.assign(showFigure, {
   /** live (step, value, image) display; pass its onStep to classVisualization or a training loop */
   progress: (o: ProgressOptions = {}) => new ProgressDisplay(o),
   live: () => new LiveDisplay(),
+  /** the live explorer of `model` in this cell (an iframe to this kernel's explorer server, started on demand) */
+  explorer: async (model: LayersModel, o: ShowExplorerOptions = {}): Promise<ExplorerHandle> => (await import('../explorer')).showExplorer(model, o),
   /** the next chart carries plotly.js again (after the cell that carried it was cleared) */
   resetPlotly: resetLibraryEmbed,
 });
