@@ -62,7 +62,9 @@ function findTslabModules(): TslabJupyterModule[] {
  * than required: outside a kernel, requiring tslab would load its TypeScript compiler for nothing.
  */
 function activeModule(): TslabJupyterModule | null {
-  if (known.length === 0) known = findTslabModules();
+  // A module that has left require.cache (a test's stand-in, say) is forgotten.
+  const current = (m: TslabJupyterModule) => Object.values(require.cache).some((c) => c?.exports === m);
+  if (known.length === 0 || !known.every(current)) known = findTslabModules();
   for (const m of known) if (typeof m.lastWriteDisplayData === 'function') return m;
   const again = findTslabModules();
   if (again.length !== known.length) {

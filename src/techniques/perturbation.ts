@@ -70,20 +70,7 @@ export class PerturbationLoop {
    * batch; an abort stops between batches (the AbortError names the method).
    */
   async run(count: number, batchSize: number, make: MakeBatch, take: TakeBatch): Promise<void> {
-    for (let start = 0; start < count; start += batchSize) {
-      this.work.check();
-      const b = Math.min(batchSize, count - start);
-      const scores = tf.tidy(() => make(start, b));
-      let values: Float32Array;
-      try {
-        values = (await scores.data()) as Float32Array;
-      } finally {
-        scores.dispose();
-      }
-      take(values, start, b);
-      this.done += b;
-      await this.work.progress(this.done, Math.max(this.total, this.done));
-    }
+    await this.batches(count, batchSize, async (start, b) => tf.tidy(() => make(start, b)), take);
   }
 
   /**
@@ -91,30 +78,40 @@ export class PerturbationLoop {
    * the copies are split over the worker pool when that pays, else scored in this thread.
    */
   async runScored(count: number, batchSize: number, makeImages: MakeImages, scoring: Scoring, take: TakeBatch): Promise<void> {
-    const e = scoring.explained;
-    for (let start = 0; start < count; start += batchSize) {
-      this.work.check();
-      const b = Math.min(batchSize, count - start);
+    await this.batches(count, batchSize, async (start, b) => {
       const images = tf.tidy(() => makeImages(start, b));
-      let scores: tf.Tensor;
       try {
-        if (pooled(scoring, images) && e.kind === 'class') {
-          const options: ClassScoreOptions = { targets: Array.from({ length: b }, () => e.targets[0]), output: e.output };
-          scores = await runBatched(scoring.model, images, scoring.kind === 'values' ? 'classScores' : 'classGradient', {
-            options,
-            minPerThread: 1,
-            signal: this.work.signal,
-            caller: scoring.caller,
-          });
-        } else {
-          const many: Explained = e.kind === 'class' ? { ...e, targets: new Int32Array(b).fill(e.targets[0]) } : e;
-          scores = scoring.kind === 'values'
-            ? explainedValues(scoring.model, images, many, scoring.relu, scoring.caller)
-            : inputGradient(scoring.model, images, many, scoring.relu, scoring.caller);
-        }
+        return await this.score(images, scoring);
       } finally {
         images.dispose();
       }
+    }, take);
+  }
+
+  private async score(images: tf.Tensor4D, scoring: Scoring): Promise<tf.Tensor> {
+    const e = scoring.explained;
+    const b = images.shape[0];
+    if (pooled(scoring, images) && e.kind === 'class') {
+      const options: ClassScoreOptions = { targets: Array.from({ length: b }, () => e.targets[0]), output: e.output };
+      return runBatched(scoring.model, images, scoring.kind === 'values' ? 'classScores' : 'classGradient', {
+        options,
+        minPerThread: 1,
+        signal: this.work.signal,
+        caller: scoring.caller,
+      });
+    }
+    const many: Explained = e.kind === 'class' ? { ...e, targets: new Int32Array(b).fill(e.targets[0]) } : e;
+    return scoring.kind === 'values'
+      ? explainedValues(scoring.model, images, many, scoring.relu, scoring.caller)
+      : inputGradient(scoring.model, images, many, scoring.relu, scoring.caller);
+  }
+
+  /** The loop itself: score each batch, read the numbers back, hand them over, report progress. */
+  private async batches(count: number, batchSize: number, scoreBatch: (start: number, b: number) => Promise<tf.Tensor>, take: TakeBatch): Promise<void> {
+    for (let start = 0; start < count; start += batchSize) {
+      this.work.check();
+      const b = Math.min(batchSize, count - start);
+      const scores = await scoreBatch(start, b);
       let values: Float32Array;
       try {
         values = (await scores.data()) as Float32Array;
