@@ -4,15 +4,7 @@ import { setup } from '../src/runtime/backend';
 import { closePool, runBatched } from '../src/runtime/pool';
 import { lectureCnn } from '../src/models/architectures';
 import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features';
-
-function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
-  assert.deepStrictEqual(a.shape, b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
-  return m;
-}
+import { maxDiff } from './techniques_fixtures';
 
 describe('runBatched over a worker pool', function () {
   let model: tf.LayersModel;

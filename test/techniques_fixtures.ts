@@ -90,3 +90,13 @@ export function sum(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i];
   return s;
 }
+
+/** Largest absolute difference of two tensors of the same shape. */
+export function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
+  assert.deepStrictEqual(a.shape, b.shape);
+  const x = a.dataSync();
+  const y = b.dataSync();
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}

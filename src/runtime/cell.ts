@@ -46,12 +46,17 @@ const byWriter = new WeakMap<KernelWriter, Cell>();
 const unaborted = new Set<Cell>();
 const context = new AsyncLocalStorage<Cell>();
 let known: TslabJupyterModule[] = [];
+/** Where each found module sits in require.cache. */
+const knownKeys = new WeakMap<TslabJupyterModule, string>();
 let installed = false;
 
 function findTslabModules(): TslabJupyterModule[] {
   const found: TslabJupyterModule[] = [];
   for (const [key, mod] of Object.entries(require.cache)) {
-    if (mod && /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(key) && mod.exports) found.push(mod.exports as TslabJupyterModule);
+    if (mod && /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(key) && mod.exports) {
+      found.push(mod.exports as TslabJupyterModule);
+      knownKeys.set(mod.exports as TslabJupyterModule, key);
+    }
   }
   return found;
 }
@@ -63,8 +68,7 @@ function findTslabModules(): TslabJupyterModule[] {
  */
 function activeModule(): TslabJupyterModule | null {
   // A module that has left require.cache (a test's stand-in, say) is forgotten.
-  const current = (m: TslabJupyterModule) => Object.values(require.cache).some((c) => c?.exports === m);
-  if (known.length === 0 || !known.every(current)) known = findTslabModules();
+  if (known.length === 0 || !known.every((m) => require.cache[knownKeys.get(m) ?? '']?.exports === m)) known = findTslabModules();
   for (const m of known) if (typeof m.lastWriteDisplayData === 'function') return m;
   const again = findTslabModules();
   if (again.length !== known.length) {
