@@ -274,7 +274,7 @@ describe('photos', () => {
     assert.deepStrictEqual(await px('contain', 10, 1), [255, 0, 0], 'contain keeps the red side');
     assert.deepStrictEqual(await px('fill', 10, 1), [255, 0, 0]);
     assert.deepStrictEqual(await px('fill', 10, 19), [0, 0, 255]);
-    await assert.rejects(images.read(file, { size: 20, fit: 'crop' as 'cover' }), /images\.read: unknown fit 'crop'; valid: cover, contain, fill/);
+    await assert.rejects(images.read(file, { size: 20, fit: 'crop' as 'cover' }), /images\.read: unknown fit 'crop'; valid choices: cover, contain, fill/);
     fs.rmSync(file);
   });
 

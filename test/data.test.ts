@@ -116,7 +116,7 @@ describe('datasets', () => {
 
   it('bad input names the value and the valid choices', async () => {
     await assert.rejects(datasets.load('imagenet'), /unknown dataset 'imagenet'; known: mnist, fashion-mnist, cifar-10/);
-    await assert.rejects(datasets.load('mnist', { split: 'validation' as never }), /unknown split 'validation'; valid: train, test, all/);
+    await assert.rejects(datasets.load('mnist', { split: 'validation' as never }), /unknown split 'validation'; valid choices: train, test, all/);
     await assert.rejects(datasets.load('mnist', { limit: -3 }), /limit must be a positive integer, got -3/);
     await assert.rejects(images.read('/nonexistent/x.png'), /no file at '\/nonexistent\/x.png'/);
   });

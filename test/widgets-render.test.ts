@@ -63,7 +63,7 @@ describe('widgets: attribution normalisation', () => {
     assert.strictEqual(clipped.threshold, 1.5);
     assert.strictEqual(clipped.values[5], 1);
     assert.ok(Math.abs(clipped.values[3] - 1 / 1.5) < 1e-6);
-    assert.throws(() => normalizeAttribution(raw, 'both' as 'all', 99), /unknown sign 'both'; valid: positive, negative, absolute, all/);
+    assert.throws(() => normalizeAttribution(raw, 'both' as 'all', 99), /unknown sign 'both'; valid choices: positive, negative, absolute, all/);
   });
 });
 
@@ -137,7 +137,7 @@ describe('widgets: heatmap pixels', () => {
     assert.strictEqual((fig.info.panels as Panel[][])[0].length, 5);
   });
   it('names the valid choices on bad options', () => {
-    assert.throws(() => render.heatmap({ attribution }, { mode: 'overlay' as 'heat' }), /unknown mode 'overlay'; valid: heat, blended, masked, alpha/);
+    assert.throws(() => render.heatmap({ attribution }, { mode: 'overlay' as 'heat' }), /render\.heatmap: unknown mode 'overlay'; valid choices: heat, blended, masked, alpha/);
     assert.throws(() => render.heatmap({ attribution }, { mode: 'blended' }), /mode 'blended' needs the image/);
     assert.throws(() => render.heatmap({ attribution: { width: 3, height: 3, data: [1] } }), /attribution has 1 values; expected 3x3x1 = 9/);
   });
@@ -320,7 +320,7 @@ describe('widgets: files', () => {
     const d = await decodePng(fs.readFileSync(path.join(dir, 'c.png')));
     assert.deepStrictEqual([d.width, d.height], [chart.width, chart.height]);
     assert.ok(cleanBorder(d));
-    assert.throws(() => fig.save(path.join(dir, 'a.gif')), /unknown extension '.gif'; valid: .png, .html, .json/);
+    assert.throws(() => fig.save(path.join(dir, 'a.gif')), /unknown extension '.gif'; valid choices: .png, .html, .json/);
     assert.throws(() => fig.save(path.join(dir, 'a.json')), /is a PNG figure; save it as .png or .html/);
   });
   it('scatter: one trace per class, WebGL from 1,000 points, hover fields', () => {

@@ -3,7 +3,7 @@
 // result shapes are understood.
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { show } from '../src/widgets';
+import { render, show } from '../src/widgets';
 import { decodePng, hex } from './widgets-pixels';
 
 describe('widgets: show.* with tensors and technique results', () => {
@@ -59,8 +59,10 @@ describe('widgets: show.* with tensors and technique results', () => {
 
   it('errors name the expected shapes', () => {
     const bad = tf.zeros([8, 8, 7]);
-    assert.throws(() => show.heatmap(tf.zeros([8, 8]), bad), /image has shape \[8, 8, 7\]; expected/);
-    assert.throws(() => show.filters(tf.zeros([3, 3, 1])), /filters must be \[n, kh, kw, c\]; got shape \[3, 3, 1\]/);
+    assert.throws(() => show.heatmap(tf.zeros([8, 8]), bad), /^Error: show\.heatmap: image has shape \[8, 8, 7\]; expected/);
+    assert.throws(() => show.heatmap(tf.zeros([8, 8]), null, { alpha: 2 }), /^Error: show\.heatmap: alpha 2 must be in \[0, 1\]$/);
+    assert.throws(() => render.heatmap({ attribution: { width: 1, height: 1, data: [1] } }, { alpha: 2 }), /^Error: render\.heatmap: alpha 2 must be in \[0, 1\]$/);
+    assert.throws(() => show.filters(tf.zeros([3, 3, 1])), /^Error: show\.filters: filters must be \[n, kh, kw, c\]; got shape \[3, 3, 1\]/);
     assert.throws(() => show.occlusion({ drop: tf.zeros([2, 2]) }, tf.zeros([8, 8, 1])), /result has no map; looked for map, heatmap, probabilities, probs \(keys: drop\)/);
     assert.throws(() => show.imageGrid([3, 1], images), /rows and cols are missing/);
     bad.dispose();

@@ -4,6 +4,7 @@
  * mistake it matches, or where the values differ most.
  */
 import * as tf from '@tensorflow/tfjs';
+import { shapeText } from '../common';
 import { pearson } from '../techniques/stats';
 
 /** A value read back from a student's function: its shape and numbers. */
@@ -38,10 +39,6 @@ export interface Comparison {
   /** Empty when ok; otherwise what is wrong and what to try. */
   message: string;
   maxDiff: number;
-}
-
-export function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
 }
 
 function nestedShape(v: unknown, where: string): number[] {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
+import { checkChoice } from '../common';
 import { loadCifar10 } from './cifar';
 import { loadFashion } from './fashion';
 import { loadFolder, FolderOptions } from './folder';
@@ -32,7 +33,7 @@ export async function load(name: string, opts: LoadOptions = {}): Promise<Datase
     throw new Error(`datasets.load: name must be one of ${DATASET_NAMES.join(', ')} or a folder path, got ${JSON.stringify(name)}`);
   }
   const split = opts.split ?? 'test';
-  if (!SPLITS.includes(split)) throw new Error(`datasets.load: unknown split '${split}'; valid: ${SPLITS.join(', ')}`);
+  checkChoice('datasets.load', 'split', split, SPLITS);
   if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit > 0)) {
     throw new Error(`datasets.load: limit must be a positive integer, got ${opts.limit}`);
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
+import { checkChoice } from '../common';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { entry, locate } from './store';
 
@@ -111,7 +112,7 @@ export async function read(pathOrUrl: string, opts: ReadImageOptions = {}): Prom
   const channels = opts.channels ?? 3;
   if (channels !== 1 && channels !== 3) throw new Error(`images.read: channels must be 1 or 3, got ${channels}`);
   const fit = opts.fit ?? 'cover';
-  if (!FITS.includes(fit)) throw new Error(`images.read: unknown fit '${fit}'; valid: ${FITS.join(', ')}`);
+  checkChoice('images.read', 'fit', fit, FITS);
   if (typeof pathOrUrl !== 'string' || pathOrUrl.length === 0) throw new Error(`images.read: expected a file path, URL or sample name, got ${JSON.stringify(pathOrUrl)}`);
   const file = SAMPLE_FILES[pathOrUrl] ? samplePath(pathOrUrl, 'images.read') : pathOrUrl;
   const img = await decodeImage(await bytesOf(file), file, sizeOf(opts.size), fit);

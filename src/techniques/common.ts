@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { closestClassNames, findClass } from '../models/class_names';
 import { classNames } from '../models/zoo';
+import { fail, shapeText } from '../common';
 
 /** A class: its index, or its name as stored with the model. */
 export type Target = number | string;
@@ -26,13 +27,7 @@ export const SCORE_OUTPUTS: readonly ScoreOutput[] = ['logits', 'probs'];
 
 export type { Progress, ProgressCallback } from '../runtime/cancel';
 
-export function fail(caller: string, message: string): never {
-  throw new Error(`${caller}: ${message}`);
-}
-
-export function shapeText(shape: readonly (number | null)[]): string {
-  return `[${shape.map((d) => (d === null || d < 0 ? '?' : d)).join(', ')}]`;
-}
+export { fail, finiteNumber, oneOf, pairOf, positiveInt, shapeText } from '../common';
 
 /** [H, W, C] the model takes (null where any size goes). */
 export function imageShapeOf(model: tf.LayersModel, caller: string): [number | null, number | null, number] {
@@ -206,35 +201,6 @@ export function resolveTargets(
   const list = Array.from(target as ArrayLike<Target>);
   if (list.length !== n) fail(caller, `got ${list.length} targets for ${n} images; give one target or one per image`);
   return Int32Array.from(list.map((t) => resolveTarget(model, t, caller)));
-}
-
-export function oneOf<T extends string>(value: T | undefined, choices: readonly T[], dflt: T, caller: string, option: string): T {
-  if (value === undefined) return dflt;
-  if (!choices.includes(value)) fail(caller, `unknown ${option} '${String(value)}'; valid choices: ${choices.join(', ')}`);
-  return value;
-}
-
-export function positiveInt(value: number | undefined, dflt: number, caller: string, option: string): number {
-  if (value === undefined) return dflt;
-  if (!Number.isInteger(value) || value < 1) fail(caller, `${option} must be a positive integer, got ${value}`);
-  return value;
-}
-
-export function finiteNumber(value: number | undefined, dflt: number, caller: string, option: string, min = -Infinity, max = Infinity): number {
-  if (value === undefined) return dflt;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    const range = min > -Infinity || max < Infinity ? ` in [${min}, ${max}]` : '';
-    fail(caller, `${option} must be a finite number${range}, got ${value}`);
-  }
-  return value;
-}
-
-/** [h, w] from a number or a pair, each positive. */
-export function pairOf(value: number | readonly [number, number] | undefined, dflt: [number, number], caller: string, option: string): [number, number] {
-  if (value === undefined) return dflt;
-  const p: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
-  if (!p.every((v) => Number.isInteger(v) && v >= 1)) fail(caller, `${option} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
-  return p;
 }
 
 /** [n, depth] rows with a 1 at each index (tf.oneHot refuses depth 1, which binary models have). */

@@ -11,6 +11,7 @@ import { fail, oneOf, positiveInt, readImage, releaseBatch, SCORE_OUTPUTS, Score
 import { PerturbationLoop } from './perturbation';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from './objective';
+import { InternalError } from '../common';
 
 export interface CurveScoreOptions extends LongWorkOptions {
   /** Class index or name (one, or one per image). Default: each image's predicted class. */
@@ -72,7 +73,7 @@ async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel,
     if (attrValues.some((v) => Number.isNaN(v))) fail(caller, 'attribution contains NaN');
     base = baselineBatch(opts.baseline ?? (mode === 'deletion' ? 'black' : 'blur'), batch.x, caller);
     const explained = resolveExplained(model, { target: opts.target, output }, batch.x, caller);
-    if (explained.kind !== 'class') throw new Error('internal: curve scores explain classes');
+    if (explained.kind !== 'class') throw new InternalError('curve scores explain classes');
     const pixels = h * w;
     const fractions = Float32Array.from({ length: steps + 1 }, (_, k) => Math.round((k * pixels) / steps) / pixels);
     const curves: Float32Array[] = [];

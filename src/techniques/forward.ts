@@ -99,11 +99,6 @@ export function finalSquash(model: tf.LayersModel): string | undefined {
   return act !== undefined && SQUASHES.includes(act) ? act : undefined;
 }
 
-/** True when the model's output is a softmax (as an activation of the last layer or a layer of its own). */
-export function endsInSoftmax(model: tf.LayersModel): boolean {
-  return finalSquash(model) === 'softmax';
-}
-
 function dropFinalSquash(model: tf.LayersModel): Restore[] {
   const last = outputLayer(model);
   if (finalSquash(model) === undefined) return [];
@@ -238,13 +233,6 @@ export function forward(model: tf.LayersModel, x: tf.Tensor, opts: ForwardOption
 export function classObjective(scores: tf.Tensor, targets: Int32Array): tf.Scalar {
   const classes = scores.shape[scores.shape.length - 1]!;
   return tf.tidy(() => tf.sum(tf.mul(scores, oneHotRows(targets, classes))));
-}
-
-/** Each image's target score as numbers. */
-export function pickScores(scores: tf.Tensor, targets: Int32Array): Float32Array {
-  const classes = scores.shape[scores.shape.length - 1]!;
-  const v = scores.dataSync();
-  return Float32Array.from(targets, (t, i) => v[i * classes + t]);
 }
 
 /** Predicted class per image (argmax of the output). */

@@ -9,6 +9,7 @@ import { ensureBackend } from '../runtime/backend';
 import { fail, oneHotRows, releaseBatch, toBatch, unbatch } from './common';
 import { forward } from './forward';
 import { inputGradient, resolveExplained, TargetOptions } from './objective';
+import { InternalError } from '../common';
 
 export interface GradCamOptions extends Pick<TargetOptions, 'target' | 'output'> {
   /** A layer with a spatial output [h, w, c]. Default: the last convolution. */
@@ -66,7 +67,7 @@ function camLayer(model: tf.LayersModel, name: string | undefined, caller: strin
 function camMaps(model: tf.LayersModel, x: tf.Tensor4D, opts: GradCamOptions, caller: string, upsample: boolean): tf.Tensor3D {
   const layer = camLayer(model, opts.layer, caller);
   const explained = resolveExplained(model, { target: opts.target, output: opts.output }, x, caller);
-  if (explained.kind !== 'class') throw new Error('internal: Grad-CAM explains classes');
+  if (explained.kind !== 'class') throw new InternalError('Grad-CAM explains classes');
   return tf.tidy(() => {
     let activation: tf.Tensor | undefined;
     const declared = (layer.outputShape as (number | null)[]).slice(1);

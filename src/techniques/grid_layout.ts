@@ -10,6 +10,7 @@ import { auctionSteps } from './embed_util/auction';
 import { lapjvSteps } from './embed_util/lapjv';
 import { checkChoice, checkInt } from './embed_util/matrix';
 import { embeddingRows, EmbeddingInput } from './trustworthiness';
+import { InternalError } from '../common';
 
 export const GRID_METHODS = ['auto', 'exact', 'blocked'] as const;
 export type GridMethod = (typeof GRID_METHODS)[number];
@@ -127,7 +128,7 @@ export async function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions
       bandTaken = end;
       const cellIds: number[] = [];
       for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) cellIds.push(r * cols + c);
-      if (ids.length > cellIds.length) throw new Error(`${who}: internal error, block ${blocks} got ${ids.length} points for ${cellIds.length} cells`);
+      if (ids.length > cellIds.length) throw new InternalError(`${who}: block ${blocks} got ${ids.length} points for ${cellIds.length} cells`);
       if (ids.length > 0) total += await assignExact(work, ids, cellIds, ux, uy, rows, cols, cells);
       blocks++;
     }

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../models/layers';
 import { fail, NeuronTarget, oneHotRows, oneOf, resolveTargets, SCORE_OUTPUTS, ScoreOutput, Targets } from './common';
 import { forward, predictedClasses, ReluMode } from './forward';
+import { InternalError } from '../common';
 
 export type Explained =
   | { kind: 'class'; targets: Int32Array; output: ScoreOutput }
@@ -90,7 +91,7 @@ export function explainedValues(model: tf.LayersModel, x: tf.Tensor, e: Explaine
 /** Targets for a batch made of `n / targets.length` copies of each image in turn. */
 function repeatTargets(targets: Int32Array, n: number): Int32Array {
   const per = n / targets.length;
-  if (!Number.isInteger(per)) throw new Error(`internal: ${n} rows for ${targets.length} targets`);
+  if (!Number.isInteger(per)) throw new InternalError(`${n} rows for ${targets.length} targets`);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = targets[Math.floor(i / per)];
   return out;
@@ -111,24 +112,4 @@ export function sliceExplained(e: Explained, start: number, count: number): Expl
 /** Gradient of the explained quantity (summed over the batch) with respect to the input, [N, H, W, C]. */
 export function inputGradient(model: tf.LayersModel, x: tf.Tensor4D, e: Explained, relu: ReluMode = 'normal', caller = 'cnnviz'): tf.Tensor4D {
   return tf.tidy(() => tf.grad((input: tf.Tensor) => tf.sum(explainedValues(model, input, e, relu, caller)))(x) as tf.Tensor4D);
-}
-
-/** Values and input gradients together (one forward pass). */
-export function valueAndInputGradient(
-  model: tf.LayersModel,
-  x: tf.Tensor4D,
-  e: Explained,
-  relu: ReluMode = 'normal',
-  caller = 'cnnviz',
-): { values: Float32Array; grad: tf.Tensor4D } {
-  let values = new Float32Array(0);
-  const grad = tf.tidy(() => {
-    const { grad: g } = tf.valueAndGrad((input: tf.Tensor) => {
-      const v = explainedValues(model, input, e, relu, caller);
-      values = new Float32Array(v.dataSync());
-      return tf.sum(v);
-    })(x);
-    return g as tf.Tensor4D;
-  });
-  return { values, grad };
 }

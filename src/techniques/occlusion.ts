@@ -11,6 +11,7 @@ import { PerturbationLoop } from './perturbation';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from './objective';
 import { baselineBatch } from './baseline';
 import { refuseInsideCheck } from '../runtime/guard';
+import { InternalError } from '../common';
 
 export type OcclusionFill = 'mean' | 'blur' | 'black' | number | readonly number[];
 
@@ -74,7 +75,7 @@ export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: O
     if (typeof fill === 'string' && !['mean', 'blur', 'black'].includes(fill)) fail(caller, `unknown fill '${fill}'; valid choices: 'mean', 'blur', 'black', a number, or one number per channel`);
     fillImages = baselineBatch(fill, batch.x, caller, Math.max(1, Math.max(...window) / 2));
     const explained = resolveExplained(model, { target: opts.target, output }, batch.x, caller);
-    if (explained.kind !== 'class') throw new Error('internal: occlusion explains classes');
+    if (explained.kind !== 'class') throw new InternalError('occlusion explains classes');
     const rows = positions(h, window[0], stride[0]);
     const cols = positions(w, window[1], stride[1]);
     const count = rows.length * cols.length;

@@ -1,18 +1,12 @@
 // From raw attribution values to display values, and the per-pixel rules of the four
 // display modes. Pure functions on arrays, so a test can feed known numbers.
+import { BY_WRAPPER, checkChoice } from '../common';
 import { Colormap } from './colormap';
 
 export type HeatmapMode = 'heat' | 'blended' | 'masked' | 'alpha';
 export type HeatmapSign = 'positive' | 'negative' | 'absolute' | 'all';
 export const HEATMAP_MODES: readonly HeatmapMode[] = ['heat', 'blended', 'masked', 'alpha'];
 export const HEATMAP_SIGNS: readonly HeatmapSign[] = ['positive', 'negative', 'absolute', 'all'];
-
-export function checkChoice<T extends string>(what: string, value: unknown, valid: readonly T[]): T {
-  if (!valid.includes(value as T)) {
-    throw new Error(`unknown ${what} '${String(value)}'; valid: ${valid.join(', ')}`);
-  }
-  return value as T;
-}
 
 /** Linear-interpolated percentile (numpy's default), p in [0, 100]. */
 export function percentile(values: ArrayLike<number>, p: number): number {
@@ -38,7 +32,7 @@ export interface Normalized {
  * outliers do not wash the map out (Captum clips outliers the same way, by default at 98%).
  */
 export function normalizeAttribution(raw: ArrayLike<number>, sign: HeatmapSign, clip: number): Normalized {
-  checkChoice('sign', sign, HEATMAP_SIGNS);
+  checkChoice(BY_WRAPPER, 'sign', sign, HEATMAP_SIGNS);
   if (!(clip > 0 && clip <= 100)) throw new Error(`clip percentile ${clip} must be in (0, 100]`);
   const n = raw.length;
   const kept = new Float32Array(n);
@@ -88,7 +82,7 @@ export interface ComposeInput {
  *  alpha   base colour with opacity round(255 * |v|)
  */
 export function composeMode(mode: HeatmapMode, o: ComposeInput): Uint8ClampedArray {
-  checkChoice('mode', mode, HEATMAP_MODES);
+  checkChoice(BY_WRAPPER, 'mode', mode, HEATMAP_MODES);
   const n = o.width * o.height;
   const out = new Uint8ClampedArray(n * 4);
   if (mode !== 'heat' && !o.base) throw new Error(`mode '${mode}' needs the image; pass image, or use mode 'heat'`);

@@ -4,9 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';
-import { currentWriter, DisplayTarget, sendToKernel, Writer } from './bridge';
-import { claimLibraryEmbed, htmlPage, libraryScript, plotHtml, PlotlySpec } from './plotly';
-import { newDisplayId, swallowEcho } from './bridge';
+import { currentWriter, DisplayTarget, newDisplayId, sendToKernel, swallowEcho, Writer } from './bridge';
+import { claimLibraryEmbed, htmlPage, plotHtml, PlotlySpec } from './plotly';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
@@ -133,7 +132,7 @@ export class Figure {
       if (!this.plotly) throw new Error(`figure '${this.kind}' is a PNG figure; save it as .png or .html`);
       fs.writeFileSync(file, JSON.stringify(this.plotly));
     } else {
-      throw new Error(`cannot save '${file}': unknown extension '${ext}'; valid: ${SAVE_FORMATS.join(', ')}`);
+      throw new Error(`fig.save: cannot save '${file}': unknown extension '${ext}'; valid choices: ${SAVE_FORMATS.join(', ')}`);
     }
     return file;
   }
@@ -157,4 +156,3 @@ export class Figure {
 
 const MARKER = '\u2063cnnviz-figure\u2063';
 
-export { libraryScript };

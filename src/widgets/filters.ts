@@ -1,6 +1,6 @@
 // render.filters: convolution kernels as a grid of small images (AlexNet's 64 conv1
 // filters, 11x11x3), upscaled by whole pixels so 3x3 and 5x5 kernels stay crisp.
-import { checkChoice } from './attribution';
+import { BY_WRAPPER, checkChoice } from '../common';
 import { colormap, ColormapName } from './colormap';
 import { Figure } from './figure';
 import { Rgba, scaleFor, toByte, upscale, valueRange } from './raster';
@@ -41,8 +41,8 @@ export function filters(bank: FilterBank, o: FiltersOptions = {}): Figure {
   if (data.length !== n * kh * kw * c) {
     throw new Error(`filter data has ${data.length} values; expected [n, kh, kw, c] = [${n}, ${kh}, ${kw}, ${c}] = ${n * kh * kw * c}`);
   }
-  const normalize = checkChoice('normalize', o.normalize ?? 'filter', ['filter', 'shared'] as const);
-  const color = checkChoice('color', o.color ?? 'auto', ['auto', 'rgb', 'gray'] as const);
+  const normalize = checkChoice(BY_WRAPPER, 'normalize', o.normalize ?? 'filter', ['filter', 'shared'] as const);
+  const color = checkChoice(BY_WRAPPER, 'color', o.color ?? 'auto', ['auto', 'rgb', 'gray'] as const);
   let mode: 'rgb' | 'gray' = color === 'auto' ? (c === 3 ? 'rgb' : 'gray') : color;
   if (mode === 'rgb' && c !== 3) throw new Error(`color 'rgb' needs 3 input channels; these kernels have ${c}`);
   let channel = o.channel;

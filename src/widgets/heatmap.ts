@@ -1,9 +1,10 @@
 // render.heatmap: an attribution map over its image in the modes heat / blended / masked /
 // alpha, one row per image, with a colour bar per row.
 import {
-  checkChoice, composeMode, formatValue, grayscale, HeatmapMode, HeatmapSign, HEATMAP_MODES,
+  composeMode, formatValue, grayscale, HeatmapMode, HeatmapSign, HEATMAP_MODES, HEATMAP_SIGNS,
   normalizeAttribution,
 } from './attribution';
+import { BY_WRAPPER, checkChoice } from '../common';
 import { Colormap, colormap, ColormapName } from './colormap';
 import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './colorbar';
 import { Figure } from './figure';
@@ -65,7 +66,7 @@ export function reduceChannels(f: Field, how: ChannelReduce): Float32Array {
   }
   const out = new Float32Array(n);
   if (c === 1) { for (let i = 0; i < n; i++) out[i] = f.data[i]; return out; }
-  checkChoice('reduce', how, ['sum', 'maxAbs', 'l2'] as const);
+  checkChoice(BY_WRAPPER, 'reduce', how, ['sum', 'maxAbs', 'l2'] as const);
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let k = 0; k < c; k++) {
@@ -88,13 +89,13 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
   if (items.length === 0) throw new Error('heatmap needs at least one attribution');
   const hasImage = items.every((it) => it.image);
   const modes = ([] as HeatmapMode[]).concat(o.mode ?? (hasImage ? 'blended' : 'heat'));
-  modes.forEach((m) => checkChoice('mode', m, HEATMAP_MODES));
-  const sign = checkChoice('sign', o.sign ?? 'absolute', ['positive', 'negative', 'absolute', 'all'] as const);
+  modes.forEach((m) => checkChoice(BY_WRAPPER, 'mode', m, HEATMAP_MODES));
+  const sign = checkChoice(BY_WRAPPER, 'sign', o.sign ?? 'absolute', HEATMAP_SIGNS);
   const cm = colormap(o.colormap ?? (sign === 'all' ? 'rdbu' : 'inferno'));
   const clip = o.clip ?? 99;
   const alpha = o.alpha ?? 0.5;
   if (!(alpha >= 0 && alpha <= 1)) throw new Error(`alpha ${alpha} must be in [0, 1]`);
-  const background = checkChoice('background', o.background ?? 'gray', ['gray', 'color'] as const);
+  const background = checkChoice(BY_WRAPPER, 'background', o.background ?? 'gray', ['gray', 'color'] as const);
   const showImage = (o.showImage ?? true) && hasImage;
   const wantBar = (o.colorbar ?? true) && modes.some((m) => m === 'heat' || m === 'blended');
 

@@ -2,7 +2,8 @@
 // coordinates beside the image (each pixel shows the value of the nearest window centre
 // among the windows covering it), optionally over the image, with a colour bar marking the probability
 // of the unoccluded image.
-import { checkChoice, formatValue } from './attribution';
+import { BY_WRAPPER, checkChoice } from '../common';
+import { formatValue } from './attribution';
 import { colormap, ColormapName } from './colormap';
 import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './colorbar';
 import { Figure } from './figure';
@@ -96,7 +97,7 @@ export function alignOcclusion(input: OcclusionInput): Float32Array {
 
 export function occlusion(input: OcclusionInput, o: OcclusionOptions = {}): Figure {
   checkPixels(input.image, 'occlusion image');
-  const range = checkChoice('range', o.range ?? 'data', ['data', 'probability'] as const);
+  const range = checkChoice(BY_WRAPPER, 'range', o.range ?? 'data', ['data', 'probability'] as const);
   const cm = colormap(o.colormap ?? 'viridis');
   const aligned = alignOcclusion(input);
   const r = range === 'probability' ? { min: 0, max: 1 } : valueRange(Array.from(input.map.data));

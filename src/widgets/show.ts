@@ -1,6 +1,7 @@
 // show.*: the high level. Takes tensors and technique results, draws with render.*,
 // displays the figure in the cell that asked (when in the kernel) and returns it.
 import type { Tensor } from '@tensorflow/tfjs';
+import { fail, named } from '../common';
 import { gridCells, neighborLists, occlusionParts, OcclusionParts } from './adapters';
 import { DisplayTarget } from './bridge';
 import { Figure } from './figure';
@@ -35,15 +36,15 @@ function className(o: LabelOptions, label: number): string {
   return o.classNames?.[label] ?? String(label);
 }
 
-function display(fig: Figure): Figure {
-  return fig;
-}
-
-/** Runs a show.* body, times it (tensor reading + drawing + encoding), then displays. */
-function timed<A extends unknown[]>(fn: (...args: A) => Figure): (...args: A) => Figure {
+/**
+ * Runs a show.* body under its public name (errors start with `show.x: `), times it (tensor
+ * reading + drawing + encoding), then displays.
+ */
+function timed<A extends unknown[]>(name: string, fn: (...args: A) => Figure): (...args: A) => Figure {
+  const body = named(name, fn);
   return (...args: A) => {
     const t0 = performance.now();
-    const fig = fn(...args);
+    const fig = body(...args);
     fig.renderMs = performance.now() - t0;
     return fig.show();
   };
@@ -51,7 +52,7 @@ function timed<A extends unknown[]>(fn: (...args: A) => Figure): (...args: A) =>
 
 /** Displays a figure inline (in the kernel) and returns it. */
 function showFigure(fig: Figure): Figure {
-  if (!(fig instanceof Figure)) throw new Error('show(fig) takes a Figure (what render.* and show.* return)');
+  if (!(fig instanceof Figure)) fail('show', 'expected a Figure (what render.* and show.* return)');
   return fig.show();
 }
 
@@ -62,7 +63,7 @@ function filtersShow(weights: Tensor | FilterBank, o: FiltersOptions = {}): Figu
     const [n, kh, kw, c] = weights.shape;
     bank = { n, kh, kw, c, data: weights.dataSync() as Float32Array };
   } else bank = weights;
-  return display(filters(bank, o));
+  return filters(bank, o);
 }
 
 export interface ShowImagesOptions extends ImagesOptions, LabelOptions {
@@ -101,7 +102,7 @@ function imagesShow(imgs: Images, o: ShowImagesOptions = {}): Figure {
     return lines;
   }) : undefined);
   const correct = o.correct ?? (labels && preds ? list.map((_, i) => labels[at(i)] === preds[at(i)]) : undefined);
-  return display(renderImages(list, { ...o, captions, correct, title }));
+  return renderImages(list, { ...o, captions, correct, title });
 }
 
 export interface ShowNeighborsOptions extends NeighborsOptions, LabelOptions {
@@ -148,7 +149,7 @@ function neighborsShow(database: Images, result: unknown, o: ShowNeighborsOption
     };
   });
   const queryCaptions = queries.map((_, i) => (qLabels ? [className(o, qLabels[i])] : queryIdx ? [`#${queryIdx[i]}`] : []));
-  return display(renderNeighbors({ queries, queryCaptions, sections }, o));
+  return renderNeighbors({ queries, queryCaptions, sections }, o);
 }
 
 export interface ShowHeatmapOptions extends HeatmapOptions {
@@ -174,27 +175,27 @@ function heatmapShow(attribution: Tensor | Field | (Tensor | Field)[], image?: I
   } else fields = [toField(attribution as Tensor | Field)];
   if (imgs.length && imgs.length !== fields.length) throw new Error(`${fields.length} attributions but ${imgs.length} images`);
   const items: HeatmapItem[] = fields.map((f, i) => ({ attribution: f, image: imgs[i], label: o.labels?.[i] }));
-  return display(renderHeatmap(items, o));
+  return renderHeatmap(items, o);
 }
 
 interface PatchResult { index: number; activation?: number; y?: number; x?: number; box: PatchBox }
 
 function patchesShow(dataset: Images, result: PatchResult[], o: PatchesOptions & LabelOptions = {}): Figure {
   if (!Array.isArray(result) || !result.every((r) => r && r.box && typeof r.index === 'number')) {
-    throw new Error('patches: expected topActivatingPatches output [{ index, activation, box: { top, left, bottom, right, padding } }]');
+    throw new Error('expected topActivatingPatches output [{ index, activation, box: { top, left, bottom, right, padding } }]');
   }
   const imgs = pickImages(dataset, result.map((r) => r.index), 'images');
   const labels = labelsOf(o.labels);
-  return display(renderPatches(result.map((r, i) => ({
+  return renderPatches(result.map((r, i) => ({
     image: imgs[i], box: r.box, index: r.index, activation: r.activation,
     caption: labels ? [`#${r.index} ${className(o, labels[r.index])}`, ...(r.activation !== undefined ? [`act ${Number(r.activation.toPrecision(3))}`] : [])] : undefined,
-  })), o));
+  })), o);
 }
 
 function occlusionShow(result: unknown, image: Tensor | Pixels, o: OcclusionOptions & Partial<OcclusionParts> = {}): Figure {
   const parts = occlusionParts(result, o);
   const map = isTensor(parts.map) ? toField(parts.map, 'occlusion map') : parts.map;
-  return display(renderOcclusion({ ...parts, image: toPixels(image), map }, o));
+  return renderOcclusion({ ...parts, image: toPixels(image), map }, o);
 }
 
 export interface ShowScatterOptions extends ScatterOptions, LabelOptions {
@@ -207,19 +208,19 @@ export interface ShowScatterOptions extends ScatterOptions, LabelOptions {
 function scatterShow(embedding: unknown, o: ShowScatterOptions = {}): Figure {
   const points = toPoints(embedding);
   const thumbnails = o.images ? toPixelList(o.images, 'images') : undefined;
-  return display(renderScatter({
+  return renderScatter({
     points, labels: labelsOf(o.labels), classNames: o.classNames ? [...o.classNames] : undefined,
     indices: o.indices, thumbnails,
-  }, o));
+  }, o);
 }
 
 function imageScatterShow(embedding: unknown, imgs: Images, o: ImageScatterOptions & LabelOptions = {}): Figure {
-  return display(renderImageScatter({ points: toPoints(embedding), thumbnails: toPixelList(imgs), labels: labelsOf(o.labels) }, o));
+  return renderImageScatter({ points: toPoints(embedding), thumbnails: toPixelList(imgs), labels: labelsOf(o.labels) }, o);
 }
 
 function imageGridShow(grid: unknown, imgs: Images, o: ImageGridOptions & LabelOptions & { rows?: number; cols?: number } = {}): Figure {
   const g = gridCells(grid, o);
-  return display(renderGrid({ ...g, thumbnails: toPixelList(imgs), labels: labelsOf(o.labels) }, o));
+  return renderGrid({ ...g, thumbnails: toPixelList(imgs), labels: labelsOf(o.labels) }, o);
 }
 
 /** A live display in this cell: create it now, update(fig) from anywhere later. */
@@ -231,15 +232,15 @@ export class LiveDisplay {
 }
 
 export const show = Object.assign(showFigure, {
-  filters: timed(filtersShow),
-  images: timed(imagesShow),
-  neighbors: timed(neighborsShow),
-  heatmap: timed(heatmapShow),
-  patches: timed(patchesShow),
-  occlusion: timed(occlusionShow),
-  scatter: timed(scatterShow),
-  imageScatter: timed(imageScatterShow),
-  imageGrid: timed(imageGridShow),
+  filters: timed('show.filters', filtersShow),
+  images: timed('show.images', imagesShow),
+  neighbors: timed('show.neighbors', neighborsShow),
+  heatmap: timed('show.heatmap', heatmapShow),
+  patches: timed('show.patches', patchesShow),
+  occlusion: timed('show.occlusion', occlusionShow),
+  scatter: timed('show.scatter', scatterShow),
+  imageScatter: timed('show.imageScatter', imageScatterShow),
+  imageGrid: timed('show.imageGrid', imageGridShow),
   /** live (step, value, image) display; pass its onStep to classVisualization or a training loop */
   progress: (o: ProgressOptions = {}) => new ProgressDisplay(o),
   live: () => new LiveDisplay(),

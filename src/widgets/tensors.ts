@@ -1,6 +1,7 @@
 // From tensors (and the technique results that hold them) to the plain data the renderers
 // take. Tensors are read synchronously and never disposed here: the caller owns them.
 import * as tf from '@tensorflow/tfjs';
+import { shapeText } from '../common';
 import { Field } from './heatmap';
 import { Pixels } from './raster';
 
@@ -14,10 +15,6 @@ export function isTensor(x: unknown): x is tf.Tensor {
 export function isPixels(x: unknown): x is Pixels {
   return typeof x === 'object' && x !== null && !isTensor(x) && typeof (x as Pixels).width === 'number' &&
     typeof (x as Pixels).height === 'number' && (x as Pixels).data !== undefined;
-}
-
-function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
 }
 
 /** One image: [H, W], [H, W, C] or [1, H, W, C] (C = 1, 3 or 4), or plain Pixels. */

@@ -7,8 +7,7 @@ type Info = tf.TensorInfo;
  * y = (x - mean) * scale / sqrt(variance + eps) + offset with per-channel statistics (the
  * vectors of a batch-norm layer): folded into one scale s and shift b per channel, then
  * y = x * s + b in two broadcast passes on XNNPACK. The built-in kernel indexes every element
- * with divisions: 19.5 ms for an 8x24x24x128 activation, more than the 1x1 conv before it
- * (16 ms). Other shapes (full-size statistics) go to the built-in kernel.
+ * with divisions, slower than the 1x1 conv before it (figures: bench/KERNELS.md). Other shapes (full-size statistics) go to the built-in kernel.
  */
 export const fusedBatchNormConfig: tf.KernelConfig = {
   kernelName: 'FusedBatchNorm',
@@ -35,7 +34,7 @@ export const fusedBatchNormConfig: tf.KernelConfig = {
       s[k] = (g ? g[k] : 1) / Math.sqrt(v[k] + eps);
       b[k] = (o ? o[k] : 0) - m[k] * s[k];
     }
-    // y = x * s + b as two broadcast passes on XNNPACK (a JavaScript loop runs 3x slower here).
+    // y = x * s + b as two broadcast passes on XNNPACK (a JavaScript loop is slower here).
     const sInfo = ops.empty([c], 'float32');
     const bInfo = ops.empty([c], 'float32');
     ops.view(sInfo).set(s);

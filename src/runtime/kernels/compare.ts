@@ -3,11 +3,11 @@ import { addressOf, Comparison, mirrored, simdFor } from './simd';
 import { WasmOps } from './wasm_ops';
 
 /**
- * Comparisons, logical and/or and select on the wasm backend run at about 10 ns an element
- * (an index computed per element), which makes the gradient of ReLU6 / clipByValue
+ * Comparisons, logical and/or and select on the wasm backend compute an index per element,
+ * which makes the gradient of ReLU6 / clipByValue
  * (where(x >= 0 && x <= 6, dy, 0)) cost more than the convolutions around it. Our SIMD loops
- * (simd.ts) are ~10x faster, branch-free JavaScript 2-3x. Same-shape operands, or one scalar;
- * float32 only for comparisons. Anything else goes to the built-in kernel.
+ * (simd.ts) are fastest, branch-free JavaScript next (bench/KERNELS.md). Same-shape operands,
+ * or one scalar; float32 only for comparisons. Anything else goes to the built-in kernel.
  */
 type Loop = (a: Float32Array, b: Float32Array, out: Uint8Array, n: number) => void;
 

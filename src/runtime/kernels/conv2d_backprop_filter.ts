@@ -60,13 +60,13 @@ function filterGradByConv(ops: WasmOps, x: tf.TensorInfo, dy: tf.TensorInfo, str
 
 /**
  * Pixels of dy per call of the SIMD filter gradient (whole rows, at least one): few, so a tile's
- * stream of x and dy stays in L1 for the next tile (measured: 16 beat 48, 128 and 256 by 3-20%).
+ * stream of x and dy stays in L1 for the next tile (measured: bench/KERNELS.md).
  */
 const FILTER_GRAD_BLOCK_PIXELS = 16;
 
 /**
  * A 1x1 filter gradient over at most this many pixels is a small X^T dY: XNNPACK's matrix product
- * beats the SIMD GEMM there (8x12x12x256 -> 256: 9.7 against 12.0 ms; 8x24x24x128 -> 128: equal).
+ * beats the SIMD GEMM there (bench/KERNELS.md).
  */
 const MATMUL_MAX_PIXELS = 2048;
 
@@ -75,8 +75,7 @@ const MATMUL_MAX_PIXELS = 2048;
  * channels of 8 (every conv of a VGG- or MobileNet-style net, the first included): our SIMD GEMM
  * reads x (padded once so every tap is in range) and dy where they lie and adds straight into
  * dW [kh, kw, ci, co]. XNNPACK's route needs two transposes and packs all of dy as weights, then
- * streams that packed copy from L3 for every block of rows of its long reduction: 1.4-2x slower
- * (8x64x64x64 -> 64, 3x3: 265 -> 130 ms), and 3x at stride 2 on 3 channels.
+ * streams that packed copy from L3 for every block of rows of its long reduction (bench/KERNELS.md).
  */
 function filterGradBySimd(ops: WasmOps, fast: SimdKernels, x: tf.TensorInfo, dy: tf.TensorInfo, k: [number, number], strides: [number, number], pads: Pads2D): tf.TensorInfo | undefined {
   const [b, , , ci] = x.shape;
@@ -111,7 +110,7 @@ function filterGradBySimd(ops: WasmOps, fast: SimdKernels, x: tf.TensorInfo, dy:
 
 /**
  * Input channels that pad up to a multiple of 4 with at most a third more work (3, 6, 4n), or
- * one channel (taps as lanes). Two channels stay on im2col (8x64x64x2 -> 64: 14 against 16 ms).
+ * one channel (taps as lanes). Two channels stay on im2col (bench/KERNELS.md).
  */
 function simdChannels(ci: number): boolean {
   return ci === 1 || ci % 4 === 0 || (ci >= 3 && Math.ceil(ci / 4) * 4 * 3 <= ci * 4);

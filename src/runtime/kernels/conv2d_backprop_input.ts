@@ -66,8 +66,8 @@ function inputGradByCol2im(ops: WasmOps, dy: tf.TensorInfo, filter: tf.TensorInf
 /**
  * The same for a strided layer (a first conv with stride 2): there the tap blocks would need
  * dilating, so the columns are added into dX one output pixel at a time, where the forward pass
- * read them (kh*kw*ci adds per output pixel). 8x96x96x3, 3x3 stride 2: 23 -> 8 ms; at stride 1
- * the block adds above are faster (15 against 23 ms for 64x28x28x1, 5x5).
+ * read them (kh*kw*ci adds per output pixel). At stride 1 the block adds above are faster
+ * (bench/KERNELS.md).
  */
 function inputGradByScatter(ops: WasmOps, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
   const [b, ho, wo, co] = dy.shape;

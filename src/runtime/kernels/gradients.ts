@@ -4,7 +4,7 @@ import { BN_TRAINING_GRAD_KERNEL, CHANNEL_VARIANCE_KERNEL } from './batch_norm_g
 import { CLIP_GRAD_KERNEL, RELU_GRAD_KERNEL } from './clip_grad';
 
 /**
- * Three places where tfjs's gradients do work nobody asked for, fixed without changing any result.
+ * Four places where tfjs's gradients do work nobody asked for, fixed without changing any result.
  *
  * 1. `tf.fused.conv2d` / `depthwiseConv2d` with a linear activation (a conv before batch norm)
  *    keep the fused op under `tf.grad`, and its custom

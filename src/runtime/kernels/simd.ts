@@ -2,7 +2,7 @@
  * A few 128-bit SIMD loops that XNNPACK has no operator for (comparisons into bools, select,
  * the max-pool gradient's routing, the depthwise filter gradient, the gradient of a clip), as a tiny WebAssembly module
  * of our own that imports the wasm backend's memory and works on tensors where they lie.
- * Scalar JavaScript does the same work 4-10x slower; it stays as the fallback when the module
+ * Scalar JavaScript does the same work more slowly; it stays as the fallback when the module
  * cannot be made (no SIMD, no exported memory) and for shapes these loops do not take.
  */
 import * as tf from '@tensorflow/tfjs';

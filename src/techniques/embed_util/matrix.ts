@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
+export { checkChoice, checkInt, checkNumber } from '../../common';
+
 /** A row-major float32 matrix: row i is data[i*cols .. (i+1)*cols). */
 export interface DenseMatrix {
   data: Float32Array;
@@ -117,31 +119,4 @@ export function centered(m: DenseMatrix, mean: ArrayLike<number>): Float32Array 
     for (let j = 0; j < cols; j++) out[o + j] = data[o + j] - mean[j];
   }
   return out;
-}
-
-/** Checks an integer option, naming it and its valid range in the error. */
-export function checkInt(who: string, name: string, value: number, min: number, max = Infinity): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    const range = max === Infinity ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`;
-    throw new Error(`${who}: ${name} must be ${range}, got ${value}`);
-  }
-  return value;
-}
-
-/** Checks a numeric option lies in (min, max] or [min, max]. */
-export function checkNumber(who: string, name: string, value: number, min: number, max = Infinity, minExclusive = true): number {
-  const okMin = minExclusive ? value > min : value >= min;
-  if (typeof value !== 'number' || !Number.isFinite(value) || !okMin || value > max) {
-    const lo = minExclusive ? `> ${min}` : `>= ${min}`;
-    throw new Error(`${who}: ${name} must be a number ${lo}${max === Infinity ? '' : ` and <= ${max}`}, got ${value}`);
-  }
-  return value;
-}
-
-/** Checks a string option is one of the choices. */
-export function checkChoice<T extends string>(who: string, name: string, value: string, choices: readonly T[]): T {
-  if (!choices.includes(value as T)) {
-    throw new Error(`${who}: unknown ${name} '${value}'; valid choices: ${choices.join(', ')}`);
-  }
-  return value as T;
 }
