@@ -5,8 +5,8 @@
  * it, and records how long the view took to update (window.cnnvizExplorer.timings).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HeatmapMode, HeatmapSign } from '../src/widgets/attribution';
-import type { ColormapName } from '../src/widgets/colormap';
+import type { HeatmapMode, HeatmapSign } from '../src/widgets/draw/attribution';
+import type { ColormapName } from '../src/widgets/draw/colormap';
 import { Activation, Net } from './compute';
 import { $, api, getJson, say } from './dom';
 import { channelAt, Display, drawAttribution, drawChannel, drawGrid, drawSignedImage, GridLayout, pixelsToRgba, putRgba } from './draw';

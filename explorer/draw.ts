@@ -1,11 +1,11 @@
 /**
  * Drawing on canvases: the attribution panels use the very display rules of show.heatmap
- * (src/widgets/attribution.ts, src/widgets/colormap.ts), so a map looks the same in the page
+ * (src/widgets/draw/attribution.ts, src/widgets/draw/colormap.ts), so a map looks the same in the page
  * and in a notebook; the activation grid follows the Deep Visualization Toolbox (every
  * channel a small gray map on one shared scale).
  */
-import { composeMode, grayscale, HeatmapMode, HeatmapSign, normalizeAttribution } from '../src/widgets/attribution';
-import { colormap, ColormapName } from '../src/widgets/colormap';
+import { composeMode, grayscale, HeatmapMode, HeatmapSign, normalizeAttribution } from '../src/widgets/draw/attribution';
+import { colormap, ColormapName } from '../src/widgets/draw/colormap';
 
 export interface Display { mode: HeatmapMode; sign: HeatmapSign; colormap: ColormapName; clip: number; alpha: number }
 

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { inspect } from 'util';
 import { render, show } from '../src/widgets';
 import { PLOTLY_MIME } from '../src/widgets/figure';
-import { resetLibraryEmbed } from '../src/widgets/plotly';
+import { resetLibraryEmbed } from '../src/widgets/kernel/plotly';
 import { pngSize } from './widgets-pixels';
 
 interface Sent { data: Record<string, unknown>; metadata: Record<string, unknown>; transient?: { display_id?: string }; update: boolean }

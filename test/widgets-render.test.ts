@@ -2,10 +2,10 @@
 // nearest-neighbour upscaling, layout sizes, and that nothing is drawn into the border.
 import * as assert from 'assert';
 import { colormap, render } from '../src/widgets';
-import { normalizeAttribution, percentile } from '../src/widgets/attribution';
+import { normalizeAttribution, percentile } from '../src/widgets/draw/attribution';
 import { alignOcclusion } from '../src/widgets/occlusion';
 import { cropField } from '../src/widgets/patches';
-import { encodeGrayPng } from '../src/widgets/png-encode';
+import { encodeGrayPng } from '../src/widgets/draw/png_encode';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

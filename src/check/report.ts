@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { inspect } from 'util';
 import { withRefused } from '../runtime/guard';
-import { currentWriter, swallowEcho } from '../widgets/bridge';
+import { currentWriter, swallowEcho } from '../widgets/kernel/bridge';
 import { explain } from './compare';
 
 export interface CheckResult {

@@ -5,7 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { inspect } from 'util';
-import { currentWriter, DisplayTarget, swallowEcho } from '../widgets/bridge';
+import { currentWriter, DisplayTarget, swallowEcho } from '../widgets/kernel/bridge';
 import { ExplorerServer } from './server';
 import type { ExplorerOptions } from './session';
 

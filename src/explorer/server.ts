@@ -12,7 +12,7 @@ import * as path from 'path';
 import { AddressInfo } from 'net';
 import * as tf from '@tensorflow/tfjs';
 import { bundlePage } from './bundle';
-import { floatToPng, MAX_UPLOAD_BYTES, prepareImage } from './image-input';
+import { floatToPng, MAX_UPLOAD_BYTES, prepareImage } from './image_input';
 import { ExplorerOptions, ExplorerSession } from './session';
 
 export interface ExplorerServerOptions {

@@ -11,7 +11,7 @@ import { layers as layerInfos, LayerInfo } from '../models/layers';
 import { cached, fingerprint } from '../runtime/cache';
 import { topActivatingPatches, ActivatingPatch } from '../techniques/patches';
 import { classVisualization } from '../techniques/class_visualization';
-import { floatToPng } from './image-input';
+import { floatToPng } from './image_input';
 import { Jobs } from './jobs';
 import { defaultSamples, Sample } from './samples';
 

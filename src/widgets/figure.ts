@@ -4,8 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';
-import { currentWriter, DisplayTarget, newDisplayId, sendToKernel, swallowEcho, Writer } from './bridge';
-import { claimLibraryEmbed, htmlPage, plotHtml, PlotlySpec } from './plotly';
+import { currentWriter, DisplayTarget, newDisplayId, sendToKernel, swallowEcho, Writer } from './kernel/bridge';
+import { claimLibraryEmbed, htmlPage, plotHtml, PlotlySpec } from './kernel/plotly';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 

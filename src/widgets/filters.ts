@@ -1,10 +1,10 @@
 // render.filters: convolution kernels as a grid of small images (AlexNet's 64 conv1
 // filters, 11x11x3), upscaled by whole pixels so 3x3 and 5x5 kernels stay crisp.
 import { BY_WRAPPER, checkChoice } from '../common';
-import { colormap, ColormapName } from './colormap';
+import { colormap, ColormapName } from './draw/colormap';
 import { Figure } from './figure';
-import { Rgba, scaleFor, toByte, upscale, valueRange } from './raster';
-import { drawTiles, Tile } from './tiles';
+import { Rgba, scaleFor, toByte, upscale, valueRange } from './draw/raster';
+import { drawTiles, Tile } from './draw/tiles';
 
 /** Kernels laid out as [n, kh, kw, c], row-major. */
 export interface FilterBank {

@@ -2,8 +2,8 @@
 // nearest neighbours, several queries as rows, feature space and pixel space side by side,
 // each neighbour framed green (same class as the query) or red (another class).
 import { Figure } from './figure';
-import { Normalize, Pixels, scaleFor, toRgba, upscale } from './raster';
-import { ColumnGroup, drawTiles, Tile } from './tiles';
+import { Normalize, Pixels, scaleFor, toRgba, upscale } from './draw/raster';
+import { ColumnGroup, drawTiles, Tile } from './draw/tiles';
 
 export const CORRECT_COLOR = '#1a9850';
 export const WRONG_COLOR = '#d73027';

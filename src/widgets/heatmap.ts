@@ -3,13 +3,13 @@
 import {
   composeMode, formatValue, grayscale, HeatmapMode, HeatmapSign, HEATMAP_MODES, HEATMAP_SIGNS,
   normalizeAttribution,
-} from './attribution';
+} from './draw/attribution';
 import { BY_WRAPPER, checkChoice } from '../common';
-import { Colormap, colormap, ColormapName } from './colormap';
-import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './colorbar';
+import { Colormap, colormap, ColormapName } from './draw/colormap';
+import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './draw/colorbar';
 import { Figure } from './figure';
-import { checkPixels, Pixels, resampleField, Rgba, scaleFor, toRgba, upscale } from './raster';
-import { fitText, FONT_SIZE, measureText, Sheet } from './sheet';
+import { checkPixels, Pixels, resampleField, Rgba, scaleFor, toRgba, upscale } from './draw/raster';
+import { fitText, FONT_SIZE, measureText, Sheet } from './draw/sheet';
 
 /** A scalar field per pixel, or several channels per pixel (summed or reduced first). */
 export interface Field {

@@ -3,13 +3,13 @@
 // among the windows covering it), optionally over the image, with a colour bar marking the probability
 // of the unoccluded image.
 import { BY_WRAPPER, checkChoice } from '../common';
-import { formatValue } from './attribution';
-import { colormap, ColormapName } from './colormap';
-import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './colorbar';
+import { formatValue } from './draw/attribution';
+import { colormap, ColormapName } from './draw/colormap';
+import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './draw/colorbar';
 import { Figure } from './figure';
 import { Field } from './heatmap';
-import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale, valueRange } from './raster';
-import { FONT_SIZE, measureText, Sheet } from './sheet';
+import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale, valueRange } from './draw/raster';
+import { FONT_SIZE, measureText, Sheet } from './draw/sheet';
 
 export interface OcclusionInput {
   image: Pixels;

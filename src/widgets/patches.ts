@@ -1,9 +1,9 @@
 // render.patches: the top-k images for one channel with the receptive-field box drawn, and
 // under each image its crop (the part of the field outside the image shown as padding).
-import { formatValue } from './attribution';
+import { formatValue } from './draw/attribution';
 import { Figure } from './figure';
-import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale } from './raster';
-import { drawTiles, Tile } from './tiles';
+import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale } from './draw/raster';
+import { drawTiles, Tile } from './draw/tiles';
 
 export interface PatchBox {
   /** rows top..bottom-1 and columns left..right-1, clipped to the image */

@@ -1,13 +1,13 @@
 // render.progress and the live Progress display: a line of (step, value) beside the current
 // image, redrawn in place in the cell that created it (display id), at most a few times a
 // second, for class visualization by gradient ascent and for training.
-import { formatValue } from './attribution';
-import { DisplayTarget } from './bridge';
+import { formatValue } from './draw/attribution';
+import { DisplayTarget } from './kernel/bridge';
 import { Figure } from './figure';
-import { classColor } from './palette';
-import { Normalize, Pixels, scaleFor, toRgba, upscale } from './raster';
-import { niceTicks } from './ticks';
-import { FONT_SIZE, measureText, Sheet, SMALL_FONT_SIZE } from './sheet';
+import { classColor } from './draw/palette';
+import { Normalize, Pixels, scaleFor, toRgba, upscale } from './draw/raster';
+import { niceTicks } from './draw/ticks';
+import { FONT_SIZE, measureText, Sheet, SMALL_FONT_SIZE } from './draw/sheet';
 import { isTensor, toPixels } from './tensors';
 import type { Tensor } from '@tensorflow/tfjs';
 

@@ -3,7 +3,7 @@
 import { filters } from './filters';
 import { images, neighbors } from './gallery';
 import { heatmap } from './heatmap';
-import { imageGrid, imageScatter } from './image-layout';
+import { imageGrid, imageScatter } from './image_layout';
 import { occlusion } from './occlusion';
 import { patches } from './patches';
 import { progress } from './progress';

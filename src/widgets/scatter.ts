@@ -3,12 +3,12 @@
 // image thumbnail of the hovered point (from one sprite sheet, not an image per point).
 // WebGL (scattergl) from 1,000 points on, so thousands of points stay smooth.
 import { Figure } from './figure';
-import { classColor } from './palette';
-import { PlotlySpec } from './plotly';
-import { encodeGrayPng } from './png-encode';
-import { Pixels, Rgba, toByte, toRgba } from './raster';
-import { scatterPng } from './scatter-static';
-import { Sheet } from './sheet';
+import { classColor } from './draw/palette';
+import { PlotlySpec } from './kernel/plotly';
+import { encodeGrayPng } from './draw/png_encode';
+import { Pixels, Rgba, toByte, toRgba } from './draw/raster';
+import { scatterPng } from './draw/scatter_static';
+import { Sheet } from './draw/sheet';
 
 export interface ScatterInput {
   /** x0, y0, x1, y1, ... (N*2) */

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { shapeText } from '../common';
 import { Field } from './heatmap';
-import { Pixels } from './raster';
+import { Pixels } from './draw/raster';
 
 export type TensorLike = Pick<tf.Tensor, 'shape' | 'rank' | 'dataSync'>;
 

@@ -4,7 +4,7 @@
  * page receives a PNG at the model's input size and reads its bytes back unchanged.
  */
 import { decodeImage } from '../data/images';
-import { encodeRgbPng } from '../widgets/png-encode';
+import { encodeRgbPng } from '../widgets/draw/png_encode';
 
 /** Uploads larger than this are refused before decoding. */
 export const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;

@@ -2,7 +2,7 @@
 // (index = floor(t * 256), clipped), so a value gives the same colour here and there.
 // The diverging map interpolates the 11 ColorBrewer RdBu colours, reversed so negative
 // is blue and positive red, exact at its control points (0, 0.1, ..., 1; white at 0.5).
-import { VIRIDIS_HEX, INFERNO_HEX } from './colormap-data';
+import { VIRIDIS_HEX, INFERNO_HEX } from './colormap_data';
 
 export type Rgb = [number, number, number];
 export type ColormapName = 'viridis' | 'inferno' | 'rdbu' | 'gray';

@@ -10,7 +10,7 @@
 // A cell that has ended (or was interrupted) gets nothing more: work it left running may
 // still call its displays, and those calls are dropped (runtime/cell tracks the cells).
 import { randomBytes } from 'crypto';
-import { Cell, cellOpen, currentCell, kernelWriter } from '../runtime/cell';
+import { Cell, cellOpen, currentCell, kernelWriter } from '../../runtime/cell';
 
 export interface DisplayContent {
   data: Record<string, unknown>;

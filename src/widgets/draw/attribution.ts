@@ -1,6 +1,6 @@
 // From raw attribution values to display values, and the per-pixel rules of the four
 // display modes. Pure functions on arrays, so a test can feed known numbers.
-import { BY_WRAPPER, checkChoice } from '../common';
+import { BY_WRAPPER, checkChoice } from '../../common';
 import { Colormap } from './colormap';
 
 export type HeatmapMode = 'heat' | 'blended' | 'masked' | 'alpha';

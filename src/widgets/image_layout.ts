@@ -2,9 +2,9 @@
 // positions, and snapped to a full grid (the t-SNE image grid), as one PNG whose size is
 // chosen by the caller. Thumbnails are scaled by whole pixels only.
 import { Figure } from './figure';
-import { classColor } from './palette';
-import { Pixels, scaleFor, toRgba, upscale } from './raster';
-import { FONT_SIZE, measureText, Sheet } from './sheet';
+import { classColor } from './draw/palette';
+import { Pixels, scaleFor, toRgba, upscale } from './draw/raster';
+import { FONT_SIZE, measureText, Sheet } from './draw/sheet';
 
 export interface ImageScatterInput {
   points: ArrayLike<number>;
