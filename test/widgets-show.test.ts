@@ -17,7 +17,7 @@ describe('widgets: show.* with tensors and technique results', () => {
 
   it('leaves no tensors behind', () => {
     const sal = tf.randomUniform([8, 8]);
-    const occ = { map: tf.ones([1, 3, 3]), drop: tf.zeros([1, 3, 3]), rows: Int32Array.from([0, 2, 4]), cols: Int32Array.from([0, 2, 4]), window: [4, 4], stride: [2, 2], score: Float32Array.from([0.9]) };
+    const occ = { map: tf.ones([1, 3, 3]), drop: tf.zeros([1, 3, 3]), rows: Int32Array.from([0, 2, 4]), cols: Int32Array.from([0, 2, 4]), window: [4, 4] as [number, number], stride: [2, 2] as [number, number], score: Float32Array.from([0.9]) };
     const emb = tf.randomUniform([n, 2]);
     const image = images.slice([0, 0, 0, 0], [1, 8, 8, 1]);
     const start = tf.memory().numTensors;
@@ -46,7 +46,8 @@ describe('widgets: show.* with tensors and technique results', () => {
     const frameAt = (r: number, c: number) => hex(d.at(cells[r][c].x + Math.floor((cw - 16) / 2) - 2, cells[r][c].y + 8));
     // query 0 (zero): neighbour 1 (zero) right, 2 (one) wrong; query 2 (one): 0 (zero) wrong, 3 (one) right
     assert.deepStrictEqual([frameAt(0, 1), frameAt(0, 2), frameAt(1, 1), frameAt(1, 2)], ['#1a9850', '#d73027', '#d73027', '#1a9850']);
-    assert.throws(() => show.neighbors(images, { something: 1 }), /expected nearestNeighbors output/);
+    // @ts-expect-error the seam is typed: a cell passing something else does not compile
+    assert.throws(() => show.neighbors(images, { something: 1 }), /^Error: show\.neighbors: section 'neighbours': expected nearestNeighbors' result/);
   });
 
   it('show.images on a whole dataset shows the first 100 and says so', () => {
@@ -63,8 +64,12 @@ describe('widgets: show.* with tensors and technique results', () => {
     assert.throws(() => show.heatmap(tf.zeros([8, 8]), null, { alpha: 2 }), /^Error: show\.heatmap: alpha 2 must be in \[0, 1\]$/);
     assert.throws(() => render.heatmap({ attribution: { width: 1, height: 1, data: [1] } }, { alpha: 2 }), /^Error: render\.heatmap: alpha 2 must be in \[0, 1\]$/);
     assert.throws(() => show.filters(tf.zeros([3, 3, 1])), /^Error: show\.filters: filters must be \[n, kh, kw, c\]; got shape \[3, 3, 1\]/);
-    assert.throws(() => show.occlusion({ drop: tf.zeros([2, 2]) }, tf.zeros([8, 8, 1])), /result has no map; looked for map, heatmap, probabilities, probs \(keys: drop\)/);
-    assert.throws(() => show.imageGrid([3, 1], images), /rows and cols are missing/);
+    const drop = tf.zeros([2, 2]);
+    // @ts-expect-error the seam is typed: an object without map does not compile
+    assert.throws(() => show.occlusion({ drop }, tf.zeros([8, 8, 1])), /^Error: show\.occlusion: expected occlusion\(\)'s result \{ map,/);
+    drop.dispose();
+    // @ts-expect-error the seam is typed: a bare cell array does not compile
+    assert.throws(() => show.imageGrid([3, 1], images), /^Error: show\.imageGrid: expected gridLayout\(\)'s result \{ cells, rows, cols \}/);
     bad.dispose();
   });
 });

@@ -13,4 +13,4 @@ export * from './progress';
 export * from './draw/raster';
 export * from './scatter';
 export type { PlotlySpec } from './kernel/plotly';
-export type { ShowImagesOptions, ShowNeighborsOptions, ShowHeatmapOptions, ShowScatterOptions, LabelOptions } from './show';
+export type { Images, Labels, LabelOptions, EmbeddingPoints } from './tensors';

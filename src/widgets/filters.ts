@@ -3,6 +3,8 @@
 import { BY_WRAPPER, checkChoice } from '../common';
 import { colormap, ColormapName } from './draw/colormap';
 import { Figure } from './figure';
+import { isTensor } from './tensors';
+import type { Tensor } from '@tensorflow/tfjs';
 import { Rgba, scaleFor, toByte, upscale, valueRange } from './draw/raster';
 import { drawTiles, Tile } from './draw/tiles';
 
@@ -95,4 +97,15 @@ export function filters(bank: FilterBank, o: FiltersOptions = {}): Figure {
     text: `filters: ${count} kernels ${kh}x${kw}x${c} (${mode}, ${normalize} normalisation)`,
     info: { scale, cols, cellWidth: geometry.cellWidth, cellHeight: geometry.cellHeight, cells: geometry.cells },
   });
+}
+
+/** show.filters: first-layer kernels [n, kh, kw, c] (firstLayerFilters' result) as a grid. */
+export function showFilters(weights: Tensor | FilterBank, o: FiltersOptions = {}): Figure {
+  let bank: FilterBank;
+  if (isTensor(weights)) {
+    if (weights.rank !== 4) throw new Error(`filters must be [n, kh, kw, c]; got shape [${weights.shape.join(', ')}]`);
+    const [n, kh, kw, c] = weights.shape;
+    bank = { n, kh, kw, c, data: weights.dataSync() as Float32Array };
+  } else bank = weights;
+  return filters(bank, o);
 }

@@ -8,6 +8,8 @@ import { BY_WRAPPER, checkChoice } from '../common';
 import { Colormap, colormap, ColormapName } from './draw/colormap';
 import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './draw/colorbar';
 import { Figure } from './figure';
+import { Images, isTensor, toField, toPixelList, toPixels } from './tensors';
+import type { Tensor } from '@tensorflow/tfjs';
 import { checkPixels, Pixels, resampleField, Rgba, scaleFor, toRgba, upscale } from './draw/raster';
 import { fitText, FONT_SIZE, measureText, Sheet } from './draw/sheet';
 
@@ -185,4 +187,34 @@ function drawChecker(sheet: Sheet, x: number, y: number, w: number, h: number): 
       sheet.fill(x + i, y + j, Math.min(c, w - i), Math.min(c, h - j), ((i + j) / c) % 2 === 0 ? '#ffffff' : '#e6e6e6');
     }
   }
+}
+
+export interface ShowHeatmapOptions extends HeatmapOptions {
+  /** row titles (one per image) */
+  labels?: string[];
+}
+
+/**
+ * show.heatmap: an attribution (saliency, Grad-CAM, ...: [H, W] or [H, W, C], or a batch of
+ * them) in one or more display modes, over its image when given.
+ */
+export function showHeatmap(attribution: Tensor | Field | (Tensor | Field)[], image?: Images | Pixels | null, o: ShowHeatmapOptions = {}): Figure {
+  // a batch is a [N, H, W, C] tensor or an array; a rank-3 tensor is one image
+  const imgs = !image ? []
+    : Array.isArray(image) || (isTensor(image) && image.rank === 4 && image.shape[0] > 1) ? toPixelList(image as Images, 'image')
+    : [toPixels(image as Tensor | Pixels, 'image')];
+  let fields: Field[];
+  if (Array.isArray(attribution)) fields = attribution.map((a, i) => toField(a, `attribution[${i}]`));
+  else if (isTensor(attribution) && imgs.length > 1) {
+    if (attribution.rank < 3 || attribution.shape[0] !== imgs.length) {
+      throw new Error(`attribution has shape [${attribution.shape.join(', ')}] for ${imgs.length} images; expected [${imgs.length}, H, W] or [${imgs.length}, H, W, C]`);
+    }
+    const data = attribution.dataSync() as Float32Array;
+    const [n, h, w, c = 1] = attribution.shape;
+    const size = h * w * c;
+    fields = Array.from({ length: n }, (_, i) => ({ height: h, width: w, channels: c, data: data.subarray(i * size, (i + 1) * size) }));
+  } else fields = [toField(attribution as Tensor | Field)];
+  if (imgs.length && imgs.length !== fields.length) throw new Error(`${fields.length} attributions but ${imgs.length} images`);
+  const items: HeatmapItem[] = fields.map((f, i) => ({ attribution: f, image: imgs[i], label: o.labels?.[i] }));
+  return heatmap(items, o);
 }

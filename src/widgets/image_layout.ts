@@ -2,6 +2,8 @@
 // positions, and snapped to a full grid (the t-SNE image grid), as one PNG whose size is
 // chosen by the caller. Thumbnails are scaled by whole pixels only.
 import { Figure } from './figure';
+import { EmbeddingPoints, Images, LabelOptions, labelsOf, toNumbers, toPixelList, toPoints } from './tensors';
+import type { GridLayoutResult } from '../techniques/grid_layout';
 import { classColor } from './draw/palette';
 import { Pixels, scaleFor, toRgba, upscale } from './draw/raster';
 import { FONT_SIZE, measureText, Sheet } from './draw/sheet';
@@ -136,4 +138,19 @@ export function imageGrid(input: ImageGridInput, o: ImageGridOptions = {}): Figu
     text: `imageGrid: ${rows}x${cols} cells`,
     info: { thumbnailScale: s, cellWidth: cw, cellHeight: ch, gap, left: PAD, top: PAD + titleH },
   });
+}
+
+/** show.imageScatter: thumbnails drawn at their embedding positions. */
+export function showImageScatter(embedding: EmbeddingPoints, imgs: Images, o: ImageScatterOptions & LabelOptions = {}): Figure {
+  return imageScatter({ points: toPoints(embedding), thumbnails: toPixelList(imgs), labels: labelsOf(o.labels) }, o);
+}
+
+/** A grid as show.imageGrid takes it: gridLayout's result, or any { cells, rows, cols }. */
+export type GridCells = Pick<GridLayoutResult, 'rows' | 'cols'> & { cells: ArrayLike<number> };
+
+/** show.imageGrid: thumbnails snapped to the cells of a grid. */
+export function showImageGrid(grid: GridCells, imgs: Images, o: ImageGridOptions & LabelOptions = {}): Figure {
+  if (!grid || typeof grid !== 'object' || !grid.cells) throw new Error("expected gridLayout()'s result { cells, rows, cols }");
+  const cells = toNumbers(grid.cells, 'grid cells');
+  return imageGrid({ cells: Int32Array.from(cells), rows: grid.rows, cols: grid.cols, thumbnails: toPixelList(imgs), labels: labelsOf(o.labels) }, o);
 }

@@ -7,6 +7,9 @@ import { formatValue } from './draw/attribution';
 import { colormap, ColormapName } from './draw/colormap';
 import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './draw/colorbar';
 import { Figure } from './figure';
+import { isTensor, toField, toPixels } from './tensors';
+import type { Tensor } from '@tensorflow/tfjs';
+import type { OcclusionResult } from '../techniques/occlusion';
 import { Field } from './heatmap';
 import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale, valueRange } from './draw/raster';
 import { FONT_SIZE, measureText, Sheet } from './draw/sheet';
@@ -147,4 +150,38 @@ export function occlusion(input: OcclusionInput, o: OcclusionOptions = {}): Figu
     text: `occlusion: ${input.map.height}x${input.map.width} positions on a ${H}x${W} image`,
     info: { scale, panelWidth: pw, panelHeight: ph, panelTop: y, panelLefts: panels.map((_, i) => PAD + i * (pw + GAP)) },
   });
+}
+
+/**
+ * What show.occlusion takes: occlusion()'s result (its map, window positions and unoccluded
+ * score; drop and the rest are not drawn), or a bare [rows, cols] map with the positions in the
+ * options.
+ */
+export type OcclusionMap = (Pick<OcclusionResult, 'map'> & Partial<Pick<OcclusionResult, 'rows' | 'cols' | 'window' | 'stride' | 'score'>>) | Tensor;
+
+export interface ShowOcclusionOptions extends OcclusionOptions, Partial<Pick<OcclusionInput, 'window' | 'stride' | 'ys' | 'xs' | 'baseline'>> {}
+
+/** A batch of one ([1, rows, cols]) as [rows, cols]; a larger batch is an error. */
+function oneMap(t: Tensor): Field {
+  if (t.rank === 3) {
+    if (t.shape[0] !== 1) throw new Error(`occlusion map has shape [${t.shape.join(', ')}]; show one image at a time ([rows, cols] or [1, rows, cols])`);
+    return { height: t.shape[1] as number, width: t.shape[2] as number, data: t.dataSync() as Float32Array };
+  }
+  return toField(t, 'occlusion map');
+}
+
+/** show.occlusion: the score map aligned under the windows, beside and over the image. */
+export function showOcclusion(result: OcclusionMap, image: Tensor | Pixels, o: ShowOcclusionOptions = {}): Figure {
+  const r = isTensor(result) ? { map: result } : result;
+  if (!r || !isTensor(r.map)) throw new Error("expected occlusion()'s result { map, rows, cols, window, stride, score } or a [rows, cols] tensor");
+  const input: OcclusionInput = {
+    image: toPixels(image),
+    map: oneMap(r.map),
+    window: o.window ?? r.window,
+    stride: o.stride ?? r.stride,
+    ys: o.ys ?? (r.rows?.length ? Array.from(r.rows) : undefined),
+    xs: o.xs ?? (r.cols?.length ? Array.from(r.cols) : undefined),
+    baseline: o.baseline ?? r.score?.[0],
+  };
+  return occlusion(input, o);
 }

@@ -2,6 +2,8 @@
 // under each image its crop (the part of the field outside the image shown as padding).
 import { formatValue } from './draw/attribution';
 import { Figure } from './figure';
+import { className, Images, LabelOptions, labelsOf, pickImages } from './tensors';
+import type { ActivatingPatch } from '../techniques/patches';
 import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale } from './draw/raster';
 import { drawTiles, Tile } from './draw/tiles';
 
@@ -100,3 +102,19 @@ export function patches(items: PatchItem[], o: PatchesOptions = {}): Figure {
 }
 
 export type { Rgba };
+
+/** A patch as show.patches takes it: topActivatingPatches' result (activation, y and x optional). */
+export type PatchResult = Pick<ActivatingPatch, 'index'> & Partial<Pick<ActivatingPatch, 'activation' | 'y' | 'x'>> & { box: PatchBox };
+
+/** show.patches: the top images of a unit with the receptive field of each maximum, and its crop. */
+export function showPatches(dataset: Images, result: PatchResult[], o: PatchesOptions & LabelOptions = {}): Figure {
+  if (!Array.isArray(result) || !result.every((r) => r && r.box && typeof r.index === 'number')) {
+    throw new Error('expected topActivatingPatches output [{ index, activation, box: { top, left, bottom, right, padding } }]');
+  }
+  const imgs = pickImages(dataset, result.map((r) => r.index), 'images');
+  const labels = labelsOf(o.labels);
+  return patches(result.map((r, i) => ({
+    image: imgs[i], box: r.box, index: r.index, activation: r.activation,
+    caption: labels ? [`#${r.index} ${className(o, labels[r.index])}`, ...(r.activation !== undefined ? [`act ${Number(r.activation.toPrecision(3))}`] : [])] : undefined,
+  })), o);
+}

@@ -3,6 +3,7 @@
 // image thumbnail of the hovered point (from one sprite sheet, not an image per point).
 // WebGL (scattergl) from 1,000 points on, so thousands of points stay smooth.
 import { Figure } from './figure';
+import { EmbeddingPoints, Images, LabelOptions, labelsOf, toPixelList, toPoints } from './tensors';
 import { classColor } from './draw/palette';
 import { PlotlySpec } from './kernel/plotly';
 import { encodeGrayPng } from './draw/png_encode';
@@ -158,4 +159,21 @@ export function scatter(input: ScatterInput, o: ScatterOptions = {}): Figure {
     text: `scatter: ${n} points in ${traces.length} classes${gl ? ' (WebGL)' : ''}`,
     info: { gl, points: n, traces: traces.map((t) => ({ name: t.name, color: t.color, count: t.members.length })) },
   });
+}
+
+export interface ShowScatterOptions extends ScatterOptions, LabelOptions {
+  /** images (same order as the points) for hover thumbnails */
+  images?: Images;
+  /** dataset index of each point, for hover */
+  indices?: ArrayLike<number>;
+}
+
+/** show.scatter: an embedding (pca, kernelPca, tsne, umap) as a chart, a trace per class. */
+export function showScatter(embedding: EmbeddingPoints, o: ShowScatterOptions = {}): Figure {
+  const points = toPoints(embedding);
+  const thumbnails = o.images ? toPixelList(o.images, 'images') : undefined;
+  return scatter({
+    points, labels: labelsOf(o.labels), classNames: o.classNames ? [...o.classNames] : undefined,
+    indices: o.indices, thumbnails,
+  }, o);
 }

@@ -2,7 +2,7 @@
 // take. Tensors are read synchronously and never disposed here: the caller owns them.
 import * as tf from '@tensorflow/tfjs';
 import { shapeText } from '../common';
-import { Field } from './heatmap';
+import type { Field } from './heatmap';
 import { Pixels } from './draw/raster';
 
 export type TensorLike = Pick<tf.Tensor, 'shape' | 'rank' | 'dataSync'>;
@@ -89,18 +89,38 @@ export function toNumbers(x: ArrayLike<number> | tf.Tensor, what: string): Array
   throw new Error(`${what} must be an array, a typed array or a tensor`);
 }
 
-/** 2-D points from { points (N*2) }, a [N, 2] tensor, a flat array, or [x, y] pairs. */
-export function toPoints(x: unknown, what = 'embedding'): ArrayLike<number> {
+/** An embedding as show.scatter takes it: a technique's { points } (N*2), or a [N, 2] tensor. */
+export type EmbeddingPoints = { points: ArrayLike<number> } | tf.Tensor;
+
+/** x,y pairs (N*2) of an embedding. */
+export function toPoints(x: EmbeddingPoints, what = 'embedding'): ArrayLike<number> {
   if (isTensor(x)) {
     if (x.rank !== 2 || x.shape[1] !== 2) throw new Error(`${what} has shape ${shapeText(x.shape)}; expected [N, 2]`);
     return x.dataSync() as Float32Array;
   }
-  if (Array.isArray(x) && Array.isArray(x[0])) return (x as number[][]).flatMap((p) => [p[0], p[1]]);
-  if (x && typeof x === 'object' && 'points' in x) return toPoints((x as { points: unknown }).points, what);
-  if (x && typeof (x as ArrayLike<number>).length === 'number') {
-    const a = x as ArrayLike<number>;
-    if (a.length % 2 !== 0) throw new Error(`${what} has ${a.length} values; expected x,y pairs (N*2)`);
-    return a;
+  if (!x || typeof x !== 'object' || !('points' in x) || typeof x.points?.length !== 'number') {
+    throw new Error(`${what} must be { points: Float32Array (N*2) } (what pca, tsne, umap return) or a [N, 2] tensor`);
   }
-  throw new Error(`${what} must be { points: Float32Array (N*2) }, a [N, 2] tensor, or [[x, y], ...]`);
+  if (x.points.length % 2 !== 0) throw new Error(`${what} has ${x.points.length} values; expected x,y pairs (N*2)`);
+  return x.points;
+}
+
+/** Images as show.* takes them: a batch tensor, or an array of image tensors / Pixels. */
+export type Images = tf.Tensor | (tf.Tensor | Pixels)[];
+/** Class index per image, as numbers or a tensor. */
+export type Labels = ArrayLike<number> | tf.Tensor;
+
+export interface LabelOptions {
+  /** class index per image (of the dataset the indices refer to) */
+  labels?: Labels;
+  classNames?: readonly string[];
+}
+
+export function labelsOf(l: Labels | undefined): ArrayLike<number> | undefined {
+  return l === undefined ? undefined : toNumbers(l, 'labels');
+}
+
+/** A caption's class: its name when classNames are given, else its index. */
+export function className(o: LabelOptions, label: number): string {
+  return o.classNames?.[label] ?? String(label);
 }
