@@ -22,8 +22,8 @@ import { load as loadDataset } from '../src/data/datasets';
 import { load as loadModel } from '../src/models/zoo';
 import { setup } from '../src/runtime/backend';
 import { featureVectors } from '../src/techniques';
-import { gridLayout, knnAccuracy, nearestNeighbors, pca, trustworthiness, tsne, umap } from '../src/techniques/embeddings';
-import { DenseMatrix } from '../src/techniques/embed_util/matrix';
+import { gridLayout, knnAccuracy, nearestNeighbors, pca, trustworthiness, tsne, umap } from '../src/techniques/embedding';
+import { DenseMatrix } from '../src/techniques/embedding/numerics/matrix';
 
 interface Timed<T> {
   value: T;

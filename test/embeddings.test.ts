@@ -1,13 +1,13 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { gaussian, mulberry32 } from '../src/data/random';
+import { gaussian, mulberry32 } from '../src/common/random';
 import { setup } from '../src/runtime/backend';
-import { gridLayout, kernelPca, knnAccuracy, nearestNeighbors, pca, trustworthiness, tsne, umap } from '../src/techniques/embeddings';
-import { symmetricEigen } from '../src/techniques/embed_util/eigen';
-import { auction } from '../src/techniques/embed_util/auction';
-import { lapjv } from '../src/techniques/embed_util/lapjv';
-import { PowTable } from '../src/techniques/embed_util/pow_table';
-import { QuadTree } from '../src/techniques/embed_util/quadtree';
+import { gridLayout, kernelPca, knnAccuracy, nearestNeighbors, pca, trustworthiness, tsne, umap } from '../src/techniques/embedding';
+import { symmetricEigen } from '../src/techniques/embedding/numerics/eigen';
+import { auction } from '../src/techniques/embedding/numerics/auction';
+import { lapjv } from '../src/techniques/embedding/numerics/lapjv';
+import { PowTable } from '../src/techniques/embedding/numerics/pow_table';
+import { QuadTree } from '../src/techniques/embedding/numerics/quadtree';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const twFixture = require('../../test/fixtures/trustworthiness.json') as {

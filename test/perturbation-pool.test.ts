@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { integratedGradients, kernelShap, occlusion, smoothGrad } from '../src';
-import { setPooledMinValues } from '../src/techniques/perturbation';
+import { setPooledMinValues } from '../src/techniques/core/perturbation';
 import { threadCount } from '../src/runtime/backend';
 import { useWasm } from './techniques_fixtures';
 

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setup } from '../src/runtime/backend';
 import { ABORT_GRACE_MS, closePool, getPool, runBatched } from '../src/runtime/pool';
 import { lectureCnn } from '../src/models/architectures';
-import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features';
+import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features/features';
 import { maxDiff } from './techniques_fixtures';
 
 describe('worker pool faults', function () {

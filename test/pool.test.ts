@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setup } from '../src/runtime/backend';
 import { closePool, runBatched } from '../src/runtime/pool';
 import { lectureCnn } from '../src/models/architectures';
-import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features';
+import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features/features';
 import { maxDiff } from './techniques_fixtures';
 
 describe('runBatched over a worker pool', function () {

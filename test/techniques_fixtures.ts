@@ -4,7 +4,7 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32, gaussian } from '../src/data/random';
+import { mulberry32, gaussian } from '../src/common/random';
 import { setup } from '../src/runtime/backend';
 
 export async function useWasm(): Promise<void> {

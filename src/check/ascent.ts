@@ -8,11 +8,11 @@
  *    passes its own (watched) ones, so the loop is graded apart from the pieces.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../data/random';
-import { gaussianBlur } from '../techniques/blur';
-import { classVisualization } from '../techniques/class_visualization';
-import { classObjective, forward } from '../techniques/forward';
-import { saliency as referenceSaliency } from '../techniques/saliency';
+import { mulberry32 } from '../common/random';
+import { gaussianBlur } from '../techniques/core/blur';
+import { classVisualization } from '../techniques/features/class_visualization';
+import { classObjective, forward } from '../techniques/core/forward';
+import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
 import { show } from '../widgets/show';
 import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
 import { Hidden, hiddenSets } from './hidden';

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { shapeText } from '../common';
-import { pearson } from '../techniques/stats';
+import { pearson } from '../techniques/core/stats';
 
 /** A value read back from a student's function: its shape and numbers. */
 export interface Values {

@@ -6,9 +6,9 @@
  *    guidedBackprop on hidden images of mnist-cnn and of the hidden 3-channel model.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../data/random';
-import { guidedBackprop as referenceGuided, deconvnet } from '../techniques/guided';
-import { saliency as referenceSaliency } from '../techniques/saliency';
+import { mulberry32 } from '../common/random';
+import { guidedBackprop as referenceGuided, deconvnet } from '../techniques/attribution/guided';
+import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
 import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';

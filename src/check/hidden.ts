@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { load as loadDataset } from '../data/datasets';
-import { mulberry32 } from '../data/random';
+import { mulberry32 } from '../common/random';
 import { lectureCnn } from '../models/architectures';
 import { load as loadModel } from '../models/zoo';
 import { ensureBackend } from '../runtime/backend';

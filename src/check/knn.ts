@@ -5,8 +5,8 @@
  *  - check.features: the vectors of a model's 'features' layer (the penultimate layer).
  */
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../data/random';
-import { featureVectors } from '../techniques/features';
+import { mulberry32 } from '../common/random';
+import { featureVectors } from '../techniques/features/features';
 import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';

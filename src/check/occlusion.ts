@@ -4,7 +4,7 @@
  * position (top-left corners 0, stride, 2 stride, ... while the patch fits).
  */
 import * as tf from '@tensorflow/tfjs';
-import { occlusion as referenceOcclusion, OcclusionOptions } from '../techniques/occlusion';
+import { occlusion as referenceOcclusion, OcclusionOptions } from '../techniques/attribution/occlusion';
 import { show } from '../widgets/show';
 import { compareValues, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets } from './hidden';

@@ -6,7 +6,7 @@
  * the same layers. Square kernels and images: one axis tells all.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../data/random';
+import { mulberry32 } from '../common/random';
 import { receptiveField } from '../models/layers';
 import { inputBox, ReceptiveField } from '../models/receptive_field';
 import { explain } from './compare';

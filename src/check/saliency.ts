@@ -5,7 +5,7 @@
  * an odd size, where the channel reduction and the axes matter.
  */
 import * as tf from '@tensorflow/tfjs';
-import { saliency as referenceSaliency } from '../techniques/saliency';
+import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
 import { show } from '../widgets/show';
 import { compareValues, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets } from './hidden';

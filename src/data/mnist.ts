@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { permutation } from './random';
+import { permutation } from '../common/random';
 import type { RawDataset, Split } from './types';
 
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { load as loadDataset } from '../data/datasets';
-import { permutation, mulberry32 } from '../data/random';
+import { permutation, mulberry32 } from '../common/random';
 import { ensureBackend } from '../runtime/backend';
 import { Cancellable, Work } from '../runtime/cancel';
 import { lectureCnn, CnnOptions } from './architectures';

@@ -40,7 +40,7 @@ const logitsModels = new WeakMap<tf.LayersModel, tf.LayersModel>();
 /**
  * The model's class scores: probabilities as it gives them, or the scores before its final
  * softmax (the `logits` layer of a model cnnviz loads by name, else the softmax layer's input).
- * What techniques/forward.ts computes on the main thread, without patching layers.
+ * What techniques/core/forward.ts computes on the main thread, without patching layers.
  */
 function classScores(t: typeof tf, model: tf.LayersModel, images: tf.Tensor, output: 'logits' | 'probs'): tf.Tensor {
   const probs = (): tf.Tensor => {

@@ -3,7 +3,7 @@
 // chosen by the caller. Thumbnails are scaled by whole pixels only.
 import { Figure } from './figure';
 import { EmbeddingPoints, Images, LabelOptions, labelsOf, toNumbers, toPixelList, toPoints } from './tensors';
-import type { GridLayoutResult } from '../techniques/grid_layout';
+import type { GridLayoutResult } from '../techniques/embedding/grid_layout';
 import { classColor } from './draw/palette';
 import { Pixels, scaleFor, toRgba, upscale } from './draw/raster';
 import { FONT_SIZE, measureText, Sheet } from './draw/sheet';

@@ -9,7 +9,7 @@ import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './dr
 import { Figure } from './figure';
 import { isTensor, toField, toPixels } from './tensors';
 import type { Tensor } from '@tensorflow/tfjs';
-import type { OcclusionResult } from '../techniques/occlusion';
+import type { OcclusionResult } from '../techniques/attribution/occlusion';
 import { Field } from './heatmap';
 import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale, valueRange } from './draw/raster';
 import { FONT_SIZE, measureText, Sheet } from './draw/sheet';

@@ -3,7 +3,7 @@
 import { formatValue } from './draw/attribution';
 import { Figure } from './figure';
 import { className, Images, LabelOptions, labelsOf, pickImages } from './tensors';
-import type { ActivatingPatch } from '../techniques/patches';
+import type { ActivatingPatch } from '../techniques/features/patches';
 import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale } from './draw/raster';
 import { drawTiles, Tile } from './draw/tiles';
 
