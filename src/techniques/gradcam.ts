@@ -9,6 +9,7 @@ import { ensureBackend } from '../runtime/backend';
 import { fail, oneHotRows, releaseBatch, toBatch, unbatch } from './common';
 import { forward } from './forward';
 import { inputGradient, resolveExplained, TargetOptions } from './objective';
+import { refuseInsideCheck } from '../runtime/guard';
 
 export interface GradCamOptions extends Pick<TargetOptions, 'target' | 'output'> {
   /** A layer with a spatial output [h, w, c]. Default: the last convolution. */
@@ -109,6 +110,7 @@ function camMaps(model: tf.LayersModel, x: tf.Tensor4D, opts: GradCamOptions, ca
  */
 export async function gradCam(model: tf.LayersModel, image: tf.Tensor, opts: GradCamOptions = {}): Promise<tf.Tensor> {
   const caller = 'gradCam';
+  refuseInsideCheck(caller);
   await ensureBackend();
   const batch = toBatch(model, image, caller);
   try {
@@ -123,6 +125,7 @@ export async function gradCam(model: tf.LayersModel, image: tf.Tensor, opts: Gra
 /** Guided Grad-CAM: guided backprop [H, W, C] times the upsampled Grad-CAM map. */
 export async function guidedGradCam(model: tf.LayersModel, image: tf.Tensor, opts: Omit<GradCamOptions, 'upsample'> = {}): Promise<tf.Tensor> {
   const caller = 'guidedGradCam';
+  refuseInsideCheck(caller);
   await ensureBackend();
   const batch = toBatch(model, image, caller);
   try {

@@ -11,6 +11,7 @@ import { PerturbationLoop } from './perturbation';
 import { Explained, explainedValues, inputGradient, repeatExplained, resolveExplained, sliceExplained, TargetOptions } from './objective';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
 import { baselineBatch, BaselineChoice } from './baseline';
+import { refuseInsideCheck } from '../runtime/guard';
 
 export type IntegrationMethod = 'gaussLegendre' | 'riemannTrapezoid' | 'riemannMiddle' | 'riemannLeft' | 'riemannRight';
 export const INTEGRATION_METHODS: readonly IntegrationMethod[] = ['gaussLegendre', 'riemannTrapezoid', 'riemannMiddle', 'riemannLeft', 'riemannRight'];
@@ -187,6 +188,7 @@ export async function integratedGradients(
   image: tf.Tensor,
   opts: IntegratedGradientsOptions & { details?: boolean } = {},
 ): Promise<tf.Tensor | IntegratedGradientsResult> {
+  refuseInsideCheck('integratedGradients');
   const result = await run(model, image, opts);
   return opts.details ? result : result.attributions;
 }
