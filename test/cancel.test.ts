@@ -162,6 +162,37 @@ describe('cancellation of long work', function () {
     });
   }
 
+  // The long synchronous stages (the neighbour search, the affinities, kernel PCA's landmark
+  // eigen-decomposition) yield inside, so an abort lands part-way through them, not after.
+  const stages: Array<{ name: string; stage: string; run: (signal?: AbortSignal) => Promise<number> }> = [
+    { name: 'tsne', stage: 'neighbour search', run: async (signal) => (await tsne(points(6000, 48, 11), { iterations: 1, signal })).timings.neighbors * 1000 },
+    { name: 'umap', stage: 'neighbour search', run: async (signal) => (await umap(points(6000, 48, 12), { epochs: 1, init: 'random', signal })).timings.neighbors * 1000 },
+    {
+      name: 'kernelPca',
+      stage: 'Nystrom fit (mostly the landmark eigen-decomposition)',
+      run: async (signal) => {
+        const t0 = performance.now();
+        await kernelPca(points(4000, 16, 13), { method: 'nystrom', landmarks: 600, signal });
+        return performance.now() - t0;
+      },
+    },
+  ];
+  for (const s of stages) {
+    it(`${s.name}: an abort inside its ${s.stage} stops it part-way, with no tensor left`, async () => {
+      const whole = await s.run(new AbortController().signal);
+      const before = tf.memory().numTensors;
+      const controller = new AbortController();
+      // Measured from when the abort was due: work that never lets the event loop in delays the
+      // timer itself, and that delay is what an interrupted user waits.
+      const due = performance.now() + whole / 10;
+      setTimeout(() => controller.abort(), whole / 10);
+      await assert.rejects(s.run(controller.signal), expectAbort(s.name));
+      const late = performance.now() - due;
+      assert.ok(late < whole / 2, `stopped ${late.toFixed(0)} ms after the abort was due; the ${s.stage} alone takes ${whole.toFixed(0)} ms`);
+      assert.strictEqual(tf.memory().numTensors, before);
+    });
+  }
+
   it('an exception in a progress callback ends the call with a clear error and no tensor left', async () => {
     const before = tf.memory().numTensors;
     await assert.rejects(

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { check, classVisualization, gaussianBlur, occlusion, saliency } from '../src';
+import { check, classVisualization, gaussianBlur, gradCam, integratedGradients, kernelShap, occlusion, saliency } from '../src';
 import { CheckFailed } from '../src/check';
 import { useWasm } from './techniques_fixtures';
 
@@ -113,6 +113,15 @@ describe('check.*: assignment checks against the reference', function () {
       const wrapped = (m: tf.LayersModel, x: tf.Tensor3D, t: number) => saliency(m, x, { target: t });
       const r = await expectFail(check.saliency(wrapped, quiet), /saliency: not available inside check\.saliency; write your own/);
       assert.match(r.message, /expected: [^]*got: [^]*hint: the check compares your code with cnnviz's saliency/);
+      // The other routines that hand out an input gradient are refused too (integrated gradients from
+      // a baseline one below the image in one right-Riemann step is exactly the gradient).
+      const viaIg = async (mm: tf.LayersModel, x: tf.Tensor3D, t: number) => {
+        const g = await integratedGradients(mm, x, { target: t, steps: 1, method: 'riemannRight' });
+        return tf.tidy(() => g.abs().max(-1));
+      };
+      await expectFail(check.saliency(viaIg, quiet), /integratedGradients: not available inside check\.saliency; write your own/);
+      const viaCam = (mm: tf.LayersModel, x: tf.Tensor3D, t: number) => gradCam(mm, x, { target: t });
+      await expectFail(check.saliency(viaCam, quiet), /gradCam: not available inside check\.saliency/);
       // Outside the check the library works again.
       const m = await saliency((await import('../src')).models.lectureCnn({ seed: 3 }), tf.zeros([28, 28, 1]), { target: 1 });
       m.dispose();
@@ -147,6 +156,8 @@ describe('check.*: assignment checks against the reference', function () {
       await expectFail(check.occlusion((m, x, t, w, s) => occlusionRight(m, x, t, w, s, { count: 'ceil' }), quiet), /window 5, stride 4 has the wrong shape\.\n\s+expected: shape \[6, 6\]\n\s+got: shape \[7, 7\][^]*floor\(\(28 - 5\) \/ 4\) \+ 1 = 6 rows/);
       const wrapped = async (m: tf.LayersModel, x: tf.Tensor3D, t: number, w: number, s: number) => (await occlusion(m, x, { target: t, window: w, stride: s })).map;
       await expectFail(check.occlusion(wrapped, quiet), /occlusion: not available inside check\.occlusion; write your own/);
+      const viaShap = async (m: tf.LayersModel, x: tf.Tensor3D, t: number) => (await kernelShap(m, x, { target: t })).arraySync() as number[][];
+      await expectFail(check.occlusion(viaShap, quiet), /kernelShap: not available inside check\.occlusion; write your own/);
       await expectFail(check.occlusion((m, x, t, w, s) => occlusionRight(m, x, t, w, s, { drop: true }), quiet), /recorded the drop/);
       const logits = (m: tf.LayersModel, x: tf.Tensor3D, t: number, w: number, s: number) => occlusionRight(logitsModel(m), x, t, w, s);
       await expectFail(check.occlusion(logits, quiet), /scores before the softmax/);

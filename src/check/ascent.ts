@@ -17,9 +17,10 @@ import { show } from '../widgets/show';
 import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
 import { Hidden, hiddenSets } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
+import { GRADIENT_REFUSES } from './saliency';
 
 /** What the student's gradient-ascent pieces may not call: the reference, and the gradient in one call. */
-export const ASCENT_REFUSES = ['classVisualization', 'saliency', 'smoothGrad', 'guidedBackprop', 'deconvnet'] as const;
+export const ASCENT_REFUSES = ['classVisualization', ...GRADIENT_REFUSES] as const;
 
 export type AscentStepFunction = (model: tf.LayersModel, image: tf.Tensor3D, target: number, learningRate: number) => tf.Tensor | Promise<tf.Tensor>;
 

@@ -12,11 +12,12 @@ import { saliency as referenceSaliency } from '../techniques/attribution/salienc
 import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
+import { GRADIENT_REFUSES } from './saliency';
 
 export type GuidedReluFunction = (x: tf.Tensor) => tf.Tensor;
 export type GuidedBackpropFunction = (model: tf.LayersModel, image: tf.Tensor3D, target: number) => tf.Tensor | Promise<tf.Tensor>;
 
-export const GUIDED_REFUSES = ['guidedBackprop', 'deconvnet', 'saliency', 'smoothGrad'] as const;
+export const GUIDED_REFUSES = GRADIENT_REFUSES;
 
 async function take(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
   const t = await p;

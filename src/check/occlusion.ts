@@ -11,7 +11,8 @@ import { hiddenSets } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
 
 /** What a student's occlusion may not call. */
-export const OCCLUSION_REFUSES = ['occlusion'] as const;
+/** Occlusion, and Kernel SHAP, which scores masked copies of the image the same way. */
+export const OCCLUSION_REFUSES = ['occlusion', 'kernelShap'] as const;
 
 /** (model, image [H, W, C], target, window, stride) => probabilities [rows, cols]. */
 export type OcclusionFunction = (

@@ -20,7 +20,14 @@ export interface SaliencyCheckOptions extends CheckOptions {
 }
 
 /** What a student's saliency may not call: the reference, and what gives it in one call. */
-export const SALIENCY_REFUSES = ['saliency', 'smoothGrad', 'guidedBackprop', 'deconvnet'] as const;
+/**
+ * Every cnnviz routine that hands out an input gradient in some form: integrated gradients with a
+ * baseline one below the image and one step is the gradient itself, and Grad-CAM at an early layer
+ * is close to it. A check that grades a gradient refuses them all.
+ */
+export const GRADIENT_REFUSES = ['saliency', 'smoothGrad', 'integratedGradients', 'guidedBackprop', 'deconvnet', 'gradCam', 'guidedGradCam'] as const;
+
+export const SALIENCY_REFUSES = GRADIENT_REFUSES;
 
 async function values(t: Promise<tf.Tensor>): Promise<Values> {
   const x = await t;

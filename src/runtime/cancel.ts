@@ -154,10 +154,15 @@ export class Work {
 
   /** Drives a generator of work, pausing at its yields when a slice is used up. */
   async steps<T>(steps: Steps<T>): Promise<T> {
-    for (;;) {
-      const r = steps.next();
-      if (r.done) return r.value;
-      if (this.due) await this.tick();
+    try {
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return r.value;
+        if (this.due) await this.tick();
+      }
+    } finally {
+      // Stopped at a yield (abort): run the generator's finally blocks, which free its tensors.
+      steps.return(undefined as never);
     }
   }
 

@@ -10,6 +10,7 @@ import { oneHotRows, releaseBatch, toBatch, unbatch } from '../core/inputs';
 import { forward } from '../core/forward';
 import { inputGradient, resolveExplained, TargetOptions } from '../core/objective';
 import { fail, InternalError } from '../../common';
+import { refuseInsideCheck } from '../../runtime/guard';
 
 export interface GradCamOptions extends Pick<TargetOptions, 'target' | 'output'> {
   /** A layer with a spatial output [h, w, c]. Default: the last convolution. */
@@ -110,6 +111,7 @@ function camMaps(model: tf.LayersModel, x: tf.Tensor4D, opts: GradCamOptions, ca
  */
 export async function gradCam(model: tf.LayersModel, image: tf.Tensor, opts: GradCamOptions = {}): Promise<tf.Tensor> {
   const caller = 'gradCam';
+  refuseInsideCheck(caller);
   await ensureBackend();
   const batch = toBatch(model, image, caller);
   try {
@@ -124,6 +126,7 @@ export async function gradCam(model: tf.LayersModel, image: tf.Tensor, opts: Gra
 /** Guided Grad-CAM: guided backprop [H, W, C] times the upsampled Grad-CAM map. */
 export async function guidedGradCam(model: tf.LayersModel, image: tf.Tensor, opts: Omit<GradCamOptions, 'upsample'> = {}): Promise<tf.Tensor> {
   const caller = 'guidedGradCam';
+  refuseInsideCheck(caller);
   await ensureBackend();
   const batch = toBatch(model, image, caller);
   try {

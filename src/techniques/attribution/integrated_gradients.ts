@@ -12,6 +12,7 @@ import { Explained, explainedValues, inputGradient, repeatExplained, resolveExpl
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { finiteNumber, oneOf, positiveInt } from '../../common';
+import { refuseInsideCheck } from '../../runtime/guard';
 
 export type IntegrationMethod = 'gaussLegendre' | 'riemannTrapezoid' | 'riemannMiddle' | 'riemannLeft' | 'riemannRight';
 export const INTEGRATION_METHODS: readonly IntegrationMethod[] = ['gaussLegendre', 'riemannTrapezoid', 'riemannMiddle', 'riemannLeft', 'riemannRight'];
@@ -188,6 +189,7 @@ export async function integratedGradients(
   image: tf.Tensor,
   opts: IntegratedGradientsOptions & { details?: boolean } = {},
 ): Promise<tf.Tensor | IntegratedGradientsResult> {
+  refuseInsideCheck('integratedGradients');
   const result = await run(model, image, opts);
   return opts.details ? result : result.attributions;
 }

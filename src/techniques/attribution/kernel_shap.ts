@@ -15,6 +15,7 @@ import { explainedValues, repeatExplained, resolveExplained, sliceExplained } fr
 import { fromLabels, segmentImage, Segmentation, SegmentMethod } from './segments';
 import { shapleyCoalitions, solveShapley } from './shapley';
 import { fail, oneOf, positiveInt } from '../../common';
+import { refuseInsideCheck } from '../../runtime/guard';
 
 export interface KernelShapOptions extends LongWorkOptions {
   /** Class index or name (one, or one per image). Default: each image's predicted class. */
@@ -138,6 +139,7 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOpti
 export async function kernelShap(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOptions & { details: true }): Promise<KernelShapResult>;
 export async function kernelShap(model: tf.LayersModel, image: tf.Tensor, opts?: KernelShapOptions & { details?: false }): Promise<tf.Tensor>;
 export async function kernelShap(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOptions & { details?: boolean } = {}): Promise<tf.Tensor | KernelShapResult> {
+  refuseInsideCheck('kernelShap');
   const result = await run(model, image, opts);
   return opts.details ? result : result.attributions;
 }

@@ -6,7 +6,7 @@
  */
 import { permutation } from '../../common/random';
 import { Cancellable, Work } from '../../runtime/cancel';
-import { symmetricEigen } from './numerics/eigen';
+import { symmetricEigen, symmetricEigenSteps } from './numerics/eigen';
 import { gemm, MatrixInput, toDense, transpose } from './numerics/matrix';
 import { orthonormalizeColumns } from './numerics/subspace';
 import { pca } from './pca';
@@ -159,8 +159,7 @@ async function nystromKpca(work: Work, k: Kernel, x: Float32Array, n: number, d:
   const kmm = await kernelBlock(work, k, lm, m, lm, m, d);
   const knm = await kernelBlock(work, k, x, n, lm, m, d);
   // Feature map phi = K_nm K_mm^(-1/2) on the well-conditioned part of K_mm's spectrum.
-  const eig = symmetricEigen(kmm, m);
-  await work.tick();
+  const eig = await work.steps(symmetricEigenSteps(kmm, m));
   const top = Math.max(eig.values[0], 1e-300);
   let r = 0;
   while (r < m && eig.values[r] > 1e-10 * top) r++;
@@ -169,8 +168,13 @@ async function nystromKpca(work: Work, k: Kernel, x: Float32Array, n: number, d:
     const s = 1 / Math.sqrt(eig.values[c]);
     for (let a = 0; a < m; a++) w[a * r + c] = eig.vectors[c * m + a] * s;
   }
-  const phi = gemm(knm, n, m, w, r);
-  await work.tick();
+  const phi = new Float32Array(n * r);
+  const step = rowsPerBlock(r, m);
+  for (let r0 = 0; r0 < n; r0 += step) {
+    const r1 = Math.min(n, r0 + step);
+    phi.set(gemm(knm.subarray(r0 * m, r1 * m), r1 - r0, m, w, r), r0 * r);
+    await work.tick();
+  }
   const p = pca({ data: phi, rows: n, cols: r }, { dims: Math.min(dims, r), seed });
   const values = p.explainedVariance.map((v) => v * (n - 1));
   return { points: p.points, values };

@@ -5,10 +5,10 @@
  */
 import { gaussian, mulberry32 } from '../../common/random';
 import { Cancellable, Work } from '../../runtime/cancel';
-import { conditionalAffinities, SparseAffinities, symmetrize } from './numerics/affinities';
+import { conditionalAffinities, SparseAffinities, symmetrize, conditionalAffinitySteps } from './numerics/affinities';
 import { MatrixInput, toDense } from './numerics/matrix';
 import { QuadTree } from './numerics/quadtree';
-import { nearestNeighbors } from '../features/neighbors';
+import { nearestNeighbors, neighborSteps } from '../features/neighbors';
 import { pca } from './pca';
 import { checkInt, checkNumber } from '../../common';
 
@@ -245,13 +245,13 @@ export async function tsne(X: MatrixInput, opts: TsneOptions = {}): Promise<Tsne
   const work = new Work(who, opts);
   let t0 = performance.now();
   const A2 = { data: A.data, rows: n, cols: A.cols };
-  const nn = nearestNeighbors(A2, A2, { k, excludeSelf: true });
+  const nn = await work.steps(neighborSteps(A2, A2, { k, excludeSelf: true }, who));
   const tNeighbors = (performance.now() - t0) / 1000;
   await work.tick();
   t0 = performance.now();
   const d2 = new Float64Array(nn.distances.length);
   for (let e = 0; e < d2.length; e++) d2[e] = nn.distances[e] * nn.distances[e];
-  const P = symmetrize(conditionalAffinities(d2, n, k, perplexity), nn.indices, n, k);
+  const P = symmetrize(await work.steps(conditionalAffinitySteps(d2, n, k, perplexity)), nn.indices, n, k);
   await work.tick();
   const y = initialPositions(A2, n, opts.init ?? 'pca', seed);
   const tAffinities = (performance.now() - t0) / 1000;

@@ -4,12 +4,12 @@
  * stochastic gradient descent with negative sampling. Seeded: same seed, same map.
  */
 import { gaussian, mulberry32 } from '../../common/random';
-import { Cancellable, Work } from '../../runtime/cancel';
+import { Cancellable, Work, Steps } from '../../runtime/cancel';
 import { fitAB, FuzzyGraph, fuzzySimplicialSet } from './numerics/fuzzy_graph';
 import { MatrixInput, toDense } from './numerics/matrix';
 import { PowTable } from './numerics/pow_table';
-import { spectralLayout } from './numerics/spectral';
-import { nearestNeighbors, NEIGHBOR_METRICS, NeighborMetric } from '../features/neighbors';
+import { spectralLayout, spectralSteps } from './numerics/spectral';
+import { nearestNeighbors, NEIGHBOR_METRICS, NeighborMetric, neighborSteps } from '../features/neighbors';
 import { pca } from './pca';
 import { checkChoice, checkInt, checkNumber } from '../../common';
 
@@ -61,7 +61,7 @@ export interface UmapResult {
   timings: { neighbors: number; graph: number; optimize: number };
 }
 
-function initialLayout(X: MatrixInput, g: FuzzyGraph, init: UmapOptions['init'], seed: number): { y: Float64Array; used: string } {
+function* initialLayout(X: MatrixInput, g: FuzzyGraph, init: UmapOptions['init'], seed: number): Steps<{ y: Float64Array; used: string }> {
   const n = g.n;
   const rand = mulberry32(seed ^ 0x5bd1e995);
   let y: Float64Array | undefined;
@@ -71,7 +71,7 @@ function initialLayout(X: MatrixInput, g: FuzzyGraph, init: UmapOptions['init'],
     return { y: Float64Array.from(init), used };
   }
   if (init === 'spectral') {
-    y = spectralLayout(g, 2, seed);
+    y = yield* spectralSteps(g, 2, seed);
     if (!y) used = 'pca';
   }
   if (!y && used === 'pca') y = Float64Array.from(pca(X, { dims: 2, seed }).points);
@@ -202,7 +202,7 @@ export async function umap(X: MatrixInput, opts: UmapOptions = {}): Promise<Umap
 
   const work = new Work(who, opts);
   let t0 = performance.now();
-  const nn = nearestNeighbors(A, A, { k: k - 1, metric, excludeSelf: true });
+  const nn = await work.steps(neighborSteps(A, A, { k: k - 1, metric, excludeSelf: true }, who));
   await work.tick();
   // umap-learn's neighbour lists start with the point itself at distance 0.
   const indices = new Int32Array(n * k);
@@ -227,7 +227,7 @@ export async function umap(X: MatrixInput, opts: UmapOptions = {}): Promise<Umap
     tail: Int32Array.from(keep, (e) => full.tail[e]),
     weight: Float64Array.from(keep, (e) => full.weight[e]),
   };
-  const { y, used } = initialLayout(A, g, init, seed);
+  const { y, used } = await work.steps(initialLayout(A, g, init, seed));
   await work.tick();
   const { a, b } = fitAB(spread, minDist);
   const m = g.head.length;

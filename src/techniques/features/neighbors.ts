@@ -15,10 +15,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TopK } from '../embedding/numerics/heap';
-import { augment, boundSpace, dist2, fullSpace, normalizeRows, Space } from '../embedding/numerics/knn_space';
+import { augment, boundSpace, dist2, fullSpace, normalizeRows, Space, boundSpaceSteps } from '../embedding/numerics/knn_space';
 import { MatrixInput, toDense } from '../embedding/numerics/matrix';
 import { refuseInsideCheck } from '../../runtime/guard';
 import { checkChoice, checkInt } from '../../common';
+import { runSync, Steps } from '../../runtime/cancel';
 
 export const NEIGHBOR_METRICS = ['euclidean', 'cosine'] as const;
 export type NeighborMetric = (typeof NEIGHBOR_METRICS)[number];
@@ -64,7 +65,14 @@ export interface NearestNeighborsResult {
  */
 export function nearestNeighbors(queries: MatrixInput, database: MatrixInput, opts: NearestNeighborsOptions = {}): NearestNeighborsResult {
   refuseInsideCheck('nearestNeighbors');
-  const who = 'nearestNeighbors';
+  return runSync(neighborSteps(queries, database, opts, 'nearestNeighbors'));
+}
+
+/**
+ * The search of `nearestNeighbors` as steps that yield after every block of queries, so long work
+ * that needs neighbours (t-SNE, UMAP) can drive it with `Work.steps` and stay interruptible.
+ */
+export function* neighborSteps(queries: MatrixInput, database: MatrixInput, opts: NearestNeighborsOptions, who: string): Steps<NearestNeighborsResult> {
   const same = queries === database;
   const Q = toDense(queries, who, 'queries');
   const B = same ? Q : toDense(database, who, 'database');
@@ -96,19 +104,24 @@ export function nearestNeighbors(queries: MatrixInput, database: MatrixInput, op
   let method: 'brute' | 'pruned' = methodOpt === 'pruned' || (methodOpt === 'auto' && d > 32 && nb >= 2000) ? 'pruned' : 'brute';
   let done = 0;
   if (method === 'pruned') {
-    const space = boundSpace(q, b, nq, nb, d);
+    const space = yield* boundSpaceSteps(q, b, nq, nb, d);
+    yield;
     if (methodOpt === 'pruned') {
-      done = searchRows(search, space, 'pruned', 0, nq);
+      done = yield* searchRows(search, space, 'pruned', 0, nq);
     } else {
       // Try a small first block; the bound is only worth it when it proves most rows quickly.
       const probe = Math.min(nq, 256);
-      searchRows(search, space, 'pruned', 0, probe);
+      yield* searchRows(search, space, 'pruned', 0, probe);
       done = probe;
       if (search.rescans > 0.1 * probe || search.evaluations > 0.05 * nb * probe) method = 'brute';
-      else done = searchRows(search, space, 'pruned', probe, nq);
+      else done = yield* searchRows(search, space, 'pruned', probe, nq);
     }
   }
-  if (done < nq) searchRows(search, fullSpace(q, b, nq, nb, d), 'brute', done, nq);
+  if (done < nq) {
+    const space = fullSpace(q, b, nq, nb, d);
+    yield;
+    yield* searchRows(search, space, 'brute', done, nq);
+  }
   const distances = new Float32Array(nq * k);
   for (let i = 0; i < distances.length; i++) {
     const e2 = Math.max(0, outD2[i]);
@@ -132,8 +145,11 @@ interface Search {
   rescans: number;
 }
 
-/** Answers queries [from, to) in blocks: product + tf.topk for candidates, exact distances, proof or rescan. */
-function searchRows(s: Search, space: Space, method: 'brute' | 'pruned', from: number, to: number): number {
+/**
+ * Answers queries [from, to) in blocks: product + tf.topk for candidates, exact distances, proof or
+ * rescan. Yields after each block of rows (a safe point: nothing is half-written).
+ */
+function* searchRows(s: Search, space: Space, method: 'brute' | 'pruned', from: number, to: number): Steps<number> {
   const { q, b, nb, d, k, excludeSelf, outIds, outD2 } = s;
   const { qa, bt } = augment(space, s.nq, nb);
   const a = space.a;
@@ -176,6 +192,7 @@ function searchRows(s: Search, space: Space, method: 'brute' | 'pruned', from: n
       }
       // Many rows needed a scan: the bound is loose here, ask for more candidates.
       if (failed > 0.05 * rows && want < nb) want = Math.min(nb, want * 2);
+      yield;
     }
   } finally {
     btT.dispose();

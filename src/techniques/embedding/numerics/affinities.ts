@@ -3,6 +3,7 @@
  * with a per-point Gaussian bandwidth set by binary search to match the perplexity, then
  * symmetrised as P = (P_cond + P_cond^T) / 2N in compressed sparse rows.
  */
+import { runSync, Steps } from '../../../runtime/cancel';
 
 export interface SparseAffinities {
   n: number;
@@ -17,9 +18,15 @@ export interface SparseAffinities {
  * `perplexity` to within `tol` in entropy (nats). Returns the n x k conditional probabilities.
  */
 export function conditionalAffinities(dist2: Float64Array, n: number, k: number, perplexity: number, tol = 1e-5, maxSteps = 100): Float64Array {
+  return runSync(conditionalAffinitySteps(dist2, n, k, perplexity, tol, maxSteps));
+}
+
+/** `conditionalAffinities` as steps: yields after every 256 rows. */
+export function* conditionalAffinitySteps(dist2: Float64Array, n: number, k: number, perplexity: number, tol = 1e-5, maxSteps = 100): Steps<Float64Array> {
   const target = Math.log(perplexity);
   const p = new Float64Array(n * k);
   for (let i = 0; i < n; i++) {
+    if ((i & 255) === 255) yield;
     const o = i * k;
     // Shifting by the nearest distance leaves p(j|i) unchanged and keeps exp() from underflowing.
     let d0 = Infinity;

@@ -3,6 +3,7 @@
  * sweeps with Wilkinson shifts. O(n^3): about 0.5 s for all vectors of n = 256 in JavaScript, a
  * fifth of that when only the top few vectors are wanted.
  */
+import { runSync, Steps } from '../../../runtime/cancel';
 
 export interface SymmetricEigen {
   /** Eigenvalues, largest first. */
@@ -20,21 +21,29 @@ export interface SymmetricEigen {
  * path runs instead if a check fails).
  */
 export function symmetricEigen(a: ArrayLike<number>, n: number, count = n): SymmetricEigen {
+  return runSync(symmetricEigenSteps(a, n, count));
+}
+
+/**
+ * `symmetricEigen` as steps that yield once per Householder column and per QR sweep, so long work
+ * (kernel PCA's landmarks) can run it under `Work.steps` and stay interruptible.
+ */
+export function* symmetricEigenSteps(a: ArrayLike<number>, n: number, count = n): Steps<SymmetricEigen> {
   const A = Float64Array.from(a as ArrayLike<number>);
   if (A.length !== n * n) throw new Error(`symmetricEigen: expected ${n * n} values for ${n} x ${n}, got ${A.length}`);
   const diag = new Float64Array(n);
   const off = new Float64Array(Math.max(0, n - 1));
   if (count < n / 2 && n >= 32) {
     const reflectors: Reflector[] = [];
-    tridiagonalize(Float64Array.from(A), n, diag, off, undefined, reflectors);
-    const fast = topByInverseIteration(n, count, diag, off, reflectors);
+    yield* tridiagonalize(Float64Array.from(A), n, diag, off, undefined, reflectors);
+    const fast = yield* topByInverseIteration(n, count, diag, off, reflectors);
     if (fast) return fast;
   }
   // Zt holds the accumulated orthogonal transform transposed: row k is column k of Q.
   const Zt = new Float64Array(n * n);
   for (let i = 0; i < n; i++) Zt[i * n + i] = 1;
-  tridiagonalize(A, n, diag, off, Zt, undefined);
-  tridiagonalQr(diag, off, n, Zt);
+  yield* tridiagonalize(A, n, diag, off, Zt, undefined);
+  yield* tridiagonalQr(diag, off, n, Zt);
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => diag[y] - diag[x]);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
@@ -52,11 +61,11 @@ interface Reflector {
   beta: number;
 }
 
-function topByInverseIteration(n: number, count: number, diag: Float64Array, off: Float64Array, reflectors: Reflector[]): SymmetricEigen | undefined {
+function* topByInverseIteration(n: number, count: number, diag: Float64Array, off: Float64Array, reflectors: Reflector[]): Steps<SymmetricEigen | undefined> {
   const t0 = Float64Array.from(diag);
   const t1 = Float64Array.from(off);
   const vals = Float64Array.from(diag);
-  tridiagonalQr(vals, Float64Array.from(off), n, undefined);
+  yield* tridiagonalQr(vals, Float64Array.from(off), n, undefined);
   const values = Float64Array.from(vals).sort().reverse();
   let norm = 0;
   for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(t0[i]) + (i > 0 ? Math.abs(t1[i - 1]) : 0) + (i < n - 1 ? Math.abs(t1[i]) : 0));
@@ -65,6 +74,7 @@ function topByInverseIteration(n: number, count: number, diag: Float64Array, off
   const vectors = new Float64Array(n * n);
   let seed = 0x9e3779b9;
   for (let c = 0; c < count; c++) {
+    yield;
     const lambda = values[c];
     // A tiny shift keeps T - sigma I invertible; the solve then amplifies lambda's eigenvector.
     const sigma = lambda + 1e-10 * norm * (1 + c * 1e-3);
@@ -167,11 +177,12 @@ function solveShiftedTridiagonal(d: Float64Array, e: Float64Array, n: number, si
   return x;
 }
 
-function tridiagonalize(A: Float64Array, n: number, diag: Float64Array, off: Float64Array, Zt: Float64Array | undefined, reflectors: Reflector[] | undefined): void {
+function* tridiagonalize(A: Float64Array, n: number, diag: Float64Array, off: Float64Array, Zt: Float64Array | undefined, reflectors: Reflector[] | undefined): Steps<void> {
   const v = new Float64Array(n);
   const p = new Float64Array(n);
   const w = new Float64Array(n);
   for (let k = 0; k < n - 2; k++) {
+    yield;
     diag[k] = A[k * n + k];
     const m = n - k - 1; // length of the column below the diagonal
     let norm2 = 0;
@@ -233,12 +244,13 @@ function tridiagonalize(A: Float64Array, n: number, diag: Float64Array, off: Flo
   }
 }
 
-function tridiagonalQr(a: Float64Array, b: Float64Array, n: number, Zt: Float64Array | undefined): void {
+function* tridiagonalQr(a: Float64Array, b: Float64Array, n: number, Zt: Float64Array | undefined): Steps<void> {
   const eps = 2.220446049250313e-16;
   let m = n - 1;
   let iterations = 0;
   const maxIterations = 60 * n + 100;
   while (m > 0) {
+    yield;
     for (let i = 0; i < m; i++) {
       if (Math.abs(b[i]) <= eps * (Math.abs(a[i]) + Math.abs(a[i + 1]))) b[i] = 0;
     }

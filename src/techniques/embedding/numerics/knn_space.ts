@@ -5,6 +5,7 @@
  */
 import { columnMeans, gemm, transpose } from './matrix';
 import { randomizedPrincipalBasis } from './subspace';
+import { runSync, Steps } from '../../../runtime/cancel';
 
 /** Squared Euclidean distance between rows, accumulated in float64. */
 export function dist2(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
@@ -65,6 +66,11 @@ export function augment(sp: Space, nq: number, nb: number): { qa: Float32Array; 
 
 /** Centred coordinates in a principal subspace of the database, plus the residual norm. */
 export function boundSpace(q: Float32Array, b: Float32Array, nq: number, nb: number, d: number): Space {
+  return runSync(boundSpaceSteps(q, b, nq, nb, d));
+}
+
+/** `boundSpace` as steps: it yields after the basis and after each projected set of rows. */
+export function* boundSpaceSteps(q: Float32Array, b: Float32Array, nq: number, nb: number, d: number): Steps<Space> {
   const mean = columnMeans({ data: b, rows: nb, cols: d });
   // Any orthonormal basis gives a valid bound; one fitted on a sample of rows is tight enough.
   const sampleRows = Math.min(nb, 3000);
@@ -117,7 +123,9 @@ export function boundSpace(q: Float32Array, b: Float32Array, nq: number, nb: num
     }
     return out;
   };
+  yield;
   const qs = project(q, nq);
+  yield;
   const bs = q === b ? qs : project(b, nb);
   const qn = norms(qs, nq, a);
   const bn = qs === bs ? qn : norms(bs, nb, a);

@@ -7,9 +7,15 @@
 import { gaussian, mulberry32 } from '../../../common/random';
 import { symmetricEigen } from './eigen';
 import { FuzzyGraph } from './fuzzy_graph';
+import { runSync, Steps } from '../../../runtime/cancel';
 
 /** Returns n x dims coordinates (row-major), or undefined when the graph has an isolated point. */
 export function spectralLayout(g: FuzzyGraph, dims: number, seed: number, steps = 120): Float64Array | undefined {
+  return runSync(spectralSteps(g, dims, seed, steps));
+}
+
+/** `spectralLayout` as steps that yield after each Lanczos step (see runtime/cancel `Steps`). */
+export function* spectralSteps(g: FuzzyGraph, dims: number, seed: number, steps = 120): Steps<Float64Array | undefined> {
   const n = g.n;
   const deg = new Float64Array(n);
   for (let e = 0; e < g.head.length; e++) deg[g.head[e]] += g.weight[e];
@@ -67,6 +73,7 @@ export function spectralLayout(g: FuzzyGraph, dims: number, seed: number, steps 
     beta.push(norm);
     for (let i = 0; i < n; i++) r[i] /= norm;
     q = r;
+    yield;
   }
   // Ritz pairs from the tridiagonal T = Q^T A Q.
   const s = Q.length;
