@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { saliency, guidedBackprop, deconvnet, gradCam, guidedGradCam } from '../src/techniques';
+import { saliency, guidedBackprop, deconvnet, gradCam, gradCamWeights, guidedGradCam } from '../src/techniques';
 import { assertNoLeak, linearModel, maxAbsDiff, randn, randomImage, rejects, smallCnn, useWasm } from './techniques_fixtures';
 
 /** A model whose first non-linearity is a ReLU applied right to the input, in one of several styles, then linear layers. */
@@ -247,6 +247,23 @@ describe('techniques: Grad-CAM', function () {
     const up = await gradCam(model, image, { target: 0 });
     assert.deepStrictEqual(up.shape, [8, 8]);
     tf.dispose([up, image]);
+  });
+
+  it('takes its channel weighting as a function (the part a CAM variant changes)', async () => {
+    const model = camModel();
+    const image = randomImage(8, 8, 1, 2);
+    const acts = (tf.model({ inputs: model.inputs, outputs: model.getLayer('conv').output as tf.SymbolicTensor }).predict(image.expandDims(0)) as tf.Tensor).dataSync();
+    const plain = await gradCam(model, image, { target: 1, upsample: false });
+    const named = await gradCam(model, image, { target: 1, upsample: false, weighting: gradCamWeights });
+    assert.deepStrictEqual(Array.from(named.dataSync()), Array.from(plain.dataSync()));
+    // weights 1, 0, 2 for the three channels, whatever the gradient: the map is act0 + 2 act2
+    const fixed = await gradCam(model, image, {
+      target: 1, upsample: false, relu: false,
+      weighting: (g) => tf.reshape(tf.tile(tf.tensor1d([1, 0, 2]), [g.shape[0]]), [g.shape[0], 1, 1, 3]) as tf.Tensor4D,
+    });
+    const expected = Float32Array.from({ length: 36 }, (_, i) => acts[i * 3] + 2 * acts[i * 3 + 2]);
+    assert.ok(maxAbsDiff(fixed.dataSync(), expected) < 1e-5);
+    tf.dispose([plain, named, fixed, image]);
   });
 
   it('defaults to the last conv layer, checks the layer, batches, guided Grad-CAM, no leaks', async () => {

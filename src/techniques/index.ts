@@ -1,13 +1,13 @@
 // One file per technique; this barrel re-exports them by name.
 export * from './embedding';
-export type { Target, Targets, NeuronTarget, ScoreOutput, Progress, ProgressCallback } from './core/inputs';
+export type { Target, Targets, ClassTargetOptions, NeuronTarget, ScoreOutput, Progress, ProgressCallback } from './core/inputs';
 export type { TargetOptions } from './core/objective';
 export { saliency, reduceChannels, REDUCE_CHOICES } from './attribution/saliency';
 export type { SaliencyOptions, Reduce } from './attribution/saliency';
 export { guidedBackprop, deconvnet } from './attribution/guided';
 export type { GuidedOptions } from './attribution/guided';
-export { gradCam, guidedGradCam, defaultCamLayer } from './attribution/gradcam';
-export type { GradCamOptions } from './attribution/gradcam';
+export { gradCam, guidedGradCam, defaultCamLayer, gradCamWeights } from './attribution/gradcam';
+export type { GradCamOptions, CamWeighting } from './attribution/gradcam';
 export { smoothGrad, SMOOTHGRAD_VARIANTS } from './attribution/smoothgrad';
 export type { SmoothGradOptions, SmoothGradVariant } from './attribution/smoothgrad';
 export { integratedGradients, quadrature, INTEGRATION_METHODS } from './attribution/integrated_gradients';

@@ -7,15 +7,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions } from '../../runtime/cancel';
-import { readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch, batchForModel } from '../core/inputs';
+import { readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch, batchForModel, ClassTargetOptions } from '../core/inputs';
 import { PerturbationLoop } from '../core/perturbation';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from '../core/objective';
 import { fail, InternalError, oneOf, positiveInt, shapeText } from '../../common';
 
-export interface CurveScoreOptions extends LongWorkOptions {
-  /** Class index or name (one, or one per image). Default: each image's predicted class. */
-  target?: Targets;
+export interface CurveScoreOptions extends LongWorkOptions, ClassTargetOptions {
   /** Points on the curve after the start (default 32): each adds about H*W/steps pixels. */
   steps?: number;
   /** What a removed pixel becomes (deletion, default 'black') / what the image starts as (insertion, default 'blur'). */

@@ -5,12 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../../models/layers';
-import { ensureBackend } from '../../runtime/backend';
-import { oneHotRows, releaseBatch, toBatch, unbatch } from '../core/inputs';
+import { begin, mapOnBatch } from '../core/harness';
+import { oneHotRows } from '../core/inputs';
 import { forward } from '../core/forward';
 import { inputGradient, resolveExplained, TargetOptions } from '../core/objective';
 import { fail, InternalError } from '../../common';
-import { refuseInsideCheck } from '../../runtime/guard';
 
 export interface GradCamOptions extends Pick<TargetOptions, 'target' | 'output'> {
   /** A layer with a spatial output [h, w, c]. Default: the last convolution. */
@@ -19,7 +18,19 @@ export interface GradCamOptions extends Pick<TargetOptions, 'target' | 'output'>
   upsample?: boolean;
   /** Keep only the positive part, as in the paper (default true). */
   relu?: boolean;
+  /** How each channel of the layer is weighted (default: gradCamWeights, the paper's). */
+  weighting?: CamWeighting;
 }
+
+/**
+ * A CAM variant's one difference: channel weights [N, 1, 1, c] from the score's gradient at
+ * the layer and the layer's activation (both [N, h, w, c]). The map is then the weighted sum of
+ * the channels. Grad-CAM++ or Score-CAM would be another function of this type.
+ */
+export type CamWeighting = (gradients: tf.Tensor4D, activation: tf.Tensor4D) => tf.Tensor4D;
+
+/** Grad-CAM's weights: the spatial mean of the gradient in each channel. */
+export const gradCamWeights: CamWeighting = (gradients) => tf.mean(gradients, [1, 2], true) as tf.Tensor4D;
 
 function spatialLayers(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.filter((l) => {
@@ -93,7 +104,7 @@ function camMaps(model: tf.LayersModel, x: tf.Tensor4D, opts: GradCamOptions, ca
     let grads: tf.Tensor;
     try {
       grads = tf.grad(run)(zeros);
-      const weights = tf.mean(grads, [1, 2], true);
+      const weights = (opts.weighting ?? gradCamWeights)(grads as tf.Tensor4D, activation as tf.Tensor4D);
       let cam = tf.sum(tf.mul(weights, activation!), -1);
       if (opts.relu !== false) cam = tf.relu(cam);
       if (!upsample) return cam as tf.Tensor3D;
@@ -111,34 +122,25 @@ function camMaps(model: tf.LayersModel, x: tf.Tensor4D, opts: GradCamOptions, ca
  */
 export async function gradCam(model: tf.LayersModel, image: tf.Tensor, opts: GradCamOptions = {}): Promise<tf.Tensor> {
   const caller = 'gradCam';
-  refuseInsideCheck(caller);
-  await ensureBackend();
-  const batch = toBatch(model, image, caller);
-  try {
+  await begin(caller);
+  return mapOnBatch(model, image, caller, (batch) => {
     // Validate the layer before the shape question so a bad name gets the layer list.
     camLayer(model, opts.layer, caller);
-    return unbatch(camMaps(model, batch.x, opts, caller, opts.upsample !== false), batch.batched);
-  } finally {
-    releaseBatch(batch);
-  }
+    return camMaps(model, batch.x, opts, caller, opts.upsample !== false);
+  });
 }
 
 /** Guided Grad-CAM: guided backprop [H, W, C] times the upsampled Grad-CAM map. */
 export async function guidedGradCam(model: tf.LayersModel, image: tf.Tensor, opts: Omit<GradCamOptions, 'upsample'> = {}): Promise<tf.Tensor> {
   const caller = 'guidedGradCam';
-  refuseInsideCheck(caller);
-  await ensureBackend();
-  const batch = toBatch(model, image, caller);
-  try {
+  await begin(caller);
+  return mapOnBatch(model, image, caller, (batch) => {
     const explained = resolveExplained(model, { target: opts.target, output: opts.output }, batch.x, caller);
     const fixed = { ...opts, target: Array.from(explained.kind === 'class' ? explained.targets : []) };
-    const out = tf.tidy(() => {
+    return tf.tidy(() => {
       const cam = camMaps(model, batch.x, fixed, caller, true);
       const guided = inputGradient(model, batch.x, explained, 'guided', caller);
       return tf.mul(guided, tf.expandDims(cam, -1));
     });
-    return unbatch(out, batch.batched);
-  } finally {
-    releaseBatch(batch);
-  }
+  });
 }

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../../common/random';
 import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions } from '../../runtime/cancel';
-import { readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch, batchFor } from '../core/inputs';
+import { readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch, batchFor, ClassTargetOptions } from '../core/inputs';
 import { PerturbationLoop, Scoring } from '../core/perturbation';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from '../core/objective';
@@ -17,9 +17,7 @@ import { shapleyCoalitions, solveShapley } from './shapley';
 import { fail, oneOf, positiveInt } from '../../common';
 import { refuseInsideCheck } from '../../runtime/guard';
 
-export interface KernelShapOptions extends LongWorkOptions {
-  /** Class index or name (one, or one per image). Default: each image's predicted class. */
-  target?: Targets;
+export interface KernelShapOptions extends LongWorkOptions, ClassTargetOptions {
   /** 'grid' (default), 'slic', or your own labels, one per pixel (same for every image). */
   segments?: SegmentMethod | Int32Array | number[];
   /** About how many segments (default 16). */

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions } from '../../runtime/cancel';
-import { releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch, batchForModel } from '../core/inputs';
+import { releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch, batchForModel, ClassTargetOptions } from '../core/inputs';
 import { PerturbationLoop } from '../core/perturbation';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from '../core/objective';
 import { baselineBatch } from './baseline';
@@ -15,9 +15,7 @@ import { fail, InternalError, oneOf, pairOf, positiveInt, shapeText } from '../.
 
 export type OcclusionFill = 'mean' | 'blur' | 'black' | number | readonly number[];
 
-export interface OcclusionOptions extends LongWorkOptions {
-  /** Class index or name (one, or one per image). Default: each image's predicted class. */
-  target?: Targets;
+export interface OcclusionOptions extends LongWorkOptions, ClassTargetOptions {
   /** Patch size [h, w] or one number (default: a sixth of the shorter side, at least 1). */
   window?: number | [number, number];
   /** Step between patch positions (default: a quarter of the window, at least 1). */

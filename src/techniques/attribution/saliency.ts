@@ -3,10 +3,8 @@
  * respect to the pixels; large where a small change of the pixel changes the score most.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ensureBackend } from '../../runtime/backend';
-import { releaseBatch, toBatch, unbatch } from '../core/inputs';
+import { begin, mapOnBatch } from '../core/harness';
 import { inputGradient, resolveExplained, TargetOptions } from '../core/objective';
-import { refuseInsideCheck } from '../../runtime/guard';
 import { oneOf } from '../../common';
 
 /** How the channels of a gradient become one value per pixel. */
@@ -38,20 +36,15 @@ export function reduceChannels(t: tf.Tensor, reduce: Reduce): tf.Tensor {
  * `{ layer, channel }` explains a unit inside the network instead of a class.
  */
 export async function saliency(model: tf.LayersModel, image: tf.Tensor, opts: SaliencyOptions = {}): Promise<tf.Tensor> {
-  refuseInsideCheck('saliency');
   const caller = 'saliency';
-  await ensureBackend();
+  await begin(caller);
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'maxAbs', caller, 'reduce');
-  const batch = toBatch(model, image, caller);
-  try {
+  return mapOnBatch(model, image, caller, (batch) => {
     const explained = resolveExplained(model, opts, batch.x, caller);
-    const out = tf.tidy(() => {
+    return tf.tidy(() => {
       const g = inputGradient(model, batch.x, explained, 'normal', caller);
       return reduce === 'none' ? g : reduceChannels(g, reduce);
     });
-    return unbatch(out, batch.batched);
-  } finally {
-    releaseBatch(batch);
-  }
+  });
 }
 

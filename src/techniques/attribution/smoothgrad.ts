@@ -5,14 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { gaussian, mulberry32 } from '../../common/random';
-import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions } from '../../runtime/cancel';
-import { readImage, releaseBatch, toBatch, unbatch, batchForModel } from '../core/inputs';
+import { begin, mapOnBatch } from '../core/harness';
+import { batchForModel, readImage } from '../core/inputs';
 import { PerturbationLoop } from '../core/perturbation';
 import { ReluMode } from '../core/forward';
 import { inputGradient, repeatExplained, resolveExplained, sliceExplained, TargetOptions } from '../core/objective';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
-import { refuseInsideCheck } from '../../runtime/guard';
 import { finiteNumber, oneOf, positiveInt } from '../../common';
 
 export type SmoothGradVariant = 'mean' | 'squared' | 'variance';
@@ -40,9 +39,8 @@ export interface SmoothGradOptions extends TargetOptions, LongWorkOptions {
  * the default reduce, [N, ...] for a batch.
  */
 export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: SmoothGradOptions = {}): Promise<tf.Tensor> {
-  refuseInsideCheck('smoothGrad');
   const caller = 'smoothGrad';
-  await ensureBackend();
+  await begin(caller);
   const samples = positiveInt(opts.samples, 25, caller, 'samples');
   const noiseLevel = finiteNumber(opts.noiseLevel, 0.15, caller, 'noiseLevel', 0);
   const variant = oneOf(opts.variant, SMOOTHGRAD_VARIANTS, 'mean', caller, 'variant');
@@ -52,8 +50,7 @@ export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: 
   const relu: ReluMode = gradient === 'guided' ? 'guided' : 'normal';
   const rand = mulberry32(opts.seed ?? 0);
   const loop = new PerturbationLoop(caller, opts, 0);
-  const batch = toBatch(model, image, caller);
-  try {
+  return mapOnBatch(model, image, caller, async (batch) => {
     const explained = resolveExplained(model, opts, batch.x, caller);
     const [n, h, w, c] = batch.x.shape;
     const size = h * w * c;
@@ -92,9 +89,6 @@ export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: 
         result[i * size + p] = variant === 'mean' ? mean : variant === 'squared' ? meanSq : Math.max(0, meanSq - mean * mean);
       }
     }
-    const out = tf.tidy(() => reduceChannels(tf.tensor4d(result, [n, h, w, c]), reduce));
-    return unbatch(out, batch.batched);
-  } finally {
-    releaseBatch(batch);
-  }
+    return tf.tidy(() => reduceChannels(tf.tensor4d(result, [n, h, w, c]), reduce));
+  });
 }

@@ -13,6 +13,12 @@ export type Target = number | string;
 /** One target for the whole batch, or one per image. */
 export type Targets = Target | readonly Target[] | Int32Array;
 
+/** The option every class-explaining method takes, documented once. */
+export interface ClassTargetOptions {
+  /** Class index or name (one, or one per image). Default: each image's predicted class. */
+  target?: Targets;
+}
+
 /** A unit inside the network: channel `channel` of layer `layer`, at (y, x) or averaged over positions. */
 export interface NeuronTarget {
   layer: string;

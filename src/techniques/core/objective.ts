@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../../models/layers';
-import { NeuronTarget, oneHotRows, resolveTargets, SCORE_OUTPUTS, ScoreOutput, Targets } from './inputs';
+import { ClassTargetOptions, NeuronTarget, oneHotRows, resolveTargets, SCORE_OUTPUTS, ScoreOutput, Targets } from './inputs';
 import { forward, predictedClasses, ReluMode } from './forward';
 import { fail, InternalError, oneOf } from '../../common';
 
@@ -18,9 +18,7 @@ export type Explained =
       preActivation?: boolean;
     };
 
-export interface TargetOptions {
-  /** Class index or name (one, or one per image). Default: each image's predicted class. */
-  target?: Targets;
+export interface TargetOptions extends ClassTargetOptions {
   /** Explain the score before the final softmax ('logits', default) or the probability ('probs'). */
   output?: ScoreOutput;
   /** Instead of a class: a layer (with `channel`, and optionally `y`, `x`). */
