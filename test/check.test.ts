@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { check, classVisualization, gaussianBlur, gradCam, integratedGradients, kernelShap, occlusion, saliency } from '../src';
 import { CheckFailed } from '../src/check';
 import { useWasm } from './techniques_fixtures';
+import { resetResults } from '../src/check/report';
 
 // Student answers as the solution notebooks write them, and the mistakes students make.
 
@@ -81,7 +82,7 @@ const quiet = { print: false, show: false };
 
 describe('check.*: assignment checks against the reference', function () {
   before(useWasm);
-  beforeEach(() => check.resetResults());
+  beforeEach(() => resetResults());
 
   describe('check.saliency', () => {
     it('passes the solution and remembers it', async () => {

@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { check, featureVectors, guidedBackprop, models, nearestNeighbors } from '../src';
 import { useWasm } from './techniques_fixtures';
+import { resetResults } from '../src/check/report';
 
 // The checks of assignments 04-06 with right answers (as the solution notebooks write them) and the usual mistakes.
 
@@ -93,7 +94,7 @@ const guidedFor = (rule: 'guided' | 'plain' | 'deconvnet') => {
 describe('check.knn / features / receptiveFields / receptiveBox / guidedRelu / guidedBackprop', function () {
   this.timeout(120_000);
   before(useWasm);
-  beforeEach(() => check.resetResults());
+  beforeEach(() => resetResults());
 
   it('check.knn: passes the vote, names farthest points, k + 1, a wrapped nearestNeighbors', async () => {
     const r = await check.knn(knnRight, quiet);

@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { models, setup } from '../src';
+import { trainCnnScheduled } from '../src/models/train';
 
 describe('training (seeded, one or two threads)', () => {
   before(async () => {
@@ -43,7 +44,7 @@ describe('training (seeded, one or two threads)', () => {
 
   it('two threads give the same weights bit for bit whenever the worker starts (at once, after step 4, never)', async () => {
     const run = (helperAfter?: Promise<unknown>, onStep?: (step: number) => void) =>
-      models.trainCnn({
+      trainCnnScheduled({
         dataset: 'mnist', epochs: 1, limit: 600, batchSize: 64, threads: 2, seed: 5, learningRate: 2e-3, shift: 1,
         helperAfter, progressEvery: 1, onProgress: (p) => onStep?.(p.step),
       });

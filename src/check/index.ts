@@ -17,7 +17,7 @@ export { guidedRelu, guidedBackprop } from './guided';
 export type { GuidedReluFunction, GuidedBackpropFunction } from './guided';
 export { close } from './close';
 export type { CloseOptions } from './close';
-export { passed, summary, resetResults, CheckFailed } from './report';
+export { passed, summary, CheckFailed } from './report';
 export type { CheckResult, CheckOptions } from './report';
 export { compareValues, readValue, correlation } from './compare';
 export type { Values, Comparison, KnownMistake } from './compare';

@@ -2,6 +2,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as models from '../models';
+import { trainCnnScheduled } from '../models/train';
 import { setup } from '../runtime/backend';
 
 /** Recipes of the shipped models: what `npm run train` does. */
@@ -57,7 +58,7 @@ async function trainOne(name: string, flags: Record<string, string>): Promise<vo
   // --out names a parent folder: each model goes to <out>/<name>, like models/<name>.
   const out = path.join(flags.out ?? models.modelsDir(), name);
   const tag = `[${name}]`;
-  const r = await models.trainCnn({
+  const r = await trainCnnScheduled({
     dataset: recipe.dataset,
     epochs,
     batchSize: recipe.batchSize,

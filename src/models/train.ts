@@ -25,12 +25,6 @@ export interface TrainOptions extends Cancellable {
    * worker thread (data-parallel). Default 1 (the whole batch at once on this thread).
    */
   threads?: number;
-  /**
-   * With threads 2: start the worker only when this promise resolves (e.g. when another training
-   * run frees its core); until then this thread computes both halves itself. The weights do not
-   * depend on when the worker starts: the halves are the same sums, added in the same order.
-   */
-  helperAfter?: Promise<unknown>;
   /** Use only the first `limit` training images (for quick runs). */
   limit?: number;
   architecture?: CnnOptions;
@@ -55,10 +49,23 @@ export interface TrainResult {
   trainSeconds: number;
   history: Array<{ epoch: number; loss: number; testAccuracy: number; seconds: number }>;
   classNames: string[];
-  /** With threads 2: when the worker thread started taking half of each batch. */
-  helperStarted?: { epoch: number; step: number; seconds: number };
   trainCount: number;
   testCount: number;
+}
+
+/** The CLI's two-core schedule (`npm run train` trains two models side by side); not public. */
+export interface TrainSchedule {
+  /**
+   * With threads 2: start the worker only when this promise resolves (e.g. when another training
+   * run frees its core); until then this thread computes both halves itself. The weights do not
+   * depend on when the worker starts: the halves are the same sums, added in the same order.
+   */
+  helperAfter?: Promise<unknown>;
+}
+
+export interface ScheduledTrainResult extends TrainResult {
+  /** With threads 2: when the worker thread started taking half of each batch. */
+  helperStarted?: { epoch: number; step: number; seconds: number };
 }
 
 /** Accuracy of `model` (softmax outputs) on images/labels, evaluated in batches. */
@@ -148,6 +155,11 @@ function randomShift(x: tf.Tensor4D, shift: number, rand: () => number, flip = f
  * seeded augmentation and initialisation, single-threaded deterministic kernels).
  */
 export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
+  return trainCnnScheduled(opts);
+}
+
+/** trainCnn with the CLI's schedule, reporting when the helper thread started. */
+export async function trainCnnScheduled(opts: TrainOptions & TrainSchedule): Promise<ScheduledTrainResult> {
   const threads = opts.threads ?? 1;
   if (!(threads === 1 || threads === 2)) throw new Error(`trainCnn: threads must be 1 or 2, got ${threads}`);
   await ensureBackend();
@@ -175,7 +187,7 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
   let helperWanted = halves && !opts.helperAfter;
   void opts.helperAfter?.then(() => (helperWanted = true));
   let helper: TrainHelper | undefined;
-  let helperStarted: TrainResult['helperStarted'];
+  let helperStarted: ScheduledTrainResult['helperStarted'];
   const n = train.images.shape[0];
   const steps = Math.ceil(n / batchSize);
   const rand = mulberry32(seed * 7919 + 17);

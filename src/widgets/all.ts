@@ -1,6 +1,6 @@
-// Every widget name, for `import { widgets } from 'cnnviz'` (types and helpers included).
+// Every widget name, for `import { widgets } from 'cnnviz'`: renderers, their option types and the
+// drawing helpers a new widget builds on. Kernel transport (widgets/kernel/) stays internal.
 export * from './draw/attribution';
-export * from './kernel/bridge';
 export * from './draw/colormap';
 export * from './figure';
 export * from './filters';
