@@ -1,6 +1,9 @@
 /**
  * `npm run bench -- embed [--sizes 2000,5000,10000] [--repeats 1] [--no-peers] [--only tsne,umap,pca,knn,grid]`
  *
+ * UMAP runs three ways side by side: ours, umap-js (the JavaScript peer, a devDependency, same
+ * process) and umap-learn (Python); the table gives our time as a ratio to each peer.
+ *
  * Issue 6's fixed input: the Fashion-MNIST test set (10,000 images), pixels in [0, 1], PCA to 50
  * dims (ours), first N rows. At each N: our t-SNE and UMAP beside scikit-learn's TSNE and
  * umap-learn (run by bench/embed_peers.py when /usr/bin/python3 has them), all single-threaded,
@@ -24,6 +27,17 @@ import { setup } from '../src/runtime/backend';
 import { featureVectors } from '../src/techniques';
 import { gridLayout, knnAccuracy, nearestNeighbors, pca, trustworthiness, tsne, umap } from '../src/techniques/embedding';
 import { DenseMatrix } from '../src/techniques/embedding/numerics/matrix';
+import { mulberry32 } from '../src/common/random';
+import { UMAP } from 'umap-js';
+
+/** umap-js with its defaults (15 neighbours, min_dist 0.1), seeded like ours. */
+function umapJs(X: DenseMatrix, seed: number): Float32Array {
+  const rows = Array.from({ length: X.rows }, (_, i) => Array.from(X.data.subarray(i * X.cols, (i + 1) * X.cols)));
+  const y = new UMAP({ nComponents: 2, random: mulberry32(seed) }).fit(rows);
+  return Float32Array.from(y.flat());
+}
+
+const UMAP_JS = `umap-js ${(require('umap-js/package.json') as { version: string }).version}`;
 
 interface Timed<T> {
   value: T;
@@ -123,6 +137,10 @@ export async function main(args: string[]): Promise<void> {
       if (only.has('umap')) {
         const r = await timed(() => umap(X, { seed: 0 }));
         push('umap', 'cnnviz', r, r.value.points);
+        if (!args.includes('--no-peers')) {
+          const js = await timed(() => umapJs(X, 0));
+          push('umap', UMAP_JS, js, js.value);
+        }
       }
       if (python) {
         const file = path.join(scratch, `X${n}.f32`);
@@ -185,10 +203,12 @@ export async function main(args: string[]): Promise<void> {
   console.log('\n| N | method | implementation | wall s | cpu s | trustworthiness | 5-NN acc | time vs peer (wall / cpu) | trust - peer | acc - peer |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const peer = rows.find((p) => p.n === r.n && p.method === r.method && p.impl !== 'cnnviz');
-    const vs = r.impl === 'cnnviz' && peer ? `${fmt(r.wall / peer.wall, 2)} / ${fmt(r.cpu / peer.cpu, 2)}` : '';
-    const dt = r.impl === 'cnnviz' && peer ? fmt(r.trustworthiness - peer.trustworthiness, 4) : '';
-    const da = r.impl === 'cnnviz' && peer ? fmt(r.knnAccuracy - peer.knnAccuracy, 3) : '';
+    // Our row against every peer at the same N (UMAP has two: umap-js and umap-learn).
+    const peers = r.impl === 'cnnviz' ? rows.filter((p) => p.n === r.n && p.method === r.method && p.impl !== 'cnnviz') : [];
+    const each = (f: (p: Row) => string) => peers.map((p) => (peers.length > 1 ? `${p.impl.split(' ')[0]} ${f(p)}` : f(p))).join('; ');
+    const vs = each((p) => `${fmt(r.wall / p.wall, 2)} / ${fmt(r.cpu / p.cpu, 2)}`);
+    const dt = each((p) => fmt(r.trustworthiness - p.trustworthiness, 4));
+    const da = each((p) => fmt(r.knnAccuracy - p.knnAccuracy, 3));
     console.log(`| ${r.n} | ${r.method} | ${r.impl} | ${fmt(r.wall, 1)} | ${fmt(r.cpu, 1)} | ${fmt(r.trustworthiness, 4)} | ${fmt(r.knnAccuracy, 3)} | ${vs} | ${dt} | ${da} |`);
   }
   const result = { date: new Date().toISOString(), repeats, backend: backend.report, node: process.version, cpus: os.cpus().length, python: python ?? null, rows, extras };

@@ -9,7 +9,7 @@ import { lapjv } from '../src/techniques/embedding/numerics/lapjv';
 import { PowTable } from '../src/techniques/embedding/numerics/pow_table';
 import { QuadTree } from '../src/techniques/embedding/numerics/quadtree';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const twFixture = require('../../test/fixtures/trustworthiness.json') as {
   cases: { name: string; X: number[][]; Y: number[][]; labels: number[]; trustworthiness: Record<string, number>; knnAccuracy5: number }[];
 };

@@ -94,7 +94,7 @@ describe('models.layers: receptive fields', () => {
       const gd = g.dataSync();
       const box = models.inputBox(rf, y, xx, [28, 28]);
       let outside = 0;
-      let insideRows = new Set<number>();
+      const insideRows = new Set<number>();
       for (let i = 0; i < 28; i++)
         for (let j = 0; j < 28; j++) {
           if (gd[i * 28 + j] !== 0) {

@@ -93,7 +93,10 @@ describe('techniques: Kernel SHAP', function () {
       const stack = [members[0]];
       while (stack.length) {
         const p = stack.pop()!;
-        for (const q of [p - w, p + w, p % w ? p - 1 : -1, (p + 1) % w ? p + 1 : -1]) if (inSeg.has(q) && !seen.has(q)) seen.add(q), stack.push(q);
+        for (const q of [p - w, p + w, p % w ? p - 1 : -1, (p + 1) % w ? p + 1 : -1]) if (inSeg.has(q) && !seen.has(q)) {
+          seen.add(q);
+          stack.push(q);
+        }
       }
       assert.strictEqual(seen.size, members.length, `segment ${s} is not connected`);
     }

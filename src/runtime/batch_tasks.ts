@@ -133,10 +133,10 @@ export function resolveTask<O>(task: BatchTask<O> | { source: string }): BatchFn
     return builtinTasks[task] as unknown as BatchFn<O>;
   }
   if ('source' in task) {
-    // eslint-disable-next-line no-new-func
+     
     return new Function(`return (${task.source});`)() as BatchFn<O>;
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+   
   const mod = require(task.module) as Record<string, unknown>;
   const fn = mod[task.name];
   if (typeof fn !== 'function') throw new Error(`runBatched: module ${task.module} has no function '${task.name}'`);

@@ -32,6 +32,8 @@ function gb(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(2)} GB`;
 }
 
+// Listeners as process.listeners() returns them, compared by identity only.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type ProcessListeners = { uncaughtException: Function[]; unhandledRejection: Function[] };
 
 /** The process's error listeners now, to compare with after the backend started. */

@@ -45,7 +45,7 @@ export function filters(bank: FilterBank, o: FiltersOptions = {}): Figure {
   }
   const normalize = checkChoice(BY_WRAPPER, 'normalize', o.normalize ?? 'filter', ['filter', 'shared'] as const);
   const color = checkChoice(BY_WRAPPER, 'color', o.color ?? 'auto', ['auto', 'rgb', 'gray'] as const);
-  let mode: 'rgb' | 'gray' = color === 'auto' ? (c === 3 ? 'rgb' : 'gray') : color;
+  const mode: 'rgb' | 'gray' = color === 'auto' ? (c === 3 ? 'rgb' : 'gray') : color;
   if (mode === 'rgb' && c !== 3) throw new Error(`color 'rgb' needs 3 input channels; these kernels have ${c}`);
   let channel = o.channel;
   if (mode === 'gray' && c !== 1 && channel === undefined) {

@@ -18,7 +18,7 @@ function makeLoop(op: string, form: 'same' | 'scalarB' | 'scalarA'): Loop {
   const lhs = form === 'scalarA' ? 's' : 'a[i]';
   const rhs = form === 'scalarB' ? 's' : 'b[i]';
   const init = form === 'scalarA' ? 'const s = a[0];' : form === 'scalarB' ? 'const s = b[0];' : '';
-  // eslint-disable-next-line no-new-func
+   
   return new Function('a', 'b', 'out', 'n', `${init} for (let i = 0; i < n; i++) out[i] = (${lhs} ${op} ${rhs}) | 0;`) as Loop;
 }
 

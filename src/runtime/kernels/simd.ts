@@ -250,7 +250,7 @@ function filterGradFn(): FnDef {
   const [i, j, c0, d0, r, xc, bb, xa, da, ob, xs, ds] = Array.from({ length: 12 }, (_, q) => 17 + q);
   const acc = Array.from({ length: 8 }, (_, q) => 29 + q);
   const [b0, b1, av] = [37, 38, 39];
-  const accAt = (q: number, h: number): Code => [...I.get(ob), ...I.get(ds), ...I.i32(q), ...I.mul, ...I.add];
+  const accAt = (q: number, _h: number): Code => [...I.get(ob), ...I.get(ds), ...I.i32(q), ...I.mul, ...I.add];
   const mac = (q: number): Code => [
     ...I.get(acc[2 * q]), ...I.get(xa), ...I.v128load32splat(4 * q), ...I.tee(av), ...I.get(b0), ...I.f32x4mul, ...I.f32x4add, ...I.set(acc[2 * q]),
     ...I.get(acc[2 * q + 1]), ...I.get(av), ...I.get(b1), ...I.f32x4mul, ...I.f32x4add, ...I.set(acc[2 * q + 1]),

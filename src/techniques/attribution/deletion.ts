@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions } from '../../runtime/cancel';
-import { readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch, batchForModel, ClassTargetOptions } from '../core/inputs';
+import { readImage, releaseBatch, SCORE_OUTPUTS, ScoreOutput, toBatch, batchForModel, ClassTargetOptions } from '../core/inputs';
 import { PerturbationLoop } from '../core/perturbation';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from '../core/objective';

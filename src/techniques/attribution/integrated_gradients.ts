@@ -8,7 +8,7 @@ import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions } from '../../runtime/cancel';
 import { Batch, readImage, releaseBatch, toBatch, unbatch, batchForModel } from '../core/inputs';
 import { PerturbationLoop } from '../core/perturbation';
-import { Explained, explainedValues, inputGradient, repeatExplained, resolveExplained, sliceExplained, TargetOptions } from '../core/objective';
+import { Explained, explainedValues, resolveExplained, sliceExplained, TargetOptions } from '../core/objective';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { finiteNumber, oneOf, positiveInt } from '../../common';

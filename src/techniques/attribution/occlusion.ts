@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions } from '../../runtime/cancel';
-import { releaseBatch, SCORE_OUTPUTS, ScoreOutput, Targets, toBatch, batchForModel, ClassTargetOptions } from '../core/inputs';
+import { releaseBatch, SCORE_OUTPUTS, ScoreOutput, toBatch, batchForModel, ClassTargetOptions } from '../core/inputs';
 import { PerturbationLoop } from '../core/perturbation';
-import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from '../core/objective';
+import { explainedValues, resolveExplained, sliceExplained } from '../core/objective';
 import { baselineBatch } from './baseline';
 import { refuseInsideCheck } from '../../runtime/guard';
 import { fail, InternalError, oneOf, pairOf, positiveInt, shapeText } from '../../common';

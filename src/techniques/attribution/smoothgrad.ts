@@ -10,7 +10,7 @@ import { begin, mapOnBatch } from '../core/harness';
 import { batchForModel, readImage } from '../core/inputs';
 import { PerturbationLoop } from '../core/perturbation';
 import { ReluMode } from '../core/forward';
-import { inputGradient, repeatExplained, resolveExplained, sliceExplained, TargetOptions } from '../core/objective';
+import { resolveExplained, sliceExplained, TargetOptions } from '../core/objective';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
 import { finiteNumber, oneOf, positiveInt } from '../../common';
 

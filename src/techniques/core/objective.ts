@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../../models/layers';
-import { ClassTargetOptions, NeuronTarget, oneHotRows, resolveTargets, SCORE_OUTPUTS, ScoreOutput, Targets } from './inputs';
+import { ClassTargetOptions, NeuronTarget, oneHotRows, resolveTargets, SCORE_OUTPUTS, ScoreOutput } from './inputs';
 import { forward, predictedClasses, ReluMode } from './forward';
 import { fail, InternalError, oneOf } from '../../common';
 

@@ -5,10 +5,10 @@
  */
 import { gaussian, mulberry32 } from '../../common/random';
 import { Cancellable, Work } from '../../runtime/cancel';
-import { conditionalAffinities, SparseAffinities, symmetrize, conditionalAffinitySteps } from './numerics/affinities';
+import { SparseAffinities, symmetrize, conditionalAffinitySteps } from './numerics/affinities';
 import { MatrixInput, toDense } from './numerics/matrix';
 import { QuadTree } from './numerics/quadtree';
-import { nearestNeighbors, neighborSteps } from '../features/neighbors';
+import { neighborSteps } from '../features/neighbors';
 import { pca } from './pca';
 import { checkInt, checkNumber } from '../../common';
 

@@ -8,8 +8,8 @@ import { Cancellable, Work, Steps } from '../../runtime/cancel';
 import { fitAB, FuzzyGraph, fuzzySimplicialSet } from './numerics/fuzzy_graph';
 import { MatrixInput, toDense } from './numerics/matrix';
 import { PowTable } from './numerics/pow_table';
-import { spectralLayout, spectralSteps } from './numerics/spectral';
-import { nearestNeighbors, NEIGHBOR_METRICS, NeighborMetric, neighborSteps } from '../features/neighbors';
+import { spectralSteps } from './numerics/spectral';
+import { NEIGHBOR_METRICS, NeighborMetric, neighborSteps } from '../features/neighbors';
 import { pca } from './pca';
 import { checkChoice, checkInt, checkNumber } from '../../common';
 

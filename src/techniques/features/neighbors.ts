@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TopK } from '../embedding/numerics/heap';
-import { augment, boundSpace, dist2, fullSpace, normalizeRows, Space, boundSpaceSteps } from '../embedding/numerics/knn_space';
+import { augment, dist2, fullSpace, normalizeRows, Space, boundSpaceSteps } from '../embedding/numerics/knn_space';
 import { MatrixInput, toDense } from '../embedding/numerics/matrix';
 import { refuseInsideCheck } from '../../runtime/guard';
 import { checkChoice, checkInt } from '../../common';
