@@ -153,9 +153,39 @@ function firstMaxPools(model: tf.LayersModel): Restore[] {
   return restores;
 }
 
-/** Runs fn with the model's layers changed for gradients (unfused convs, first-max pools), restoring them after. */
+interface BatchNormInternals {
+  axis: number;
+  epsilon: number;
+  gamma?: { read(): tf.Tensor };
+  beta?: { read(): tf.Tensor };
+  movingMean: { read(): tf.Tensor };
+  movingVariance: { read(): tf.Tensor };
+}
+
+/**
+ * Batch normalisation (inference) as one multiply and one add by per-channel constants while a
+ * gradient is taken: tfjs's FusedBatchNorm gradient tiles 1/sqrt(var) to the whole activation
+ * first (on the browser's wasm backend, 0.8 s of a MobileNet saliency map). Same values, to float
+ * rounding; the node side changes the gradient instead (src/runtime/kernels/gradients.ts).
+ */
+function affineBatchNorms(model: tf.LayersModel): Restore[] {
+  const restores: Restore[] = [];
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const b = layer as unknown as BatchNormInternals;
+    if (b.axis !== -1 && b.axis !== (layer.outputShape as number[]).length - 1) continue;
+    restores.push(patch(layer, 'call', (inputs) => {
+      const scale = tf.div(b.gamma ? b.gamma.read() : tf.scalar(1), tf.sqrt(tf.add(b.movingVariance.read(), b.epsilon)));
+      const shift = tf.sub(b.beta ? b.beta.read() : tf.scalar(0), tf.mul(b.movingMean.read(), scale));
+      return tf.add(tf.mul(one(inputs), scale), shift);
+    }));
+  }
+  return restores;
+}
+
+/** Runs fn with the model's layers changed for gradients (unfused convs, affine batch norms, first-max pools), restoring them after. */
 function forGradients<T>(model: tf.LayersModel, fn: () => T): T {
-  const restores = [...unfuseConvs(model), ...firstMaxPools(model)];
+  const restores = [...unfuseConvs(model), ...affineBatchNorms(model), ...firstMaxPools(model)];
   try {
     return fn();
   } finally {

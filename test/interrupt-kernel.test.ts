@@ -220,6 +220,8 @@ km.interrupt_kernel()          # while idle, right after the cell that imported 
 time.sleep(1.0)
 out['aliveAfterIdleInterrupt'] = km.is_alive()
 out['second'] = run(cells[1]) if out['aliveAfterIdleInterrupt'] else None
+kc.execute(cells[2])           # still running at shutdown: its reply comes after the sockets close
+time.sleep(1.0)
 kc.stop_channels()
 km.shutdown_kernel(now=False)  # interrupt, shutdown_request, wait
 time.sleep(2.5)                # the late writes come 1.5 s after the cells
@@ -247,6 +249,10 @@ p.interval = 0;
 const raw = require('tslab/dist/jupyter').lastWriteDisplayData;
 setTimeout(() => { p.update(1, 1); raw({ data: { 'text/plain': 'late' }, metadata: {} }, false); }, 1500);
 setTimeout(() => process.stdout.write('late line\\n'), 1600);`,
+      // running when the shutdown comes
+      `import { tsne } from 'cnnviz';
+const many = new Float32Array(6000 * 32).map((_, i) => Math.sin(i * 0.37));
+await tsne({ data: many, rows: 6000, cols: 32 }, { iterations: 5000 });`,
     ];
     const res = execFileSync(jupyterPython(), ['-c', SHUTDOWN_DRIVER, JSON.stringify(cells), path.join(REPO, 'notebooks'), errFile], {
       cwd: REPO, encoding: 'utf8', maxBuffer: 16 << 20, stdio: ['ignore', 'pipe', 'pipe'],
@@ -266,6 +272,7 @@ setTimeout(() => process.stdout.write('late line\\n'), 1600);`,
   it('writes after shutdown do not crash the kernel with EBADF "Socket is closed"', () => {
     assert.strictEqual(exitCode, '0', `kernel exit code ${exitCode}; its stderr:\n${stderr}`);
     assert.doesNotMatch(stderr, /throw ex;/, 'the wasm module rethrew an error');
+    assert.doesNotMatch(stderr, /Socket is closed|EBADF|UnhandledPromiseRejection/, `a send on a closed socket went unhandled; the kernel's stderr:\n${stderr}`);
     assert.match(stderr, /late line/, 'stdout went back to the process after the sockets closed');
   });
 });

@@ -125,6 +125,12 @@ function interrupt(reason = INTERRUPTED): void {
  * stdout/stderr still point at the closed iopub socket: a late write or display then throws
  * EBADF "Socket is closed" from zeromq. So before the sockets close: stop all cnnviz work, end
  * every cell (displays send nothing), and give stdout/stderr back to the process.
+ *
+ * tslab also closes the sockets in the same turn as it publishes the shutdown's 'idle' status,
+ * whose send (never awaited) can still be in flight: when it is, zeromq rejects it with "Socket is
+ * closed" and tslab prints an unhandled rejection; a cell still running at shutdown replies on
+ * closed sockets, and so does a display writer that user code kept. So the sockets close one
+ * timer tick later, and a send on them that fails because they closed is dropped.
  */
 function wrapClose(mod: TslabJupyterModule): void {
   const proto = mod.ZmqServer?.prototype as ({ close?: (...args: unknown[]) => unknown } & { [WRAPPED]?: boolean }) | undefined;
@@ -138,8 +144,46 @@ function wrapClose(mod: TslabJupyterModule): void {
       // tslab sets `write` on the stream object itself; the prototype's is the real one.
       if (Object.prototype.hasOwnProperty.call(stream, 'write')) delete (stream as unknown as { write?: unknown }).write;
     }
-    return original.apply(this, args);
+    for (const name of ['iopub', 'shell', 'control', 'stdin', 'hb']) quietWhenClosed((this as Record<string, unknown>)[name]);
+    setTimeout(() => original.apply(this, args), 20);
+    return undefined;
   };
+}
+
+/**
+ * Makes zeromq's `send` drop its "Socket is closed" error (thrown or rejected): nothing could
+ * deliver the message. zeromq's sockets are sealed and `send` is a read-only property of their
+ * base prototype, so the wrapper replaces it there (once); any other error passes unchanged.
+ */
+function quietWhenClosed(socket: unknown): void {
+  let owner = socket as object | null;
+  while (owner && !Object.prototype.hasOwnProperty.call(owner, 'send')) owner = Object.getPrototypeOf(owner) as object | null;
+  const send = owner ? (owner as { send?: unknown }).send : undefined;
+  if (!owner || typeof send !== 'function' || (send as { [WRAPPED]?: boolean })[WRAPPED]) return;
+  const closed = (err: unknown): boolean => err instanceof Error && /Socket is closed/.test(err.message);
+  const quiet = function (this: unknown, ...a: unknown[]): unknown {
+    let out: Promise<unknown> | undefined;
+    try {
+      out = send.apply(this, a) as Promise<unknown> | undefined;
+    } catch (err) {
+      // A send after the close throws at once (a late reply, a writer kept by user code).
+      if (closed(err)) return undefined;
+      throw err;
+    }
+    if (out && typeof out.catch === 'function') {
+      return out.catch((err: unknown) => {
+        if (closed(err)) return undefined;
+        throw err;
+      });
+    }
+    return out;
+  };
+  (quiet as { [WRAPPED]?: boolean })[WRAPPED] = true;
+  try {
+    Object.defineProperty(owner, 'send', { value: quiet, configurable: true, writable: false });
+  } catch {
+    // Not configurable in this zeromq: the delayed close alone still lets the last send finish.
+  }
 }
 
 function install(mod: TslabJupyterModule): void {

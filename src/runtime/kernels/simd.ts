@@ -346,7 +346,8 @@ function compile(): WebAssembly.Module | null {
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
-let enabled = process.env.CNNVIZ_SIMD !== '0';
+// (`process` is absent in the browser, where the explorer page uses these kernels too.)
+let enabled = typeof process === 'undefined' || process.env.CNNVIZ_SIMD !== '0';
 
 /** For tests and benchmarks: turn the SIMD loops off (JavaScript fallbacks) or on. */
 export function setSimdEnabled(on: boolean): void {
