@@ -130,8 +130,9 @@ function firstMaxPool(kh: number, kw: number): (x: tf.Tensor) => tf.Tensor {
         const oh = Math.floor(h / kh), ow = Math.floor(w / kw);
         const xc = tf.slice(saved[0], [0, 0, 0, 0], [b, oh * kh, ow * kw, c]);
         const win = tf.reshape(tf.transpose(tf.reshape(xc, [b, oh, kh, ow, kw, c]), [0, 1, 3, 5, 2, 4]), [b, oh, ow, c, kh * kw]);
-        const isMax = tf.cast(tf.equal(win, tf.max(win, 4, true)), 'float32');
-        const first = tf.mul(isMax, tf.cast(tf.equal(tf.cumsum(isMax, 4), 1), 'float32'));
+        // the first maximum of each window: a running count along it (as rows: tfjs's cumsum takes rank 2 on every backend)
+        const isMax = tf.reshape(tf.cast(tf.equal(win, tf.max(win, 4, true)), 'float32'), [-1, kh * kw]);
+        const first = tf.reshape(tf.mul(isMax, tf.cast(tf.equal(tf.cumsum(isMax, 1), 1), 'float32')), [b, oh, ow, c, kh * kw]);
         const g = tf.mul(first, tf.expandDims(dy, 4));
         const back = tf.reshape(tf.transpose(tf.reshape(g, [b, oh, ow, c, kh, kw]), [0, 1, 4, 2, 5, 3]), [b, oh * kh, ow * kw, c]);
         return tf.pad(back, [[0, 0], [0, h - oh * kh], [0, w - ow * kw], [0, 0]]);

@@ -368,6 +368,48 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       assert.deepStrictEqual(errors, []);
     });
 
+    it('switching the model from the page loads it, shows its classes, and leaves the first one served', async () => {
+      const other = await openPage(browser, `${url}?backend=wasm`, errors);
+      try {
+        await idle(other);
+        const options = await other.$$eval('#model-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+        assert.ok(options.includes('mnist-cnn'), `model choices: ${options.join(', ')}`);
+        // choosing another model loads it on the server and reloads the page on it
+        await Promise.all([other.waitForURL(/\?model=/, { timeout: 300000 }), other.selectOption('#model-select', 'mnist-cnn')]);
+        await other.waitForFunction(() => window.cnnvizExplorer && (window.cnnvizExplorer.ready || !!window.cnnvizExplorer.error), null, { timeout: 300000 });
+        await idle(other);
+        assert.strictEqual(await other.evaluate(() => window.cnnvizExplorer.error ?? null), null);
+        assert.match((await other.textContent('#model-name')) ?? '', /mnist-cnn.*28x28x1 in, 10 classes/);
+        const net = await other.evaluate(() => {
+          const app = window.cnnvizExplorer.app;
+          const size = app.net as unknown as { width: number; channels: number };
+          return { w: size.width, c: size.channels, top: app.top5.map((t) => t.name) };
+        });
+        assert.deepStrictEqual([net.w, net.c], [28, 1]);
+        assert.strictEqual(net.top.length, 5);
+        for (const name of net.top) assert.match(name, /^[0-9]$/, `mnist-cnn's classes are digits, got '${name}'`);
+        // its max pools take the node side's gradient rule (the first maximum of each window)
+        const mnist = await models.load('mnist-cnn');
+        const x = tf.tensor4d(await other.evaluate(() => Array.from(window.cnnvizExplorer.app.x.dataSync())), [1, 28, 28, 1]);
+        const pageSal = await other.evaluate(async () => Array.from((await window.cnnvizExplorer.app.net.classMaps(window.cnnvizExplorer.app.x, 7)).saliency));
+        const nodeSal = await saliency(mnist, x, { target: 7 });
+        const d = relDiff(pageSal, nodeSal.dataSync());
+        assert.ok(d <= 1e-3, `mnist-cnn saliency differs by ${d} of its largest value`);
+        tf.dispose([x, nodeSal]);
+        mnist.dispose();
+        const id = new URL(other.url()).searchParams.get('model') as string;
+        const switched = await (await fetch(`${url}api/info?model=${encodeURIComponent(id)}`)).json() as { name: string };
+        assert.strictEqual(switched.name, 'mnist-cnn');
+        // the first model is still the default, and asking again for mnist-cnn reuses the loaded one
+        assert.strictEqual(((await (await fetch(`${url}api/info`)).json()) as { name: string }).name, 'fashion-cnn');
+        const again = await fetch(`${url}api/load`, { method: 'POST', body: 'mnist-cnn', headers: { 'X-Cnnviz': 'page' } });
+        assert.strictEqual(((await again.json()) as { model: string }).model, id);
+        assert.deepStrictEqual(errors, []);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('works inside an iframe of another page, as show.explorer shows it in a notebook', async () => {
       const outer = await browser.newPage();
       const outerErrors: string[] = [];

@@ -159,13 +159,9 @@ export class ExplorerServer {
     if (p === '/api/load' && req.method === 'POST') return this.loadModel(res, (await this.body(req)).toString('utf8'));
     const s = this.session(q.get('model'));
     if (p === '/api/info') return this.json(res, { ...(await s.info), models: this.opts.modelChoices ?? [], canLoad: !!this.opts.loadModel });
-    if (p === '/api/model/model.json') {
-      const { json } = await s.modelFiles();
-      // the weights' URL carries the model id, since tf.loadLayersModel resolves it against model.json's URL
-      const withId = JSON.parse(json) as { weightsManifest: { paths: string[] }[] };
-      withId.weightsManifest[0].paths = [`weights.bin?model=${q.get('model') || this.defaultId}`];
-      return this.send(res, JSON.stringify(withId), TYPES['.json']);
-    }
+    // The weights' path stays 'weights.bin': tf.loadLayersModel resolves it against model.json's URL
+    // and appends that URL's query (?model=ID) itself.
+    if (p === '/api/model/model.json') return this.send(res, (await s.modelFiles()).json, TYPES['.json']);
     if (p === '/api/model/weights.bin') return this.send(res, (await s.modelFiles()).weights, TYPES['.bin']);
     const [h, w] = s.inputShape;
     if (p === '/api/image' && req.method === 'POST') {
