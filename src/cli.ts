@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-/** cnnviz doctor | lecture | train | serve | explore | grade | assignments (benchmarks: npm run bench, never through here) */
+/**
+ * cnnviz doctor | lecture | train | serve | explore | grade | assignments (benchmarks: npm run bench, never through
+ * here)
+ */
 import { doctorMain } from './cli/doctor';
 import { exploreMain } from './cli/explore';
 import { assignmentsMain, gradeMain } from './cli/grade';
@@ -21,7 +24,9 @@ async function main(): Promise<void> {
   const [cmd, ...args] = process.argv.slice(2);
   const run = cmd ? COMMANDS[cmd] : undefined;
   if (!run) {
-    console.error(`usage: cnnviz <command>; commands: ${Object.keys(COMMANDS).join(', ')}${cmd ? ` (got '${cmd}')` : ''}`);
+    console.error(
+      `usage: cnnviz <command>; commands: ${Object.keys(COMMANDS).join(', ')}${cmd ? ` (got '${cmd}')` : ''}`,
+    );
     process.exit(2);
   }
   process.exitCode = await run(args);

@@ -24,16 +24,69 @@ interface Expectation {
 }
 
 const EXPECT: Record<string, Expectation> = {
-  '01-first-layer-filters': { png: 8, text: [/filters: 32 x 5 x 5 x 1/, /cifar-cnn: first-layer filters 32 x 5 x 5 x 3/, /mobilenet: first-layer filters \d+ x 3 x 3 x 3/, /darknet-tiny: first-layer filters \d+ x 3 x 3 x 3/] },
-  '02-feature-space': { png: 2, text: [/10000 Fashion-MNIST test images/, /same class among the 5 nearest: feature space \d+\.\d%, pixel space \d+\.\d%/] },
-  '03-dimensionality-reduction': { png: 1, plotly: 5, text: [/10000 digits/, /explain \d+\.\d% of the variance/, /trustworthiness/] },
+  '01-first-layer-filters': {
+    png: 8,
+    text: [
+      /filters: 32 x 5 x 5 x 1/,
+      /cifar-cnn: first-layer filters 32 x 5 x 5 x 3/,
+      /mobilenet: first-layer filters \d+ x 3 x 3 x 3/,
+      /darknet-tiny: first-layer filters \d+ x 3 x 3 x 3/,
+    ],
+  },
+  '02-feature-space': {
+    png: 2,
+    text: [
+      /10000 Fashion-MNIST test images/,
+      /same class among the 5 nearest: feature space \d+\.\d%, pixel space \d+\.\d%/,
+    ],
+  },
+  '03-dimensionality-reduction': {
+    png: 1,
+    plotly: 5,
+    text: [/10000 digits/, /explain \d+\.\d% of the variance/, /trustworthiness/],
+  },
   '04-images-in-2d': { png: 2 },
-  '05-activating-patches': { png: 8, text: [/receptive field/, /of 128 conv3 channels have 8 or 9 top images of one class/] },
-  '06-occlusion': { png: 14, text: [/MobileNet top 5: malamute/, /malamute: score -?\d+\.\d+ unoccluded/, /mountain bike: score -?\d+\.\d+ unoccluded/, /pickup: score -?\d+\.\d+ unoccluded/, /probability \d\.\d+ unoccluded/, /window 32: lowest/, /fill blur: lowest/] },
-  '07-saliency-and-guided-backprop': { png: 6, text: [/P\(malamute\) = \d\.\d+/, /P\(mountain bike\) = \d\.\d+/, /conv_pw_7_relu: \d+ channels/, /Grad-CAM: malamute vs mountain bike, correlation 0\.[0-5]\d/, /guided backprop: malamute vs mountain bike, correlation (0\.9\d|1\.00)/] },
-  '08-class-visualization': { png: 7, text: [/P\(tarantula\) = \d\.\d+/, /P\(goldfish\) = \d\.\d+/, /P\(3\) = \d\.\d+/] },
+  '05-activating-patches': {
+    png: 8,
+    text: [/receptive field/, /of 128 conv3 channels have 8 or 9 top images of one class/],
+  },
+  '06-occlusion': {
+    png: 14,
+    text: [
+      /MobileNet top 5: malamute/,
+      /malamute: score -?\d+\.\d+ unoccluded/,
+      /mountain bike: score -?\d+\.\d+ unoccluded/,
+      /pickup: score -?\d+\.\d+ unoccluded/,
+      /probability \d\.\d+ unoccluded/,
+      /window 32: lowest/,
+      /fill blur: lowest/,
+    ],
+  },
+  '07-saliency-and-guided-backprop': {
+    png: 6,
+    text: [
+      /P\(malamute\) = \d\.\d+/,
+      /P\(mountain bike\) = \d\.\d+/,
+      /conv_pw_7_relu: \d+ channels/,
+      /Grad-CAM: malamute vs mountain bike, correlation 0\.[0-5]\d/,
+      /guided backprop: malamute vs mountain bike, correlation (0\.9\d|1\.00)/,
+    ],
+  },
+  '08-class-visualization': {
+    png: 7,
+    text: [/P\(tarantula\) = \d\.\d+/, /P\(goldfish\) = \d\.\d+/, /P\(3\) = \d\.\d+/],
+  },
   '10-your-own-image': { png: 6, text: [/photo: /, /MobileNet top 5: /, /unoccluded, lowest/] },
-  '09-shap-and-sanity': { png: 4, plotly: 1, text: [/coalitions; the 16 values add up to/, /maps of 10 images by 7 methods/, /deletion AUC/, /layers randomized in turn: logits -> features -> conv3 -> conv2 -> conv1/] },
+  '09-shap-and-sanity': {
+    png: 4,
+    plotly: 1,
+    text: [
+      /coalitions; the 16 values add up to/,
+      /maps of 10 images by 7 methods/,
+      /deletion AUC/,
+      /layers randomized in turn: logits -> features -> conv3 -> conv2 -> conv1/,
+    ],
+  },
 };
 
 function source(c: Cell): string {
@@ -46,19 +99,36 @@ function mimes(c: Cell): string[] {
 
 export function lectureNotebooks(): string[] {
   const dir = path.join(REPO, 'notebooks', 'lecture15');
-  return fs.readdirSync(dir).filter((f) => /^(0[1-9]|10)-.*\.ipynb$/.test(f)).sort().map((f) => path.join('notebooks', 'lecture15', f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^(0[1-9]|10)-.*\.ipynb$/.test(f))
+    .sort()
+    .map((f) => path.join('notebooks', 'lecture15', f));
 }
 
 /** Records per-notebook and per-cell seconds for the README table. */
 export function recordTimes(file: string, runs: ExecutedNotebook[]): void {
   const rows = runs.map(({ report, nb }) => {
     const code = nb.cells.filter((c) => c.cell_type === 'code');
-    const cells = report.cells.map((c, k) => ({ cell: c.index, seconds: c.seconds, first: source(code[k] ?? { cell_type: 'code', source: '' }).split('\n')[0].slice(0, 60) }));
+    const cells = report.cells.map((c, k) => ({
+      cell: c.index,
+      seconds: c.seconds,
+      first: source(code[k] ?? { cell_type: 'code', source: '' })
+        .split('\n')[0]
+        .slice(0, 60),
+    }));
     const slowest = cells.reduce((m, c) => ((c.seconds ?? 0) > (m.seconds ?? 0) ? c : m), cells[0]);
     return { notebook: path.relative(REPO, report.notebook), seconds: report.seconds, slowest, cells };
   });
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), load: fs.readFileSync('/proc/loadavg', 'utf8').trim(), notebooks: rows }, null, 1));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      { when: new Date().toISOString(), load: fs.readFileSync('/proc/loadavg', 'utf8').trim(), notebooks: rows },
+      null,
+      1,
+    ),
+  );
 }
 
 describe('lecture notebooks run through the real kernel', function () {
@@ -67,12 +137,19 @@ describe('lecture notebooks run through the real kernel', function () {
   let runs: ExecutedNotebook[] = [];
 
   before(function () {
-    runs = executeNotebooks(notebooks, { timeoutS: 600, html: true, outDir: path.join(REPO, 'test', 'artifacts', 'lecture') });
+    runs = executeNotebooks(notebooks, {
+      timeoutS: 600,
+      html: true,
+      outDir: path.join(REPO, 'test', 'artifacts', 'lecture'),
+    });
     recordTimes(path.join(REPO, 'test', 'artifacts', 'notebook-times.json'), runs);
   });
 
   it('has notebooks 01 to 10', () => {
-    assert.deepStrictEqual(notebooks.map((n) => path.basename(n).slice(0, 2)), ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10']);
+    assert.deepStrictEqual(
+      notebooks.map((n) => path.basename(n).slice(0, 2)),
+      ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10'],
+    );
   });
 
   for (const name of Object.keys(EXPECT)) {
@@ -80,16 +157,27 @@ describe('lecture notebooks run through the real kernel', function () {
       const run = runs.find((r) => path.basename(r.report.notebook, '.ipynb') === name);
       assert.ok(run, `${name} was not executed`);
       const { report, nb } = run;
-      assert.strictEqual(report.error, null, `cell ${report.error?.cell} failed: ${report.error?.message}\n${report.error?.cell_output}`);
+      assert.strictEqual(
+        report.error,
+        null,
+        `cell ${report.error?.cell} failed: ${report.error?.message}\n${report.error?.cell_output}`,
+      );
       for (const c of report.cells) assert.strictEqual(c.stderr, '', `cell ${c.index} wrote to stderr: ${c.stderr}`);
       const code = nb.cells.filter((c) => c.cell_type === 'code');
       const text = code.map(streamText).join('\n');
-      assert.doesNotMatch(text, /Error:|Traceback|is not defined|undefined \(reading/, 'an error message in the printed output');
+      assert.doesNotMatch(
+        text,
+        /Error:|Traceback|is not defined|undefined \(reading/,
+        'an error message in the printed output',
+      );
       const exp = EXPECT[name];
       // Figures, not cells: a cell may show several (one per channel, per image...).
       const png = code.reduce((n, c) => n + mimes(c).filter((m) => m === 'image/png').length, 0);
       assert.ok(png >= exp.png, `expected at least ${exp.png} PNG figures, got ${png}`);
-      const plotly = code.reduce((n, c) => n + mimes(c).filter((m) => m === 'application/vnd.plotly.v1+json').length, 0);
+      const plotly = code.reduce(
+        (n, c) => n + mimes(c).filter((m) => m === 'application/vnd.plotly.v1+json').length,
+        0,
+      );
       assert.ok(plotly >= (exp.plotly ?? 0), `expected at least ${exp.plotly} Plotly charts, got ${plotly}`);
       for (const re of exp.text ?? []) assert.match(text, re);
       // The intro: a title and a few sentences of why, before any code.
@@ -97,7 +185,8 @@ describe('lecture notebooks run through the real kernel', function () {
       assert.match(source(nb.cells[0]), /^# Lecture 15 · \d\d — /);
       if (process.env.CNNVIZ_ASSERT_TIMES === '1') {
         assert.ok(report.seconds < 90, `${name} took ${report.seconds} s (budget 90 s)`);
-        for (const c of report.cells) assert.ok((c.seconds ?? 0) < 15, `${name} cell ${c.index} took ${c.seconds} s (budget 15 s)`);
+        for (const c of report.cells)
+          assert.ok((c.seconds ?? 0) < 15, `${name} cell ${c.index} took ${c.seconds} s (budget 15 s)`);
       }
     });
   }
@@ -105,26 +194,50 @@ describe('lecture notebooks run through the real kernel', function () {
   it('the HTML of every notebook shows all its figures in Chromium, offline and without errors', async function () {
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
     try {
       for (const { report, nb } of runs) {
         const name = path.basename(report.notebook);
         assert.ok(report.html, `${name}: no HTML`);
-        const outputs = nb.cells.flatMap((c) => (c.outputs ?? []).map((o) => Object.keys((o.data as Record<string, unknown> | undefined) ?? {})));
+        const outputs = nb.cells.flatMap((c) =>
+          (c.outputs ?? []).map((o) => Object.keys((o.data as Record<string, unknown> | undefined) ?? {})),
+        );
         const pngs = outputs.filter((m) => m.includes('image/png')).length;
         const charts = outputs.filter((m) => m.includes('application/vnd.plotly.v1+json')).length;
         const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
         const errors: string[] = [];
-        page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+        page.on('console', (m) => {
+          if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+        });
         page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-        await page.route(/^https?:/, (route) => { errors.push(`network request: ${route.request().url()}`); return route.abort(); });
+        await page.route(/^https?:/, (route) => {
+          errors.push(`network request: ${route.request().url()}`);
+          return route.abort();
+        });
         await page.goto('file://' + report.html, { waitUntil: 'load', timeout: 180000 });
-        await page.waitForFunction(() => Array.from(document.querySelectorAll('.cnnviz-plotly')).every((g) => (g as unknown as { _fullLayout?: unknown })._fullLayout), null, { timeout: 120000 });
+        await page.waitForFunction(
+          () =>
+            Array.from(document.querySelectorAll('.cnnviz-plotly')).every(
+              (g) => (g as unknown as { _fullLayout?: unknown })._fullLayout,
+            ),
+          null,
+          { timeout: 120000 },
+        );
         const seen = await page.evaluate(() => ({
-          images: Array.from(document.querySelectorAll('img')).filter((i) => i.src.startsWith('data:image/png')).map((i) => i.complete && i.naturalWidth > 0),
+          images: Array.from(document.querySelectorAll('img'))
+            .filter((i) => i.src.startsWith('data:image/png'))
+            .map((i) => i.complete && i.naturalWidth > 0),
           charts: document.querySelectorAll('.cnnviz-plotly').length,
-          drawn: Array.from(document.querySelectorAll('.cnnviz-plotly')).filter((g) => g.querySelector('.main-svg')).length,
+          drawn: Array.from(document.querySelectorAll('.cnnviz-plotly')).filter((g) => g.querySelector('.main-svg'))
+            .length,
         }));
         await page.close();
         assert.deepStrictEqual(errors, [], `${name}: errors in the browser`);

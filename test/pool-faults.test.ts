@@ -71,7 +71,10 @@ describe('worker pool faults', function () {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     const before = tf.memory().numTensors;
-    await assert.rejects(runBatched(model, images, slow, { threads: 2, signal: controller.signal, caller: 'slowTest' }), /^AbortError: slowTest: aborted$/);
+    await assert.rejects(
+      runBatched(model, images, slow, { threads: 2, signal: controller.signal, caller: 'slowTest' }),
+      /^AbortError: slowTest: aborted$/,
+    );
     assert.strictEqual(tf.memory().numTensors, before);
     // The busy workers were terminated at the abort; the next call gets fresh ones.
     await new Promise((r) => setTimeout(r, ABORT_GRACE_MS + 200));

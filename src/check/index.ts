@@ -8,7 +8,14 @@ export type { SaliencyFunction, SaliencyCheckOptions } from './saliency';
 export { occlusion } from './occlusion';
 export type { OcclusionFunction, OcclusionCheckOptions } from './occlusion';
 export { ascentStep, regularize, gradientAscent } from './ascent';
-export type { AscentStepFunction, RegularizeFunction, RegularizeOptions, GradientAscentFunction, GradientAscentOptions, AscentCheckOptions } from './ascent';
+export type {
+  AscentStepFunction,
+  RegularizeFunction,
+  RegularizeOptions,
+  GradientAscentFunction,
+  GradientAscentOptions,
+  AscentCheckOptions,
+} from './ascent';
 export { knn, features } from './knn';
 export type { KnnFunction, FeaturesFunction } from './knn';
 export { receptiveFields, receptiveBox } from './receptive';

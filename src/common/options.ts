@@ -5,9 +5,16 @@
 import { fail } from './errors';
 
 /** `value` if it is one of `choices` (`dflt` when undefined); else `caller: unknown option 'v'; valid choices: ...`. */
-export function oneOf<T extends string>(value: T | undefined, choices: readonly T[], dflt: T, caller: string, option: string): T {
+export function oneOf<T extends string>(
+  value: T | undefined,
+  choices: readonly T[],
+  dflt: T,
+  caller: string,
+  option: string,
+): T {
   if (value === undefined) return dflt;
-  if (!choices.includes(value)) fail(caller, `unknown ${option} '${String(value)}'; valid choices: ${choices.join(', ')}`);
+  if (!choices.includes(value))
+    fail(caller, `unknown ${option} '${String(value)}'; valid choices: ${choices.join(', ')}`);
   return value;
 }
 
@@ -19,7 +26,14 @@ export function positiveInt(value: number | undefined, dflt: number, caller: str
 }
 
 /** A finite number option in [min, max] (`dflt` when undefined). */
-export function finiteNumber(value: number | undefined, dflt: number, caller: string, option: string, min = -Infinity, max = Infinity): number {
+export function finiteNumber(
+  value: number | undefined,
+  dflt: number,
+  caller: string,
+  option: string,
+  min = -Infinity,
+  max = Infinity,
+): number {
   if (value === undefined) return dflt;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     const range = min > -Infinity || max < Infinity ? ` in [${min}, ${max}]` : '';
@@ -29,10 +43,16 @@ export function finiteNumber(value: number | undefined, dflt: number, caller: st
 }
 
 /** [h, w] from a number or a pair, each a positive integer. */
-export function pairOf(value: number | readonly [number, number] | undefined, dflt: [number, number], caller: string, option: string): [number, number] {
+export function pairOf(
+  value: number | readonly [number, number] | undefined,
+  dflt: [number, number],
+  caller: string,
+  option: string,
+): [number, number] {
   if (value === undefined) return dflt;
   const p: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
-  if (!p.every((v) => Number.isInteger(v) && v >= 1)) fail(caller, `${option} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
+  if (!p.every((v) => Number.isInteger(v) && v >= 1))
+    fail(caller, `${option} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
   return p;
 }
 
@@ -46,7 +66,14 @@ export function checkInt(caller: string, option: string, value: number, min: num
 }
 
 /** A numeric option in (min, max] (or [min, max] when `minExclusive` is false). */
-export function checkNumber(caller: string, option: string, value: number, min: number, max = Infinity, minExclusive = true): number {
+export function checkNumber(
+  caller: string,
+  option: string,
+  value: number,
+  min: number,
+  max = Infinity,
+  minExclusive = true,
+): number {
   const okMin = minExclusive ? value > min : value >= min;
   if (typeof value !== 'number' || !Number.isFinite(value) || !okMin || value > max) {
     const lo = minExclusive ? `> ${min}` : `>= ${min}`;
@@ -56,7 +83,13 @@ export function checkNumber(caller: string, option: string, value: number, min: 
 }
 
 /** `value` if it is one of `choices`, with no default (a required choice). */
-export function checkChoice<T extends string>(caller: string, option: string, value: unknown, choices: readonly T[]): T {
-  if (!choices.includes(value as T)) fail(caller, `unknown ${option} '${String(value)}'; valid choices: ${choices.join(', ')}`);
+export function checkChoice<T extends string>(
+  caller: string,
+  option: string,
+  value: unknown,
+  choices: readonly T[],
+): T {
+  if (!choices.includes(value as T))
+    fail(caller, `unknown ${option} '${String(value)}'; valid choices: ${choices.join(', ')}`);
   return value as T;
 }

@@ -69,7 +69,12 @@ export interface ScheduledTrainResult extends TrainResult {
 }
 
 /** Accuracy of `model` (softmax outputs) on images/labels, evaluated in batches. */
-export async function accuracy(model: tf.LayersModel, images: tf.Tensor4D, labels: Int32Array, batchSize = 500): Promise<number> {
+export async function accuracy(
+  model: tf.LayersModel,
+  images: tf.Tensor4D,
+  labels: Int32Array,
+  batchSize = 500,
+): Promise<number> {
   let correct = 0;
   const n = images.shape[0];
   for (let i = 0; i < n; i += batchSize) {
@@ -88,7 +93,12 @@ export async function accuracy(model: tf.LayersModel, images: tf.Tensor4D, label
  * averages kept during training depend on which thread computed which half of a batch; these do
  * not, so the saved weights are the same whatever the schedule (and better estimates).
  */
-export async function recalibrateBatchNorm(model: tf.LayersModel, images: tf.Tensor4D, limit = 10000, batchSize = 500): Promise<void> {
+export async function recalibrateBatchNorm(
+  model: tf.LayersModel,
+  images: tf.Tensor4D,
+  limit = 10000,
+  batchSize = 500,
+): Promise<void> {
   const n = Math.min(limit, images.shape[0]);
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization') continue;
@@ -119,7 +129,15 @@ export async function recalibrateBatchNorm(model: tf.LayersModel, images: tf.Ten
 }
 
 /** Loss and gradients of the second half of a batch, on this thread (when no helper runs). */
-function halfOnThisThread(model: tf.LayersModel, logits: tf.LayersModel, x: tf.Tensor4D, labels: Int32Array, half: number, classes: number, weight: number): { loss: number; grads: Float32Array[] } {
+function halfOnThisThread(
+  model: tf.LayersModel,
+  logits: tf.LayersModel,
+  x: tf.Tensor4D,
+  labels: Int32Array,
+  half: number,
+  classes: number,
+  weight: number,
+): { loss: number; grads: Float32Array[] } {
   const xs = x.slice(half);
   const ys = tf.tensor1d(labels.subarray(half), 'int32');
   try {
@@ -129,11 +147,19 @@ function halfOnThisThread(model: tf.LayersModel, logits: tf.LayersModel, x: tf.T
   }
 }
 
-/** Shift each image by a random integer offset in [-shift, shift] (zero fill), and mirror half of them when `flip`; seeded. */
+/**
+ * Shift each image by a random integer offset in [-shift, shift] (zero fill), and mirror half of them when `flip`;
+ * seeded.
+ */
 function randomShift(x: tf.Tensor4D, shift: number, rand: () => number, flip = false): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, h, w] = x.shape;
-    const padded = x.pad([[0, 0], [shift, shift], [shift, shift], [0, 0]]);
+    const padded = x.pad([
+      [0, 0],
+      [shift, shift],
+      [shift, shift],
+      [0, 0],
+    ]);
     const ph = h + 2 * shift - 1;
     const pw = w + 2 * shift - 1;
     const boxes: number[] = [];
@@ -146,7 +172,13 @@ function randomShift(x: tf.Tensor4D, shift: number, rand: () => number, flip = f
       boxes.push(oy / ph, mirror ? x2 : x1, (oy + h - 1) / ph, mirror ? x1 : x2);
     }
     const idx = tf.range(0, n, 1, 'int32');
-    return tf.image.cropAndResize(padded as tf.Tensor4D, tf.tensor2d(boxes, [n, 4]), idx as tf.Tensor1D, [h, w], "bilinear") as tf.Tensor4D;
+    return tf.image.cropAndResize(
+      padded as tf.Tensor4D,
+      tf.tensor2d(boxes, [n, 4]),
+      idx as tf.Tensor1D,
+      [h, w],
+      'bilinear',
+    ) as tf.Tensor4D;
   });
 }
 
@@ -215,9 +247,16 @@ export async function trainCnnScheduled(opts: TrainOptions & TrainSchedule): Pro
         // Halves: the helper (when running) takes the second half while this thread does the first.
         const half = halves ? Math.ceil(batch.length / 2) : batch.length;
         const second = half < batch.length;
-        const theirs = second && helper
-          ? helper.step(vars, tf.tidy(() => xa.slice(half)), labels.subarray(half), classes, weight)
-          : undefined;
+        const theirs =
+          second && helper
+            ? helper.step(
+                vars,
+                tf.tidy(() => xa.slice(half)),
+                labels.subarray(half),
+                classes,
+                weight,
+              )
+            : undefined;
         const mineX = halves ? xa.slice(0, half) : xa;
         const mineY = tf.tensor1d(labels.subarray(0, half), 'int32');
         const mine = lossAndGrads(model, logits, mineX, mineY, classes, weight);
@@ -238,7 +277,14 @@ export async function trainCnnScheduled(opts: TrainOptions & TrainSchedule): Pro
         tf.dispose(Object.values(named));
         lossSum += loss;
         if (opts.onProgress && (s + 1) % every === 0) {
-          await work.call('onProgress', opts.onProgress, { epoch: epoch + 1, epochs: opts.epochs, step: s + 1, stepsPerEpoch: steps, loss: lossSum / (s + 1), seconds: (Date.now() - t0) / 1000 });
+          await work.call('onProgress', opts.onProgress, {
+            epoch: epoch + 1,
+            epochs: opts.epochs,
+            step: s + 1,
+            stepsPerEpoch: steps,
+            loss: lossSum / (s + 1),
+            seconds: (Date.now() - t0) / 1000,
+          });
         }
       }
       // Per-epoch figure on a 1,000-image slice for progress; the full test set once at the end.
@@ -247,7 +293,15 @@ export async function trainCnnScheduled(opts: TrainOptions & TrainSchedule): Pro
       probe.dispose();
       const entry = { epoch: epoch + 1, loss: lossSum / steps, testAccuracy: acc, seconds: (Date.now() - t0) / 1000 };
       history.push(entry);
-      await work.call('onProgress', opts.onProgress, { epoch: epoch + 1, epochs: opts.epochs, step: steps, stepsPerEpoch: steps, loss: entry.loss, seconds: entry.seconds, testAccuracy: acc });
+      await work.call('onProgress', opts.onProgress, {
+        epoch: epoch + 1,
+        epochs: opts.epochs,
+        step: steps,
+        stepsPerEpoch: steps,
+        loss: entry.loss,
+        seconds: entry.seconds,
+        testAccuracy: acc,
+      });
       const lr = (optimizer as unknown as { learningRate: number }).learningRate;
       (optimizer as unknown as { learningRate: number }).learningRate = lr * (opts.lrDecay ?? 0.7);
     }

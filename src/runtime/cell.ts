@@ -68,7 +68,8 @@ function findTslabModules(): TslabJupyterModule[] {
  */
 function activeModule(): TslabJupyterModule | null {
   // A module that has left require.cache (a test's stand-in, say) is forgotten.
-  if (known.length === 0 || !known.every((m) => require.cache[knownKeys.get(m) ?? '']?.exports === m)) known = findTslabModules();
+  if (known.length === 0 || !known.every((m) => require.cache[knownKeys.get(m) ?? '']?.exports === m))
+    known = findTslabModules();
   for (const m of known) if (typeof m.lastWriteDisplayData === 'function') return m;
   const again = findTslabModules();
   if (again.length !== known.length) {
@@ -133,7 +134,8 @@ function interrupt(reason = INTERRUPTED): void {
  * timer tick later, and a send on them that fails because they closed is dropped.
  */
 function wrapClose(mod: TslabJupyterModule): void {
-  const proto = mod.ZmqServer?.prototype as ({ close?: (...args: unknown[]) => unknown } & { [WRAPPED]?: boolean }) | undefined;
+  const proto = mod.ZmqServer?.prototype as
+    ({ close?: (...args: unknown[]) => unknown } & { [WRAPPED]?: boolean }) | undefined;
   const original = proto?.close;
   if (!proto || typeof original !== 'function' || proto[WRAPPED]) return;
   proto[WRAPPED] = true;
@@ -142,9 +144,11 @@ function wrapClose(mod: TslabJupyterModule): void {
     mod.lastWriteDisplayData = null;
     for (const stream of [process.stdout, process.stderr]) {
       // tslab sets `write` on the stream object itself; the prototype's is the real one.
-      if (Object.prototype.hasOwnProperty.call(stream, 'write')) delete (stream as unknown as { write?: unknown }).write;
+      if (Object.prototype.hasOwnProperty.call(stream, 'write'))
+        delete (stream as unknown as { write?: unknown }).write;
     }
-    for (const name of ['iopub', 'shell', 'control', 'stdin', 'hb']) quietWhenClosed((this as Record<string, unknown>)[name]);
+    for (const name of ['iopub', 'shell', 'control', 'stdin', 'hb'])
+      quietWhenClosed((this as Record<string, unknown>)[name]);
     setTimeout(() => original.apply(this, args), 20);
     return undefined;
   };
@@ -157,7 +161,8 @@ function wrapClose(mod: TslabJupyterModule): void {
  */
 function quietWhenClosed(socket: unknown): void {
   let owner = socket as object | null;
-  while (owner && !Object.prototype.hasOwnProperty.call(owner, 'send')) owner = Object.getPrototypeOf(owner) as object | null;
+  while (owner && !Object.prototype.hasOwnProperty.call(owner, 'send'))
+    owner = Object.getPrototypeOf(owner) as object | null;
   const send = owner ? (owner as { send?: unknown }).send : undefined;
   if (!owner || typeof send !== 'function' || (send as { [WRAPPED]?: boolean })[WRAPPED]) return;
   const closed = (err: unknown): boolean => err instanceof Error && /Socket is closed/.test(err.message);

@@ -38,7 +38,10 @@ type ProcessListeners = { uncaughtException: Function[]; unhandledRejection: Fun
 
 /** The process's error listeners now, to compare with after the backend started. */
 export function errorListeners(): ProcessListeners {
-  return { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
+  return {
+    uncaughtException: process.listeners('uncaughtException'),
+    unhandledRejection: process.listeners('unhandledRejection'),
+  };
 }
 
 /** Removes the error listeners added since `before` (the Emscripten module's). */
@@ -76,7 +79,8 @@ export function guardWasmMalloc(): void {
     if (bytes > 0 && tf.memory().numBytes + bytes > WASM_TENSOR_LIMIT) throw outOfMemory(bytes, wasm.HEAPU8.length);
     const at = malloc(bytes);
     // A failed allocation returns 0, or a block that ends beyond the heap.
-    if (bytes > 0 && (at === 0 || (at >>> 0) + bytes > wasm.HEAPU8.length)) throw outOfMemory(bytes, wasm.HEAPU8.length);
+    if (bytes > 0 && (at === 0 || (at >>> 0) + bytes > wasm.HEAPU8.length))
+      throw outOfMemory(bytes, wasm.HEAPU8.length);
     return at;
   };
   wasm[guarded] = true;

@@ -1,6 +1,14 @@
 // One file per technique; this barrel re-exports them by name.
 export * from './embedding';
-export type { Target, Targets, ClassTargetOptions, NeuronTarget, ScoreOutput, Progress, ProgressCallback } from './core/inputs';
+export type {
+  Target,
+  Targets,
+  ClassTargetOptions,
+  NeuronTarget,
+  ScoreOutput,
+  Progress,
+  ProgressCallback,
+} from './core/inputs';
 export type { TargetOptions } from './core/objective';
 export { saliency, reduceChannels, REDUCE_CHOICES } from './attribution/saliency';
 export type { SaliencyOptions, Reduce } from './attribution/saliency';
@@ -11,7 +19,11 @@ export type { GradCamOptions, CamWeighting } from './attribution/gradcam';
 export { smoothGrad, SMOOTHGRAD_VARIANTS } from './attribution/smoothgrad';
 export type { SmoothGradOptions, SmoothGradVariant } from './attribution/smoothgrad';
 export { integratedGradients, quadrature, INTEGRATION_METHODS } from './attribution/integrated_gradients';
-export type { IntegratedGradientsOptions, IntegratedGradientsResult, IntegrationMethod } from './attribution/integrated_gradients';
+export type {
+  IntegratedGradientsOptions,
+  IntegratedGradientsResult,
+  IntegrationMethod,
+} from './attribution/integrated_gradients';
 export { gaussianBlur } from './core/blur';
 export type { BaselineChoice } from './attribution/baseline';
 export { occlusion } from './attribution/occlusion';
@@ -33,5 +45,10 @@ export type { Segmentation, SegmentMethod, SegmentOptions } from './attribution/
 export { deletionScore, insertionScore } from './attribution/deletion';
 export type { CurveScoreOptions, CurveScore } from './attribution/deletion';
 export { randomizationCheck } from './attribution/randomization';
-export type { RandomizationCheckOptions, RandomizationResult, RandomizationStep, ExplanationMethod } from './attribution/randomization';
+export type {
+  RandomizationCheckOptions,
+  RandomizationResult,
+  RandomizationStep,
+  ExplanationMethod,
+} from './attribution/randomization';
 export { spearman, pearson, ranks } from './core/stats';

@@ -48,7 +48,10 @@ export function images(imgs: Pixels[], o: ImagesOptions = {}): Figure {
   for (let i = 0; i < tiles.length; i += cols) rows.push(tiles.slice(i, i + cols));
   const { sheet, geometry } = drawTiles({ rows, title: o.title });
   return new Figure({
-    kind: 'images', width: geometry.width, height: geometry.height, png: sheet.png(),
+    kind: 'images',
+    width: geometry.width,
+    height: geometry.height,
+    png: sheet.png(),
     text: `images: ${imgs.length} at x${scale}`,
     info: { scale, cells: geometry.cells, cellWidth: geometry.cellWidth, cellHeight: geometry.cellHeight },
   });
@@ -92,24 +95,40 @@ export function neighbors(input: NeighborsInput, o: NeighborsOptions = {}): Figu
   const ks = sections.map((s) => Math.max(...s.images.map((row) => row.length)));
   const groups: ColumnGroup[] = [{ title: 'query', start: 0, count: 1 }];
   let start = 1;
-  sections.forEach((s, i) => { groups.push({ title: s.title, start, count: ks[i] }); start += ks[i]; });
+  sections.forEach((s, i) => {
+    groups.push({ title: s.title, start, count: ks[i] });
+    start += ks[i];
+  });
   const rows: Tile[][] = queries.map((q, r) => {
-    const row: Tile[] = [{
-      img: upscale(toRgba(q, norm), scale), caption: lines(input.queryCaptions?.[r]), frame: QUERY_COLOR,
-    }];
+    const row: Tile[] = [
+      {
+        img: upscale(toRgba(q, norm), scale),
+        caption: lines(input.queryCaptions?.[r]),
+        frame: QUERY_COLOR,
+      },
+    ];
     sections.forEach((s, si) => {
       for (let j = 0; j < ks[si]; j++) {
         const img = s.images[r][j];
-        row.push(img
-          ? { img: upscale(toRgba(img, norm), scale), caption: lines(s.captions?.[r]?.[j]), frame: mark(s.correct?.[r]?.[j]) }
-          : { img: null });
+        row.push(
+          img
+            ? {
+                img: upscale(toRgba(img, norm), scale),
+                caption: lines(s.captions?.[r]?.[j]),
+                frame: mark(s.correct?.[r]?.[j]),
+              }
+            : { img: null },
+        );
       }
     });
     return row;
   });
   const { sheet, geometry } = drawTiles({ rows, groups, title: o.title, groupGap: 24 });
   return new Figure({
-    kind: 'neighbors', width: geometry.width, height: geometry.height, png: sheet.png(),
+    kind: 'neighbors',
+    width: geometry.width,
+    height: geometry.height,
+    png: sheet.png(),
     text: `neighbors: ${queries.length} queries x ${sections.map((s, i) => `${ks[i]} in ${s.title}`).join(', ')}`,
     info: { scale, cells: geometry.cells, cellWidth: geometry.cellWidth, cellHeight: geometry.cellHeight },
   });
@@ -145,12 +164,16 @@ export function showImages(imgs: Images, o: ShowImagesOptions = {}): Figure {
   const at = (i: number) => (idx ? idx[i] : i);
   const labels = labelsOf(o.labels);
   const preds = labelsOf(o.predictions);
-  const captions = o.captions ?? (labels || preds ? list.map((_, i) => {
-    const lines: string[] = [];
-    if (labels) lines.push(className(o, labels[at(i)]));
-    if (preds) lines.push(`pred ${className(o, preds[at(i)])}`);
-    return lines;
-  }) : undefined);
+  const captions =
+    o.captions ??
+    (labels || preds
+      ? list.map((_, i) => {
+          const lines: string[] = [];
+          if (labels) lines.push(className(o, labels[at(i)]));
+          if (preds) lines.push(`pred ${className(o, preds[at(i)])}`);
+          return lines;
+        })
+      : undefined);
   const correct = o.correct ?? (labels && preds ? list.map((_, i) => labels[at(i)] === preds[at(i)]) : undefined);
   return images(list, { ...o, captions, correct, title });
 }
@@ -163,11 +186,16 @@ export type NeighborsResult =
   | (Pick<NearestNeighborsResult, 'indices' | 'k'> & Partial<Pick<NearestNeighborsResult, 'distances' | 'n'>>)
   | { indices: ArrayLike<number>[]; distances?: ArrayLike<number>[] };
 
-interface NeighborLists { indices: number[][]; distances?: number[][] }
+interface NeighborLists {
+  indices: number[][];
+  distances?: number[][];
+}
 
 function neighborLists(r: NeighborsResult, what: string): NeighborLists {
   if (!r || typeof r !== 'object' || !r.indices) {
-    throw new Error(`section '${what}': expected nearestNeighbors' result { indices, distances, k } or { indices: number[][] } per query`);
+    throw new Error(
+      `section '${what}': expected nearestNeighbors' result { indices, distances, k } or { indices: number[][] } per query`,
+    );
   }
   if ('k' in r && typeof r.k === 'number') {
     const k = r.k;
@@ -178,7 +206,9 @@ function neighborLists(r: NeighborsResult, what: string): NeighborLists {
   }
   const perQuery = r as { indices: ArrayLike<number>[]; distances?: ArrayLike<number>[] };
   if (!Array.from(perQuery.indices as ArrayLike<unknown>).every((q) => q !== null && typeof q === 'object')) {
-    throw new Error(`section '${what}': flat indices need k; expected nearestNeighbors' result { indices, distances, k } or { indices: number[][] } per query`);
+    throw new Error(
+      `section '${what}': flat indices need k; expected nearestNeighbors' result { indices, distances, k } or { indices: number[][] } per query`,
+    );
   }
   return {
     indices: perQuery.indices.map((q) => Array.from(q)),
@@ -202,7 +232,9 @@ export interface ShowNeighborsOptions extends NeighborsOptions, LabelOptions {
 /** show.neighbors: each query beside its nearest neighbours (feature space, and pixel space beside it). */
 export function showNeighbors(database: Images, result: NeighborsResult, o: ShowNeighborsOptions = {}): Figure {
   const labels = labelsOf(o.labels);
-  const spaces: [string, NeighborsResult][] = [[o.featureTitle ?? (o.pixelSpace ? 'feature space' : 'neighbours'), result]];
+  const spaces: [string, NeighborsResult][] = [
+    [o.featureTitle ?? (o.pixelSpace ? 'feature space' : 'neighbours'), result],
+  ];
   if (o.pixelSpace) spaces.push([o.pixelTitle ?? 'pixel space', o.pixelSpace]);
   const lists = spaces.map(([t, r]) => ({ title: t, ...neighborLists(r, t) }));
   const nq = lists[0].indices.length;
@@ -216,20 +248,28 @@ export function showNeighbors(database: Images, result: NeighborsResult, o: Show
     queries = toPixelList(q as Images, 'queries');
   }
   if (queries.length !== nq) throw new Error(`${queries.length} queries but the result has neighbours for ${nq}`);
-  const qLabels = o.queryLabels ? labelsOf(o.queryLabels) : labels && queryIdx ? queryIdx.map((i) => labels[i]) : undefined;
+  const qLabels = o.queryLabels
+    ? labelsOf(o.queryLabels)
+    : labels && queryIdx
+      ? queryIdx.map((i) => labels[i])
+      : undefined;
   const sections: NeighborSection[] = lists.map((l) => {
     const rows = l.indices.map((r) => r.slice(0, o.k ?? r.length));
     return {
       title: l.title,
       images: rows.map((r) => pickImages(database, r, 'database')),
-      captions: rows.map((r, qi) => r.map((di, j) => {
-        const lines = labels ? [className(o, labels[di])] : [`#${di}`];
-        if (l.distances) lines.push(`d ${Number(l.distances[qi][j].toPrecision(3))}`);
-        return lines;
-      })),
+      captions: rows.map((r, qi) =>
+        r.map((di, j) => {
+          const lines = labels ? [className(o, labels[di])] : [`#${di}`];
+          if (l.distances) lines.push(`d ${Number(l.distances[qi][j].toPrecision(3))}`);
+          return lines;
+        }),
+      ),
       correct: rows.map((r, qi) => r.map((di) => (labels && qLabels ? labels[di] === qLabels[qi] : null))),
     };
   });
-  const queryCaptions = queries.map((_, i) => (qLabels ? [className(o, qLabels[i])] : queryIdx ? [`#${queryIdx[i]}`] : []));
+  const queryCaptions = queries.map((_, i) =>
+    qLabels ? [className(o, qLabels[i])] : queryIdx ? [`#${queryIdx[i]}`] : [],
+  );
   return neighbors({ queries, queryCaptions, sections }, o);
 }

@@ -30,7 +30,9 @@ const PAD = 8;
 export function imageScatter(input: ImageScatterInput, o: ImageScatterOptions = {}): Figure {
   const n = input.points.length / 2;
   if (input.thumbnails.length !== n) {
-    throw new Error(`imageScatter has ${n} points and ${input.thumbnails.length} thumbnails; expected one thumbnail per point`);
+    throw new Error(
+      `imageScatter has ${n} points and ${input.thumbnails.length} thumbnails; expected one thumbnail per point`,
+    );
   }
   const size = o.size ?? 900;
   const tw = Math.max(...input.thumbnails.map((t) => t.width));
@@ -43,12 +45,18 @@ export function imageScatter(input: ImageScatterInput, o: ImageScatterOptions = 
   const height = size + titleH;
   const sheet = new Sheet(width, height, o.background ?? '#ffffff');
   if (o.title) sheet.text(o.title, PAD, PAD, { size: FONT_SIZE, bold: true });
-  let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity;
+  let xmin = Infinity,
+    xmax = -Infinity,
+    ymin = Infinity,
+    ymax = -Infinity;
   for (let i = 0; i < n; i++) {
     const x = input.points[2 * i];
     const y = input.points[2 * i + 1];
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    xmin = Math.min(xmin, x); xmax = Math.max(xmax, x); ymin = Math.min(ymin, y); ymax = Math.max(ymax, y);
+    xmin = Math.min(xmin, x);
+    xmax = Math.max(xmax, x);
+    ymin = Math.min(ymin, y);
+    ymax = Math.max(ymax, y);
   }
   const spanX = xmax > xmin ? xmax - xmin : 1;
   const spanY = ymax > ymin ? ymax - ymin : 1;
@@ -61,16 +69,23 @@ export function imageScatter(input: ImageScatterInput, o: ImageScatterOptions = 
   for (let i = 0; i < n; i++) {
     const x = input.points[2 * i];
     const y = input.points[2 * i + 1];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) { placed.push({ x: NaN, y: NaN }); continue; }
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      placed.push({ x: NaN, y: NaN });
+      continue;
+    }
     const left = Math.round(PAD + fw + ((x - xmin) / spanX) * innerW);
     const top = Math.round(titleH + PAD + fw + (1 - (y - ymin) / spanY) * innerH);
     const img = upscale(toRgba(input.thumbnails[i]), s);
-    if (frames && input.labels) sheet.fill(left - fw, top - fw, img.width + 2 * fw, img.height + 2 * fw, classColor(input.labels[i], nClasses));
+    if (frames && input.labels)
+      sheet.fill(left - fw, top - fw, img.width + 2 * fw, img.height + 2 * fw, classColor(input.labels[i], nClasses));
     sheet.put(img, left, top);
     placed.push({ x: left, y: top });
   }
   return new Figure({
-    kind: 'imageScatter', width, height, png: sheet.png(),
+    kind: 'imageScatter',
+    width,
+    height,
+    png: sheet.png(),
     text: `imageScatter: ${n} thumbnails on ${width}x${height}`,
     info: { thumbnailScale: s, placed },
   });
@@ -103,14 +118,21 @@ export function imageGrid(input: ImageGridInput, o: ImageGridOptions = {}): Figu
     throw new Error(`grid of ${rows}x${cols} cells: rows and cols must be positive integers`);
   }
   if (cells.length !== thumbnails.length) {
-    throw new Error(`imageGrid has ${cells.length} cell assignments and ${thumbnails.length} thumbnails; expected one per point`);
+    throw new Error(
+      `imageGrid has ${cells.length} cell assignments and ${thumbnails.length} thumbnails; expected one per point`,
+    );
   }
   const tw = Math.max(...thumbnails.map((t) => t.width));
   const th = Math.max(...thumbnails.map((t) => t.height));
   const gap = o.gap ?? 1;
-  const s = o.thumbnailScale ?? (o.size
-    ? Math.max(1, Math.floor((o.size - (Math.max(cols, rows) - 1) * gap) / (Math.max(cols * tw, rows * th))))
-    : Math.max(1, Math.min(scaleFor(tw, th, 2 * Math.max(tw, th)), Math.floor(1000 / Math.max(cols * tw, rows * th)))));
+  const s =
+    o.thumbnailScale ??
+    (o.size
+      ? Math.max(1, Math.floor((o.size - (Math.max(cols, rows) - 1) * gap) / Math.max(cols * tw, rows * th)))
+      : Math.max(
+          1,
+          Math.min(scaleFor(tw, th, 2 * Math.max(tw, th)), Math.floor(1000 / Math.max(cols * tw, rows * th))),
+        ));
   const cw = tw * s;
   const ch = th * s;
   const titleH = o.title ? FONT_SIZE + 10 : 0;
@@ -125,7 +147,8 @@ export function imageGrid(input: ImageGridInput, o: ImageGridOptions = {}): Figu
   for (let i = 0; i < cells.length; i++) {
     const c = cells[i];
     if (c < 0) continue;
-    if (!(Number.isInteger(c) && c < rows * cols)) throw new Error(`cell ${c} of point ${i} is outside the ${rows}x${cols} grid (0..${rows * cols - 1}, or -1)`);
+    if (!(Number.isInteger(c) && c < rows * cols))
+      throw new Error(`cell ${c} of point ${i} is outside the ${rows}x${cols} grid (0..${rows * cols - 1}, or -1)`);
     if (taken[c] >= 0) throw new Error(`points ${taken[c]} and ${i} share grid cell ${c}; each cell holds one point`);
     taken[c] = i;
     const x = PAD + (c % cols) * (cw + gap);
@@ -134,14 +157,21 @@ export function imageGrid(input: ImageGridInput, o: ImageGridOptions = {}): Figu
     if (o.frames && input.labels) sheet.fill(x, y + ch - 2, cw, 2, classColor(input.labels[i], nClasses));
   }
   return new Figure({
-    kind: 'imageGrid', width, height, png: sheet.png(),
+    kind: 'imageGrid',
+    width,
+    height,
+    png: sheet.png(),
     text: `imageGrid: ${rows}x${cols} cells`,
     info: { thumbnailScale: s, cellWidth: cw, cellHeight: ch, gap, left: PAD, top: PAD + titleH },
   });
 }
 
 /** show.imageScatter: thumbnails drawn at their embedding positions. */
-export function showImageScatter(embedding: EmbeddingPoints, imgs: Images, o: ImageScatterOptions & LabelOptions = {}): Figure {
+export function showImageScatter(
+  embedding: EmbeddingPoints,
+  imgs: Images,
+  o: ImageScatterOptions & LabelOptions = {},
+): Figure {
   return imageScatter({ points: toPoints(embedding), thumbnails: toPixelList(imgs), labels: labelsOf(o.labels) }, o);
 }
 
@@ -150,7 +180,17 @@ export type GridCells = Pick<GridLayoutResult, 'rows' | 'cols'> & { cells: Array
 
 /** show.imageGrid: thumbnails snapped to the cells of a grid. */
 export function showImageGrid(grid: GridCells, imgs: Images, o: ImageGridOptions & LabelOptions = {}): Figure {
-  if (!grid || typeof grid !== 'object' || !grid.cells) throw new Error("expected gridLayout()'s result { cells, rows, cols }");
+  if (!grid || typeof grid !== 'object' || !grid.cells)
+    throw new Error("expected gridLayout()'s result { cells, rows, cols }");
   const cells = toNumbers(grid.cells, 'grid cells');
-  return imageGrid({ cells: Int32Array.from(cells), rows: grid.rows, cols: grid.cols, thumbnails: toPixelList(imgs), labels: labelsOf(o.labels) }, o);
+  return imageGrid(
+    {
+      cells: Int32Array.from(cells),
+      rows: grid.rows,
+      cols: grid.cols,
+      thumbnails: toPixelList(imgs),
+      labels: labelsOf(o.labels),
+    },
+    o,
+  );
 }

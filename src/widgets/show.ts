@@ -58,7 +58,8 @@ export const show = Object.assign(showFigure, {
   progress: (o: ProgressOptions = {}) => new ProgressDisplay(o),
   live: () => new LiveDisplay(),
   /** the live explorer of `model` in this cell (an iframe to this kernel's explorer server, started on demand) */
-  explorer: async (model: LayersModel, o: ShowExplorerOptions = {}): Promise<ExplorerHandle> => (await import('../explorer')).showExplorer(model, o),
+  explorer: async (model: LayersModel, o: ShowExplorerOptions = {}): Promise<ExplorerHandle> =>
+    (await import('../explorer')).showExplorer(model, o),
   /** the next chart carries plotly.js again (after the cell that carried it was cleared) */
   resetPlotly: resetLibraryEmbed,
 });

@@ -8,13 +8,23 @@ import { Pixels } from './draw/raster';
 export type TensorLike = Pick<tf.Tensor, 'shape' | 'rank' | 'dataSync'>;
 
 export function isTensor(x: unknown): x is tf.Tensor {
-  return typeof x === 'object' && x !== null && Array.isArray((x as tf.Tensor).shape) &&
-    typeof (x as tf.Tensor).dataSync === 'function';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    Array.isArray((x as tf.Tensor).shape) &&
+    typeof (x as tf.Tensor).dataSync === 'function'
+  );
 }
 
 export function isPixels(x: unknown): x is Pixels {
-  return typeof x === 'object' && x !== null && !isTensor(x) && typeof (x as Pixels).width === 'number' &&
-    typeof (x as Pixels).height === 'number' && (x as Pixels).data !== undefined;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    !isTensor(x) &&
+    typeof (x as Pixels).width === 'number' &&
+    typeof (x as Pixels).height === 'number' &&
+    (x as Pixels).data !== undefined
+  );
 }
 
 /** One image: [H, W], [H, W, C] or [1, H, W, C] (C = 1, 3 or 4), or plain Pixels. */
@@ -25,7 +35,9 @@ export function toPixels(x: tf.Tensor | Pixels, what = 'image'): Pixels {
   if (shape.length === 4 && shape[0] === 1) shape = shape.slice(1);
   if (shape.length === 2) shape = [shape[0], shape[1], 1];
   if (shape.length !== 3 || ![1, 3, 4].includes(shape[2])) {
-    throw new Error(`${what} has shape ${shapeText(x.shape)}; expected [H, W], [H, W, C] or [1, H, W, C] with C = 1, 3 or 4`);
+    throw new Error(
+      `${what} has shape ${shapeText(x.shape)}; expected [H, W], [H, W, C] or [1, H, W, C] with C = 1, 3 or 4`,
+    );
   }
   return { height: shape[0], width: shape[1], channels: shape[2], data: x.dataSync() as Float32Array };
 }
@@ -45,21 +57,36 @@ export function toPixelList(x: tf.Tensor | (tf.Tensor | Pixels)[] | Pixels, what
 function splitBatch(data: Float32Array, n: number, h: number, w: number, c: number): Pixels[] {
   if (![1, 3, 4].includes(c)) throw new Error(`images have ${c} channels; expected 1, 3 or 4`);
   const size = h * w * c;
-  return Array.from({ length: n }, (_, i) => ({ height: h, width: w, channels: c, data: data.subarray(i * size, (i + 1) * size) }));
+  return Array.from({ length: n }, (_, i) => ({
+    height: h,
+    width: w,
+    channels: c,
+    data: data.subarray(i * size, (i + 1) * size),
+  }));
 }
 
 /** Selected images of a batch, reading only those (a dataset may hold thousands). */
-export function pickImages(batch: tf.Tensor | (tf.Tensor | Pixels)[], indices: ArrayLike<number>, what = 'images'): Pixels[] {
+export function pickImages(
+  batch: tf.Tensor | (tf.Tensor | Pixels)[],
+  indices: ArrayLike<number>,
+  what = 'images',
+): Pixels[] {
   const idx = Array.from(indices);
   if (Array.isArray(batch)) {
     return idx.map((i) => {
-      if (!(i >= 0 && i < batch.length)) throw new Error(`index ${i} is out of range for ${what}: 0..${batch.length - 1}`);
+      if (!(i >= 0 && i < batch.length))
+        throw new Error(`index ${i} is out of range for ${what}: 0..${batch.length - 1}`);
       return toPixels(batch[i], `${what}[${i}]`);
     });
   }
-  if (!isTensor(batch) || batch.rank < 3) throw new Error(`${what} must be a batch [N, H, W, C]; got ${isTensor(batch) ? shapeText(batch.shape) : typeof batch}`);
+  if (!isTensor(batch) || batch.rank < 3)
+    throw new Error(
+      `${what} must be a batch [N, H, W, C]; got ${isTensor(batch) ? shapeText(batch.shape) : typeof batch}`,
+    );
   const n = batch.shape[0];
-  for (const i of idx) if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new Error(`index ${i} is out of range for ${what}: 0..${n - 1}`);
+  for (const i of idx)
+    if (!(Number.isInteger(i) && i >= 0 && i < n))
+      throw new Error(`index ${i} is out of range for ${what}: 0..${n - 1}`);
   if (idx.length === 0) return [];
   const picked = tf.tidy(() => tf.gather(batch as tf.Tensor, tf.tensor1d(idx, 'int32')));
   try {

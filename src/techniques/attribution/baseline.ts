@@ -30,16 +30,26 @@ export function baselineBatch(choice: BaselineChoice, x: tf.Tensor4D, caller: st
     fail(caller, `unknown baseline '${choice}'; valid choices: ${expected}`);
   }
   if (Array.isArray(choice)) {
-    if (choice.length !== c || !choice.every((v) => Number.isFinite(v))) fail(caller, `baseline ${JSON.stringify(choice)} should be ${c} finite numbers (one per channel)`);
+    if (choice.length !== c || !choice.every((v) => Number.isFinite(v)))
+      fail(caller, `baseline ${JSON.stringify(choice)} should be ${c} finite numbers (one per channel)`);
     return tf.tidy(() => tf.mul(tf.onesLike(x), tf.tensor1d(choice as number[])) as tf.Tensor4D);
   }
   if (choice instanceof tf.Tensor) {
     const s = choice.shape;
-    const ok = (s.length === 3 && s[0] === h && s[1] === w && s[2] === c) || (s.length === 4 && (s[0] === n || s[0] === 1) && s[1] === h && s[2] === w && s[3] === c);
-    if (!ok) fail(caller, `baseline has shape ${shapeText(s)}; expected ${shapeText([h, w, c])} or ${shapeText([n, h, w, c])}`);
+    const ok =
+      (s.length === 3 && s[0] === h && s[1] === w && s[2] === c) ||
+      (s.length === 4 && (s[0] === n || s[0] === 1) && s[1] === h && s[2] === w && s[3] === c);
+    if (!ok)
+      fail(
+        caller,
+        `baseline has shape ${shapeText(s)}; expected ${shapeText([h, w, c])} or ${shapeText([n, h, w, c])}`,
+      );
     const values = choice.dataSync();
     if (values.some((v) => !Number.isFinite(v))) fail(caller, 'baseline contains NaN or infinite values');
-    return tf.tidy(() => tf.mul(tf.onesLike(x), tf.cast(s.length === 3 ? tf.expandDims(choice, 0) : choice, 'float32')) as tf.Tensor4D);
+    return tf.tidy(
+      () =>
+        tf.mul(tf.onesLike(x), tf.cast(s.length === 3 ? tf.expandDims(choice, 0) : choice, 'float32')) as tf.Tensor4D,
+    );
   }
   return fail(caller, `baseline should be ${expected}; got ${typeof choice}`);
 }

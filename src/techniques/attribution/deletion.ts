@@ -17,7 +17,9 @@ import { onBatch } from '../core/harness';
 export interface CurveScoreOptions extends LongWorkOptions, ClassTargetOptions {
   /** Points on the curve after the start (default 32): each adds about H*W/steps pixels. */
   steps?: number;
-  /** What a removed pixel becomes (deletion, default 'black') / what the image starts as (insertion, default 'blur'). */
+  /**
+   * What a removed pixel becomes (deletion, default 'black') / what the image starts as (insertion, default 'blur').
+   */
   baseline?: BaselineChoice;
   /** Score on the curve: probability ('probs', default) or the score before the softmax ('logits'). */
   output?: ScoreOutput;
@@ -51,7 +53,13 @@ export function trapezoid(ys: ArrayLike<number>, xs: ArrayLike<number>): number 
   return area;
 }
 
-async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel, image: tf.Tensor, attribution: tf.Tensor, opts: CurveScoreOptions): Promise<CurveScore> {
+async function curveScore(
+  mode: 'deletion' | 'insertion',
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  attribution: tf.Tensor,
+  opts: CurveScoreOptions,
+): Promise<CurveScore> {
   const caller = mode === 'deletion' ? 'deletionScore' : 'insertionScore';
   await ensureBackend();
   const steps = positiveInt(opts.steps, 32, caller, 'steps');
@@ -65,8 +73,17 @@ async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel,
       const a = attribution.shape;
       const lead = batch.batched ? [n] : [];
       const fits = (s: number[]) => s.length === lead.length + 2 || s.length === lead.length + 3;
-      const ok = fits(a) && a.slice(0, lead.length).every((d, i) => d === lead[i]) && a[lead.length] === h && a[lead.length + 1] === w && (a.length === lead.length + 2 || a[lead.length + 2] === c || a[lead.length + 2] === 1);
-      if (!ok) fail(caller, `attribution has shape ${shapeText(a)}; expected ${shapeText([...lead, h, w])} or ${shapeText([...lead, h, w, c])} to match the image`);
+      const ok =
+        fits(a) &&
+        a.slice(0, lead.length).every((d, i) => d === lead[i]) &&
+        a[lead.length] === h &&
+        a[lead.length + 1] === w &&
+        (a.length === lead.length + 2 || a[lead.length + 2] === c || a[lead.length + 2] === 1);
+      if (!ok)
+        fail(
+          caller,
+          `attribution has shape ${shapeText(a)}; expected ${shapeText([...lead, h, w])} or ${shapeText([...lead, h, w, c])} to match the image`,
+        );
       const attrChannels = a.length === lead.length + 3 ? a[a.length - 1] : 1;
       const attrValues = attribution.dataSync() as Float32Array;
       if (attrValues.some((v) => Number.isNaN(v))) fail(caller, 'attribution contains NaN');
@@ -78,7 +95,11 @@ async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel,
       const curves: Float32Array[] = [];
       loop.expect(n * (steps + 1));
       for (let i = 0; i < n; i++) {
-        const order = pixelOrder(attrValues.subarray(i * pixels * attrChannels, (i + 1) * pixels * attrChannels), pixels, attrChannels);
+        const order = pixelOrder(
+          attrValues.subarray(i * pixels * attrChannels, (i + 1) * pixels * attrChannels),
+          pixels,
+          attrChannels,
+        );
         const xi = await readImage(batch.x, i);
         const bi = await readImage(base, i);
         // Deletion moves pixels from the image to the baseline; insertion the other way.
@@ -91,7 +112,8 @@ async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel,
             const img = data.subarray(k * pixels * c, (k + 1) * pixels * c);
             img.set(from);
             const changed = Math.round(fractions[start + k] * pixels);
-            for (let j = 0; j < changed; j++) for (let ch = 0; ch < c; ch++) img[order[j] * c + ch] = to[order[j] * c + ch];
+            for (let j = 0; j < changed; j++)
+              for (let ch = 0; ch < c; ch++) img[order[j] * c + ch] = to[order[j] * c + ch];
           }
           return explainedValues(model, tf.tensor4d(data, [b, h, w, c]), repeatExplained(one, b), 'normal', caller);
         };
@@ -100,7 +122,14 @@ async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel,
       }
       const aucs = Float32Array.from(curves, (cv) => trapezoid(cv, fractions));
       const mean = Float32Array.from({ length: steps + 1 }, (_, k) => curves.reduce((s, cv) => s + cv[k], 0) / n);
-      return { auc: aucs.reduce((s, v) => s + v, 0) / n, aucs, curve: mean, curves, fractions, targets: explained.targets };
+      return {
+        auc: aucs.reduce((s, v) => s + v, 0) / n,
+        aucs,
+        curve: mean,
+        curves,
+        fractions,
+        targets: explained.targets,
+      };
     } finally {
       base?.dispose();
     }
@@ -108,11 +137,21 @@ async function curveScore(mode: 'deletion' | 'insertion', model: tf.LayersModel,
 }
 
 /** Deletion curve and its area: lower means the map found what the model needs. */
-export async function deletionScore(model: tf.LayersModel, image: tf.Tensor, attribution: tf.Tensor, opts: CurveScoreOptions = {}): Promise<CurveScore> {
+export async function deletionScore(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  attribution: tf.Tensor,
+  opts: CurveScoreOptions = {},
+): Promise<CurveScore> {
   return curveScore('deletion', model, image, attribution, opts);
 }
 
 /** Insertion curve and its area: higher means the map found what the model needs. */
-export async function insertionScore(model: tf.LayersModel, image: tf.Tensor, attribution: tf.Tensor, opts: CurveScoreOptions = {}): Promise<CurveScore> {
+export async function insertionScore(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  attribution: tf.Tensor,
+  opts: CurveScoreOptions = {},
+): Promise<CurveScore> {
   return curveScore('insertion', model, image, attribution, opts);
 }

@@ -70,13 +70,24 @@ function camLayer(model: tf.LayersModel, name: string | undefined, caller: strin
   if (name === undefined) return getLayer(model, defaultCamLayer(model, caller), caller);
   const layer = getLayer(model, name, caller);
   if (!spatialLayers(model).includes(layer)) {
-    fail(caller, `layer '${name}' (${layer.getClassName()}) has no spatial map; layers with one: ${spatialLayers(model).map((l) => l.name).join(', ')}`);
+    fail(
+      caller,
+      `layer '${name}' (${layer.getClassName()}) has no spatial map; layers with one: ${spatialLayers(model)
+        .map((l) => l.name)
+        .join(', ')}`,
+    );
   }
   return layer;
 }
 
 /** Grad-CAM maps [N, h, w] (or [N, H, W] upsampled) for a checked batch. */
-function camMaps(model: tf.LayersModel, x: tf.Tensor4D, opts: GradCamOptions, caller: string, upsample: boolean): tf.Tensor3D {
+function camMaps(
+  model: tf.LayersModel,
+  x: tf.Tensor4D,
+  opts: GradCamOptions,
+  caller: string,
+  upsample: boolean,
+): tf.Tensor3D {
   const layer = camLayer(model, opts.layer, caller);
   const explained = resolveExplained(model, { target: opts.target, output: opts.output }, x, caller);
   if (explained.kind !== 'class') throw new InternalError('Grad-CAM explains classes');
@@ -84,7 +95,9 @@ function camMaps(model: tf.LayersModel, x: tf.Tensor4D, opts: GradCamOptions, ca
     let activation: tf.Tensor | undefined;
     const declared = (layer.outputShape as (number | null)[]).slice(1);
     // Models that take any image size leave the map size open; one forward pass finds it.
-    const mapShape = declared.every((d) => d !== null) ? (declared as number[]) : forward(model, x, { upTo: layer.name, caller }).shape.slice(1);
+    const mapShape = declared.every((d) => d !== null)
+      ? (declared as number[])
+      : forward(model, x, { upTo: layer.name, caller }).shape.slice(1);
     const zeros = tf.zeros([x.shape[0], ...mapShape]);
     // The gradient with respect to a zero added to the layer's output is the gradient at that output.
     const run = (delta: tf.Tensor): tf.Scalar => {
@@ -109,7 +122,10 @@ function camMaps(model: tf.LayersModel, x: tf.Tensor4D, opts: GradCamOptions, ca
       if (opts.relu !== false) cam = tf.relu(cam);
       if (!upsample) return cam as tf.Tensor3D;
       const [, h, w] = x.shape;
-      return tf.squeeze(tf.image.resizeBilinear(tf.expandDims(cam, -1) as tf.Tensor4D, [h, w], false, true), [3]) as tf.Tensor3D;
+      return tf.squeeze(
+        tf.image.resizeBilinear(tf.expandDims(cam, -1) as tf.Tensor4D, [h, w], false, true),
+        [3],
+      ) as tf.Tensor3D;
     } finally {
       activation?.dispose();
     }
@@ -131,7 +147,11 @@ export async function gradCam(model: tf.LayersModel, image: tf.Tensor, opts: Gra
 }
 
 /** Guided Grad-CAM: guided backprop [H, W, C] times the upsampled Grad-CAM map. */
-export async function guidedGradCam(model: tf.LayersModel, image: tf.Tensor, opts: Omit<GradCamOptions, 'upsample'> = {}): Promise<tf.Tensor> {
+export async function guidedGradCam(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: Omit<GradCamOptions, 'upsample'> = {},
+): Promise<tf.Tensor> {
   const caller = 'guidedGradCam';
   await begin(caller);
   return mapOnBatch(model, image, caller, (batch) => {

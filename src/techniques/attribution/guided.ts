@@ -11,9 +11,17 @@ import { inputGradient, resolveExplained, TargetOptions } from '../core/objectiv
 
 export type GuidedOptions = TargetOptions;
 
-async function modifiedGradient(model: tf.LayersModel, image: tf.Tensor, opts: GuidedOptions, mode: ReluMode, caller: string): Promise<tf.Tensor> {
+async function modifiedGradient(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: GuidedOptions,
+  mode: ReluMode,
+  caller: string,
+): Promise<tf.Tensor> {
   await begin(caller);
-  return mapOnBatch(model, image, caller, (batch) => inputGradient(model, batch.x, resolveExplained(model, opts, batch.x, caller), mode, caller));
+  return mapOnBatch(model, image, caller, (batch) =>
+    inputGradient(model, batch.x, resolveExplained(model, opts, batch.x, caller), mode, caller),
+  );
 }
 
 /**
@@ -21,7 +29,11 @@ async function modifiedGradient(model: tf.LayersModel, image: tf.Tensor, opts: G
  * (`{ layer, channel }`, optionally at `y`, `x`). Returns [H, W, C] (batch: [N, H, W, C]).
  * Needs ReLU activations; any other non-linearity is an error that names its layer.
  */
-export async function guidedBackprop(model: tf.LayersModel, image: tf.Tensor, opts: GuidedOptions = {}): Promise<tf.Tensor> {
+export async function guidedBackprop(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: GuidedOptions = {},
+): Promise<tf.Tensor> {
   return modifiedGradient(model, image, opts, 'guided', 'guidedBackprop');
 }
 

@@ -15,14 +15,25 @@ import { finiteNumber, oneOf, positiveInt } from '../../common';
 import { refuseInsideCheck } from '../../runtime/guard';
 
 export type IntegrationMethod = 'gaussLegendre' | 'riemannTrapezoid' | 'riemannMiddle' | 'riemannLeft' | 'riemannRight';
-export const INTEGRATION_METHODS: readonly IntegrationMethod[] = ['gaussLegendre', 'riemannTrapezoid', 'riemannMiddle', 'riemannLeft', 'riemannRight'];
+export const INTEGRATION_METHODS: readonly IntegrationMethod[] = [
+  'gaussLegendre',
+  'riemannTrapezoid',
+  'riemannMiddle',
+  'riemannLeft',
+  'riemannRight',
+];
 
 export interface IntegratedGradientsOptions extends TargetOptions, LongWorkOptions {
-  /** Where the path starts: 'black' (zeros, default), 'mean' (the image's mean colour), 'blur', a number, or a tensor like the image. */
+  /**
+   * Where the path starts: 'black' (zeros, default), 'mean' (the image's mean colour), 'blur', a number, or a tensor
+   * like the image.
+   */
   baseline?: BaselineChoice;
   /** Points on the path (default 64). */
   steps?: number;
-  /** Quadrature rule (default 'gaussLegendre', as in Captum; it never evaluates the gradient exactly at the baseline). */
+  /**
+   * Quadrature rule (default 'gaussLegendre', as in Captum; it never evaluates the gradient exactly at the baseline).
+   */
   method?: IntegrationMethod;
   /** Channel reduction (default 'none': [H, W, C], whose sum is the completeness sum). */
   reduce?: Reduce;
@@ -124,13 +135,22 @@ export function quadrature(method: IntegrationMethod, steps: number): { alphas: 
   return { alphas, weights };
 }
 
-async function run(model: tf.LayersModel, image: tf.Tensor, opts: IntegratedGradientsOptions): Promise<IntegratedGradientsResult> {
+async function run(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: IntegratedGradientsOptions,
+): Promise<IntegratedGradientsResult> {
   const caller = 'integratedGradients';
   await ensureBackend();
   const steps = positiveInt(opts.steps, 64, caller, 'steps');
   const method = oneOf(opts.method, INTEGRATION_METHODS, 'gaussLegendre', caller, 'method');
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'none', caller, 'reduce');
-  const batchSize = positiveInt(opts.batchSize, Math.max(1, Math.floor(batchForModel(model, image, 128) / 2)), caller, 'batchSize');
+  const batchSize = positiveInt(
+    opts.batchSize,
+    Math.max(1, Math.floor(batchForModel(model, image, 128) / 2)),
+    caller,
+    'batchSize',
+  );
   const tolerance = opts.tolerance === Infinity ? Infinity : finiteNumber(opts.tolerance, 0.01, caller, 'tolerance', 0);
   const maxSteps = positiveInt(opts.maxSteps, Math.max(1024, steps), caller, 'maxSteps');
   const loop = new PerturbationLoop(caller, opts, 0);
@@ -159,7 +179,17 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: IntegratedGrad
       for (let s = steps; ; s *= 2) {
         // Each image takes `steps` points, more where completeness asks for them.
         loop.expect(s + (n - i - 1) * steps);
-        const avgGrad = await pathAverage(loop, model, one, xi, bi, [h, w, c], quadrature(method, s), batchSize, caller);
+        const avgGrad = await pathAverage(
+          loop,
+          model,
+          one,
+          xi,
+          bi,
+          [h, w, c],
+          quadrature(method, s),
+          batchSize,
+          caller,
+        );
         let total = 0;
         for (let p = 0; p < size; p++) total += attributions[i * size + p] = (xi[p] - bi[p]) * avgGrad[p];
         delta[i] = total - change;
@@ -170,7 +200,14 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: IntegratedGrad
       }
     }
     const out = tf.tidy(() => reduceChannels(tf.tensor4d(attributions, [n, h, w, c]), reduce));
-    return { attributions: unbatch(out, batch.batched), scoreInput: fx, scoreBaseline: fb, delta, relativeError, steps: stepsUsed };
+    return {
+      attributions: unbatch(out, batch.batched),
+      scoreInput: fx,
+      scoreBaseline: fb,
+      delta,
+      relativeError,
+      steps: stepsUsed,
+    };
   } finally {
     if (batch) releaseBatch(batch);
     base?.dispose();
@@ -182,8 +219,16 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: IntegratedGrad
  * (batch: [N, H, W, C]). With `details: true`, returns the scores and the completeness error too
  * (computed before any channel reduction).
  */
-export async function integratedGradients(model: tf.LayersModel, image: tf.Tensor, opts: IntegratedGradientsOptions & { details: true }): Promise<IntegratedGradientsResult>;
-export async function integratedGradients(model: tf.LayersModel, image: tf.Tensor, opts?: IntegratedGradientsOptions & { details?: false }): Promise<tf.Tensor>;
+export async function integratedGradients(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: IntegratedGradientsOptions & { details: true },
+): Promise<IntegratedGradientsResult>;
+export async function integratedGradients(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts?: IntegratedGradientsOptions & { details?: false },
+): Promise<tf.Tensor>;
 export async function integratedGradients(
   model: tf.LayersModel,
   image: tf.Tensor,

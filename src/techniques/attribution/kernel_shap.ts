@@ -81,7 +81,8 @@ async function explainOne(
     const mask = new Float32Array(b * h * w);
     for (let k = 0; k < b; k++) {
       const row = start + k;
-      for (let p = 0; p < h * w; p++) mask[k * h * w + p] = row === 0 ? 1 : row === 1 ? 0 : masks[(row - 2) * M + seg.labels[p]];
+      for (let p = 0; p < h * w; p++)
+        mask[k * h * w + p] = row === 0 ? 1 : row === 1 ? 0 : masks[(row - 2) * M + seg.labels[p]];
     }
     const m = tf.tensor4d(mask, [b, h, w, 1]);
     return tf.add(tf.tensor4d(bi, [1, h, w, c]), tf.mul(m, tf.tensor4d(diff, [1, h, w, c]))) as tf.Tensor4D;
@@ -92,7 +93,15 @@ async function explainOne(
   const phi = solveShapley(masks, weights, scores.subarray(2), M, fx, fb);
   let sum = 0;
   for (const v of phi) sum += v;
-  return { values: Float32Array.from(phi), segmentation: seg, scoreInput: fx, scoreBaseline: fb, delta: sum - (fx - fb), exact, coalitions: rows };
+  return {
+    values: Float32Array.from(phi),
+    segmentation: seg,
+    scoreInput: fx,
+    scoreBaseline: fb,
+    delta: sum - (fx - fb),
+    exact,
+    coalitions: rows,
+  };
 }
 
 async function run(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOptions): Promise<KernelShapResult> {
@@ -114,7 +123,16 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOpti
         const custom = opts.segments !== undefined && typeof opts.segments !== 'string';
         const seg = custom
           ? fromLabels(opts.segments as ArrayLike<number>, h, w, caller)
-          : segmentImage(xi, [h, w, c], { method: opts.segments as SegmentMethod | undefined, nSegments: opts.nSegments, compactness: opts.compactness }, caller);
+          : segmentImage(
+              xi,
+              [h, w, c],
+              {
+                method: opts.segments as SegmentMethod | undefined,
+                nSegments: opts.nSegments,
+                compactness: opts.compactness,
+              },
+              caller,
+            );
         if (seg.count < 2) fail(caller, `got ${seg.count} segment; Kernel SHAP needs at least 2`);
         const one = sliceExplained(explained, i, 1);
         const scoring: Scoring = { model, explained: one, kind: 'values', relu: 'normal', caller };
@@ -135,9 +153,21 @@ async function run(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOpti
  * pixel holding its segment's value (batch: [N, H, W]). With `details: true`: per-segment values,
  * the segmentation, the scores and the efficiency check.
  */
-export async function kernelShap(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOptions & { details: true }): Promise<KernelShapResult>;
-export async function kernelShap(model: tf.LayersModel, image: tf.Tensor, opts?: KernelShapOptions & { details?: false }): Promise<tf.Tensor>;
-export async function kernelShap(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOptions & { details?: boolean } = {}): Promise<tf.Tensor | KernelShapResult> {
+export async function kernelShap(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: KernelShapOptions & { details: true },
+): Promise<KernelShapResult>;
+export async function kernelShap(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts?: KernelShapOptions & { details?: false },
+): Promise<tf.Tensor>;
+export async function kernelShap(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: KernelShapOptions & { details?: boolean } = {},
+): Promise<tf.Tensor | KernelShapResult> {
   refuseInsideCheck('kernelShap');
   const result = await run(model, image, opts);
   return opts.details ? result : result.attributions;

@@ -19,7 +19,10 @@ export interface OcclusionOptions extends LongWorkOptions, ClassTargetOptions {
   window?: number | [number, number];
   /** Step between patch positions (default: a quarter of the window, at least 1). */
   stride?: number | [number, number];
-  /** What covers the patch: the image's 'mean' colour (default), its 'blur'red copy, 'black', a value or one per channel. */
+  /**
+   * What covers the patch: the image's 'mean' colour (default), its 'blur'red copy, 'black', a value or one per
+   * channel.
+   */
   fill?: OcclusionFill;
   /** Score recorded: the probability ('probs', default) or the score before the softmax ('logits'). */
   output?: ScoreOutput;
@@ -53,7 +56,11 @@ function positions(size: number, window: number, stride: number): Int32Array {
 }
 
 /** Occlusion map of one image [H, W, C] (or a batch): scores, drops and window positions. */
-export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: OcclusionOptions = {}): Promise<OcclusionResult> {
+export async function occlusion(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: OcclusionOptions = {},
+): Promise<OcclusionResult> {
   const caller = 'occlusion';
   await begin(caller);
   const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
@@ -65,10 +72,20 @@ export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: O
       const [n, h, w, c] = batch.x.shape;
       const side = Math.max(1, Math.round(Math.min(h, w) / 6));
       const window = pairOf(opts.window, [side, side], caller, 'window');
-      const stride = pairOf(opts.stride, [Math.max(1, Math.round(window[0] / 4)), Math.max(1, Math.round(window[1] / 4))], caller, 'stride');
-      if (window[0] > h || window[1] > w) fail(caller, `window ${shapeText(window)} is larger than the image ${shapeText([h, w])}`);
+      const stride = pairOf(
+        opts.stride,
+        [Math.max(1, Math.round(window[0] / 4)), Math.max(1, Math.round(window[1] / 4))],
+        caller,
+        'stride',
+      );
+      if (window[0] > h || window[1] > w)
+        fail(caller, `window ${shapeText(window)} is larger than the image ${shapeText([h, w])}`);
       const fill = opts.fill ?? 'mean';
-      if (typeof fill === 'string' && !['mean', 'blur', 'black'].includes(fill)) fail(caller, `unknown fill '${fill}'; valid choices: 'mean', 'blur', 'black', a number, or one number per channel`);
+      if (typeof fill === 'string' && !['mean', 'blur', 'black'].includes(fill))
+        fail(
+          caller,
+          `unknown fill '${fill}'; valid choices: 'mean', 'blur', 'black', a number, or one number per channel`,
+        );
       fillImages = baselineBatch(fill, batch.x, caller, Math.max(1, Math.max(...window) / 2));
       const explained = resolveExplained(model, { target: opts.target, output }, batch.x, caller);
       if (explained.kind !== 'class') throw new InternalError('occlusion explains classes');
@@ -90,13 +107,16 @@ export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: O
             for (let k = 0; k < b; k++) {
               const top = rows[Math.floor((start + k) / cols.length)];
               const left = cols[(start + k) % cols.length];
-              for (let y = top; y < top + window[0]; y++) mask.fill(1, k * h * w + y * w + left, k * h * w + y * w + left + window[1]);
+              for (let y = top; y < top + window[0]; y++)
+                mask.fill(1, k * h * w + y * w + left, k * h * w + y * w + left + window[1]);
             }
             const m = tf.tensor4d(mask, [b, h, w, 1]);
             return tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(f, m)) as tf.Tensor4D;
           };
           const scoring = { model, explained: one, kind: 'values' as const, relu: 'normal' as const, caller };
-          await loop.runScored(count, batchSize, make, scoring, (values, start) => scores.set(values, i * count + start));
+          await loop.runScored(count, batchSize, make, scoring, (values, start) =>
+            scores.set(values, i * count + start),
+          );
         } finally {
           tf.dispose([x, f]);
         }
@@ -128,7 +148,8 @@ export async function occlusion(model: tf.LayersModel, image: tf.Tensor, opts: O
             }
           }
         }
-        for (let p = 0; p < pixel.length; p++) pixel[p] = covered[p % (h * w)] > 0 ? pixel[p] / covered[p % (h * w)] : 0;
+        for (let p = 0; p < pixel.length; p++)
+          pixel[p] = covered[p % (h * w)] > 0 ? pixel[p] / covered[p % (h * w)] : 0;
         result.pixelDrop = tf.tensor(pixel, batch.batched ? [n, h, w] : [h, w]);
       }
       return result;

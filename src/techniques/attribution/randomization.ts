@@ -56,12 +56,16 @@ function randomLike(weight: tf.Tensor, name: string, rand: () => number): tf.Ten
   let sq = 0;
   for (let i = 0; i < n; i++) sq += (v[i] - mean) ** 2;
   const std = Math.sqrt(sq / n) || Math.sqrt(2 / Math.max(1, weight.shape[weight.rank - 2] ?? 1));
-  return tf.tensor(Float32Array.from({ length: n }, () => std * gaussian(rand)), weight.shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => std * gaussian(rand)),
+    weight.shape,
+  );
 }
 
 /** Maps as [N, D] rows of numbers. */
 async function rows(map: tf.Tensor, n: number, absolute: boolean, caller: string): Promise<Float32Array[]> {
-  if (map.shape[0] !== n || map.size % n !== 0) fail(caller, `the method returned shape [${map.shape.join(', ')}]; expected one map per image, [${n}, ...]`);
+  if (map.shape[0] !== n || map.size % n !== 0)
+    fail(caller, `the method returned shape [${map.shape.join(', ')}]; expected one map per image, [${n}, ...]`);
   const v = (await map.data()) as Float32Array;
   const d = map.size / n;
   return Array.from({ length: n }, (_, i) => {
@@ -76,16 +80,29 @@ async function rows(map: tf.Tensor, n: number, absolute: boolean, caller: string
  * weights are restored afterwards, even on error. `images` is a batch [N, H, W, C]; the method
  * returns [N, ...] maps and should fix its target (e.g. the class predicted by the trained model).
  */
-export async function randomizationCheck(model: tf.LayersModel, method: ExplanationMethod, images: tf.Tensor, opts: RandomizationCheckOptions = {}): Promise<RandomizationResult> {
+export async function randomizationCheck(
+  model: tf.LayersModel,
+  method: ExplanationMethod,
+  images: tf.Tensor,
+  opts: RandomizationCheckOptions = {},
+): Promise<RandomizationResult> {
   const caller = 'randomizationCheck';
   await ensureBackend();
-  if (typeof method !== 'function') fail(caller, 'method must be a function (model, images) => maps, e.g. (m, x) => saliency(m, x, { target })');
+  if (typeof method !== 'function')
+    fail(caller, 'method must be a function (model, images) => maps, e.g. (m, x) => saliency(m, x, { target })');
   if (images.rank !== 4) fail(caller, `images should be a batch [N, H, W, C], got shape [${images.shape.join(', ')}]`);
   const order = oneOf(opts.order, ['cascading', 'independent'] as const, 'cascading', caller, 'order');
   const absolute = opts.absolute ?? true;
-  const names = opts.layers ?? model.layers.filter((l) => l.getWeights().length > 0).map((l) => l.name).reverse();
+  const names =
+    opts.layers ??
+    model.layers
+      .filter((l) => l.getWeights().length > 0)
+      .map((l) => l.name)
+      .reverse();
   const layers = names.map((name) => getLayer(model, name, caller));
-  for (const l of layers) if (l.getWeights().length === 0) fail(caller, `layer '${l.name}' (${l.getClassName()}) has no weights to randomize`);
+  for (const l of layers)
+    if (l.getWeights().length === 0)
+      fail(caller, `layer '${l.name}' (${l.getClassName()}) has no weights to randomize`);
   const n = images.shape[0];
   const work = new Work(caller, opts);
   const rand = mulberry32(opts.seed ?? 0);
@@ -94,7 +111,8 @@ export async function randomizationCheck(model: tf.LayersModel, method: Explanat
   const restore = (i: number) => layers[i].setWeights(saved[i]);
   try {
     const first = await work.call('method', method, model, images);
-    if (!(first instanceof tf.Tensor)) fail(caller, `the method returned ${typeof first}; expected a tensor of maps [N, ...]`);
+    if (!(first instanceof tf.Tensor))
+      fail(caller, `the method returned ${typeof first}; expected a tensor of maps [N, ...]`);
     if (opts.keepMaps) maps.push(first);
     const reference = await rows(first, n, absolute, caller).finally(() => opts.keepMaps || first.dispose());
     const steps: RandomizationStep[] = [];
@@ -106,12 +124,18 @@ export async function randomizationCheck(model: tf.LayersModel, method: Explanat
       layer.setWeights(fresh);
       tf.dispose(fresh);
       const map = await work.call('method', method, model, images);
-      if (!(map instanceof tf.Tensor)) fail(caller, `the method returned ${typeof map}; expected a tensor of maps [N, ...]`);
+      if (!(map instanceof tf.Tensor))
+        fail(caller, `the method returned ${typeof map}; expected a tensor of maps [N, ...]`);
       if (opts.keepMaps) maps.push(map);
       const current = await rows(map, n, absolute, caller).finally(() => opts.keepMaps || map.dispose());
       const correlations = Float32Array.from(reference, (r, k) => spearman(r, current[k]));
       const mean = correlations.reduce((s, v) => s + v, 0) / n;
-      steps.push({ layer: layer.name, randomized: order === 'cascading' ? names.slice(0, i + 1) : [layer.name], correlations, mean });
+      steps.push({
+        layer: layer.name,
+        randomized: order === 'cascading' ? names.slice(0, i + 1) : [layer.name],
+        correlations,
+        mean,
+      });
       await work.progress(i + 1, layers.length);
     }
     return opts.keepMaps ? { steps, maps } : { steps };

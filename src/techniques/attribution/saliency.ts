@@ -35,7 +35,11 @@ export function reduceChannels(t: tf.Tensor, reduce: Reduce): tf.Tensor {
  * One image [H, W, C] gives [H, W] (or [H, W, C] with reduce 'none'); a batch gives [N, ...].
  * `{ layer, channel }` explains a unit inside the network instead of a class.
  */
-export async function saliency(model: tf.LayersModel, image: tf.Tensor, opts: SaliencyOptions = {}): Promise<tf.Tensor> {
+export async function saliency(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: SaliencyOptions = {},
+): Promise<tf.Tensor> {
   const caller = 'saliency';
   await begin(caller);
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'maxAbs', caller, 'reduce');
@@ -47,4 +51,3 @@ export async function saliency(model: tf.LayersModel, image: tf.Tensor, opts: Sa
     });
   });
 }
-

@@ -31,7 +31,8 @@ export function gridSegments(h: number, w: number, n: number): Segmentation {
   const rows = Math.max(1, Math.min(h, Math.round(Math.sqrt((n * h) / w))));
   const cols = Math.max(1, Math.min(w, Math.round(n / rows)));
   const labels = new Int32Array(h * w);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) labels[y * w + x] = Math.floor((y * rows) / h) * cols + Math.floor((x * cols) / w);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) labels[y * w + x] = Math.floor((y * rows) / h) * cols + Math.floor((x * cols) / w);
   return { labels, count: rows * cols, height: h, width: w };
 }
 
@@ -42,7 +43,7 @@ function rgbToLab(r: number, g: number, b: number): [number, number, number] {
   const X = (0.4124 * R + 0.3576 * G + 0.1805 * B) / 0.95047;
   const Y = 0.2126 * R + 0.7152 * G + 0.0722 * B;
   const Z = (0.0193 * R + 0.1192 * G + 0.9505 * B) / 1.08883;
-  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
   return [116 * f(Y) - 16, 500 * (f(X) - f(Y)), 200 * (f(Y) - f(Z))];
 }
 
@@ -58,7 +59,15 @@ function features(pixels: Float32Array, n: number, c: number): { data: Float64Ar
 }
 
 /** SLIC superpixels of an HWC image with values in [0, 1]; connected segments, numbered 0 .. count - 1. */
-export function slicSegments(pixels: Float32Array, h: number, w: number, c: number, n = 16, compactness = 10, iterations = 10): Segmentation {
+export function slicSegments(
+  pixels: Float32Array,
+  h: number,
+  w: number,
+  c: number,
+  n = 16,
+  compactness = 10,
+  iterations = 10,
+): Segmentation {
   const N = h * w;
   const { data, dims } = features(pixels, N, c);
   const S = Math.max(1, Math.sqrt(N / n));
@@ -68,9 +77,13 @@ export function slicSegments(pixels: Float32Array, h: number, w: number, c: numb
   const centers = new Float64Array(K * (dims + 2));
   const stride = dims + 2;
   const grad = (y: number, x: number) => {
-    const at = (yy: number, xx: number) => Math.min(N - 1, Math.max(0, Math.min(h - 1, Math.max(0, yy)) * w + Math.min(w - 1, Math.max(0, xx))));
+    const at = (yy: number, xx: number) =>
+      Math.min(N - 1, Math.max(0, Math.min(h - 1, Math.max(0, yy)) * w + Math.min(w - 1, Math.max(0, xx))));
     let g = 0;
-    for (let k = 0; k < dims; k++) g += (data[at(y + 1, x) * dims + k] - data[at(y - 1, x) * dims + k]) ** 2 + (data[at(y, x + 1) * dims + k] - data[at(y, x - 1) * dims + k]) ** 2;
+    for (let k = 0; k < dims; k++)
+      g +=
+        (data[at(y + 1, x) * dims + k] - data[at(y - 1, x) * dims + k]) ** 2 +
+        (data[at(y, x + 1) * dims + k] - data[at(y, x - 1) * dims + k]) ** 2;
     return g;
   };
   for (let i = 0; i < ny; i++) {
@@ -80,13 +93,14 @@ export function slicSegments(pixels: Float32Array, h: number, w: number, c: numb
       // Start away from edges: the lowest-gradient pixel of the 3x3 neighbourhood.
       let best = grad(cy, cx);
       const [y0, x0] = [cy, cx];
-      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-        const yy = y0 + dy;
-        const xx = x0 + dx;
-        if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
-        const g = grad(yy, xx);
-        if (g < best) [best, cy, cx] = [g, yy, xx];
-      }
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const yy = y0 + dy;
+          const xx = x0 + dx;
+          if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+          const g = grad(yy, xx);
+          if (g < best) [best, cy, cx] = [g, yy, xx];
+        }
       const k = i * nx + j;
       for (let d = 0; d < dims; d++) centers[k * stride + d] = data[(cy * w + cx) * dims + d];
       centers[k * stride + dims] = cy;
@@ -123,7 +137,8 @@ export function slicSegments(pixels: Float32Array, h: number, w: number, c: numb
       sums[k * stride + dims] += Math.floor(p / w);
       sums[k * stride + dims + 1] += p % w;
     }
-    for (let k = 0; k < K; k++) if (counts[k] > 0) for (let q = 0; q < stride; q++) centers[k * stride + q] = sums[k * stride + q] / counts[k];
+    for (let k = 0; k < K; k++)
+      if (counts[k] > 0) for (let q = 0; q < stride; q++) centers[k * stride + q] = sums[k * stride + q] / counts[k];
   }
   return connectedRelabel(labels, h, w);
 }
@@ -201,11 +216,28 @@ function connectedRelabel(labels: Int32Array, h: number, w: number): Segmentatio
 }
 
 /** Segments of one image [H, W, C] (values in [0, 1]) by grid or SLIC. */
-export function segmentImage(pixels: Float32Array, [h, w, c]: [number, number, number], opts: SegmentOptions, caller = 'segments'): Segmentation {
+export function segmentImage(
+  pixels: Float32Array,
+  [h, w, c]: [number, number, number],
+  opts: SegmentOptions,
+  caller = 'segments',
+): Segmentation {
   const n = positiveInt(opts.nSegments, 16, caller, 'nSegments');
   if (opts.method === undefined || opts.method === 'grid') return gridSegments(h, w, n);
-  if (opts.method === 'slic') return slicSegments(pixels, h, w, c, n, opts.compactness ?? 10, positiveInt(opts.iterations, 10, caller, 'iterations'));
-  return fail(caller, `unknown segments '${String(opts.method)}'; valid choices: ${SEGMENT_METHODS.join(', ')}, or an Int32Array of labels per pixel`);
+  if (opts.method === 'slic')
+    return slicSegments(
+      pixels,
+      h,
+      w,
+      c,
+      n,
+      opts.compactness ?? 10,
+      positiveInt(opts.iterations, 10, caller, 'iterations'),
+    );
+  return fail(
+    caller,
+    `unknown segments '${String(opts.method)}'; valid choices: ${SEGMENT_METHODS.join(', ')}, or an Int32Array of labels per pixel`,
+  );
 }
 
 /** Public helper: segment an image tensor [H, W, C] (grid or SLIC) for display or for kernelShap. */
@@ -217,7 +249,8 @@ export function segments(image: tf.Tensor, opts: SegmentOptions = {}): Segmentat
 
 /** Checks user-given labels: one per pixel, whole numbers; renumbers them 0 .. count - 1. */
 export function fromLabels(labels: ArrayLike<number>, h: number, w: number, caller: string): Segmentation {
-  if (labels.length !== h * w) fail(caller, `segments has ${labels.length} labels; expected one per pixel (${h} x ${w} = ${h * w})`);
+  if (labels.length !== h * w)
+    fail(caller, `segments has ${labels.length} labels; expected one per pixel (${h} x ${w} = ${h * w})`);
   const map = new Map<number, number>();
   const out = new Int32Array(h * w);
   for (let p = 0; p < labels.length; p++) {

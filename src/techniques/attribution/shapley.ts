@@ -126,7 +126,14 @@ function pack(rows: number[][], weights: number[], M: number, exact: boolean): C
  * Weighted least squares for the Shapley values phi of M players given coalition scores:
  * minimise sum_i w_i (score_i - fb - z_i . phi)^2 subject to sum(phi) = fx - fb.
  */
-export function solveShapley(masks: Float32Array, weights: Float64Array, scores: ArrayLike<number>, M: number, fx: number, fb: number): Float64Array {
+export function solveShapley(
+  masks: Float32Array,
+  weights: Float64Array,
+  scores: ArrayLike<number>,
+  M: number,
+  fx: number,
+  fb: number,
+): Float64Array {
   const delta = fx - fb;
   const D = M - 1;
   // Substitute phi_last = delta - sum(others): a free problem in D unknowns.

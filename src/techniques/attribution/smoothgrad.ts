@@ -38,7 +38,11 @@ export interface SmoothGradOptions extends TargetOptions, LongWorkOptions {
  * SmoothGrad map of a class (or unit), shaped like saliency's result: [H, W] for one image with
  * the default reduce, [N, ...] for a batch.
  */
-export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: SmoothGradOptions = {}): Promise<tf.Tensor> {
+export async function smoothGrad(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: SmoothGradOptions = {},
+): Promise<tf.Tensor> {
   const caller = 'smoothGrad';
   await begin(caller);
   const samples = positiveInt(opts.samples, 25, caller, 'samples');
@@ -46,7 +50,12 @@ export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: 
   const variant = oneOf(opts.variant, SMOOTHGRAD_VARIANTS, 'mean', caller, 'variant');
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'maxAbs', caller, 'reduce');
   const gradient = oneOf(opts.gradient, ['saliency', 'guided'] as const, 'saliency', caller, 'gradient');
-  const batchSize = positiveInt(opts.batchSize, Math.max(1, Math.floor(batchForModel(model, image, 64) / 2)), caller, 'batchSize');
+  const batchSize = positiveInt(
+    opts.batchSize,
+    Math.max(1, Math.floor(batchForModel(model, image, 64) / 2)),
+    caller,
+    'batchSize',
+  );
   const relu: ReluMode = gradient === 'guided' ? 'guided' : 'normal';
   const rand = mulberry32(opts.seed ?? 0);
   const loop = new PerturbationLoop(caller, opts, 0);
@@ -70,7 +79,8 @@ export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: 
       const one = sliceExplained(explained, i, 1);
       const make = (_start: number, b: number): tf.Tensor4D => {
         const noisy = new Float32Array(b * size);
-        for (let k = 0; k < b; k++) for (let p = 0; p < size; p++) noisy[k * size + p] = pixels[p] + sigma * gaussian(rand);
+        for (let k = 0; k < b; k++)
+          for (let p = 0; p < size; p++) noisy[k * size + p] = pixels[p] + sigma * gaussian(rand);
         return tf.tensor4d(noisy, [b, h, w, c]);
       };
       const scoring = { model, explained: one, kind: 'gradient' as const, relu, caller };
@@ -86,7 +96,8 @@ export async function smoothGrad(model: tf.LayersModel, image: tf.Tensor, opts: 
       for (let p = 0; p < size; p++) {
         const mean = sum[p] / samples;
         const meanSq = sumSq[p] / samples;
-        result[i * size + p] = variant === 'mean' ? mean : variant === 'squared' ? meanSq : Math.max(0, meanSq - mean * mean);
+        result[i * size + p] =
+          variant === 'mean' ? mean : variant === 'squared' ? meanSq : Math.max(0, meanSq - mean * mean);
       }
     }
     return tf.tidy(() => reduceChannels(tf.tensor4d(result, [n, h, w, c]), reduce));

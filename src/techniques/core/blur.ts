@@ -24,7 +24,16 @@ export function gaussianBlur(x: tf.Tensor4D, sigma: number): tf.Tensor4D {
     const r = (k.length - 1) / 2;
     if (r === 0) return tf.clone(x);
     const tile = (shape: [number, number]) => tf.tile(tf.tensor4d(k, [...shape, 1, 1]), [1, 1, c, 1]) as tf.Tensor4D;
-    const padded = tf.mirrorPad(x, [[0, 0], [r, r], [r, r], [0, 0]], 'reflect');
+    const padded = tf.mirrorPad(
+      x,
+      [
+        [0, 0],
+        [r, r],
+        [r, r],
+        [0, 0],
+      ],
+      'reflect',
+    );
     const rows = tf.depthwiseConv2d(padded, tile([k.length, 1]), 1, 'valid');
     return tf.depthwiseConv2d(rows, tile([1, k.length]), 1, 'valid');
   });

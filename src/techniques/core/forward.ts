@@ -13,9 +13,15 @@ import { fail } from '../../common';
 export type ReluMode = 'normal' | 'guided' | 'deconvnet';
 
 export interface ForwardOptions {
-  /** 'logits' (default) skips a final softmax or sigmoid; 'probs' returns probabilities (softmax added if the model ends in neither). */
+  /**
+   * 'logits' (default) skips a final softmax or sigmoid; 'probs' returns probabilities (softmax added if the model
+   * ends in neither).
+   */
   output?: ScoreOutput;
-  /** How gradients pass ReLUs: unchanged, only positive where the input was positive (guided), or only positive (deconvnet). */
+  /**
+   * How gradients pass ReLUs: unchanged, only positive where the input was positive (guided), or only positive
+   * (deconvnet).
+   */
   relu?: ReluMode;
   /** Replace a layer's output with fn(output), e.g. to add a zero tensor whose gradient is the layer's gradient. */
   taps?: Record<string, (output: tf.Tensor) => tf.Tensor>;
@@ -92,7 +98,10 @@ function outputLayer(model: tf.LayersModel): tf.layers.Layer {
 
 const SQUASHES = ['softmax', 'sigmoid'];
 
-/** The squashing function at the model's output ('softmax' or 'sigmoid', as an activation or a layer of its own), if any. */
+/**
+ * The squashing function at the model's output ('softmax' or 'sigmoid', as an activation or a layer of its own), if
+ * any.
+ */
 export function finalSquash(model: tf.LayersModel): string | undefined {
   const last = outputLayer(model);
   if (last.getClassName() === 'Softmax') return 'softmax';
@@ -105,7 +114,14 @@ function dropFinalSquash(model: tf.LayersModel): Restore[] {
   if (finalSquash(model) === undefined) return [];
   const cls = last.getClassName();
   if (cls === 'Softmax' || cls === 'Activation') return [patch(last, 'call', (inputs) => tf.clone(one(inputs)))];
-  if (internals(last).activation) return [patch(last, 'activation', activation('cnnviz_linear', (x) => x))];
+  if (internals(last).activation)
+    return [
+      patch(
+        last,
+        'activation',
+        activation('cnnviz_linear', (x) => x),
+      ),
+    ];
   return [];
 }
 
@@ -146,7 +162,8 @@ export function nonReluActivations(model: tf.LayersModel): { relus: string[]; ot
     if (isModel(layer)) continue;
     const cls = layer.getClassName();
     const act = activationName(layer);
-    if (cls === 'ReLU' || cls === 'LeakyReLU' || (act !== undefined && RELU_ACTIVATIONS.includes(act))) relus.push(layer.name);
+    if (cls === 'ReLU' || cls === 'LeakyReLU' || (act !== undefined && RELU_ACTIVATIONS.includes(act)))
+      relus.push(layer.name);
     else if (NONLINEAR_LAYERS.includes(cls)) others.push(`'${layer.name}' (${cls})`);
     else if (act !== undefined && !HARMLESS_ACTIVATIONS.includes(act) && !(layer === last && SQUASHES.includes(act))) {
       others.push(`'${layer.name}' (activation '${act}')`);
@@ -158,9 +175,13 @@ export function nonReluActivations(model: tf.LayersModel): { relus: string[]; ot
 function overrideRelus(model: tf.LayersModel, mode: Exclude<ReluMode, 'normal'>, caller: string): Restore[] {
   const { relus, others } = nonReluActivations(model);
   if (others.length > 0) {
-    fail(caller, `${mode === 'guided' ? 'guided backprop' : 'deconvnet'} needs a ReLU network, but ${others.join(', ')} ${others.length > 1 ? 'are' : 'is'} not ReLU or linear`);
+    fail(
+      caller,
+      `${mode === 'guided' ? 'guided backprop' : 'deconvnet'} needs a ReLU network, but ${others.join(', ')} ${others.length > 1 ? 'are' : 'is'} not ReLU or linear`,
+    );
   }
-  if (relus.length === 0) fail(caller, `${mode === 'guided' ? 'guided backprop' : 'deconvnet'} needs ReLU activations; this model has none`);
+  if (relus.length === 0)
+    fail(caller, `${mode === 'guided' ? 'guided backprop' : 'deconvnet'} needs ReLU activations; this model has none`);
   const restores: Restore[] = [];
   for (const layer of allLayers(model)) {
     if (!relus.includes(layer.name)) continue;
@@ -182,8 +203,14 @@ function overrideRelus(model: tf.LayersModel, mode: Exclude<ReluMode, 'normal'>,
 
 /** Skip a layer's activation (ReLU-like layers become the identity). */
 function linearize(layer: tf.layers.Layer): Restore {
-  if (internals(layer).activation) return patch(layer, 'activation', activation('cnnviz_linear', (x) => x));
-  if (NONLINEAR_LAYERS.includes(layer.getClassName()) || layer.getClassName() === 'ReLU') return patch(layer, 'call', (inputs) => tf.clone(one(inputs)));
+  if (internals(layer).activation)
+    return patch(
+      layer,
+      'activation',
+      activation('cnnviz_linear', (x) => x),
+    );
+  if (NONLINEAR_LAYERS.includes(layer.getClassName()) || layer.getClassName() === 'ReLU')
+    return patch(layer, 'call', (inputs) => tf.clone(one(inputs)));
   return () => undefined;
 }
 
@@ -221,9 +248,11 @@ export function forward(model: tf.LayersModel, x: tf.Tensor, opts: ForwardOption
     if (opts.relu && opts.relu !== 'normal') restores.push(...overrideRelus(model, opts.relu, caller));
     if (wholeModel && output === 'logits') restores.push(...dropFinalSquash(model));
     for (const name of opts.linear ?? []) restores.push(linearize(getLayer(model, name, caller)));
-    for (const [name, fn] of Object.entries(opts.taps ?? {})) restores.push(tapLayer(getLayer(model, name, caller), fn));
+    for (const [name, fn] of Object.entries(opts.taps ?? {}))
+      restores.push(tapLayer(getLayer(model, name, caller), fn));
     const y = one(runner.apply(x, { training: false }) as tf.Tensor | tf.Tensor[]);
-    if (wholeModel && output === 'probs' && finalSquash(model) === undefined && y.shape[y.shape.length - 1]! > 1) return tf.softmax(y);
+    if (wholeModel && output === 'probs' && finalSquash(model) === undefined && y.shape[y.shape.length - 1]! > 1)
+      return tf.softmax(y);
     return y;
   } finally {
     for (const r of restores.reverse()) r();

@@ -33,12 +33,14 @@ export const SCORE_OUTPUTS: readonly ScoreOutput[] = ['logits', 'probs'];
 
 export type { Progress, ProgressCallback } from '../../runtime/cancel';
 
-
 /** [H, W, C] the model takes (null where any size goes). */
 export function imageShapeOf(model: tf.LayersModel, caller: string): [number | null, number | null, number] {
   const shape = model.inputs[0]?.shape;
   if (!shape || shape.length !== 4) {
-    fail(caller, `expected a model with image input [N, H, W, C]; this model takes ${shape ? shapeText(shape) : 'no input'}`);
+    fail(
+      caller,
+      `expected a model with image input [N, H, W, C]; this model takes ${shape ? shapeText(shape) : 'no input'}`,
+    );
   }
   return [shape[1], shape[2], shape[3] as number];
 }
@@ -66,7 +68,10 @@ export function assertFinite(t: tf.Tensor, caller: string, what: string): void {
       else if (!Number.isFinite(values[i])) inf++;
     }
     const kinds = [nan ? `${nan} NaN` : '', inf ? `${inf} infinite` : ''].filter(Boolean).join(' and ');
-    fail(caller, `${what} contains ${kinds} value${nan + inf > 1 ? 's' : ''} (first at flat index ${at}); clean the input first`);
+    fail(
+      caller,
+      `${what} contains ${kinds} value${nan + inf > 1 ? 's' : ''} (first at flat index ${at}); clean the input first`,
+    );
   }
 }
 
@@ -107,7 +112,10 @@ export function toBatch(model: tf.LayersModel, image: tf.Tensor, caller: string,
   } else fail(caller, `image has rank ${s.length} ${shapeText(s)}; expected ${expected}`);
   const grey = shape4[3] === 1 && c === 3;
   if ((shape4[3] !== c && !grey) || shape4[0] < 1 || shape4[1] < 1 || shape4[2] < 1) {
-    fail(caller, `image has shape ${shapeText(s)}; expected ${expected} (a grey image [H, W, 1] is accepted by a colour model)`);
+    fail(
+      caller,
+      `image has shape ${shapeText(s)}; expected ${expected} (a grey image [H, W, 1] is accepted by a colour model)`,
+    );
   }
   const resize = (h !== null && shape4[1] !== h) || (w !== null && shape4[2] !== w);
   assertFinite(image, caller, 'image');
@@ -121,7 +129,9 @@ export function toBatch(model: tf.LayersModel, image: tf.Tensor, caller: string,
       if (resize) u = tf.image.resizeBilinear(u, [target[1], target[2]], false, true);
       return u;
     });
-  const asGiven = tf.tidy(() => tf.cast(tf.reshape(image, shape4 as [number, number, number, number]), 'float32') as tf.Tensor4D);
+  const asGiven = tf.tidy(
+    () => tf.cast(tf.reshape(image, shape4 as [number, number, number, number]), 'float32') as tf.Tensor4D,
+  );
   // Many images to convert: one slice at a time (10,000 CIFAR images at 224x224 would be 6 GB).
   if (opts.lazy && (grey || resize) && target.reduce((a, b) => a * b, 1) > LAZY_ABOVE) {
     return { x: asGiven, shape: target, batched, owned: true, convert };
@@ -182,10 +192,16 @@ export function resolveTarget(model: tf.LayersModel, target: Target, caller: str
     const asNumber = Number(target);
     if (target.trim() !== '' && Number.isInteger(asNumber) && asNumber >= 0 && asNumber < n) return asNumber;
     if (names.length <= 20) fail(caller, `unknown class '${target}'; classes of this model: ${names.join(', ')}`);
-    fail(caller, `unknown class '${target}'; closest of the ${names.length} classes: ${closestClassNames(model, target).join(', ')}`);
+    fail(
+      caller,
+      `unknown class '${target}'; closest of the ${names.length} classes: ${closestClassNames(model, target).join(', ')}`,
+    );
   }
   if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target >= n) {
-    fail(caller, `target ${String(target)} out of range; this model has ${n} classes (0..${n - 1}) or use a class name`);
+    fail(
+      caller,
+      `target ${String(target)} out of range; this model has ${n} classes (0..${n - 1}) or use a class name`,
+    );
   }
   return target;
 }
@@ -202,7 +218,8 @@ export function resolveTargets(
   predicted: () => Int32Array,
 ): Int32Array {
   if (target === undefined || target === null) return predicted();
-  if (typeof target === 'number' || typeof target === 'string') return new Int32Array(n).fill(resolveTarget(model, target, caller));
+  if (typeof target === 'number' || typeof target === 'string')
+    return new Int32Array(n).fill(resolveTarget(model, target, caller));
   const list = Array.from(target as ArrayLike<Target>);
   if (list.length !== n) fail(caller, `got ${list.length} targets for ${n} images; give one target or one per image`);
   return Int32Array.from(list.map((t) => resolveTarget(model, t, caller)));

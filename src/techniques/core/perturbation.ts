@@ -37,7 +37,14 @@ export function setPooledMinValues(v: number): number {
 
 function pooled(s: Scoring, images: tf.Tensor4D): boolean {
   const [, h, w, c] = images.shape;
-  if (s.explained.kind !== 'class' || s.relu !== 'normal' || threadCount() < 2 || tf.getBackend() !== 'wasm' || h * w * c < pooledMinValues) return false;
+  if (
+    s.explained.kind !== 'class' ||
+    s.relu !== 'normal' ||
+    threadCount() < 2 ||
+    tf.getBackend() !== 'wasm' ||
+    h * w * c < pooledMinValues
+  )
+    return false;
   // The pool's tasks add a softmax to a model that ends in none; one ending in a sigmoid stays here.
   if (s.explained.output === 'probs') return finalSquash(s.model) !== 'sigmoid';
   return logitsOutput(s.model) !== undefined;
@@ -56,7 +63,11 @@ export class PerturbationLoop {
   private done = 0;
 
   /** `total`: copies over all images, for progress (see `expect` when it is not known up front). */
-  constructor(fn: string, opts: LongWorkOptions, private total: number) {
+  constructor(
+    fn: string,
+    opts: LongWorkOptions,
+    private total: number,
+  ) {
     this.work = new Work(fn, opts);
   }
 
@@ -77,15 +88,26 @@ export class PerturbationLoop {
    * Like `run`, for methods whose copies are scored the same way (class score or its gradient):
    * the copies are split over the worker pool when that pays, else scored in this thread.
    */
-  async runScored(count: number, batchSize: number, makeImages: MakeImages, scoring: Scoring, take: TakeBatch): Promise<void> {
-    await this.batches(count, batchSize, async (start, b) => {
-      const images = tf.tidy(() => makeImages(start, b));
-      try {
-        return await this.score(images, scoring);
-      } finally {
-        images.dispose();
-      }
-    }, take);
+  async runScored(
+    count: number,
+    batchSize: number,
+    makeImages: MakeImages,
+    scoring: Scoring,
+    take: TakeBatch,
+  ): Promise<void> {
+    await this.batches(
+      count,
+      batchSize,
+      async (start, b) => {
+        const images = tf.tidy(() => makeImages(start, b));
+        try {
+          return await this.score(images, scoring);
+        } finally {
+          images.dispose();
+        }
+      },
+      take,
+    );
   }
 
   private async score(images: tf.Tensor4D, scoring: Scoring): Promise<tf.Tensor> {
@@ -107,7 +129,12 @@ export class PerturbationLoop {
   }
 
   /** The loop itself: score each batch, read the numbers back, hand them over, report progress. */
-  private async batches(count: number, batchSize: number, scoreBatch: (start: number, b: number) => Promise<tf.Tensor>, take: TakeBatch): Promise<void> {
+  private async batches(
+    count: number,
+    batchSize: number,
+    scoreBatch: (start: number, b: number) => Promise<tf.Tensor>,
+    take: TakeBatch,
+  ): Promise<void> {
     for (let start = 0; start < count; start += batchSize) {
       this.work.check();
       const b = Math.min(batchSize, count - start);

@@ -31,13 +31,25 @@ export interface GridLayoutResult {
   cols: number;
   /** 'exact': one optimal assignment; 'blocked': optimal within each block only. */
   method: 'exact' | 'blocked';
-  /** Total squared displacement, with the points scaled to the unit square and cells at ((c + 0.5)/cols, (r + 0.5)/rows). */
+  /**
+   * Total squared displacement, with the points scaled to the unit square and cells at ((c + 0.5)/cols, (r +
+   * 0.5)/rows).
+   */
   cost: number;
   blocks: number;
 }
 
 /** Exact assignment of points (unit-square coordinates ux, uy) to the listed cells; writes cells[]. */
-async function assignExact(work: Work, ids: ArrayLike<number>, cellIds: ArrayLike<number>, ux: Float64Array, uy: Float64Array, rows: number, cols: number, cells: Int32Array): Promise<number> {
+async function assignExact(
+  work: Work,
+  ids: ArrayLike<number>,
+  cellIds: ArrayLike<number>,
+  ux: Float64Array,
+  uy: Float64Array,
+  rows: number,
+  cols: number,
+  cells: Int32Array,
+): Promise<number> {
   const m = cellIds.length;
   const k = ids.length;
   // Rows beyond the points are dummies with zero cost, for cells left empty.
@@ -73,12 +85,17 @@ export async function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions
   const side = Math.ceil(Math.sqrt(n));
   const cols = checkInt(who, 'cols', opts.cols ?? (opts.rows ? Math.ceil(n / opts.rows) : side), 1);
   const rows = checkInt(who, 'rows', opts.rows ?? Math.ceil(n / cols), 1);
-  if (rows * cols < n) throw new Error(`${who}: a ${rows} x ${cols} grid has ${rows * cols} cells for ${n} points; rows * cols must be at least N`);
+  if (rows * cols < n)
+    throw new Error(
+      `${who}: a ${rows} x ${cols} grid has ${rows * cols} cells for ${n} points; rows * cols must be at least N`,
+    );
   const maxExact = checkInt(who, 'maxExact', opts.maxExact ?? 2500, 1);
   const requested = checkChoice(who, 'method', opts.method ?? 'auto', GRID_METHODS);
   const method = requested === 'auto' ? (rows * cols <= maxExact ? 'exact' : 'blocked') : requested;
   if (method === 'exact' && rows * cols > 20000) {
-    throw new Error(`${who}: method 'exact' on ${rows * cols} cells needs a ${rows * cols}^2 cost matrix; use 'blocked' (or 'auto') above ${maxExact} cells`);
+    throw new Error(
+      `${who}: method 'exact' on ${rows * cols} cells needs a ${rows * cols}^2 cost matrix; use 'blocked' (or 'auto') above ${maxExact} cells`,
+    );
   }
   const work = new Work(who, opts);
   // Unit-square coordinates (each axis min-max scaled).
@@ -98,7 +115,16 @@ export async function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions
   const cells = new Int32Array(n);
   if (method === 'exact') {
     const all = Int32Array.from({ length: rows * cols }, (_, c) => c);
-    const cost = await assignExact(work, Int32Array.from({ length: n }, (_, i) => i), all, ux, uy, rows, cols, cells);
+    const cost = await assignExact(
+      work,
+      Int32Array.from({ length: n }, (_, i) => i),
+      all,
+      ux,
+      uy,
+      rows,
+      cols,
+      cells,
+    );
     return { cells, rows, cols, method, cost, blocks: 1 };
   }
   // Blocks of bh x bw cells with bh * bw <= maxExact, as square as the grid allows.
@@ -122,12 +148,14 @@ export async function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions
     for (let c0 = 0; c0 < cols; c0 += bw) {
       const c1 = Math.min(cols, c0 + bw);
       bandCells += (r1 - r0) * (c1 - c0);
-      const end = c1 === cols ? band.length : Math.min(band.length, Math.round((bandCells / ((r1 - r0) * cols)) * band.length));
+      const end =
+        c1 === cols ? band.length : Math.min(band.length, Math.round((bandCells / ((r1 - r0) * cols)) * band.length));
       const ids = band.slice(bandTaken, end);
       bandTaken = end;
       const cellIds: number[] = [];
       for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) cellIds.push(r * cols + c);
-      if (ids.length > cellIds.length) throw new InternalError(`${who}: block ${blocks} got ${ids.length} points for ${cellIds.length} cells`);
+      if (ids.length > cellIds.length)
+        throw new InternalError(`${who}: block ${blocks} got ${ids.length} points for ${cellIds.length} cells`);
       if (ids.length > 0) total += await assignExact(work, ids, cellIds, ux, uy, rows, cols, cells);
       blocks++;
     }

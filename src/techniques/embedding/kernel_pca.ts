@@ -60,7 +60,15 @@ function rowsPerBlock(nb: number, d: number): number {
 }
 
 /** Kernel block between rows of a (na x d) and b (nb x d), as a Float32Array na x nb. */
-async function kernelBlock(work: Work, k: Kernel, a: Float32Array, na: number, b: Float32Array, nb: number, d: number): Promise<Float32Array> {
+async function kernelBlock(
+  work: Work,
+  k: Kernel,
+  a: Float32Array,
+  na: number,
+  b: Float32Array,
+  nb: number,
+  d: number,
+): Promise<Float32Array> {
   const bt = transpose(b, nb, d);
   const dots = new Float32Array(na * nb);
   const step = rowsPerBlock(nb, d);
@@ -97,7 +105,15 @@ function fixSigns(points: Float32Array, n: number, dims: number): void {
   }
 }
 
-async function exactKpca(work: Work, k: Kernel, x: Float32Array, n: number, d: number, dims: number, seed: number): Promise<{ points: Float32Array; values: Float64Array }> {
+async function exactKpca(
+  work: Work,
+  k: Kernel,
+  x: Float32Array,
+  n: number,
+  d: number,
+  dims: number,
+  seed: number,
+): Promise<{ points: Float32Array; values: Float64Array }> {
   const K = await kernelBlock(work, k, x, n, x, n, d);
   // Double centring: K - row means - column means + grand mean (K is symmetric).
   const mean = new Float64Array(n);
@@ -129,12 +145,14 @@ async function exactKpca(work: Work, k: Kernel, x: Float32Array, n: number, d: n
         for (let b = 0; b < l; b++) h[a * l + b] += qa * z[i * l + b];
       }
     }
-    for (let a = 0; a < l; a++) for (let b = 0; b < a; b++) h[a * l + b] = h[b * l + a] = (h[a * l + b] + h[b * l + a]) / 2;
+    for (let a = 0; a < l; a++)
+      for (let b = 0; b < a; b++) h[a * l + b] = h[b * l + a] = (h[a * l + b] + h[b * l + a]) / 2;
     const eig = symmetricEigen(h, l);
     values = eig.values;
     vecs = eig.vectors;
     let change = 0;
-    for (let c = 0; c < dims; c++) change = Math.max(change, Math.abs(values[c] - prev[c]) / Math.max(Math.abs(values[c]), 1e-30));
+    for (let c = 0; c < dims; c++)
+      change = Math.max(change, Math.abs(values[c] - prev[c]) / Math.max(Math.abs(values[c]), 1e-30));
     prev = values;
     if (it > 3 && change < 1e-9) break;
     q = z;
@@ -152,7 +170,16 @@ async function exactKpca(work: Work, k: Kernel, x: Float32Array, n: number, d: n
   return { points, values: values.slice(0, dims) };
 }
 
-async function nystromKpca(work: Work, k: Kernel, x: Float32Array, n: number, d: number, dims: number, m: number, seed: number): Promise<{ points: Float32Array; values: Float64Array }> {
+async function nystromKpca(
+  work: Work,
+  k: Kernel,
+  x: Float32Array,
+  n: number,
+  d: number,
+  dims: number,
+  m: number,
+  seed: number,
+): Promise<{ points: Float32Array; values: Float64Array }> {
   const pick = permutation(n, seed).slice(0, m).sort();
   const lm = new Float32Array(m * d);
   pick.forEach((i, r) => lm.set(x.subarray(i * d, (i + 1) * d), r * d));
@@ -197,12 +224,17 @@ export async function kernelPca(X: MatrixInput, opts: KernelPcaOptions = {}): Pr
   const requested = checkChoice(who, 'method', opts.method ?? 'auto', KERNEL_PCA_METHODS);
   const method = requested === 'auto' ? (n <= maxExact ? 'exact' : 'nystrom') : requested;
   if (method === 'exact' && n > maxExact) {
-    throw new Error(`${who}: method 'exact' is limited to maxExact = ${maxExact} points (its kernel matrix is N^2 floats), got N = ${n}; use method 'nystrom' or raise maxExact`);
+    throw new Error(
+      `${who}: method 'exact' is limited to maxExact = ${maxExact} points (its kernel matrix is N^2 floats), got N = ${n}; use method 'nystrom' or raise maxExact`,
+    );
   }
   const seed = opts.seed ?? 0;
   const landmarks = method === 'exact' ? 0 : checkInt(who, 'landmarks', opts.landmarks ?? Math.min(n, 500), dims, n);
   const work = new Work(who, opts);
-  const out = method === 'exact' ? await exactKpca(work, k, A.data, n, d, dims, seed) : await nystromKpca(work, k, A.data, n, d, dims, landmarks, seed);
+  const out =
+    method === 'exact'
+      ? await exactKpca(work, k, A.data, n, d, dims, seed)
+      : await nystromKpca(work, k, A.data, n, d, dims, landmarks, seed);
   fixSigns(out.points, n, dims);
   return { points: out.points, n, dims, eigenvalues: out.values, method, gamma: k.gamma };
 }

@@ -29,7 +29,8 @@ export function trustworthiness(X: MatrixInput, embedding: EmbeddingInput, opts:
   const A = toDense(X, who, 'X');
   const Y = embeddingRows(embedding, who);
   const n = A.rows;
-  if (Y.rows !== n) throw new Error(`${who}: X has ${n} rows but the embedding has ${Y.rows}; they must describe the same points`);
+  if (Y.rows !== n)
+    throw new Error(`${who}: X has ${n} rows but the embedding has ${Y.rows}; they must describe the same points`);
   const k = checkInt(who, 'k', opts.k ?? 5, 1, Math.floor(n / 2) - 1 < 1 ? 1 : Math.floor(n / 2) - 1);
   if (n < 3) throw new Error(`${who}: needs at least 3 points, got ${n}`);
   const inY = nearestNeighbors(Y, Y, { k, excludeSelf: true }).indices;
@@ -93,7 +94,11 @@ export interface KnnAccuracyOptions {
  * Accuracy of a k-NN classifier in the embedding, fitted on the even rows and scored on the odd
  * rows (majority vote; a tie goes to the smallest label, as scikit-learn's KNeighborsClassifier does).
  */
-export function knnAccuracy(embedding: EmbeddingInput, labels: ArrayLike<number>, opts: KnnAccuracyOptions = {}): number {
+export function knnAccuracy(
+  embedding: EmbeddingInput,
+  labels: ArrayLike<number>,
+  opts: KnnAccuracyOptions = {},
+): number {
   const who = 'knnAccuracy';
   const Y = embeddingRows(embedding, who);
   const n = Y.rows;
@@ -108,7 +113,11 @@ export function knnAccuracy(embedding: EmbeddingInput, labels: ArrayLike<number>
     const dst = i % 2 === 0 ? train : test;
     dst.set(Y.data.subarray(i * d, (i + 1) * d), (i >> 1) * d);
   }
-  const nn = nearestNeighbors({ data: test, rows: n - nTrain, cols: d }, { data: train, rows: nTrain, cols: d }, { k, excludeSelf: false });
+  const nn = nearestNeighbors(
+    { data: test, rows: n - nTrain, cols: d },
+    { data: train, rows: nTrain, cols: d },
+    { k, excludeSelf: false },
+  );
   let correct = 0;
   const votes = new Map<number, number>();
   for (let t = 0; t < n - nTrain; t++) {

@@ -181,7 +181,11 @@ class Optimizer {
   /** Z of the last step. */
   z = 1;
 
-  constructor(P: SparseAffinities, readonly y: Float64Array, readonly theta: number) {
+  constructor(
+    P: SparseAffinities,
+    readonly y: Float64Array,
+    readonly theta: number,
+  ) {
     const n = P.n;
     this.pairs = upperPairs(P);
     this.tree = new QuadTree(n);
@@ -238,8 +242,15 @@ export async function tsne(X: MatrixInput, opts: TsneOptions = {}): Promise<Tsne
   const seed = opts.seed ?? 0;
   const k = checkInt(who, 'neighbors', opts.neighbors ?? Math.min(n - 1, Math.floor(3 * perplexity + 1)), 1, n - 1);
   const reportEvery = checkInt(who, 'reportEvery', opts.reportEvery ?? 10, 1);
-  if (opts.init !== undefined && !(opts.init instanceof Float32Array) && opts.init !== 'pca' && opts.init !== 'random') {
-    throw new Error(`${who}: unknown init '${String(opts.init)}'; valid choices: pca, random, or a Float32Array of N*2 positions`);
+  if (
+    opts.init !== undefined &&
+    !(opts.init instanceof Float32Array) &&
+    opts.init !== 'pca' &&
+    opts.init !== 'random'
+  ) {
+    throw new Error(
+      `${who}: unknown init '${String(opts.init)}'; valid choices: pca, random, or a Float32Array of N*2 positions`,
+    );
   }
 
   const work = new Work(who, opts);

@@ -61,7 +61,12 @@ export interface UmapResult {
   timings: { neighbors: number; graph: number; optimize: number };
 }
 
-function* initialLayout(X: MatrixInput, g: FuzzyGraph, init: UmapOptions['init'], seed: number): Steps<{ y: Float64Array; used: string }> {
+function* initialLayout(
+  X: MatrixInput,
+  g: FuzzyGraph,
+  init: UmapOptions['init'],
+  seed: number,
+): Steps<{ y: Float64Array; used: string }> {
   const n = g.n;
   const rand = mulberry32(seed ^ 0x5bd1e995);
   let y: Float64Array | undefined;
@@ -112,7 +117,16 @@ interface SgdState {
  * Written flat for V8: locals only, the PRNG inlined, x^b from a table (Math.pow with a fractional
  * exponent would take most of the time).
  */
-function epochStep(y: Float64Array, g: FuzzyGraph, epoch: number, s: SgdState, a: number, pow: PowTable, gamma: number, alpha: number): void {
+function epochStep(
+  y: Float64Array,
+  g: FuzzyGraph,
+  epoch: number,
+  s: SgdState,
+  a: number,
+  pow: PowTable,
+  gamma: number,
+  alpha: number,
+): void {
   const b = pow.b;
   const head = g.head;
   const tail = g.tail;
@@ -197,7 +211,9 @@ export async function umap(X: MatrixInput, opts: UmapOptions = {}): Promise<Umap
   const reportEvery = checkInt(who, 'reportEvery', opts.reportEvery ?? 10, 1);
   const init = opts.init ?? 'spectral';
   if (!(init instanceof Float32Array) && !['spectral', 'pca', 'random'].includes(init)) {
-    throw new Error(`${who}: unknown init '${String(init)}'; valid choices: spectral, pca, random, or a Float32Array of N*2 positions`);
+    throw new Error(
+      `${who}: unknown init '${String(init)}'; valid choices: spectral, pca, random, or a Float32Array of N*2 positions`,
+    );
   }
 
   const work = new Work(who, opts);

@@ -71,8 +71,16 @@ function roll(x: tf.Tensor4D, dy: number, dx: number): tf.Tensor4D {
   const sy = ((dy % h) + h) % h;
   const sx = ((dx % w) + w) % w;
   let out: tf.Tensor4D = x;
-  if (sy) out = tf.concat([tf.slice(out, [0, h - sy, 0, 0], [-1, sy, -1, -1]), tf.slice(out, [0, 0, 0, 0], [-1, h - sy, -1, -1])], 1);
-  if (sx) out = tf.concat([tf.slice(out, [0, 0, w - sx, 0], [-1, -1, sx, -1]), tf.slice(out, [0, 0, 0, 0], [-1, -1, w - sx, -1])], 2);
+  if (sy)
+    out = tf.concat(
+      [tf.slice(out, [0, h - sy, 0, 0], [-1, sy, -1, -1]), tf.slice(out, [0, 0, 0, 0], [-1, h - sy, -1, -1])],
+      1,
+    );
+  if (sx)
+    out = tf.concat(
+      [tf.slice(out, [0, 0, w - sx, 0], [-1, -1, sx, -1]), tf.slice(out, [0, 0, 0, 0], [-1, -1, w - sx, -1])],
+      2,
+    );
   return out;
 }
 
@@ -80,11 +88,18 @@ function roll(x: tf.Tensor4D, dy: number, dx: number): tf.Tensor4D {
 function clipBelowPercentile(img: tf.Tensor4D, perPixel: tf.Tensor, pct: number, center: number): tf.Tensor4D {
   const values = perPixel.dataSync() as Float32Array;
   const threshold = percentile(values, pct);
-  return tf.where(tf.expandDims(tf.less(perPixel, threshold), -1).tile([1, 1, 1, img.shape[3]]), tf.fill(img.shape, center), img) as tf.Tensor4D;
+  return tf.where(
+    tf.expandDims(tf.less(perPixel, threshold), -1).tile([1, 1, 1, img.shape[3]]),
+    tf.fill(img.shape, center),
+    img,
+  ) as tf.Tensor4D;
 }
 
 /** An image [H, W, C] that maximises the class score (or unit activation) under the chosen regularizers. */
-export async function classVisualization(model: tf.LayersModel, opts: ClassVisualizationOptions = {}): Promise<tf.Tensor3D> {
+export async function classVisualization(
+  model: tf.LayersModel,
+  opts: ClassVisualizationOptions = {},
+): Promise<tf.Tensor3D> {
   refuseInsideCheck('classVisualization');
   const caller = 'classVisualization';
   await ensureBackend();
@@ -95,7 +110,8 @@ export async function classVisualization(model: tf.LayersModel, opts: ClassVisua
   const lr = finiteNumber(opts.learningRate, 0.1, caller, 'learningRate', 0);
   finiteNumber(reg.l2Decay, 0, caller, 'l2Decay', 0, 1);
   finiteNumber(reg.blurSigma, 0, caller, 'blurSigma', 0);
-  if (!Number.isInteger(reg.blurEvery) || reg.blurEvery < 0) fail(caller, `blurEvery must be a whole number of steps (0: never), got ${reg.blurEvery}`);
+  if (!Number.isInteger(reg.blurEvery) || reg.blurEvery < 0)
+    fail(caller, `blurEvery must be a whole number of steps (0: never), got ${reg.blurEvery}`);
   finiteNumber(reg.clipNormPercentile, 0, caller, 'clipNormPercentile', 0, 100);
   finiteNumber(reg.clipContributionPercentile, 0, caller, 'clipContributionPercentile', 0, 100);
   const jitter = opts.jitter ?? 0;
@@ -109,7 +125,10 @@ export async function classVisualization(model: tf.LayersModel, opts: ClassVisua
   if (opts.layer !== undefined) {
     if (opts.target !== undefined) fail(caller, 'give either target (a class) or layer + channel, not both');
     // Ascend the value before the layer's activation: a ReLU unit that starts silent has no gradient.
-    explained = { ...checkNeuron(model, { layer: opts.layer, channel: opts.channel as number, y: opts.y, x: opts.x }, caller), preActivation: true };
+    explained = {
+      ...checkNeuron(model, { layer: opts.layer, channel: opts.channel as number, y: opts.y, x: opts.x }, caller),
+      preActivation: true,
+    };
   } else {
     if (opts.target === undefined) fail(caller, 'give target (a class index or name) or layer + channel');
     const output = oneOf(opts.output, SCORE_OUTPUTS, 'logits', caller, 'output');
@@ -121,13 +140,16 @@ export async function classVisualization(model: tf.LayersModel, opts: ClassVisua
   const init = opts.init ?? 'noise';
   if (init instanceof tf.Tensor) {
     const s = init.shape;
-    if (s.length !== 3 || (hh !== null && s[0] !== hh) || (ww !== null && s[1] !== ww) || s[2] !== c) fail(caller, `init has shape ${shapeText(s)}; expected ${shapeText([hh, ww, c])}`);
+    if (s.length !== 3 || (hh !== null && s[0] !== hh) || (ww !== null && s[1] !== ww) || s[2] !== c)
+      fail(caller, `init has shape ${shapeText(s)}; expected ${shapeText([hh, ww, c])}`);
     img = tf.tidy(() => tf.expandDims(tf.cast(init, 'float32'), 0) as tf.Tensor4D);
   } else {
     if (hh === null || ww === null) fail(caller, 'this model takes any image size; give init, a tensor [H, W, C]');
     const init0 = oneOf(init, ['noise', 'zeros'] as const, 'noise', caller, 'init');
     const spread = init0 === 'noise' ? 0.1 * (range[1] - range[0]) : 0;
-    const values = Float32Array.from({ length: hh * ww * c }, () => Math.min(range[1], Math.max(range[0], center + spread * Math.abs(gaussian(rand)))));
+    const values = Float32Array.from({ length: hh * ww * c }, () =>
+      Math.min(range[1], Math.max(range[0], center + spread * Math.abs(gaussian(rand)))),
+    );
     img = tf.tensor4d(values, [1, hh, ww, c]);
   }
   try {
@@ -137,16 +159,24 @@ export async function classVisualization(model: tf.LayersModel, opts: ClassVisua
       const dx = jitter ? Math.floor(rand() * (2 * jitter + 1)) - jitter : 0;
       let score = 0;
       const next = tf.tidy(() => {
-        const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => tf.sum(explainedValues(model, roll(x as tf.Tensor4D, dy, dx), explained, 'normal', caller)))(img);
+        const { value, grad } = tf.valueAndGrad((x: tf.Tensor) =>
+          tf.sum(explainedValues(model, roll(x as tf.Tensor4D, dy, dx), explained, 'normal', caller)),
+        )(img);
         score = value.dataSync()[0];
         const g = tf.div(grad, tf.add(tf.sqrt(tf.mean(tf.square(grad))), 1e-12));
         let x = tf.add(img, tf.mul(lr, g)) as tf.Tensor4D;
         if (reg.l2Decay > 0) x = tf.add(center, tf.mul(1 - reg.l2Decay, tf.sub(x, center)));
         if (reg.blurEvery > 0 && reg.blurSigma > 0 && step % reg.blurEvery === 0) x = gaussianBlur(x, reg.blurSigma);
-        if (reg.clipNormPercentile > 0) x = clipBelowPercentile(x, tf.sqrt(tf.sum(tf.square(tf.sub(x, center)), -1)), reg.clipNormPercentile, center);
+        if (reg.clipNormPercentile > 0)
+          x = clipBelowPercentile(x, tf.sqrt(tf.sum(tf.square(tf.sub(x, center)), -1)), reg.clipNormPercentile, center);
         if (reg.clipContributionPercentile > 0) {
           // Yosinski's contribution: how much the score would fall if the pixel were set to center (first order).
-          x = clipBelowPercentile(x, tf.abs(tf.sum(tf.mul(tf.sub(x, center), grad), -1)), reg.clipContributionPercentile, center);
+          x = clipBelowPercentile(
+            x,
+            tf.abs(tf.sum(tf.mul(tf.sub(x, center), grad), -1)),
+            reg.clipContributionPercentile,
+            center,
+          );
         }
         return tf.clipByValue(x, range[0], range[1]) as tf.Tensor4D;
       });
@@ -154,7 +184,13 @@ export async function classVisualization(model: tf.LayersModel, opts: ClassVisua
       img = next;
       if (opts.onStep) {
         const snapshot = step % snapshotEvery === 0 || step === steps;
-        await work.call('onStep', opts.onStep, { step, steps, score, image: snapshot ? Float32Array.from(img.dataSync()) : undefined, shape: [img.shape[1], img.shape[2], img.shape[3]] });
+        await work.call('onStep', opts.onStep, {
+          step,
+          steps,
+          score,
+          image: snapshot ? Float32Array.from(img.dataSync()) : undefined,
+          shape: [img.shape[1], img.shape[2], img.shape[3]],
+        });
       }
     }
     const out = tf.squeeze(img, [0]) as tf.Tensor3D;

@@ -13,7 +13,10 @@ import { refuseInsideCheck } from '../../runtime/guard';
 import { positiveInt } from '../../common';
 
 export interface FeatureVectorsOptions extends LongWorkOptions {
-  /** Layer whose output is the vector (default: 'features' if the model has it, else the input of the last Dense layer). */
+  /**
+   * Layer whose output is the vector (default: 'features' if the model has it, else the input of the last Dense
+   * layer).
+   */
   layer?: string;
   /** Images per forward pass (default 256). */
   batchSize?: number;
@@ -39,7 +42,11 @@ export function defaultFeatureLayer(model: tf.LayersModel): string {
 }
 
 /** [N, D] vectors of `layer` for every image (a Tensor4D batch, or one image giving [1, D]). */
-export async function featureVectors(model: tf.LayersModel, images: tf.Tensor, opts: FeatureVectorsOptions = {}): Promise<tf.Tensor2D> {
+export async function featureVectors(
+  model: tf.LayersModel,
+  images: tf.Tensor,
+  opts: FeatureVectorsOptions = {},
+): Promise<tf.Tensor2D> {
   refuseInsideCheck('featureVectors');
   const caller = 'featureVectors';
   await ensureBackend();
@@ -81,9 +88,22 @@ export async function featureVectors(model: tf.LayersModel, images: tf.Tensor, o
 }
 
 /** One round of images through `layer` on the worker pool, flattened to [b, D]. */
-async function pooledRound(model: tf.LayersModel, layer: string, images: tf.Tensor4D, threads: number, b: number, signal: AbortSignal | undefined): Promise<tf.Tensor2D> {
+async function pooledRound(
+  model: tf.LayersModel,
+  layer: string,
+  images: tf.Tensor4D,
+  threads: number,
+  b: number,
+  signal: AbortSignal | undefined,
+): Promise<tf.Tensor2D> {
   try {
-    const y = await runBatched(model, images, 'layerOutput', { threads, minPerThread: 1, options: { layer }, signal, caller: 'featureVectors' });
+    const y = await runBatched(model, images, 'layerOutput', {
+      threads,
+      minPerThread: 1,
+      options: { layer },
+      signal,
+      caller: 'featureVectors',
+    });
     const flat = tf.reshape(y, [b, -1]) as tf.Tensor2D;
     y.dispose();
     return flat;
@@ -94,6 +114,11 @@ async function pooledRound(model: tf.LayersModel, layer: string, images: tf.Tens
 
 /** Raw pixels as vectors [N, H*W*C], for the lecture's pixel-space neighbours beside feature-space ones. */
 export function pixelVectors(images: tf.Tensor): tf.Tensor2D {
-  if (images.rank < 3 || images.rank > 4) throw new Error(`pixelVectors: expected images [N, H, W, C] or one image [H, W, C], got shape [${images.shape.join(', ')}]`);
-  return tf.tidy(() => tf.reshape(tf.cast(images, 'float32'), [images.rank === 4 ? images.shape[0] : 1, -1]) as tf.Tensor2D);
+  if (images.rank < 3 || images.rank > 4)
+    throw new Error(
+      `pixelVectors: expected images [N, H, W, C] or one image [H, W, C], got shape [${images.shape.join(', ')}]`,
+    );
+  return tf.tidy(
+    () => tf.reshape(tf.cast(images, 'float32'), [images.rank === 4 ? images.shape[0] : 1, -1]) as tf.Tensor2D,
+  );
 }

@@ -28,19 +28,29 @@ function convLayers(model: tf.LayersModel): tf.layers.Layer[] {
  * The layer's kernels as [n, kh, kw, c]: filter i is kernel[:, :, :, i] (Conv2D keeps them
  * as [kh, kw, c, n]). Depthwise layers give one filter per input channel and multiplier, c = 1.
  */
-export async function firstLayerFilters(model: tf.LayersModel, opts: FirstLayerFiltersOptions = {}): Promise<tf.Tensor4D> {
+export async function firstLayerFilters(
+  model: tf.LayersModel,
+  opts: FirstLayerFiltersOptions = {},
+): Promise<tf.Tensor4D> {
   const caller = 'firstLayerFilters';
   await ensureBackend();
   const normalize = oneOf(opts.normalize, FILTER_NORMALIZATIONS, 'none', caller, 'normalize');
   const convs = convLayers(model);
   let layer: tf.layers.Layer;
   if (opts.layer === undefined) {
-    if (convs.length === 0) fail(caller, `this model has no convolution layer; its layers: ${model.layers.map((l) => `${l.name} (${l.getClassName()})`).join(', ')}`);
+    if (convs.length === 0)
+      fail(
+        caller,
+        `this model has no convolution layer; its layers: ${model.layers.map((l) => `${l.name} (${l.getClassName()})`).join(', ')}`,
+      );
     layer = convs[0];
   } else {
     layer = getLayer(model, opts.layer, caller);
     if (!convs.includes(layer)) {
-      fail(caller, `layer '${layer.name}' (${layer.getClassName()}) has no convolution kernel; conv layers: ${convs.map((l) => l.name).join(', ') || 'none'}`);
+      fail(
+        caller,
+        `layer '${layer.name}' (${layer.getClassName()}) has no convolution kernel; conv layers: ${convs.map((l) => l.name).join(', ') || 'none'}`,
+      );
     }
   }
   const kernel = layer.getWeights()[0] as tf.Tensor4D;

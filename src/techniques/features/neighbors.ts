@@ -63,7 +63,11 @@ export interface NearestNeighborsResult {
  * The k nearest database rows of every query row, exactly. `queries` and `database` are
  * [N, D] matrices (tf.Tensor2D, { data, rows, cols }, or arrays of rows) with the same D.
  */
-export function nearestNeighbors(queries: MatrixInput, database: MatrixInput, opts: NearestNeighborsOptions = {}): NearestNeighborsResult {
+export function nearestNeighbors(
+  queries: MatrixInput,
+  database: MatrixInput,
+  opts: NearestNeighborsOptions = {},
+): NearestNeighborsResult {
   refuseInsideCheck('nearestNeighbors');
   return runSync(neighborSteps(queries, database, opts, 'nearestNeighbors'));
 }
@@ -72,16 +76,25 @@ export function nearestNeighbors(queries: MatrixInput, database: MatrixInput, op
  * The search of `nearestNeighbors` as steps that yield after every block of queries, so long work
  * that needs neighbours (t-SNE, UMAP) can drive it with `Work.steps` and stay interruptible.
  */
-export function* neighborSteps(queries: MatrixInput, database: MatrixInput, opts: NearestNeighborsOptions, who: string): Steps<NearestNeighborsResult> {
+export function* neighborSteps(
+  queries: MatrixInput,
+  database: MatrixInput,
+  opts: NearestNeighborsOptions,
+  who: string,
+): Steps<NearestNeighborsResult> {
   const same = queries === database;
   const Q = toDense(queries, who, 'queries');
   const B = same ? Q : toDense(database, who, 'database');
   if (Q.cols !== B.cols) {
-    throw new Error(`${who}: queries have ${Q.cols} features but the database has ${B.cols}; both must be [N, D] with the same D`);
+    throw new Error(
+      `${who}: queries have ${Q.cols} features but the database has ${B.cols}; both must be [N, D] with the same D`,
+    );
   }
   const excludeSelf = opts.excludeSelf ?? same;
   if (excludeSelf && Q.rows !== B.rows) {
-    throw new Error(`${who}: excludeSelf needs as many queries as database rows (query i is database row i), got ${Q.rows} and ${B.rows}`);
+    throw new Error(
+      `${who}: excludeSelf needs as many queries as database rows (query i is database row i), got ${Q.rows} and ${B.rows}`,
+    );
   }
   const metric = checkChoice(who, 'metric', opts.metric ?? 'euclidean', NEIGHBOR_METRICS);
   const methodOpt = checkChoice(who, 'method', opts.method ?? 'auto', NEIGHBOR_METHODS);
@@ -101,7 +114,8 @@ export function* neighborSteps(queries: MatrixInput, database: MatrixInput, opts
   const outIds = new Int32Array(nq * k);
   const outD2 = new Float64Array(nq * k);
   const search: Search = { q, b, nq, nb, d, k, excludeSelf, block, outIds, outD2, evaluations: 0, rescans: 0 };
-  let method: 'brute' | 'pruned' = methodOpt === 'pruned' || (methodOpt === 'auto' && d > 32 && nb >= 2000) ? 'pruned' : 'brute';
+  let method: 'brute' | 'pruned' =
+    methodOpt === 'pruned' || (methodOpt === 'auto' && d > 32 && nb >= 2000) ? 'pruned' : 'brute';
   let done = 0;
   if (method === 'pruned') {
     const space = yield* boundSpaceSteps(q, b, nq, nb, d);
@@ -127,7 +141,16 @@ export function* neighborSteps(queries: MatrixInput, database: MatrixInput, opts
     const e2 = Math.max(0, outD2[i]);
     distances[i] = metric === 'cosine' ? e2 / 2 : Math.sqrt(e2);
   }
-  return { indices: outIds, distances, k, n: nq, metric, method, exactPerQuery: search.evaluations / nq, rescans: search.rescans };
+  return {
+    indices: outIds,
+    distances,
+    k,
+    n: nq,
+    metric,
+    method,
+    exactPerQuery: search.evaluations / nq,
+    rescans: search.rescans,
+  };
 }
 
 interface Search {
@@ -163,7 +186,9 @@ function* searchRows(s: Search, space: Space, method: 'brute' | 'pruned', from: 
     for (let i0 = from; i0 < to; i0 += s.block) {
       const i1 = Math.min(to, i0 + s.block);
       const rows = i1 - i0;
-      const top = tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(qa.subarray(i0 * (a + 1), i1 * (a + 1)), [rows, a + 1]), btT), want));
+      const top = tf.tidy(() =>
+        tf.topk(tf.matMul(tf.tensor2d(qa.subarray(i0 * (a + 1), i1 * (a + 1)), [rows, a + 1]), btT), want),
+      );
       const ids = top.indices.dataSync() as Int32Array;
       const scores = top.values.dataSync() as Float32Array;
       top.indices.dispose();

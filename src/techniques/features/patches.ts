@@ -56,11 +56,17 @@ class TopK {
  * The k images (and positions) where channel `channel` of `layer` responds most, best first,
  * each with the input box of the unit's receptive field.
  */
-export async function topActivatingPatches(model: tf.LayersModel, images: tf.Tensor, opts: TopActivatingPatchesOptions): Promise<ActivatingPatch[]> {
+export async function topActivatingPatches(
+  model: tf.LayersModel,
+  images: tf.Tensor,
+  opts: TopActivatingPatchesOptions,
+): Promise<ActivatingPatch[]> {
   const caller = 'topActivatingPatches';
   await ensureBackend();
   if (!opts || opts.layer === undefined) {
-    throw new Error(`${caller}: give { layer, channel }; layers of this model: ${model.layers.map((l) => l.name).join(', ')}`);
+    throw new Error(
+      `${caller}: give { layer, channel }; layers of this model: ${model.layers.map((l) => l.name).join(', ')}`,
+    );
   }
   const { neuron } = checkNeuron(model, { layer: opts.layer, channel: opts.channel }, caller);
   const k = positiveInt(opts.k, 9, caller, 'k');
@@ -93,14 +99,17 @@ export async function topActivatingPatches(model: tf.LayersModel, images: tf.Ten
       for (let i = 0; i < b; i++) {
         const row = values.subarray(i * per, (i + 1) * per);
         const best = new TopK(perImage);
-        for (let p = 0; p < per; p++) best.offer({ activation: row[p], index: start + i, y: Math.floor(p / mapW), x: p % mapW });
+        for (let p = 0; p < per; p++)
+          best.offer({ activation: row[p], index: start + i, y: Math.floor(p / mapW), x: p % mapW });
         for (const item of best.items) top.offer(item);
       }
       await work.progress(start + b, n);
     }
     return top.items.map((item) => ({
       ...item,
-      box: rf ? inputBox(rf, item.y, item.x, [h, w]) : { top: 0, left: 0, bottom: h, right: w, padding: { top: 0, left: 0, bottom: 0, right: 0 } },
+      box: rf
+        ? inputBox(rf, item.y, item.x, [h, w])
+        : { top: 0, left: 0, bottom: h, right: w, padding: { top: 0, left: 0, bottom: 0, right: 0 } },
     }));
   } finally {
     releaseBatch(batch);

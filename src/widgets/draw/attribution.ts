@@ -10,7 +10,9 @@ export const HEATMAP_SIGNS: readonly HeatmapSign[] = ['positive', 'negative', 'a
 
 /** Linear-interpolated percentile (numpy's default), p in [0, 100]. */
 export function percentile(values: ArrayLike<number>, p: number): number {
-  const sorted = Float64Array.from(values).filter((v) => !Number.isNaN(v)).sort();
+  const sorted = Float64Array.from(values)
+    .filter((v) => !Number.isNaN(v))
+    .sort();
   if (sorted.length === 0) return 0;
   const pos = (Math.min(100, Math.max(0, p)) / 100) * (sorted.length - 1);
   const lo = Math.floor(pos);
@@ -39,10 +41,14 @@ export function normalizeAttribution(raw: ArrayLike<number>, sign: HeatmapSign, 
   const mag = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const x = raw[i];
-    const v = sign === 'positive' ? Math.max(x, 0)
-      : sign === 'negative' ? Math.max(-x, 0)
-      : sign === 'absolute' ? Math.abs(x)
-      : x;
+    const v =
+      sign === 'positive'
+        ? Math.max(x, 0)
+        : sign === 'negative'
+          ? Math.max(-x, 0)
+          : sign === 'absolute'
+            ? Math.abs(x)
+            : x;
     kept[i] = Number.isFinite(v) ? v : 0;
     mag[i] = Math.abs(kept[i]);
   }
@@ -93,7 +99,9 @@ export function composeMode(mode: HeatmapMode, o: ComposeInput): Uint8ClampedArr
     if (mode === 'heat' || mode === 'blended') {
       const [r, g, bl] = o.colormap(colorCoordinate(v, o.sign));
       if (mode === 'heat') {
-        out[p] = r; out[p + 1] = g; out[p + 2] = bl;
+        out[p] = r;
+        out[p + 1] = g;
+        out[p + 2] = bl;
       } else {
         const a = o.alpha;
         out[p] = Math.round((1 - a) * b[p] + a * r);
@@ -108,7 +116,9 @@ export function composeMode(mode: HeatmapMode, o: ComposeInput): Uint8ClampedArr
       out[p + 2] = Math.round(b[p + 2] * m);
       out[p + 3] = 255;
     } else {
-      out[p] = b[p]; out[p + 1] = b[p + 1]; out[p + 2] = b[p + 2];
+      out[p] = b[p];
+      out[p + 1] = b[p + 1];
+      out[p + 2] = b[p + 2];
       out[p + 3] = Math.round(255 * Math.abs(v));
     }
   }

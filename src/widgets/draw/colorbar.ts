@@ -43,7 +43,9 @@ export function drawColorbar(sheet: Sheet, spec: ColorbarSpec, x: number, y: num
 
 /** Ticks whose labels would overlap a tick of higher priority (or an earlier one) are left out. */
 export function visibleTicks(spec: ColorbarSpec, height: number): ColorbarSpec['ticks'] {
-  const order = spec.ticks.map((k, i) => ({ k, i })).sort((a, b) => (b.k.priority ?? 0) - (a.k.priority ?? 0) || a.i - b.i);
+  const order = spec.ticks
+    .map((k, i) => ({ k, i }))
+    .sort((a, b) => (b.k.priority ?? 0) - (a.k.priority ?? 0) || a.i - b.i);
   const kept: { t: number; label: string; priority?: number }[] = [];
   for (const { k } of order) {
     if (kept.every((q) => Math.abs(q.t - k.t) * (height - 1) >= SMALL_FONT_SIZE + 2)) kept.push(k);

@@ -22,8 +22,19 @@ function parseTable(hex: string): Uint8Array {
 }
 
 /** ColorBrewer RdBu, 11 classes, listed from red to blue as published. */
-const RDBU_11 = ['#67001f', '#b2182b', '#d6604d', '#f4a582', '#fddbc7', '#f7f7f7',
-  '#d1e5f0', '#92c5de', '#4393c3', '#2166ac', '#053061'];
+const RDBU_11 = [
+  '#67001f',
+  '#b2182b',
+  '#d6604d',
+  '#f4a582',
+  '#fddbc7',
+  '#f7f7f7',
+  '#d1e5f0',
+  '#92c5de',
+  '#4393c3',
+  '#2166ac',
+  '#053061',
+];
 
 export function hexToRgb(hex: string): Rgb {
   const h = hex.replace('#', '');
@@ -77,10 +88,25 @@ export function colormap(name: ColormapName | Colormap): Colormap {
   if (hit) return hit;
   let cm: Colormap;
   switch (name) {
-    case 'viridis': cm = listed(name, parseTable(VIRIDIS_HEX)); break;
-    case 'inferno': cm = listed(name, parseTable(INFERNO_HEX)); break;
-    case 'rdbu': cm = segmented(name, RDBU_11.map(hexToRgb).reverse(), true); break;
-    case 'gray': cm = segmented(name, [[0, 0, 0], [255, 255, 255]], false); break;
+    case 'viridis':
+      cm = listed(name, parseTable(VIRIDIS_HEX));
+      break;
+    case 'inferno':
+      cm = listed(name, parseTable(INFERNO_HEX));
+      break;
+    case 'rdbu':
+      cm = segmented(name, RDBU_11.map(hexToRgb).reverse(), true);
+      break;
+    case 'gray':
+      cm = segmented(
+        name,
+        [
+          [0, 0, 0],
+          [255, 255, 255],
+        ],
+        false,
+      );
+      break;
     default:
       throw new Error(`unknown colormap '${String(name)}'; valid colormaps: ${COLORMAPS.join(', ')}`);
   }

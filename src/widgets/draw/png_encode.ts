@@ -29,7 +29,8 @@ function chunk(type: string, data: Buffer): Buffer {
 
 /** Gray levels row by row (width * height bytes) -> PNG bytes. */
 export function encodeGrayPng(gray: Uint8Array, width: number, height: number): Buffer {
-  if (gray.length !== width * height) throw new Error(`gray image has ${gray.length} bytes; expected ${width}x${height}`);
+  if (gray.length !== width * height)
+    throw new Error(`gray image has ${gray.length} bytes; expected ${width}x${height}`);
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -49,9 +50,13 @@ export function encodeGrayPng(gray: Uint8Array, width: number, height: number): 
   ]);
 }
 
-/** RGBA bytes row by row (width * height * 4) -> an 8-bit RGB PNG (alpha dropped; no colour chunks, so browsers draw the exact bytes). */
+/**
+ * RGBA bytes row by row (width * height * 4) -> an 8-bit RGB PNG (alpha dropped; no colour chunks, so browsers draw
+ * the exact bytes).
+ */
 export function encodeRgbPng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Buffer {
-  if (rgba.length !== width * height * 4) throw new Error(`RGBA image has ${rgba.length} bytes; expected ${width}x${height}x4`);
+  if (rgba.length !== width * height * 4)
+    throw new Error(`RGBA image has ${rgba.length} bytes; expected ${width}x${height}x4`);
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -63,7 +68,9 @@ export function encodeRgbPng(rgba: Uint8Array | Uint8ClampedArray, width: number
     for (let x = 0; x < width; x++) {
       const s = (y * width + x) * 4;
       const d = y * stride + 1 + x * 3;
-      raw[d] = rgba[s]; raw[d + 1] = rgba[s + 1]; raw[d + 2] = rgba[s + 2];
+      raw[d] = rgba[s];
+      raw[d + 1] = rgba[s + 1];
+      raw[d + 2] = rgba[s + 2];
     }
   }
   return Buffer.concat([

@@ -14,7 +14,11 @@ export type Normalize = 'none' | 'minmax' | 'symmetric';
 
 export class Rgba {
   readonly data: Uint8ClampedArray;
-  constructor(readonly width: number, readonly height: number, data?: Uint8ClampedArray) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    data?: Uint8ClampedArray,
+  ) {
     this.data = data ?? new Uint8ClampedArray(width * height * 4);
     if (this.data.length !== width * height * 4) {
       throw new Error(`RGBA buffer of length ${this.data.length} does not match ${width}x${height}x4`);
@@ -42,7 +46,9 @@ export function checkPixels(img: Pixels, what = 'image'): void {
     throw new Error(`${what} has ${channels} channels; expected 1 (gray), 3 (RGB) or 4 (RGBA)`);
   }
   if (data.length !== width * height * channels) {
-    throw new Error(`${what} data has ${data.length} values; expected ${height}x${width}x${channels} = ${width * height * channels}`);
+    throw new Error(
+      `${what} data has ${data.length} values; expected ${height}x${width}x${channels} = ${width * height * channels}`,
+    );
   }
 }
 
@@ -141,7 +147,12 @@ export function scaleFor(width: number, height: number, target: number): number 
 
 /** Scalar field resampling (for attribution maps smaller than their image). */
 export function resampleField(
-  field: Float32Array, fw: number, fh: number, width: number, height: number, mode: 'nearest' | 'bilinear',
+  field: Float32Array,
+  fw: number,
+  fh: number,
+  width: number,
+  height: number,
+  mode: 'nearest' | 'bilinear',
 ): Float32Array {
   if (fw === width && fh === height) return field;
   const out = new Float32Array(width * height);

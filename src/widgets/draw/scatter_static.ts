@@ -5,23 +5,39 @@ import { FONT_SIZE, measureText, Sheet, SMALL_FONT_SIZE } from './sheet';
 import { niceTicks } from './ticks';
 
 export function scatterPng(
-  input: ScatterInput, traces: ScatterTrace[], o: { width: number; height: number; markerSize: number; title?: string },
+  input: ScatterInput,
+  traces: ScatterTrace[],
+  o: { width: number; height: number; markerSize: number; title?: string },
 ): Buffer {
   const legendW = Math.ceil(Math.max(0, ...traces.map((t) => measureText(t.name, SMALL_FONT_SIZE)))) + 30;
   const sheet = new Sheet(o.width, o.height);
   const top = o.title ? 34 : 14;
-  let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity;
+  let xmin = Infinity,
+    xmax = -Infinity,
+    ymin = Infinity,
+    ymax = -Infinity;
   const p = input.points;
   for (let i = 0; i < p.length; i += 2) {
     if (!Number.isFinite(p[i]) || !Number.isFinite(p[i + 1])) continue;
-    xmin = Math.min(xmin, p[i]); xmax = Math.max(xmax, p[i]);
-    ymin = Math.min(ymin, p[i + 1]); ymax = Math.max(ymax, p[i + 1]);
+    xmin = Math.min(xmin, p[i]);
+    xmax = Math.max(xmax, p[i]);
+    ymin = Math.min(ymin, p[i + 1]);
+    ymax = Math.max(ymax, p[i + 1]);
   }
-  if (!(xmax > xmin)) { xmin -= 1; xmax += 1; }
-  if (!(ymax > ymin)) { ymin -= 1; ymax += 1; }
+  if (!(xmax > xmin)) {
+    xmin -= 1;
+    xmax += 1;
+  }
+  if (!(ymax > ymin)) {
+    ymin -= 1;
+    ymax += 1;
+  }
   const mx = (xmax - xmin) * 0.04;
   const my = (ymax - ymin) * 0.04;
-  xmin -= mx; xmax += mx; ymin -= my; ymax += my;
+  xmin -= mx;
+  xmax += mx;
+  ymin -= my;
+  ymax += my;
   const xt = niceTicks(xmin, xmax, 6).filter((v) => v >= xmin && v <= xmax);
   const yt = niceTicks(ymin, ymax, 6).filter((v) => v >= ymin && v <= ymax);
   const left = Math.ceil(Math.max(...yt.map((v) => measureText(formatValue(v), SMALL_FONT_SIZE)))) + 16;

@@ -39,7 +39,11 @@ export class Sheet {
   readonly canvas: Canvas;
   readonly ctx: SKRSContext2D;
 
-  constructor(readonly width: number, readonly height: number, background = '#ffffff') {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background = '#ffffff',
+  ) {
     ensureFont();
     if (!(width >= 1 && height >= 1 && width <= 16384 && height <= 16384)) {
       throw new Error(`figure size ${width}x${height} is out of range: each side must be 1..16384 px`);

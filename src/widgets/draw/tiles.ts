@@ -50,7 +50,6 @@ export interface TileGeometry {
 
 const PAD = 8;
 
-
 export function layoutTiles(o: TileLayout): TileGeometry {
   const hasFrames = o.rows.some((r) => r.some((t) => t.frame));
   const fw = hasFrames ? (o.frameWidth ?? 3) : 0;
@@ -60,22 +59,29 @@ export function layoutTiles(o: TileLayout): TileGeometry {
   const nCols = Math.max(0, ...o.rows.map((r) => r.length));
   let cw = o.cellWidth ?? 0;
   let ch = o.cellHeight ?? 0;
-  for (const row of o.rows) for (const t of row) {
-    if (t.img) { cw = Math.max(cw, t.img.width); ch = Math.max(ch, t.img.height); }
-  }
+  for (const row of o.rows)
+    for (const t of row) {
+      if (t.img) {
+        cw = Math.max(cw, t.img.width);
+        ch = Math.max(ch, t.img.height);
+      }
+    }
   cw = Math.max(cw, 1);
   ch = Math.max(ch, 1);
   // widen cells (up to 2.5x) so captions fit whole rather than end in an ellipsis
   let capWidth = 0;
-  for (const t of o.rows.flat()) for (const line of t.caption ?? []) capWidth = Math.max(capWidth, measureText(line, capSize));
+  for (const t of o.rows.flat())
+    for (const line of t.caption ?? []) capWidth = Math.max(capWidth, measureText(line, capSize));
   if (capWidth + 4 > cw) cw = Math.min(Math.ceil(capWidth + 4), Math.ceil(cw * 2.5));
   // caption space per row, so rows without captions (e.g. crops) take none
   const capHeights = o.rows.map((row) => {
     const lines = Math.max(0, ...row.map((t) => t.caption?.length ?? 0));
     return lines > 0 ? lines * (capSize + 4) + 2 + fw : 0;
   });
-  const rowTitleWidth = o.rowTitles && o.rowTitles.length
-    ? Math.ceil(Math.max(...o.rowTitles.map((t) => measureText(t, FONT_SIZE)))) + 10 : 0;
+  const rowTitleWidth =
+    o.rowTitles && o.rowTitles.length
+      ? Math.ceil(Math.max(...o.rowTitles.map((t) => measureText(t, FONT_SIZE)))) + 10
+      : 0;
   const titleHeight = o.title ? FONT_SIZE + 10 : 0;
   const groupHeight = o.groups && o.groups.length ? FONT_SIZE + 8 : 0;
 
@@ -120,7 +126,10 @@ export function drawTiles(o: TileLayout): { sheet: Sheet; geometry: TileGeometry
   for (let r = 0; r < o.rows.length; r++) {
     const row = o.rows[r];
     if (o.rowTitles?.[r]) {
-      sheet.text(o.rowTitles[r], PAD, g.cells[r][0]?.y + g.cellHeight / 2 || 0, { size: FONT_SIZE, baseline: 'middle' });
+      sheet.text(o.rowTitles[r], PAD, g.cells[r][0]?.y + g.cellHeight / 2 || 0, {
+        size: FONT_SIZE,
+        baseline: 'middle',
+      });
     }
     for (let c = 0; c < row.length; c++) {
       const t = row[c];
@@ -136,7 +145,8 @@ export function drawTiles(o: TileLayout): { sheet: Sheet; geometry: TileGeometry
       (t.caption ?? []).forEach((line, i) => {
         const text = fitText(sheet, line, g.cellWidth, capSize);
         sheet.text(text, x + g.cellWidth / 2, y + g.cellHeight + 3 + fw + i * (capSize + 4), {
-          size: capSize, align: 'center',
+          size: capSize,
+          align: 'center',
         });
       });
     }

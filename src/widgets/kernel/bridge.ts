@@ -40,7 +40,11 @@ export class DisplayTarget {
   private shown = false;
   readonly id: string;
 
-  private constructor(private readonly writer: Writer | null, private readonly cell: Cell | undefined, id?: string) {
+  private constructor(
+    private readonly writer: Writer | null,
+    private readonly cell: Cell | undefined,
+    id?: string,
+  ) {
     this.id = id ?? newDisplayId();
   }
 

@@ -31,8 +31,10 @@ export function libraryScript(): string {
   const { source, version } = plotlyLibrary();
   // `</script` inside the source would end the tag early; there is none today, but be safe.
   const safe = source.replace(/<\/script/gi, '<\\/script');
-  return `<script type="text/javascript">/* plotly.js ${version} (MIT), embedded once by cnnviz */\n` +
-    `if (!window.Plotly) { (function (define, module, exports) {\n${safe}\n}).call(window); }\n</script>\n`;
+  return (
+    `<script type="text/javascript">/* plotly.js ${version} (MIT), embedded once by cnnviz */\n` +
+    `if (!window.Plotly) { (function (define, module, exports) {\n${safe}\n}).call(window); }\n</script>\n`
+  );
 }
 
 let embeddedThisSession = false;
@@ -70,7 +72,8 @@ export interface PlotHtmlOptions {
 
 export function plotHtml(spec: PlotlySpec, o: PlotHtmlOptions): string {
   const lib = o.includeLibrary ? libraryScript() : '';
-  return `${lib}<div class="cnnviz-figure" id="${o.divId}-root" style="position:relative;width:${o.width}px;max-width:100%">` +
+  return (
+    `${lib}<div class="cnnviz-figure" id="${o.divId}-root" style="position:relative;width:${o.width}px;max-width:100%">` +
     `<div id="${o.divId}" class="cnnviz-plotly" style="width:${o.width}px;height:${o.height}px;max-width:100%"></div>` +
     `${o.extraHtml ?? ''}</div>\n` +
     `<script type="text/javascript">\n(function () {\n` +
@@ -91,13 +94,16 @@ export function plotHtml(spec: PlotlySpec, o: PlotHtmlOptions): string {
     `    if (gd) gd.textContent = 'plotly.js is not on this page: run the notebook from the top ' +\n` +
     `      '(the first chart of a session carries the library), or call show.resetPlotly() and re-run this cell.';\n` +
     `  })();\n` +
-    `})();\n</script>\n`;
+    `})();\n</script>\n`
+  );
 }
 
 /** A stand-alone HTML page for fig.save('x.html'). */
 export function htmlPage(title: string, body: string): string {
   const t = title.replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;'));
-  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${t}</title>` +
+  return (
+    `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${t}</title>` +
     `<style>body{font-family:DejaVu Sans,Arial,sans-serif;margin:16px;background:#fff}</style></head>\n` +
-    `<body>\n${body}\n</body></html>\n`;
+    `<body>\n${body}\n</body></html>\n`
+  );
 }

@@ -17,12 +17,26 @@ export interface SparseAffinities {
  * p(j|i) from squared distances to k neighbours per point (row-major n x k), matching
  * `perplexity` to within `tol` in entropy (nats). Returns the n x k conditional probabilities.
  */
-export function conditionalAffinities(dist2: Float64Array, n: number, k: number, perplexity: number, tol = 1e-5, maxSteps = 100): Float64Array {
+export function conditionalAffinities(
+  dist2: Float64Array,
+  n: number,
+  k: number,
+  perplexity: number,
+  tol = 1e-5,
+  maxSteps = 100,
+): Float64Array {
   return runSync(conditionalAffinitySteps(dist2, n, k, perplexity, tol, maxSteps));
 }
 
 /** `conditionalAffinities` as steps: yields after every 256 rows. */
-export function* conditionalAffinitySteps(dist2: Float64Array, n: number, k: number, perplexity: number, tol = 1e-5, maxSteps = 100): Steps<Float64Array> {
+export function* conditionalAffinitySteps(
+  dist2: Float64Array,
+  n: number,
+  k: number,
+  perplexity: number,
+  tol = 1e-5,
+  maxSteps = 100,
+): Steps<Float64Array> {
   const target = Math.log(perplexity);
   const p = new Float64Array(n * k);
   for (let i = 0; i < n; i++) {

@@ -61,14 +61,21 @@ interface Reflector {
   beta: number;
 }
 
-function* topByInverseIteration(n: number, count: number, diag: Float64Array, off: Float64Array, reflectors: Reflector[]): Steps<SymmetricEigen | undefined> {
+function* topByInverseIteration(
+  n: number,
+  count: number,
+  diag: Float64Array,
+  off: Float64Array,
+  reflectors: Reflector[],
+): Steps<SymmetricEigen | undefined> {
   const t0 = Float64Array.from(diag);
   const t1 = Float64Array.from(off);
   const vals = Float64Array.from(diag);
   yield* tridiagonalQr(vals, Float64Array.from(off), n, undefined);
   const values = Float64Array.from(vals).sort().reverse();
   let norm = 0;
-  for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(t0[i]) + (i > 0 ? Math.abs(t1[i - 1]) : 0) + (i < n - 1 ? Math.abs(t1[i]) : 0));
+  for (let i = 0; i < n; i++)
+    norm = Math.max(norm, Math.abs(t0[i]) + (i > 0 ? Math.abs(t1[i - 1]) : 0) + (i < n - 1 ? Math.abs(t1[i]) : 0));
   norm = Math.max(norm, 1e-300);
   const xs: Float64Array[] = [];
   const vectors = new Float64Array(n * n);
@@ -122,8 +129,17 @@ function* topByInverseIteration(n: number, count: number, diag: Float64Array, of
   return { values, vectors, n };
 }
 
-/** Solves (T - sigma I) x = y for the symmetric tridiagonal T (diag d, off e), Gaussian elimination with partial pivoting. */
-function solveShiftedTridiagonal(d: Float64Array, e: Float64Array, n: number, sigma: number, y: Float64Array): Float64Array {
+/**
+ * Solves (T - sigma I) x = y for the symmetric tridiagonal T (diag d, off e), Gaussian elimination with partial
+ * pivoting.
+ */
+function solveShiftedTridiagonal(
+  d: Float64Array,
+  e: Float64Array,
+  n: number,
+  sigma: number,
+  y: Float64Array,
+): Float64Array {
   const dd = new Float64Array(n);
   const du = new Float64Array(n);
   const du2 = new Float64Array(n);
@@ -177,7 +193,14 @@ function solveShiftedTridiagonal(d: Float64Array, e: Float64Array, n: number, si
   return x;
 }
 
-function* tridiagonalize(A: Float64Array, n: number, diag: Float64Array, off: Float64Array, Zt: Float64Array | undefined, reflectors: Reflector[] | undefined): Steps<void> {
+function* tridiagonalize(
+  A: Float64Array,
+  n: number,
+  diag: Float64Array,
+  off: Float64Array,
+  Zt: Float64Array | undefined,
+  reflectors: Reflector[] | undefined,
+): Steps<void> {
   const v = new Float64Array(n);
   const p = new Float64Array(n);
   const w = new Float64Array(n);

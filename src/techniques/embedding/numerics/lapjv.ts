@@ -31,7 +31,12 @@ export function lapjv(cost: Float64Array, n: number, warm?: WarmStart, rowReduct
 }
 
 /** lapjv as steps: it yields after each augmenting path and every 64 rows of set-up, so it can pause. */
-export function* lapjvSteps(cost: Float64Array, n: number, warm?: WarmStart, rowReductionPasses = 0): Steps<Assignment> {
+export function* lapjvSteps(
+  cost: Float64Array,
+  n: number,
+  warm?: WarmStart,
+  rowReductionPasses = 0,
+): Steps<Assignment> {
   if (cost.length !== n * n) throw new Error(`lapjv: expected ${n * n} costs for ${n} x ${n}, got ${cost.length}`);
   const x = new Int32Array(n).fill(-1);
   const y = new Int32Array(n).fill(-1);
@@ -187,7 +192,14 @@ export function* lapjvSteps(cost: Float64Array, n: number, warm?: WarmStart, row
 }
 
 /** Column reduction and reduction transfer; fills x, y, v and the free rows, returns their count. */
-function reduceColumns(cost: Float64Array, n: number, x: Int32Array, y: Int32Array, v: Float64Array, free: Int32Array): number {
+function reduceColumns(
+  cost: Float64Array,
+  n: number,
+  x: Int32Array,
+  y: Int32Array,
+  v: Float64Array,
+  free: Int32Array,
+): number {
   const colMin = new Float64Array(n).fill(Infinity);
   const colArg = new Int32Array(n);
   for (let i = 0; i < n; i++) {

@@ -36,7 +36,8 @@ export class QuadTree {
   private farM = new Float64Array(1024);
   private nearX = new Float64Array(4096);
   private nearY = new Float64Array(4096);
-  // Nearby leaves: their points are nearX/Y[leafFrom[k] .. leafFrom[k + 1]); centre, mass and criterion for a per-point test.
+  // Nearby leaves: their points are nearX/Y[leafFrom[k] .. leafFrom[k + 1]); centre, mass and criterion for a
+  // per-point test.
   private leafFrom = new Int32Array(1025);
   private leafCx = new Float64Array(1024);
   private leafCy = new Float64Array(1024);
@@ -105,7 +106,16 @@ export class QuadTree {
     }
   }
 
-  private buildNode(node: number, y: Float64Array, start: number, end: number, x0: number, y0: number, side: number, depth: number): void {
+  private buildNode(
+    node: number,
+    y: Float64Array,
+    start: number,
+    end: number,
+    x0: number,
+    y0: number,
+    side: number,
+    depth: number,
+  ): void {
     const perm = this.perm;
     let sumX = 0;
     let sumY = 0;
@@ -130,7 +140,8 @@ export class QuadTree {
     const half = side / 2;
     const xm = x0 + half;
     const ym = y0 + half;
-    // Partition [start, end) by y, then each half by x: quadrants (lo y, lo x), (lo y, hi x), (hi y, lo x), (hi y, hi x).
+    // Partition [start, end) by y, then each half by x: quadrants (lo y, lo x), (lo y, hi x), (hi y, lo x), (hi y, hi
+    // x).
     const splitY = partition(perm, y, start, end, 1, ym);
     const splitA = partition(perm, y, start, splitY, 0, xm);
     const splitB = partition(perm, y, splitY, end, 0, xm);
@@ -251,7 +262,26 @@ export class QuadTree {
         }
       }
       this.leafFrom[nLeaves] = nNear;
-      z += sweep(sx, sy, s0, s0 + g, perm, out, this.farX, this.farY, this.farM, nFar, this.nearX, this.nearY, nLeaves, this.leafFrom, this.leafCx, this.leafCy, this.leafM, this.leafCrit);
+      z += sweep(
+        sx,
+        sy,
+        s0,
+        s0 + g,
+        perm,
+        out,
+        this.farX,
+        this.farY,
+        this.farM,
+        nFar,
+        this.nearX,
+        this.nearY,
+        nLeaves,
+        this.leafFrom,
+        this.leafCx,
+        this.leafCy,
+        this.leafM,
+        this.leafCrit,
+      );
       if (ez !== 0) {
         for (let p = s0; p < s0 + g; p++) {
           const dx = sx[p] - gcx;

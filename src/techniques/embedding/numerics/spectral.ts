@@ -15,7 +15,12 @@ export function spectralLayout(g: FuzzyGraph, dims: number, seed: number, steps 
 }
 
 /** `spectralLayout` as steps that yield after each Lanczos step (see runtime/cancel `Steps`). */
-export function* spectralSteps(g: FuzzyGraph, dims: number, seed: number, steps = 120): Steps<Float64Array | undefined> {
+export function* spectralSteps(
+  g: FuzzyGraph,
+  dims: number,
+  seed: number,
+  steps = 120,
+): Steps<Float64Array | undefined> {
   const n = g.n;
   const deg = new Float64Array(n);
   for (let e = 0; e < g.head.length; e++) deg[g.head[e]] += g.weight[e];
