@@ -80,6 +80,13 @@ describe('widgets: show.* with tensors and technique results', () => {
     );
   });
 
+  it('takes embeddings as the techniques return them, a { points, n } literal included (lecture notebook 04)', () => {
+    const points = Float32Array.from({ length: 2 * n }, (_, i) => (i * 7) % 11);
+    const fig = show.imageScatter({ points, n }, images, { size: 64 });
+    assert.strictEqual(fig.kind, 'imageScatter');
+    assert.strictEqual(show.scatter({ points, n }).kind, 'scatter');
+  });
+
   it('show.images on a whole dataset shows the first 100 and says so', () => {
     const many = tf.zeros([150, 4, 4, 1]);
     const fig = show.images(many);

@@ -116,8 +116,11 @@ export function toNumbers(x: ArrayLike<number> | tf.Tensor, what: string): Array
   throw new Error(`${what} must be an array, a typed array or a tensor`);
 }
 
-/** An embedding as show.scatter takes it: a technique's { points } (N*2), or a [N, 2] tensor. */
-export type EmbeddingPoints = { points: ArrayLike<number> } | tf.Tensor;
+/**
+ * An embedding as show.scatter takes it: what pca, kernelPca, tsne and umap return ({ points }
+ * (N*2), with n), or a [N, 2] tensor.
+ */
+export type EmbeddingPoints = { points: ArrayLike<number>; n?: number } | tf.Tensor;
 
 /** x,y pairs (N*2) of an embedding. */
 export function toPoints(x: EmbeddingPoints, what = 'embedding'): ArrayLike<number> {
