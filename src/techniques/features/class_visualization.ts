@@ -14,6 +14,7 @@ import { checkNeuron, Explained, explainedValues } from '../core/objective';
 import { REGULARIZER_PRESETS, RegularizerPreset, Regularizers } from './regularizers';
 import { refuseInsideCheck } from '../../runtime/guard';
 import { fail, finiteNumber, oneOf, positiveInt, shapeText } from '../../common';
+import { reserveWasmHeap } from '../../runtime/wasm_guard';
 
 export interface ClassVisualizationStep {
   /** 1-based step number. */
@@ -95,6 +96,20 @@ function clipBelowPercentile(img: tf.Tensor4D, perPixel: tf.Tensor, pct: number,
   ) as tf.Tensor4D;
 }
 
+/** Wasm heap a gradient of one image takes, as a multiple of its activations (MobileNet: 174 MB for 44.5 MB). */
+const GRADIENT_HEAP_FACTOR = 4;
+
+/** Bytes of every layer's output for one image. */
+function activationBytes(model: tf.LayersModel): number {
+  let total = 0;
+  for (const layer of model.layers) {
+    const shape = layer.outputShape as (number | null)[] | (number | null)[][];
+    const shapes = Array.isArray(shape[0]) ? (shape as (number | null)[][]) : [shape as (number | null)[]];
+    for (const s of shapes) total += s.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
+  }
+  return 4 * total;
+}
+
 /** An image [H, W, C] that maximises the class score (or unit activation) under the chosen regularizers. */
 export async function classVisualization(
   model: tf.LayersModel,
@@ -153,6 +168,9 @@ export async function classVisualization(
     img = tf.tensor4d(values, [1, hh, ww, c]);
   }
   try {
+    // Interruptible work on a big model: grow the heap its first gradient needs in pieces first.
+    if (work.signal && steps > 0)
+      await reserveWasmHeap(GRADIENT_HEAP_FACTOR * activationBytes(model), () => work.tick());
     for (let step = 1; step <= steps; step++) {
       await work.tick();
       const dy = jitter ? Math.floor(rand() * (2 * jitter + 1)) - jitter : 0;
