@@ -16,7 +16,7 @@ import { saliency as referenceSaliency } from '../techniques/attribution/salienc
 import { show } from '../widgets/show';
 import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
 import { Hidden, hiddenSets } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
+import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
 import { GRADIENT_REFUSES } from './saliency';
 
 /** What the student's gradient-ascent pieces may not call: the reference, and the gradient in one call. */
@@ -95,10 +95,10 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
       input.dispose();
       leaked += run.leaked;
       calls++;
-      if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
+      if (run.error) return failed(name, run.error, 0, opts);
       const got = readValue(run.value, `the image ${fnName} returned for ${c.name}`);
       if (run.value instanceof tf.Tensor) run.value.dispose();
-      if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
+      if (typeof got === 'string') return failed(name, got, 0, opts);
       const x = Float32Array.from(c.image.dataSync());
       // The raw gradient of the class score, and of its probability, for the accepted updates and the hints.
       const g = (await take(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }))).data;
@@ -116,7 +116,7 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
       const shape = [...c.image.shape];
       if (got.shape.join() !== shape.join()) {
         const cmp = compareValues(got, { shape, data: x }, { what: `the image ${fnName} returned for ${c.name}` });
-        return finish({ name, passed: false, message: cmp.message, cases: calls, notes: [] }, opts);
+        return failed(name, cmp.message, calls, opts);
       }
       const step = minus(got, x);
       const match = accepted.find(
@@ -159,7 +159,7 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
         /\n {2}expected: /,
         `\n  expected: the plain step learningRate * g (a normalised step g / rms(g) or g / |g| is accepted too): `,
       );
-      return finish({ name, passed: false, message, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
+      return failed(name, message, calls, opts, leakNote(leaked, calls, fnName));
     }
   }
   const where = sets.map((h) => `${h.cases.length} of ${h.modelName}`).join(' and ');
@@ -217,11 +217,11 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
         input.dispose();
         leaked += run.leaked;
         calls++;
-        if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
+        if (run.error) return failed(name, run.error, 0, opts);
         const what = `the image ${fnName} returned at step ${step} for an image [${current.shape.join(', ')}] (l2Decay ${REG.l2Decay}, blurEvery ${REG.blurEvery}, blurSigma ${REG.blurSigma})`;
         const got = readValue(run.value, what);
         if (run.value instanceof tf.Tensor) run.value.dispose();
-        if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
+        if (typeof got === 'string') return failed(name, got, 0, opts);
         const ref = await take(
           classVisualization(h.model, { target: 0, init: start, steps: step, learningRate: 0, ...REG }),
         );
@@ -249,11 +249,7 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
           },
         ];
         const cmp = compareValues(got, ref, { what, mistakes });
-        if (!cmp.ok)
-          return finish(
-            { name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) },
-            opts,
-          );
+        if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
         current.dispose();
         current = tf.tensor3d(ref.data, ref.shape as [number, number, number]);
       }
@@ -357,7 +353,7 @@ export async function gradientAscent(fn: GradientAscentFunction, opts: AscentChe
       const fail = (message: string, cases: number) => {
         init.dispose();
         if (run.value instanceof tf.Tensor && !run.value.isDisposed) run.value.dispose();
-        return finish({ name, passed: false, message, cases, notes: [] }, opts);
+        return failed(name, message, cases, opts);
       };
       if (run.error) return fail(run.error, 0);
       const hint = `in the loop, call step(model, x, target, opts.learningRate) and then reg(x, stepNumber, opts), the two functions ${fnName} is given as its 4th and 5th arguments (your own ascentStep and regularize by default), for stepNumber = 1 .. opts.steps`;
@@ -417,10 +413,7 @@ export async function gradientAscent(fn: GradientAscentFunction, opts: AscentChe
           /\n {2}hint: .*$/s,
           `\n  hint: the calls were right, so look at what you return and what you pass on: each step must start from the image the previous regularize returned`,
         );
-        return finish(
-          { name, passed: false, message, cases: pairs.length, notes: leakNote(leaked, pairs.length, fnName) },
-          opts,
-        );
+        return failed(name, message, pairs.length, opts, leakNote(leaked, pairs.length, fnName));
       }
     }
   }

@@ -1,6 +1,6 @@
 /** check.close: any value against a reference value, for checks a teacher writes in a notebook. */
 import { compareValues, KnownMistake, readValue } from './compare';
-import { CheckOptions, CheckResult, finish, GRADED_CHECKS } from './report';
+import { CheckOptions, CheckResult, finish, GRADED_CHECKS, failed } from './report';
 
 export interface CloseOptions extends CheckOptions {
   /** Name the result is remembered under (default 'close'). */
@@ -21,7 +21,7 @@ export function close(yours: unknown, reference: unknown, opts: CloseOptions = {
     );
   const what = opts.what ?? 'your value';
   const got = readValue(yours, what);
-  if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
+  if (typeof got === 'string') return failed(name, got, 0, opts);
   const ref = readValue(reference, 'the reference');
   if (typeof ref === 'string') throw new Error(`check.close: ${ref}`);
   const cmp = compareValues(got, ref, { what, tolerance: opts.tolerance, mistakes: opts.mistakes });

@@ -11,7 +11,7 @@ import { guidedBackprop as referenceGuided, deconvnet } from '../techniques/attr
 import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
 import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
+import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
 import { GRADIENT_REFUSES } from './saliency';
 
 export type GuidedReluFunction = (x: tf.Tensor) => tf.Tensor;
@@ -47,10 +47,10 @@ export async function guidedRelu(fn: GuidedReluFunction, opts: CheckOptions = {}
   try {
     const fwd = await callStudent(fn, fnName, [x], { check: name, refuse: GUIDED_REFUSES });
     leaked += fwd.leaked;
-    if (fwd.error) return finish({ name, passed: false, message: fwd.error, cases: 0, notes: [] }, opts);
+    if (fwd.error) return failed(name, fwd.error, 0, opts);
     const got = readValue(fwd.value, `${fnName}(x) for a hidden x [5, 7]`);
     if (fwd.value instanceof tf.Tensor) fwd.value.dispose();
-    if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
+    if (typeof got === 'string') return failed(name, got, 0, opts);
     const relu: Values = { shape, data: xs.map((v) => Math.max(0, v)) };
     const f = compareValues(got, relu, {
       what: `the forward value ${fnName}(x)`,
@@ -61,7 +61,7 @@ export async function guidedRelu(fn: GuidedReluFunction, opts: CheckOptions = {}
         },
       ],
     });
-    if (!f.ok) return finish({ name, passed: false, message: f.message, cases: 1, notes: [] }, opts);
+    if (!f.ok) return failed(name, f.message, 1, opts);
     // The gradient that flows back through fn when the loss is sum(fn(x) * dy) is fn's backward pass applied to dy.
     const back = await callStudent(
       () => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(fn(t), dy)))(x)),
@@ -83,7 +83,7 @@ export async function guidedRelu(fn: GuidedReluFunction, opts: CheckOptions = {}
       );
     const g = readValue(back.value, `the gradient through ${fnName}`);
     if (back.value instanceof tf.Tensor) back.value.dispose();
-    if (typeof g === 'string') return finish({ name, passed: false, message: g, cases: 1, notes: [] }, opts);
+    if (typeof g === 'string') return failed(name, g, 1, opts);
     const want: Values = { shape, data: xs.map((v, i) => (v > 0 && dys[i] > 0 ? dys[i] : 0)) };
     const mistakes: KnownMistake[] = [
       {
@@ -104,8 +104,7 @@ export async function guidedRelu(fn: GuidedReluFunction, opts: CheckOptions = {}
       what: `the gradient ${fnName} passes back (for a hidden x and upstream dy)`,
       mistakes,
     });
-    if (!cmp.ok)
-      return finish({ name, passed: false, message: cmp.message, cases: 2, notes: leakNote(leaked, 2, fnName) }, opts);
+    if (!cmp.ok) return failed(name, cmp.message, 2, opts, leakNote(leaked, 2, fnName));
     return finish(
       {
         name,
@@ -138,11 +137,11 @@ export async function guidedBackprop(
       input.dispose();
       leaked += run.leaked;
       calls++;
-      if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
+      if (run.error) return failed(name, run.error, 0, opts);
       const what = `the map ${fnName} returned for ${c.name}`;
       const got = readValue(run.value, what);
       if (run.value instanceof tf.Tensor) run.value.dispose();
-      if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
+      if (typeof got === 'string') return failed(name, got, 0, opts);
       const ref = await take(referenceGuided(h.model, c.image, { target: c.target }));
       const mistakes: KnownMistake[] = [
         {
@@ -162,11 +161,7 @@ export async function guidedBackprop(
             ? `guided backprop keeps the ${e[2]} channels: return the gradient [H, W, C] itself, no reduction`
             : undefined,
       });
-      if (!cmp.ok)
-        return finish(
-          { name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) },
-          opts,
-        );
+      if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
     }
   }
   if (sets.length === 0)

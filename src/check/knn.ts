@@ -9,7 +9,7 @@ import { mulberry32 } from '../common/random';
 import { featureVectors } from '../techniques/features/features';
 import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
+import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
 
 /** (database [N, D], labels, queries [Q, D], k) => predicted label per query. */
 export type KnnFunction = (
@@ -96,11 +96,11 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
       tf.dispose([db, q]);
       leaked += run.leaked;
       calls++;
-      if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
+      if (run.error) return failed(name, run.error, 0, opts);
       const what = `the labels ${fnName} predicted for ${c.nq} hidden queries among ${c.n} points of ${c.d} dimensions, k = ${k}`;
       const got = readValue(run.value, what);
       if (run.value instanceof tf.Tensor) run.value.dispose();
-      if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
+      if (typeof got === 'string') return failed(name, got, 0, opts);
       const ref: Values = { shape: [c.nq], data: knnReference(c, k) };
       if (got.shape.join() === ref.shape.join() && got.data.every((v, i) => v === ref.data[i])) continue;
       const mistakes: KnownMistake[] = [
@@ -138,7 +138,7 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
               'Euclidean distance from each query to every database point, the k smallest, then a majority vote of their labels (a tie goes to the smallest label)',
             )
           : cmp.message;
-      return finish({ name, passed: false, message, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
+      return failed(name, message, calls, opts, leakNote(leaked, calls, fnName));
     }
   }
   return finish(
@@ -183,13 +183,13 @@ export async function features(
     const what = `the vectors ${fnName} returned for ${h.cases.length} hidden images of ${h.modelName}`;
     if (run.error) {
       batch.dispose();
-      return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
+      return failed(name, run.error, 0, opts);
     }
     const got = readValue(run.value, what);
     if (run.value instanceof tf.Tensor) run.value.dispose();
     if (typeof got === 'string') {
       batch.dispose();
-      return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
+      return failed(name, got, 0, opts);
     }
     const ref = await take(featureVectors(h.model, batch, { layer: 'features' }));
     const mistakes: KnownMistake[] = [];
@@ -215,11 +215,7 @@ export async function features(
           ? `${g[1]} values per image; the 'features' layer has ${e[1]}: build the model up to model.getLayer('features').output`
           : undefined,
     });
-    if (!cmp.ok)
-      return finish(
-        { name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) },
-        opts,
-      );
+    if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
   }
   return finish(
     {

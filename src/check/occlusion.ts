@@ -8,7 +8,7 @@ import { occlusion as referenceOcclusion, OcclusionOptions } from '../techniques
 import { show } from '../widgets/show';
 import { compareValues, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
+import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
 
 /** What a student's occlusion may not call. */
 /** Occlusion, and Kernel SHAP, which scores masked copies of the image the same way. */
@@ -62,11 +62,11 @@ export async function occlusion(fn: OcclusionFunction, opts: OcclusionCheckOptio
         input.dispose();
         leaked += run.leaked;
         calls++;
-        if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
+        if (run.error) return failed(name, run.error, 0, opts);
         const what = `the map ${fnName} returned for ${c.name}, window ${s.window}, stride ${s.stride}`;
         const got = readValue(run.value, what);
         if (run.value instanceof tf.Tensor) run.value.dispose();
-        if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
+        if (typeof got === 'string') return failed(name, got, 0, opts);
         const base = { target: c.target, window: s.window, stride: s.stride };
         const ref = await mapOf(h.model, c.image, { ...base, fill: 'mean', output: 'probs' });
         const [H, W] = c.image.shape;
@@ -123,11 +123,7 @@ export async function occlusion(fn: OcclusionFunction, opts: OcclusionCheckOptio
           }
           shown = true;
         }
-        if (!cmp.ok)
-          return finish(
-            { name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) },
-            opts,
-          );
+        if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
       }
     }
   return finish(

@@ -11,7 +11,7 @@ import { receptiveField } from '../models/layers';
 import { inputBox, ReceptiveField } from '../models/receptive_field';
 import { explain } from './compare';
 import { NOTEBOOK_SEED } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, nameOf } from './report';
+import { callStudent, CheckOptions, CheckResult, finish, nameOf, failed } from './report';
 
 export interface LayerSpec {
   name: string;
@@ -126,7 +126,7 @@ export async function receptiveFields(fn: ReceptiveFieldsFunction, opts: CheckOp
       check: name,
       refuse: RECEPTIVE_REFUSES,
     });
-    if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
+    if (run.error) return failed(name, run.error, 0, opts);
     const got = run.value as FieldOf[];
     const head = `${fnName}(${s.title}, input ${s.inputSize}x${s.inputSize})`;
     if (!Array.isArray(got) || got.length !== s.layers.length) {
@@ -222,7 +222,7 @@ export async function receptiveBox(fn: ReceptiveBoxFunction, opts: CheckOptions 
         check: name,
         refuse: RECEPTIVE_REFUSES,
       });
-      if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
+      if (run.error) return failed(name, run.error, 0, opts);
       cases++;
       const g = (run.value ?? {}) as Box;
       const want = { top: e.top, left: e.left, bottom: e.bottom, right: e.right };

@@ -103,6 +103,17 @@ export function finish(plain: CheckResult, opts: CheckOptions): CheckResult {
   return result;
 }
 
+/** Records and prints a failed check: its message, the cases run before it failed, and any notes. */
+export function failed(
+  name: string,
+  message: string,
+  cases: number,
+  opts: CheckOptions,
+  notes: string[] = [],
+): CheckResult {
+  return finish({ name, passed: false, message, cases, notes }, opts);
+}
+
 /** Whether the check of this name ran and passed in this kernel. */
 export function passed(name: string): boolean {
   return results.get(name)?.passed === true;

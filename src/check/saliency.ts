@@ -9,7 +9,7 @@ import { saliency as referenceSaliency } from '../techniques/attribution/salienc
 import { show } from '../widgets/show';
 import { compareValues, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
+import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
 
 /** (model, image [H, W, C], target class) => map [H, W]. */
 export type SaliencyFunction = (
@@ -63,10 +63,10 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
       input.dispose();
       leaked += run.leaked;
       calls++;
-      if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
+      if (run.error) return failed(name, run.error, 0, opts);
       const got = readValue(run.value, `the map ${fnName} returned for ${c.name}`);
       if (run.value instanceof tf.Tensor) run.value.dispose();
-      if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
+      if (typeof got === 'string') return failed(name, got, 0, opts);
       const ref = await values(referenceSaliency(h.model, c.image, { target: c.target }));
       const channels = c.image.shape[2];
       const mistakes: KnownMistake[] = [
@@ -123,10 +123,7 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
       });
       if (!cmp.ok) {
         if (opts.show !== false && got.shape.join() === ref.shape.join()) showPair(got, ref, c.image);
-        return finish(
-          { name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) },
-          opts,
-        );
+        return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
       }
       if (!firstShown && opts.show !== false && channels === 1) {
         showPair(got, ref, c.image);

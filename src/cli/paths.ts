@@ -1,18 +1,9 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { packageRoot } from '../common/package_root';
 
-/** The repository (package) root, from src/cli or build/src/cli. */
-export function packageRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    const pj = path.join(dir, 'package.json');
-    if (fs.existsSync(pj) && (JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: string }).name === 'cnnviz')
-      return dir;
-    dir = path.dirname(dir);
-  }
-  throw new Error('cnnviz: cannot find the package root');
-}
+export { packageRoot };
 
 /** The Python that has Jupyter: the one kernel-setup recorded, else Debian's, else python3. */
 export function findJupyterPython(): string | undefined {

@@ -10,6 +10,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { packageRoot } from '../common/package_root';
 
 export interface ManifestFile {
   /** Path inside the data folder (and the mirror), '/'-separated. */
@@ -34,16 +35,7 @@ export interface Manifest {
   entries: ManifestEntry[];
 }
 
-/** The package root (works from src/ and from the compiled build/src/). */
-export function packageRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'data-manifest.json')))
-      return dir;
-    dir = path.dirname(dir);
-  }
-  throw new Error('cnnviz: cannot find the package root (data-manifest.json)');
-}
+export { packageRoot };
 
 /** The data folder: CNNVIZ_DATA, else ~/.cache/cnnviz. */
 export function dataDir(): string {

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bundlePage } from './bundle';
 import { floatToPng, MAX_UPLOAD_BYTES, prepareImage } from './image_input';
 import { ExplorerOptions, ExplorerSession } from './session';
+import { packageRoot } from '../common/package_root';
 
 export interface ExplorerServerOptions {
   /** port on 127.0.0.1 (default 0: any free port) */
@@ -33,17 +34,6 @@ export class HttpError extends Error {
   }
 }
 
-function packageRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    const pj = path.join(dir, 'package.json');
-    if (fs.existsSync(pj) && (JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: string }).name === 'cnnviz')
-      return dir;
-    dir = path.dirname(dir);
-  }
-  throw new Error('cnnviz explore: cannot find the package root');
-}
-
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -57,7 +47,7 @@ const TYPES: Record<string, string> = {
 export class ExplorerServer {
   private readonly server: http.Server;
   private readonly sessions = new Map<string, ExplorerSession>();
-  private readonly root = packageRoot();
+  private readonly root = packageRoot('cnnviz explore');
   private nextId = 1;
   private bundle?: string;
   defaultId = '';

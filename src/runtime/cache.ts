@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { findPackageRoot } from '../common/package_root';
 
 export interface CacheOptions {
   /** Folder of the cache files (default: env CNNVIZ_CACHE, else `.cache/results` in the package). */
@@ -51,20 +52,9 @@ const TYPED: Record<string, new (b: ArrayBuffer) => Typed> = {
   Int8Array,
 };
 
+/** The package root, or the working folder when cnnviz runs from elsewhere. */
 function packageRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    const pj = path.join(dir, 'package.json');
-    if (fs.existsSync(pj)) {
-      try {
-        if ((JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: string }).name === 'cnnviz') return dir;
-      } catch {
-        // not ours; keep climbing
-      }
-    }
-    dir = path.dirname(dir);
-  }
-  return process.cwd();
+  return findPackageRoot() ?? process.cwd();
 }
 
 /** Where results are stored: env CNNVIZ_CACHE, else `<package>/.cache/results`. */

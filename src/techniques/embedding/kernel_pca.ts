@@ -59,6 +59,25 @@ function rowsPerBlock(nb: number, d: number): number {
   return Math.max(1, Math.floor((1 << 24) / Math.max(1, nb * d)));
 }
 
+/** a (na x d) times b (d x nb), a block of rows at a time with a checkpoint after each. */
+async function blockedProduct(
+  work: Work,
+  a: Float32Array,
+  na: number,
+  d: number,
+  b: Float32Array,
+  nb: number,
+): Promise<Float32Array> {
+  const out = new Float32Array(na * nb);
+  const step = rowsPerBlock(nb, d);
+  for (let r0 = 0; r0 < na; r0 += step) {
+    const r1 = Math.min(na, r0 + step);
+    out.set(gemm(a.subarray(r0 * d, r1 * d), r1 - r0, d, b, nb), r0 * nb);
+    await work.tick();
+  }
+  return out;
+}
+
 /** Kernel block between rows of a (na x d) and b (nb x d), as a Float32Array na x nb. */
 async function kernelBlock(
   work: Work,
@@ -69,14 +88,7 @@ async function kernelBlock(
   nb: number,
   d: number,
 ): Promise<Float32Array> {
-  const bt = transpose(b, nb, d);
-  const dots = new Float32Array(na * nb);
-  const step = rowsPerBlock(nb, d);
-  for (let r0 = 0; r0 < na; r0 += step) {
-    const r1 = Math.min(na, r0 + step);
-    dots.set(gemm(a.subarray(r0 * d, r1 * d), r1 - r0, d, bt, nb), r0 * nb);
-    await work.tick();
-  }
+  const dots = await blockedProduct(work, a, na, d, transpose(b, nb, d), nb);
   if (k.kind === 'poly') {
     for (let e = 0; e < dots.length; e++) dots[e] = Math.pow(k.gamma * dots[e] + k.coef0, k.degree);
     return dots;
@@ -195,13 +207,7 @@ async function nystromKpca(
     const s = 1 / Math.sqrt(eig.values[c]);
     for (let a = 0; a < m; a++) w[a * r + c] = eig.vectors[c * m + a] * s;
   }
-  const phi = new Float32Array(n * r);
-  const step = rowsPerBlock(r, m);
-  for (let r0 = 0; r0 < n; r0 += step) {
-    const r1 = Math.min(n, r0 + step);
-    phi.set(gemm(knm.subarray(r0 * m, r1 * m), r1 - r0, m, w, r), r0 * r);
-    await work.tick();
-  }
+  const phi = await blockedProduct(work, knm, n, m, w, r);
   const p = pca({ data: phi, rows: n, cols: r }, { dims: Math.min(dims, r), seed });
   const values = p.explainedVariance.map((v) => v * (n - 1));
   return { points: p.points, values };

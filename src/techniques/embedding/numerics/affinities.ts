@@ -3,7 +3,7 @@
  * with a per-point Gaussian bandwidth set by binary search to match the perplexity, then
  * symmetrised as P = (P_cond + P_cond^T) / 2N in compressed sparse rows.
  */
-import { runSync, Steps } from '../../../runtime/cancel';
+import { Steps } from '../../../runtime/cancel';
 
 export interface SparseAffinities {
   n: number;
@@ -16,19 +16,8 @@ export interface SparseAffinities {
 /**
  * p(j|i) from squared distances to k neighbours per point (row-major n x k), matching
  * `perplexity` to within `tol` in entropy (nats). Returns the n x k conditional probabilities.
+ * Runs as steps (see runtime/cancel `Steps`) that yield after every 256 rows.
  */
-export function conditionalAffinities(
-  dist2: Float64Array,
-  n: number,
-  k: number,
-  perplexity: number,
-  tol = 1e-5,
-  maxSteps = 100,
-): Float64Array {
-  return runSync(conditionalAffinitySteps(dist2, n, k, perplexity, tol, maxSteps));
-}
-
-/** `conditionalAffinities` as steps: yields after every 256 rows. */
 export function* conditionalAffinitySteps(
   dist2: Float64Array,
   n: number,

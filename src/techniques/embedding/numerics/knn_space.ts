@@ -5,7 +5,7 @@
  */
 import { columnMeans, gemm, transpose } from './matrix';
 import { randomizedPrincipalBasis } from './subspace';
-import { runSync, Steps } from '../../../runtime/cancel';
+import { Steps } from '../../../runtime/cancel';
 
 /** Squared Euclidean distance between rows, accumulated in float64. */
 export function dist2(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
@@ -64,12 +64,10 @@ export function augment(sp: Space, nq: number, nb: number): { qa: Float32Array; 
   return { qa, bt };
 }
 
-/** Centred coordinates in a principal subspace of the database, plus the residual norm. */
-export function boundSpace(q: Float32Array, b: Float32Array, nq: number, nb: number, d: number): Space {
-  return runSync(boundSpaceSteps(q, b, nq, nb, d));
-}
-
-/** `boundSpace` as steps: it yields after the basis and after each projected set of rows. */
+/**
+ * Centred coordinates in a principal subspace of the database, plus the residual norm. Runs as
+ * steps (see runtime/cancel `Steps`): it yields after the basis and after each projected set of rows.
+ */
 export function* boundSpaceSteps(q: Float32Array, b: Float32Array, nq: number, nb: number, d: number): Steps<Space> {
   const mean = columnMeans({ data: b, rows: nb, cols: d });
   // Any orthonormal basis gives a valid bound; one fitted on a sample of rows is tight enough.

@@ -7,14 +7,12 @@
 import { gaussian, mulberry32 } from '../../../common/random';
 import { symmetricEigen } from './eigen';
 import { FuzzyGraph } from './fuzzy_graph';
-import { runSync, Steps } from '../../../runtime/cancel';
+import { Steps } from '../../../runtime/cancel';
 
-/** Returns n x dims coordinates (row-major), or undefined when the graph has an isolated point. */
-export function spectralLayout(g: FuzzyGraph, dims: number, seed: number, steps = 120): Float64Array | undefined {
-  return runSync(spectralSteps(g, dims, seed, steps));
-}
-
-/** `spectralLayout` as steps that yield after each Lanczos step (see runtime/cancel `Steps`). */
+/**
+ * Returns n x dims coordinates (row-major), or undefined when the graph has an isolated point.
+ * Runs as steps (see runtime/cancel `Steps`) that yield after each Lanczos step.
+ */
 export function* spectralSteps(
   g: FuzzyGraph,
   dims: number,
