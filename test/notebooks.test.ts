@@ -61,7 +61,21 @@ const EXPECT: Record<string, Expectation> = {
       assert.ok(Object.values(r).every((v) => v.same.big >= r['cropped 24x24'].same.big), 'MobileNet loses the class most after the crop');
     },
   },
-  '03-dimensionality-reduction': { png: 1, plotly: 5, text: [/10000 digits/, /explain \d+\.\d% of the variance/, /trustworthiness/] },
+  '03-dimensionality-reduction': {
+    png: 1,
+    plotly: 7,
+    text: [/10000 CIFAR-10 test images/, /explain \d+\.\d% of the variance/, /kernel PCA: method nystrom \(Nystrom approximation/, /trustworthiness/],
+    claims: (text) => {
+      const top = text.match(/most confused pairs: ([^,\n]+), ([^,\n]+), ([^,\n]+)\n/);
+      assert.ok(top, 'the most confused pairs are printed');
+      assert.strictEqual(top[1], 'cat / dog', 'the text: cat / dog comes first');
+      assert.ok(top.slice(1, 4).includes('automobile / truck'), `the text: automobile / truck among the top three (${top.slice(1, 4).join(', ')})`);
+      const counts = [...text.matchAll(/│ \d+\s+│ '([a-z]+ \/ [a-z]+)'\s+│ (\d+)/g)].map((m) => Number(m[2]));
+      assert.ok(counts.length >= 2 && counts[0] >= 1.5 * counts[1], `cat / dog first by far: ${counts.slice(0, 2).join(' vs ')}`);
+      const knn = (map: string) => numbers(text, new RegExp(`'t-SNE of ${map}'\\s+│ '[-\\d.]+'\\s+│ '(\\d\\.\\d+)'`))[0];
+      assert.ok(knn('MobileNet features') > knn('pixels') + 0.2 && knn('MobileNet features') < knn('cifar-cnn features'), 'MobileNet map: far above pixels, below cifar-cnn');
+    },
+  },
   '04-images-in-2d': { png: 2 },
   '05-activating-patches': { png: 8, text: [/receptive field/, /of 128 conv3 channels have 8 or 9 top images of one class/] },
   '06-occlusion': { png: 14, text: [/MobileNet top 5: malamute/, /malamute: score -?\d+\.\d+ unoccluded/, /mountain bike: score -?\d+\.\d+ unoccluded/, /pickup: score -?\d+\.\d+ unoccluded/, /probability \d\.\d+ unoccluded/, /window 32: lowest/, /fill blur: lowest/] },
