@@ -76,7 +76,17 @@ const EXPECT: Record<string, Expectation> = {
       assert.ok(knn('MobileNet features') > knn('pixels') + 0.2 && knn('MobileNet features') < knn('cifar-cnn features'), 'MobileNet map: far above pixels, below cifar-cnn');
     },
   },
-  '04-images-in-2d': { png: 2 },
+  '04-images-in-2d': {
+    png: 4,
+    claims: (text) => {
+      const [pSame, pColour] = numbers(text, /pixels grid: (\d+\.\d)% of adjacent images share a class; mean colour difference of adjacent images (\d\.\d+)/);
+      const [fSame, fColour] = numbers(text, /features grid: (\d+\.\d)% of adjacent images share a class; mean colour difference of adjacent images (\d\.\d+)/);
+      assert.ok(pSame < 50 && fSame > 50, `pixel grid: most neighbours of another class (${pSame}%); feature grid: mostly one class (${fSame}%)`);
+      assert.ok(pColour < fColour, `pixel neighbours differ least in colour (${pColour} < ${fColour})`);
+      assert.match(text, /features grid, the most frequent neighbours of two classes: [^\n]*cat \/ dog/);
+      assert.match(text, /features grid, the most frequent neighbours of two classes: [^\n]*automobile \/ truck/);
+    },
+  },
   '05-activating-patches': { png: 8, text: [/receptive field/, /of 128 conv3 channels have 8 or 9 top images of one class/] },
   '06-occlusion': { png: 14, text: [/MobileNet top 5: malamute/, /malamute: score -?\d+\.\d+ unoccluded/, /mountain bike: score -?\d+\.\d+ unoccluded/, /pickup: score -?\d+\.\d+ unoccluded/, /probability \d\.\d+ unoccluded/, /window 32: lowest/, /fill blur: lowest/] },
   '07-saliency-and-guided-backprop': { png: 6, text: [/P\(malamute\) = \d\.\d+/, /P\(mountain bike\) = \d\.\d+/, /conv_pw_7_relu: \d+ channels/, /Grad-CAM: malamute vs mountain bike, correlation 0\.[0-5]\d/, /guided backprop: malamute vs mountain bike, correlation (0\.9\d|1\.00)/] },
