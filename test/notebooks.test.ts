@@ -87,7 +87,16 @@ const EXPECT: Record<string, Expectation> = {
       assert.match(text, /features grid, the most frequent neighbours of two classes: [^\n]*automobile \/ truck/);
     },
   },
-  '05-activating-patches': { png: 8, text: [/receptive field/, /of 128 conv3 channels have 8 or 9 top images of one class/] },
+  '05-activating-patches': {
+    png: 14,
+    text: [/78 images from 13 photos/, /conv_pw_1_relu channel \d+: top activation/, /conv_pw_11_relu channel \d+: top activation/, /of 128 conv3 channels have 7 or more top images of one class/],
+    claims: (text) => {
+      // The text: a late unit sees almost the whole 224x224 image, an early one a few pixels.
+      const [late] = numbers(text, /'conv_pw_11_relu'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
+      const [early] = numbers(text, /'conv_pw_1_relu'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
+      assert.ok(late >= 200 && early <= 10, `receptive fields: early ${early} px, late ${late} px`);
+    },
+  },
   '06-occlusion': { png: 14, text: [/MobileNet top 5: malamute/, /malamute: score -?\d+\.\d+ unoccluded/, /mountain bike: score -?\d+\.\d+ unoccluded/, /pickup: score -?\d+\.\d+ unoccluded/, /probability \d\.\d+ unoccluded/, /window 32: lowest/, /fill blur: lowest/] },
   '07-saliency-and-guided-backprop': { png: 6, text: [/P\(malamute\) = \d\.\d+/, /P\(mountain bike\) = \d\.\d+/, /conv_pw_7_relu: \d+ channels/, /Grad-CAM: malamute vs mountain bike, correlation 0\.[0-5]\d/, /guided backprop: malamute vs mountain bike, correlation (0\.9\d|1\.00)/] },
   '08-class-visualization': { png: 7, text: [/P\(tarantula\) = \d\.\d+/, /P\(goldfish\) = \d\.\d+/, /P\(3\) = \d\.\d+/] },
