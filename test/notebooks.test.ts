@@ -101,7 +101,27 @@ const EXPECT: Record<string, Expectation> = {
   '07-saliency-and-guided-backprop': { png: 6, text: [/P\(malamute\) = \d\.\d+/, /P\(mountain bike\) = \d\.\d+/, /conv_pw_7_relu: \d+ channels/, /Grad-CAM: malamute vs mountain bike, correlation 0\.[0-5]\d/, /guided backprop: malamute vs mountain bike, correlation (0\.9\d|1\.00)/] },
   '08-class-visualization': { png: 7, text: [/P\(tarantula\) = \d\.\d+/, /P\(goldfish\) = \d\.\d+/, /P\(3\) = \d\.\d+/] },
   '10-your-own-image': { png: 6, text: [/photo: /, /MobileNet top 5: /, /unoccluded, lowest/] },
-  '09-shap-and-sanity': { png: 4, plotly: 1, text: [/coalitions; the 16 values add up to/, /maps of 10 images by 7 methods/, /deletion AUC/, /layers randomized in turn: logits -> features -> conv3 -> conv2 -> conv1/] },
+  '09-shap-and-sanity': {
+    png: 4,
+    plotly: 1,
+    text: [/dog: malamute \d\.\d+/, /coalitions; the \d+ values add up to/, /deletion AUC/, /best deletion: /, /layers randomized in turn: conv_preds -> conv_pw_13 -> conv_dw_13 -> /],
+    claims: (text) => {
+      // Kernel SHAP: the strongest superpixel for malamute in the left half (the dog), for mountain bike in the right half (the wheel).
+      const [, malamuteCol] = numbers(text, /malamute: \d+ coalitions;[^\n]*centred at row (\d+), column (\d+)/);
+      const [, bikeCol] = numbers(text, /mountain bike: \d+ coalitions;[^\n]*centred at row (\d+), column (\d+)/);
+      assert.ok(malamuteCol < 112 && bikeCol >= 112, `malamute's best superpixel at column ${malamuteCol}, mountain bike's at ${bikeCol}`);
+      const line = (m: string) => numbers(text, new RegExp(`${m}: (-?\\d\\.\\d+) after conv_preds, (-?\\d\\.\\d+) after block 13, (-?\\d\\.\\d+) with every layer random`));
+      const [camTop] = line('Grad-CAM');
+      const [salTop, , salAll] = line('saliency');
+      const [gbpTop, gbp13] = line('guided backprop');
+      const [, , igAll] = line('Integrated Gradients');
+      const [, , camAll] = line('Grad-CAM');
+      assert.ok(camTop < 0.5, `Grad-CAM keeps only a weak resemblance after conv_preds (${camTop})`);
+      assert.ok(salTop < 0.8 && salTop > camTop && salAll < salTop, `saliency changes at once, less than Grad-CAM, and keeps falling (${salTop} -> ${salAll})`);
+      assert.ok(gbpTop >= 0.9 && gbp13 >= 0.9, `guided backprop near 1 through block 13 (${gbpTop}, ${gbp13})`);
+      assert.ok(igAll >= 0.3 && igAll <= 0.5 && igAll > salAll && igAll > camAll, `Integrated Gradients about 0.4 with every layer random, the highest (${igAll})`);
+    },
+  },
 };
 
 function source(c: Cell): string {
