@@ -133,6 +133,21 @@ function wrapClose(mod: TslabJupyterModule): void {
   proto[WRAPPED] = true;
   proto.close = function (this: unknown, ...args: unknown[]): unknown {
     interrupt('the kernel is shutting down');
+    // tslab echoes heartbeats in a loop that sends without awaiting: a ping read as the sockets
+    // close is answered on a closed socket, and that send's rejection (EBADF "Socket is closed")
+    // is unhandled. Nothing can answer it any more: let such a send fail quietly.
+    const hb = (this as { hb?: { send?: (...a: unknown[]) => unknown } }).hb;
+    if (hb && typeof hb.send === 'function') {
+      const send = hb.send.bind(hb);
+      hb.send = (...a: unknown[]): unknown => {
+        try {
+          const r = send(...a);
+          return r instanceof Promise ? r.catch(() => undefined) : r;
+        } catch {
+          return undefined;
+        }
+      };
+    }
     mod.lastWriteDisplayData = null;
     for (const stream of [process.stdout, process.stderr]) {
       // tslab sets `write` on the stream object itself; the prototype's is the real one.
