@@ -25,10 +25,16 @@ export function vggStyle(seed = 1): tf.Sequential {
   const m = tf.sequential({ name: 'vgg_style' });
   let k = 0;
   const conv = (filters: number, first = false): void => {
-    m.add(tf.layers.conv2d({
-      filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: he(seed * 100 + k++),
-      ...(first ? { inputShape: [64, 64, 3] } : {}),
-    }));
+    m.add(
+      tf.layers.conv2d({
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: he(seed * 100 + k++),
+        ...(first ? { inputShape: [64, 64, 3] } : {}),
+      }),
+    );
   };
   conv(64, true);
   conv(64);
@@ -56,12 +62,45 @@ export function mobileNetStyle(seed = 1): tf.Sequential {
     m.add(tf.layers.batchNormalization({}));
     m.add(tf.layers.reLU({ maxValue: 6 }));
   };
-  m.add(tf.layers.conv2d({ inputShape: [96, 96, 3], filters: 32, kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: he(seed * 100 + k++) }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [96, 96, 3],
+      filters: 32,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: he(seed * 100 + k++),
+    }),
+  );
   bnRelu();
-  for (const [filters, stride] of [[64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2]]) {
-    m.add(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: stride, padding: 'same', useBias: false, depthwiseInitializer: he(seed * 100 + k++) }));
+  for (const [filters, stride] of [
+    [64, 1],
+    [128, 2],
+    [128, 1],
+    [256, 2],
+    [256, 1],
+    [512, 2],
+  ]) {
+    m.add(
+      tf.layers.depthwiseConv2d({
+        kernelSize: 3,
+        strides: stride,
+        padding: 'same',
+        useBias: false,
+        depthwiseInitializer: he(seed * 100 + k++),
+      }),
+    );
     bnRelu();
-    m.add(tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: he(seed * 100 + k++) }));
+    m.add(
+      tf.layers.conv2d({
+        filters,
+        kernelSize: 1,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: he(seed * 100 + k++),
+      }),
+    );
     bnRelu();
   }
   m.add(tf.layers.globalAveragePooling2d({}));

@@ -1,6 +1,9 @@
 /**
  * `npm run bench -- embed [--sizes 2000,5000,10000] [--repeats 1] [--no-peers] [--only tsne,umap,pca,knn,grid]`
  *
+ * UMAP runs three ways side by side: ours, umap-js (the JavaScript peer, a devDependency, same
+ * process) and umap-learn (Python); the table gives our time as a ratio to each peer.
+ *
  * Issue 6's fixed input: the Fashion-MNIST test set (10,000 images), pixels in [0, 1], PCA to 50
  * dims (ours), first N rows. At each N: our t-SNE and UMAP beside scikit-learn's TSNE and
  * umap-learn (run by bench/embed_peers.py when /usr/bin/python3 has them), all single-threaded,
@@ -9,7 +12,8 @@
  * accuracy (fit on even rows, score odd rows). Both wall and CPU seconds are recorded, because
  * the machine may be shared. With --repeats R every implementation runs R times, ours and the
  * peers alternating, and each side's best time is compared (this box's speed drifts by up to 2x
- * over minutes; the embeddings themselves are seeded and the same each time). Also: PCA 10,000 x 256 -> 50, exact kNN 10,000 x 10,000 at D = 256
+ * over minutes; the embeddings themselves are seeded and the same each time). Also: PCA 10,000 x 256 -> 50, exact kNN
+ * 10,000 x 10,000 at D = 256
  * (the shipped fashion-cnn's 'features' layer), and gridLayout of 2,500 t-SNE points on 50 x 50.
  * Writes bench/results/embed.json.
  */
@@ -22,8 +26,27 @@ import { load as loadDataset } from '../src/data/datasets';
 import { load as loadModel } from '../src/models/zoo';
 import { setup } from '../src/runtime/backend';
 import { featureVectors } from '../src/techniques';
-import { gridLayout, knnAccuracy, nearestNeighbors, pca, trustworthiness, tsne, umap } from '../src/techniques/embeddings';
-import { DenseMatrix } from '../src/techniques/embed_util/matrix';
+import {
+  gridLayout,
+  knnAccuracy,
+  nearestNeighbors,
+  pca,
+  trustworthiness,
+  tsne,
+  umap,
+} from '../src/techniques/embedding';
+import { DenseMatrix } from '../src/techniques/embedding/numerics/matrix';
+import { mulberry32 } from '../src/common/random';
+import { UMAP } from 'umap-js';
+
+/** umap-js with its defaults (15 neighbours, min_dist 0.1), seeded like ours. */
+function umapJs(X: DenseMatrix, seed: number): Float32Array {
+  const rows = Array.from({ length: X.rows }, (_, i) => Array.from(X.data.subarray(i * X.cols, (i + 1) * X.cols)));
+  const y = new UMAP({ nComponents: 2, random: mulberry32(seed) }).fit(rows);
+  return Float32Array.from(y.flat());
+}
+
+const UMAP_JS = `umap-js ${(require('umap-js/package.json') as { version: string }).version}`;
 
 interface Timed<T> {
   value: T;
@@ -73,7 +96,8 @@ function fmt(v: number, digits: number): string {
 export async function main(args: string[]): Promise<void> {
   const sizes = (arg(args, 'sizes') ?? '2000,5000,10000').split(',').map(Number);
   const repeats = Number(arg(args, 'repeats') ?? 1);
-  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`bench embed: --repeats must be a positive integer, got ${arg(args, 'repeats')}`);
+  if (!Number.isInteger(repeats) || repeats < 1)
+    throw new Error(`bench embed: --repeats must be a positive integer, got ${arg(args, 'repeats')}`);
   const only = new Set((arg(args, 'only') ?? 'tsne,umap,pca,knn,grid').split(','));
   const backend = await setup({ backend: 'wasm', quiet: true });
   const python = args.includes('--no-peers') ? undefined : findPython();
@@ -88,9 +112,13 @@ export async function main(args: string[]): Promise<void> {
   const pixels = ds.images.reshape([nAll, -1]) as tf.Tensor2D;
   const pcaIn = await timed(() => pca(pixels, { dims: 50, seed: 0 }));
   const X50 = pcaIn.value.points;
-  console.log(`input: ${nAll} Fashion-MNIST test images, PCA 784 -> 50 (${pcaIn.value.method}) in ${fmt(pcaIn.wall, 2)} s`);
+  console.log(
+    `input: ${nAll} Fashion-MNIST test images, PCA 784 -> 50 (${pcaIn.value.method}) in ${fmt(pcaIn.wall, 2)} s`,
+  );
   const rows: Row[] = [];
-  const extras: Record<string, unknown> = { inputPca: { wall: pcaIn.wall, cpu: pcaIn.cpu, method: pcaIn.value.method } };
+  const extras: Record<string, unknown> = {
+    inputPca: { wall: pcaIn.wall, cpu: pcaIn.cpu, method: pcaIn.value.method },
+  };
   let tsneForGrid: Float32Array | undefined;
 
   for (const n of sizes) {
@@ -112,7 +140,9 @@ export async function main(args: string[]): Promise<void> {
       }
       const row: Row = { n, method, impl, wall: t.wall, cpu: t.cpu, walls: [t.wall], ...score(points) };
       rows.push(row);
-      console.log(`N=${n} ${method} ${impl}: ${fmt(row.wall, 1)} s wall, ${fmt(row.cpu, 1)} s cpu, trust ${fmt(row.trustworthiness, 4)}, 5-NN ${fmt(row.knnAccuracy, 3)}`);
+      console.log(
+        `N=${n} ${method} ${impl}: ${fmt(row.wall, 1)} s wall, ${fmt(row.cpu, 1)} s cpu, trust ${fmt(row.trustworthiness, 4)}, 5-NN ${fmt(row.knnAccuracy, 3)}`,
+      );
     };
     for (let rep = 0; rep < repeats; rep++) {
       if (only.has('tsne')) {
@@ -123,18 +153,31 @@ export async function main(args: string[]): Promise<void> {
       if (only.has('umap')) {
         const r = await timed(() => umap(X, { seed: 0 }));
         push('umap', 'cnnviz', r, r.value.points);
+        if (!args.includes('--no-peers')) {
+          const js = await timed(() => umapJs(X, 0));
+          push('umap', UMAP_JS, js, js.value);
+        }
       }
       if (python) {
         const file = path.join(scratch, `X${n}.f32`);
         fs.writeFileSync(file, Buffer.from(X.data.buffer, X.data.byteOffset, X.data.byteLength));
         const methods = ['tsne', 'umap'].filter((m) => only.has(m));
         for (const method of methods) {
-          const out = execFileSync(python, [path.join(__dirname, '..', '..', 'bench', 'embed_peers.py'), file, String(n), '50', scratch, method, '0'], {
-            env: { ...process.env, ...ONE_THREAD },
-            encoding: 'utf8',
-            maxBuffer: 1 << 24,
-          });
-          const rec = JSON.parse(out.trim().split('\n').pop() as string) as { seconds: number; cpuSeconds: number; version: string; output: string };
+          const out = execFileSync(
+            python,
+            [path.join(__dirname, '..', '..', 'bench', 'embed_peers.py'), file, String(n), '50', scratch, method, '0'],
+            {
+              env: { ...process.env, ...ONE_THREAD },
+              encoding: 'utf8',
+              maxBuffer: 1 << 24,
+            },
+          );
+          const rec = JSON.parse(out.trim().split('\n').pop() as string) as {
+            seconds: number;
+            cpuSeconds: number;
+            version: string;
+            output: string;
+          };
           const pts = new Float32Array(fs.readFileSync(rec.output).buffer.slice(0));
           push(method, rec.version, { wall: rec.seconds, cpu: rec.cpuSeconds }, pts);
         }
@@ -160,38 +203,85 @@ export async function main(args: string[]): Promise<void> {
     if (only.has('pca')) {
       pca(F, { dims: 50 });
       const r = await timed(() => pca(F, { dims: 50 }));
-      extras.pca = { shape: [F.rows, F.cols], dims: 50, method: r.value.method, wall: r.wall, cpu: r.cpu, target: 1, source };
+      extras.pca = {
+        shape: [F.rows, F.cols],
+        dims: 50,
+        method: r.value.method,
+        wall: r.wall,
+        cpu: r.cpu,
+        target: 1,
+        source,
+      };
       console.log(`PCA ${F.rows} x ${F.cols} -> 50 (${r.value.method}): ${fmt(r.wall, 3)} s wall (target < 1 s)`);
     }
     if (only.has('knn')) {
       for (const metric of ['euclidean', 'cosine'] as const) {
         const r = await timed(() => nearestNeighbors(F, F, { k: 10, metric }));
-        extras[`knn_${metric}`] = { shape: [F.rows, F.cols], k: 10, method: r.value.method, wall: r.wall, cpu: r.cpu, target: 2, rescans: r.value.rescans, source };
-        console.log(`kNN ${F.rows} x ${F.rows}, D = ${F.cols}, k = 10, ${metric} (${r.value.method}): ${fmt(r.wall, 2)} s wall (target < 2 s)`);
+        extras[`knn_${metric}`] = {
+          shape: [F.rows, F.cols],
+          k: 10,
+          method: r.value.method,
+          wall: r.wall,
+          cpu: r.cpu,
+          target: 2,
+          rescans: r.value.rescans,
+          source,
+        };
+        console.log(
+          `kNN ${F.rows} x ${F.rows}, D = ${F.cols}, k = 10, ${metric} (${r.value.method}): ${fmt(r.wall, 2)} s wall (target < 2 s)`,
+        );
       }
     }
     feats.dispose();
   }
 
   if (only.has('grid')) {
-    const pts = tsneForGrid ? tsneForGrid.slice(0, 5000) : (await tsne({ data: X50.subarray(0, 2500 * 50), rows: 2500, cols: 50 }, { seed: 0 })).points;
+    const pts = tsneForGrid
+      ? tsneForGrid.slice(0, 5000)
+      : (await tsne({ data: X50.subarray(0, 2500 * 50), rows: 2500, cols: 50 }, { seed: 0 })).points;
     const r = await timed(() => gridLayout({ points: pts, n: 2500 }, { rows: 50, cols: 50 }));
-    extras.grid = { n: 2500, rows: 50, cols: 50, method: r.value.method, cost: r.value.cost, wall: r.wall, cpu: r.cpu, target: 5 };
+    extras.grid = {
+      n: 2500,
+      rows: 50,
+      cols: 50,
+      method: r.value.method,
+      cost: r.value.cost,
+      wall: r.wall,
+      cpu: r.cpu,
+      target: 5,
+    };
     console.log(`gridLayout 2500 points -> 50 x 50 (${r.value.method}): ${fmt(r.wall, 2)} s wall (target < 5 s)`);
   }
 
   // Table with ratios against the peers at the same N.
   console.log(`\nBest of ${repeats} run(s) per implementation, ours and the peers alternating.`);
-  console.log('\n| N | method | implementation | wall s | cpu s | trustworthiness | 5-NN acc | time vs peer (wall / cpu) | trust - peer | acc - peer |');
+  console.log(
+    '\n| N | method | implementation | wall s | cpu s | trustworthiness | 5-NN acc | time vs peer (wall / cpu) | trust - peer | acc - peer |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const peer = rows.find((p) => p.n === r.n && p.method === r.method && p.impl !== 'cnnviz');
-    const vs = r.impl === 'cnnviz' && peer ? `${fmt(r.wall / peer.wall, 2)} / ${fmt(r.cpu / peer.cpu, 2)}` : '';
-    const dt = r.impl === 'cnnviz' && peer ? fmt(r.trustworthiness - peer.trustworthiness, 4) : '';
-    const da = r.impl === 'cnnviz' && peer ? fmt(r.knnAccuracy - peer.knnAccuracy, 3) : '';
-    console.log(`| ${r.n} | ${r.method} | ${r.impl} | ${fmt(r.wall, 1)} | ${fmt(r.cpu, 1)} | ${fmt(r.trustworthiness, 4)} | ${fmt(r.knnAccuracy, 3)} | ${vs} | ${dt} | ${da} |`);
+    // Our row against every peer at the same N (UMAP has two: umap-js and umap-learn).
+    const peers =
+      r.impl === 'cnnviz' ? rows.filter((p) => p.n === r.n && p.method === r.method && p.impl !== 'cnnviz') : [];
+    const each = (f: (p: Row) => string) =>
+      peers.map((p) => (peers.length > 1 ? `${p.impl.split(' ')[0]} ${f(p)}` : f(p))).join('; ');
+    const vs = each((p) => `${fmt(r.wall / p.wall, 2)} / ${fmt(r.cpu / p.cpu, 2)}`);
+    const dt = each((p) => fmt(r.trustworthiness - p.trustworthiness, 4));
+    const da = each((p) => fmt(r.knnAccuracy - p.knnAccuracy, 3));
+    console.log(
+      `| ${r.n} | ${r.method} | ${r.impl} | ${fmt(r.wall, 1)} | ${fmt(r.cpu, 1)} | ${fmt(r.trustworthiness, 4)} | ${fmt(r.knnAccuracy, 3)} | ${vs} | ${dt} | ${da} |`,
+    );
   }
-  const result = { date: new Date().toISOString(), repeats, backend: backend.report, node: process.version, cpus: os.cpus().length, python: python ?? null, rows, extras };
+  const result = {
+    date: new Date().toISOString(),
+    repeats,
+    backend: backend.report,
+    node: process.version,
+    cpus: os.cpus().length,
+    python: python ?? null,
+    rows,
+    extras,
+  };
   const file = path.join(outDir, 'embed.json');
   fs.writeFileSync(file, JSON.stringify(result, null, 2));
   console.log(`\nwrote ${path.relative(process.cwd(), file)}`);

@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- engine [--runs 5] [--rounds 3] [--pool-runs 3] [--cpu-runs 1] [--cpu-train] [--nets fashion-cnn,vgg,mobilenet] [--peers ...] [--no-pool]`
+ * `npm run bench -- engine [--runs 5] [--rounds 3] [--pool-runs 3] [--cpu-runs 1] [--cpu-train] [--nets
+ * fashion-cnn,vgg,mobilenet] [--peers ...] [--no-pool]`
  *
  * Forward pass, input gradient (saliency of a batch) and one training step (adam) on three
  * nets, side by side: tfjs cpu, tfjs wasm as shipped, tfjs wasm with cnnviz's kernels,
@@ -51,9 +52,13 @@ interface Args {
 
 function listArg<T extends string>(raw: string | undefined, valid: readonly T[], what: string): T[] {
   if (raw === undefined) return [...valid];
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const i of items) {
-    if (!(valid as readonly string[]).includes(i)) throw new Error(`bench engine: unknown ${what} '${i}'; valid: ${valid.join(', ')}`);
+    if (!(valid as readonly string[]).includes(i))
+      throw new Error(`bench engine: unknown ${what} '${i}'; valid: ${valid.join(', ')}`);
   }
   return items as T[];
 }
@@ -65,7 +70,8 @@ function parseArgs(argv: string[]): Args {
   };
   const positive = (name: string, fallback: number): number => {
     const v = Number(get(name) ?? fallback);
-    if (!Number.isInteger(v) || v < 1) throw new Error(`bench engine: --${name} must be a positive integer, got ${get(name)}`);
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`bench engine: --${name} must be a positive integer, got ${get(name)}`);
     return v;
   };
   const runs = positive('runs', 5);
@@ -107,15 +113,30 @@ async function runNet(net: NetName, args: Args): Promise<Record<Case, Timing>> {
   const optimizer = tf.train.adam();
   const forward = (): void => tf.tidy(() => void (model.predict(x) as tf.Tensor).dataSync());
   const inputGradient = (): void =>
-    tf.tidy(() => void tf.grad((a: tf.Tensor) => (model.predict(a) as tf.Tensor).slice([0, 0], [-1, 1]).sum())(x).dataSync());
+    tf.tidy(
+      () =>
+        void tf
+          .grad((a: tf.Tensor) => (model.predict(a) as tf.Tensor).slice([0, 0], [-1, 1]).sum())(x)
+          .dataSync(),
+    );
   const trainStep = (): void => {
-    const cost = optimizer.minimize(() => tf.metrics.categoricalCrossentropy(y, trainModel.apply(x, { training: true }) as tf.Tensor).mean() as tf.Scalar, true);
+    const cost = optimizer.minimize(
+      () =>
+        tf.metrics.categoricalCrossentropy(y, trainModel.apply(x, { training: true }) as tf.Tensor).mean() as tf.Scalar,
+      true,
+    );
     cost!.dataSync();
     cost!.dispose();
   };
   const slow = tf.getBackend() === 'cpu';
   const out = {} as Record<Case, Timing>;
-  const cases = ([['forward', forward], ['inputGradient', inputGradient], ['trainStep', trainStep]] as const).filter(([name]) => {
+  const cases = (
+    [
+      ['forward', forward],
+      ['inputGradient', inputGradient],
+      ['trainStep', trainStep],
+    ] as const
+  ).filter(([name]) => {
     if (slow && name === 'trainStep' && net !== 'fashion-cnn' && !args.cpuTrain) {
       out[name] = { error: 'skipped (over 15 minutes a step; --cpu-train runs it)' };
       return false;
@@ -173,18 +194,35 @@ async function usePeer(peer: Peer): Promise<string | undefined> {
   return undefined;
 }
 
-interface TorchJob { net: NetName; case: Case; batch: number; threads: number; runs: number; warmup: number }
+interface TorchJob {
+  net: NetName;
+  case: Case;
+  batch: number;
+  threads: number;
+  runs: number;
+  warmup: number;
+}
 
-function torchRun(jobs: TorchJob[]): { results?: Array<{ job: TorchJob; median_ms: number; ms: number[] }>; version?: string; error?: string } {
+function torchRun(jobs: TorchJob[]): {
+  results?: Array<{ job: TorchJob; median_ms: number; ms: number[] }>;
+  version?: string;
+  error?: string;
+} {
   // The first python that imports torch (Debian's python3-torch lives in /usr/bin/python3).
   const candidates = [process.env.CNNVIZ_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
   const python = candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
   if (!python) return { error: `no python imports torch (tried ${candidates.join(', ')})` };
   const r = spawnSync(python, [path.join(__dirname, '..', '..', 'bench', 'engine_torch.py')], {
-    input: JSON.stringify(jobs), encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: undefined },
+    input: JSON.stringify(jobs),
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, OMP_NUM_THREADS: undefined },
   });
   if (r.status !== 0) return { error: `engine_torch.py failed: ${(r.stderr || '').trim().split('\n').pop()}` };
-  const parsed = JSON.parse(r.stdout) as { torch: string; results: Array<{ job: TorchJob; median_ms: number; ms: number[] }> };
+  const parsed = JSON.parse(r.stdout) as {
+    torch: string;
+    results: Array<{ job: TorchJob; median_ms: number; ms: number[] }>;
+  };
   return { results: parsed.results, version: parsed.torch };
 }
 
@@ -214,14 +252,21 @@ function pad(cells: string[], widths: number[]): string {
 async function parallelCapacity(): Promise<number> {
   const spin = (threads: number): Promise<number> => {
     const t = performance.now();
-    const jobs = Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
-      const w = new Worker('let s = 0; for (let i = 0; i < 3e8; i++) s = (s + i) | 0; require("worker_threads").parentPort.postMessage(s);', { eval: true });
-      w.once('message', () => {
-        void w.terminate();
-        resolve();
-      });
-      w.once('error', reject);
-    }));
+    const jobs = Array.from(
+      { length: threads },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const w = new Worker(
+            'let s = 0; for (let i = 0; i < 3e8; i++) s = (s + i) | 0; require("worker_threads").parentPort.postMessage(s);',
+            { eval: true },
+          );
+          w.once('message', () => {
+            void w.terminate();
+            resolve();
+          });
+          w.once('error', reject);
+        }),
+    );
     return Promise.all(jobs).then(() => performance.now() - t);
   };
   const one = await spin(1);
@@ -256,7 +301,11 @@ async function runPoolRound(args: Args): Promise<Record<string, Record<string, T
       process.stdout.write('.');
     }
     for (const threads of [1, 2]) {
-      pool[net][`${threads} thread${threads > 1 ? 's' : ''}`] = { medianMs: median(times[threads]), cpuMs: median(cpus[threads]), ms: times[threads] };
+      pool[net][`${threads} thread${threads > 1 ? 's' : ''}`] = {
+        medianMs: median(times[threads]),
+        cpuMs: median(cpus[threads]),
+        ms: times[threads],
+      };
     }
     model.dispose();
     x.dispose();
@@ -277,7 +326,10 @@ function merged(ts: Array<Timing | undefined>): Timing | undefined {
 }
 
 /** The ratio a / b in each round (both measured minutes apart at most), and their median. */
-function roundRatios(a: Array<Timing | undefined>, b: Array<Timing | undefined>): { median?: number; rounds: Array<number | null> } {
+function roundRatios(
+  a: Array<Timing | undefined>,
+  b: Array<Timing | undefined>,
+): { median?: number; rounds: Array<number | null> } {
   const rounds = a.map((t, i) => ratio(t, b[i]) ?? null);
   const ok = rounds.filter((r): r is number => r !== null);
   return { median: ok.length ? median(ok) : undefined, rounds };
@@ -329,8 +381,19 @@ export async function main(argv: string[]): Promise<void> {
     const theirs: Record<string, Record<string, Timing>> = {};
     if (withTorch) {
       const jobs: TorchJob[] = [];
-      for (const net of args.nets) for (const c of CASES) jobs.push({ net, case: c, batch: NETS[net].batch, threads: 1, runs: args.runs, warmup: args.warmup });
-      if (args.pool) for (const net of args.nets) jobs.push({ net, case: 'inputGradient', batch: args.poolBatch, threads: 2, runs: args.poolRuns, warmup: args.warmup });
+      for (const net of args.nets)
+        for (const c of CASES)
+          jobs.push({ net, case: c, batch: NETS[net].batch, threads: 1, runs: args.runs, warmup: args.warmup });
+      if (args.pool)
+        for (const net of args.nets)
+          jobs.push({
+            net,
+            case: 'inputGradient',
+            batch: args.poolBatch,
+            threads: 2,
+            runs: args.poolRuns,
+            warmup: args.warmup,
+          });
       process.stdout.write(' pytorch');
       const t = torchRun(jobs);
       if (t.error) notes.pytorch = t.error;
@@ -343,7 +406,10 @@ export async function main(argv: string[]): Promise<void> {
     torch.push(theirs);
     process.stdout.write('\n');
   }
-  const perRound: Record<string, Record<string, { vsPytorch: Array<number | null>; vsForward: Array<number | null> }>> = {};
+  const perRound: Record<
+    string,
+    Record<string, { vsPytorch: Array<number | null>; vsForward: Array<number | null> }>
+  > = {};
   for (const net of args.nets) {
     results[net] ??= {};
     perRound[net] = {};
@@ -355,7 +421,13 @@ export async function main(argv: string[]): Promise<void> {
       if (m) row['wasm-cnnviz'] = m;
       const mt = merged(t);
       if (mt) row.pytorch = mt;
-      perRound[net][c] = { vsPytorch: roundRatios(o, t).rounds, vsForward: roundRatios(o, ours.map((r) => r[net]?.forward)).rounds };
+      perRound[net][c] = {
+        vsPytorch: roundRatios(o, t).rounds,
+        vsForward: roundRatios(
+          o,
+          ours.map((r) => r[net]?.forward),
+        ).rounds,
+      };
     }
   }
   const pool: Record<string, Record<string, Timing>> = {};
@@ -375,13 +447,21 @@ export async function main(argv: string[]): Promise<void> {
     const ok = xs.filter((x): x is number => x !== null);
     return ok.length ? median(ok) : undefined;
   };
-  const rounds = (xs: Array<number | null>): string => (args.rounds > 1 ? ` (${xs.map((x) => (x === null ? '-' : x.toFixed(2))).join(' ')})` : '');
+  const rounds = (xs: Array<number | null>): string =>
+    args.rounds > 1 ? ` (${xs.map((x) => (x === null ? '-' : x.toFixed(2))).join(' ')})` : '';
 
   // Table 1: engines side by side, one thread.
   const w = [12, 14, 9, 10, 11, 10, 9, 11, 11];
-  console.log(`\nEngine benchmark, one thread, ${args.rounds} round(s) of ${args.runs} runs after ${args.warmup} warm-up each, cnnviz and PyTorch in turn ` +
-    `(tfjs-cpu and wasm-stock once; tfjs-cpu: ${args.cpuRuns} run(s)) (ms, wall clock, median of all runs; ratios: median over the rounds of the ratio within a round); ${os.cpus()[0]?.model ?? ''}`);
-  console.log(pad(['net', 'case', 'tfjs-cpu', 'wasm-stock', 'wasm-cnnviz', 'tfjs-node', 'pytorch', 'vs pytorch', 'vs forward'], w));
+  console.log(
+    `\nEngine benchmark, one thread, ${args.rounds} round(s) of ${args.runs} runs after ${args.warmup} warm-up each, cnnviz and PyTorch in turn ` +
+      `(tfjs-cpu and wasm-stock once; tfjs-cpu: ${args.cpuRuns} run(s)) (ms, wall clock, median of all runs; ratios: median over the rounds of the ratio within a round); ${os.cpus()[0]?.model ?? ''}`,
+  );
+  console.log(
+    pad(
+      ['net', 'case', 'tfjs-cpu', 'wasm-stock', 'wasm-cnnviz', 'tfjs-node', 'pytorch', 'vs pytorch', 'vs forward'],
+      w,
+    ),
+  );
   const json: Record<string, unknown> = {};
   const perRoundLines: string[] = [];
   for (const net of args.nets) {
@@ -391,42 +471,104 @@ export async function main(argv: string[]): Promise<void> {
       const pr = perRound[net][c];
       const vsTorch = medianOf(pr.vsPytorch);
       const vsFwd = c === 'forward' ? 1 : medianOf(pr.vsForward);
-      console.log(pad([net, c, fmt(row['tfjs-cpu']), fmt(row['wasm-stock']), fmt(ours1), fmt(row['tfjs-node']), fmt(row.pytorch), fr(vsTorch), c === 'forward' ? '' : fr(vsFwd)], w));
-      if (args.rounds > 1) perRoundLines.push(`${net} ${c}: vs pytorch${rounds(pr.vsPytorch)}` + (c === 'forward' ? '' : `, vs forward${rounds(pr.vsForward)}`));
+      console.log(
+        pad(
+          [
+            net,
+            c,
+            fmt(row['tfjs-cpu']),
+            fmt(row['wasm-stock']),
+            fmt(ours1),
+            fmt(row['tfjs-node']),
+            fmt(row.pytorch),
+            fr(vsTorch),
+            c === 'forward' ? '' : fr(vsFwd),
+          ],
+          w,
+        ),
+      );
+      if (args.rounds > 1)
+        perRoundLines.push(
+          `${net} ${c}: vs pytorch${rounds(pr.vsPytorch)}` +
+            (c === 'forward' ? '' : `, vs forward${rounds(pr.vsForward)}`),
+        );
       const entry: Record<string, unknown> = {};
-      for (const [peer, t] of Object.entries(row)) entry[peer] = { ...t, ratioToPytorch: ratio(t, row.pytorch) ?? null };
+      for (const [peer, t] of Object.entries(row))
+        entry[peer] = { ...t, ratioToPytorch: ratio(t, row.pytorch) ?? null };
       entry.ratioToPytorch = vsTorch ?? null;
       entry.ratioToForward = vsFwd ?? null;
       entry.rounds = pr;
-      (json[net] ??= {} as Record<string, unknown>);
+      json[net] ??= {} as Record<string, unknown>;
       (json[net] as Record<string, unknown>)[c] = entry;
     }
   }
   if (perRoundLines.length) console.log(`per round:\n  ${perRoundLines.join('\n  ')}`);
   if (args.pool) {
-    console.log(`\nWorker pool: input gradient of a batch of ${args.poolBatch}, wasm-cnnviz, ${args.rounds} round(s) of ${args.poolRuns} runs (ms, wall clock); ` +
-      `this box ran ${capacities.map((c) => c.toFixed(2)).join(' / ')} threads' worth of a pure spin on 2 threads before each round`);
+    console.log(
+      `\nWorker pool: input gradient of a batch of ${args.poolBatch}, wasm-cnnviz, ${args.rounds} round(s) of ${args.poolRuns} runs (ms, wall clock); ` +
+        `this box ran ${capacities.map((c) => c.toFixed(2)).join(' / ')} threads' worth of a pure spin on 2 threads before each round`,
+    );
     const pw = [12, 1, 10, 10, 9, 12, 11];
     console.log(pad(['net', '', '1 thread', '2 threads', 'speed-up', 'pytorch x2', 'vs pytorch'], pw));
     const lines: string[] = [];
     for (const net of args.nets) {
       const p = pool[net] ?? {};
-      const speed = roundRatios(pools.map((q) => q[net]?.['1 thread']), pools.map((q) => q[net]?.['2 threads']));
-      const vs = roundRatios(pools.map((q) => q[net]?.['2 threads']), torch.map((r) => r[net]?.pool));
-      console.log(pad([net, '', fmt(p['1 thread']), fmt(p['2 threads']), fr(speed.median), fmt(p['pytorch 2 threads']), fr(vs.median)], pw));
+      const speed = roundRatios(
+        pools.map((q) => q[net]?.['1 thread']),
+        pools.map((q) => q[net]?.['2 threads']),
+      );
+      const vs = roundRatios(
+        pools.map((q) => q[net]?.['2 threads']),
+        torch.map((r) => r[net]?.pool),
+      );
+      console.log(
+        pad(
+          [
+            net,
+            '',
+            fmt(p['1 thread']),
+            fmt(p['2 threads']),
+            fr(speed.median),
+            fmt(p['pytorch 2 threads']),
+            fr(vs.median),
+          ],
+          pw,
+        ),
+      );
       if (args.rounds > 1) lines.push(`${net}: speed-up${rounds(speed.rounds)}, vs pytorch${rounds(vs.rounds)}`);
-      (json[net] as Record<string, unknown>).pool = { ...p, speedup: speed.median ?? null, ratioToPytorch2: vs.median ?? null, rounds: { speedup: speed.rounds, vsPytorch2: vs.rounds } };
+      (json[net] as Record<string, unknown>).pool = {
+        ...p,
+        speedup: speed.median ?? null,
+        ratioToPytorch2: vs.median ?? null,
+        rounds: { speedup: speed.rounds, vsPytorch2: vs.rounds },
+      };
     }
     if (lines.length) console.log(`per round:\n  ${lines.join('\n  ')}`);
   }
   for (const [peer, note] of Object.entries(notes)) console.log(`note: ${peer}: ${note}`);
   const loads = os.loadavg();
   const out = {
-    date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadAverage: loads, node: process.version,
-    tfjs: tf.version.tfjs, torch: torchVersion ?? null, runs: args.runs, warmup: args.warmup, cpuRuns: args.cpuRuns, rounds: args.rounds, poolRuns: args.poolRuns, parallelCapacity: capacity ?? null, parallelCapacityPerRound: capacities, notes, results: json,
+    date: new Date().toISOString(),
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    loadAverage: loads,
+    node: process.version,
+    tfjs: tf.version.tfjs,
+    torch: torchVersion ?? null,
+    runs: args.runs,
+    warmup: args.warmup,
+    cpuRuns: args.cpuRuns,
+    rounds: args.rounds,
+    poolRuns: args.poolRuns,
+    parallelCapacity: capacity ?? null,
+    parallelCapacityPerRound: capacities,
+    notes,
+    results: json,
   };
   const dir = path.join(__dirname, '..', '..', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'engine.json'), JSON.stringify(out, null, 2));
-  console.log(`load average ${loads.map((l) => l.toFixed(1)).join(' ')}; wrote ${path.relative(process.cwd(), path.join(dir, 'engine.json'))}`);
+  console.log(
+    `load average ${loads.map((l) => l.toFixed(1)).join(' ')}; wrote ${path.relative(process.cwd(), path.join(dir, 'engine.json'))}`,
+  );
 }

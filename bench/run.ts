@@ -12,7 +12,9 @@ async function run(): Promise<void> {
     .filter((f) => f.endsWith('.js') && f !== 'run.js' && !f.startsWith('_'))
     .map((f) => f.replace(/\.js$/, ''));
   if (!name || !available.includes(name)) {
-    console.error(`usage: npm run bench -- <name>; available: ${available.join(', ') || '(none)'}${name ? ` (got '${name}')` : ''}`);
+    console.error(
+      `usage: npm run bench -- <name>; available: ${available.join(', ') || '(none)'}${name ? ` (got '${name}')` : ''}`,
+    );
     process.exit(2);
   }
   const mod = require(path.join(__dirname, name)) as { main: (args: string[]) => Promise<void> };

@@ -57,7 +57,7 @@ async function time(fn: () => Promise<unknown>, repeats: number): Promise<{ medi
 export async function main(args: string[]): Promise<void> {
   // ImageNet models: the 224x224 bench, with ratios to the model's own forward pass.
   if (arg(args, 'model', '') === 'mobilenet') return (await import('./imagenet')).main(args);
-  const backend = await setup({ backend: (arg(args, 'backend', process.env.CNNVIZ_BACKEND ?? 'wasm') as 'wasm') });
+  const backend = await setup({ backend: arg(args, 'backend', process.env.CNNVIZ_BACKEND ?? 'wasm') as 'wasm' });
   const repeats = Number(arg(args, 'repeats', '5'));
   const name = arg(args, 'model', 'fashion-cnn');
   let model: tf.LayersModel;
@@ -75,32 +75,81 @@ export async function main(args: string[]): Promise<void> {
   const run = async (label: string, fn: () => Promise<unknown>, target?: number, n = repeats, note?: string) => {
     const t = await time(fn, n);
     rows.push({ name: label, ms: t.median, min: t.min, target, note });
-    console.log(`${label.padEnd(44)} ${t.median.toFixed(1).padStart(9)} ms  (min ${t.min.toFixed(1)})${target ? `  target < ${target} ms ${t.median < target ? 'ok' : 'MISSED'}` : ''}`);
+    console.log(
+      `${label.padEnd(44)} ${t.median.toFixed(1).padStart(9)} ms  (min ${t.min.toFixed(1)})${target ? `  target < ${target} ms ${t.median < target ? 'ok' : 'MISSED'}` : ''}`,
+    );
   };
   console.log(`cnnviz techniques bench: ${backend.report}; model ${modelNote}; median of ${repeats}`);
   await run('saliency, one 28x28 image', () => saliency(model, image, { target: 3 }), 30);
   await run('guidedBackprop, one image', () => guidedBackprop(model, image, { target: 3 }));
   await run('gradCam, one image', () => gradCam(model, image, { target: 3 }));
-  await run('occlusion, 576 windows (5x5, stride 1)', () => occlusion(model, image, { target: 3, window: 5, stride: 1 }), 2000, Math.min(repeats, 3));
-  await run('classVisualization, 200 steps (no regularizer)', () => classVisualization(model, { target: 3, steps: 200 }), 10000, 1);
-  await run('classVisualization, 200 steps (yosinski1)', () => classVisualization(model, { target: 3, steps: 200, preset: 'yosinski1' }), 10000, 1);
-  await run('classVisualization, 200 steps (yosinski4)', () => classVisualization(model, { target: 3, steps: 200, preset: 'yosinski4' }), 10000, 1);
+  await run(
+    'occlusion, 576 windows (5x5, stride 1)',
+    () => occlusion(model, image, { target: 3, window: 5, stride: 1 }),
+    2000,
+    Math.min(repeats, 3),
+  );
+  await run(
+    'classVisualization, 200 steps (no regularizer)',
+    () => classVisualization(model, { target: 3, steps: 200 }),
+    10000,
+    1,
+  );
+  await run(
+    'classVisualization, 200 steps (yosinski1)',
+    () => classVisualization(model, { target: 3, steps: 200, preset: 'yosinski1' }),
+    10000,
+    1,
+  );
+  await run(
+    'classVisualization, 200 steps (yosinski4)',
+    () => classVisualization(model, { target: 3, steps: 200, preset: 'yosinski4' }),
+    10000,
+    1,
+  );
   await run('smoothGrad, 25 samples', () => smoothGrad(model, image, { target: 3 }), undefined, Math.min(repeats, 3));
-  await run('integratedGradients, 64 steps', () => integratedGradients(model, image, { target: 3, tolerance: Infinity }), undefined, Math.min(repeats, 3));
+  await run(
+    'integratedGradients, 64 steps',
+    () => integratedGradients(model, image, { target: 3, tolerance: Infinity }),
+    undefined,
+    Math.min(repeats, 3),
+  );
   await run('kernelShap, 16 grid segments, 2080 samples', () => kernelShap(model, image, { target: 3 }), undefined, 1);
-  await run('kernelShap, 25 SLIC segments, 2098 samples', () => kernelShap(model, image, { target: 3, segments: 'slic', nSegments: 25 }), undefined, 1);
-  await run('deletionScore, 32 steps', async () => {
-    const s = await saliency(model, image, { target: 3 });
-    const r = await deletionScore(model, image, s, { target: 3 });
-    s.dispose();
-    return r;
-  }, undefined, Math.min(repeats, 3));
+  await run(
+    'kernelShap, 25 SLIC segments, 2098 samples',
+    () => kernelShap(model, image, { target: 3, segments: 'slic', nSegments: 25 }),
+    undefined,
+    1,
+  );
+  await run(
+    'deletionScore, 32 steps',
+    async () => {
+      const s = await saliency(model, image, { target: 3 });
+      const r = await deletionScore(model, image, s, { target: 3 });
+      s.dispose();
+      return r;
+    },
+    undefined,
+    Math.min(repeats, 3),
+  );
   await run('featureVectors, 2000 images', () => featureVectors(model, many), undefined, 1);
-  await run('topActivatingPatches, 2000 images', () => topActivatingPatches(model, many, { layer: 'conv2', channel: 5 }), undefined, 1);
+  await run(
+    'topActivatingPatches, 2000 images',
+    () => topActivatingPatches(model, many, { layer: 'conv2', channel: 5 }),
+    undefined,
+    1,
+  );
   tf.dispose([image, many]);
   const out = path.join(__dirname, '..', '..', 'bench', 'results');
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, 'techniques.json');
-  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), backend: backend.report, model: modelNote, repeats, rows }, null, 2));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      { date: new Date().toISOString(), backend: backend.report, model: modelNote, repeats, rows },
+      null,
+      2,
+    ),
+  );
   console.log(`wrote ${file}`);
 }

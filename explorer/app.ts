@@ -5,17 +5,42 @@
  * it, and records how long the view took to update (window.cnnvizExplorer.timings).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HeatmapMode, HeatmapSign } from '../src/widgets/attribution';
-import type { ColormapName } from '../src/widgets/colormap';
+import type { HeatmapMode, HeatmapSign } from '../src/widgets/draw/attribution';
+import type { ColormapName } from '../src/widgets/draw/colormap';
 import { Activation, Net } from './compute';
 import { $, api, getJson, say } from './dom';
-import { channelAt, Display, drawAttribution, drawChannel, drawGrid, drawSignedImage, GridLayout, pixelsToRgba, putRgba } from './draw';
+import {
+  channelAt,
+  Display,
+  drawAttribution,
+  drawChannel,
+  drawGrid,
+  drawSignedImage,
+  GridLayout,
+  pixelsToRgba,
+  putRgba,
+} from './draw';
 import type { ExplorerInfo } from '../src/explorer/session';
 
-export interface Timing { what: string; ms: number; backend: string; at: number }
+export interface Timing {
+  what: string;
+  ms: number;
+  backend: string;
+  at: number;
+}
 
-interface JobState<T> { state: 'queued' | 'running' | 'done' | 'failed'; progress?: { done: number; total: number; score?: number; preview?: string }; result?: T; error?: string }
-interface Patch { index: number; activation: number; label: string; box: { top: number; left: number; bottom: number; right: number } }
+interface JobState<T> {
+  state: 'queued' | 'running' | 'done' | 'failed';
+  progress?: { done: number; total: number; score?: number; preview?: string };
+  result?: T;
+  error?: string;
+}
+interface Patch {
+  index: number;
+  activation: number;
+  label: string;
+  box: { top: number; left: number; bottom: number; right: number };
+}
 
 export class App {
   net: Net;
@@ -37,7 +62,11 @@ export class App {
   /** occlusion costs one forward pass per patch position: it fills in after the rest, and can be switched off */
   occlusionOn = true;
 
-  constructor(model: tf.LayersModel, readonly info: ExplorerInfo, readonly backend: string) {
+  constructor(
+    model: tf.LayersModel,
+    readonly info: ExplorerInfo,
+    readonly backend: string,
+  ) {
     this.net = new Net(model, info.logitsLayer);
     const spatial = info.spatialLayers;
     // like the toolbox's conv5: a layer about two thirds of the way in
@@ -53,7 +82,9 @@ export class App {
 
   display(kind: 'saliency' | 'gradcam' | 'occlusion'): Display {
     const signSel = ($('sign') as HTMLSelectElement).value;
-    const sign = (signSel === 'auto' ? (kind === 'saliency' ? 'absolute' : kind === 'gradcam' ? 'positive' : 'all') : signSel) as HeatmapSign;
+    const sign = (
+      signSel === 'auto' ? (kind === 'saliency' ? 'absolute' : kind === 'gradcam' ? 'positive' : 'all') : signSel
+    ) as HeatmapSign;
     const cmSel = ($('colormap') as HTMLSelectElement).value;
     const colormap = (cmSel === 'auto' ? (sign === 'all' ? 'rdbu' : 'inferno') : cmSel) as ColormapName;
     return { mode: ($('mode') as HTMLSelectElement).value as HeatmapMode, sign, colormap, clip: 99, alpha: 0.5 };
@@ -70,7 +101,9 @@ export class App {
     this.imageName = name;
     putRgba($<HTMLCanvasElement>('input-canvas'), this.rgba, w, h);
     $('image-name').textContent = name;
-    const first = this.layer ? await this.net.predictWith(this.x, this.layer) : { probs: await this.net.predict(this.x), activation: undefined };
+    const first = this.layer
+      ? await this.net.predictWith(this.x, this.layer)
+      : { probs: await this.net.predict(this.x), activation: undefined };
     this.probs = first.probs;
     if (epoch !== this.epoch.image) return;
     this.showTop5();
@@ -83,21 +116,26 @@ export class App {
 
   private showTop5(): void {
     const p = this.probs as Float32Array;
-    const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a]).slice(0, 5);
+    const order = Array.from(p.keys())
+      .sort((a, b) => p[b] - p[a])
+      .slice(0, 5);
     this.top5 = order.map((i) => ({ index: i, name: this.info.classNames[i] ?? String(i), prob: p[i] }));
     const ol = $('top5');
-    ol.replaceChildren(...this.top5.map((t) => {
-      const li = document.createElement('li');
-      li.dataset.class = String(t.index);
-      li.innerHTML = `<span class="name"></span> <span class="muted">${(t.prob * 100).toFixed(2)}%</span><span class="bar" style="width:${Math.max(1, t.prob * 100)}%"></span>`;
-      (li.querySelector('.name') as HTMLElement).textContent = t.name;
-      li.addEventListener('click', () => void this.pickClass(t.index));
-      return li;
-    }));
+    ol.replaceChildren(
+      ...this.top5.map((t) => {
+        const li = document.createElement('li');
+        li.dataset.class = String(t.index);
+        li.innerHTML = `<span class="name"></span> <span class="muted">${(t.prob * 100).toFixed(2)}%</span><span class="bar" style="width:${Math.max(1, t.prob * 100)}%"></span>`;
+        (li.querySelector('.name') as HTMLElement).textContent = t.name;
+        li.addEventListener('click', () => void this.pickClass(t.index));
+        return li;
+      }),
+    );
   }
 
   private markClass(): void {
-    for (const li of Array.from($('top5').children) as HTMLElement[]) li.classList.toggle('selected', Number(li.dataset.class) === this.cls);
+    for (const li of Array.from($('top5').children) as HTMLElement[])
+      li.classList.toggle('selected', Number(li.dataset.class) === this.cls);
     const p = this.probs ? this.probs[this.cls] : 0;
     $('class-name').textContent = `${this.info.classNames[this.cls] ?? this.cls} (${(p * 100).toFixed(2)}%)`;
   }
@@ -127,14 +165,32 @@ export class App {
     this.resetClassImage();
     if (this.occlusionOn) {
       const t0 = performance.now();
-      void this.net.occlusion(x, this.cls, (drop, done, total) => {
-        if (epoch !== this.epoch.cls || imageEpoch !== this.epoch.image) return;
-        (this.lastMaps as { occlusion: Float32Array | null }).occlusion = drop;
-        drawAttribution($<HTMLCanvasElement>('occlusion-canvas'), drop, this.rgba as Uint8ClampedArray, w, h, this.display('occlusion'));
-        $('occlusion-note').textContent = done < total ? `${done}/${total} positions` : `${total} positions, ${(performance.now() - t0).toFixed(0)} ms`;
-      }, () => epoch !== this.epoch.cls || imageEpoch !== this.epoch.image).then((drop) => {
-        if (drop) this.record('occlusion (all positions)', t0);
-      }).catch((err: Error) => say(`occlusion: ${err.message}`));
+      void this.net
+        .occlusion(
+          x,
+          this.cls,
+          (drop, done, total) => {
+            if (epoch !== this.epoch.cls || imageEpoch !== this.epoch.image) return;
+            (this.lastMaps as { occlusion: Float32Array | null }).occlusion = drop;
+            drawAttribution(
+              $<HTMLCanvasElement>('occlusion-canvas'),
+              drop,
+              this.rgba as Uint8ClampedArray,
+              w,
+              h,
+              this.display('occlusion'),
+            );
+            $('occlusion-note').textContent =
+              done < total
+                ? `${done}/${total} positions`
+                : `${total} positions, ${(performance.now() - t0).toFixed(0)} ms`;
+          },
+          () => epoch !== this.epoch.cls || imageEpoch !== this.epoch.image,
+        )
+        .then((drop) => {
+          if (drop) this.record('occlusion (all positions)', t0);
+        })
+        .catch((err: Error) => say(`occlusion: ${err.message}`));
     } else {
       const c = $<HTMLCanvasElement>('occlusion-canvas');
       c.getContext('2d')?.clearRect(0, 0, c.width, c.height);
@@ -149,10 +205,26 @@ export class App {
     if (!this.lastMaps || !this.rgba) return;
     const { width: w, height: h } = this.net;
     const m = this.lastMaps;
-    const t = drawAttribution($<HTMLCanvasElement>('saliency-canvas'), m.saliency, this.rgba, w, h, this.display('saliency'));
+    const t = drawAttribution(
+      $<HTMLCanvasElement>('saliency-canvas'),
+      m.saliency,
+      this.rgba,
+      w,
+      h,
+      this.display('saliency'),
+    );
     $('saliency-note').textContent = `clip ${t.toPrecision(3)}`;
-    if (m.gradcam) drawAttribution($<HTMLCanvasElement>('gradcam-canvas'), m.gradcam, this.rgba, w, h, this.display('gradcam'));
-    if (m.occlusion) drawAttribution($<HTMLCanvasElement>('occlusion-canvas'), m.occlusion, this.rgba, w, h, this.display('occlusion'));
+    if (m.gradcam)
+      drawAttribution($<HTMLCanvasElement>('gradcam-canvas'), m.gradcam, this.rgba, w, h, this.display('gradcam'));
+    if (m.occlusion)
+      drawAttribution(
+        $<HTMLCanvasElement>('occlusion-canvas'),
+        m.occlusion,
+        this.rgba,
+        w,
+        h,
+        this.display('occlusion'),
+      );
   }
 
   async pickLayer(layer: string): Promise<void> {
@@ -168,13 +240,14 @@ export class App {
   async showLayer(given?: Activation): Promise<void> {
     if (!this.x || !this.layer) return;
     const layer = this.layer;
-    const a = given ?? await this.net.activation(this.x, layer);
+    const a = given ?? (await this.net.activation(this.x, layer));
     if (layer !== this.layer) return;
     this.activation = a;
     if (this.channel >= a.channels) this.channel = 0;
     this.grid = drawGrid($<HTMLCanvasElement>('grid-canvas'), a.data, a.height, a.width, a.channels, this.channel);
     const info = this.info.layers.find((l) => l.name === layer);
-    $('layer-note').textContent = `${info?.type ?? ''} ${a.height}x${a.width}, ${a.channels} channels${info?.field ? `, sees ${info.field[0]}x${info.field[1]} px` : ''}`;
+    $('layer-note').textContent =
+      `${info?.type ?? ''} ${a.height}x${a.width}, ${a.channels} channels${info?.field ? `, sees ${info.field[0]}x${info.field[1]} px` : ''}`;
   }
 
   /** The channel under a click on the grid, or -1. */
@@ -199,7 +272,15 @@ export class App {
     const epoch = ++this.epoch.channel;
     const { layer, channel } = this;
     $('channel-name').textContent = `${layer} #${channel}`;
-    const r = drawChannel($<HTMLCanvasElement>('channel-canvas'), a.data, a.height, a.width, a.channels, channel, 'inferno');
+    const r = drawChannel(
+      $<HTMLCanvasElement>('channel-canvas'),
+      a.data,
+      a.height,
+      a.width,
+      a.channels,
+      channel,
+      'inferno',
+    );
     $('channel-note').textContent = `activation, ${a.height}x${a.width}, max ${r.max.toPrecision(3)}`;
     try {
       const g = await this.net.guided(this.x, layer, channel);
@@ -217,7 +298,9 @@ export class App {
     const bar = $<HTMLProgressElement>('patches-progress');
     const note = $('patches-note');
     if (!this.info.dataset) {
-      note.textContent = this.info.datasetProblem ? `no data set: ${this.info.datasetProblem}` : 'no data set (started with --data none)';
+      note.textContent = this.info.datasetProblem
+        ? `no data set: ${this.info.datasetProblem}`
+        : 'no data set (started with --data none)';
       return;
     }
     box.replaceChildren();
@@ -251,22 +334,25 @@ export class App {
   }
 
   private async drawPatches(patches: Patch[], epoch: number): Promise<void> {
-    const figs = await Promise.all(patches.map(async (p) => {
-      const img = new Image();
-      img.src = api(`api/dataset/${p.index}.png`);
-      await img.decode();
-      const c = document.createElement('canvas');
-      const bw = p.box.right - p.box.left, bh = p.box.bottom - p.box.top;
-      c.width = bw;
-      c.height = bh;
-      (c.getContext('2d') as CanvasRenderingContext2D).drawImage(img, p.box.left, p.box.top, bw, bh, 0, 0, bw, bh);
-      c.className = 'pixelated';
-      const fig = document.createElement('figure');
-      const cap = document.createElement('figcaption');
-      cap.textContent = `#${p.index} ${p.label} ${p.activation.toPrecision(3)}`;
-      fig.append(c, cap);
-      return fig;
-    }));
+    const figs = await Promise.all(
+      patches.map(async (p) => {
+        const img = new Image();
+        img.src = api(`api/dataset/${p.index}.png`);
+        await img.decode();
+        const c = document.createElement('canvas');
+        const bw = p.box.right - p.box.left,
+          bh = p.box.bottom - p.box.top;
+        c.width = bw;
+        c.height = bh;
+        (c.getContext('2d') as CanvasRenderingContext2D).drawImage(img, p.box.left, p.box.top, bw, bh, 0, 0, bw, bh);
+        c.className = 'pixelated';
+        const fig = document.createElement('figure');
+        const cap = document.createElement('figcaption');
+        cap.textContent = `#${p.index} ${p.label} ${p.activation.toPrecision(3)}`;
+        fig.append(c, cap);
+        return fig;
+      }),
+    );
     if (epoch === this.epoch.channel) $('patches').replaceChildren(...figs);
   }
 
@@ -305,25 +391,38 @@ export class App {
       if (s.state === 'done' && s.result) {
         bar.hidden = true;
         $<HTMLImageElement>('class-image').src = s.result.png;
-        $('class-image-caption').textContent = `${this.info.classNames[cls]}: ${s.result.steps} steps of gradient ascent (node side, cached)`;
+        $('class-image-caption').textContent =
+          `${this.info.classNames[cls]}: ${s.result.steps} steps of gradient ascent (node side, cached)`;
         $('class-image-note').textContent = '';
         this.plotScores(s.result.scores);
         return;
       }
       bar.hidden = false;
       bar.value = pr ? pr.done / pr.total : 0;
-      $('class-image-note').textContent = s.state === 'queued' ? 'waiting for the server…' : `step ${pr?.done ?? 0} of ${pr?.total ?? '?'}`;
+      $('class-image-note').textContent =
+        s.state === 'queued' ? 'waiting for the server…' : `step ${pr?.done ?? 0} of ${pr?.total ?? '?'}`;
       this.plotScores(scores);
       await new Promise((r) => setTimeout(r, 300));
     }
   }
 
   private plotScores(scores: number[]): void {
-    const P = (window as unknown as { Plotly?: { react: (el: HTMLElement, data: unknown[], layout: unknown, config: unknown) => void } }).Plotly;
+    const P = (
+      window as unknown as {
+        Plotly?: { react: (el: HTMLElement, data: unknown[], layout: unknown, config: unknown) => void };
+      }
+    ).Plotly;
     const pts = scores.map((v, i) => [i + 1, v]).filter(([, v]) => v !== undefined);
     if (!P || pts.length < 2) return;
-    P.react($('class-image-chart'), [{ x: pts.map((p) => p[0]), y: pts.map((p) => p[1]), mode: 'lines', line: { color: '#3a6ea5' } }],
-      { margin: { l: 40, r: 10, t: 24, b: 30 }, title: { text: 'class score per step', font: { size: 12 } }, xaxis: { title: { text: 'step' } } },
-      { displayModeBar: false, staticPlot: false });
+    P.react(
+      $('class-image-chart'),
+      [{ x: pts.map((p) => p[0]), y: pts.map((p) => p[1]), mode: 'lines', line: { color: '#3a6ea5' } }],
+      {
+        margin: { l: 40, r: 10, t: 24, b: 30 },
+        title: { text: 'class score per step', font: { size: 12 } },
+        xaxis: { title: { text: 'step' } },
+      },
+      { displayModeBar: false, staticPlot: false },
+    );
   }
 }

@@ -21,7 +21,9 @@ export async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
   try {
     res = await fetch(url, init);
   } catch (err) {
-    throw new Error(`the explorer's server does not answer (${(err as Error).message}); is 'cnnviz explore' still running?`);
+    throw new Error(
+      `the explorer's server does not answer (${(err as Error).message}); is 'cnnviz explore' still running?`,
+    );
   }
   const text = await res.text();
   let body: unknown;
@@ -46,7 +48,10 @@ export function say(text: string, kind: 'error' | 'info' = 'error'): void {
   el.hidden = false;
   if (kind === 'error') console.warn(`cnnviz explorer: ${text}`);
   window.clearTimeout(messageTimer);
-  if (kind === 'info') messageTimer = window.setTimeout(() => { el.hidden = true; }, 6000);
+  if (kind === 'info')
+    messageTimer = window.setTimeout(() => {
+      el.hidden = true;
+    }, 6000);
 }
 
 export function clearMessage(): void {
@@ -70,7 +75,9 @@ export async function decodeUrl(url: string): Promise<{ rgba: Uint8ClampedArray;
 export function rgbaToPixels(rgba: Uint8ClampedArray, n: number, channels: number): Float32Array {
   const out = new Float32Array(n * channels);
   for (let i = 0; i < n; i++) {
-    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2];
+    const r = rgba[4 * i],
+      g = rgba[4 * i + 1],
+      b = rgba[4 * i + 2];
     if (channels === 1) out[i] = (0.299 * r + 0.587 * g + 0.114 * b) / 255;
     else {
       out[3 * i] = r / 255;

@@ -1,13 +1,25 @@
 /**
  * Drawing on canvases: the attribution panels use the very display rules of show.heatmap
- * (src/widgets/attribution.ts, src/widgets/colormap.ts), so a map looks the same in the page
+ * (src/widgets/draw/attribution.ts, src/widgets/draw/colormap.ts), so a map looks the same in the page
  * and in a notebook; the activation grid follows the Deep Visualization Toolbox (every
  * channel a small gray map on one shared scale).
  */
-import { composeMode, grayscale, HeatmapMode, HeatmapSign, normalizeAttribution } from '../src/widgets/attribution';
-import { colormap, ColormapName } from '../src/widgets/colormap';
+import {
+  composeMode,
+  grayscale,
+  HeatmapMode,
+  HeatmapSign,
+  normalizeAttribution,
+} from '../src/widgets/draw/attribution';
+import { colormap, ColormapName } from '../src/widgets/draw/colormap';
 
-export interface Display { mode: HeatmapMode; sign: HeatmapSign; colormap: ColormapName; clip: number; alpha: number }
+export interface Display {
+  mode: HeatmapMode;
+  sign: HeatmapSign;
+  colormap: ColormapName;
+  clip: number;
+  alpha: number;
+}
 
 /** Puts RGBA bytes on a canvas at their own size (CSS scales it, pixelated). */
 export function putRgba(canvas: HTMLCanvasElement, rgba: Uint8ClampedArray, width: number, height: number): void {
@@ -30,10 +42,22 @@ export function pixelsToRgba(pixels: Float32Array, width: number, height: number
 }
 
 /** An attribution map [H * W] over its image, as show.heatmap draws it; returns the clipping threshold. */
-export function drawAttribution(canvas: HTMLCanvasElement, values: Float32Array, image: Uint8ClampedArray, width: number, height: number, d: Display): number {
+export function drawAttribution(
+  canvas: HTMLCanvasElement,
+  values: Float32Array,
+  image: Uint8ClampedArray,
+  width: number,
+  height: number,
+  d: Display,
+): number {
   const norm = normalizeAttribution(values, d.sign, d.clip);
   const bytes = composeMode(d.mode, {
-    values: norm.values, sign: d.sign, width, height, colormap: colormap(d.colormap), alpha: d.alpha,
+    values: norm.values,
+    sign: d.sign,
+    width,
+    height,
+    colormap: colormap(d.colormap),
+    alpha: d.alpha,
     base: d.mode === 'blended' ? grayscale(image) : image,
   });
   putRgba(canvas, bytes, width, height);
@@ -41,10 +65,19 @@ export function drawAttribution(canvas: HTMLCanvasElement, values: Float32Array,
 }
 
 /** One channel of an activation map, coloured on its own range (0 at the bottom of the map). */
-export function drawChannel(canvas: HTMLCanvasElement, data: Float32Array, height: number, width: number, channels: number, channel: number, cm: ColormapName): { min: number; max: number } {
+export function drawChannel(
+  canvas: HTMLCanvasElement,
+  data: Float32Array,
+  height: number,
+  width: number,
+  channels: number,
+  channel: number,
+  cm: ColormapName,
+): { min: number; max: number } {
   const n = height * width;
   const v = new Float32Array(n);
-  let min = Infinity, max = -Infinity;
+  let min = Infinity,
+    max = -Infinity;
   for (let i = 0; i < n; i++) {
     v[i] = data[i * channels + channel];
     min = Math.min(min, v[i]);
@@ -62,7 +95,13 @@ export function drawChannel(canvas: HTMLCanvasElement, data: Float32Array, heigh
   return { min, max };
 }
 
-export interface GridLayout { cols: number; rows: number; tileW: number; tileH: number; gap: number }
+export interface GridLayout {
+  cols: number;
+  rows: number;
+  tileW: number;
+  tileH: number;
+  gap: number;
+}
 
 /** Tiles per row so the grid is about as wide as it is high. */
 export function gridLayout(channels: number, height: number, width: number): GridLayout {
@@ -71,7 +110,14 @@ export function gridLayout(channels: number, height: number, width: number): Gri
 }
 
 /** Every channel as a gray tile on one scale (the layer's largest value is white), the selected one framed. */
-export function drawGrid(canvas: HTMLCanvasElement, data: Float32Array, height: number, width: number, channels: number, selected: number): GridLayout {
+export function drawGrid(
+  canvas: HTMLCanvasElement,
+  data: Float32Array,
+  height: number,
+  width: number,
+  channels: number,
+  selected: number,
+): GridLayout {
   const g = gridLayout(channels, height, width);
   const W = g.cols * (width + g.gap) + g.gap;
   const H = g.rows * (height + g.gap) + g.gap;
@@ -108,7 +154,13 @@ export function drawGrid(canvas: HTMLCanvasElement, data: Float32Array, height: 
 }
 
 /** The channel under a click on the grid canvas, or -1. */
-export function channelAt(canvas: HTMLCanvasElement, g: GridLayout, channels: number, clientX: number, clientY: number): number {
+export function channelAt(
+  canvas: HTMLCanvasElement,
+  g: GridLayout,
+  channels: number,
+  clientX: number,
+  clientY: number,
+): number {
   const r = canvas.getBoundingClientRect();
   const x = ((clientX - r.left) / r.width) * canvas.width;
   const y = ((clientY - r.top) / r.height) * canvas.height;
@@ -119,7 +171,13 @@ export function channelAt(canvas: HTMLCanvasElement, g: GridLayout, channels: nu
 }
 
 /** Guided backprop as an image: 0 is mid-gray, the largest |value| reaches black or full colour (as in the toolbox). */
-export function drawSignedImage(canvas: HTMLCanvasElement, g: Float32Array, width: number, height: number, channels: number): void {
+export function drawSignedImage(
+  canvas: HTMLCanvasElement,
+  g: Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+): void {
   let m = 0;
   for (let i = 0; i < g.length; i++) m = Math.max(m, Math.abs(g[i]));
   const s = m > 0 ? 0.5 / m : 0;

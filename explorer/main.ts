@@ -7,9 +7,18 @@ import * as tf from '@tensorflow/tfjs';
 import { App } from './app';
 import { $, api, clearMessage, decodeUrl, getJson, rgbaToPixels, say } from './dom';
 import type { ExplorerInfo } from '../src/explorer/session';
-import { depthwiseConv2dNativeBackpropInputConfig } from '../src/runtime/kernels/depthwise_backprop_input';
+import { wasmKernelConfigs } from '../src/runtime/kernels/configs';
+import { saveStockKernel } from '../src/runtime/kernels/wasm_ops';
 
-interface Hook { ready: boolean; app?: App; backend?: string; renderer?: string; error?: string; info?: ExplorerInfo; busy: number }
+interface Hook {
+  ready: boolean;
+  app?: App;
+  backend?: string;
+  renderer?: string;
+  error?: string;
+  info?: ExplorerInfo;
+  busy: number;
+}
 const hook: Hook = { ready: false, busy: 0 };
 (window as unknown as { cnnvizExplorer: Hook }).cnnvizExplorer = hook;
 
@@ -17,16 +26,19 @@ const BACKENDS = ['webgl', 'wasm', 'cpu'];
 
 async function chooseBackend(): Promise<string> {
   const wanted = new URLSearchParams(location.search).get('backend');
-  if (wanted && !BACKENDS.includes(wanted)) say(`unknown backend '${wanted}' in the URL; valid: ${BACKENDS.join(', ')}`);
+  if (wanted && !BACKENDS.includes(wanted))
+    say(`unknown backend '${wanted}' in the URL; valid: ${BACKENDS.join(', ')}`);
   const wasm = (tf as unknown as { wasm?: { setWasmPaths(p: string): void } }).wasm;
   wasm?.setWasmPaths(new URL('lib/wasm/', location.href).href);
   for (const b of wanted && BACKENDS.includes(wanted) ? [wanted] : BACKENDS) {
     try {
       if (await tf.setBackend(b)) {
         await tf.ready();
-        // the browser's wasm backend has no depthwise-conv gradient (MobileNet's saliency needs it):
-        // the node side's kernel (XNNPACK ops of the same backend) fills the gap
-        if (b === 'wasm' && !tf.getKernel('DepthwiseConv2dNativeBackpropInput', 'wasm')) tf.registerKernel(depthwiseConv2dNativeBackpropInputConfig);
+        // The node side's wasm kernels (XNNPACK ops and SIMD loops of the same backend) go in too:
+        // the browser's wasm backend has no depthwise-conv gradient (MobileNet's saliency needs it),
+        // and its Tile and Conv2DBackpropInput made most of a new image's time (1.3 s and 0.7 s
+        // of the class maps and guided backprop on MobileNet).
+        if (b === 'wasm') useNodeKernels();
         return b;
       }
     } catch {
@@ -36,9 +48,22 @@ async function chooseBackend(): Promise<string> {
   throw new Error('no TensorFlow.js backend could start in this browser');
 }
 
+/** Replaces (or adds) the wasm backend's kernels with the node side's, where they are faster or missing. */
+function useNodeKernels(): void {
+  for (const config of wasmKernelConfigs) {
+    if (tf.getKernel(config.kernelName, 'wasm')) {
+      // kept: some of ours call the stock kernel for the shapes they do not take
+      saveStockKernel(config.kernelName);
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
+    tf.registerKernel(config);
+  }
+}
+
 function rendererName(): string | undefined {
   try {
-    const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+    const gl =
+      document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
     if (!gl) return undefined;
     const ext = gl.getExtension('WEBGL_debug_renderer_info');
     return ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : String(gl.getParameter(gl.RENDERER));
@@ -60,17 +85,32 @@ async function act(what: string, fn: () => Promise<void>): Promise<void> {
   }
 }
 
-async function showPrepared(app: App, res: Promise<{ png: string; name: string; original?: { format: string; width: number; height: number } }>): Promise<void> {
+async function showPrepared(
+  app: App,
+  res: Promise<{ png: string; name: string; original?: { format: string; width: number; height: number } }>,
+): Promise<void> {
   const r = await res;
   const img = await decodeUrl(r.png);
-  if (img.width !== app.net.width || img.height !== app.net.height) throw new Error(`the server sent a ${img.width}x${img.height} image; the model takes ${app.net.width}x${app.net.height}`);
+  if (img.width !== app.net.width || img.height !== app.net.height)
+    throw new Error(
+      `the server sent a ${img.width}x${img.height} image; the model takes ${app.net.width}x${app.net.height}`,
+    );
   clearMessage();
   const from = r.original ? ` (${r.original.format} ${r.original.width}x${r.original.height})` : '';
   await app.setImage(rgbaToPixels(img.rgba, img.width * img.height, app.net.channels), `${r.name}${from}`);
 }
 
 function upload(app: App, file: File): Promise<void> {
-  return act(`upload of '${file.name}'`, () => showPrepared(app, getJson(api(`api/image?name=${encodeURIComponent(file.name)}`), { method: 'POST', body: file, headers: { 'X-Cnnviz': 'page' } })));
+  return act(`upload of '${file.name}'`, () =>
+    showPrepared(
+      app,
+      getJson(api(`api/image?name=${encodeURIComponent(file.name)}`), {
+        method: 'POST',
+        body: file,
+        headers: { 'X-Cnnviz': 'page' },
+      }),
+    ),
+  );
 }
 
 /** Webcam frames, centre-cropped to the model's aspect and scaled in the browser, one after the other. */
@@ -91,7 +131,8 @@ async function webcam(app: App, button: HTMLButtonElement): Promise<void> {
   c.height = h;
   const ctx = c.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
   while (video.srcObject) {
-    const vw = video.videoWidth, vh = video.videoHeight;
+    const vw = video.videoWidth,
+      vh = video.videoHeight;
     const s = Math.min(vw / w, vh / h);
     ctx.drawImage(video, (vw - w * s) / 2, (vh - h * s) / 2, w * s, h * s, 0, 0, w, h);
     await app.setImage(rgbaToPixels(ctx.getImageData(0, 0, w, h).data, w * h, channels), 'webcam');
@@ -103,7 +144,10 @@ function wire(app: App, info: ExplorerInfo & { models: string[]; canLoad: boolea
   const samples = $<HTMLSelectElement>('sample-select');
   for (const s of info.samples) samples.add(new Option(s, s));
   samples.addEventListener('change', () => {
-    if (samples.value) void act(`sample '${samples.value}'`, () => showPrepared(app, getJson(api(`api/sample?name=${encodeURIComponent(samples.value)}`))));
+    if (samples.value)
+      void act(`sample '${samples.value}'`, () =>
+        showPrepared(app, getJson(api(`api/sample?name=${encodeURIComponent(samples.value)}`))),
+      );
   });
   const index = $<HTMLInputElement>('dataset-index');
   if (info.dataset) {
@@ -121,7 +165,10 @@ function wire(app: App, info: ExplorerInfo & { models: string[]; canLoad: boolea
     if (file.files?.[0]) void upload(app, file.files[0]);
     file.value = '';
   });
-  document.addEventListener('dragover', (e) => { e.preventDefault(); document.body.classList.add('dragging'); });
+  document.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    document.body.classList.add('dragging');
+  });
   document.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
   document.addEventListener('drop', (e) => {
     e.preventDefault();
@@ -153,18 +200,28 @@ function wire(app: App, info: ExplorerInfo & { models: string[]; canLoad: boolea
   models.add(new Option(info.name, ''));
   for (const m of info.models) if (m !== info.name) models.add(new Option(m, m));
   const load = async (what: string) => {
-    const r = await getJson<{ model: string }>('api/load', { method: 'POST', body: what, headers: { 'X-Cnnviz': 'page' } });
+    const r = await getJson<{ model: string }>('api/load', {
+      method: 'POST',
+      body: what,
+      headers: { 'X-Cnnviz': 'page' },
+    });
     location.search = `?model=${encodeURIComponent(r.model)}`;
   };
-  models.addEventListener('change', () => { if (models.value) void act(`model '${models.value}'`, () => load(models.value)); });
-  $('model-load').addEventListener('click', () => void act('model', () => load($<HTMLInputElement>('model-path').value)));
+  models.addEventListener('change', () => {
+    if (models.value) void act(`model '${models.value}'`, () => load(models.value));
+  });
+  $('model-load').addEventListener(
+    'click',
+    () => void act('model', () => load($<HTMLInputElement>('model-path').value)),
+  );
   if (!info.canLoad) for (const id of ['model-select', 'model-path', 'model-load']) $(id).hidden = true;
 }
 
 async function main(): Promise<void> {
   const info = await getJson<ExplorerInfo & { models: string[]; canLoad: boolean }>(api('api/info'));
   hook.info = info;
-  $('model-name').textContent = `${info.title ?? info.name}: ${info.inputShape.join('x')} in, ${info.classNames.length} classes`;
+  $('model-name').textContent =
+    `${info.title ?? info.name}: ${info.inputShape.join('x')} in, ${info.classNames.length} classes`;
   if (info.source) $('model-name').title = `${info.source}${info.license ? ` (${info.license})` : ''}`;
   const backend = await chooseBackend();
   hook.backend = backend;

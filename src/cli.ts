@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-/** cnnviz doctor | lecture | train | bench | serve | explore | grade | assignments */
-import * as path from 'path';
+/**
+ * cnnviz doctor | lecture | train | serve | explore | grade | assignments (benchmarks: npm run bench, never through
+ * here)
+ */
 import { doctorMain } from './cli/doctor';
 import { exploreMain } from './cli/explore';
 import { assignmentsMain, gradeMain } from './cli/grade';
@@ -16,18 +18,15 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   grade: gradeMain,
   assignments: assignmentsMain,
   explore: exploreMain,
-  bench: async (args) => {
-    process.argv = [process.argv[0], path.join(__dirname, '..', 'bench', 'run.js'), ...args];
-    require('../bench/run');
-    return new Promise(() => undefined);
-  },
 };
 
 async function main(): Promise<void> {
   const [cmd, ...args] = process.argv.slice(2);
   const run = cmd ? COMMANDS[cmd] : undefined;
   if (!run) {
-    console.error(`usage: cnnviz <command>; commands: ${Object.keys(COMMANDS).join(', ')}${cmd ? ` (got '${cmd}')` : ''}`);
+    console.error(
+      `usage: cnnviz <command>; commands: ${Object.keys(COMMANDS).join(', ')}${cmd ? ` (got '${cmd}')` : ''}`,
+    );
     process.exit(2);
   }
   process.exitCode = await run(args);

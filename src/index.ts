@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as datasets from './data';
-import * as images from './data/images';
+import * as images from './data/image_api';
 import * as models from './models';
 
 export { tf, datasets, images, models };

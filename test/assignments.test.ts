@@ -58,8 +58,12 @@ describe('assignments: templates and solutions through the real kernel', functio
 
   it('has a solution for every template, the same notebook but for the TODO cells', () => {
     for (const name of names) {
-      const t = JSON.parse(fs.readFileSync(path.join(REPO, 'notebooks', 'assignments', `${name}.ipynb`), 'utf8')) as ExecutedNotebook['nb'];
-      const s = JSON.parse(fs.readFileSync(path.join(REPO, SOLUTIONS, `${name}.ipynb`), 'utf8')) as ExecutedNotebook['nb'];
+      const t = JSON.parse(
+        fs.readFileSync(path.join(REPO, 'notebooks', 'assignments', `${name}.ipynb`), 'utf8'),
+      ) as ExecutedNotebook['nb'];
+      const s = JSON.parse(
+        fs.readFileSync(path.join(REPO, SOLUTIONS, `${name}.ipynb`), 'utf8'),
+      ) as ExecutedNotebook['nb'];
       assert.strictEqual(t.cells.length, s.cells.length, name);
       let todos = 0;
       t.cells.forEach((c, i) => {
@@ -72,10 +76,17 @@ describe('assignments: templates and solutions through the real kernel', functio
       });
       assert.strictEqual(todos, CHECKS[name].length, `${name}: one TODO per check`);
       // The marks the grader reads: the notebook's id, each check cell, each TODO cell, the answer cells.
-      const meta = (JSON.parse(fs.readFileSync(path.join(REPO, 'notebooks', 'assignments', `${name}.ipynb`), 'utf8')) as { metadata: { cnnviz?: { assignment?: string } } }).metadata;
+      const meta = (
+        JSON.parse(fs.readFileSync(path.join(REPO, 'notebooks', 'assignments', `${name}.ipynb`), 'utf8')) as {
+          metadata: { cnnviz?: { assignment?: string } };
+        }
+      ).metadata;
       assert.strictEqual(meta.cnnviz?.assignment, name);
       const marked = t.cells as Marked[];
-      assert.deepStrictEqual(marked.filter((c) => c.metadata?.cnnviz?.check).map((c) => c.metadata!.cnnviz!.check), CHECKS[name]);
+      assert.deepStrictEqual(
+        marked.filter((c) => c.metadata?.cnnviz?.check).map((c) => c.metadata!.cnnviz!.check),
+        CHECKS[name],
+      );
       assert.strictEqual(marked.filter((c) => c.metadata?.cnnviz?.task).length, CHECKS[name].length);
       const answers = marked.filter((c) => c.metadata?.cnnviz?.answer);
       assert.ok(answers.length >= 3, `${name}: an answer cell per question`);
@@ -84,7 +95,14 @@ describe('assignments: templates and solutions through the real kernel', functio
   });
 
   it('leaves the work to the student: the tasks name the tools, not the code', () => {
-    const text = (name: string) => (JSON.parse(fs.readFileSync(path.join(REPO, 'notebooks', 'assignments', `${name}.ipynb`), 'utf8')) as ExecutedNotebook['nb']).cells.map(source).join('\n');
+    const text = (name: string) =>
+      (
+        JSON.parse(
+          fs.readFileSync(path.join(REPO, 'notebooks', 'assignments', `${name}.ipynb`), 'utf8'),
+        ) as ExecutedNotebook['nb']
+      ).cells
+        .map(source)
+        .join('\n');
     assert.doesNotMatch(text('01-saliency'), /tf\.grad\(score\)|\.abs\(\)\.max\(-1\)/);
     assert.doesNotMatch(text('02-occlusion'), /image \* \(1 - mask\)|mask\.mul\(mean\)/);
     assert.doesNotMatch(text('06-guided-backprop'), /tf\.step\(dy\)/);
@@ -102,10 +120,17 @@ describe('assignments: templates and solutions through the real kernel', functio
   for (const name of names) {
     it(`${name} solution: every check passes, and the results are drawn`, () => {
       const { report, nb } = run(path.join(SOLUTIONS, `${name}.ipynb`));
-      assert.strictEqual(report.error, null, `cell ${report.error?.cell} failed: ${report.error?.message}\n${report.error?.cell_output}`);
+      assert.strictEqual(
+        report.error,
+        null,
+        `cell ${report.error?.cell} failed: ${report.error?.message}\n${report.error?.cell_output}`,
+      );
       for (const c of report.cells) assert.strictEqual(c.stderr, '', `cell ${c.index} wrote to stderr: ${c.stderr}`);
       const checks = checkCells(nb);
-      assert.deepStrictEqual(checks.map((c) => c.name), CHECKS[name]);
+      assert.deepStrictEqual(
+        checks.map((c) => c.name),
+        CHECKS[name],
+      );
       for (const { name: check, cell } of checks) {
         const text = streamText(cell);
         assert.match(text, new RegExp(`✓ check\\.${check} passed: `), text);
@@ -120,13 +145,26 @@ describe('assignments: templates and solutions through the real kernel', functio
 
     it(`${name} template, untouched: runs to the end, each check says the TODO is not done`, () => {
       const { report, nb } = run(path.join('notebooks', 'assignments', `${name}.ipynb`));
-      assert.strictEqual(report.error, null, `cell ${report.error?.cell} failed: ${report.error?.message}\n${report.error?.cell_output}`);
+      assert.strictEqual(
+        report.error,
+        null,
+        `cell ${report.error?.cell} failed: ${report.error?.message}\n${report.error?.cell_output}`,
+      );
       for (const c of report.cells) assert.strictEqual(c.stderr, '', `cell ${c.index} wrote to stderr: ${c.stderr}`);
       const checks = checkCells(nb);
-      assert.deepStrictEqual(checks.map((c) => c.name), CHECKS[name]);
+      assert.deepStrictEqual(
+        checks.map((c) => c.name),
+        CHECKS[name],
+      );
       for (const { name: check, cell } of checks) {
         const text = streamText(cell);
-        assert.match(text, new RegExp(`✗ check\\.${check} failed: \\w+ is not implemented yet\\.\\n\\s+expected: a result from \\w+\\n\\s+got: the error "TODO: implement \\w+"\\n\\s+hint: Replace the TODO in the cell that defines \\w+, run that cell, then run this check again`), text);
+        assert.match(
+          text,
+          new RegExp(
+            `✗ check\\.${check} failed: \\w+ is not implemented yet\\.\\n\\s+expected: a result from \\w+\\n\\s+got: the error "TODO: implement \\w+"\\n\\s+hint: Replace the TODO in the cell that defines \\w+, run that cell, then run this check again`,
+          ),
+          text,
+        );
         assert.doesNotMatch(text, /✓|\n\s+at |evalmachine|node_modules/, text);
       }
       const last = nb.cells.filter((c) => c.cell_type === 'code').pop()!;

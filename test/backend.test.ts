@@ -16,7 +16,8 @@ function notInstalled(name: string): Error {
  */
 function fakeLoader(present: { node?: boolean; gpu?: boolean; broken?: boolean }): ModuleLoader {
   return (name: string) => {
-    const wanted = (name === '@tensorflow/tfjs-node' && present.node) || (name === '@tensorflow/tfjs-node-gpu' && present.gpu);
+    const wanted =
+      (name === '@tensorflow/tfjs-node' && present.node) || (name === '@tensorflow/tfjs-node-gpu' && present.gpu);
     if (name.startsWith('@tensorflow/tfjs-node')) {
       if (!wanted) throw notInstalled(name);
       tf.registerBackend('tensorflow', () => {
@@ -86,7 +87,10 @@ describe('setup() chooses the backend', function () {
 
   it("explains how to get 'tensorflow' when it is forced but absent", async () => {
     restore = setModuleLoaderForTests(fakeLoader({}));
-    await assert.rejects(setup({ backend: 'tensorflow', quiet: true }), /npm install @tensorflow\/tfjs-node.*'wasm' or 'cpu'/);
+    await assert.rejects(
+      setup({ backend: 'tensorflow', quiet: true }),
+      /npm install @tensorflow\/tfjs-node.*'wasm' or 'cpu'/,
+    );
   });
 
   it('honours CNNVIZ_BACKEND and rejects unknown names with the valid choices', async () => {
@@ -94,19 +98,30 @@ describe('setup() chooses the backend', function () {
     process.env.CNNVIZ_BACKEND = 'cpu';
     assert.strictEqual((await setup({ quiet: true })).backend, 'cpu');
     process.env.CNNVIZ_BACKEND = 'gpu';
-    await assert.rejects(setup({ quiet: true }), /unknown CNNVIZ_BACKEND 'gpu'; valid choices: auto, tensorflow, wasm, cpu/);
+    await assert.rejects(
+      setup({ quiet: true }),
+      /unknown CNNVIZ_BACKEND 'gpu'; valid choices: auto, tensorflow, wasm, cpu/,
+    );
     await assert.rejects(setup({ backend: 'webgl' as never, quiet: true }), /unknown backend option 'webgl'/);
   });
 
   it('validates threads', async () => {
-    await assert.rejects(setup({ backend: 'wasm', threads: 0, quiet: true }), /threads must be a positive integer, got 0/);
+    await assert.rejects(
+      setup({ backend: 'wasm', threads: 0, quiet: true }),
+      /threads must be a positive integer, got 0/,
+    );
     assert.strictEqual((await setup({ backend: 'wasm', threads: 2, quiet: true })).threads, 2);
   });
 
   it('registers the fast wasm gradient kernels', async () => {
     restore = setModuleLoaderForTests(fakeLoader({}));
     await setup({ backend: 'wasm', quiet: true });
-    for (const name of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum']) {
+    for (const name of [
+      'Conv2DBackpropFilter',
+      'DepthwiseConv2dNativeBackpropFilter',
+      'DepthwiseConv2dNativeBackpropInput',
+      'UnsortedSegmentSum',
+    ]) {
       assert.ok(tf.getKernel(name, 'wasm'), `${name} is not registered for wasm`);
     }
   });

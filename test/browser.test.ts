@@ -17,8 +17,18 @@ const ARTIFACTS = path.join(REPO, 'test', 'artifacts');
 const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 const LIB_MARK = 'embedded once by cnnviz';
 
-interface Output { cell: number; data: Record<string, unknown>; metadata: Record<string, unknown> }
-interface Trace { name: string; type: string; x: number[]; customdata: [string, number, number][]; marker: { color: string } }
+interface Output {
+  cell: number;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+}
+interface Trace {
+  name: string;
+  type: string;
+  x: number[];
+  customdata: [string, number, number][];
+  marker: { color: string };
+}
 
 function joined(v: unknown): string {
   return Array.isArray(v) ? v.join('') : String(v);
@@ -29,7 +39,11 @@ function displayOutputs(run: ExecutedNotebook): Output[] {
   run.nb.cells.forEach((c, i) => {
     for (const o of c.outputs ?? []) {
       if (o.output_type === 'display_data' || o.output_type === 'execute_result') {
-        out.push({ cell: i, data: o.data as Record<string, unknown>, metadata: (o.metadata ?? {}) as Record<string, unknown> });
+        out.push({
+          cell: i,
+          data: o.data as Record<string, unknown>,
+          metadata: (o.metadata ?? {}) as Record<string, unknown>,
+        });
       }
     }
   });
@@ -69,17 +83,38 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
     outputs = displayOutputs(run);
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => errors.push(`request failed: ${r.url().slice(0, 120)} ${r.failure()?.errorText ?? ''}`));
+    page.on('requestfailed', (r) =>
+      errors.push(`request failed: ${r.url().slice(0, 120)} ${r.failure()?.errorText ?? ''}`),
+    );
     // offline: anything that tries the network fails loudly
-    await page.route(/^https?:/, (route) => { errors.push(`network request: ${route.request().url()}`); return route.abort(); });
+    await page.route(/^https?:/, (route) => {
+      errors.push(`network request: ${route.request().url()}`);
+      return route.abort();
+    });
     const t1 = Date.now();
     await page.goto('file://' + run.report.html, { waitUntil: 'load', timeout: 180000 });
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('.cnnviz-plotly')).every((g) => (g as unknown as { _fullLayout?: unknown })._fullLayout), null, { timeout: 120000 });
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('.cnnviz-plotly')).every(
+          (g) => (g as unknown as { _fullLayout?: unknown })._fullLayout,
+        ),
+      null,
+      { timeout: 120000 },
+    );
     timing.push({ what: 'page load until every chart drawn (ms)', ms: Date.now() - t1 });
   });
 
@@ -95,10 +130,16 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
     for (const { c, i } of codeCells) {
       const src = joined(c.source);
       // (the training cell shows progress only when no shipped model was found)
-      if (!/show\.\w+\(/.test(src) || (/models\.load/.test(src) && /shipped mnist-cnn/.test(JSON.stringify(c.outputs)))) continue;
-      const shown = (c.outputs ?? []).filter((o) => o.output_type === 'display_data' || o.output_type === 'execute_result');
+      if (!/show\.\w+\(/.test(src) || (/models\.load/.test(src) && /shipped mnist-cnn/.test(JSON.stringify(c.outputs))))
+        continue;
+      const shown = (c.outputs ?? []).filter(
+        (o) => o.output_type === 'display_data' || o.output_type === 'execute_result',
+      );
       assert.strictEqual(shown.length, 1, `cell ${i} has ${shown.length} figures:\n${src.slice(0, 200)}`);
-      const text = (c.outputs ?? []).filter((o) => o.output_type === 'stream' && o.name === 'stdout').map((o) => joined(o.text)).join('');
+      const text = (c.outputs ?? [])
+        .filter((o) => o.output_type === 'stream' && o.name === 'stdout')
+        .map((o) => joined(o.text))
+        .join('');
       assert.ok(!/Figure|cnnviz-figure/.test(text), `cell ${i} printed a figure as text: ${text}`);
     }
   });
@@ -111,13 +152,22 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
     const total = fs.statSync(run.report.executed).size;
     const lib = html.find((h) => h.includes(LIB_MARK)) as string;
     const libBytes = lib.indexOf('</script>') + 9;
-    timing.push({ what: 'executed notebook size (bytes)', total, plotlyJs: libBytes, withoutPlotlyJs: total - libBytes });
-    console.log(`      executed notebook: ${(total / 1e6).toFixed(2)} MB, of which plotly.js ${(libBytes / 1e6).toFixed(2)} MB (once)`);
+    timing.push({
+      what: 'executed notebook size (bytes)',
+      total,
+      plotlyJs: libBytes,
+      withoutPlotlyJs: total - libBytes,
+    });
+    console.log(
+      `      executed notebook: ${(total / 1e6).toFixed(2)} MB, of which plotly.js ${(libBytes / 1e6).toFixed(2)} MB (once)`,
+    );
   });
 
   it('the page has require.js loaded (classic Notebook case) and no console errors', async () => {
     const env = await page.evaluate(() => ({
-      amd: typeof (window as unknown as { define?: { amd?: unknown } }).define === 'function' && !!(window as unknown as { define: { amd?: unknown } }).define.amd,
+      amd:
+        typeof (window as unknown as { define?: { amd?: unknown } }).define === 'function' &&
+        !!(window as unknown as { define: { amd?: unknown } }).define.amd,
       plotly: (window as unknown as { Plotly?: { version: string } }).Plotly?.version,
     }));
     assert.deepStrictEqual(env, { amd: true, plotly: '3.7.0' });
@@ -132,14 +182,24 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
     for (let k = 0; k < specs.length; k++) {
       const spec = specs[k];
       const gd = charts.nth(k);
-      const held = await gd.evaluate((el) => (el as unknown as { data: { x: number[] }[] }).data.map((t) => t.x.length));
-      assert.deepStrictEqual(held, spec.data.map((t) => t.x.length), `chart ${k}: points per trace`);
+      const held = await gd.evaluate((el) =>
+        (el as unknown as { data: { x: number[] }[] }).data.map((t) => t.x.length),
+      );
+      assert.deepStrictEqual(
+        held,
+        spec.data.map((t) => t.x.length),
+        `chart ${k}: points per trace`,
+      );
       const t0 = Date.now();
       const redraw = await gd.evaluate(async (el) => {
         const g = el as unknown as { data: unknown; layout: unknown };
         const div = document.createElement('div');
         document.body.appendChild(div);
-        const P = (window as unknown as { Plotly: { newPlot: (...a: unknown[]) => Promise<unknown>; purge: (d: unknown) => void } }).Plotly;
+        const P = (
+          window as unknown as {
+            Plotly: { newPlot: (...a: unknown[]) => Promise<unknown>; purge: (d: unknown) => void };
+          }
+        ).Plotly;
         const s = performance.now();
         await P.newPlot(div, g.data, g.layout);
         const ms = performance.now() - s;
@@ -147,20 +207,36 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
         div.remove();
         return ms;
       });
-      timing.push({ what: `plotly chart ${k} (${spec.data[0].type}, ${spec.data.reduce((a, t) => a + t.x.length, 0)} points): Plotly.newPlot in the browser (ms)`, ms: Math.round(redraw), roundTripMs: Date.now() - t0 });
+      timing.push({
+        what: `plotly chart ${k} (${spec.data[0].type}, ${spec.data.reduce((a, t) => a + t.x.length, 0)} points): Plotly.newPlot in the browser (ms)`,
+        ms: Math.round(redraw),
+        roundTripMs: Date.now() - t0,
+      });
       if (spec.data[0].type === 'scatter') {
         // SVG: one path per marker, per trace
-        const perTrace = await gd.evaluate((el) => Array.from(el.querySelectorAll('.scatterlayer .trace')).map((t) => t.querySelectorAll('path.point').length));
-        assert.deepStrictEqual(perTrace, spec.data.map((t) => t.x.length), `chart ${k}: SVG markers`);
+        const perTrace = await gd.evaluate((el) =>
+          Array.from(el.querySelectorAll('.scatterlayer .trace')).map((t) => t.querySelectorAll('path.point').length),
+        );
+        assert.deepStrictEqual(
+          perTrace,
+          spec.data.map((t) => t.x.length),
+          `chart ${k}: SVG markers`,
+        );
       } else {
         // WebGL: look at the pixels; every class colour must be on the canvas
         const area = await gd.evaluate((el) => {
-          const s = (el as unknown as { _fullLayout: { _size: { l: number; t: number; w: number; h: number } } })._fullLayout._size;
+          const s = (el as unknown as { _fullLayout: { _size: { l: number; t: number; w: number; h: number } } })
+            ._fullLayout._size;
           return { x: s.l, y: s.t, w: s.w, h: s.h };
         });
         const shot = await decodePng(await gd.screenshot());
         const counts = spec.data.map((t) => colourCount(shot, area, t.marker.color));
-        counts.forEach((n, i) => assert.ok(n >= 3 * Math.min(20, spec.data[i].x.length), `chart ${k} trace ${spec.data[i].name}: ${n} marker pixels`));
+        counts.forEach((n, i) =>
+          assert.ok(
+            n >= 3 * Math.min(20, spec.data[i].x.length),
+            `chart ${k} trace ${spec.data[i].name}: ${n} marker pixels`,
+          ),
+        );
       }
     }
   });
@@ -172,7 +248,8 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
       const gd = charts.nth(k);
       const spec = specs[k];
       const area = await gd.evaluate((el) => {
-        const s = (el as unknown as { _fullLayout: { _size: { l: number; t: number; w: number; h: number } } })._fullLayout._size;
+        const s = (el as unknown as { _fullLayout: { _size: { l: number; t: number; w: number; h: number } } })
+          ._fullLayout._size;
         return { x: s.l, y: s.t, w: s.w, h: s.h };
       });
       const before = await decodePng(await gd.screenshot());
@@ -184,8 +261,14 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
       const c0 = spec.data[0].marker.color;
       const c1 = spec.data[1].marker.color;
       assert.ok(colourCount(before, area, c0) > 20);
-      assert.ok(colourCount(after, area, c0) < 0.05 * colourCount(before, area, c0), `chart ${k}: class ${spec.data[0].name} gone`);
-      assert.ok(colourCount(after, area, c1) >= 0.9 * colourCount(before, area, c1), `chart ${k}: class ${spec.data[1].name} still there`);
+      assert.ok(
+        colourCount(after, area, c0) < 0.05 * colourCount(before, area, c0),
+        `chart ${k}: class ${spec.data[0].name} gone`,
+      );
+      assert.ok(
+        colourCount(after, area, c1) >= 0.9 * colourCount(before, area, c1),
+        `chart ${k}: class ${spec.data[1].name} still there`,
+      );
       await gd.locator('.legend .traces').first().click();
       await page.waitForTimeout(300);
     }
@@ -202,10 +285,24 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
     const curve = 2;
     // a marker of that class with no other marker within 12 px, so 'closest' is unambiguous
     const target = await gd.evaluate((el, c) => {
-      const g = el as unknown as { _fullLayout: { _size: { l: number; t: number }; xaxis: { d2p: (v: number) => number }; yaxis: { d2p: (v: number) => number } }; data: { x: number[]; y: number[] }[] };
+      const g = el as unknown as {
+        _fullLayout: {
+          _size: { l: number; t: number };
+          xaxis: { d2p: (v: number) => number };
+          yaxis: { d2p: (v: number) => number };
+        };
+        data: { x: number[]; y: number[] }[];
+      };
       const r = el.getBoundingClientRect();
       const fl = g._fullLayout;
-      const all = g.data.flatMap((t, ti) => t.x.map((x, pi) => ({ ti, pi, x: r.left + fl._size.l + fl.xaxis.d2p(x), y: r.top + fl._size.t + fl.yaxis.d2p(t.y[pi]) })));
+      const all = g.data.flatMap((t, ti) =>
+        t.x.map((x, pi) => ({
+          ti,
+          pi,
+          x: r.left + fl._size.l + fl.xaxis.d2p(x),
+          y: r.top + fl._size.t + fl.yaxis.d2p(t.y[pi]),
+        })),
+      );
       const lonely = all.find((p) => p.ti === c && all.every((q) => q === p || Math.hypot(q.x - p.x, q.y - p.y) > 12));
       return lonely ?? null;
     }, curve);
@@ -244,14 +341,28 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
   });
 
   it('every image decodes at the size its PNG header gives, shown at natural size (no blurry scaling)', async () => {
-    const pngs = outputs.filter((o) => o.data['image/png']).map((o) => ({ cell: o.cell, b64: joined(o.data['image/png']), meta: o.metadata }));
+    const pngs = outputs
+      .filter((o) => o.data['image/png'])
+      .map((o) => ({ cell: o.cell, b64: joined(o.data['image/png']), meta: o.metadata }));
     assert.ok(pngs.length >= 10, `${pngs.length} PNG figures`);
     const seen = await page.evaluate(async () => {
       const out: { src: string; w: number; h: number; cw: number; ch: number; ok: boolean; rendering: string }[] = [];
       for (const img of Array.from(document.images)) {
         let ok = true;
-        try { await img.decode(); } catch { ok = false; }
-        out.push({ src: img.src, w: img.naturalWidth, h: img.naturalHeight, cw: img.clientWidth, ch: img.clientHeight, ok, rendering: getComputedStyle(img).imageRendering });
+        try {
+          await img.decode();
+        } catch {
+          ok = false;
+        }
+        out.push({
+          src: img.src,
+          w: img.naturalWidth,
+          h: img.naturalHeight,
+          cw: img.clientWidth,
+          ch: img.clientHeight,
+          ok,
+          rendering: getComputedStyle(img).imageRendering,
+        });
       }
       return out;
     });
@@ -263,22 +374,37 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
       assert.deepStrictEqual([img.w, img.h], [want.width, want.height], `cell ${p.cell}: decoded size`);
       assert.deepStrictEqual([img.cw, img.ch], [want.width, want.height], `cell ${p.cell}: shown at natural size`);
       // labels never run off the picture: its 2 px border is background
-      assert.ok(cleanBorder(await decodePng(Buffer.from(p.b64, 'base64'))), `cell ${p.cell}: something drawn into the border`);
+      assert.ok(
+        cleanBorder(await decodePng(Buffer.from(p.b64, 'base64'))),
+        `cell ${p.cell}: something drawn into the border`,
+      );
       const meta = p.meta.cnnviz as { kind: string; render_ms?: number } | undefined;
-      timing.push({ what: `cell ${p.cell}: ${meta?.kind} ${want.width}x${want.height} PNG, made by show.* in the kernel (ms)`, ms: meta?.render_ms, bytes: Math.round(p.b64.length * 0.75) });
+      timing.push({
+        what: `cell ${p.cell}: ${meta?.kind} ${want.width}x${want.height} PNG, made by show.* in the kernel (ms)`,
+        ms: meta?.render_ms,
+        bytes: Math.round(p.b64.length * 0.75),
+      });
     }
     for (const o of outputs.filter((x) => x.data[PLOTLY_MIME])) {
       const meta = o.metadata.cnnviz as { kind: string; render_ms?: number };
-      timing.push({ what: `cell ${o.cell}: ${meta.kind} bundle made by show.* in the kernel (ms)`, ms: meta.render_ms, bytes: joined(o.data['text/html']).length });
+      timing.push({
+        what: `cell ${o.cell}: ${meta.kind} bundle made by show.* in the kernel (ms)`,
+        ms: meta.render_ms,
+        bytes: joined(o.data['text/html']).length,
+      });
     }
     // the hover thumbnail sheets decode too, at columns x 28 px
-    const sheets = await page.evaluate(async () => Promise.all(Array.from(document.querySelectorAll('.cnnviz-thumb')).map(async (b) => {
-      const url = getComputedStyle(b).backgroundImage.replace(/^url\("?|"?\)$/g, '');
-      const im = new Image();
-      im.src = url;
-      await im.decode();
-      return [im.naturalWidth, im.naturalHeight];
-    })));
+    const sheets = await page.evaluate(async () =>
+      Promise.all(
+        Array.from(document.querySelectorAll('.cnnviz-thumb')).map(async (b) => {
+          const url = getComputedStyle(b).backgroundImage.replace(/^url\("?|"?\)$/g, '');
+          const im = new Image();
+          im.src = url;
+          await im.decode();
+          return [im.naturalWidth, im.naturalHeight];
+        }),
+      ),
+    );
     assert.ok(sheets.length >= 2);
     for (const [w, h] of sheets) assert.ok(w > 0 && w % 28 === 0 && h % 28 === 0, `thumbnail sheet ${w}x${h}`);
     console.log('      ' + timing.map((t) => JSON.stringify(t)).join('\n      '));

@@ -29,18 +29,30 @@ describe('result cache: the user cache, then the results shipped with the lectur
 
   it('falls back to a shipped result, read-only; recompute skips both and writes only the user cache', async () => {
     // A result made elsewhere and committed: the same file name under the shipped folder.
-    await cachedWithInfo('emb', { model: 'w', perplexity: 30 }, () => ({ points: Float32Array.from([7, 8]) }), { dir: shipped, shipped: null, quiet: true });
+    await cachedWithInfo('emb', { model: 'w', perplexity: 30 }, () => ({ points: Float32Array.from([7, 8]) }), {
+      dir: shipped,
+      shipped: null,
+      quiet: true,
+    });
     let calls = 0;
     const compute = () => ({ points: Float32Array.from([calls++, 0]) });
     const hit = await cachedWithInfo('emb', { model: 'w', perplexity: 30 }, compute, { dir, shipped, quiet: true });
     assert.strictEqual(calls, 0);
     assert.ok(hit.info.hit);
-    assert.strictEqual(hit.info.file, path.join(shipped, path.basename(cacheFile('emb', { model: 'w', perplexity: 30 }, { dir }))));
+    assert.strictEqual(
+      hit.info.file,
+      path.join(shipped, path.basename(cacheFile('emb', { model: 'w', perplexity: 30 }, { dir }))),
+    );
     assert.deepStrictEqual(Array.from(hit.value.points), [7, 8]);
     // Other inputs are not served by the shipped result.
     const other = await cachedWithInfo('emb', { model: 'w', perplexity: 5 }, compute, { dir, shipped, quiet: true });
     assert.ok(!other.info.hit);
-    const again = await cachedWithInfo('emb', { model: 'w', perplexity: 30 }, compute, { dir, shipped, quiet: true, recompute: true });
+    const again = await cachedWithInfo('emb', { model: 'w', perplexity: 30 }, compute, {
+      dir,
+      shipped,
+      quiet: true,
+      recompute: true,
+    });
     assert.ok(!again.info.hit);
     assert.strictEqual(calls, 2);
     assert.ok(fs.existsSync(cacheFile('emb', { model: 'w', perplexity: 30 }, { dir })));
@@ -49,8 +61,18 @@ describe('result cache: the user cache, then the results shipped with the lectur
 
   it('ships the lecture results in notebooks/results', () => {
     const files = fs.readdirSync(shippedCacheDir());
-    for (const name of ['cifar-tsne', 'cifar-umap', 'cifar-kpca', 'cifar-pixels-tsne', 'cifar-mobilenet-tsne', 'cifar-features-knn']) {
-      assert.ok(files.some((f) => f.startsWith(`${name}-`) && f.endsWith('.json')), `no shipped ${name} result`);
+    for (const name of [
+      'cifar-tsne',
+      'cifar-umap',
+      'cifar-kpca',
+      'cifar-pixels-tsne',
+      'cifar-mobilenet-tsne',
+      'cifar-features-knn',
+    ]) {
+      assert.ok(
+        files.some((f) => f.startsWith(`${name}-`) && f.endsWith('.json')),
+        `no shipped ${name} result`,
+      );
     }
   });
 });

@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { check, featureVectors, guidedBackprop, models, nearestNeighbors } from '../src';
 import { useWasm } from './techniques_fixtures';
+import { resetResults } from '../src/check/report';
 
 // The checks of assignments 04-06 with right answers (as the solution notebooks write them) and the usual mistakes.
 
@@ -11,15 +12,34 @@ async function expectFail(p: Promise<check.CheckResult>, pattern: RegExp): Promi
   const r = await p;
   assert.strictEqual(r.passed, false, `expected a failure, got: ${r.message}`);
   assert.match(r.message, pattern);
-  assert.match(r.message, /\n\s+expected: [^]*\n\s+got: [^]*\n\s+hint: /, 'every message says expected, got and a hint');
+  assert.match(
+    r.message,
+    /\n\s+expected: [^]*\n\s+got: [^]*\n\s+hint: /,
+    'every message says expected, got and a hint',
+  );
   return r;
 }
 
-function knnRight(db: tf.Tensor2D, labels: Int32Array, q: tf.Tensor2D, k: number, opts: { farthest?: boolean } = {}): Int32Array {
+function knnRight(
+  db: tf.Tensor2D,
+  labels: Int32Array,
+  q: tf.Tensor2D,
+  k: number,
+  opts: { farthest?: boolean } = {},
+): Int32Array {
   const pred = tf.tidy(() => {
-    const d2 = q.square().sum(1, true).sub(q.matMul(db, false, true).mul(2)).add(db.square().sum(1).expandDims(0));
+    const d2 = q
+      .square()
+      .sum(1, true)
+      .sub(q.matMul(db, false, true).mul(2))
+      .add(db.square().sum(1).expandDims(0));
     const { indices } = tf.topk(opts.farthest ? d2 : d2.neg(), k);
-    const votes = tf.oneHot(tf.gather(tf.tensor1d(labels, 'int32'), indices.flatten()).reshape(indices.shape), Math.max(...labels) + 1).sum(1);
+    const votes = tf
+      .oneHot(
+        tf.gather(tf.tensor1d(labels, 'int32'), indices.flatten()).reshape(indices.shape),
+        Math.max(...labels) + 1,
+      )
+      .sum(1);
     return votes.argMax(-1);
   });
   const out = Int32Array.from(pred.dataSync());
@@ -28,7 +48,12 @@ function knnRight(db: tf.Tensor2D, labels: Int32Array, q: tf.Tensor2D, k: number
 }
 
 const featuresRight = (model: tf.LayersModel, images: tf.Tensor4D) =>
-  tf.tidy(() => tf.model({ inputs: model.inputs, outputs: model.getLayer('features').output as tf.SymbolicTensor }).predict(images) as tf.Tensor2D);
+  tf.tidy(
+    () =>
+      tf
+        .model({ inputs: model.inputs, outputs: model.getLayer('features').output as tf.SymbolicTensor })
+        .predict(images) as tf.Tensor2D,
+  );
 
 function fieldsRight(layers: check.LayerSpec[], inputSize: number): check.FieldOf[] {
   let f = { size: 1, jump: 1, start: 0 };
@@ -48,7 +73,12 @@ function fieldsRight(layers: check.LayerSpec[], inputSize: number): check.FieldO
 const boxRight = (f: check.FieldOf, y: number, x: number, size: number) => {
   const top = f.start + y * f.jump;
   const left = f.start + x * f.jump;
-  return { top: Math.max(0, top), left: Math.max(0, left), bottom: Math.min(size, top + f.size), right: Math.min(size, left + f.size) };
+  return {
+    top: Math.max(0, top),
+    left: Math.max(0, left),
+    bottom: Math.min(size, top + f.size),
+    right: Math.min(size, left + f.size),
+  };
 };
 
 function makeRelu(rule: 'guided' | 'plain' | 'deconvnet'): (x: tf.Tensor) => tf.Tensor {
@@ -69,7 +99,12 @@ function forwardWithRelu(model: tf.LayersModel, x: tf.Tensor, relu: (t: tf.Tenso
   let y = x;
   for (const layer of model.layers) {
     const cls = layer.getClassName();
-    const cfg = layer.getConfig() as { activation?: string; strides?: [number, number]; padding?: 'same' | 'valid'; poolSize?: [number, number] };
+    const cfg = layer.getConfig() as {
+      activation?: string;
+      strides?: [number, number];
+      padding?: 'same' | 'valid';
+      poolSize?: [number, number];
+    };
     if (cls === 'Conv2D') {
       const [kernel, bias] = layer.getWeights();
       y = tf.conv2d(y as tf.Tensor4D, kernel as tf.Tensor4D, cfg.strides!, cfg.padding!).add(bias);
@@ -87,22 +122,34 @@ function forwardWithRelu(model: tf.LayersModel, x: tf.Tensor, relu: (t: tf.Tenso
 const guidedFor = (rule: 'guided' | 'plain' | 'deconvnet') => {
   const relu = makeRelu(rule);
   return (model: tf.LayersModel, image: tf.Tensor3D, target: number) =>
-    tf.tidy(() => tf.grad((x: tf.Tensor) => forwardWithRelu(model, x.expandDims(0), relu).gather([target], 1).sum())(image));
+    tf.tidy(() =>
+      tf.grad((x: tf.Tensor) => forwardWithRelu(model, x.expandDims(0), relu).gather([target], 1).sum())(image),
+    );
 };
 
 describe('check.knn / features / receptiveFields / receptiveBox / guidedRelu / guidedBackprop', function () {
   this.timeout(120_000);
   before(useWasm);
-  beforeEach(() => check.resetResults());
+  beforeEach(() => resetResults());
 
   it('check.knn: passes the vote, names farthest points, k + 1, a wrapped nearestNeighbors', async () => {
     const r = await check.knn(knnRight, quiet);
     assert.ok(r.passed, r.message);
     assert.strictEqual(r.cases, 8);
-    await expectFail(check.knn((d, l, q, k) => knnRight(d, l, q, k, { farthest: true }), quiet), /farthest points/);
-    await expectFail(check.knn((d, l, q, k) => knnRight(d, l, q, k + 1), quiet), /k \+ 1 neighbours vote/);
-    await expectFail(check.knn((d, l, q) => knnRight(d, l, q, 1), quiet), /single nearest point/);
-    const wrapped = (d: tf.Tensor2D, l: Int32Array, q: tf.Tensor2D, k: number) => Int32Array.from(nearestNeighbors(q, d, { k }).indices.slice(0, q.shape[0]), (i) => l[i]);
+    await expectFail(
+      check.knn((d, l, q, k) => knnRight(d, l, q, k, { farthest: true }), quiet),
+      /farthest points/,
+    );
+    await expectFail(
+      check.knn((d, l, q, k) => knnRight(d, l, q, k + 1), quiet),
+      /k \+ 1 neighbours vote/,
+    );
+    await expectFail(
+      check.knn((d, l, q) => knnRight(d, l, q, 1), quiet),
+      /single nearest point/,
+    );
+    const wrapped = (d: tf.Tensor2D, l: Int32Array, q: tf.Tensor2D, k: number) =>
+      Int32Array.from(nearestNeighbors(q, d, { k }).indices.slice(0, q.shape[0]), (i) => l[i]);
     await expectFail(check.knn(wrapped, quiet), /nearestNeighbors: not available inside check\.knn; write your own/);
   });
 
@@ -110,9 +157,18 @@ describe('check.knn / features / receptiveFields / receptiveBox / guidedRelu / g
     const r = await check.features(featuresRight, quiet);
     assert.ok(r.passed, r.message);
     assert.match(r.message, /3-channel/);
-    const logits = (m: tf.LayersModel, x: tf.Tensor4D) => tf.tidy(() => tf.model({ inputs: m.inputs, outputs: m.getLayer('logits').output as tf.SymbolicTensor }).predict(x) as tf.Tensor);
+    const logits = (m: tf.LayersModel, x: tf.Tensor4D) =>
+      tf.tidy(
+        () =>
+          tf
+            .model({ inputs: m.inputs, outputs: m.getLayer('logits').output as tf.SymbolicTensor })
+            .predict(x) as tf.Tensor,
+      );
     await expectFail(check.features(logits, quiet), /wrong shape[^]*'features' layer has \d+/);
-    await expectFail(check.features((m, x) => featureVectors(m, x, { layer: 'features' }), quiet), /featureVectors: not available inside check\.features/);
+    await expectFail(
+      check.features((m, x) => featureVectors(m, x, { layer: 'features' }), quiet),
+      /featureVectors: not available inside check\.features/,
+    );
   });
 
   it('check.receptiveFields / receptiveBox: by hand against models.receptiveField and inputBox', async () => {
@@ -120,14 +176,32 @@ describe('check.knn / features / receptiveFields / receptiveBox / guidedRelu / g
     assert.ok(r.passed, r.message);
     const b = await check.receptiveBox(boxRight, quiet);
     assert.ok(b.passed, b.message);
-    const noPad = (layers: check.LayerSpec[], n: number) => fieldsRight(layers.map((l) => ({ ...l, padding: 'valid' as const })), n).map((f, i) => ({ ...f, start: 0 * i }));
-    await expectFail(check.receptiveFields(noPad, quiet), /start of conv1 \(conv 5x5, stride 1, 'same'\) is wrong[^]*expected: start -2\n\s+got: start 0[^]*'same' pads before the first row/);
+    const noPad = (layers: check.LayerSpec[], n: number) =>
+      fieldsRight(
+        layers.map((l) => ({ ...l, padding: 'valid' as const })),
+        n,
+      ).map((f, i) => ({ ...f, start: 0 * i }));
+    await expectFail(
+      check.receptiveFields(noPad, quiet),
+      /start of conv1 \(conv 5x5, stride 1, 'same'\) is wrong[^]*expected: start -2\n\s+got: start 0[^]*'same' pads before the first row/,
+    );
     const noJump = (layers: check.LayerSpec[], n: number) => fieldsRight(layers, n).map((f) => ({ ...f, jump: 1 }));
     await expectFail(check.receptiveFields(noJump, quiet), /jump of pool1[^]*previous jump \* stride/);
-    const unclipped = (f: check.FieldOf, y: number, x: number) => ({ top: f.start + y * f.jump, left: f.start + x * f.jump, bottom: f.start + y * f.jump + f.size, right: f.start + x * f.jump + f.size });
+    const unclipped = (f: check.FieldOf, y: number, x: number) => ({
+      top: f.start + y * f.jump,
+      left: f.start + x * f.jump,
+      bottom: f.start + y * f.jump + f.size,
+      right: f.start + x * f.jump + f.size,
+    });
     await expectFail(check.receptiveBox(unclipped, quiet), /inside the padding[^]*Math\.max\(0, top\)/);
-    const viaModels = (layers: check.LayerSpec[]) => layers.map((l) => models.receptiveField(models.lectureCnn(), l.name)).map((f) => ({ size: f.size[0], jump: f.stride[0], start: f.offset[0] }));
-    await expectFail(check.receptiveFields(viaModels, quiet), /models\.receptiveField: not available inside check\.receptiveFields; write your own/);
+    const viaModels = (layers: check.LayerSpec[]) =>
+      layers
+        .map((l) => models.receptiveField(models.lectureCnn(), l.name))
+        .map((f) => ({ size: f.size[0], jump: f.stride[0], start: f.offset[0] }));
+    await expectFail(
+      check.receptiveFields(viaModels, quiet),
+      /models\.receptiveField: not available inside check\.receptiveFields; write your own/,
+    );
   });
 
   it('check.guidedRelu / guidedBackprop: the guided rule; the plain and deconvnet rules, and a wrapped guidedBackprop, fail', async () => {
@@ -140,7 +214,10 @@ describe('check.knn / features / receptiveFields / receptiveBox / guidedRelu / g
     assert.strictEqual(r.cases, 5);
     assert.ok(tf.memory().numTensors <= before + 2, `tensors grew from ${before} to ${tf.memory().numTensors}`);
     await expectFail(check.guidedBackprop(guidedFor('plain'), quiet), /ordinary gradient/);
-    await expectFail(check.guidedBackprop((m, x, t) => guidedBackprop(m, x, { target: t }), quiet), /guidedBackprop: not available inside check\.guidedBackprop/);
+    await expectFail(
+      check.guidedBackprop((m, x, t) => guidedBackprop(m, x, { target: t }), quiet),
+      /guidedBackprop: not available inside check\.guidedBackprop/,
+    );
   });
 
   it('leaves no tensors behind: a check run twice keeps tf.memory().numTensors', async () => {

@@ -67,7 +67,10 @@ describe('data folder: manifest', () => {
     const names = new Set(m.entries.flatMap((e) => e.files.map((f) => path.basename(f.path))));
     const committed = tracked.filter((t) => names.has(path.basename(t)) && !t.startsWith('models/'));
     assert.deepStrictEqual(committed, [], 'third-party files must not be committed');
-    assert.ok(!tracked.some((t) => /group\d+-shard1of1|\.bin\.gz$/.test(t)), 'no weight shards or CIFAR batches in git');
+    assert.ok(
+      !tracked.some((t) => /group\d+-shard1of1|\.bin\.gz$/.test(t)),
+      'no weight shards or CIFAR batches in git',
+    );
   });
 });
 
@@ -79,14 +82,35 @@ describe('CIFAR-10 binary format', () => {
     assert.strictEqual(raw.length, 10000 * CIFAR_RECORD);
     const d = await datasets.load('cifar-10', { split: 'test' });
     assert.deepStrictEqual(d.images.shape, [10000, 32, 32, 3]);
-    assert.deepStrictEqual(d.classNames, ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
+    assert.deepStrictEqual(d.classNames, [
+      'airplane',
+      'automobile',
+      'bird',
+      'cat',
+      'deer',
+      'dog',
+      'frog',
+      'horse',
+      'ship',
+      'truck',
+    ]);
     for (const i of [0, 9999]) {
       const rec = raw.subarray(i * CIFAR_RECORD, (i + 1) * CIFAR_RECORD);
       assert.strictEqual(d.labels[i], rec[0], `label of record ${i}`);
       const px = d.images.slice([i, 0, 0, 0], [1, 32, 32, 3]).dataSync();
       // Planar R, G, B in the file; HWC in the tensor.
-      for (const [y, x, c] of [[0, 0, 0], [0, 0, 2], [5, 17, 1], [31, 31, 2], [31, 0, 0]]) {
-        assert.strictEqual(Math.round(px[(y * 32 + x) * 3 + c] * 255), rec[1 + c * 1024 + y * 32 + x], `record ${i} pixel ${y},${x},${c}`);
+      for (const [y, x, c] of [
+        [0, 0, 0],
+        [0, 0, 2],
+        [5, 17, 1],
+        [31, 31, 2],
+        [31, 0, 0],
+      ]) {
+        assert.strictEqual(
+          Math.round(px[(y * 32 + x) * 3 + c] * 255),
+          rec[1 + c * 1024 + y * 32 + x],
+          `record ${i} pixel ${y},${x},${c}`,
+        );
       }
     }
     const counts = new Array(10).fill(0);
@@ -102,7 +126,10 @@ describe('CIFAR-10 binary format', () => {
     const rec = Buffer.alloc(CIFAR_RECORD * 3, 7);
     rec[0] = 1;
     assert.strictEqual(parseCifar(rec, 'x.bin').count, 3);
-    assert.throws(() => parseCifar(rec.subarray(0, CIFAR_RECORD * 2 + 100), 'cut.bin'), /cut\.bin has 6246 bytes, not a whole number of 3073-byte records \(2 whole records and 100 bytes over\)/);
+    assert.throws(
+      () => parseCifar(rec.subarray(0, CIFAR_RECORD * 2 + 100), 'cut.bin'),
+      /cut\.bin has 6246 bytes, not a whole number of 3073-byte records \(2 whole records and 100 bytes over\)/,
+    );
     assert.throws(() => parseCifar(rec, 'short.bin', 10000), /short\.bin holds 3 records, expected 10000/);
     const badLabel = Buffer.from(rec);
     badLabel[CIFAR_RECORD] = 12;
@@ -118,7 +145,10 @@ describe('CIFAR-10 binary format', () => {
     const tar = Buffer.concat([header, body, Buffer.alloc(512 - (body.length % 512)), Buffer.alloc(1024)]);
     const files = untar(tar, 't.tar');
     assert.strictEqual(files.get('cifar-10-batches-bin/test_batch.bin')!.length, body.length);
-    assert.throws(() => untar(tar.subarray(0, 700), 'cut.tar'), /cut\.tar ends inside 'cifar-10-batches-bin\/test_batch\.bin'/);
+    assert.throws(
+      () => untar(tar.subarray(0, 700), 'cut.tar'),
+      /cut\.tar ends inside 'cifar-10-batches-bin\/test_batch\.bin'/,
+    );
   });
 
   it('a truncated or altered file in the data folder is refused by name and left as it was', async () => {
@@ -131,7 +161,12 @@ describe('CIFAR-10 binary format', () => {
       fs.writeFileSync(target, good.subarray(0, good.length - 1000));
       let before = snapshot(dir);
       await withEnv({ CNNVIZ_DATA: dir }, () =>
-        assert.rejects(datasets.load('cifar-10', { split: 'test', limit: 5 }), new RegExp(`${target.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} has ${good.length - 1000} bytes, the manifest says ${good.length}`)),
+        assert.rejects(
+          datasets.load('cifar-10', { split: 'test', limit: 5 }),
+          new RegExp(
+            `${target.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} has ${good.length - 1000} bytes, the manifest says ${good.length}`,
+          ),
+        ),
       );
       assert.deepStrictEqual(snapshot(dir), before);
       const altered = Buffer.from(good);
@@ -141,7 +176,10 @@ describe('CIFAR-10 binary format', () => {
       const f = entry('cifar-10').files.find((x) => x.path.endsWith('test_batch.bin.gz'))!;
       await withEnv({ CNNVIZ_DATA: dir }, () =>
         assert.rejects(datasets.load('cifar-10', { split: 'test', limit: 5 }), (err: Error) => {
-          assert.match(err.message, /^datasets\.load\('cifar-10'\): .*test_batch\.bin\.gz has sha256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}/);
+          assert.match(
+            err.message,
+            /^datasets\.load\('cifar-10'\): .*test_batch\.bin\.gz has sha256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}/,
+          );
           assert.ok(err.message.includes(sha(altered)) && err.message.includes(f.sha256), 'both hashes named');
           return true;
         }),
@@ -180,7 +218,12 @@ describe('data folder: the setup script fills it', function () {
       fs.writeFileSync(path.join(mirror, bad.path), badBytes);
       const r = await run({ CNNVIZ_DATA: data, CNNVIZ_MIRROR: mirror, CNNVIZ_DOWNLOAD_BASE: 'http://127.0.0.1:9/' });
       assert.strictEqual(r.code, 1, r.out);
-      assert.match(r.out, new RegExp(`refused models/darknet-tiny/group19-shard1of1 from the mirror .*: sha256 ${sha(badBytes)}, the manifest says ${bad.sha256}`));
+      assert.match(
+        r.out,
+        new RegExp(
+          `refused models/darknet-tiny/group19-shard1of1 from the mirror .*: sha256 ${sha(badBytes)}, the manifest says ${bad.sha256}`,
+        ),
+      );
       assert.match(r.out, /darknet-tiny: 32\/33 files, missing models\/darknet-tiny\/group19-shard1of1/);
       assert.match(r.out, /not complete\. Put the missing files under the data folder/);
       const got = snapshot(data);
@@ -215,14 +258,22 @@ describe('data folder: the setup script fills it', function () {
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
     try {
       let r = await run({ CNNVIZ_DATA: data, CNNVIZ_MIRROR: empty, CNNVIZ_DOWNLOAD_BASE: base });
-      assert.match(r.out, /download of darknet-tiny failed: models\/darknet-tiny\/group21-shard1of1: 1000 bytes, the manifest says 1179648/);
-      assert.ok(!Object.keys(snapshot(data)).some((k) => k.startsWith('models/')), 'nothing of a failed model download is kept');
+      assert.match(
+        r.out,
+        /download of darknet-tiny failed: models\/darknet-tiny\/group21-shard1of1: 1000 bytes, the manifest says 1179648/,
+      );
+      assert.ok(
+        !Object.keys(snapshot(data)).some((k) => k.startsWith('models/')),
+        'nothing of a failed model download is kept',
+      );
       cut = false;
       served = 0;
       r = await run({ CNNVIZ_DATA: data, CNNVIZ_MIRROR: empty, CNNVIZ_DOWNLOAD_BASE: base });
       assert.match(r.out, /darknet-tiny: 33\/33 files/);
       assert.strictEqual(served, darknet.files.length, 'every file of the model downloaded again');
-      const model = await withEnv({ CNNVIZ_DATA: data, CNNVIZ_MIRROR: empty }, async () => (await import('../src')).models.load('darknet-tiny'));
+      const model = await withEnv({ CNNVIZ_DATA: data, CNNVIZ_MIRROR: empty }, async () =>
+        (await import('../src')).models.load('darknet-tiny'),
+      );
       assert.strictEqual(model.outputs[0].shape[1], 1000);
       model.dispose();
     } finally {
@@ -239,7 +290,12 @@ describe('data folder: the setup script fills it', function () {
       const r = await run({ CNNVIZ_DATA: data, CNNVIZ_MIRROR: empty, CNNVIZ_DOWNLOAD_BASE: 'http://127.0.0.1:9/' });
       assert.strictEqual(r.code, 1);
       assert.match(r.out, /mobilenet: 0\/57 files/);
-      assert.match(r.out, new RegExp(`${path.join(data, 'models', 'mobilenet_v1_0.75_224', 'group1-shard1of1').replace(/[.]/g, '\\.')} \\(2592 bytes\\)`));
+      assert.match(
+        r.out,
+        new RegExp(
+          `${path.join(data, 'models', 'mobilenet_v1_0.75_224', 'group1-shard1of1').replace(/[.]/g, '\\.')} \\(2592 bytes\\)`,
+        ),
+      );
     } finally {
       fs.rmSync(data, { recursive: true, force: true });
       fs.rmSync(empty, { recursive: true, force: true });
@@ -274,7 +330,10 @@ describe('photos', () => {
     assert.deepStrictEqual(await px('contain', 10, 1), [255, 0, 0], 'contain keeps the red side');
     assert.deepStrictEqual(await px('fill', 10, 1), [255, 0, 0]);
     assert.deepStrictEqual(await px('fill', 10, 19), [0, 0, 255]);
-    await assert.rejects(images.read(file, { size: 20, fit: 'crop' as 'cover' }), /images\.read: unknown fit 'crop'; valid: cover, contain, fill/);
+    await assert.rejects(
+      images.read(file, { size: 20, fit: 'crop' as 'cover' }),
+      /images\.read: unknown fit 'crop'; valid choices: cover, contain, fill/,
+    );
     fs.rmSync(file);
   });
 

@@ -21,14 +21,23 @@ describe('IDX reader', () => {
     const file = encodeIdx([2, 3, 4], data);
     const badMagic = file.slice();
     badMagic[0] = 0x1;
-    assert.throws(() => parseIdx(badMagic, { rank: 3, source: 'f.idx' }), /f\.idx: not an IDX file \(magic starts 0x0100/);
+    assert.throws(
+      () => parseIdx(badMagic, { rank: 3, source: 'f.idx' }),
+      /f\.idx: not an IDX file \(magic starts 0x0100/,
+    );
     assert.throws(() => parseIdx(file, { rank: 1, source: 'f.idx' }), /IDX rank 3, expected 1/);
-    assert.throws(() => parseIdx(file.subarray(0, file.length - 5), { rank: 3, source: 'f.idx' }), /truncated: header promises 2x3x4 = 24 bytes of data, file has 19/);
+    assert.throws(
+      () => parseIdx(file.subarray(0, file.length - 5), { rank: 3, source: 'f.idx' }),
+      /truncated: header promises 2x3x4 = 24 bytes of data, file has 19/,
+    );
     const longer = new Uint8Array(file.length + 2);
     longer.set(file);
     assert.throws(() => parseIdx(longer, { rank: 3 }), /2 unexpected trailing bytes/);
     const gz = zlib.gzipSync(file);
-    assert.throws(() => parseIdx(gz.subarray(0, gz.length - 10), { rank: 3, source: 'g.gz' }), /g\.gz: gzip data is corrupt or truncated/);
+    assert.throws(
+      () => parseIdx(gz.subarray(0, gz.length - 10), { rank: 3, source: 'g.gz' }),
+      /g\.gz: gzip data is corrupt or truncated/,
+    );
     const float = file.slice();
     float[2] = 0x0d;
     assert.throws(() => parseIdx(float, { rank: 3 }), /element type 0x0d is not supported/);
@@ -51,7 +60,10 @@ describe('datasets', () => {
     // every class present in the test split, roughly balanced
     const counts = new Array(10).fill(0);
     test.labels.forEach((l) => counts[l]++);
-    assert.ok(counts.every((c) => c > 120 && c < 300), `test class counts ${counts}`);
+    assert.ok(
+      counts.every((c) => c > 120 && c < 300),
+      `test class counts ${counts}`,
+    );
     // no test image equals a train image at the same position of the concatenation
     const all = await datasets.load('mnist', { split: 'all' });
     const again = await datasets.load('mnist', { split: 'test', limit: 5 });
@@ -73,9 +85,15 @@ describe('datasets', () => {
   it('fashion-mnist from a folder given by the user, with a clear error for a truncated file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fm-'));
     const imgs = new Uint8Array(3 * 28 * 28).fill(255);
-    for (const [prefix, n] of [['train', 3], ['t10k', 3]] as const) {
+    for (const [prefix, n] of [
+      ['train', 3],
+      ['t10k', 3],
+    ] as const) {
       fs.writeFileSync(path.join(dir, `${prefix}-images-idx3-ubyte.gz`), zlib.gzipSync(encodeIdx([n, 28, 28], imgs)));
-      fs.writeFileSync(path.join(dir, `${prefix}-labels-idx1-ubyte.gz`), zlib.gzipSync(encodeIdx([n], Uint8Array.from([1, 2, 3]))));
+      fs.writeFileSync(
+        path.join(dir, `${prefix}-labels-idx1-ubyte.gz`),
+        zlib.gzipSync(encodeIdx([n], Uint8Array.from([1, 2, 3]))),
+      );
     }
     const d = await datasets.load('fashion-mnist', { split: 'all', dataDir: dir });
     assert.deepStrictEqual(d.images.shape, [6, 28, 28, 1]);
@@ -84,7 +102,10 @@ describe('datasets', () => {
     const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'fm-'));
     fs.writeFileSync(path.join(dir2, 'train-images-idx3-ubyte'), encodeIdx([3, 28, 28], imgs).subarray(0, 100));
     fs.writeFileSync(path.join(dir2, 'train-labels-idx1-ubyte'), encodeIdx([3], Uint8Array.from([1, 2, 3])));
-    await assert.rejects(datasets.load('fashion-mnist', { split: 'train', dataDir: dir2 }), /train-images-idx3-ubyte: truncated/);
+    await assert.rejects(
+      datasets.load('fashion-mnist', { split: 'train', dataDir: dir2 }),
+      /train-images-idx3-ubyte: truncated/,
+    );
   });
 
   it('a folder of images, one subfolder per class', async () => {
@@ -115,8 +136,14 @@ describe('datasets', () => {
   });
 
   it('bad input names the value and the valid choices', async () => {
-    await assert.rejects(datasets.load('imagenet'), /unknown dataset 'imagenet'; known: mnist, fashion-mnist, cifar-10/);
-    await assert.rejects(datasets.load('mnist', { split: 'validation' as never }), /unknown split 'validation'; valid: train, test, all/);
+    await assert.rejects(
+      datasets.load('imagenet'),
+      /unknown dataset 'imagenet'; known: mnist, fashion-mnist, cifar-10/,
+    );
+    await assert.rejects(
+      datasets.load('mnist', { split: 'validation' as never }),
+      /unknown split 'validation'; valid choices: train, test, all/,
+    );
     await assert.rejects(datasets.load('mnist', { limit: -3 }), /limit must be a positive integer, got -3/);
     await assert.rejects(images.read('/nonexistent/x.png'), /no file at '\/nonexistent\/x.png'/);
   });

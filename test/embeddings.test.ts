@@ -1,20 +1,40 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { gaussian, mulberry32 } from '../src/data/random';
+import { gaussian, mulberry32 } from '../src/common/random';
 import { setup } from '../src/runtime/backend';
-import { gridLayout, kernelPca, knnAccuracy, nearestNeighbors, pca, trustworthiness, tsne, umap } from '../src/techniques/embeddings';
-import { symmetricEigen } from '../src/techniques/embed_util/eigen';
-import { auction } from '../src/techniques/embed_util/auction';
-import { lapjv } from '../src/techniques/embed_util/lapjv';
-import { PowTable } from '../src/techniques/embed_util/pow_table';
-import { QuadTree } from '../src/techniques/embed_util/quadtree';
+import {
+  gridLayout,
+  kernelPca,
+  knnAccuracy,
+  nearestNeighbors,
+  pca,
+  trustworthiness,
+  tsne,
+  umap,
+} from '../src/techniques/embedding';
+import { symmetricEigen } from '../src/techniques/embedding/numerics/eigen';
+import { auction } from '../src/techniques/embedding/numerics/auction';
+import { lapjv } from '../src/techniques/embedding/numerics/lapjv';
+import { PowTable } from '../src/techniques/embedding/numerics/pow_table';
+import { QuadTree } from '../src/techniques/embedding/numerics/quadtree';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const twFixture = require('../../test/fixtures/trustworthiness.json') as {
-  cases: { name: string; X: number[][]; Y: number[][]; labels: number[]; trustworthiness: Record<string, number>; knnAccuracy5: number }[];
+  cases: {
+    name: string;
+    X: number[][];
+    Y: number[][];
+    labels: number[];
+    trustworthiness: Record<string, number>;
+    knnAccuracy5: number;
+  }[];
 };
 
-function randomMatrix(n: number, d: number, seed: number, scales?: number[]): { data: Float32Array; rows: number; cols: number } {
+function randomMatrix(
+  n: number,
+  d: number,
+  seed: number,
+  scales?: number[],
+): { data: Float32Array; rows: number; cols: number } {
   const r = mulberry32(seed);
   const data = new Float32Array(n * d);
   for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) data[i * d + t] = gaussian(r) * (scales ? scales[t] : 1);
@@ -22,7 +42,12 @@ function randomMatrix(n: number, d: number, seed: number, scales?: number[]): { 
 }
 
 /** k well-separated Gaussian clusters in d dimensions; labels in order of rows. */
-function clusters(perCluster: number, k: number, d: number, seed: number): { X: { data: Float32Array; rows: number; cols: number }; labels: Int32Array } {
+function clusters(
+  perCluster: number,
+  k: number,
+  d: number,
+  seed: number,
+): { X: { data: Float32Array; rows: number; cols: number }; labels: Int32Array } {
   const r = mulberry32(seed);
   const n = perCluster * k;
   const data = new Float32Array(n * d);
@@ -36,7 +61,16 @@ function clusters(perCluster: number, k: number, d: number, seed: number): { X: 
   return { X: { data, rows: n, cols: d }, labels };
 }
 
-function naiveKnn(q: Float32Array, b: Float32Array, nq: number, nb: number, d: number, k: number, excludeSelf: boolean, cosine = false): Int32Array {
+function naiveKnn(
+  q: Float32Array,
+  b: Float32Array,
+  nq: number,
+  nb: number,
+  d: number,
+  k: number,
+  excludeSelf: boolean,
+  cosine = false,
+): Int32Array {
   const out = new Int32Array(nq * k);
   const unit = (x: Float32Array, rows: number) => {
     if (!cosine) return x;
@@ -71,7 +105,10 @@ describe('embeddings', function () {
   describe('nearestNeighbors', () => {
     it('equals a brute-force search, for every method and metric', () => {
       const scales = Array.from({ length: 40 }, (_, t) => 6 / (1 + t));
-      for (const [n, d] of [[300, 6], [400, 40]]) {
+      for (const [n, d] of [
+        [300, 6],
+        [400, 40],
+      ]) {
         const X = randomMatrix(n, d, n + d, d === 40 ? scales : undefined);
         for (const method of ['brute', 'pruned', 'auto'] as const) {
           for (const metric of ['euclidean', 'cosine'] as const) {
@@ -111,14 +148,26 @@ describe('embeddings', function () {
     it('rejects bad input with the valid choices', () => {
       const X = randomMatrix(20, 3, 1);
       assert.throws(() => nearestNeighbors(X, X, { k: 20 }), /k must be an integer in \[1, 19\], got 20/);
-      assert.throws(() => nearestNeighbors(X, X, { metric: 'manhattan' as 'cosine' }), /unknown metric 'manhattan'; valid choices: euclidean, cosine/);
-      assert.throws(() => nearestNeighbors(X, randomMatrix(20, 4, 1)), /queries have 3 features but the database has 4/);
-      assert.throws(() => nearestNeighbors(X, randomMatrix(10, 3, 1), { excludeSelf: true }), /excludeSelf needs as many queries as database rows/);
+      assert.throws(
+        () => nearestNeighbors(X, X, { metric: 'manhattan' as 'cosine' }),
+        /unknown metric 'manhattan'; valid choices: euclidean, cosine/,
+      );
+      assert.throws(
+        () => nearestNeighbors(X, randomMatrix(20, 4, 1)),
+        /queries have 3 features but the database has 4/,
+      );
+      assert.throws(
+        () => nearestNeighbors(X, randomMatrix(10, 3, 1), { excludeSelf: true }),
+        /excludeSelf needs as many queries as database rows/,
+      );
       const bad = randomMatrix(5, 2, 1);
       bad.data[7] = NaN;
       assert.throws(() => nearestNeighbors(bad, bad), /contains NaN at row 3, column 1/);
       const t3 = tf.zeros([2, 2, 2]);
-      assert.throws(() => nearestNeighbors(t3 as unknown as tf.Tensor2D, t3 as unknown as tf.Tensor2D), /must be a 2-D tensor \[N, D\], got shape \[2, 2, 2\]/);
+      assert.throws(
+        () => nearestNeighbors(t3 as unknown as tf.Tensor2D, t3 as unknown as tf.Tensor2D),
+        /must be a 2-D tensor \[N, D\], got shape \[2, 2, 2\]/,
+      );
       t3.dispose();
     });
   });
@@ -143,7 +192,10 @@ describe('embeddings', function () {
       const mean = new Float64Array(d);
       for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) mean[t] += X.data[i * d + t] / n;
       const cov = new Float64Array(d * d);
-      for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) cov[a * d + b] += ((X.data[i * d + a] - mean[a]) * (X.data[i * d + b] - mean[b])) / (n - 1);
+      for (let i = 0; i < n; i++)
+        for (let a = 0; a < d; a++)
+          for (let b = 0; b < d; b++)
+            cov[a * d + b] += ((X.data[i * d + a] - mean[a]) * (X.data[i * d + b] - mean[b])) / (n - 1);
       const eig = symmetricEigen(cov, d);
       for (const method of ['exact', 'randomized'] as const) {
         const p = pca(X, { dims: 3, method });
@@ -200,7 +252,8 @@ describe('embeddings', function () {
       }
       const lambdas = Array.from({ length: n }, (_, c) => (c < 3 ? 10 : 5 / (1 + c)));
       const A = new Float64Array(n * n);
-      for (let c = 0; c < n; c++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] += lambdas[c] * q[c][i] * q[c][j];
+      for (let c = 0; c < n; c++)
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] += lambdas[c] * q[c][i] * q[c][j];
       const few = symmetricEigen(A, n, 8);
       const full = symmetricEigen(A, n);
       for (let c = 0; c < 8; c++) {
@@ -262,13 +315,20 @@ describe('embeddings', function () {
       const X = randomMatrix(150, 6, 11, [4, 3, 2, 1, 1, 1]);
       const lin = await kernelPca(X, { kernel: 'poly', degree: 1, gamma: 1, coef0: 0, dims: 2 });
       const p = pca(X, { dims: 2 });
-      for (let e = 0; e < 300; e++) assert.ok(Math.abs(Math.abs(lin.points[e]) - Math.abs(p.points[e])) < 1e-3, `point value ${e}`);
+      for (let e = 0; e < 300; e++)
+        assert.ok(Math.abs(Math.abs(lin.points[e]) - Math.abs(p.points[e])) < 1e-3, `point value ${e}`);
       const exact = await kernelPca(X, { kernel: 'rbf', gamma: 0.05, method: 'exact' });
       const ny = await kernelPca(X, { kernel: 'rbf', gamma: 0.05, method: 'nystrom', landmarks: 150 });
       for (let e = 0; e < 300; e++) assert.ok(Math.abs(Math.abs(exact.points[e]) - Math.abs(ny.points[e])) < 1e-3);
       assert.ok(Math.abs(exact.eigenvalues[0] - ny.eigenvalues[0]) < 1e-3 * exact.eigenvalues[0]);
-      await assert.rejects(kernelPca(X, { method: 'exact', maxExact: 100 }), /limited to maxExact = 100 points .* got N = 150; use method 'nystrom'/);
-      await assert.rejects(kernelPca(X, { kernel: 'sigmoid' as 'rbf' }), /unknown kernel 'sigmoid'; valid choices: rbf, poly/);
+      await assert.rejects(
+        kernelPca(X, { method: 'exact', maxExact: 100 }),
+        /limited to maxExact = 100 points .* got N = 150; use method 'nystrom'/,
+      );
+      await assert.rejects(
+        kernelPca(X, { kernel: 'sigmoid' as 'rbf' }),
+        /unknown kernel 'sigmoid'; valid choices: rbf, poly/,
+      );
     });
   });
 
@@ -314,7 +374,12 @@ describe('embeddings', function () {
     it('keeps well-separated clusters together, reports progress, and is deterministic', async () => {
       const { X, labels } = clusters(40, 4, 10, 21);
       const steps: number[] = [];
-      const a = await tsne(X, { perplexity: 15, iterations: 400, seed: 3, onStep: (s) => void steps.push(s.iteration) });
+      const a = await tsne(X, {
+        perplexity: 15,
+        iterations: 400,
+        seed: 3,
+        onStep: (s) => void steps.push(s.iteration),
+      });
       const b = await tsne(X, { perplexity: 15, iterations: 400, seed: 3 });
       assert.deepStrictEqual(Array.from(a.points), Array.from(b.points));
       assert.strictEqual(steps.length, 40);
@@ -322,7 +387,8 @@ describe('embeddings', function () {
       assert.ok(Number.isFinite(a.kl) && a.kl > 0);
       // Every point's 2-D neighbours come from its own cluster.
       const nn = nearestNeighbors(a, a, { k: 5 });
-      for (let i = 0; i < 160; i++) for (let c = 0; c < 5; c++) assert.strictEqual(labels[nn.indices[i * 5 + c]], labels[i], `point ${i}`);
+      for (let i = 0; i < 160; i++)
+        for (let c = 0; c < 5; c++) assert.strictEqual(labels[nn.indices[i * 5 + c]], labels[i], `point ${i}`);
       assert.ok(trustworthiness(X, a, { k: 5 }) > 0.9);
       const random = await tsne(X, { perplexity: 15, iterations: 50, init: 'random', seed: 4 });
       const random2 = await tsne(X, { perplexity: 15, iterations: 50, init: 'random', seed: 5 });
@@ -334,7 +400,10 @@ describe('embeddings', function () {
       const r = await tsne(X, { perplexity: 5, iterations: 100, reportEvery: 5, onStep: (s) => s.iteration < 20 });
       assert.strictEqual(r.iterations, 20);
       await assert.rejects(tsne(X, { perplexity: 30 }), /perplexity must be a number > 0 and <= 19, got 30/);
-      await assert.rejects(tsne(X, { perplexity: 5, init: 'spectral' as 'pca' }), /unknown init 'spectral'; valid choices: pca, random/);
+      await assert.rejects(
+        tsne(X, { perplexity: 5, init: 'spectral' as 'pca' }),
+        /unknown init 'spectral'; valid choices: pca, random/,
+      );
     });
   });
 
@@ -350,7 +419,8 @@ describe('embeddings', function () {
       assert.ok(Math.abs(a.a - 1.577) < 1e-3 && Math.abs(a.b - 0.895) < 1e-3, `a, b = ${a.a}, ${a.b}`);
       assert.strictEqual(knnAccuracy(a, labels), 1);
       const nn = nearestNeighbors(a, a, { k: 5 });
-      for (let i = 0; i < 150; i++) for (let k = 0; k < 5; k++) assert.strictEqual(labels[nn.indices[i * 5 + k]], labels[i]);
+      for (let i = 0; i < 150; i++)
+        for (let k = 0; k < 5; k++) assert.strictEqual(labels[nn.indices[i * 5 + k]], labels[i]);
       await assert.rejects(umap(X, { minDist: 2 }), /minDist \(2\) must not exceed spread \(1\)/);
     });
   });
@@ -388,8 +458,14 @@ describe('embeddings', function () {
         assert.strictEqual(new Set(g.cells).size, n);
         // Brute force over all injective maps of points to the 6 cells.
         const ux = (i: number) => pts[2 * i];
-        const lo = [Math.min(...Array.from({ length: n }, (_, i) => pts[2 * i])), Math.min(...Array.from({ length: n }, (_, i) => pts[2 * i + 1]))];
-        const hi = [Math.max(...Array.from({ length: n }, (_, i) => pts[2 * i])), Math.max(...Array.from({ length: n }, (_, i) => pts[2 * i + 1]))];
+        const lo = [
+          Math.min(...Array.from({ length: n }, (_, i) => pts[2 * i])),
+          Math.min(...Array.from({ length: n }, (_, i) => pts[2 * i + 1])),
+        ];
+        const hi = [
+          Math.max(...Array.from({ length: n }, (_, i) => pts[2 * i])),
+          Math.max(...Array.from({ length: n }, (_, i) => pts[2 * i + 1])),
+        ];
         const cost = (i: number, cell: number) => {
           const x = (ux(i) - lo[0]) / (hi[0] - lo[0]);
           const y = (pts[2 * i + 1] - lo[1]) / (hi[1] - lo[1]);
@@ -414,7 +490,9 @@ describe('embeddings', function () {
       }
       const side = 7;
       const onGrid = new Float32Array(2 * side * side);
-      const order = Array.from({ length: side * side }, (_, i) => i).sort((a, b) => Math.sin(a * 12.9898) - Math.sin(b * 12.9898));
+      const order = Array.from({ length: side * side }, (_, i) => i).sort(
+        (a, b) => Math.sin(a * 12.9898) - Math.sin(b * 12.9898),
+      );
       order.forEach((cell, i) => {
         onGrid[2 * i] = cell % side;
         onGrid[2 * i + 1] = Math.floor(cell / side);
@@ -434,7 +512,10 @@ describe('embeddings', function () {
       assert.ok(g.cells.every((c) => c >= 0 && c < 30 * 31));
       const exact = await gridLayout({ points: pts, n }, { rows: 30, cols: 31 });
       assert.ok(exact.cost <= g.cost + 1e-9);
-      await assert.rejects(gridLayout({ points: pts, n }, { rows: 10, cols: 10 }), /a 10 x 10 grid has 100 cells for 900 points/);
+      await assert.rejects(
+        gridLayout({ points: pts, n }, { rows: 10, cols: 10 }),
+        /a 10 x 10 grid has 100 cells for 900 points/,
+      );
     });
   });
 });

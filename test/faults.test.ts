@@ -19,14 +19,28 @@ describe('faults on the wasm backend', function () {
     const row = tf.ones([1, 1000, 1000]);
     // 4.04 GB of output from a 4 MB input: refused before anything is allocated.
     const times = Math.ceil(WASM_TENSOR_LIMIT / 4e6) + 1;
-    assert.throws(() => tf.tile(row, [times, 1, 1]), (err: Error) => {
-      assert.ok(err instanceof RangeError);
-      assert.match(err.message, /^wasm out of memory: could not allocate 3\.\d\d GB for a tensor \(tensors hold 0\.\d\d GB, the wasm heap is .* of at most 4 GB\); dispose tensors/);
-      return true;
-    });
+    assert.throws(
+      () => tf.tile(row, [times, 1, 1]),
+      (err: Error) => {
+        assert.ok(err instanceof RangeError);
+        assert.match(
+          err.message,
+          /^wasm out of memory: could not allocate 3\.\d\d GB for a tensor \(tensors hold 0\.\d\d GB, the wasm heap is .* of at most 4 GB\); dispose tensors/,
+        );
+        return true;
+      },
+    );
     row.dispose();
     assert.strictEqual(tf.memory().numTensors, before);
-    const sum = tf.sum(tf.mul(keep, tf.matMul(tf.ones([64, 64]), tf.ones([64, 1])).slice([0, 0], [3, 1]).reshape([3])));
+    const sum = tf.sum(
+      tf.mul(
+        keep,
+        tf
+          .matMul(tf.ones([64, 64]), tf.ones([64, 1]))
+          .slice([0, 0], [3, 1])
+          .reshape([3]),
+      ),
+    );
     assert.strictEqual((await sum.data())[0], 64 * 6);
     tf.dispose([keep, sum]);
   });

@@ -96,7 +96,11 @@ finally:
 print(json.dumps(results))
 `;
 
-interface Late { t: number; type: string; text: string }
+interface Late {
+  t: number;
+  type: string;
+  text: string;
+}
 interface Result {
   name: string;
   status?: string;
@@ -157,12 +161,21 @@ describe('interrupting cnnviz work in the real kernel', function () {
   before(function () {
     if (!fs.existsSync('/proc/self/stat')) this.skip();
     const scenarios = SCENARIOS.map((s) => ({ ...s, next: s.next ?? `console.log(before, typeof tsne);`, after: 0.7 }));
-    const out = execFileSync(jupyterPython(), ['-c', DRIVER, JSON.stringify([SETUP, scenarios]), path.join(REPO, 'notebooks')], {
-      cwd: REPO, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const out = execFileSync(
+      jupyterPython(),
+      ['-c', DRIVER, JSON.stringify([SETUP, scenarios]), path.join(REPO, 'notebooks')],
+      {
+        cwd: REPO,
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     results = JSON.parse(out.trim().split('\n').pop() as string);
     for (const r of results.slice(1)) {
-      console.log(`      ${r.name}: idle ${r.interruptToIdle?.toFixed(2)} s after the interrupt, CPU 1-2 s after: ${((r.cpu ?? 0) * 100).toFixed(0)}% of a core`);
+      console.log(
+        `      ${r.name}: idle ${r.interruptToIdle?.toFixed(2)} s after the interrupt, CPU 1-2 s after: ${((r.cpu ?? 0) * 100).toFixed(0)}% of a core`,
+      );
     }
   });
 
@@ -183,7 +196,10 @@ describe('interrupting cnnviz work in the real kernel', function () {
       });
 
       it('its CPU use falls to idle within 2 s', () => {
-        assert.ok((r().cpu as number) < 0.15, `the kernel used ${((r().cpu as number) * 100).toFixed(0)}% of a core 1-2 s after the interrupt`);
+        assert.ok(
+          (r().cpu as number) < 0.15,
+          `the kernel used ${((r().cpu as number) * 100).toFixed(0)}% of a core 1-2 s after the interrupt`,
+        );
       });
 
       it('sends no message for the cell after its idle status', () => {
@@ -220,6 +236,8 @@ km.interrupt_kernel()          # while idle, right after the cell that imported 
 time.sleep(1.0)
 out['aliveAfterIdleInterrupt'] = km.is_alive()
 out['second'] = run(cells[1]) if out['aliveAfterIdleInterrupt'] else None
+kc.execute(cells[2])           # still running at shutdown: its reply comes after the sockets close
+time.sleep(1.0)
 kc.stop_channels()
 km.shutdown_kernel(now=False)  # interrupt, shutdown_request, wait
 time.sleep(2.5)                # the late writes come 1.5 s after the cells
@@ -247,10 +265,21 @@ p.interval = 0;
 const raw = require('tslab/dist/jupyter').lastWriteDisplayData;
 setTimeout(() => { p.update(1, 1); raw({ data: { 'text/plain': 'late' }, metadata: {} }, false); }, 1500);
 setTimeout(() => process.stdout.write('late line\\n'), 1600);`,
+      // running when the shutdown comes
+      `import { tsne } from 'cnnviz';
+const many = new Float32Array(6000 * 32).map((_, i) => Math.sin(i * 0.37));
+await tsne({ data: many, rows: 6000, cols: 32 }, { iterations: 5000 });`,
     ];
-    const res = execFileSync(jupyterPython(), ['-c', SHUTDOWN_DRIVER, JSON.stringify(cells), path.join(REPO, 'notebooks'), errFile], {
-      cwd: REPO, encoding: 'utf8', maxBuffer: 16 << 20, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const res = execFileSync(
+      jupyterPython(),
+      ['-c', SHUTDOWN_DRIVER, JSON.stringify(cells), path.join(REPO, 'notebooks'), errFile],
+      {
+        cwd: REPO,
+        encoding: 'utf8',
+        maxBuffer: 16 << 20,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     out = JSON.parse(res.trim().split('\n').pop() as string);
     stderr = fs.readFileSync(errFile, 'utf8');
     exitCode = fs.existsSync(exitFile) ? fs.readFileSync(exitFile, 'utf8') : 'none';
@@ -266,6 +295,11 @@ setTimeout(() => process.stdout.write('late line\\n'), 1600);`,
   it('writes after shutdown do not crash the kernel with EBADF "Socket is closed"', () => {
     assert.strictEqual(exitCode, '0', `kernel exit code ${exitCode}; its stderr:\n${stderr}`);
     assert.doesNotMatch(stderr, /throw ex;/, 'the wasm module rethrew an error');
+    assert.doesNotMatch(
+      stderr,
+      /Socket is closed|EBADF|UnhandledPromiseRejection/,
+      `a send on a closed socket went unhandled; the kernel's stderr:\n${stderr}`,
+    );
     assert.match(stderr, /late line/, 'stdout went back to the process after the sockets closed');
   });
 });

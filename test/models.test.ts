@@ -16,9 +16,16 @@ describe('models: file IO handler', () => {
     assert.ok(fs.existsSync(path.join(dir, 'model.json')) && fs.existsSync(path.join(dir, 'weights.bin')));
     for (const where of [dir, path.join(dir, 'model.json')]) {
       const back = await models.load(where);
-      assert.deepStrictEqual(back.layers.map((l) => l.name), m.layers.map((l) => l.name));
+      assert.deepStrictEqual(
+        back.layers.map((l) => l.name),
+        m.layers.map((l) => l.name),
+      );
       const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 7);
-      const diff = tf.sub(m.predict(x) as tf.Tensor, back.predict(x) as tf.Tensor).abs().max().dataSync()[0];
+      const diff = tf
+        .sub(m.predict(x) as tf.Tensor, back.predict(x) as tf.Tensor)
+        .abs()
+        .max()
+        .dataSync()[0];
       assert.strictEqual(diff, 0);
       assert.strictEqual(models.classNames(back)[9], 'j');
       back.dispose();
@@ -28,7 +35,10 @@ describe('models: file IO handler', () => {
   });
 
   it('says what is missing: unknown name, folder without model.json, missing shard', async () => {
-    await assert.rejects(models.load('resnet50'), /unknown model 'resnet50'; by name: mnist-cnn, fashion-cnn, cifar-cnn, mobilenet, darknet-tiny/);
+    await assert.rejects(
+      models.load('resnet50'),
+      /unknown model 'resnet50'; by name: mnist-cnn, fashion-cnn, cifar-cnn, mobilenet, darknet-tiny/,
+    );
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'empty-'));
     fs.writeFileSync(path.join(empty, 'notes.txt'), 'x');
     await assert.rejects(models.load(empty), /has no model\.json \(it holds: notes\.txt\)/);
@@ -61,7 +71,9 @@ describe('models.layers: receptive fields', () => {
 
   it('handle valid padding, strides, dilation and asymmetric same padding', () => {
     const m = tf.sequential();
-    m.add(tf.layers.conv2d({ name: 'a', inputShape: [32, 32, 3], filters: 4, kernelSize: 3, strides: 2, padding: 'valid' }));
+    m.add(
+      tf.layers.conv2d({ name: 'a', inputShape: [32, 32, 3], filters: 4, kernelSize: 3, strides: 2, padding: 'valid' }),
+    );
     m.add(tf.layers.conv2d({ name: 'b', filters: 4, kernelSize: 3, dilationRate: 2, padding: 'valid' }));
     m.add(tf.layers.conv2d({ name: 'c', filters: 4, kernelSize: 4, strides: 2, padding: 'same' }));
     m.add(tf.layers.globalAveragePooling2d({ name: 'g' }));
@@ -74,7 +86,13 @@ describe('models.layers: receptive fields', () => {
     assert.strictEqual(rf.g, null);
     // every box from the field matches the gradient support of that unit
     const box = models.inputBox(rf.c!, 0, 0, [32, 32]);
-    assert.deepStrictEqual(box, { top: 0, left: 0, bottom: 15, right: 15, padding: { top: 2, left: 2, bottom: 0, right: 0 } });
+    assert.deepStrictEqual(box, {
+      top: 0,
+      left: 0,
+      bottom: 15,
+      right: 15,
+      padding: { top: 2, left: 2, bottom: 0, right: 0 },
+    });
     m.dispose();
   });
 
@@ -94,7 +112,7 @@ describe('models.layers: receptive fields', () => {
       const gd = g.dataSync();
       const box = models.inputBox(rf, y, xx, [28, 28]);
       let outside = 0;
-      let insideRows = new Set<number>();
+      const insideRows = new Set<number>();
       for (let i = 0; i < 28; i++)
         for (let j = 0; j < 28; j++) {
           if (gd[i * 28 + j] !== 0) {
@@ -103,7 +121,10 @@ describe('models.layers: receptive fields', () => {
           }
         }
       assert.strictEqual(outside, 0, `${name}: ${outside} pixels outside the box move the unit`);
-      assert.ok(insideRows.has(box.top) && insideRows.has(box.bottom - 1), `${name}: box ${JSON.stringify(box)} larger than the gradient support`);
+      assert.ok(
+        insideRows.has(box.top) && insideRows.has(box.bottom - 1),
+        `${name}: box ${JSON.stringify(box)} larger than the gradient support`,
+      );
       g.dispose();
     }
     x.dispose();

@@ -2,15 +2,26 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { integratedGradients, kernelShap, occlusion, smoothGrad } from '../src';
-import { setPooledMinValues } from '../src/techniques/perturbation';
+import { setPooledMinValues } from '../src/techniques/core/perturbation';
 import { threadCount } from '../src/runtime/backend';
 import { useWasm } from './techniques_fixtures';
 
 function colourCnn(): tf.LayersModel {
   const input = tf.input({ shape: [32, 32, 3] });
-  const c = tf.layers.conv2d({ name: 'conv1', filters: 6, kernelSize: 5, strides: 2, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 11 }) }).apply(input) as tf.SymbolicTensor;
+  const c = tf.layers
+    .conv2d({
+      name: 'conv1',
+      filters: 6,
+      kernelSize: 5,
+      strides: 2,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 11 }),
+    })
+    .apply(input) as tf.SymbolicTensor;
   const f = tf.layers.flatten().apply(c) as tf.SymbolicTensor;
-  const l = tf.layers.dense({ name: 'logits', units: 5, kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }) }).apply(f) as tf.SymbolicTensor;
+  const l = tf.layers
+    .dense({ name: 'logits', units: 5, kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }) })
+    .apply(f) as tf.SymbolicTensor;
   const p = tf.layers.activation({ name: 'probs', activation: 'softmax' }).apply(l) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: p });
 }

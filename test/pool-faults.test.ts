@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setup } from '../src/runtime/backend';
 import { ABORT_GRACE_MS, closePool, getPool, runBatched } from '../src/runtime/pool';
 import { lectureCnn } from '../src/models/architectures';
-import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features';
+import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features/features';
 import { maxDiff } from './techniques_fixtures';
 
 describe('worker pool faults', function () {
@@ -71,7 +71,10 @@ describe('worker pool faults', function () {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     const before = tf.memory().numTensors;
-    await assert.rejects(runBatched(model, images, slow, { threads: 2, signal: controller.signal, caller: 'slowTest' }), /^AbortError: slowTest: aborted$/);
+    await assert.rejects(
+      runBatched(model, images, slow, { threads: 2, signal: controller.signal, caller: 'slowTest' }),
+      /^AbortError: slowTest: aborted$/,
+    );
     assert.strictEqual(tf.memory().numTensors, before);
     // The busy workers were terminated at the abort; the next call gets fresh ones.
     await new Promise((r) => setTimeout(r, ABORT_GRACE_MS + 200));

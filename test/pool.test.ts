@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setup } from '../src/runtime/backend';
 import { closePool, runBatched } from '../src/runtime/pool';
 import { lectureCnn } from '../src/models/architectures';
-import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features';
+import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features/features';
 import { maxDiff } from './techniques_fixtures';
 
 describe('runBatched over a worker pool', function () {
@@ -22,15 +22,22 @@ describe('runBatched over a worker pool', function () {
   });
 
   it('gives the same input gradients on 2 workers as in this thread', async () => {
-    const inline = await runBatched(model, images, 'inputGradient', { threads: 1, options: { target: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] } });
-    const pooled = await runBatched(model, images, 'inputGradient', { threads: 2, options: { target: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] } });
+    const inline = await runBatched(model, images, 'inputGradient', {
+      threads: 1,
+      options: { target: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
+    });
+    const pooled = await runBatched(model, images, 'inputGradient', {
+      threads: 2,
+      options: { target: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
+    });
     assert.deepStrictEqual(pooled.shape, [10, 28, 28, 1]);
     assert.ok(maxDiff(inline, pooled) < 1e-6, 'pooled gradients differ');
     tf.dispose([inline, pooled]);
   });
 
   it('runs self-contained functions and layer outputs, and follows weight changes', async () => {
-    const fn = (t: typeof tf, m: tf.LayersModel, x: tf.Tensor4D): tf.Tensor => t.argMax(m.predict(x) as tf.Tensor, 1).toFloat();
+    const fn = (t: typeof tf, m: tf.LayersModel, x: tf.Tensor4D): tf.Tensor =>
+      t.argMax(m.predict(x) as tf.Tensor, 1).toFloat();
     const a = await runBatched(model, images, fn, { threads: 2 });
     const b = await runBatched(model, images, fn, { threads: 1 });
     assert.strictEqual(maxDiff(a, b), 0);
@@ -51,7 +58,11 @@ describe('runBatched over a worker pool', function () {
     const before = tf.memory().numTensors;
     const inline = await featureVectors(model, many, { threads: 1, batchSize: 200 });
     const seen: number[] = [];
-    const pooled = await featureVectors(model, many, { threads: 2, batchSize: 200, onProgress: (p) => void seen.push(p.done) });
+    const pooled = await featureVectors(model, many, {
+      threads: 2,
+      batchSize: 200,
+      onProgress: (p) => void seen.push(p.done),
+    });
     assert.deepStrictEqual(pooled.shape, [POOL_MIN_IMAGES + 37, 256]);
     assert.ok(maxDiff(inline, pooled) < 1e-5, 'pooled feature vectors differ');
     // Rounds of 2 x 200 images.
@@ -73,9 +84,21 @@ describe('runBatched over a worker pool', function () {
   });
 
   it('reports bad input and bad tasks with the valid choices', async () => {
-    await assert.rejects(runBatched(model, images.reshape([10, 784]) as unknown as tf.Tensor4D, 'predict'), /Tensor4D \[N, H, W, C\], got shape \[10,784\]/);
-    await assert.rejects(runBatched(model, images, 'saliency' as never, { threads: 2 }), /unknown task 'saliency'; built-in tasks: predict, inputGradient, layerOutput/);
-    await assert.rejects(runBatched(model, images, 'inputGradient', { threads: 2, options: { target: 12 } }), /target 12 out of range; the model has 10 classes/);
-    await assert.rejects(runBatched(model, images, 'layerOutput', { threads: 1, options: { layer: 'conv9' } }), /unknown layer 'conv9'; layers: conv1, pool1/);
+    await assert.rejects(
+      runBatched(model, images.reshape([10, 784]) as unknown as tf.Tensor4D, 'predict'),
+      /Tensor4D \[N, H, W, C\], got shape \[10,784\]/,
+    );
+    await assert.rejects(
+      runBatched(model, images, 'saliency' as never, { threads: 2 }),
+      /unknown task 'saliency'; built-in tasks: predict, inputGradient, layerOutput/,
+    );
+    await assert.rejects(
+      runBatched(model, images, 'inputGradient', { threads: 2, options: { target: 12 } }),
+      /target 12 out of range; the model has 10 classes/,
+    );
+    await assert.rejects(
+      runBatched(model, images, 'layerOutput', { threads: 1, options: { layer: 'conv9' } }),
+      /unknown layer 'conv9'; layers: conv1, pool1/,
+    );
   });
 });

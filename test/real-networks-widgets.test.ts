@@ -1,7 +1,19 @@
 /** The widgets draw what the techniques give on a 224x224 photo through MobileNet and on cifar-cnn. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { datasets, firstLayerFilters, gradCam, guidedBackprop, images, models, occlusion, saliency, setup, show, topActivatingPatches } from '../src';
+import {
+  datasets,
+  firstLayerFilters,
+  gradCam,
+  guidedBackprop,
+  images,
+  models,
+  occlusion,
+  saliency,
+  setup,
+  show,
+  topActivatingPatches,
+} from '../src';
 
 function pngOf(fig: { png: Buffer }): Buffer {
   const png = fig.png;

@@ -8,7 +8,9 @@ import { datasets, defaultCamLayer, gradCam, guidedBackprop, images, models, sal
 
 /** Share of the positive mass of a [224, 224] map inside a box given in the 768x576 photo. */
 function massIn(map: Float32Array | Int32Array | Uint8Array, box: [number, number, number, number]): number {
-  const [x0, y0, x1, y1] = [box[0] * 224 / 768, box[1] * 224 / 576, box[2] * 224 / 768, box[3] * 224 / 576].map(Math.round);
+  const [x0, y0, x1, y1] = [(box[0] * 224) / 768, (box[1] * 224) / 576, (box[2] * 224) / 768, (box[3] * 224) / 576].map(
+    Math.round,
+  );
   let inside = 0;
   let total = 0;
   for (let y = 0; y < 224; y++) {
@@ -47,7 +49,10 @@ describe('real networks: ImageNet models by name', function () {
     assert.ok(String(card.source).length > 0);
     assert.deepStrictEqual(card.inputSize, [224, 224, 3]);
     // [0, 1] in, [-1, 1] inside: the preprocess layer maps 0 -> -1 and 1 -> 1.
-    const pre = tf.model({ inputs: mobilenet.inputs, outputs: mobilenet.getLayer('preprocess').output as tf.SymbolicTensor });
+    const pre = tf.model({
+      inputs: mobilenet.inputs,
+      outputs: mobilenet.getLayer('preprocess').output as tf.SymbolicTensor,
+    });
     const y = pre.predict(tf.stack([tf.zeros([224, 224, 3]), tf.ones([224, 224, 3])])) as tf.Tensor;
     const [lo, hi] = [y.min().dataSync()[0], y.max().dataSync()[0]];
     assert.deepStrictEqual([lo, hi], [-1, 1]);
@@ -58,13 +63,23 @@ describe('real networks: ImageNet models by name', function () {
     const cat = await images.sample('cat', { size: 224 });
     const x = cat.expandDims(0) as tf.Tensor4D;
     const probs = (mobilenet.predict(x) as tf.Tensor).dataSync();
-    const logitsModel = tf.model({ inputs: mobilenet.inputs, outputs: mobilenet.getLayer('logits').output as tf.SymbolicTensor });
+    const logitsModel = tf.model({
+      inputs: mobilenet.inputs,
+      outputs: mobilenet.getLayer('logits').output as tf.SymbolicTensor,
+    });
     const logits = logitsModel.predict(x) as tf.Tensor;
     const soft = tf.softmax(logits).dataSync();
     for (let i = 0; i < 1000; i += 97) assert.ok(Math.abs(soft[i] - probs[i]) < 1e-6);
     const names = models.classNames(mobilenet);
-    const top5 = Array.from(probs).map((p, i) => [p, i]).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([, i]) => names[i]);
-    assert.ok(top5.some((n) => CATS.includes(n)), `top-5 ${top5.join(', ')} holds a cat class`);
+    const top5 = Array.from(probs)
+      .map((p, i) => [p, i])
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 5)
+      .map(([, i]) => names[i]);
+    assert.ok(
+      top5.some((n) => CATS.includes(n)),
+      `top-5 ${top5.join(', ')} holds a cat class`,
+    );
     tf.dispose([cat, x, logits]);
   });
 
@@ -75,13 +90,25 @@ describe('real networks: ImageNet models by name', function () {
     const bikeMap = await gradCam(mobilenet, dog, { target: 'mountain bike' });
     const d = dogMap.dataSync() as Float32Array;
     const b = bikeMap.dataSync() as Float32Array;
-    const dd = massIn(d, DOG_BOX), db = massIn(d, BIKE_BOX), bd = massIn(b, DOG_BOX), bb = massIn(b, BIKE_BOX);
-    assert.ok(dd > db && bb > bd, `dog map: dog ${dd.toFixed(2)} bike ${db.toFixed(2)}; bike map: dog ${bd.toFixed(2)} bike ${bb.toFixed(2)}`);
-    assert.ok(dd > 1.5 * bd && bb > 1.5 * db, 'each class puts more of its mass on its own object than the other class does');
+    const dd = massIn(d, DOG_BOX),
+      db = massIn(d, BIKE_BOX),
+      bd = massIn(b, DOG_BOX),
+      bb = massIn(b, BIKE_BOX);
+    assert.ok(
+      dd > db && bb > bd,
+      `dog map: dog ${dd.toFixed(2)} bike ${db.toFixed(2)}; bike map: dog ${bd.toFixed(2)} bike ${bb.toFixed(2)}`,
+    );
+    assert.ok(
+      dd > 1.5 * bd && bb > 1.5 * db,
+      'each class puts more of its mass on its own object than the other class does',
+    );
     // Every class gets a map of its own (not zeros through the softmax, not uniform).
     const pickup = await gradCam(mobilenet, dog, { target: 'pickup' });
     const p = Array.from(pickup.dataSync());
-    assert.ok(Math.max(...p) > 0 && Math.max(...p) > 2 * (p.reduce((a, v) => a + v, 0) / p.length), 'a non-top class gets a non-uniform map');
+    assert.ok(
+      Math.max(...p) > 0 && Math.max(...p) > 2 * (p.reduce((a, v) => a + v, 0) / p.length),
+      'a non-top class gets a non-uniform map',
+    );
     tf.dispose([dog, dogMap, bikeMap, pickup]);
   });
 
@@ -90,8 +117,14 @@ describe('real networks: ImageNet models by name', function () {
     const byName = await saliency(mobilenet, cat, { target: 'tabby cat' });
     const byIndex = await saliency(mobilenet, cat, { target: 281 });
     assert.deepStrictEqual(Array.from(byName.dataSync()), Array.from(byIndex.dataSync()));
-    await assert.rejects(saliency(mobilenet, cat, { target: 'tabbby' }), /^Error: saliency: unknown class 'tabbby'; closest of the 1000 classes: 'tabby' \(281\)/);
-    await assert.rejects(saliency(mobilenet, cat, { target: 'crane' }), /saliency: class name 'crane' is ambiguous: .*\(134\).*\(517\)/);
+    await assert.rejects(
+      saliency(mobilenet, cat, { target: 'tabbby' }),
+      /^Error: saliency: unknown class 'tabbby'; closest of the 1000 classes: 'tabby' \(281\)/,
+    );
+    await assert.rejects(
+      saliency(mobilenet, cat, { target: 'crane' }),
+      /saliency: class name 'crane' is ambiguous: .*\(134\).*\(517\)/,
+    );
     tf.dispose([cat, byName, byIndex]);
   });
 
@@ -99,19 +132,32 @@ describe('real networks: ImageNet models by name', function () {
     const grey = await images.sample('camera', { channels: 1, size: 100 });
     const map = await saliency(mobilenet, grey, { target: 'tabby' });
     assert.deepStrictEqual(map.shape, [224, 224]);
-    await assert.rejects(saliency(mobilenet, tf.zeros([224, 224, 4]), { target: 0 }), /saliency: image has shape \[224, 224, 4\]; expected an image \[224, 224, 3\]/);
+    await assert.rejects(
+      saliency(mobilenet, tf.zeros([224, 224, 4]), { target: 0 }),
+      /saliency: image has shape \[224, 224, 4\]; expected an image \[224, 224, 3\]/,
+    );
     tf.dispose([grey, map]);
   });
 
   it('darknet-tiny: [0, 1] input as trained, logits/probs added, guided backprop through its leaky ReLUs', async () => {
     const dn = await models.load('darknet-tiny');
-    assert.deepStrictEqual(dn.layers.slice(-2).map((l) => l.name), ['logits', 'probs']);
+    assert.deepStrictEqual(
+      dn.layers.slice(-2).map((l) => l.name),
+      ['logits', 'probs'],
+    );
     assert.ok(!dn.layers.some((l) => l.name === 'preprocess'));
     const cat = await images.sample('cat', { size: 224 });
     const probs = (dn.predict(cat.expandDims(0)) as tf.Tensor).dataSync();
     const names = models.classNames(dn);
-    const top5 = Array.from(probs).map((p, i) => [p, i]).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([, i]) => names[i]);
-    assert.ok(top5.some((n) => CATS.includes(n)), `darknet top-5 ${top5.join(', ')}`);
+    const top5 = Array.from(probs)
+      .map((p, i) => [p, i])
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 5)
+      .map(([, i]) => names[i]);
+    assert.ok(
+      top5.some((n) => CATS.includes(n)),
+      `darknet top-5 ${top5.join(', ')}`,
+    );
     const g = await guidedBackprop(dn, cat, { target: 'tabby' });
     assert.deepStrictEqual(g.shape, [224, 224, 3]);
     assert.ok(tf.abs(g).max().dataSync()[0] > 0);
@@ -126,14 +172,21 @@ describe('real networks: cifar-cnn', function () {
 
   it('reaches 75% on the 10,000 CIFAR-10 test images, with colour 5x5 filters in conv1', async () => {
     const model = await models.load('cifar-cnn');
-    assert.deepStrictEqual(model.layers.map((l) => l.name).filter((n) => /^(conv|features|logits|probs)/.test(n)), ['conv1', 'conv2', 'conv3', 'features', 'logits', 'probs']);
+    assert.deepStrictEqual(
+      model.layers.map((l) => l.name).filter((n) => /^(conv|features|logits|probs)/.test(n)),
+      ['conv1', 'conv2', 'conv3', 'features', 'logits', 'probs'],
+    );
     const k = model.getLayer('conv1').getWeights()[0];
     assert.deepStrictEqual(k.shape.slice(0, 3), [5, 5, 3]);
     assert.ok((k.shape[3] as number) >= 32);
     const test = await datasets.load('cifar-10', { split: 'test' });
     const acc = await models.accuracy(model, test.images, test.labels);
     assert.ok(acc >= 0.75, `cifar-cnn accuracy ${(100 * acc).toFixed(2)}%`);
-    assert.strictEqual(models.card(model).testAccuracy, Number(acc.toFixed(4)), 'the card states the measured accuracy');
+    assert.strictEqual(
+      models.card(model).testAccuracy,
+      Number(acc.toFixed(4)),
+      'the card states the measured accuracy',
+    );
     test.images.dispose();
     model.dispose();
   });
@@ -146,7 +199,10 @@ describe('cnnviz doctor: the data folder and every model', function () {
     const path = require('path') as typeof import('path');
     const cli = path.join(__dirname, '..', 'src', 'cli.js');
     const r = spawnSync(process.execPath, [cli, 'doctor', '--json'], { encoding: 'utf8' });
-    const report = JSON.parse(r.stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string }> };
+    const report = JSON.parse(r.stdout) as {
+      ok: boolean;
+      checks: Array<{ name: string; ok: boolean; detail: string }>;
+    };
     const byName = new Map(report.checks.map((c) => [c.name, c]));
     assert.match(byName.get('data folder')!.detail, /CNNVIZ_DATA.*mirror/);
     for (const e of ['mobilenet', 'darknet-tiny', 'cifar-10', 'photos']) {

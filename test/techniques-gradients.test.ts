@@ -1,26 +1,60 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { saliency, guidedBackprop, deconvnet, gradCam, guidedGradCam } from '../src/techniques';
-import { assertNoLeak, linearModel, maxAbsDiff, randn, randomImage, rejects, smallCnn, useWasm } from './techniques_fixtures';
+import { saliency, guidedBackprop, deconvnet, gradCam, gradCamWeights, guidedGradCam } from '../src/techniques';
+import {
+  assertNoLeak,
+  linearModel,
+  maxAbsDiff,
+  randn,
+  randomImage,
+  rejects,
+  smallCnn,
+  useWasm,
+} from './techniques_fixtures';
 
-/** A model whose first non-linearity is a ReLU applied right to the input, in one of several styles, then linear layers. */
+/**
+ * A model whose first non-linearity is a ReLU applied right to the input, in one of several styles, then linear
+ * layers.
+ */
 function reluFirst(style: 'activation' | 'conv' | 'dense' | 'reluLayer' | 'relu6', seed: number): tf.LayersModel {
   const input = tf.input({ shape: [6, 6, 1] });
   let h: tf.SymbolicTensor;
-  if (style === 'activation') h = tf.layers.activation({ activation: 'relu', name: 'r' }).apply(input) as tf.SymbolicTensor;
+  if (style === 'activation')
+    h = tf.layers.activation({ activation: 'relu', name: 'r' }).apply(input) as tf.SymbolicTensor;
   else if (style === 'reluLayer') h = tf.layers.reLU({ name: 'r' }).apply(input) as tf.SymbolicTensor;
-  else if (style === 'relu6') h = tf.layers.activation({ activation: 'relu6', name: 'r' }).apply(input) as tf.SymbolicTensor;
+  else if (style === 'relu6')
+    h = tf.layers.activation({ activation: 'relu6', name: 'r' }).apply(input) as tf.SymbolicTensor;
   else if (style === 'conv') {
-    const conv = tf.layers.conv2d({ filters: 1, kernelSize: 1, activation: 'relu', name: 'r', kernelInitializer: 'ones', biasInitializer: 'zeros' });
+    const conv = tf.layers.conv2d({
+      filters: 1,
+      kernelSize: 1,
+      activation: 'relu',
+      name: 'r',
+      kernelInitializer: 'ones',
+      biasInitializer: 'zeros',
+    });
     h = conv.apply(input) as tf.SymbolicTensor;
   } else {
     const flat = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
-    const dense = tf.layers.dense({ units: 36, activation: 'relu', name: 'r', kernelInitializer: 'identity', biasInitializer: 'zeros' });
+    const dense = tf.layers.dense({
+      units: 36,
+      activation: 'relu',
+      name: 'r',
+      kernelInitializer: 'identity',
+      biasInitializer: 'zeros',
+    });
     h = tf.layers.reshape({ targetShape: [6, 6, 1] }).apply(dense.apply(flat)) as tf.SymbolicTensor;
   }
-  const conv = tf.layers.conv2d({ filters: 3, kernelSize: 3, name: 'lin', kernelInitializer: tf.initializers.randomNormal({ seed, stddev: 1 }) });
+  const conv = tf.layers.conv2d({
+    filters: 3,
+    kernelSize: 3,
+    name: 'lin',
+    kernelInitializer: tf.initializers.randomNormal({ seed, stddev: 1 }),
+  });
   const flat = tf.layers.flatten().apply(conv.apply(h)) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 4, name: 'logits', kernelInitializer: tf.initializers.randomNormal({ seed: seed + 1, stddev: 1 }) }).apply(flat) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: 4, name: 'logits', kernelInitializer: tf.initializers.randomNormal({ seed: seed + 1, stddev: 1 }) })
+    .apply(flat) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
 }
 
@@ -37,7 +71,9 @@ describe('techniques: saliency', function () {
       assert.ok(maxAbsDiff(g.dataSync(), expected) < 1e-5);
       const m = await saliency(model, image, { target: t });
       assert.deepStrictEqual(m.shape, [5, 4]);
-      const maxAbs = Float32Array.from({ length: 20 }, (_, p) => Math.max(Math.abs(expected[2 * p]), Math.abs(expected[2 * p + 1])));
+      const maxAbs = Float32Array.from({ length: 20 }, (_, p) =>
+        Math.max(Math.abs(expected[2 * p]), Math.abs(expected[2 * p + 1])),
+      );
       assert.ok(maxAbsDiff(m.dataSync(), maxAbs) < 1e-5);
       tf.dispose([g, m]);
     }
@@ -72,7 +108,8 @@ describe('techniques: saliency', function () {
     const predicted = (model.predict(batch) as tf.Tensor).argMax(-1).dataSync();
     const d = await saliency(model, batch, { reduce: 'sum' });
     const dv = d.dataSync();
-    for (let n = 0; n < 2; n++) for (let i = 0; i < 4; i++) assert.ok(Math.abs(dv[n * 4 + i] - kernel[i * 3 + predicted[n]]) < 1e-5);
+    for (let n = 0; n < 2; n++)
+      for (let i = 0; i < 4; i++) assert.ok(Math.abs(dv[n * 4 + i] - kernel[i * 3 + predicted[n]]) < 1e-5);
     tf.dispose([g, d, batch]);
   });
 
@@ -82,20 +119,33 @@ describe('techniques: saliency', function () {
     // conv1 unit (5, 7) sees a 3x3 neighbourhood: its gradient vanishes outside it.
     const g = await saliency(model, image, { layer: 'conv1', channel: 2, y: 5, x: 7, reduce: 'none' });
     const v = g.dataSync();
-    for (let y = 0; y < 12; y++) for (let x = 0; x < 12; x++) {
-      if (Math.abs(y - 5) > 1 || Math.abs(x - 7) > 1) assert.strictEqual(v[y * 12 + x], 0, `pixel (${y}, ${x})`);
-    }
+    for (let y = 0; y < 12; y++)
+      for (let x = 0; x < 12; x++) {
+        if (Math.abs(y - 5) > 1 || Math.abs(x - 7) > 1) assert.strictEqual(v[y * 12 + x], 0, `pixel (${y}, ${x})`);
+      }
     tf.dispose([g, image]);
   });
 
   it('skips a softmax that is the activation of the last Dense layer', async () => {
     const m = tf.sequential();
     m.add(tf.layers.flatten({ inputShape: [3, 3, 1] }));
-    m.add(tf.layers.dense({ units: 4, activation: 'softmax', name: 'out', kernelInitializer: tf.initializers.randomNormal({ seed: 3 }) }));
+    m.add(
+      tf.layers.dense({
+        units: 4,
+        activation: 'softmax',
+        name: 'out',
+        kernelInitializer: tf.initializers.randomNormal({ seed: 3 }),
+      }),
+    );
     const kernel = m.getLayer('out').getWeights()[0].dataSync();
     const image = randomImage(3, 3, 1, 2);
     const g = await saliency(m, image, { target: 2, reduce: 'none' });
-    assert.ok(maxAbsDiff(g.dataSync(), Float32Array.from({ length: 9 }, (_, i) => kernel[i * 4 + 2])) < 1e-5);
+    assert.ok(
+      maxAbsDiff(
+        g.dataSync(),
+        Float32Array.from({ length: 9 }, (_, i) => kernel[i * 4 + 2]),
+      ) < 1e-5,
+    );
     const p = Array.from((m.predict(image.expandDims(0)) as tf.Tensor).dataSync());
     assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'the model still ends in a softmax afterwards');
     tf.dispose([g, image]);
@@ -114,7 +164,12 @@ describe('techniques: saliency', function () {
     const z = 2 * 0.5 - 0.2 + 0.05;
     const s = 1 / (1 + Math.exp(-z));
     const prob = (await saliency(m, image, { target: 0, reduce: 'none', output: 'probs' })).dataSync();
-    assert.ok(maxAbsDiff(prob, [2, -1, 0.5, 0].map((w) => w * s * (1 - s))) < 1e-6);
+    assert.ok(
+      maxAbsDiff(
+        prob,
+        [2, -1, 0.5, 0].map((w) => w * s * (1 - s)),
+      ) < 1e-6,
+    );
     const guided = (await guidedBackprop(m, image, { target: 0 })).dataSync();
     assert.ok(maxAbsDiff(guided, [2, 0, 0.5, 0]) < 1e-6);
     image.dispose();
@@ -125,16 +180,31 @@ describe('techniques: saliency', function () {
     const image = randomImage(12, 12, 1, 1);
     const wrong = randomImage(10, 12, 3, 1);
     const rank5 = tf.zeros([1, 1, 12, 12, 1]);
-    const nan = tf.tensor3d(Float32Array.from({ length: 144 }, (_, i) => (i === 50 ? NaN : 0.5)), [12, 12, 1]);
+    const nan = tf.tensor3d(
+      Float32Array.from({ length: 144 }, (_, i) => (i === 50 ? NaN : 0.5)),
+      [12, 12, 1],
+    );
     // (another size alone is resized; three channels for a grey model are refused)
-    await rejects(() => saliency(model, wrong), /shape \[10, 12, 3\].*expected an image \[12, 12, 1\] or a batch \[\?, 12, 12, 1\]/);
+    await rejects(
+      () => saliency(model, wrong),
+      /shape \[10, 12, 3\].*expected an image \[12, 12, 1\] or a batch \[\?, 12, 12, 1\]/,
+    );
     await rejects(() => saliency(model, rank5), /rank 5/);
     await rejects(() => saliency(model, nan), /NaN/);
     await rejects(() => saliency(model, image, { target: 4 }), /target 4 out of range.*4 classes \(0\.\.3\)/);
     await rejects(() => saliency(model, image, { target: 'zebra' }), /unknown class 'zebra'.*0, 1, 2, 3/);
-    await rejects(() => saliency(model, image, { layer: 'conv9', channel: 0 }), /unknown layer 'conv9'.*conv1, pool1, conv2/);
-    await rejects(() => saliency(model, image, { layer: 'conv2', channel: 8 }), /channel 8 out of range.*8 channels \(0\.\.7\)/);
-    await rejects(() => saliency(model, image, { reduce: 'max' as never }), /unknown reduce 'max'.*maxAbs, l2, sum, none/);
+    await rejects(
+      () => saliency(model, image, { layer: 'conv9', channel: 0 }),
+      /unknown layer 'conv9'.*conv1, pool1, conv2/,
+    );
+    await rejects(
+      () => saliency(model, image, { layer: 'conv2', channel: 8 }),
+      /channel 8 out of range.*8 channels \(0\.\.7\)/,
+    );
+    await rejects(
+      () => saliency(model, image, { reduce: 'max' as never }),
+      /unknown reduce 'max'.*maxAbs, l2, sum, none/,
+    );
     tf.dispose([image, wrong, rank5, nan]);
   });
 
@@ -160,7 +230,12 @@ describe('techniques: guided backprop and deconvnet', function () {
         const plain = (await saliency(model, x, { target, reduce: 'none' })).dataSync();
         const guided = (await guidedBackprop(model, x, { target })).dataSync();
         // One ReLU, then linear layers: guided = positive part of the plain gradient.
-        assert.ok(maxAbsDiff(guided, plain.map((g) => Math.max(g, 0))) < 1e-5);
+        assert.ok(
+          maxAbsDiff(
+            guided,
+            plain.map((g) => Math.max(g, 0)),
+          ) < 1e-5,
+        );
         assert.ok(guided.every((g, i) => g >= 0 && (xv[i] > 0 || g === 0)));
         const deconv = (await deconvnet(model, x, { target })).dataSync();
         assert.ok(deconv.every((g) => g >= 0));
@@ -226,7 +301,16 @@ describe('techniques: Grad-CAM', function () {
   /** conv(relu) -> global average pool -> dense with identity weights: class c's Grad-CAM is channel c / (h*w). */
   function camModel(): tf.LayersModel {
     const m = tf.sequential();
-    m.add(tf.layers.conv2d({ name: 'conv', inputShape: [8, 8, 1], filters: 3, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.randomNormal({ seed: 4 }) }));
+    m.add(
+      tf.layers.conv2d({
+        name: 'conv',
+        inputShape: [8, 8, 1],
+        filters: 3,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.randomNormal({ seed: 4 }),
+      }),
+    );
     m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
     m.add(tf.layers.dense({ name: 'logits', units: 3, kernelInitializer: 'identity', biasInitializer: 'zeros' }));
     m.add(tf.layers.activation({ name: 'probs', activation: 'softmax' }));
@@ -236,7 +320,11 @@ describe('techniques: Grad-CAM', function () {
   it('equals CAM on a global-average-pooling model', async () => {
     const model = camModel();
     const image = randomImage(8, 8, 1, 2);
-    const acts = (tf.model({ inputs: model.inputs, outputs: model.getLayer('conv').output as tf.SymbolicTensor }).predict(image.expandDims(0)) as tf.Tensor).dataSync();
+    const acts = (
+      tf
+        .model({ inputs: model.inputs, outputs: model.getLayer('conv').output as tf.SymbolicTensor })
+        .predict(image.expandDims(0)) as tf.Tensor
+    ).dataSync();
     for (const c of [0, 1, 2]) {
       const cam = await gradCam(model, image, { target: c, upsample: false });
       assert.deepStrictEqual(cam.shape, [6, 6]);
@@ -249,6 +337,29 @@ describe('techniques: Grad-CAM', function () {
     tf.dispose([up, image]);
   });
 
+  it('takes its channel weighting as a function (the part a CAM variant changes)', async () => {
+    const model = camModel();
+    const image = randomImage(8, 8, 1, 2);
+    const acts = (
+      tf
+        .model({ inputs: model.inputs, outputs: model.getLayer('conv').output as tf.SymbolicTensor })
+        .predict(image.expandDims(0)) as tf.Tensor
+    ).dataSync();
+    const plain = await gradCam(model, image, { target: 1, upsample: false });
+    const named = await gradCam(model, image, { target: 1, upsample: false, weighting: gradCamWeights });
+    assert.deepStrictEqual(Array.from(named.dataSync()), Array.from(plain.dataSync()));
+    // weights 1, 0, 2 for the three channels, whatever the gradient: the map is act0 + 2 act2
+    const fixed = await gradCam(model, image, {
+      target: 1,
+      upsample: false,
+      relu: false,
+      weighting: (g) => tf.reshape(tf.tile(tf.tensor1d([1, 0, 2]), [g.shape[0]]), [g.shape[0], 1, 1, 3]) as tf.Tensor4D,
+    });
+    const expected = Float32Array.from({ length: 36 }, (_, i) => acts[i * 3] + 2 * acts[i * 3 + 2]);
+    assert.ok(maxAbsDiff(fixed.dataSync(), expected) < 1e-5);
+    tf.dispose([plain, named, fixed, image]);
+  });
+
   it('defaults to the last conv layer, checks the layer, batches, guided Grad-CAM, no leaks', async () => {
     const model = smallCnn({ seed: 5 });
     const batch = tf.stack([randomImage(12, 12, 1, 1), randomImage(12, 12, 1, 2)]) as tf.Tensor4D;
@@ -257,7 +368,10 @@ describe('techniques: Grad-CAM', function () {
     assert.deepStrictEqual(a.shape, [2, 6, 6]);
     assert.deepStrictEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
     assert.ok(a.dataSync().every((v) => v >= 0));
-    await rejects(() => gradCam(model, batch, { layer: 'features' }), /'features' \(Dense\) has no spatial map; layers with one: conv1, pool1, conv2/);
+    await rejects(
+      () => gradCam(model, batch, { layer: 'features' }),
+      /'features' \(Dense\) has no spatial map; layers with one: conv1, pool1, conv2/,
+    );
     const gg = await guidedGradCam(model, batch, { target: 1 });
     assert.deepStrictEqual(gg.shape, [2, 12, 12, 1]);
     const cam = (await gradCam(model, batch, { target: 1 })).dataSync();

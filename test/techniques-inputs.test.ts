@@ -54,20 +54,33 @@ describe('techniques: every technique checks its image and leaks nothing', funct
       const good = randomImage(12, 12, 1, 3);
       const small = randomImage(8, 12, 1, 3);
       const rgb = randomImage(12, 12, 3, 3);
-      const nan = tf.tensor3d(Float32Array.from({ length: 144 }, (_, i) => (i === 7 ? NaN : 0.1)), [12, 12, 1]);
-      const inf = tf.tensor3d(Float32Array.from({ length: 144 }, (_, i) => (i === 9 ? Infinity : 0.1)), [12, 12, 1]);
+      const nan = tf.tensor3d(
+        Float32Array.from({ length: 144 }, (_, i) => (i === 7 ? NaN : 0.1)),
+        [12, 12, 1],
+      );
+      const inf = tf.tensor3d(
+        Float32Array.from({ length: 144 }, (_, i) => (i === 9 ? Infinity : 0.1)),
+        [12, 12, 1],
+      );
       const vector = tf.zeros([144]);
       const expected = /expected an image \[12, 12, 1\] or a batch \[\?, 12, 12, 1\]/;
       // Another size is resized to the model's; colour into a grey model is refused with the expected shape.
       // (an attribution made for the small image no longer matches: the scores say so)
-      if (name === 'deletionScore' || name === 'insertionScore') await rejects(() => run(model, small, {}), /attribution has shape \[8, 12\]; expected \[12, 12\]/);
+      if (name === 'deletionScore' || name === 'insertionScore')
+        await rejects(() => run(model, small, {}), /attribution has shape \[8, 12\]; expected \[12, 12\]/);
       else await assertNoLeak(() => run(model, small, {}), 1);
-      await rejects(() => run(model, rgb, {}), new RegExp(`^${name}: image has shape \\[12, 12, 3\\]; ${expected.source}`));
+      await rejects(
+        () => run(model, rgb, {}),
+        new RegExp(`^${name}: image has shape \\[12, 12, 3\\]; ${expected.source}`),
+      );
       await rejects(() => run(model, vector, {}), /image has rank 1 \[144\]/);
       await rejects(() => run(model, nan, {}), /image contains 1 NaN value \(first at flat index 7\)/);
       await rejects(() => run(model, inf, {}), /image contains 1 infinite value/);
       if (!['featureVectors', 'topActivatingPatches'].includes(name)) {
-        await rejects(() => run(model, good, { target: 4 }), /target 4 out of range; this model has 4 classes \(0\.\.3\)/);
+        await rejects(
+          () => run(model, good, { target: 4 }),
+          /target 4 out of range; this model has 4 classes \(0\.\.3\)/,
+        );
       }
       await assertNoLeak(() => run(model, good, {}), 2);
       tf.dispose([good, small, rgb, nan, inf, vector]);
@@ -79,9 +92,19 @@ describe('techniques: many small grey images for a big colour model are converte
   before(useWasm);
   it('featureVectors and topActivatingPatches give what converting everything first gives', async () => {
     const input = tf.input({ shape: [64, 64, 3] });
-    const conv = tf.layers.conv2d({ name: 'conv1', filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(input) as tf.SymbolicTensor;
+    const conv = tf.layers
+      .conv2d({
+        name: 'conv1',
+        filters: 4,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+      })
+      .apply(input) as tf.SymbolicTensor;
     const gap = tf.layers.globalAveragePooling2d({ name: 'features' }).apply(conv) as tf.SymbolicTensor;
-    const out = tf.layers.dense({ name: 'logits', units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }).apply(gap) as tf.SymbolicTensor;
+    const out = tf.layers
+      .dense({ name: 'logits', units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) })
+      .apply(gap) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: out });
     // 1,400 grey 32x32 images: 17.2M values once colour and 64x64, above the lazy threshold.
     const grey = tf.randomUniform([1400, 32, 32, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
@@ -96,7 +119,10 @@ describe('techniques: many small grey images for a big colour model are converte
     assert.ok(diff < 1e-5, `max difference ${diff}`);
     const p1 = await topActivatingPatches(model, grey, { layer: 'conv1', channel: 1, k: 3 });
     const p2 = await topActivatingPatches(model, converted, { layer: 'conv1', channel: 1, k: 3 });
-    assert.deepStrictEqual(p1.map((p) => p.index), p2.map((p) => p.index));
+    assert.deepStrictEqual(
+      p1.map((p) => p.index),
+      p2.map((p) => p.index),
+    );
     tf.dispose([lazy, eager]);
     assert.strictEqual(tf.memory().numTensors, before);
     tf.dispose([grey, converted]);

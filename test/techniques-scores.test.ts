@@ -23,10 +23,19 @@ describe('techniques: deletion and insertion scores', function () {
     const { model, w } = regionLinear();
     const image = tf.tensor3d(uniform(64, 3, 0.2, 1), [8, 8, 1]);
     const x = image.dataSync();
-    const good = tf.tensor2d(w.map((v, p) => v * x[p]), [8, 8]);
-    const bad = tf.tensor2d(w.map((v) => (v > 0 ? -1 : 1)), [8, 8]);
+    const good = tf.tensor2d(
+      w.map((v, p) => v * x[p]),
+      [8, 8],
+    );
+    const bad = tf.tensor2d(
+      w.map((v) => (v > 0 ? -1 : 1)),
+      [8, 8],
+    );
     const del = await deletionScore(model, image, good, { target: 0, output: 'logits', steps: 8 });
-    assert.deepStrictEqual(Array.from(del.fractions), Array.from({ length: 9 }, (_, k) => k / 8));
+    assert.deepStrictEqual(
+      Array.from(del.fractions),
+      Array.from({ length: 9 }, (_, k) => k / 8),
+    );
     // Independent curve: delete the 8 most important pixels per step, in the map's order.
     const order = Array.from({ length: 64 }, (_, p) => p).sort((a, b) => w[b] * x[b] - w[a] * x[a] || a - b);
     const expected = Array.from({ length: 9 }, (_, k) => {
@@ -39,7 +48,12 @@ describe('techniques: deletion and insertion scores', function () {
     const delBad = await deletionScore(model, image, bad, { target: 0, output: 'logits', steps: 8 });
     assert.ok(del.auc < delBad.auc, `deletion ${del.auc} vs ${delBad.auc}`);
     const ins = await insertionScore(model, image, good, { target: 0, output: 'logits', steps: 8, baseline: 'black' });
-    const insBad = await insertionScore(model, image, bad, { target: 0, output: 'logits', steps: 8, baseline: 'black' });
+    const insBad = await insertionScore(model, image, bad, {
+      target: 0,
+      output: 'logits',
+      steps: 8,
+      baseline: 'black',
+    });
     assert.ok(ins.auc > insBad.auc, `insertion ${ins.auc} vs ${insBad.auc}`);
     assert.ok(Math.abs(ins.curve[0] - 0.5) < 1e-5 && Math.abs(ins.curve[8] - expected[0]) < 1e-4);
     tf.dispose([image, good, bad]);
@@ -53,7 +67,10 @@ describe('techniques: deletion and insertion scores', function () {
     assert.strictEqual(r.curves.length, 2);
     assert.strictEqual(r.aucs.length, 2);
     assert.ok(Math.abs(r.auc - (r.aucs[0] + r.aucs[1]) / 2) < 1e-6);
-    await rejects(() => deletionScore(model, batch, tf.zeros([2, 5, 5])), /attribution has shape \[2, 5, 5\]; expected \[2, 12, 12\] or \[2, 12, 12, 1\]/);
+    await rejects(
+      () => deletionScore(model, batch, tf.zeros([2, 5, 5])),
+      /attribution has shape \[2, 5, 5\]; expected \[2, 12, 12\] or \[2, 12, 12, 1\]/,
+    );
     await assertNoLeak(() => insertionScore(model, batch, maps, { steps: 5, batchSize: 4 }));
     tf.dispose([batch, maps]);
   });
@@ -75,22 +92,42 @@ describe('techniques: randomization check', function () {
     const targets = Array.from((model.predict(images) as tf.Tensor).argMax(-1).dataSync());
     const edges = (_m: tf.LayersModel, x: tf.Tensor) => tf.tidy(() => tf.abs(tf.sub(x, tf.reverse(x, 2))));
     const blind = await randomizationCheck(model, edges, images);
-    assert.deepStrictEqual(blind.steps.map((s) => s.layer), ['logits', 'features', 'conv2', 'conv1']);
+    assert.deepStrictEqual(
+      blind.steps.map((s) => s.layer),
+      ['logits', 'features', 'conv2', 'conv1'],
+    );
     assert.ok(blind.steps.every((s) => Math.abs(s.mean - 1) < 1e-9));
-    const faithful = await randomizationCheck(model, (m, x) => saliency(m, x, { target: targets }), images, { seed: 3 });
+    const faithful = await randomizationCheck(model, (m, x) => saliency(m, x, { target: targets }), images, {
+      seed: 3,
+    });
     const last = faithful.steps[faithful.steps.length - 1];
     assert.deepStrictEqual(last.randomized, ['logits', 'features', 'conv2', 'conv1']);
     assert.ok(last.mean < 0.5, `after randomizing everything: ${last.mean}`);
     const after = (model.predict(images) as tf.Tensor).dataSync();
     assert.deepStrictEqual(Array.from(after), Array.from(before));
-    const independent = await randomizationCheck(model, (m, x) => saliency(m, x, { target: targets }), images, { order: 'independent', layers: ['conv1', 'logits'], keepMaps: true });
-    assert.deepStrictEqual(independent.steps.map((s) => s.randomized), [['conv1'], ['logits']]);
+    const independent = await randomizationCheck(model, (m, x) => saliency(m, x, { target: targets }), images, {
+      order: 'independent',
+      layers: ['conv1', 'logits'],
+      keepMaps: true,
+    });
+    assert.deepStrictEqual(
+      independent.steps.map((s) => s.randomized),
+      [['conv1'], ['logits']],
+    );
     assert.strictEqual(independent.maps!.length, 3);
     tf.dispose(independent.maps!);
-    await rejects(() => randomizationCheck(model, edges, images, { layers: ['pool1'] }), /layer 'pool1' \(MaxPooling2D\) has no weights/);
-    await rejects(() => randomizationCheck(model, () => tf.zeros([3, 2]), images), /expected one map per image, \[4, \.\.\.\]/);
+    await rejects(
+      () => randomizationCheck(model, edges, images, { layers: ['pool1'] }),
+      /layer 'pool1' \(MaxPooling2D\) has no weights/,
+    );
+    await rejects(
+      () => randomizationCheck(model, () => tf.zeros([3, 2]), images),
+      /expected one map per image, \[4, \.\.\.\]/,
+    );
     assert.deepStrictEqual(Array.from((model.predict(images) as tf.Tensor).dataSync()), Array.from(before));
-    await assertNoLeak(() => randomizationCheck(model, (m, x) => saliency(m, x, { target: targets }), images, { layers: ['logits', 'conv2'] }));
+    await assertNoLeak(() =>
+      randomizationCheck(model, (m, x) => saliency(m, x, { target: targets }), images, { layers: ['logits', 'conv2'] }),
+    );
     images.dispose();
   });
 });

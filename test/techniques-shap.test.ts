@@ -1,24 +1,42 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { kernelShap, segments, slicSegments, gridSegments } from '../src/techniques';
-import { assertNoLeak, linearModel, maxAbsDiff, randomImage, rejects, smallCnn, sum, useWasm } from './techniques_fixtures';
+import {
+  assertNoLeak,
+  linearModel,
+  maxAbsDiff,
+  randomImage,
+  rejects,
+  smallCnn,
+  sum,
+  useWasm,
+} from './techniques_fixtures';
 
 function factorial(n: number): number {
   return n <= 1 ? 1 : n * factorial(n - 1);
 }
 
 /** Shapley values by the definition: every coalition, every order weight. */
-function bruteForceShapley(model: tf.LayersModel, image: tf.Tensor3D, labels: Int32Array, M: number, target: number): number[] {
+function bruteForceShapley(
+  model: tf.LayersModel,
+  image: tf.Tensor3D,
+  labels: Int32Array,
+  M: number,
+  target: number,
+): number[] {
   const [h, w, c] = image.shape;
   const x = image.dataSync();
   const value = new Map<number, number>();
   const all: Float32Array[] = [];
   for (let s = 0; s < 1 << M; s++) {
     const img = new Float32Array(h * w * c);
-    for (let p = 0; p < h * w; p++) for (let k = 0; k < c; k++) img[p * c + k] = (s >> labels[p]) & 1 ? x[p * c + k] : 0;
+    for (let p = 0; p < h * w; p++)
+      for (let k = 0; k < c; k++) img[p * c + k] = (s >> labels[p]) & 1 ? x[p * c + k] : 0;
     all.push(img);
   }
-  const probs = (model.predict(tf.tensor4d(Float32Array.from(all.flatMap((a) => Array.from(a))), [1 << M, h, w, c])) as tf.Tensor).arraySync() as number[][];
+  const probs = (
+    model.predict(tf.tensor4d(Float32Array.from(all.flatMap((a) => Array.from(a))), [1 << M, h, w, c])) as tf.Tensor
+  ).arraySync() as number[][];
   probs.forEach((p, s) => value.set(s, p[target]));
   const phi = new Array<number>(M).fill(0);
   for (let i = 0; i < M; i++) {
@@ -54,7 +72,14 @@ describe('techniques: Kernel SHAP', function () {
   it('adds up to f(image) - f(baseline) and recovers a linear model under sampling', async () => {
     const model = smallCnn({ seed: 9 });
     const image = randomImage(12, 12, 1, 6);
-    const r = await kernelShap(model, image, { target: 1, nSegments: 36, samples: 300, baseline: 0.2, seed: 4, details: true });
+    const r = await kernelShap(model, image, {
+      target: 1,
+      nSegments: 36,
+      samples: 300,
+      baseline: 0.2,
+      seed: 4,
+      details: true,
+    });
     const one = r.perImage[0];
     assert.strictEqual(one.exact, false);
     const fx = (model.predict(image.expandDims(0)) as tf.Tensor).dataSync()[1];
@@ -63,13 +88,28 @@ describe('techniques: Kernel SHAP', function () {
     assert.ok(Math.abs(sum(one.values) - (fx - fb)) < 1e-5 * Math.max(1, Math.abs(fx - fb)));
     // A linear score: segment value = sum over its pixels of w * (x - baseline), whatever was sampled.
     const { model: lin, kernel } = linearModel(12, 12, 1, 2, 3, false);
-    const l = await kernelShap(lin, image, { target: 0, nSegments: 36, samples: 200, output: 'logits', baseline: 0.2, seed: 1, details: true });
+    const l = await kernelShap(lin, image, {
+      target: 0,
+      nSegments: 36,
+      samples: 200,
+      output: 'logits',
+      baseline: 0.2,
+      seed: 1,
+      details: true,
+    });
     const seg = l.perImage[0].segmentation;
     const x = image.dataSync();
     const expected = new Array<number>(seg.count).fill(0);
     seg.labels.forEach((s, p) => (expected[s] += kernel[p * 2] * (x[p] - 0.2)));
     assert.ok(maxAbsDiff(l.perImage[0].values, expected) < 1e-3);
-    const again = await kernelShap(model, image, { target: 1, nSegments: 36, samples: 300, baseline: 0.2, seed: 4, details: true });
+    const again = await kernelShap(model, image, {
+      target: 1,
+      nSegments: 36,
+      samples: 300,
+      baseline: 0.2,
+      seed: 4,
+      details: true,
+    });
     assert.deepStrictEqual(Array.from(again.perImage[0].values), Array.from(one.values));
     tf.dispose([r.attributions, l.attributions, again.attributions, image]);
   });
@@ -78,7 +118,8 @@ describe('techniques: Kernel SHAP', function () {
     const h = 24;
     const w = 24;
     const pixels = new Float32Array(h * w * 3);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) pixels.set(x < 10 ? [0.9, 0.1, 0.1] : [0.1, 0.2, 0.8], (y * w + x) * 3);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) pixels.set(x < 10 ? [0.9, 0.1, 0.1] : [0.1, 0.2, 0.8], (y * w + x) * 3);
     const seg = slicSegments(pixels, h, w, 3, 16);
     assert.ok(seg.count >= 8 && seg.count <= 32, `${seg.count} segments`);
     for (let s = 0; s < seg.count; s++) {
@@ -93,7 +134,11 @@ describe('techniques: Kernel SHAP', function () {
       const stack = [members[0]];
       while (stack.length) {
         const p = stack.pop()!;
-        for (const q of [p - w, p + w, p % w ? p - 1 : -1, (p + 1) % w ? p + 1 : -1]) if (inSeg.has(q) && !seen.has(q)) seen.add(q), stack.push(q);
+        for (const q of [p - w, p + w, p % w ? p - 1 : -1, (p + 1) % w ? p + 1 : -1])
+          if (inSeg.has(q) && !seen.has(q)) {
+            seen.add(q);
+            stack.push(q);
+          }
       }
       assert.strictEqual(seen.size, members.length, `segment ${s} is not connected`);
     }
@@ -112,8 +157,14 @@ describe('techniques: Kernel SHAP', function () {
     const r = await kernelShap(model, image, { segments: labels, details: true });
     assert.strictEqual(r.perImage[0].segmentation.count, 2);
     assert.ok(r.perImage[0].exact);
-    await rejects(() => kernelShap(model, image, { segments: new Int32Array(10) }), /10 labels; expected one per pixel \(12 x 12 = 144\)/);
-    await rejects(() => kernelShap(model, image, { segments: 'watershed' as never }), /unknown segments 'watershed'; valid choices: grid, slic/);
+    await rejects(
+      () => kernelShap(model, image, { segments: new Int32Array(10) }),
+      /10 labels; expected one per pixel \(12 x 12 = 144\)/,
+    );
+    await rejects(
+      () => kernelShap(model, image, { segments: 'watershed' as never }),
+      /unknown segments 'watershed'; valid choices: grid, slic/,
+    );
     await rejects(() => kernelShap(model, image, { segments: new Int32Array(144) }), /at least 2/);
     const batch = tf.stack([image, image]);
     const b = await kernelShap(model, batch, { segments: 'slic', nSegments: 6, samples: 40 });

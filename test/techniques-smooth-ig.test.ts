@@ -1,7 +1,16 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { integratedGradients, quadrature, saliency, smoothGrad, INTEGRATION_METHODS } from '../src/techniques';
-import { assertNoLeak, linearModel, maxAbsDiff, randomImage, rejects, smallCnn, sum, useWasm } from './techniques_fixtures';
+import {
+  assertNoLeak,
+  linearModel,
+  maxAbsDiff,
+  randomImage,
+  rejects,
+  smallCnn,
+  sum,
+  useWasm,
+} from './techniques_fixtures';
 
 /** Class 0 score = relu(x[0,0] - 0.5); class 1 score = 0. Its gradient in pixel (0,0) is a step. */
 function stepModel(): tf.LayersModel {
@@ -17,7 +26,11 @@ function stepModel(): tf.LayersModel {
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26 erf), independent of the code under test. */
 function phi(z: number): number {
   const t = 1 / (1 + 0.3275911 * (Math.abs(z) / Math.SQRT2));
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(z * z) / 2);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-(z * z) / 2);
   return z >= 0 ? (1 + y) / 2 : (1 - y) / 2;
 }
 
@@ -56,7 +69,12 @@ describe('techniques: SmoothGrad', function () {
     const { model: lin, kernel } = linearModel(3, 3, 1, 2, 5);
     const x = randomImage(3, 3, 1, 2);
     const g = (await smoothGrad(lin, x, { target: 1, noiseLevel: 0.5, samples: 10, reduce: 'none' })).dataSync();
-    assert.ok(maxAbsDiff(g, Float32Array.from({ length: 9 }, (_, i) => kernel[i * 2 + 1])) < 1e-5);
+    assert.ok(
+      maxAbsDiff(
+        g,
+        Float32Array.from({ length: 9 }, (_, i) => kernel[i * 2 + 1]),
+      ) < 1e-5,
+    );
     const v = (await smoothGrad(lin, x, { target: 1, noiseLevel: 0.5, samples: 10, variant: 'variance' })).dataSync();
     assert.ok(v.every((e) => Math.abs(e) < 1e-6));
     tf.dispose([plain, quiet, image, x]);
@@ -65,9 +83,15 @@ describe('techniques: SmoothGrad', function () {
   it('checks options and leaks nothing', async () => {
     const model = smallCnn();
     const image = randomImage(12, 12, 1, 1);
-    await rejects(() => smoothGrad(model, image, { variant: 'median' as never }), /unknown variant 'median'.*mean, squared, variance/);
+    await rejects(
+      () => smoothGrad(model, image, { variant: 'median' as never }),
+      /unknown variant 'median'.*mean, squared, variance/,
+    );
     await rejects(() => smoothGrad(model, image, { samples: 0 }), /samples must be a positive integer, got 0/);
-    await rejects(() => smoothGrad(model, image, { noiseLevel: -1 }), /noiseLevel must be a finite number in \[0, Infinity\], got -1/);
+    await rejects(
+      () => smoothGrad(model, image, { noiseLevel: -1 }),
+      /noiseLevel must be a finite number in \[0, Infinity\], got -1/,
+    );
     const batch = tf.stack([image, image]);
     const g = await smoothGrad(model, batch, { samples: 4, gradient: 'guided' });
     assert.deepStrictEqual(g.shape, [2, 12, 12]);
@@ -99,7 +123,11 @@ describe('techniques: Integrated Gradients', function () {
 
   it('satisfies completeness within 1% (several baselines and images)', async () => {
     const model = smallCnn({ seed: 6 });
-    const batch = tf.stack([randomImage(12, 12, 1, 1), randomImage(12, 12, 1, 2), randomImage(12, 12, 1, 3)]) as tf.Tensor4D;
+    const batch = tf.stack([
+      randomImage(12, 12, 1, 1),
+      randomImage(12, 12, 1, 2),
+      randomImage(12, 12, 1, 3),
+    ]) as tf.Tensor4D;
     for (const baseline of ['black', 'mean', 'blur', 0.5] as const) {
       const r = await integratedGradients(model, batch, { baseline, details: true });
       assert.deepStrictEqual(r.attributions.shape, [3, 12, 12, 1]);
@@ -120,7 +148,12 @@ describe('techniques: Integrated Gradients', function () {
     const x = randomImage(3, 2, 1, 4);
     const ig = (await integratedGradients(model, x, { target: 2, baseline: 0.25, steps: 3 })).dataSync();
     const xv = x.dataSync();
-    assert.ok(maxAbsDiff(ig, Float32Array.from({ length: 6 }, (_, i) => (xv[i] - 0.25) * kernel[i * 3 + 2])) < 1e-5);
+    assert.ok(
+      maxAbsDiff(
+        ig,
+        Float32Array.from({ length: 6 }, (_, i) => (xv[i] - 0.25) * kernel[i * 3 + 2]),
+      ) < 1e-5,
+    );
     // f = relu(x0 - 0.5) from 0 to 1: the attribution is f(1) - f(0) = 0.5, where gradient x input says 1.
     const hinge = tf.tensor3d([1, 0, 0, 0], [2, 2, 1]);
     const r = await integratedGradients(stepModel(), hinge, { target: 0, steps: 200, details: true });
@@ -132,9 +165,15 @@ describe('techniques: Integrated Gradients', function () {
     const model = smallCnn();
     const image = randomImage(12, 12, 1, 1);
     const wrong = tf.zeros([5, 5, 1]);
-    await rejects(() => integratedGradients(model, image, { baseline: wrong }), /baseline has shape \[5, 5, 1\]; expected \[12, 12, 1\]/);
+    await rejects(
+      () => integratedGradients(model, image, { baseline: wrong }),
+      /baseline has shape \[5, 5, 1\]; expected \[12, 12, 1\]/,
+    );
     await rejects(() => integratedGradients(model, image, { baseline: 'gray' as never }), /unknown baseline 'gray'/);
-    await rejects(() => integratedGradients(model, image, { method: 'simpson' as never }), /unknown method 'simpson'.*gaussLegendre/);
+    await rejects(
+      () => integratedGradients(model, image, { method: 'simpson' as never }),
+      /unknown method 'simpson'.*gaussLegendre/,
+    );
     await assertNoLeak(() => integratedGradients(model, image, { steps: 8, batchSize: 3 }));
     await assertNoLeak(() => integratedGradients(model, image, { steps: 4, baseline: 'blur', details: true }));
     tf.dispose([image, wrong]);

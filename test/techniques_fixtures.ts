@@ -4,7 +4,7 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32, gaussian } from '../src/data/random';
+import { mulberry32, gaussian } from '../src/common/random';
 import { setup } from '../src/runtime/backend';
 
 export async function useWasm(): Promise<void> {
@@ -28,7 +28,14 @@ export function randomImage(h: number, w: number, c: number, seed: number): tf.T
 }
 
 /** input -> flatten -> dense(classes, linear) -> softmax layer; returns the dense kernel [h*w*c, classes]. */
-export function linearModel(h: number, w: number, c: number, classes: number, seed: number, softmax = true): { model: tf.LayersModel; kernel: Float32Array; bias: Float32Array } {
+export function linearModel(
+  h: number,
+  w: number,
+  c: number,
+  classes: number,
+  seed: number,
+  softmax = true,
+): { model: tf.LayersModel; kernel: Float32Array; bias: Float32Array } {
   const model = tf.sequential();
   model.add(tf.layers.flatten({ inputShape: [h, w, c], name: 'flatten' }));
   model.add(tf.layers.dense({ units: classes, name: 'logits' }));
@@ -39,18 +46,58 @@ export function linearModel(h: number, w: number, c: number, classes: number, se
   return { model, kernel, bias };
 }
 
-/** A small ReLU CNN with seeded weights: conv(relu) -> pool -> conv(relu) -> flatten -> dense(relu) -> dense -> softmax. */
-export function smallCnn(opts: { size?: number; channels?: number; classes?: number; seed?: number } = {}): tf.Sequential {
+/**
+ * A small ReLU CNN with seeded weights: conv(relu) -> pool -> conv(relu) -> flatten -> dense(relu) -> dense ->
+ * softmax.
+ */
+export function smallCnn(
+  opts: { size?: number; channels?: number; classes?: number; seed?: number } = {},
+): tf.Sequential {
   const size = opts.size ?? 12;
   const seed = opts.seed ?? 1;
   const init = (k: number) => tf.initializers.heNormal({ seed: seed * 10 + k });
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ name: 'conv1', inputShape: [size, size, opts.channels ?? 1], filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: tf.initializers.constant({ value: 0.05 }) }));
+  m.add(
+    tf.layers.conv2d({
+      name: 'conv1',
+      inputShape: [size, size, opts.channels ?? 1],
+      filters: 6,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(1),
+      biasInitializer: tf.initializers.constant({ value: 0.05 }),
+    }),
+  );
   m.add(tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }));
-  m.add(tf.layers.conv2d({ name: 'conv2', filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2), biasInitializer: tf.initializers.constant({ value: 0.05 }) }));
+  m.add(
+    tf.layers.conv2d({
+      name: 'conv2',
+      filters: 8,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(2),
+      biasInitializer: tf.initializers.constant({ value: 0.05 }),
+    }),
+  );
   m.add(tf.layers.flatten({ name: 'flatten' }));
-  m.add(tf.layers.dense({ name: 'features', units: 16, activation: 'relu', kernelInitializer: init(3), biasInitializer: tf.initializers.constant({ value: 0.05 }) }));
-  m.add(tf.layers.dense({ name: 'logits', units: opts.classes ?? 4, kernelInitializer: tf.initializers.glorotNormal({ seed: seed * 10 + 4 }) }));
+  m.add(
+    tf.layers.dense({
+      name: 'features',
+      units: 16,
+      activation: 'relu',
+      kernelInitializer: init(3),
+      biasInitializer: tf.initializers.constant({ value: 0.05 }),
+    }),
+  );
+  m.add(
+    tf.layers.dense({
+      name: 'logits',
+      units: opts.classes ?? 4,
+      kernelInitializer: tf.initializers.glorotNormal({ seed: seed * 10 + 4 }),
+    }),
+  );
   m.add(tf.layers.activation({ name: 'probs', activation: 'softmax' }));
   return m;
 }

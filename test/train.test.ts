@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { models, setup } from '../src';
+import { trainCnnScheduled } from '../src/models/train';
 
 describe('training (seeded, one or two threads)', () => {
   before(async () => {
@@ -7,7 +8,16 @@ describe('training (seeded, one or two threads)', () => {
   });
 
   const quick = (threads: number, seed = 3) =>
-    models.trainCnn({ dataset: 'mnist', epochs: 1, limit: 640, batchSize: 64, threads, seed, learningRate: 2e-3, shift: 1 });
+    models.trainCnn({
+      dataset: 'mnist',
+      epochs: 1,
+      limit: 640,
+      batchSize: 64,
+      threads,
+      seed,
+      learningRate: 2e-3,
+      shift: 1,
+    });
 
   it('same seed, same weights; another seed, other weights', async () => {
     const a = await quick(1);
@@ -26,8 +36,10 @@ describe('training (seeded, one or two threads)', () => {
   it('two threads compute the same step as one (data-parallel halves add up)', async () => {
     const one = await quick(1);
     const two = await quick(2);
-    assert.ok(Math.abs(one.history[0].loss - two.history[0].loss) < 1e-3 * one.history[0].loss + 1e-4,
-      `epoch loss ${one.history[0].loss} (1 thread) vs ${two.history[0].loss} (2 threads)`);
+    assert.ok(
+      Math.abs(one.history[0].loss - two.history[0].loss) < 1e-3 * one.history[0].loss + 1e-4,
+      `epoch loss ${one.history[0].loss} (1 thread) vs ${two.history[0].loss} (2 threads)`,
+    );
     const w1 = one.model.getWeights()[0].dataSync();
     const w2 = two.model.getWeights()[0].dataSync();
     let maxDiff = 0;
@@ -43,9 +55,18 @@ describe('training (seeded, one or two threads)', () => {
 
   it('two threads give the same weights bit for bit whenever the worker starts (at once, after step 4, never)', async () => {
     const run = (helperAfter?: Promise<unknown>, onStep?: (step: number) => void) =>
-      models.trainCnn({
-        dataset: 'mnist', epochs: 1, limit: 600, batchSize: 64, threads: 2, seed: 5, learningRate: 2e-3, shift: 1,
-        helperAfter, progressEvery: 1, onProgress: (p) => onStep?.(p.step),
+      trainCnnScheduled({
+        dataset: 'mnist',
+        epochs: 1,
+        limit: 600,
+        batchSize: 64,
+        threads: 2,
+        seed: 5,
+        learningRate: 2e-3,
+        shift: 1,
+        helperAfter,
+        progressEvery: 1,
+        onProgress: (p) => onStep?.(p.step),
       });
     const atOnce = await run();
     let go: () => void = () => undefined;
@@ -57,13 +78,18 @@ describe('training (seeded, one or two threads)', () => {
     for (const r of [later, never]) {
       const a = atOnce.model.getWeights();
       const b = r.model.getWeights();
-      a.forEach((w, i) => assert.deepStrictEqual(Array.from(b[i].dataSync()), Array.from(w.dataSync()), `weights ${i}`));
+      a.forEach((w, i) =>
+        assert.deepStrictEqual(Array.from(b[i].dataSync()), Array.from(w.dataSync()), `weights ${i}`),
+      );
       assert.strictEqual(r.history[0].loss, atOnce.history[0].loss);
     }
     [atOnce, later, never].forEach((r) => r.model.dispose());
   });
 
   it('rejects a bad thread count', async () => {
-    await assert.rejects(models.trainCnn({ dataset: 'mnist', epochs: 1, limit: 64, threads: 3 }), /threads must be 1 or 2, got 3/);
+    await assert.rejects(
+      models.trainCnn({ dataset: 'mnist', epochs: 1, limit: 64, threads: 3 }),
+      /threads must be 1 or 2, got 3/,
+    );
   });
 });

@@ -43,7 +43,13 @@ finally:
     km.shutdown_kernel(now=True)
 `;
 
-interface Msg { type: string; parent: number | null; content: Record<string, unknown>; mimes: string[]; text: string }
+interface Msg {
+  type: string;
+  parent: number | null;
+  content: Record<string, unknown>;
+  mimes: string[];
+  text: string;
+}
 
 describe('widgets: display bridge in the real kernel', function () {
   this.timeout(300000);
@@ -70,9 +76,16 @@ fig`,
       `const q = show.progress({ title: 'awaited', total: 5 });
 for (let i = 1; i <= 5; i++) { q.update(i, 10 * i); await new Promise((r) => setTimeout(r, 5)); }`,
     ];
-    const out = execFileSync(jupyterPython(), ['-c', DRIVER, JSON.stringify(cells), path.join(REPO, 'notebooks', 'gallery')], {
-      cwd: REPO, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const out = execFileSync(
+      jupyterPython(),
+      ['-c', DRIVER, JSON.stringify(cells), path.join(REPO, 'notebooks', 'gallery')],
+      {
+        cwd: REPO,
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     msgs = JSON.parse(out.trim().split('\n').pop() as string);
   });
 
@@ -83,7 +96,10 @@ for (let i = 1; i <= 5; i++) { q.update(i, 10 * i); await new Promise((r) => set
     assert.ok(idle1 > 0, 'cell 1 went idle');
     const late = msgs.slice(idle1 + 1).filter((m) => m.parent === 1);
     assert.deepStrictEqual(late, [], 'messages for cell 1 after its idle status');
-    assert.ok(msgs.some((m) => m.parent === 2 && m.type === 'stream' && /cell 2 done/.test(m.text)), 'cell 2 ran');
+    assert.ok(
+      msgs.some((m) => m.parent === 2 && m.type === 'stream' && /cell 2 done/.test(m.text)),
+      'cell 2 ran',
+    );
     assert.ok(!msgs.some((m) => m.parent === 2 && /display_data/.test(m.type)), 'nothing displayed in cell 2');
   });
 
@@ -101,8 +117,15 @@ for (let i = 1; i <= 5; i++) { q.update(i, 10 * i); await new Promise((r) => set
       const shown = own.filter((m) => m.type === 'display_data' || m.type === 'execute_result');
       assert.strictEqual(shown.length, 1, `cell ${cell}: ${shown.length} displays`);
       assert.deepStrictEqual(shown[0].mimes, ['image/png', 'text/plain']);
-      assert.deepStrictEqual(own.filter((m) => m.type === 'stream'), [], `cell ${cell} printed text`);
-      assert.deepStrictEqual(own.filter((m) => m.type === 'error'), []);
+      assert.deepStrictEqual(
+        own.filter((m) => m.type === 'stream'),
+        [],
+        `cell ${cell} printed text`,
+      );
+      assert.deepStrictEqual(
+        own.filter((m) => m.type === 'error'),
+        [],
+      );
     }
   });
 });

@@ -2,10 +2,10 @@
 // nearest-neighbour upscaling, layout sizes, and that nothing is drawn into the border.
 import * as assert from 'assert';
 import { colormap, render } from '../src/widgets';
-import { normalizeAttribution, percentile } from '../src/widgets/attribution';
+import { normalizeAttribution, percentile } from '../src/widgets/draw/attribution';
 import { alignOcclusion } from '../src/widgets/occlusion';
 import { cropField } from '../src/widgets/patches';
-import { encodeGrayPng } from '../src/widgets/png-encode';
+import { encodeGrayPng } from '../src/widgets/draw/png_encode';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -23,23 +23,44 @@ describe('widgets: colormaps match the published tables', () => {
   for (const [name, hexes] of Object.entries(published)) {
     it(`${name} at 0, 0.25, 0.5, 0.75 and 1`, () => {
       const cm = colormap(name as 'viridis');
-      assert.deepStrictEqual([0, 0.25, 0.5, 0.75, 1].map((t) => hex(cm(t))), hexes);
+      assert.deepStrictEqual(
+        [0, 0.25, 0.5, 0.75, 1].map((t) => hex(cm(t))),
+        hexes,
+      );
     });
   }
   it('diverging rdbu: ColorBrewer RdBu (11 classes) reversed, white in the middle', () => {
     // ColorBrewer RdBu, listed red -> blue
-    const brewer = ['#67001f', '#b2182b', '#d6604d', '#f4a582', '#fddbc7', '#f7f7f7', '#d1e5f0', '#92c5de', '#4393c3', '#2166ac', '#053061'];
+    const brewer = [
+      '#67001f',
+      '#b2182b',
+      '#d6604d',
+      '#f4a582',
+      '#fddbc7',
+      '#f7f7f7',
+      '#d1e5f0',
+      '#92c5de',
+      '#4393c3',
+      '#2166ac',
+      '#053061',
+    ];
     const cm = colormap('rdbu');
     for (let k = 0; k <= 10; k++) assert.strictEqual(hex(cm(k / 10)), brewer[10 - k], `t = ${k / 10}`);
     // halfway between two control points is their average
     const a = rgb('#f7f7f7');
     const b = rgb('#fddbc7');
-    assert.deepStrictEqual(cm(0.55), a.map((v, i) => Math.round((v + b[i]) / 2)));
+    assert.deepStrictEqual(
+      cm(0.55),
+      a.map((v, i) => Math.round((v + b[i]) / 2)),
+    );
   });
   it('clips out-of-range values and names the valid colormaps on a typo', () => {
     assert.strictEqual(hex(colormap('viridis')(-3)), '#440154');
     assert.strictEqual(hex(colormap('viridis')(7)), '#fde725');
-    assert.throws(() => colormap('jet' as 'viridis'), /unknown colormap 'jet'; valid colormaps: viridis, inferno, rdbu, gray/);
+    assert.throws(
+      () => colormap('jet' as 'viridis'),
+      /unknown colormap 'jet'; valid colormaps: viridis, inferno, rdbu, gray/,
+    );
   });
 });
 
@@ -52,7 +73,8 @@ describe('widgets: attribution normalisation', () => {
   });
   it('keeps the requested sign and clips at the percentile', () => {
     const raw = [-4, -1, 0, 1, 2, 100];
-    const close = (a: ArrayLike<number>, b: number[]) => b.forEach((v, i) => assert.ok(Math.abs(a[i] - v) < 1e-6, `${a[i]} vs ${v}`));
+    const close = (a: ArrayLike<number>, b: number[]) =>
+      b.forEach((v, i) => assert.ok(Math.abs(a[i] - v) < 1e-6, `${a[i]} vs ${v}`));
     close(normalizeAttribution(raw, 'positive', 100).values, [0, 0, 0, 0.01, 0.02, 1]);
     close(normalizeAttribution(raw, 'negative', 100).values, [1, 0.25, 0, 0, 0, 0]);
     const all = normalizeAttribution(raw, 'all', 100);
@@ -63,7 +85,10 @@ describe('widgets: attribution normalisation', () => {
     assert.strictEqual(clipped.threshold, 1.5);
     assert.strictEqual(clipped.values[5], 1);
     assert.ok(Math.abs(clipped.values[3] - 1 / 1.5) < 1e-6);
-    assert.throws(() => normalizeAttribution(raw, 'both' as 'all', 99), /unknown sign 'both'; valid: positive, negative, absolute, all/);
+    assert.throws(
+      () => normalizeAttribution(raw, 'both' as 'all', 99),
+      /unknown sign 'both'; valid choices: positive, negative, absolute, all/,
+    );
   });
 });
 
@@ -72,12 +97,27 @@ describe('widgets: heatmap pixels', () => {
   const image = { width: 2, height: 2, channels: 3, data: [1, 0, 0, 0, 1, 0, 0, 0, 1, 0.4, 0.4, 0.4] };
   const attribution = { width: 2, height: 2, data: [0, 0.5, 1, 2] }; // clip 100 -> 0, .25, .5, 1
   const table = ['#440154', '#3b528b', '#21918c', '#fde725'].map(rgb); // viridis at 0, .25, .5, 1
-  const imageBytes = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [102, 102, 102]];
+  const imageBytes = [
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+    [102, 102, 102],
+  ];
 
   async function panels(mode: 'heat' | 'blended' | 'masked' | 'alpha', extra: object = {}) {
-    const fig = render.heatmap({ attribution, image }, {
-      mode, sign: 'positive', clip: 100, colormap: 'viridis', scale: 4, showImage: false, colorbar: false, ...extra,
-    });
+    const fig = render.heatmap(
+      { attribution, image },
+      {
+        mode,
+        sign: 'positive',
+        clip: 100,
+        colormap: 'viridis',
+        scale: 4,
+        showImage: false,
+        colorbar: false,
+        ...extra,
+      },
+    );
     const d = await decodePng(fig.png);
     const p = (fig.info.panels as Panel[][])[0][0];
     // the centre of each 4x4 block, and the block is uniform (nearest-neighbour)
@@ -95,17 +135,32 @@ describe('widgets: heatmap pixels', () => {
   });
   it("'blended' = round(0.5 * image + 0.5 * colour), over the colour image", async () => {
     const px = await panels('blended', { background: 'color' });
-    px.forEach((p, i) => assert.deepStrictEqual(p.slice(0, 3), imageBytes[i].map((v, k) => Math.round(0.5 * v + 0.5 * table[i][k]))));
+    px.forEach((p, i) =>
+      assert.deepStrictEqual(
+        p.slice(0, 3),
+        imageBytes[i].map((v, k) => Math.round(0.5 * v + 0.5 * table[i][k])),
+      ),
+    );
   });
   it("'blended' over gray uses BT.601 luminance, with alpha 0.3", async () => {
     const px = await panels('blended', { alpha: 0.3 });
     const gray = imageBytes.map(([r, g, b]) => Math.round(0.299 * r + 0.587 * g + 0.114 * b));
-    px.forEach((p, i) => assert.deepStrictEqual(p.slice(0, 3), table[i].map((c) => Math.round(0.7 * gray[i] + 0.3 * c))));
+    px.forEach((p, i) =>
+      assert.deepStrictEqual(
+        p.slice(0, 3),
+        table[i].map((c) => Math.round(0.7 * gray[i] + 0.3 * c)),
+      ),
+    );
   });
   it("'masked' scales the image by the attribution", async () => {
     const px = await panels('masked');
     const m = [0, 0.25, 0.5, 1];
-    px.forEach((p, i) => assert.deepStrictEqual(p.slice(0, 3), imageBytes[i].map((v) => Math.round(v * m[i]))));
+    px.forEach((p, i) =>
+      assert.deepStrictEqual(
+        p.slice(0, 3),
+        imageBytes[i].map((v) => Math.round(v * m[i])),
+      ),
+    );
   });
   it("'alpha' makes unimportant pixels transparent (drawn over a light checkerboard)", async () => {
     const px = await panels('alpha');
@@ -113,14 +168,23 @@ describe('widgets: heatmap pixels', () => {
     assert.deepStrictEqual(px[0].slice(0, 3), [255, 255, 255]); // fully transparent over the white square
   });
   it("sign 'all' uses the diverging map: -max blue, 0 white, +max red", async () => {
-    const fig = render.heatmap({ attribution: { width: 3, height: 1, data: [-2, 0, 2] } }, { sign: 'all', clip: 100, scale: 2, colorbar: false });
+    const fig = render.heatmap(
+      { attribution: { width: 3, height: 1, data: [-2, 0, 2] } },
+      { sign: 'all', clip: 100, scale: 2, colorbar: false },
+    );
     const d = await decodePng(fig.png);
     const p = (fig.info.panels as Panel[][])[0][0];
-    assert.deepStrictEqual([0, 1, 2].map((i) => hex(d.at(p.x + 2 * i, p.y))), ['#053061', '#f7f7f7', '#67001f']);
+    assert.deepStrictEqual(
+      [0, 1, 2].map((i) => hex(d.at(p.x + 2 * i, p.y))),
+      ['#053061', '#f7f7f7', '#67001f'],
+    );
   });
   it('percentile clipping saturates outliers', async () => {
     const data = Array.from({ length: 100 }, (_, i) => (i === 99 ? 1000 : i));
-    const fig = render.heatmap({ attribution: { width: 10, height: 10, data } }, { sign: 'positive', clip: 90, colormap: 'viridis', scale: 1, colorbar: false });
+    const fig = render.heatmap(
+      { attribution: { width: 10, height: 10, data } },
+      { sign: 'positive', clip: 90, colormap: 'viridis', scale: 1, colorbar: false },
+    );
     const d = await decodePng(fig.png);
     const p = (fig.info.panels as Panel[][])[0][0];
     // the 90th percentile of 0..98 and 1000 is 89.1: 1000 and 89 (89 / 89.1 -> last table entry)
@@ -131,15 +195,24 @@ describe('widgets: heatmap pixels', () => {
     assert.strictEqual(hex(d.at(p.x, p.y)), '#440154');
   });
   it('draws a labelled colour bar and keeps labels inside the picture', async () => {
-    const fig = render.heatmap({ attribution, image, label: 'a row title' }, { mode: ['heat', 'blended', 'masked', 'alpha'], title: 'all four modes' });
+    const fig = render.heatmap(
+      { attribution, image, label: 'a row title' },
+      { mode: ['heat', 'blended', 'masked', 'alpha'], title: 'all four modes' },
+    );
     const d = await decodePng(fig.png);
     assert.ok(cleanBorder(d), 'nothing drawn in the 2 px border');
     assert.strictEqual((fig.info.panels as Panel[][])[0].length, 5);
   });
   it('names the valid choices on bad options', () => {
-    assert.throws(() => render.heatmap({ attribution }, { mode: 'overlay' as 'heat' }), /unknown mode 'overlay'; valid: heat, blended, masked, alpha/);
+    assert.throws(
+      () => render.heatmap({ attribution }, { mode: 'overlay' as 'heat' }),
+      /render\.heatmap: unknown mode 'overlay'; valid choices: heat, blended, masked, alpha/,
+    );
     assert.throws(() => render.heatmap({ attribution }, { mode: 'blended' }), /mode 'blended' needs the image/);
-    assert.throws(() => render.heatmap({ attribution: { width: 3, height: 3, data: [1] } }), /attribution has 1 values; expected 3x3x1 = 9/);
+    assert.throws(
+      () => render.heatmap({ attribution: { width: 3, height: 3, data: [1] } }),
+      /attribution has 1 values; expected 3x3x1 = 9/,
+    );
   });
 });
 
@@ -153,7 +226,10 @@ describe('widgets: filters, images and layout', () => {
     assert.strictEqual(fig.width, 228);
     const d = await decodePng(fig.png);
     const cells = fig.info.cells as { x: number; y: number }[][];
-    for (const [r, c] of [[0, 0], [3, 3]]) {
+    for (const [r, c] of [
+      [0, 0],
+      [3, 3],
+    ]) {
       const { x, y } = cells[r][c];
       for (let p = 0; p < 25; p++) {
         const bx = x + (p % 5) * 10;
@@ -172,8 +248,14 @@ describe('widgets: filters, images and layout', () => {
     const cells = fig.info.cells as { x: number; y: number }[][];
     assert.deepStrictEqual(d.at(cells[0][0].x + 4, cells[0][0].y + 4).slice(0, 3), [0, 128, 255]);
     assert.deepStrictEqual(d.at(cells[0][1].x + 4, cells[0][1].y + 4).slice(0, 3), [255, 128, 0]);
-    assert.throws(() => render.filters({ n: 1, kh: 1, kw: 1, c: 8, data: new Float32Array(8) }), /kernels have 8 input channels; pass channel \(0..7\)/);
-    assert.throws(() => render.filters({ n: 2, kh: 3, kw: 3, c: 1, data: new Float32Array(5) }), /expected \[n, kh, kw, c\] = \[2, 3, 3, 1\] = 18/);
+    assert.throws(
+      () => render.filters({ n: 1, kh: 1, kw: 1, c: 8, data: new Float32Array(8) }),
+      /kernels have 8 input channels; pass channel \(0..7\)/,
+    );
+    assert.throws(
+      () => render.filters({ n: 2, kh: 3, kw: 3, c: 1, data: new Float32Array(5) }),
+      /expected \[n, kh, kw, c\] = \[2, 3, 3, 1\] = 18/,
+    );
   });
   it('small images are upscaled by whole pixels, captions widen cells instead of being cut', async () => {
     const img = { width: 4, height: 4, channels: 1, data: Array.from({ length: 16 }, (_, i) => i / 15) };
@@ -199,13 +281,43 @@ describe('widgets: filters, images and layout', () => {
   });
   it('neighbours: query column and one column group per space', async () => {
     const img = { width: 2, height: 2, channels: 1, data: [0, 1, 1, 0] };
-    const fig = render.neighbors({
-      queries: [img, img], queryCaptions: [['7'], ['3']],
-      sections: [
-        { title: 'feature space', images: [[img, img], [img, img]], captions: [[['7', 'd 0.1'], ['1', 'd 0.2']], [['3', 'd 1'], ['3', 'd 2']]], correct: [[true, false], [true, true]] },
-        { title: 'pixel space', images: [[img, img, img], [img, img, img]] },
-      ],
-    }, { size: 30 });
+    const fig = render.neighbors(
+      {
+        queries: [img, img],
+        queryCaptions: [['7'], ['3']],
+        sections: [
+          {
+            title: 'feature space',
+            images: [
+              [img, img],
+              [img, img],
+            ],
+            captions: [
+              [
+                ['7', 'd 0.1'],
+                ['1', 'd 0.2'],
+              ],
+              [
+                ['3', 'd 1'],
+                ['3', 'd 2'],
+              ],
+            ],
+            correct: [
+              [true, false],
+              [true, true],
+            ],
+          },
+          {
+            title: 'pixel space',
+            images: [
+              [img, img, img],
+              [img, img, img],
+            ],
+          },
+        ],
+      },
+      { size: 30 },
+    );
     const cells = fig.info.cells as { x: number; y: number }[][];
     assert.strictEqual(cells.length, 2);
     assert.strictEqual(cells[0].length, 1 + 2 + 3);
@@ -213,14 +325,21 @@ describe('widgets: filters, images and layout', () => {
     const step = cells[0][2].x - cells[0][1].x;
     assert.ok(cells[0][3].x - cells[0][2].x > step);
     assert.ok(cleanBorder(await decodePng(fig.png)));
-    assert.throws(() => render.neighbors({ queries: [img], sections: [{ title: 'x', images: [] }] }), /section 'x' has neighbours for 0 queries; expected 1/);
+    assert.throws(
+      () => render.neighbors({ queries: [img], sections: [{ title: 'x', images: [] }] }),
+      /section 'x' has neighbours for 0 queries; expected 1/,
+    );
   });
 });
 
 describe('widgets: patches, occlusion, image layouts, progress', () => {
   it('crops the receptive field with its padding', () => {
     const img = { width: 4, height: 4, channels: 1, data: Array.from({ length: 16 }, (_, i) => i) };
-    const crop = cropField(img, { top: 0, left: 2, bottom: 2, right: 4, padding: { top: 1, left: 0, bottom: 0, right: 1 } }, -1);
+    const crop = cropField(
+      img,
+      { top: 0, left: 2, bottom: 2, right: 4, padding: { top: 1, left: 0, bottom: 0, right: 1 } },
+      -1,
+    );
     assert.strictEqual(crop.width, 3);
     assert.strictEqual(crop.height, 3);
     assert.deepStrictEqual(Array.from(crop.data), [-1, -1, -1, 2, 3, -1, 6, 7, -1]);
@@ -228,7 +347,10 @@ describe('widgets: patches, occlusion, image layouts, progress', () => {
   });
   it('draws the box where the receptive field is', async () => {
     const img = { width: 10, height: 10, channels: 1, data: new Float32Array(100) };
-    const fig = render.patches([{ image: img, box: { top: 2, left: 3, bottom: 6, right: 8 }, index: 4, activation: 1.5 }], { scale: 10 });
+    const fig = render.patches(
+      [{ image: img, box: { top: 2, left: 3, bottom: 6, right: 8 }, index: 4, activation: 1.5 }],
+      { scale: 10 },
+    );
     const d = await decodePng(fig.png);
     const cell = (fig.info.cells as { x: number; y: number }[][])[0][0];
     const cw = fig.info.cellWidth as number;
@@ -246,14 +368,29 @@ describe('widgets: patches, occlusion, image layouts, progress', () => {
     const rowOf = [0, 0, 0, 1, 1, 2, 2, 2];
     for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) assert.strictEqual(a[y * 8 + x], rowOf[y] * 3 + rowOf[x]);
     // a window grid that stops short leaves the last rows uncovered
-    const b = alignOcclusion({ image, map: { width: 2, height: 2, data: [1, 2, 3, 4] }, ys: [0, 3], xs: [0, 3], window: 3 });
+    const b = alignOcclusion({
+      image,
+      map: { width: 2, height: 2, data: [1, 2, 3, 4] },
+      ys: [0, 3],
+      xs: [0, 3],
+      window: 3,
+    });
     assert.ok(Number.isNaN(b[7 * 8 + 7]));
     assert.strictEqual(b[0], 1);
     assert.throws(() => alignOcclusion({ image, map }), /needs its positions: pass window and stride, or ys and xs/);
   });
   it('occlusion figure: map panel aligned with the image panel, min and max at the viridis ends', async () => {
     const image = { width: 8, height: 8, channels: 1, data: new Float32Array(64).fill(1) };
-    const fig = render.occlusion({ image, map: { width: 3, height: 3, data: [0.2, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9] }, window: 4, stride: 2, baseline: 0.95 }, { scale: 10 });
+    const fig = render.occlusion(
+      {
+        image,
+        map: { width: 3, height: 3, data: [0.2, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9] },
+        window: 4,
+        stride: 2,
+        baseline: 0.95,
+      },
+      { scale: 10 },
+    );
     const d = await decodePng(fig.png);
     const lefts = fig.info.panelLefts as number[];
     const top = fig.info.panelTop as number;
@@ -264,18 +401,27 @@ describe('widgets: patches, occlusion, image layouts, progress', () => {
   });
   it('imageGrid: cells at their grid positions, size from the thumbnail scale', async () => {
     const thumbs = [0, 0.5, 1].map((v) => ({ width: 2, height: 2, channels: 1, data: [v, v, v, v] }));
-    const fig = render.imageGrid({ cells: [5, 0, 2], rows: 2, cols: 3, thumbnails: thumbs }, { thumbnailScale: 5, gap: 1 });
+    const fig = render.imageGrid(
+      { cells: [5, 0, 2], rows: 2, cols: 3, thumbnails: thumbs },
+      { thumbnailScale: 5, gap: 1 },
+    );
     assert.deepStrictEqual(pngSize(fig.png), { width: 3 * 10 + 2 + 16, height: 2 * 10 + 1 + 16 });
     const d = await decodePng(fig.png);
     const at = (cell: number) => d.at(8 + (cell % 3) * 11 + 5, 8 + Math.floor(cell / 3) * 11 + 5)[0];
     assert.deepStrictEqual([at(5), at(0), at(2), at(1)], [0, 128, 255, 255]);
-    assert.throws(() => render.imageGrid({ cells: [1, 1], rows: 1, cols: 2, thumbnails: thumbs.slice(0, 2) }), /points 0 and 1 share grid cell 1/);
+    assert.throws(
+      () => render.imageGrid({ cells: [1, 1], rows: 1, cols: 2, thumbnails: thumbs.slice(0, 2) }),
+      /points 0 and 1 share grid cell 1/,
+    );
   });
   it('imageScatter keeps every thumbnail inside the picture', async () => {
     const n = 50;
     const points = new Float32Array(n * 2).map((_, i) => Math.sin(i * 12.9898) * 100);
     const thumbs = Array.from({ length: n }, () => ({ width: 6, height: 6, channels: 1, data: new Float32Array(36) }));
-    const fig = render.imageScatter({ points, thumbnails: thumbs, labels: Int32Array.from({ length: n }, (_, i) => i % 4) }, { size: 200 });
+    const fig = render.imageScatter(
+      { points, thumbnails: thumbs, labels: Int32Array.from({ length: n }, (_, i) => i % 4) },
+      { size: 200 },
+    );
     assert.deepStrictEqual(pngSize(fig.png), { width: 200, height: 200 });
     const placed = fig.info.placed as { x: number; y: number }[];
     const s = fig.info.thumbnailScale as number;
@@ -290,7 +436,8 @@ describe('widgets: patches, occlusion, image layouts, progress', () => {
     assert.ok(cleanBorder(d));
     // the image (min-max normalised) is pure red somewhere on the right
     let red = 0;
-    for (let y = 0; y < d.height; y++) for (let x = d.width / 2; x < d.width; x++) if (hex(d.at(Math.floor(x), y)) === '#ff0000') red++;
+    for (let y = 0; y < d.height; y++)
+      for (let x = d.width / 2; x < d.width; x++) if (hex(d.at(Math.floor(x), y)) === '#ff0000') red++;
     assert.ok(red >= 160 * 160, `red image pixels: ${red}`);
   });
 });
@@ -301,7 +448,8 @@ describe('widgets: files', () => {
     const gray = Uint8Array.from({ length: 7 * 5 }, (_, i) => (i * 37) % 256);
     const d = await decodePng(encodeGrayPng(gray, 7, 5));
     assert.deepStrictEqual([d.width, d.height], [7, 5]);
-    for (let i = 0; i < gray.length; i++) assert.deepStrictEqual(d.at(i % 7, Math.floor(i / 7)), [gray[i], gray[i], gray[i], 255]);
+    for (let i = 0; i < gray.length; i++)
+      assert.deepStrictEqual(d.at(i % 7, Math.floor(i / 7)), [gray[i], gray[i], gray[i], 255]);
   });
   it('save writes PNG, stand-alone HTML and Plotly JSON, and names the valid extensions', async () => {
     const img = { width: 3, height: 3, channels: 1, data: new Float32Array(9).fill(0.5) };
@@ -320,19 +468,39 @@ describe('widgets: files', () => {
     const d = await decodePng(fs.readFileSync(path.join(dir, 'c.png')));
     assert.deepStrictEqual([d.width, d.height], [chart.width, chart.height]);
     assert.ok(cleanBorder(d));
-    assert.throws(() => fig.save(path.join(dir, 'a.gif')), /unknown extension '.gif'; valid: .png, .html, .json/);
+    assert.throws(
+      () => fig.save(path.join(dir, 'a.gif')),
+      /unknown extension '.gif'; valid choices: .png, .html, .json/,
+    );
     assert.throws(() => fig.save(path.join(dir, 'a.json')), /is a PNG figure; save it as .png or .html/);
   });
   it('scatter: one trace per class, WebGL from 1,000 points, hover fields', () => {
     const n = 1200;
     const points = new Float32Array(2 * n).map((_, i) => i % 97);
     const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-    const fig = render.scatter({ points, labels, classNames: ['a', 'b', 'c'], indices: Int32Array.from({ length: n }, (_, i) => 1000 + i) });
-    const spec = fig.plotly as unknown as { data: { type: string; name: string; x: number[]; customdata: unknown[][]; hovertemplate: string }[] };
-    assert.deepStrictEqual(spec.data.map((t) => [t.type, t.name, t.x.length]), [['scattergl', 'a', 400], ['scattergl', 'b', 400], ['scattergl', 'c', 400]]);
+    const fig = render.scatter({
+      points,
+      labels,
+      classNames: ['a', 'b', 'c'],
+      indices: Int32Array.from({ length: n }, (_, i) => 1000 + i),
+    });
+    const spec = fig.plotly as unknown as {
+      data: { type: string; name: string; x: number[]; customdata: unknown[][]; hovertemplate: string }[];
+    };
+    assert.deepStrictEqual(
+      spec.data.map((t) => [t.type, t.name, t.x.length]),
+      [
+        ['scattergl', 'a', 400],
+        ['scattergl', 'b', 400],
+        ['scattergl', 'c', 400],
+      ],
+    );
     assert.deepStrictEqual(spec.data[1].customdata[0], ['b', 1001, 1]);
     assert.match(spec.data[0].hovertemplate, /label: %\{customdata\[0\]\}.*index: %\{customdata\[1\]\}/);
     assert.throws(() => render.scatter({ points: [1, 2, 3] }), /points has 3 values; expected x,y pairs/);
-    assert.throws(() => render.scatter({ points: [1, 2], labels: [0, 1] }), /labels has 2 entries; expected one per point \(1\)/);
+    assert.throws(
+      () => render.scatter({ points: [1, 2], labels: [0, 1] }),
+      /labels has 2 entries; expected one per point \(1\)/,
+    );
   });
 });

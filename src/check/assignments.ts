@@ -70,15 +70,26 @@ export function specOf(file: string, nb: Notebook = readNotebook(file)): Assignm
     const mark = c.metadata?.cnnviz;
     if (mark?.check) {
       const m = CHECK_CALL.exec(sourceOf(c));
-      if (!m || m[1] !== mark.check) throw new Error(`cnnviz grade: ${file}: the cell marked check '${mark.check}' does not call check.${mark.check}(yourFunction)`);
+      if (!m || m[1] !== mark.check)
+        throw new Error(
+          `cnnviz grade: ${file}: the cell marked check '${mark.check}' does not call check.${mark.check}(yourFunction)`,
+        );
       checks.push({ check: mark.check, fn: m[2], source: sourceOf(c) });
     }
     if (mark?.answer) {
       const above = i > 0 && nb.cells[i - 1].cell_type === 'markdown' ? sourceOf(nb.cells[i - 1]).trim() : '';
-      answers.push({ id: mark.answer, question: above.replace(/^\*\*\d+\.\*\*\s*/, ''), placeholder: sourceOf(c).trim() });
+      answers.push({
+        id: mark.answer,
+        question: above.replace(/^\*\*\d+\.\*\*\s*/, ''),
+        placeholder: sourceOf(c).trim(),
+      });
     }
   });
-  const title = (sourceOf(nb.cells.find((c) => c.cell_type === 'markdown') ?? { cell_type: 'markdown', source: id }).split('\n')[0] ?? id).replace(/^#+\s*/, '');
+  const title = (
+    sourceOf(nb.cells.find((c) => c.cell_type === 'markdown') ?? { cell_type: 'markdown', source: id }).split(
+      '\n',
+    )[0] ?? id
+  ).replace(/^#+\s*/, '');
   return { id, title, file, checks, answers };
 }
 
@@ -103,7 +114,8 @@ export function identify(nb: Notebook, file: string, specs: AssignmentSpec[]): A
     if (s) return s;
   }
   const base = path.basename(file, '.ipynb').toLowerCase();
-  const byName = specs.find((s) => base.includes(s.id.toLowerCase())) ?? specs.find((s) => base.startsWith(s.id.slice(0, 3)));
+  const byName =
+    specs.find((s) => base.includes(s.id.toLowerCase())) ?? specs.find((s) => base.startsWith(s.id.slice(0, 3)));
   if (byName) return byName;
   const calls = new Set((nb.cells ?? []).map((c) => CHECK_CALL.exec(sourceOf(c))?.[1]).filter((x): x is string => !!x));
   return specs.find((s) => s.checks.length > 0 && s.checks.every((c) => calls.has(c.check)));

@@ -15,12 +15,18 @@ export interface CloseOptions extends CheckOptions {
 /** Compares a value (tensor, nested array, typed array, number) with the reference. */
 export function close(yours: unknown, reference: unknown, opts: CloseOptions = {}): CheckResult {
   const name = opts.name ?? 'close';
-  if (GRADED_CHECKS.includes(name)) throw new Error(`check.close: the name '${name}' belongs to check.${name}, which runs your function on hidden inputs; record your own comparisons under another name (got name '${name}'; taken: ${GRADED_CHECKS.join(', ')})`);
+  if (GRADED_CHECKS.includes(name))
+    throw new Error(
+      `check.close: the name '${name}' belongs to check.${name}, which runs your function on hidden inputs; record your own comparisons under another name (got name '${name}'; taken: ${GRADED_CHECKS.join(', ')})`,
+    );
   const what = opts.what ?? 'your value';
   const got = readValue(yours, what);
   if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
   const ref = readValue(reference, 'the reference');
   if (typeof ref === 'string') throw new Error(`check.close: ${ref}`);
   const cmp = compareValues(got, ref, { what, tolerance: opts.tolerance, mistakes: opts.mistakes });
-  return finish({ name, passed: cmp.ok, message: cmp.ok ? `${what} matches the reference` : cmp.message, cases: 1, notes: [] }, opts);
+  return finish(
+    { name, passed: cmp.ok, message: cmp.ok ? `${what} matches the reference` : cmp.message, cases: 1, notes: [] },
+    opts,
+  );
 }

@@ -4,7 +4,8 @@
  * mistake it matches, or where the values differ most.
  */
 import * as tf from '@tensorflow/tfjs';
-import { pearson } from '../techniques/stats';
+import { shapeText } from '../common';
+import { pearson } from '../techniques/core/stats';
 
 /** A value read back from a student's function: its shape and numbers. */
 export interface Values {
@@ -40,17 +41,16 @@ export interface Comparison {
   maxDiff: number;
 }
 
-export function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
 function nestedShape(v: unknown, where: string): number[] {
   if (Array.isArray(v)) {
     if (v.length === 0) return [0];
     const inner = nestedShape(v[0], where);
     for (let i = 1; i < v.length; i++) {
       const s = nestedShape(v[i], where);
-      if (s.join(',') !== inner.join(',')) throw new Error(`${where} is a ragged array: row 0 has shape ${shapeText(inner)}, row ${i} has ${shapeText(s)}`);
+      if (s.join(',') !== inner.join(','))
+        throw new Error(
+          `${where} is a ragged array: row 0 has shape ${shapeText(inner)}, row ${i} has ${shapeText(s)}`,
+        );
     }
     return [v.length, ...inner];
   }
@@ -75,11 +75,16 @@ export function explain(what: string, expected: string, got: string, hint: strin
  * (undefined, a disposed tensor, a string, ...).
  */
 export function readValue(v: unknown, what: string): Values | string {
-  const bad = (got: string, hint: string) => explain(`${what} cannot be read.`, 'a tensor (or an array of numbers)', got, hint);
+  const bad = (got: string, hint: string) =>
+    explain(`${what} cannot be read.`, 'a tensor (or an array of numbers)', got, hint);
   if (v === undefined) return bad('undefined', 'did the function end without `return`?');
   if (v === null) return bad('null', 'return the tensor you computed');
   if (v instanceof tf.Tensor) {
-    if (v.isDisposed) return bad('a tensor that was already disposed', 'return it from tf.tidy (or do not dispose it) so the caller can read it');
+    if (v.isDisposed)
+      return bad(
+        'a tensor that was already disposed',
+        'return it from tf.tidy (or do not dispose it) so the caller can read it',
+      );
     if (v.dtype === 'string') return bad('a string tensor', 'return numbers (float32)');
     return { shape: [...v.shape], data: Float32Array.from(v.dataSync() as ArrayLike<number>) };
   }
@@ -94,8 +99,16 @@ export function readValue(v: unknown, what: string): Values | string {
       return bad('an array that is not a grid of numbers', (err as Error).message);
     }
   }
-  if (typeof (v as { then?: unknown }).then === 'function') return bad('a Promise', '`await` it inside your function before returning');
-  return bad(typeof v === 'object' ? `an object with keys {${Object.keys(v as object).slice(0, 6).join(', ')}}` : `a ${typeof v}`, 'return the tensor itself');
+  if (typeof (v as { then?: unknown }).then === 'function')
+    return bad('a Promise', '`await` it inside your function before returning');
+  return bad(
+    typeof v === 'object'
+      ? `an object with keys {${Object.keys(v as object)
+          .slice(0, 6)
+          .join(', ')}}`
+      : `a ${typeof v}`,
+    'return the tensor itself',
+  );
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -106,15 +119,25 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function genericShapeHint(got: number[], expected: number[]): string | undefined {
   const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
   if (size(got) === size(expected)) {
-    if (got.length === expected.length + 1 && got[0] === 1 && sameShape(got.slice(1), expected)) return 'it has an extra batch axis of size 1 in front: remove it with .squeeze([0])';
-    if (got.length === expected.length + 1 && got[got.length - 1] === 1 && sameShape(got.slice(0, -1), expected)) return `it has an extra channel axis of size 1 at the end: remove it with .squeeze([${got.length - 1}])`;
-    if (expected.length === got.length + 1 && expected[0] === 1 && sameShape(expected.slice(1), got)) return 'the batch axis of size 1 in front is missing: add it with .expandDims(0)';
-    if (expected.length === got.length + 1 && expected[expected.length - 1] === 1 && sameShape(expected.slice(0, -1), got)) return `the channel axis of size 1 at the end is missing: add it with .expandDims(${got.length})`;
-    if (got.length === 2 && expected.length === 2 && got[0] === expected[1] && got[1] === expected[0]) return 'rows and columns are swapped: the first axis should run down the image (y), the second across (x)';
+    if (got.length === expected.length + 1 && got[0] === 1 && sameShape(got.slice(1), expected))
+      return 'it has an extra batch axis of size 1 in front: remove it with .squeeze([0])';
+    if (got.length === expected.length + 1 && got[got.length - 1] === 1 && sameShape(got.slice(0, -1), expected))
+      return `it has an extra channel axis of size 1 at the end: remove it with .squeeze([${got.length - 1}])`;
+    if (expected.length === got.length + 1 && expected[0] === 1 && sameShape(expected.slice(1), got))
+      return 'the batch axis of size 1 in front is missing: add it with .expandDims(0)';
+    if (
+      expected.length === got.length + 1 &&
+      expected[expected.length - 1] === 1 &&
+      sameShape(expected.slice(0, -1), got)
+    )
+      return `the channel axis of size 1 at the end is missing: add it with .expandDims(${got.length})`;
+    if (got.length === 2 && expected.length === 2 && got[0] === expected[1] && got[1] === expected[0])
+      return 'rows and columns are swapped: the first axis should run down the image (y), the second across (x)';
     if (got.length === 1) return `it is flat: reshape it to ${shapeText(expected)}`;
     return `it holds the right number of values: reshape it to ${shapeText(expected)}`;
   }
-  if (got.length === expected.length + 1 && sameShape(got.slice(0, -1), expected)) return `it still has ${got[got.length - 1]} channels: reduce the last axis to one value per pixel`;
+  if (got.length === expected.length + 1 && sameShape(got.slice(0, -1), expected))
+    return `it still has ${got[got.length - 1]} channels: reduce the last axis to one value per pixel`;
   return undefined;
 }
 
@@ -157,19 +180,43 @@ function position(flat: number, shape: number[], axes?: string[]): string {
   return shapeText(idx);
 }
 
-/** Compares values of the right shape with the reference; the message says what was expected, what came back, and what to try. */
+/**
+ * Compares values of the right shape with the reference; the message says what was expected, what came back, and what
+ * to try.
+ */
 export function compareValues(got: Values, ref: Values, opts: CompareOptions): Comparison {
   const tol = opts.tolerance ?? 1e-3;
   if (!sameShape(got.shape, ref.shape)) {
-    const hint = opts.shapeHint?.(got.shape, ref.shape) ?? genericShapeHint(got.shape, ref.shape) ?? 'print the shapes of your intermediate tensors (t.shape) and compare them with the task';
-    return { ok: false, maxDiff: Infinity, message: explain(`${opts.what} has the wrong shape.`, `shape ${shapeText(ref.shape)}`, `shape ${shapeText(got.shape)}`, hint) };
+    const hint =
+      opts.shapeHint?.(got.shape, ref.shape) ??
+      genericShapeHint(got.shape, ref.shape) ??
+      'print the shapes of your intermediate tensors (t.shape) and compare them with the task';
+    return {
+      ok: false,
+      maxDiff: Infinity,
+      message: explain(
+        `${opts.what} has the wrong shape.`,
+        `shape ${shapeText(ref.shape)}`,
+        `shape ${shapeText(got.shape)}`,
+        hint,
+      ),
+    };
   }
   const a = got.data;
   const b = ref.data;
   const bad = a.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
     const what = Number.isNaN(a[bad]) ? 'NaN' : 'an infinite value';
-    return { ok: false, maxDiff: Infinity, message: explain(`${opts.what} contains ${what}.`, `finite numbers (the reference has ${fmt(b[bad])} at ${position(bad, got.shape, opts.axes)})`, `${what} there`, 'look for a division by zero or a log of zero') };
+    return {
+      ok: false,
+      maxDiff: Infinity,
+      message: explain(
+        `${opts.what} contains ${what}.`,
+        `finite numbers (the reference has ${fmt(b[bad])} at ${position(bad, got.shape, opts.axes)})`,
+        `${what} there`,
+        'look for a division by zero or a log of zero',
+      ),
+    };
   }
   let maxDiff = 0;
   let at = 0;
@@ -184,26 +231,55 @@ export function compareValues(got: Values, ref: Values, opts: CompareOptions): C
   const where = position(at, got.shape, opts.axes);
   const expected = `${fmt(b[at])} at ${where} (where yours differs most)`;
   const gotText = `${fmt(a[at])} there`;
-  const fail = (head: string, hint: string): Comparison => ({ ok: false, maxDiff, message: explain(`${opts.what} ${head}`, expected, gotText, hint) });
+  const fail = (head: string, hint: string): Comparison => ({
+    ok: false,
+    maxDiff,
+    message: explain(`${opts.what} ${head}`, expected, gotText, hint),
+  });
   for (const m of opts.mistakes ?? []) {
-    if (m.values.length === a.length && close(a, m.values, Math.max(tol, 1e-3))) return fail('does not match the reference.', m.hint);
+    if (m.values.length === a.length && close(a, m.values, Math.max(tol, 1e-3)))
+      return fail('does not match the reference.', m.hint);
   }
   const refMax = maxAbs(b);
   const gotMax = maxAbs(a);
-  if (gotMax === 0 && refMax > 0) return { ok: false, maxDiff, message: explain(`${opts.what} is all zeros.`, `values up to ${fmt(refMax)} in magnitude`, 'zero everywhere', 'check that what you return is computed from the input (a gradient of a score that does not depend on the image is zero)') };
+  if (gotMax === 0 && refMax > 0)
+    return {
+      ok: false,
+      maxDiff,
+      message: explain(
+        `${opts.what} is all zeros.`,
+        `values up to ${fmt(refMax)} in magnitude`,
+        'zero everywhere',
+        'check that what you return is computed from the input (a gradient of a score that does not depend on the image is zero)',
+      ),
+    };
   if (!opts.exactOnly && refMax > 0) {
     // Best scale factor c with a ~ c * b; if that explains a, the difference is a sign or a scale.
     const c = dot(a, b) / Math.max(dot(b, b), 1e-30);
     const scaled = b.map((v) => c * v);
     if (close(a, scaled, Math.max(tol, 1e-3))) {
-      if (Math.abs(c + 1) < 0.01) return fail('is the reference with the sign flipped (every value is -1 times the reference).', 'check the direction: the score should be maximised (+), and differences taken the way round the task says');
-      if (c < 0) return fail(`is the reference times ${fmt(c)}: both the sign and the scale are off.`, 'check the direction (+ gradient) and any factor or normalisation you applied');
-      return fail(`is the reference times ${fmt(c)}: right pattern, wrong scale.`, 'remove (or add) the normalisation or constant factor; the reference is not rescaled');
+      if (Math.abs(c + 1) < 0.01)
+        return fail(
+          'is the reference with the sign flipped (every value is -1 times the reference).',
+          'check the direction: the score should be maximised (+), and differences taken the way round the task says',
+        );
+      if (c < 0)
+        return fail(
+          `is the reference times ${fmt(c)}: both the sign and the scale are off.`,
+          'check the direction (+ gradient) and any factor or normalisation you applied',
+        );
+      return fail(
+        `is the reference times ${fmt(c)}: right pattern, wrong scale.`,
+        'remove (or add) the normalisation or constant factor; the reference is not rescaled',
+      );
     }
     const absA = a.map(Math.abs);
     const absB = b.map(Math.abs);
     if (close(absA, absB, Math.max(tol, 1e-3))) {
-      return fail('has the right magnitudes but some signs differ from the reference.', `the reference ${b.some((v) => v < 0) ? 'keeps the sign' : 'takes the absolute value (all values >= 0)'}`);
+      return fail(
+        'has the right magnitudes but some signs differ from the reference.',
+        `the reference ${b.some((v) => v < 0) ? 'keeps the sign' : 'takes the absolute value (all values >= 0)'}`,
+      );
     }
   }
   const r = correlation(a, b);

@@ -102,7 +102,13 @@ export function findSubmissions(dir: string): Array<{ student: string; file: str
   return out;
 }
 
-function hiddenCell(spec: AssignmentSpec['checks'][number], k: number, seed: number, file: string, token: string): NotebookCell {
+function hiddenCell(
+  spec: AssignmentSpec['checks'][number],
+  k: number,
+  seed: number,
+  file: string,
+  token: string,
+): NotebookCell {
   const alias = `cnnvizGrader${k}`;
   return {
     cell_type: 'code',
@@ -114,21 +120,34 @@ function hiddenCell(spec: AssignmentSpec['checks'][number], k: number, seed: num
 }
 
 /** The notebook the runner executes: the student's cells, the hidden checks in place of the check cells. */
-export function prepare(nb: Notebook, spec: AssignmentSpec, seed: number, resultsFile: string, token: string): { nb: Notebook; problems: string[] } {
+export function prepare(
+  nb: Notebook,
+  spec: AssignmentSpec,
+  seed: number,
+  resultsFile: string,
+  token: string,
+): { nb: Notebook; problems: string[] } {
   const problems: string[] = [];
-  const cells: NotebookCell[] = nb.cells.map((c) => ({ ...c, metadata: { ...(c.metadata ?? {}), cnnviz: { ...(c.metadata?.cnnviz ?? {}), role: 'student' } } }));
+  const cells: NotebookCell[] = nb.cells.map((c) => ({
+    ...c,
+    metadata: { ...(c.metadata ?? {}), cnnviz: { ...(c.metadata?.cnnviz ?? {}), role: 'student' } },
+  }));
   const used = new Map<number, AssignmentSpec['checks'][number]>();
   const missing: AssignmentSpec['checks'] = [];
   spec.checks.forEach((chk) => {
-    let at = cells.findIndex((c, i) => !used.has(i) && c.cell_type === 'code' && c.metadata?.cnnviz?.check === chk.check);
-    if (at < 0) at = cells.findIndex((c, i) => !used.has(i) && c.cell_type === 'code' && CHECK_CALL(chk.check).test(sourceOf(c)));
+    let at = cells.findIndex(
+      (c, i) => !used.has(i) && c.cell_type === 'code' && c.metadata?.cnnviz?.check === chk.check,
+    );
+    if (at < 0)
+      at = cells.findIndex((c, i) => !used.has(i) && c.cell_type === 'code' && CHECK_CALL(chk.check).test(sourceOf(c)));
     if (at < 0) {
       missing.push(chk);
       problems.push(`the check cell of ${chk.check} was deleted; the grader ran it at the end of the notebook`);
       return;
     }
     used.set(at, chk);
-    if (norm(sourceOf(cells[at])) !== norm(chk.source)) problems.push(`the check cell of ${chk.check} was edited; the grader ran the original`);
+    if (norm(sourceOf(cells[at])) !== norm(chk.source))
+      problems.push(`the check cell of ${chk.check} was edited; the grader ran the original`);
   });
   let k = 0;
   const out: NotebookCell[] = cells.map((c, i) => {
@@ -149,7 +168,12 @@ function answersOf(nb: Notebook, spec: AssignmentSpec): Record<string, string> {
   return out;
 }
 
-function runRunner(python: string, script: string, specFile: string, killAfterS: number): Promise<{ code: number | null; stderr: string; killed: boolean }> {
+function runRunner(
+  python: string,
+  script: string,
+  specFile: string,
+  killAfterS: number,
+): Promise<{ code: number | null; stderr: string; killed: boolean }> {
   return new Promise((resolve) => {
     const child = spawn(python, [script, specFile], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
@@ -173,12 +197,28 @@ function runRunner(python: string, script: string, specFile: string, killAfterS:
   });
 }
 
-const firstLine = (s: string) => s.trim().split('\n').filter((l) => !/^\s+at /.test(l))[0] ?? '';
+const firstLine = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .filter((l) => !/^\s+at /.test(l))[0] ?? '';
 
 /** Grades one notebook; never throws for anything the notebook does. */
-async function gradeNotebook(sub: { student: string; file: string }, opts: Required<Omit<GradeOptions, 'onProgress'>>, workDir: string, index: number): Promise<NotebookOutcome> {
+async function gradeNotebook(
+  sub: { student: string; file: string },
+  opts: Required<Omit<GradeOptions, 'onProgress'>>,
+  workDir: string,
+  index: number,
+): Promise<NotebookOutcome> {
   const t0 = Date.now();
-  const base: NotebookOutcome = { student: sub.student, file: sub.file, checks: [], problems: [], answers: {}, seconds: 0 };
+  const base: NotebookOutcome = {
+    student: sub.student,
+    file: sub.file,
+    checks: [],
+    problems: [],
+    answers: {},
+    seconds: 0,
+  };
   let nb: Notebook;
   try {
     nb = readNotebook(sub.file);
@@ -188,11 +228,29 @@ async function gradeNotebook(sub: { student: string; file: string }, opts: Requi
     // Named after an assignment: every check of it fails, so the row says what is missing.
     const named = identify({ cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }, sub.file, opts.assignments);
     if (!named) return { ...base, problems: [why] };
-    return { ...base, assignment: named.id, checks: named.checks.map((c) => ({ check: c.check, passed: false, message: `the check could not run: the file is ${why}` })), problems: [why] };
+    return {
+      ...base,
+      assignment: named.id,
+      checks: named.checks.map((c) => ({
+        check: c.check,
+        passed: false,
+        message: `the check could not run: the file is ${why}`,
+      })),
+      problems: [why],
+    };
   }
   const spec = identify(nb, sub.file, opts.assignments);
-  if (!spec) return { ...base, problems: [`not one of the assignments (${opts.assignments.map((a) => a.id).join(', ')}): set its metadata cnnviz.assignment or name the file after one`] };
-  const dir = path.join(workDir, `${String(index).padStart(3, '0')}-${sub.student.replace(/[^\w.-]+/g, '_')}-${spec.id}`);
+  if (!spec)
+    return {
+      ...base,
+      problems: [
+        `not one of the assignments (${opts.assignments.map((a) => a.id).join(', ')}): set its metadata cnnviz.assignment or name the file after one`,
+      ],
+    };
+  const dir = path.join(
+    workDir,
+    `${String(index).padStart(3, '0')}-${sub.student.replace(/[^\w.-]+/g, '_')}-${spec.id}`,
+  );
   fs.mkdirSync(dir, { recursive: true });
   const resultsFile = path.join(dir, 'results.jsonl');
   fs.rmSync(resultsFile, { force: true });
@@ -203,14 +261,34 @@ async function gradeNotebook(sub: { student: string; file: string }, opts: Requi
   const executed = path.join(dir, 'executed.ipynb');
   const reportFile = path.join(dir, 'runner.json');
   const specFile = path.join(dir, 'spec.json');
-  fs.writeFileSync(specFile, JSON.stringify({ notebook: preparedFile, executed, report: reportFile, cwd: dir, kernel: opts.kernel, budget: opts.timeoutS, cell_timeout: opts.cellTimeoutS }));
-  const run = await runRunner(opts.python, path.join(opts.root, 'kernel-setup', 'grade_notebook.py'), specFile, opts.timeoutS + 120);
+  fs.writeFileSync(
+    specFile,
+    JSON.stringify({
+      notebook: preparedFile,
+      executed,
+      report: reportFile,
+      cwd: dir,
+      kernel: opts.kernel,
+      budget: opts.timeoutS,
+      cell_timeout: opts.cellTimeoutS,
+    }),
+  );
+  const run = await runRunner(
+    opts.python,
+    path.join(opts.root, 'kernel-setup', 'grade_notebook.py'),
+    specFile,
+    opts.timeoutS + 120,
+  );
   const problems = [...prepared.problems];
   let report: RunnerReport | undefined;
   try {
     report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as RunnerReport;
   } catch {
-    problems.push(run.killed ? `the grading runner was stopped after ${opts.timeoutS + 120} s` : `the grading runner failed (exit ${run.code}): ${firstLine(run.stderr) || 'no message'}`);
+    problems.push(
+      run.killed
+        ? `the grading runner was stopped after ${opts.timeoutS + 120} s`
+        : `the grading runner failed (exit ${run.code}): ${firstLine(run.stderr) || 'no message'}`,
+    );
   }
   const lines = fs.existsSync(resultsFile)
     ? fs
@@ -240,27 +318,44 @@ async function gradeNotebook(sub: { student: string; file: string }, opts: Requi
       // One failing cell usually makes the next ones fail for want of its names: the first three say enough.
       if (c.status === 'error' && failing.indexOf(c) === 3) problems.push(`${failing.length - 3} more cells failed`);
       if (c.status === 'error' && failing.indexOf(c) >= 3) continue;
-      if (c.status === 'timeout') problems.push(`cell ${c.index} was still running after ${Math.round(c.seconds)} s and was stopped (an endless loop?); the notebook went on without it`);
-      else if (c.status === 'crash') problems.push(`cell ${c.index} crashed the kernel (${firstLine(c.detail)}); a fresh kernel went on without it`);
-      else if (c.status === 'error') problems.push(`cell ${c.index} failed: ${firstLine(c.detail) || 'an error with no message'}`);
+      if (c.status === 'timeout')
+        problems.push(
+          `cell ${c.index} was still running after ${Math.round(c.seconds)} s and was stopped (an endless loop?); the notebook went on without it`,
+        );
+      else if (c.status === 'crash')
+        problems.push(`cell ${c.index} crashed the kernel (${firstLine(c.detail)}); a fresh kernel went on without it`);
+      else if (c.status === 'error')
+        problems.push(`cell ${c.index} failed: ${firstLine(c.detail) || 'an error with no message'}`);
     }
-    if (report.cells.some((c) => c.status === 'skipped') && !report.kernel_error) problems.push(`the notebook's time limit (${opts.timeoutS} s) ran out; the cells after it were not run`);
+    if (report.cells.some((c) => c.status === 'skipped') && !report.kernel_error)
+      problems.push(`the notebook's time limit (${opts.timeoutS} s) ran out; the cells after it were not run`);
   }
   const checks = spec.checks.map((chk): CheckOutcome => {
     const line = [...lines].reverse().find((l) => l.check === chk.check);
     if (line) return { check: chk.check, passed: line.passed, message: line.message, seconds: line.seconds };
     const rc = hiddenCells.get(chk.check);
     let message = 'the hidden check did not run';
-    if (rc?.status === 'timeout') message = `${chk.fn} was still running after ${Math.round(rc.seconds)} s and was stopped (an endless loop?)`;
+    if (rc?.status === 'timeout')
+      message = `${chk.fn} was still running after ${Math.round(rc.seconds)} s and was stopped (an endless loop?)`;
     else if (rc?.status === 'crash') message = `${chk.fn} crashed the kernel: ${firstLine(rc.detail)}`;
     else if (rc?.status === 'skipped') message = `not run: ${rc.detail}`;
     else if (rc?.status === 'error' || rc?.status === 'aborted') {
       const d = firstLine(rc.detail);
-      message = /Cannot find name/.test(d) ? `${chk.fn} was not defined when the check ran: the cell that defines it failed, was renamed or was deleted (the kernel said: ${d})` : `the hidden check cell failed: ${d || rc.status}`;
+      message = /Cannot find name/.test(d)
+        ? `${chk.fn} was not defined when the check ran: the cell that defines it failed, was renamed or was deleted (the kernel said: ${d})`
+        : `the hidden check cell failed: ${d || rc.status}`;
     }
     return { check: chk.check, passed: false, message };
   });
-  return { ...base, assignment: spec.id, checks, problems, answers: answersOf(nb, spec), seconds: (Date.now() - t0) / 1000, executed: fs.existsSync(executed) ? executed : undefined };
+  return {
+    ...base,
+    assignment: spec.id,
+    checks,
+    problems,
+    answers: answersOf(nb, spec),
+    seconds: (Date.now() - t0) / 1000,
+    executed: fs.existsSync(executed) ? executed : undefined,
+  };
 }
 
 /** Grades every notebook under `dir`; writes the reports; returns the rows. */
@@ -278,7 +373,10 @@ export async function gradeSubmissions(dir: string, o: GradeOptions): Promise<Gr
     jobs: o.jobs ?? 2,
     seed: o.seed ?? 2027,
   };
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`cnnviz grade: no folder ${dir}; give the folder of submissions (one subfolder per student, or notebooks named per student)`);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new Error(
+      `cnnviz grade: no folder ${dir}; give the folder of submissions (one subfolder per student, or notebooks named per student)`,
+    );
   const subs = findSubmissions(dir);
   if (subs.length === 0) throw new Error(`cnnviz grade: no notebooks (.ipynb) under ${dir}`);
   const workDir = path.join(opts.out, 'work');
@@ -293,7 +391,9 @@ export async function gradeSubmissions(dir: string, o: GradeOptions): Promise<Gr
       const i = next++;
       results[i] = await gradeNotebook(subs[i], opts, workDir, i);
       const r = results[i];
-      o.onProgress?.(`${r.student} ${path.basename(r.file)}: ${r.checks.filter((c) => c.passed).length}/${r.checks.length} checks, ${r.seconds.toFixed(1)} s${r.problems.length ? ` (${r.problems.length} problem${r.problems.length > 1 ? 's' : ''})` : ''}`);
+      o.onProgress?.(
+        `${r.student} ${path.basename(r.file)}: ${r.checks.filter((c) => c.passed).length}/${r.checks.length} checks, ${r.seconds.toFixed(1)} s${r.problems.length ? ` (${r.problems.length} problem${r.problems.length > 1 ? 's' : ''})` : ''}`,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, subs.length)) }, worker));

@@ -1,4 +1,7 @@
-/** The grader's reports: report.csv (one row per student), report.html (failed checks with their messages), report.json. */
+/**
+ * The grader's reports: report.csv (one row per student), report.html (failed checks with their messages),
+ * report.json.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 import type { AssignmentSpec } from './assignments';
@@ -13,12 +16,23 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** Columns: student, score, max, seconds, one per check (1 passed, 0 failed, empty when that notebook was not submitted), problems, one per answer. */
+/**
+ * Columns: student, score, max, seconds, one per check (1 passed, 0 failed, empty when that notebook was not
+ * submitted), problems, one per answer.
+ */
 export function csvOf(rows: StudentRow[], specs: AssignmentSpec[]): string {
   const graded = specs.filter((s) => rows.some((r) => r.notebooks.some((n) => n.assignment === s.id)));
   const checkCols = graded.flatMap((s) => s.checks.map((c) => ({ a: s.id, c: c.check })));
   const answerCols = graded.flatMap((s) => s.answers.map((q) => ({ a: s.id, q: q.id })));
-  const head = ['student', 'score', 'max', 'seconds', ...checkCols.map((x) => `${x.a}/${x.c}`), 'problems', ...answerCols.map((x) => `${x.a}/answer:${x.q}`)];
+  const head = [
+    'student',
+    'score',
+    'max',
+    'seconds',
+    ...checkCols.map((x) => `${x.a}/${x.c}`),
+    'problems',
+    ...answerCols.map((x) => `${x.a}/answer:${x.q}`),
+  ];
   const lines = [head.map(csvCell).join(',')];
   for (const r of rows) {
     const cells: Array<string | number> = [r.student, r.score, r.max, r.seconds.toFixed(1)];
@@ -30,10 +44,12 @@ export function csvOf(rows: StudentRow[], specs: AssignmentSpec[]): string {
     const problems: string[] = [];
     for (const nb of r.notebooks) {
       const where = `${nb.assignment ?? path.basename(nb.file)}`;
-      for (const c of nb.checks) if (!c.passed) problems.push(`${where}/${c.check}: ${c.message.replace(/\s*\n\s*/g, ' ')}`);
+      for (const c of nb.checks)
+        if (!c.passed) problems.push(`${where}/${c.check}: ${c.message.replace(/\s*\n\s*/g, ' ')}`);
       for (const p of nb.problems) problems.push(`${where}: ${p}`);
     }
-    for (const s of graded) if (!r.notebooks.some((n) => n.assignment === s.id)) problems.push(`${s.id}: not submitted`);
+    for (const s of graded)
+      if (!r.notebooks.some((n) => n.assignment === s.id)) problems.push(`${s.id}: not submitted`);
     cells.push(problems.join(' | '));
     for (const x of answerCols) cells.push(r.notebooks.find((n) => n.assignment === x.a)?.answers[x.q] ?? '');
     lines.push(cells.map(csvCell).join(','));
@@ -56,7 +72,9 @@ export function htmlOf(rows: StudentRow[], specs: AssignmentSpec[], seconds: num
   const details = rows
     .map((r) => {
       const parts = r.notebooks.map((nb) => {
-        const failed = nb.checks.filter((c) => !c.passed).map((c) => `<li><b>check.${esc(c.check)}</b> failed<pre>${esc(c.message)}</pre></li>`);
+        const failed = nb.checks
+          .filter((c) => !c.passed)
+          .map((c) => `<li><b>check.${esc(c.check)}</b> failed<pre>${esc(c.message)}</pre></li>`);
         const passed = nb.checks.filter((c) => c.passed).map((c) => esc(c.check));
         const problems = nb.problems.map((p) => `<li>${esc(p)}</li>`);
         const spec = specs.find((s) => s.id === nb.assignment);
@@ -86,9 +104,18 @@ ${details}
 `;
 }
 
-export function writeReports(rows: StudentRow[], specs: AssignmentSpec[], out: string, seconds: number): { csv: string; html: string; json: string } {
+export function writeReports(
+  rows: StudentRow[],
+  specs: AssignmentSpec[],
+  out: string,
+  seconds: number,
+): { csv: string; html: string; json: string } {
   fs.mkdirSync(out, { recursive: true });
-  const files = { csv: path.join(out, 'report.csv'), html: path.join(out, 'report.html'), json: path.join(out, 'report.json') };
+  const files = {
+    csv: path.join(out, 'report.csv'),
+    html: path.join(out, 'report.html'),
+    json: path.join(out, 'report.json'),
+  };
   fs.writeFileSync(files.csv, csvOf(rows, specs));
   fs.writeFileSync(files.html, htmlOf(rows, specs, seconds));
   fs.writeFileSync(files.json, `${JSON.stringify({ seconds, rows }, null, 1)}\n`);

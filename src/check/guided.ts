@@ -6,17 +6,22 @@
  *    guidedBackprop on hidden images of mnist-cnn and of the hidden 3-channel model.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../data/random';
-import { guidedBackprop as referenceGuided, deconvnet } from '../techniques/guided';
-import { saliency as referenceSaliency } from '../techniques/saliency';
+import { mulberry32 } from '../common/random';
+import { guidedBackprop as referenceGuided, deconvnet } from '../techniques/attribution/guided';
+import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
 import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
+import { GRADIENT_REFUSES } from './saliency';
 
 export type GuidedReluFunction = (x: tf.Tensor) => tf.Tensor;
-export type GuidedBackpropFunction = (model: tf.LayersModel, image: tf.Tensor3D, target: number) => tf.Tensor | Promise<tf.Tensor>;
+export type GuidedBackpropFunction = (
+  model: tf.LayersModel,
+  image: tf.Tensor3D,
+  target: number,
+) => tf.Tensor | Promise<tf.Tensor>;
 
-export const GUIDED_REFUSES = ['guidedBackprop', 'deconvnet', 'saliency', 'smoothGrad'] as const;
+export const GUIDED_REFUSES = GRADIENT_REFUSES;
 
 async function take(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
   const t = await p;
@@ -47,32 +52,80 @@ export async function guidedRelu(fn: GuidedReluFunction, opts: CheckOptions = {}
     if (fwd.value instanceof tf.Tensor) fwd.value.dispose();
     if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
     const relu: Values = { shape, data: xs.map((v) => Math.max(0, v)) };
-    const f = compareValues(got, relu, { what: `the forward value ${fnName}(x)`, mistakes: [{ values: xs.map((v) => (v > 0 ? 1 : 0)), hint: 'the forward pass returns relu(x) itself (tf.relu(x)); the mask belongs to the gradient' }] });
+    const f = compareValues(got, relu, {
+      what: `the forward value ${fnName}(x)`,
+      mistakes: [
+        {
+          values: xs.map((v) => (v > 0 ? 1 : 0)),
+          hint: 'the forward pass returns relu(x) itself (tf.relu(x)); the mask belongs to the gradient',
+        },
+      ],
+    });
     if (!f.ok) return finish({ name, passed: false, message: f.message, cases: 1, notes: [] }, opts);
     // The gradient that flows back through fn when the loss is sum(fn(x) * dy) is fn's backward pass applied to dy.
-    const back = await callStudent(() => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(fn(t), dy)))(x)), fnName, [], { check: name, refuse: GUIDED_REFUSES });
+    const back = await callStudent(
+      () => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(fn(t), dy)))(x)),
+      fnName,
+      [],
+      { check: name, refuse: GUIDED_REFUSES },
+    );
     leaked += back.leaked;
-    if (back.error) return finish({ name, passed: false, message: back.error.replace(/threw an error\./, 'failed in its backward pass.'), cases: 1, notes: [] }, opts);
+    if (back.error)
+      return finish(
+        {
+          name,
+          passed: false,
+          message: back.error.replace(/threw an error\./, 'failed in its backward pass.'),
+          cases: 1,
+          notes: [],
+        },
+        opts,
+      );
     const g = readValue(back.value, `the gradient through ${fnName}`);
     if (back.value instanceof tf.Tensor) back.value.dispose();
     if (typeof g === 'string') return finish({ name, passed: false, message: g, cases: 1, notes: [] }, opts);
     const want: Values = { shape, data: xs.map((v, i) => (v > 0 && dys[i] > 0 ? dys[i] : 0)) };
     const mistakes: KnownMistake[] = [
-      { values: xs.map((v, i) => (v > 0 ? dys[i] : 0)), hint: 'this is the ordinary ReLU gradient, dy where x > 0. Guided backprop also drops the negative gradients: dy * (x > 0) * (dy > 0)' },
-      { values: dys.map((v) => (v > 0 ? v : 0)), hint: "this is the deconvnet's rule (only dy > 0, whatever x was). Guided backprop also needs the forward input positive: dy * (x > 0) * (dy > 0)" },
+      {
+        values: xs.map((v, i) => (v > 0 ? dys[i] : 0)),
+        hint: 'this is the ordinary ReLU gradient, dy where x > 0. Guided backprop also drops the negative gradients: dy * (x > 0) * (dy > 0)',
+      },
+      {
+        values: dys.map((v) => (v > 0 ? v : 0)),
+        hint: "this is the deconvnet's rule (only dy > 0, whatever x was). Guided backprop also needs the forward input positive: dy * (x > 0) * (dy > 0)",
+      },
       { values: xs.map((v, i) => (v > 0 && dys[i] > 0 ? 1 : 0)), hint: 'this is the mask alone; multiply it by dy' },
-      { values: dys, hint: 'the gradient passes unchanged: did gradFunc return dy? It returns dy * (x > 0) * (dy > 0), with x saved by save([x])' },
+      {
+        values: dys,
+        hint: 'the gradient passes unchanged: did gradFunc return dy? It returns dy * (x > 0) * (dy > 0), with x saved by save([x])',
+      },
     ];
-    const cmp = compareValues(g, want, { what: `the gradient ${fnName} passes back (for a hidden x and upstream dy)`, mistakes });
-    if (!cmp.ok) return finish({ name, passed: false, message: cmp.message, cases: 2, notes: leakNote(leaked, 2, fnName) }, opts);
-    return finish({ name, passed: true, message: `${fnName} is relu forward, and lets the gradient back only where x > 0 and dy > 0`, cases: 2, notes: leakNote(leaked, 2, fnName) }, opts);
+    const cmp = compareValues(g, want, {
+      what: `the gradient ${fnName} passes back (for a hidden x and upstream dy)`,
+      mistakes,
+    });
+    if (!cmp.ok)
+      return finish({ name, passed: false, message: cmp.message, cases: 2, notes: leakNote(leaked, 2, fnName) }, opts);
+    return finish(
+      {
+        name,
+        passed: true,
+        message: `${fnName} is relu forward, and lets the gradient back only where x > 0 and dy > 0`,
+        cases: 2,
+        notes: leakNote(leaked, 2, fnName),
+      },
+      opts,
+    );
   } finally {
     tf.dispose([x, dy]);
   }
 }
 
 /** Compares `fn(model, image, target)` with guidedBackprop(model, image, { target }) on hidden images. */
-export async function guidedBackprop(fn: GuidedBackpropFunction, opts: CheckOptions & { model?: tf.LayersModel } = {}): Promise<CheckResult> {
+export async function guidedBackprop(
+  fn: GuidedBackpropFunction,
+  opts: CheckOptions & { model?: tf.LayersModel } = {},
+): Promise<CheckResult> {
   const name = 'guidedBackprop';
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 3, 2);
@@ -92,17 +145,49 @@ export async function guidedBackprop(fn: GuidedBackpropFunction, opts: CheckOpti
       if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
       const ref = await take(referenceGuided(h.model, c.image, { target: c.target }));
       const mistakes: KnownMistake[] = [
-        { values: (await take(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }))).data, hint: 'this is the ordinary gradient: every ReLU of the forward pass must be your guidedRelu' },
-        { values: (await take(deconvnet(h.model, c.image, { target: c.target }))).data, hint: "this is the deconvnet's rule; guidedRelu must also require x > 0" },
+        {
+          values: (await take(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }))).data,
+          hint: 'this is the ordinary gradient: every ReLU of the forward pass must be your guidedRelu',
+        },
+        {
+          values: (await take(deconvnet(h.model, c.image, { target: c.target }))).data,
+          hint: "this is the deconvnet's rule; guidedRelu must also require x > 0",
+        },
       ];
       const cmp = compareValues(got, ref, {
         what,
         mistakes,
-        shapeHint: (g, e) => (g.length === 2 && e.length === 3 ? `guided backprop keeps the ${e[2]} channels: return the gradient [H, W, C] itself, no reduction` : undefined),
+        shapeHint: (g, e) =>
+          g.length === 2 && e.length === 3
+            ? `guided backprop keeps the ${e[2]} channels: return the gradient [H, W, C] itself, no reduction`
+            : undefined,
       });
-      if (!cmp.ok) return finish({ name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
+      if (!cmp.ok)
+        return finish(
+          { name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) },
+          opts,
+        );
     }
   }
-  if (sets.length === 0) return finish({ name, passed: false, message: explain('check.guidedBackprop could not run.', 'hidden models', 'none', 'run setup() first'), cases: 0, notes: [] }, opts);
-  return finish({ name, passed: true, message: `${fnName} matches guidedBackprop on ${calls} hidden images (${sets.map((h) => `${h.cases.length} of ${h.modelName}`).join(' and ')})`, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
+  if (sets.length === 0)
+    return finish(
+      {
+        name,
+        passed: false,
+        message: explain('check.guidedBackprop could not run.', 'hidden models', 'none', 'run setup() first'),
+        cases: 0,
+        notes: [],
+      },
+      opts,
+    );
+  return finish(
+    {
+      name,
+      passed: true,
+      message: `${fnName} matches guidedBackprop on ${calls} hidden images (${sets.map((h) => `${h.cases.length} of ${h.modelName}`).join(' and ')})`,
+      cases: calls,
+      notes: leakNote(leaked, calls, fnName),
+    },
+    opts,
+  );
 }

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { load as loadDataset } from '../data/datasets';
-import { mulberry32 } from '../data/random';
+import { mulberry32 } from '../common/random';
 import { lectureCnn } from '../models/architectures';
 import { load as loadModel } from '../models/zoo';
 import { ensureBackend } from '../runtime/backend';
@@ -53,12 +53,48 @@ export function oddModel(seed: number): tf.Sequential {
   const classes = pick(5, 9);
   const init = (k: number) => tf.initializers.heNormal({ seed: seed * 100 + k });
   const model = tf.sequential({ name: `hidden_rgb_${h}x${w}` });
-  model.add(tf.layers.conv2d({ name: 'conv1', inputShape: [h, w, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: tf.initializers.constant({ value: 0.05 }) }));
+  model.add(
+    tf.layers.conv2d({
+      name: 'conv1',
+      inputShape: [h, w, 3],
+      filters: 8,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(1),
+      biasInitializer: tf.initializers.constant({ value: 0.05 }),
+    }),
+  );
   model.add(tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }));
-  model.add(tf.layers.conv2d({ name: 'conv2', filters: 12, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu', kernelInitializer: init(2), biasInitializer: tf.initializers.constant({ value: 0.05 }) }));
+  model.add(
+    tf.layers.conv2d({
+      name: 'conv2',
+      filters: 12,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'valid',
+      activation: 'relu',
+      kernelInitializer: init(2),
+      biasInitializer: tf.initializers.constant({ value: 0.05 }),
+    }),
+  );
   model.add(tf.layers.flatten({ name: 'flatten' }));
-  model.add(tf.layers.dense({ name: 'features', units: 24, activation: 'relu', kernelInitializer: init(3), biasInitializer: tf.initializers.constant({ value: 0.05 }) }));
-  model.add(tf.layers.dense({ name: 'logits', units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + 4 }) }));
+  model.add(
+    tf.layers.dense({
+      name: 'features',
+      units: 24,
+      activation: 'relu',
+      kernelInitializer: init(3),
+      biasInitializer: tf.initializers.constant({ value: 0.05 }),
+    }),
+  );
+  model.add(
+    tf.layers.dense({
+      name: 'logits',
+      units: classes,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + 4 }),
+    }),
+  );
   model.add(tf.layers.activation({ name: 'probs', activation: 'softmax' }));
   return model;
 }
@@ -82,7 +118,11 @@ async function casesFor(model: tf.LayersModel, modelName: string, count: number,
         const label = ds.labels[i];
         // Half the cases explain the true class, half another one (so "the predicted class" is not enough).
         const target = k % 2 === 0 ? label % classes : (label + 1 + Math.floor(rand() * (classes - 1))) % classes;
-        cases.push({ image: tf.tidy(() => tf.squeeze(tf.slice(ds.images, [i, 0, 0, 0], [1, h, w, c]), [0]) as tf.Tensor3D), target, name: `hidden image ${k + 1} of ${modelName} (target ${target})` });
+        cases.push({
+          image: tf.tidy(() => tf.squeeze(tf.slice(ds.images, [i, 0, 0, 0], [1, h, w, c]), [0]) as tf.Tensor3D),
+          target,
+          name: `hidden image ${k + 1} of ${modelName} (target ${target})`,
+        });
       }
     } finally {
       ds.images.dispose();
@@ -91,7 +131,11 @@ async function casesFor(model: tf.LayersModel, modelName: string, count: number,
     for (let k = 0; k < count; k++) {
       const values = Float32Array.from({ length: h * w * c }, () => rand());
       const target = Math.floor(rand() * classes);
-      cases.push({ image: tf.tensor3d(values, [h, w, c]), target, name: `hidden image ${k + 1} of ${modelName} (target ${target})` });
+      cases.push({
+        image: tf.tensor3d(values, [h, w, c]),
+        target,
+        name: `hidden image ${k + 1} of ${modelName} (target ${target})`,
+      });
     }
   }
   return cases;
@@ -143,7 +187,11 @@ export async function hiddenRgb(count = 3, seed = NOTEBOOK_SEED): Promise<Hidden
  * The sets a check runs on: the caller's model only when given (tests, a teacher's own model),
  * else mnist-cnn's digits and then the 3-channel hidden model.
  */
-export async function hiddenSets(opts: { model?: tf.LayersModel; seed?: number }, count: number, rgbCount = Math.min(count, 3)): Promise<Hidden[]> {
+export async function hiddenSets(
+  opts: { model?: tf.LayersModel; seed?: number },
+  count: number,
+  rgbCount = Math.min(count, 3),
+): Promise<Hidden[]> {
   const seed = opts.seed ?? NOTEBOOK_SEED;
   if (opts.model) return [await hidden(opts.model, count, seed)];
   return [await hidden(undefined, count, seed), await hiddenRgb(rgbCount, seed)];

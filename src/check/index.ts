@@ -8,7 +8,14 @@ export type { SaliencyFunction, SaliencyCheckOptions } from './saliency';
 export { occlusion } from './occlusion';
 export type { OcclusionFunction, OcclusionCheckOptions } from './occlusion';
 export { ascentStep, regularize, gradientAscent } from './ascent';
-export type { AscentStepFunction, RegularizeFunction, RegularizeOptions, GradientAscentFunction, GradientAscentOptions, AscentCheckOptions } from './ascent';
+export type {
+  AscentStepFunction,
+  RegularizeFunction,
+  RegularizeOptions,
+  GradientAscentFunction,
+  GradientAscentOptions,
+  AscentCheckOptions,
+} from './ascent';
 export { knn, features } from './knn';
 export type { KnnFunction, FeaturesFunction } from './knn';
 export { receptiveFields, receptiveBox } from './receptive';
@@ -17,7 +24,7 @@ export { guidedRelu, guidedBackprop } from './guided';
 export type { GuidedReluFunction, GuidedBackpropFunction } from './guided';
 export { close } from './close';
 export type { CloseOptions } from './close';
-export { passed, summary, resetResults, CheckFailed } from './report';
+export { passed, summary, CheckFailed } from './report';
 export type { CheckResult, CheckOptions } from './report';
 export { compareValues, readValue, correlation } from './compare';
 export type { Values, Comparison, KnownMistake } from './compare';

@@ -5,14 +5,19 @@
  *  - check.features: the vectors of a model's 'features' layer (the penultimate layer).
  */
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../data/random';
-import { featureVectors } from '../techniques/features';
+import { mulberry32 } from '../common/random';
+import { featureVectors } from '../techniques/features/features';
 import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
 
 /** (database [N, D], labels, queries [Q, D], k) => predicted label per query. */
-export type KnnFunction = (database: tf.Tensor2D, labels: Int32Array, queries: tf.Tensor2D, k: number) => tf.Tensor | number[] | Int32Array | Promise<tf.Tensor | number[] | Int32Array>;
+export type KnnFunction = (
+  database: tf.Tensor2D,
+  labels: Int32Array,
+  queries: tf.Tensor2D,
+  k: number,
+) => tf.Tensor | number[] | Int32Array | Promise<tf.Tensor | number[] | Int32Array>;
 /** (model, images [N, H, W, C]) => [N, D], the output of the layer named 'features'. */
 export type FeaturesFunction = (model: tf.LayersModel, images: tf.Tensor4D) => tf.Tensor | Promise<tf.Tensor>;
 
@@ -35,7 +40,10 @@ function knnCases(seed: number): KnnCase[] {
     // Clustered points, so the vote means something and several classes compete near each query.
     const centers = Float32Array.from({ length: classes * d }, () => rand() * 4);
     const labels = Int32Array.from({ length: n }, () => Math.floor(rand() * classes));
-    const db = Float32Array.from({ length: n * d }, (_, i) => centers[labels[Math.floor(i / d)] * d + (i % d)] + (rand() - 0.5) * 3);
+    const db = Float32Array.from(
+      { length: n * d },
+      (_, i) => centers[labels[Math.floor(i / d)] * d + (i % d)] + (rand() - 0.5) * 3,
+    );
     const q = Float32Array.from({ length: nq * d }, () => rand() * 4);
     return { db, labels, q, n, nq, d, classes };
   };
@@ -43,7 +51,11 @@ function knnCases(seed: number): KnnCase[] {
 }
 
 /** Reference: sorted Euclidean neighbours (index breaks distance ties), majority vote, smallest label on a tie. */
-function knnReference(c: KnnCase, k: number, variant: 'right' | 'farthest' | 'tieHigh' | 'kPlus1' | 'indices' = 'right'): Float32Array {
+function knnReference(
+  c: KnnCase,
+  k: number,
+  variant: 'right' | 'farthest' | 'tieHigh' | 'kPlus1' | 'indices' = 'right',
+): Float32Array {
   const out = new Float32Array(c.nq);
   for (let i = 0; i < c.nq; i++) {
     const dist = Array.from({ length: c.n }, (_, j) => {
@@ -77,7 +89,10 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
     for (const k of [1, 3, 4, 6]) {
       const db = tf.tensor2d(c.db, [c.n, c.d]);
       const q = tf.tensor2d(c.q, [c.nq, c.d]);
-      const run = await callStudent(fn, fnName, [db, Int32Array.from(c.labels), q, k], { check: name, refuse: KNN_REFUSES });
+      const run = await callStudent(fn, fnName, [db, Int32Array.from(c.labels), q, k], {
+        check: name,
+        refuse: KNN_REFUSES,
+      });
       tf.dispose([db, q]);
       leaked += run.leaked;
       calls++;
@@ -89,19 +104,53 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
       const ref: Values = { shape: [c.nq], data: knnReference(c, k) };
       if (got.shape.join() === ref.shape.join() && got.data.every((v, i) => v === ref.data[i])) continue;
       const mistakes: KnownMistake[] = [
-        { values: knnReference(c, k, 'farthest'), hint: 'you voted among the farthest points; sort the distances in increasing order (or take topk of the negated distances)' },
+        {
+          values: knnReference(c, k, 'farthest'),
+          hint: 'you voted among the farthest points; sort the distances in increasing order (or take topk of the negated distances)',
+        },
         { values: knnReference(c, k, 'kPlus1'), hint: 'you let k + 1 neighbours vote; exactly k vote' },
-        { values: knnReference(c, k, 'tieHigh'), hint: 'a tie between classes goes to the smallest class index (what argMax of the vote counts gives), not the largest' },
-        { values: knnReference(c, k, 'indices'), hint: 'these are indices of database points; return the predicted label of each query (labels[index], then the vote)' },
-        ...(k > 1 ? [{ values: knnReference(c, 1), hint: `this is the label of the single nearest point; let the k = ${k} nearest vote` }] : []),
+        {
+          values: knnReference(c, k, 'tieHigh'),
+          hint: 'a tie between classes goes to the smallest class index (what argMax of the vote counts gives), not the largest',
+        },
+        {
+          values: knnReference(c, k, 'indices'),
+          hint: 'these are indices of database points; return the predicted label of each query (labels[index], then the vote)',
+        },
+        ...(k > 1
+          ? [
+              {
+                values: knnReference(c, 1),
+                hint: `this is the label of the single nearest point; let the k = ${k} nearest vote`,
+              },
+            ]
+          : []),
       ];
-      const wrong = got.shape.join() === ref.shape.join() ? got.data.reduce((n, v, i) => n + (v === ref.data[i] ? 0 : 1), 0) : -1;
+      const wrong =
+        got.shape.join() === ref.shape.join() ? got.data.reduce((n, v, i) => n + (v === ref.data[i] ? 0 : 1), 0) : -1;
       const cmp = compareValues(got, ref, { what, mistakes, exactOnly: true, tolerance: 1e-6 });
-      const message = wrong > 0 && cmp.message.includes('differs from the reference') ? explain(`${what}: ${wrong} of ${c.nq} are wrong.`, `[${Array.from(ref.data).join(', ')}]`, `[${Array.from(got.data).join(', ')}]`, 'Euclidean distance from each query to every database point, the k smallest, then a majority vote of their labels (a tie goes to the smallest label)') : cmp.message;
+      const message =
+        wrong > 0 && cmp.message.includes('differs from the reference')
+          ? explain(
+              `${what}: ${wrong} of ${c.nq} are wrong.`,
+              `[${Array.from(ref.data).join(', ')}]`,
+              `[${Array.from(got.data).join(', ')}]`,
+              'Euclidean distance from each query to every database point, the k smallest, then a majority vote of their labels (a tie goes to the smallest label)',
+            )
+          : cmp.message;
       return finish({ name, passed: false, message, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
     }
   }
-  return finish({ name, passed: true, message: `${fnName} predicts the same labels as the exact k-NN vote on ${calls} hidden cases (2 point clouds, k = 1, 3, 4, 6)`, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
+  return finish(
+    {
+      name,
+      passed: true,
+      message: `${fnName} predicts the same labels as the exact k-NN vote on ${calls} hidden cases (2 point clouds, k = 1, 3, 4, 6)`,
+      cases: calls,
+      notes: leakNote(leaked, calls, fnName),
+    },
+    opts,
+  );
 }
 
 async function take(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
@@ -111,8 +160,14 @@ async function take(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
   return v;
 }
 
-/** Compares `fn(model, images)` with the 'features' layer's output on hidden images of mnist-cnn and of the 3-channel model. */
-export async function features(fn: FeaturesFunction, opts: CheckOptions & { model?: tf.LayersModel } = {}): Promise<CheckResult> {
+/**
+ * Compares `fn(model, images)` with the 'features' layer's output on hidden images of mnist-cnn and of the 3-channel
+ * model.
+ */
+export async function features(
+  fn: FeaturesFunction,
+  opts: CheckOptions & { model?: tf.LayersModel } = {},
+): Promise<CheckResult> {
   const name = 'features';
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 4, 3);
@@ -139,8 +194,14 @@ export async function features(fn: FeaturesFunction, opts: CheckOptions & { mode
     const ref = await take(featureVectors(h.model, batch, { layer: 'features' }));
     const mistakes: KnownMistake[] = [];
     for (const [layer, hint] of [
-      ['logits', "these are the class scores (layer 'logits'); the feature vector is the layer before them, named 'features'"],
-      ['flatten', "this is the flattened output of the last conv block (layer 'flatten'); take the layer named 'features'"],
+      [
+        'logits',
+        "these are the class scores (layer 'logits'); the feature vector is the layer before them, named 'features'",
+      ],
+      [
+        'flatten',
+        "this is the flattened output of the last conv block (layer 'flatten'); take the layer named 'features'",
+      ],
     ] as const) {
       const v = await take(featureVectors(h.model, batch, { layer }));
       if (v.data.length === got.data.length) mistakes.push({ values: v.data, hint });
@@ -149,9 +210,25 @@ export async function features(fn: FeaturesFunction, opts: CheckOptions & { mode
     const cmp = compareValues(got, ref, {
       what,
       mistakes,
-      shapeHint: (g, e) => (g.length === 2 && g[0] === e[0] && g[1] !== e[1] ? `${g[1]} values per image; the 'features' layer has ${e[1]}: build the model up to model.getLayer('features').output` : undefined),
+      shapeHint: (g, e) =>
+        g.length === 2 && g[0] === e[0] && g[1] !== e[1]
+          ? `${g[1]} values per image; the 'features' layer has ${e[1]}: build the model up to model.getLayer('features').output`
+          : undefined,
     });
-    if (!cmp.ok) return finish({ name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
+    if (!cmp.ok)
+      return finish(
+        { name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) },
+        opts,
+      );
   }
-  return finish({ name, passed: true, message: `${fnName} gives the 'features' layer's vectors on ${sets.map((h) => `${h.cases.length} images of ${h.modelName}`).join(' and ')}`, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
+  return finish(
+    {
+      name,
+      passed: true,
+      message: `${fnName} gives the 'features' layer's vectors on ${sets.map((h) => `${h.cases.length} images of ${h.modelName}`).join(' and ')}`,
+      cases: calls,
+      notes: leakNote(leaked, calls, fnName),
+    },
+    opts,
+  );
 }

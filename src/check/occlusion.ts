@@ -4,14 +4,15 @@
  * position (top-left corners 0, stride, 2 stride, ... while the patch fits).
  */
 import * as tf from '@tensorflow/tfjs';
-import { occlusion as referenceOcclusion, OcclusionOptions } from '../techniques/occlusion';
+import { occlusion as referenceOcclusion, OcclusionOptions } from '../techniques/attribution/occlusion';
 import { show } from '../widgets/show';
 import { compareValues, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
 
 /** What a student's occlusion may not call. */
-export const OCCLUSION_REFUSES = ['occlusion'] as const;
+/** Occlusion, and Kernel SHAP, which scores masked copies of the image the same way. */
+export const OCCLUSION_REFUSES = ['occlusion', 'kernelShap'] as const;
 
 /** (model, image [H, W, C], target, window, stride) => probabilities [rows, cols]. */
 export type OcclusionFunction = (
@@ -31,7 +32,11 @@ const SETTINGS: Array<{ window: number; stride: number }> = [
   { window: 5, stride: 4 },
 ];
 
-async function mapOf(model: tf.LayersModel, image: tf.Tensor3D, o: OcclusionOptions): Promise<Values & { score: number }> {
+async function mapOf(
+  model: tf.LayersModel,
+  image: tf.Tensor3D,
+  o: OcclusionOptions,
+): Promise<Values & { score: number }> {
   const r = await referenceOcclusion(model, image, { ...o, batchSize: 256 });
   const v = { shape: [...r.map.shape], data: Float32Array.from(r.map.dataSync()), score: r.score[0] };
   tf.dispose([r.map, r.drop]);
@@ -46,45 +51,93 @@ export async function occlusion(fn: OcclusionFunction, opts: OcclusionCheckOptio
   let leaked = 0;
   let calls = 0;
   let shown = false;
-  for (const h of sets) for (const s of SETTINGS) {
-    for (const c of h.cases) {
-      const input = c.image.clone();
-      const run = await callStudent(fn, fnName, [h.model, input, c.target, s.window, s.stride], { check: name, refuse: OCCLUSION_REFUSES });
-      input.dispose();
-      leaked += run.leaked;
-      calls++;
-      if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
-      const what = `the map ${fnName} returned for ${c.name}, window ${s.window}, stride ${s.stride}`;
-      const got = readValue(run.value, what);
-      if (run.value instanceof tf.Tensor) run.value.dispose();
-      if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
-      const base = { target: c.target, window: s.window, stride: s.stride };
-      const ref = await mapOf(h.model, c.image, { ...base, fill: 'mean', output: 'probs' });
-      const [H, W] = c.image.shape;
-      const shapeHint = (g: number[], e: number[]): string | undefined => {
-        if (g.length !== 2 || e.length !== 2) return undefined;
-        if (g[0] === e[1] && g[1] === e[0] && e[0] !== e[1]) return 'rows and columns are swapped: rows follow the patch down the image (y), columns across (x)';
-        return `the patch's top-left corner takes the positions 0, ${s.stride}, ${2 * s.stride}, ... while the patch still fits inside the image: floor((${H} - ${s.window}) / ${s.stride}) + 1 = ${e[0]} rows and floor((${W} - ${s.window}) / ${s.stride}) + 1 = ${e[1]} columns`;
-      };
-      const channels = c.image.shape[2];
-      const overall = channels > 1 ? tf.tidy(() => c.image.mean().dataSync()[0]) : undefined;
-      const mistakes: KnownMistake[] = [
-        ...(overall !== undefined ? [{ values: (await mapOf(h.model, c.image, { ...base, fill: overall, output: 'probs' })).data, hint: `you covered the patch with one gray value, the mean over all pixels and all ${channels} channels (image.mean()); cover it with the image's mean colour, each channel's own mean (image.mean([0, 1]))` }] : []),
-        { values: (await mapOf(h.model, c.image, { ...base, fill: 'black', output: 'probs' })).data, hint: "you covered the patch with 0 (black); cover it with the image's mean colour (image.mean([0, 1]), one value per channel)" },
-        { values: (await mapOf(h.model, c.image, { ...base, fill: 0.5, output: 'probs' })).data, hint: "you covered the patch with 0.5; cover it with the image's own mean colour (image.mean([0, 1]), one value per channel)" },
-        { values: (await mapOf(h.model, c.image, { ...base, fill: 'mean', output: 'logits' })).data, hint: 'these are class scores before the softmax; record the probability of the target (model.predict gives probabilities)' },
-        { values: ref.data.map((v) => ref.score - v), hint: 'you recorded the drop (unoccluded minus occluded probability); record the probability itself' },
-      ];
-      const cmp = compareValues(got, ref, { what: `your map for ${c.name}, window ${s.window}, stride ${s.stride}`, axes: ['row', 'column'], mistakes, shapeHint });
-      if (!cmp.ok || (!shown && c.image.shape[2] === 1)) {
-        if (opts.show !== false && got.shape.join() === ref.shape.join()) {
-          const field = (v: Values) => ({ height: v.shape[0], width: v.shape[1], data: v.data });
-          show.heatmap([field(got), field(ref)], null, { mode: 'heat', clip: 100, resample: 'nearest', labels: ['yours', 'reference'], title: `occlusion, ${c.name}: probability per patch position` });
+  for (const h of sets)
+    for (const s of SETTINGS) {
+      for (const c of h.cases) {
+        const input = c.image.clone();
+        const run = await callStudent(fn, fnName, [h.model, input, c.target, s.window, s.stride], {
+          check: name,
+          refuse: OCCLUSION_REFUSES,
+        });
+        input.dispose();
+        leaked += run.leaked;
+        calls++;
+        if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
+        const what = `the map ${fnName} returned for ${c.name}, window ${s.window}, stride ${s.stride}`;
+        const got = readValue(run.value, what);
+        if (run.value instanceof tf.Tensor) run.value.dispose();
+        if (typeof got === 'string') return finish({ name, passed: false, message: got, cases: 0, notes: [] }, opts);
+        const base = { target: c.target, window: s.window, stride: s.stride };
+        const ref = await mapOf(h.model, c.image, { ...base, fill: 'mean', output: 'probs' });
+        const [H, W] = c.image.shape;
+        const shapeHint = (g: number[], e: number[]): string | undefined => {
+          if (g.length !== 2 || e.length !== 2) return undefined;
+          if (g[0] === e[1] && g[1] === e[0] && e[0] !== e[1])
+            return 'rows and columns are swapped: rows follow the patch down the image (y), columns across (x)';
+          return `the patch's top-left corner takes the positions 0, ${s.stride}, ${2 * s.stride}, ... while the patch still fits inside the image: floor((${H} - ${s.window}) / ${s.stride}) + 1 = ${e[0]} rows and floor((${W} - ${s.window}) / ${s.stride}) + 1 = ${e[1]} columns`;
+        };
+        const channels = c.image.shape[2];
+        const overall = channels > 1 ? tf.tidy(() => c.image.mean().dataSync()[0]) : undefined;
+        const mistakes: KnownMistake[] = [
+          ...(overall !== undefined
+            ? [
+                {
+                  values: (await mapOf(h.model, c.image, { ...base, fill: overall, output: 'probs' })).data,
+                  hint: `you covered the patch with one gray value, the mean over all pixels and all ${channels} channels (image.mean()); cover it with the image's mean colour, each channel's own mean (image.mean([0, 1]))`,
+                },
+              ]
+            : []),
+          {
+            values: (await mapOf(h.model, c.image, { ...base, fill: 'black', output: 'probs' })).data,
+            hint: "you covered the patch with 0 (black); cover it with the image's mean colour (image.mean([0, 1]), one value per channel)",
+          },
+          {
+            values: (await mapOf(h.model, c.image, { ...base, fill: 0.5, output: 'probs' })).data,
+            hint: "you covered the patch with 0.5; cover it with the image's own mean colour (image.mean([0, 1]), one value per channel)",
+          },
+          {
+            values: (await mapOf(h.model, c.image, { ...base, fill: 'mean', output: 'logits' })).data,
+            hint: 'these are class scores before the softmax; record the probability of the target (model.predict gives probabilities)',
+          },
+          {
+            values: ref.data.map((v) => ref.score - v),
+            hint: 'you recorded the drop (unoccluded minus occluded probability); record the probability itself',
+          },
+        ];
+        const cmp = compareValues(got, ref, {
+          what: `your map for ${c.name}, window ${s.window}, stride ${s.stride}`,
+          axes: ['row', 'column'],
+          mistakes,
+          shapeHint,
+        });
+        if (!cmp.ok || (!shown && c.image.shape[2] === 1)) {
+          if (opts.show !== false && got.shape.join() === ref.shape.join()) {
+            const field = (v: Values) => ({ height: v.shape[0], width: v.shape[1], data: v.data });
+            show.heatmap([field(got), field(ref)], null, {
+              mode: 'heat',
+              clip: 100,
+              resample: 'nearest',
+              labels: ['yours', 'reference'],
+              title: `occlusion, ${c.name}: probability per patch position`,
+            });
+          }
+          shown = true;
         }
-        shown = true;
+        if (!cmp.ok)
+          return finish(
+            { name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) },
+            opts,
+          );
       }
-      if (!cmp.ok) return finish({ name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
     }
-  }
-  return finish({ name, passed: true, message: `${fnName} matches the reference on ${calls} hidden cases (${sets.map((h) => `${h.cases.length} image${h.cases.length > 1 ? 's' : ''} of ${h.modelName}`).join(' and ')}, 2 window/stride settings each)`, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
+  return finish(
+    {
+      name,
+      passed: true,
+      message: `${fnName} matches the reference on ${calls} hidden cases (${sets.map((h) => `${h.cases.length} image${h.cases.length > 1 ? 's' : ''} of ${h.modelName}`).join(' and ')}, 2 window/stride settings each)`,
+      cases: calls,
+      notes: leakNote(leaked, calls, fnName),
+    },
+    opts,
+  );
 }

@@ -6,7 +6,7 @@
  * the same layers. Square kernels and images: one axis tells all.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../data/random';
+import { mulberry32 } from '../common/random';
 import { receptiveField } from '../models/layers';
 import { inputBox, ReceptiveField } from '../models/receptive_field';
 import { explain } from './compare';
@@ -37,7 +37,12 @@ export interface Box {
 export type ReceptiveFieldsFunction = (layers: LayerSpec[], inputSize: number) => FieldOf[] | Promise<FieldOf[]>;
 export type ReceptiveBoxFunction = (field: FieldOf, y: number, x: number, imageSize: number) => Box | Promise<Box>;
 
-export const RECEPTIVE_REFUSES = ['models.receptiveField', 'models.layers', 'models.propagate', 'models.inputBox'] as const;
+export const RECEPTIVE_REFUSES = [
+  'models.receptiveField',
+  'models.layers',
+  'models.propagate',
+  'models.inputBox',
+] as const;
 
 /** The hidden stacks: mnist-cnn's, an AlexNet-like start, and two drawn from the seed. */
 function stacks(seed: number): Array<{ title: string; layers: LayerSpec[]; inputSize: number }> {
@@ -87,12 +92,19 @@ function stacks(seed: number): Array<{ title: string; layers: LayerSpec[]; input
   ];
 }
 
-/** The fields by models.receptiveField on a model built from the layers (1 channel; the fields do not depend on the weights). */
+/**
+ * The fields by models.receptiveField on a model built from the layers (1 channel; the fields do not depend on the
+ * weights).
+ */
 function reference(layers: LayerSpec[], inputSize: number): ReceptiveField[] {
   const model = tf.sequential();
   layers.forEach((l, i) => {
     const common = { name: l.name, padding: l.padding, ...(i === 0 ? { inputShape: [inputSize, inputSize, 1] } : {}) };
-    model.add(l.type === 'conv' ? tf.layers.conv2d({ ...common, filters: 1, kernelSize: l.kernel, strides: l.stride }) : tf.layers.maxPooling2d({ ...common, poolSize: l.kernel, strides: l.stride }));
+    model.add(
+      l.type === 'conv'
+        ? tf.layers.conv2d({ ...common, filters: 1, kernelSize: l.kernel, strides: l.stride })
+        : tf.layers.maxPooling2d({ ...common, poolSize: l.kernel, strides: l.stride }),
+    );
   });
   try {
     return layers.map((l) => receptiveField(model, l.name));
@@ -110,23 +122,47 @@ export async function receptiveFields(fn: ReceptiveFieldsFunction, opts: CheckOp
   const all = stacks(opts.seed ?? NOTEBOOK_SEED);
   for (const s of all) {
     const ref = reference(s.layers, s.inputSize);
-    const run = await callStudent(fn, fnName, [s.layers.map((l) => ({ ...l })), s.inputSize], { check: name, refuse: RECEPTIVE_REFUSES });
+    const run = await callStudent(fn, fnName, [s.layers.map((l) => ({ ...l })), s.inputSize], {
+      check: name,
+      refuse: RECEPTIVE_REFUSES,
+    });
     if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
     const got = run.value as FieldOf[];
     const head = `${fnName}(${s.title}, input ${s.inputSize}x${s.inputSize})`;
     if (!Array.isArray(got) || got.length !== s.layers.length) {
-      return finish({ name, passed: false, message: explain(`${head} returned the wrong number of fields.`, `an array of ${s.layers.length} objects { size, jump, start }, one per layer`, Array.isArray(got) ? `an array of ${got.length}` : String(got), 'push one { size, jump, start } per layer, in order'), cases: 0, notes: [] }, opts);
+      return finish(
+        {
+          name,
+          passed: false,
+          message: explain(
+            `${head} returned the wrong number of fields.`,
+            `an array of ${s.layers.length} objects { size, jump, start }, one per layer`,
+            Array.isArray(got) ? `an array of ${got.length}` : String(got),
+            'push one { size, jump, start } per layer, in order',
+          ),
+          cases: 0,
+          notes: [],
+        },
+        opts,
+      );
     }
     for (let i = 0; i < s.layers.length; i++) {
       const e = { size: ref[i].size[0], jump: ref[i].stride[0], start: ref[i].offset[0] };
       const g = got[i] ?? ({} as FieldOf);
-      const prev = i === 0 ? { size: 1, jump: 1, start: 0 } : { size: ref[i - 1].size[0], jump: ref[i - 1].stride[0], start: ref[i - 1].offset[0] };
+      const prev =
+        i === 0
+          ? { size: 1, jump: 1, start: 0 }
+          : { size: ref[i - 1].size[0], jump: ref[i - 1].stride[0], start: ref[i - 1].offset[0] };
       const l = s.layers[i];
       for (const key of ['size', 'jump', 'start'] as const) {
         if (g[key] === e[key]) continue;
         let hint: string;
         if (typeof g[key] !== 'number') hint = `give ${key} as a number`;
-        else if (key === 'size') hint = g[key] === prev.size + l.kernel - 1 ? `the kernel widens the field by (kernel - 1) units of the layer below, each ${prev.jump} input pixels apart: size + (kernel - 1) * jump of the layer below = ${prev.size} + ${l.kernel - 1} * ${prev.jump}` : `size = previous size + (kernel - 1) * previous jump = ${prev.size} + ${l.kernel - 1} * ${prev.jump}`;
+        else if (key === 'size')
+          hint =
+            g[key] === prev.size + l.kernel - 1
+              ? `the kernel widens the field by (kernel - 1) units of the layer below, each ${prev.jump} input pixels apart: size + (kernel - 1) * jump of the layer below = ${prev.size} + ${l.kernel - 1} * ${prev.jump}`
+              : `size = previous size + (kernel - 1) * previous jump = ${prev.size} + ${l.kernel - 1} * ${prev.jump}`;
         else if (key === 'jump') hint = `jump = previous jump * stride = ${prev.jump} * ${l.stride}`;
         else {
           const k = l.kernel;
@@ -135,11 +171,34 @@ export async function receptiveFields(fn: ReceptiveFieldsFunction, opts: CheckOp
               ? `'valid' adds no padding, so unit 0 starts where unit 0 below did: start = ${prev.start}`
               : `'same' pads before the first row: padBefore = floor(max((out - 1) * stride + kernel - in, 0) / 2) with out = ceil(in / stride), in the layer below's units; start = previous start - padBefore * previous jump (kernel ${k}, stride ${l.stride})`;
         }
-        return finish({ name, passed: false, message: explain(`${head}: the ${key} of ${text(l)} is wrong.`, `${key} ${e[key]}`, `${key} ${String(g[key])}`, hint), cases: i, notes: [] }, opts);
+        return finish(
+          {
+            name,
+            passed: false,
+            message: explain(
+              `${head}: the ${key} of ${text(l)} is wrong.`,
+              `${key} ${e[key]}`,
+              `${key} ${String(g[key])}`,
+              hint,
+            ),
+            cases: i,
+            notes: [],
+          },
+          opts,
+        );
       }
     }
   }
-  return finish({ name, passed: true, message: `${fnName} gives the size, jump and start of every layer of ${all.length} hidden stacks, as models.receptiveField does`, cases: all.length, notes: [] }, opts);
+  return finish(
+    {
+      name,
+      passed: true,
+      message: `${fnName} gives the size, jump and start of every layer of ${all.length} hidden stacks, as models.receptiveField does`,
+      cases: all.length,
+      notes: [],
+    },
+    opts,
+  );
 }
 
 /** `fn(field, y, x, imageSize)` -> { top, left, bottom, right } clipped to the image, against models.inputBox. */
@@ -153,9 +212,16 @@ export async function receptiveBox(fn: ReceptiveBoxFunction, opts: CheckOptions 
     const field = { size: rf.size[0], jump: rf.stride[0], start: rf.offset[0] };
     // Units at the corner (padding shows), in the middle and at the far edge.
     const units = Math.max(1, Math.floor((s.inputSize - 1 - field.start) / field.jump));
-    for (const [y, x] of [[0, 0], [Math.floor(units / 2), Math.max(0, units - 1)], [Math.max(0, units - 1), 1]]) {
+    for (const [y, x] of [
+      [0, 0],
+      [Math.floor(units / 2), Math.max(0, units - 1)],
+      [Math.max(0, units - 1), 1],
+    ]) {
       const e = inputBox(rf, y, x, [s.inputSize, s.inputSize]);
-      const run = await callStudent(fn, fnName, [{ ...field }, y, x, s.inputSize], { check: name, refuse: RECEPTIVE_REFUSES });
+      const run = await callStudent(fn, fnName, [{ ...field }, y, x, s.inputSize], {
+        check: name,
+        refuse: RECEPTIVE_REFUSES,
+      });
       if (run.error) return finish({ name, passed: false, message: run.error, cases: 0, notes: [] }, opts);
       cases++;
       const g = (run.value ?? {}) as Box;
@@ -164,11 +230,37 @@ export async function receptiveBox(fn: ReceptiveBoxFunction, opts: CheckOptions 
       if (!bad) continue;
       const raw = { top: field.start + y * field.jump, left: field.start + x * field.jump };
       let hint = `top = start + y * jump, left = start + x * jump, bottom = top + size, right = left + size, then clip to [0, ${s.inputSize}] (bottom and right are one past the last row and column)`;
-      if (g.top === raw.top && raw.top < 0) hint = `the field starts inside the padding (top ${raw.top}); clip it to the image: Math.max(0, top)`;
-      else if (g.bottom === want.bottom - 1 || g.right === want.right - 1) hint = 'bottom and right are one past the last row and column seen: top + size, not top + size - 1';
-      else if ((g.top === y * field.jump || g.left === x * field.jump) && field.start !== 0) hint = `add the start (${field.start}): top = start + y * jump`;
-      return finish({ name, passed: false, message: explain(`${fnName}(field ${JSON.stringify(field)}, y ${y}, x ${x}, image ${s.inputSize}) is wrong at ${bad}.`, JSON.stringify(want), JSON.stringify({ top: g.top, left: g.left, bottom: g.bottom, right: g.right }), hint), cases, notes: [] }, opts);
+      if (g.top === raw.top && raw.top < 0)
+        hint = `the field starts inside the padding (top ${raw.top}); clip it to the image: Math.max(0, top)`;
+      else if (g.bottom === want.bottom - 1 || g.right === want.right - 1)
+        hint = 'bottom and right are one past the last row and column seen: top + size, not top + size - 1';
+      else if ((g.top === y * field.jump || g.left === x * field.jump) && field.start !== 0)
+        hint = `add the start (${field.start}): top = start + y * jump`;
+      return finish(
+        {
+          name,
+          passed: false,
+          message: explain(
+            `${fnName}(field ${JSON.stringify(field)}, y ${y}, x ${x}, image ${s.inputSize}) is wrong at ${bad}.`,
+            JSON.stringify(want),
+            JSON.stringify({ top: g.top, left: g.left, bottom: g.bottom, right: g.right }),
+            hint,
+          ),
+          cases,
+          notes: [],
+        },
+        opts,
+      );
     }
   }
-  return finish({ name, passed: true, message: `${fnName} gives the same boxes as models.inputBox on ${cases} hidden units (corners, middles, far edges)`, cases, notes: [] }, opts);
+  return finish(
+    {
+      name,
+      passed: true,
+      message: `${fnName} gives the same boxes as models.inputBox on ${cases} hidden units (corners, middles, far edges)`,
+      cases,
+      notes: [],
+    },
+    opts,
+  );
 }

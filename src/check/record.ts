@@ -45,18 +45,43 @@ export interface GradedLine {
 }
 
 /** Runs one hidden check for the grader and appends its result to `file`. Never throws. */
-export async function gradeOne(o: { check: string; fn: unknown; seed: number; file: string; token: string }): Promise<void> {
+export async function gradeOne(o: {
+  check: string;
+  fn: unknown;
+  seed: number;
+  file: string;
+  token: string;
+}): Promise<void> {
   const t0 = Date.now();
   const run = CHECKS[o.check];
   let r: Pick<CheckResult, 'passed' | 'message' | 'cases' | 'notes'>;
-  if (!run) r = { passed: false, message: `check.gradeOne: unknown check '${o.check}'; known: ${Object.keys(CHECKS).join(', ')}`, cases: 0, notes: [] };
+  if (!run)
+    r = {
+      passed: false,
+      message: `check.gradeOne: unknown check '${o.check}'; known: ${Object.keys(CHECKS).join(', ')}`,
+      cases: 0,
+      notes: [],
+    };
   else {
     try {
       r = await run(o.fn as never, { seed: o.seed, show: false, print: true, raise: false });
     } catch (err) {
-      r = { passed: false, message: `the check could not run: ${err instanceof Error ? err.message : String(err)}`, cases: 0, notes: [] };
+      r = {
+        passed: false,
+        message: `the check could not run: ${err instanceof Error ? err.message : String(err)}`,
+        cases: 0,
+        notes: [],
+      };
     }
   }
-  const line: GradedLine = { token: o.token, check: o.check, passed: r.passed === true, message: r.message, cases: r.cases, notes: r.notes, seconds: (Date.now() - t0) / 1000 };
+  const line: GradedLine = {
+    token: o.token,
+    check: o.check,
+    passed: r.passed === true,
+    message: r.message,
+    cases: r.cases,
+    notes: r.notes,
+    seconds: (Date.now() - t0) / 1000,
+  };
   fs.appendFileSync(o.file, `${JSON.stringify(line)}\n`);
 }

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { inspect } from 'util';
 import { withRefused } from '../runtime/guard';
-import { currentWriter, swallowEcho } from '../widgets/bridge';
+import { currentWriter, swallowEcho } from '../widgets/kernel/bridge';
 import { explain } from './compare';
 
 export interface CheckResult {
@@ -36,7 +36,19 @@ export interface CheckOptions {
 const results = new Map<string, CheckResult>();
 
 /** The names only the assignment checks may record (check.close cannot claim them). */
-export const GRADED_CHECKS: readonly string[] = ['saliency', 'occlusion', 'ascentStep', 'regularize', 'gradientAscent', 'knn', 'features', 'receptiveFields', 'receptiveBox', 'guidedRelu', 'guidedBackprop'];
+export const GRADED_CHECKS: readonly string[] = [
+  'saliency',
+  'occlusion',
+  'ascentStep',
+  'regularize',
+  'gradientAscent',
+  'knn',
+  'features',
+  'receptiveFields',
+  'receptiveBox',
+  'guidedRelu',
+  'guidedBackprop',
+];
 
 export class CheckFailed extends Error {
   constructor(readonly result: CheckResult) {
@@ -118,14 +130,25 @@ const TODO = /\bTODO\b|not implemented/i;
 export function explainThrow(err: unknown, fnName: string): string {
   const msg = err instanceof Error ? err.message : String(err);
   const first = msg.split('\n')[0];
-  if (TODO.test(msg)) return explain(`${fnName} is not implemented yet.`, `a result from ${fnName}`, `the error "${first}"`, `Replace the TODO in the cell that defines ${fnName}, run that cell, then run this check again`);
-  let hint = 'read the error, print the shapes of your intermediate tensors (t.shape), and try your function on one image in a cell of its own';
+  if (TODO.test(msg))
+    return explain(
+      `${fnName} is not implemented yet.`,
+      `a result from ${fnName}`,
+      `the error "${first}"`,
+      `Replace the TODO in the cell that defines ${fnName}, run that cell, then run this check again`,
+    );
+  let hint =
+    'read the error, print the shapes of your intermediate tensors (t.shape), and try your function on one image in a cell of its own';
   const refused = /^([\w.]+): not available inside check\.(\w+); write your own/.exec(first);
-  if (refused) hint = `the check compares your code with cnnviz's ${refused[1]}, so it cannot call it for you: write the computation with tf operations`;
+  if (refused)
+    hint = `the check compares your code with cnnviz's ${refused[1]}, so it cannot call it for you: write the computation with tf operations`;
   else if (/is not a function/.test(first)) hint = 'a name is misspelled or used before the cell defining it ran';
-  else if (/disposed/i.test(first)) hint = 'a tensor was disposed too early; keep what you return out of tf.dispose, or return it from tf.tidy';
-  else if (/gradient|grad/i.test(first)) hint = 'tf.grad(f) needs f to return a scalar computed from its argument with tensor operations';
-  else if (/shape|rank/i.test(first)) hint = 'print the shapes of your intermediate tensors (t.shape) and compare them with the ones the task gives';
+  else if (/disposed/i.test(first))
+    hint = 'a tensor was disposed too early; keep what you return out of tf.dispose, or return it from tf.tidy';
+  else if (/gradient|grad/i.test(first))
+    hint = 'tf.grad(f) needs f to return a scalar computed from its argument with tensor operations';
+  else if (/shape|rank/i.test(first))
+    hint = 'print the shapes of your intermediate tensors (t.shape) and compare them with the ones the task gives';
   return explain(`${fnName} threw an error.`, `a result from ${fnName}`, `the error "${first}"`, hint);
 }
 
@@ -141,7 +164,15 @@ export async function callStudent(
   guard?: { check: string; refuse: readonly string[] },
 ): Promise<{ value?: unknown; error?: string; leaked: number }> {
   if (typeof fn !== 'function') {
-    return { error: explain(`check: your function ${fnName} is missing.`, `your function itself (e.g. check.x(${fnName}))`, fn === undefined ? 'undefined' : typeof fn, `run the cell that defines ${fnName} first`), leaked: 0 };
+    return {
+      error: explain(
+        `check: your function ${fnName} is missing.`,
+        `your function itself (e.g. check.x(${fnName}))`,
+        fn === undefined ? 'undefined' : typeof fn,
+        `run the cell that defines ${fnName} first`,
+      ),
+      leaked: 0,
+    };
   }
   const before = tf.memory().numTensors;
   let value: unknown;
@@ -157,7 +188,9 @@ export async function callStudent(
 
 export function leakNote(leaked: number, calls: number, fnName: string): string[] {
   if (leaked <= 0) return [];
-  return [`${fnName} left ${Math.round(leaked / calls)} tensor(s) in memory per call; wrap the work in tf.tidy(() => ...) so they are freed`];
+  return [
+    `${fnName} left ${Math.round(leaked / calls)} tensor(s) in memory per call; wrap the work in tf.tidy(() => ...) so they are freed`,
+  ];
 }
 
 /** The name a check prints for the student's function. */

@@ -5,14 +5,18 @@
  * an odd size, where the channel reduction and the axes matter.
  */
 import * as tf from '@tensorflow/tfjs';
-import { saliency as referenceSaliency } from '../techniques/saliency';
+import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
 import { show } from '../widgets/show';
 import { compareValues, KnownMistake, readValue, Values } from './compare';
 import { hiddenSets } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf } from './report';
 
 /** (model, image [H, W, C], target class) => map [H, W]. */
-export type SaliencyFunction = (model: tf.LayersModel, image: tf.Tensor3D, target: number) => tf.Tensor | Promise<tf.Tensor>;
+export type SaliencyFunction = (
+  model: tf.LayersModel,
+  image: tf.Tensor3D,
+  target: number,
+) => tf.Tensor | Promise<tf.Tensor>;
 
 export interface SaliencyCheckOptions extends CheckOptions {
   /** Check on this model only, instead of mnist-cnn and the hidden 3-channel model. */
@@ -20,7 +24,22 @@ export interface SaliencyCheckOptions extends CheckOptions {
 }
 
 /** What a student's saliency may not call: the reference, and what gives it in one call. */
-export const SALIENCY_REFUSES = ['saliency', 'smoothGrad', 'guidedBackprop', 'deconvnet'] as const;
+/**
+ * Every cnnviz routine that hands out an input gradient in some form: integrated gradients with a
+ * baseline one below the image and one step is the gradient itself, and Grad-CAM at an early layer
+ * is close to it. A check that grades a gradient refuses them all.
+ */
+export const GRADIENT_REFUSES = [
+  'saliency',
+  'smoothGrad',
+  'integratedGradients',
+  'guidedBackprop',
+  'deconvnet',
+  'gradCam',
+  'guidedGradCam',
+] as const;
+
+export const SALIENCY_REFUSES = GRADIENT_REFUSES;
 
 async function values(t: Promise<tf.Tensor>): Promise<Values> {
   const x = await t;
@@ -57,30 +76,57 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
         },
         {
           values: (await values(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'sum' }))).data,
-          hint: channels > 1 ? 'you summed the signed gradient over the channels. The saliency map is the largest magnitude: max over channels of |gradient|' : 'you kept the sign of the gradient. The saliency map is its magnitude: take the absolute value (max over channels of |gradient|)',
+          hint:
+            channels > 1
+              ? 'you summed the signed gradient over the channels. The saliency map is the largest magnitude: max over channels of |gradient|'
+              : 'you kept the sign of the gradient. The saliency map is its magnitude: take the absolute value (max over channels of |gradient|)',
         },
       ];
       if (channels > 1) {
         const g = await values(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }));
-        const per = (f: (vals: number[]) => number) => Float32Array.from({ length: g.data.length / channels }, (_, i) => f(Array.from(g.data.subarray(i * channels, (i + 1) * channels))));
+        const per = (f: (vals: number[]) => number) =>
+          Float32Array.from({ length: g.data.length / channels }, (_, i) =>
+            f(Array.from(g.data.subarray(i * channels, (i + 1) * channels))),
+          );
         mistakes.push(
-          { values: per((v) => v.reduce((s, x) => s + Math.abs(x), 0)), hint: `you added |gradient| over the ${channels} channels; take the largest one per pixel (.abs().max(-1))` },
-          { values: per((v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0))), hint: `you took the L2 norm over the ${channels} channels; the saliency map takes the largest |gradient| per pixel (.abs().max(-1))` },
-          { values: per((v) => v.reduce((s, x) => s + Math.abs(x), 0) / channels), hint: `you averaged |gradient| over the ${channels} channels; take the largest one per pixel (.abs().max(-1))` },
-          { values: per((v) => Math.abs(v[0])), hint: 'you kept only the first channel; take the largest |gradient| over all channels per pixel (.abs().max(-1))' },
+          {
+            values: per((v) => v.reduce((s, x) => s + Math.abs(x), 0)),
+            hint: `you added |gradient| over the ${channels} channels; take the largest one per pixel (.abs().max(-1))`,
+          },
+          {
+            values: per((v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0))),
+            hint: `you took the L2 norm over the ${channels} channels; the saliency map takes the largest |gradient| per pixel (.abs().max(-1))`,
+          },
+          {
+            values: per((v) => v.reduce((s, x) => s + Math.abs(x), 0) / channels),
+            hint: `you averaged |gradient| over the ${channels} channels; take the largest one per pixel (.abs().max(-1))`,
+          },
+          {
+            values: per((v) => Math.abs(v[0])),
+            hint: 'you kept only the first channel; take the largest |gradient| over all channels per pixel (.abs().max(-1))',
+          },
         );
       }
       const predicted = await values(referenceSaliency(h.model, c.image, {}));
-      mistakes.push({ values: predicted.data, hint: `it is the map of the class the model predicts; explain the target you are given (${c.target})` });
+      mistakes.push({
+        values: predicted.data,
+        hint: `it is the map of the class the model predicts; explain the target you are given (${c.target})`,
+      });
       const cmp = compareValues(got, ref, {
         what: `your map for ${c.name}`,
         axes: ['row', 'column'],
         mistakes,
-        shapeHint: (g, e) => (channels > 1 && g.length === 3 && g[0] === e[0] && g[1] === e[1] && g[2] === channels ? `it still has the ${channels} channels: reduce them to one value per pixel, the largest |gradient| (.abs().max(-1)); squeeze() only drops axes of size 1` : undefined),
+        shapeHint: (g, e) =>
+          channels > 1 && g.length === 3 && g[0] === e[0] && g[1] === e[1] && g[2] === channels
+            ? `it still has the ${channels} channels: reduce them to one value per pixel, the largest |gradient| (.abs().max(-1)); squeeze() only drops axes of size 1`
+            : undefined,
       });
       if (!cmp.ok) {
         if (opts.show !== false && got.shape.join() === ref.shape.join()) showPair(got, ref, c.image);
-        return finish({ name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
+        return finish(
+          { name, passed: false, message: cmp.message, cases: calls, notes: leakNote(leaked, calls, fnName) },
+          opts,
+        );
       }
       if (!firstShown && opts.show !== false && channels === 1) {
         showPair(got, ref, c.image);
@@ -89,10 +135,23 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
     }
   }
   const where = sets.map((h) => `${h.cases.length} of ${h.modelName}`).join(' and ');
-  return finish({ name, passed: true, message: `${fnName} matches the reference on ${calls} hidden images (${where})`, cases: calls, notes: leakNote(leaked, calls, fnName) }, opts);
+  return finish(
+    {
+      name,
+      passed: true,
+      message: `${fnName} matches the reference on ${calls} hidden images (${where})`,
+      cases: calls,
+      notes: leakNote(leaked, calls, fnName),
+    },
+    opts,
+  );
 }
 
 function showPair(got: Values, ref: Values, image: tf.Tensor3D): void {
   const field = (v: Values) => ({ height: v.shape[0], width: v.shape[1], data: v.data });
-  show.heatmap([field(got), field(ref)], [image, image], { mode: 'heat', labels: ['yours', 'reference'], title: 'saliency: yours and the reference' });
+  show.heatmap([field(got), field(ref)], [image, image], {
+    mode: 'heat',
+    labels: ['yours', 'reference'],
+    title: 'saliency: yours and the reference',
+  });
 }

@@ -39,10 +39,17 @@ export function kernelStatus(root = packageRoot()): { ok: boolean; detail: strin
   const py = findJupyterPython();
   if (!py) return { ok: false, detail: 'no Python with jupyter_client', fix: 'bash kernel-setup/setup.sh' };
   const r = spawnSync(py, ['-c', KERNEL_PY], { encoding: 'utf8' });
-  const info = JSON.parse(r.stdout || '{"found":false}') as { found: boolean; dir?: string; argv?: string[]; display_name?: string };
-  if (!info.found) return { ok: false, detail: `kernelspec 'cnnviz' not registered with ${py}`, fix: 'bash kernel-setup/setup.sh' };
+  const info = JSON.parse(r.stdout || '{"found":false}') as {
+    found: boolean;
+    dir?: string;
+    argv?: string[];
+    display_name?: string;
+  };
+  if (!info.found)
+    return { ok: false, detail: `kernelspec 'cnnviz' not registered with ${py}`, fix: 'bash kernel-setup/setup.sh' };
   const tslab = (info.argv ?? [])[1] ?? '';
-  if (!fs.existsSync(tslab)) return { ok: false, detail: `kernelspec points at a missing tslab (${tslab})`, fix: 'bash kernel-setup/setup.sh' };
+  if (!fs.existsSync(tslab))
+    return { ok: false, detail: `kernelspec points at a missing tslab (${tslab})`, fix: 'bash kernel-setup/setup.sh' };
   const mine = tslab.startsWith(root);
   return {
     ok: mine,
@@ -61,9 +68,7 @@ export async function doctor(): Promise<Check[]> {
       return { detail: `${r.report}; ${r.device}` };
     }),
   );
-  checks.push(
-    await check('kernel', async () => kernelStatus(root)),
-  );
+  checks.push(await check('kernel', async () => kernelStatus(root)));
   checks.push(
     await check('dataset mnist', async () => {
       const d = await loadDataset('mnist', { split: 'all' });
@@ -78,7 +83,9 @@ export async function doctor(): Promise<Check[]> {
       const d = await loadDataset('fashion-mnist', { split: 'all' });
       const n = d.images.shape[0];
       d.images.dispose();
-      const where = dirs.find((x) => fs.existsSync(x + '/t10k-labels-idx1-ubyte.gz') || fs.existsSync(x + '/t10k-labels-idx1-ubyte'));
+      const where = dirs.find(
+        (x) => fs.existsSync(x + '/t10k-labels-idx1-ubyte.gz') || fs.existsSync(x + '/t10k-labels-idx1-ubyte'),
+      );
       return { detail: `${n} images from ${where ?? 'download cache'}` };
     }),
   );
@@ -99,13 +106,24 @@ export async function doctor(): Promise<Check[]> {
         const ok = bad.length === 0 || official;
         return {
           ok,
-          detail: `${e.files.length} files: ${summary}${official ? ' (the official archive is present instead)' : ''}${bad.length && !ok ? `; e.g. ${bad.slice(0, 3).map((s) => `${s.f.path} ${s.state}`).join(', ')}` : ''}; ${e.license}`,
+          detail: `${e.files.length} files: ${summary}${official ? ' (the official archive is present instead)' : ''}${
+            bad.length && !ok
+              ? `; e.g. ${bad
+                  .slice(0, 3)
+                  .map((s) => `${s.f.path} ${s.state}`)
+                  .join(', ')}`
+              : ''
+          }; ${e.license}`,
           fix: ok ? undefined : `bash kernel-setup/setup.sh (copies from the mirror, Debian packages or ${e.source})`,
         };
       }),
     );
   }
-  for (const [name, dataset] of [['mnist-cnn', 'mnist'], ['fashion-cnn', 'fashion-mnist'], ['cifar-cnn', 'cifar-10']] as const) {
+  for (const [name, dataset] of [
+    ['mnist-cnn', 'mnist'],
+    ['fashion-cnn', 'fashion-mnist'],
+    ['cifar-cnn', 'cifar-10'],
+  ] as const) {
     checks.push(
       await check(`model ${name}`, async () => {
         let model: tf.LayersModel;
@@ -119,7 +137,11 @@ export async function doctor(): Promise<Check[]> {
         test.images.dispose();
         model.dispose();
         const floor = name === 'cifar-cnn' ? 0.7 : 0.85;
-        return { detail: `loads; accuracy ${(100 * acc).toFixed(1)}% on 1,000 ${dataset} test images`, ok: acc > floor, fix: acc > floor ? undefined : `npm run train -- ${name}` };
+        return {
+          detail: `loads; accuracy ${(100 * acc).toFixed(1)}% on 1,000 ${dataset} test images`,
+          ok: acc > floor,
+          fix: acc > floor ? undefined : `npm run train -- ${name}`,
+        };
       }),
     );
   }

@@ -10,7 +10,12 @@ export const EXPLORE_MODELS = [...modelNames()].sort((a, b) => Number(a.endsWith
 const USAGE = 'usage: cnnviz explore [--model NAME|PATH] [--port N] [--data NAME|FOLDER|none] [--data-limit N]';
 const FLAGS = ['--model', '--port', '--data', '--data-limit', '--help'];
 
-export interface ExploreArgs { model: string; port: number; data?: string | null; dataLimit?: number }
+export interface ExploreArgs {
+  model: string;
+  port: number;
+  data?: string | null;
+  dataLimit?: number;
+}
 
 function isModelPath(p: string): boolean {
   if (!fs.existsSync(p)) return false;
@@ -22,24 +27,30 @@ export function parseExploreArgs(args: string[]): ExploreArgs {
   const out: ExploreArgs = { model: 'mobilenet', port: 8090 };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
-    if (!FLAGS.includes(flag)) throw new Error(`cnnviz explore: unknown option '${flag}'; valid: ${FLAGS.join(', ')}\n${USAGE}`);
+    if (!FLAGS.includes(flag))
+      throw new Error(`cnnviz explore: unknown option '${flag}'; valid: ${FLAGS.join(', ')}\n${USAGE}`);
     if (flag === '--help') throw new Error(USAGE);
     const value = args[++i];
-    if (value === undefined || value.startsWith('--')) throw new Error(`cnnviz explore: ${flag} needs a value\n${USAGE}`);
+    if (value === undefined || value.startsWith('--'))
+      throw new Error(`cnnviz explore: ${flag} needs a value\n${USAGE}`);
     if (flag === '--model') {
       if (!EXPLORE_MODELS.includes(value) && !isModelPath(value)) {
-        throw new Error(`cnnviz explore: --model '${value}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to a model.json or a folder holding one`);
+        throw new Error(
+          `cnnviz explore: --model '${value}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to a model.json or a folder holding one`,
+        );
       }
       out.model = value;
     } else if (flag === '--port') {
       const n = Number(value);
-      if (!/^\d+$/.test(value) || n > 65535) throw new Error(`cnnviz explore: --port '${value}' is not a port number (0-65535; 0 picks a free one)`);
+      if (!/^\d+$/.test(value) || n > 65535)
+        throw new Error(`cnnviz explore: --port '${value}' is not a port number (0-65535; 0 picks a free one)`);
       out.port = n;
     } else if (flag === '--data') {
       out.data = value === 'none' ? null : value;
     } else {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`cnnviz explore: --data-limit '${value}' must be a positive whole number of images`);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`cnnviz explore: --data-limit '${value}' must be a positive whole number of images`);
       out.dataLimit = n;
     }
   }
@@ -48,7 +59,9 @@ export function parseExploreArgs(args: string[]): ExploreArgs {
 
 async function loadForExplorer(nameOrPath: string): Promise<tf.LayersModel> {
   if (!EXPLORE_MODELS.includes(nameOrPath) && !isModelPath(nameOrPath)) {
-    throw new Error(`cnnviz explore: '${nameOrPath}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to a model.json or a folder holding one`);
+    throw new Error(
+      `cnnviz explore: '${nameOrPath}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to a model.json or a folder holding one`,
+    );
   }
   return load(nameOrPath);
 }
@@ -67,7 +80,10 @@ export async function exploreMain(args: string[]): Promise<number> {
   const server = new ExplorerServer({
     port: a.port,
     modelChoices: EXPLORE_MODELS,
-    loadModel: async (what) => ({ model: await loadForExplorer(what), options: { data: a.data, dataLimit: a.dataLimit } }),
+    loadModel: async (what) => ({
+      model: await loadForExplorer(what),
+      options: { data: a.data, dataLimit: a.dataLimit },
+    }),
   });
   server.add(model, { name: a.model.includes('/') ? undefined : a.model, data: a.data, dataLimit: a.dataLimit });
   const url = await server.listen();

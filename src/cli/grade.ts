@@ -5,11 +5,13 @@ import { gradeSubmissions } from '../check/grade';
 import { kernelStatus } from './doctor';
 import { findJupyterPython, packageRoot } from './paths';
 
-const GRADE_USAGE = 'usage: cnnviz grade SUBMISSIONS_DIR [--out report] [--timeout 300] [--cell-timeout S] [--jobs N] [--seed N]';
+const GRADE_USAGE =
+  'usage: cnnviz grade SUBMISSIONS_DIR [--out report] [--timeout 300] [--cell-timeout S] [--jobs N] [--seed N]';
 
 function numberArg(flag: string, v: string | undefined): number {
   const n = Number(v);
-  if (v === undefined || !Number.isFinite(n) || n <= 0) throw new Error(`cnnviz grade: ${flag} needs a positive number, got ${v === undefined ? 'nothing' : `'${v}'`}`);
+  if (v === undefined || !Number.isFinite(n) || n <= 0)
+    throw new Error(`cnnviz grade: ${flag} needs a positive number, got ${v === undefined ? 'nothing' : `'${v}'`}`);
   return n;
 }
 
@@ -43,7 +45,10 @@ function parseGradeArgs(args: string[]): GradeArgs | { exit: number; text: strin
   return dir ? { dir, out, o } : { exit: 2, text: GRADE_USAGE };
 }
 
-/** `cnnviz grade SUBMISSIONS_DIR [--out report]`: every notebook in a fresh kernel, hidden checks, report.csv + report.html. */
+/**
+ * `cnnviz grade SUBMISSIONS_DIR [--out report]`: every notebook in a fresh kernel, hidden checks, report.csv +
+ * report.html.
+ */
 export async function gradeMain(args: string[]): Promise<number> {
   const root = packageRoot();
   const parsed = parseGradeArgs(args);
@@ -64,9 +69,21 @@ export async function gradeMain(args: string[]): Promise<number> {
   }
   const assignments = readAssignments(path.join(root, 'notebooks', 'assignments'));
   const jobs = o.jobs ?? Math.max(1, Math.min(os.cpus().length, 4));
-  console.log(`grading ${dir} against ${assignments.map((a) => a.id).join(', ')}: ${jobs} at a time, ${o.timeoutS ?? 300} s per notebook`);
-  const run = await gradeSubmissions(dir, { ...o, jobs, out, assignments, root, python, onProgress: (l) => console.log(`  ${l}`) });
-  console.log(`${run.rows.length} students in ${run.seconds.toFixed(0)} s: wrote ${run.files.csv} and ${run.files.html}`);
+  console.log(
+    `grading ${dir} against ${assignments.map((a) => a.id).join(', ')}: ${jobs} at a time, ${o.timeoutS ?? 300} s per notebook`,
+  );
+  const run = await gradeSubmissions(dir, {
+    ...o,
+    jobs,
+    out,
+    assignments,
+    root,
+    python,
+    onProgress: (l) => console.log(`  ${l}`),
+  });
+  console.log(
+    `${run.rows.length} students in ${run.seconds.toFixed(0)} s: wrote ${run.files.csv} and ${run.files.html}`,
+  );
   return 0;
 }
 

@@ -34,14 +34,26 @@ export async function lectureMain(args: string[]): Promise<number> {
   // The kernel must be this checkout's, or its notebooks would import another copy of cnnviz.
   const kernel = kernelStatus(root);
   if (!kernel.ok) {
-    console.error(`cnnviz lecture: the kernel is not ready: ${kernel.detail}; run '${kernel.fix}' (npm run lecture does)`);
+    console.error(
+      `cnnviz lecture: the kernel is not ready: ${kernel.detail}; run '${kernel.fix}' (npm run lecture does)`,
+    );
     return 1;
   }
   fs.mkdirSync(out, { recursive: true });
   const reportFile = path.join(out, 'report.json');
   const r = spawnSync(
     py,
-    [path.join(root, 'kernel-setup', 'execute.py'), '--out', out, '--root', path.join(root, 'notebooks'), '--html', '--report', reportFile, ...notebooks],
+    [
+      path.join(root, 'kernel-setup', 'execute.py'),
+      '--out',
+      out,
+      '--root',
+      path.join(root, 'notebooks'),
+      '--html',
+      '--report',
+      reportFile,
+      ...notebooks,
+    ],
     { stdio: 'inherit', cwd: root },
   );
   if (!fs.existsSync(reportFile)) return r.status ?? 1;
@@ -65,5 +77,5 @@ ${rows}
 </table>\n`,
   );
   console.log(`wrote ${path.join(out, 'index.html')}`);
-  return reports.some((x) => x.error) ? 1 : r.status ?? 0;
+  return reports.some((x) => x.error) ? 1 : (r.status ?? 0);
 }

@@ -7,7 +7,8 @@ export function packageRoot(): string {
   let dir = __dirname;
   for (let i = 0; i < 6; i++) {
     const pj = path.join(dir, 'package.json');
-    if (fs.existsSync(pj) && (JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: string }).name === 'cnnviz') return dir;
+    if (fs.existsSync(pj) && (JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: string }).name === 'cnnviz')
+      return dir;
     dir = path.dirname(dir);
   }
   throw new Error('cnnviz: cannot find the package root');
@@ -16,7 +17,12 @@ export function packageRoot(): string {
 /** The Python that has Jupyter: the one kernel-setup recorded, else Debian's, else python3. */
 export function findJupyterPython(): string | undefined {
   const saved = path.join(packageRoot(), 'kernel-setup', '.python');
-  const cands = [process.env.CNNVIZ_PYTHON, fs.existsSync(saved) ? fs.readFileSync(saved, 'utf8').trim() : undefined, '/usr/bin/python3', 'python3'];
+  const cands = [
+    process.env.CNNVIZ_PYTHON,
+    fs.existsSync(saved) ? fs.readFileSync(saved, 'utf8').trim() : undefined,
+    '/usr/bin/python3',
+    'python3',
+  ];
   for (const c of cands) {
     if (!c) continue;
     const r = spawnSync(c, ['-c', 'import jupyter_client'], { stdio: 'ignore' });

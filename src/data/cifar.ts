@@ -9,7 +9,18 @@ import * as zlib from 'zlib';
 import { dataDir, locate, mirrorDir } from './store';
 import type { RawDataset, Split } from './types';
 
-export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+export const CIFAR10_CLASSES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+];
 export const CIFAR_RECORD = 1 + 32 * 32 * 3;
 export const CIFAR_FOLDER = 'cifar-10-batches-bin';
 export const CIFAR_ARCHIVE = 'cifar-10-binary.tar.gz';
@@ -36,14 +47,17 @@ export function parseCifar(bytes: Uint8Array, source: string, expected?: number)
   }
   const count = bytes.length / CIFAR_RECORD;
   if (expected !== undefined && count !== expected) {
-    throw new Error(`${caller}: ${source} holds ${count} records, expected ${expected}: truncated or not a CIFAR-10 binary batch`);
+    throw new Error(
+      `${caller}: ${source} holds ${count} records, expected ${expected}: truncated or not a CIFAR-10 binary batch`,
+    );
   }
   const labels = new Uint8Array(count);
   const pixels = new Uint8Array(count * (CIFAR_RECORD - 1));
   for (let i = 0; i < count; i++) {
     const o = i * CIFAR_RECORD;
     const label = bytes[o];
-    if (label > 9) throw new Error(`${caller}: ${source} record ${i} has label ${label}, outside 0..9: not a CIFAR-10 binary batch`);
+    if (label > 9)
+      throw new Error(`${caller}: ${source} record ${i} has label ${label}, outside 0..9: not a CIFAR-10 binary batch`);
     labels[i] = label;
     pixels.set(bytes.subarray(o + 1, o + CIFAR_RECORD), i * (CIFAR_RECORD - 1));
   }
@@ -54,7 +68,9 @@ function gunzip(buf: Buffer, source: string): Buffer {
   try {
     return zlib.gunzipSync(buf);
   } catch (err) {
-    throw new Error(`datasets.load('cifar-10'): ${source} is not a readable gzip file (${(err as Error).message}): truncated or corrupted`);
+    throw new Error(
+      `datasets.load('cifar-10'): ${source} is not a readable gzip file (${(err as Error).message}): truncated or corrupted`,
+    );
   }
 }
 
@@ -69,7 +85,9 @@ export function untar(buf: Buffer, source: string): Map<string, Buffer> {
     const size = parseInt(header.subarray(124, 136).toString('utf8').replace(/\0.*$/s, '').trim() || '0', 8);
     const type = String.fromCharCode(header[156] || 48);
     if (o + 512 + size > buf.length) {
-      throw new Error(`datasets.load('cifar-10'): ${source} ends inside '${name}' (${size} bytes announced): truncated archive`);
+      throw new Error(
+        `datasets.load('cifar-10'): ${source} ends inside '${name}' (${size} bytes announced): truncated archive`,
+      );
     }
     if (type === '0') out.set(name, buf.subarray(o + 512, o + 512 + size));
     o += 512 + Math.ceil(size / 512) * 512;
@@ -88,7 +106,11 @@ function readBatch(base: string): CifarBatch {
   let plain: string | undefined;
   let archive: string | undefined;
   for (const d of dirs) {
-    const candidates = [path.join(d, CIFAR_FOLDER, base + '.gz'), path.join(d, CIFAR_FOLDER, base), path.join(d, CIFAR_ARCHIVE)];
+    const candidates = [
+      path.join(d, CIFAR_FOLDER, base + '.gz'),
+      path.join(d, CIFAR_FOLDER, base),
+      path.join(d, CIFAR_ARCHIVE),
+    ];
     const i = candidates.findIndex((p) => fs.existsSync(p));
     if (i === 0) gz = candidates[0];
     if (i === 1) plain = candidates[1];
@@ -106,7 +128,8 @@ function readBatch(base: string): CifarBatch {
   } else if (plain) {
     batch = parseCifar(fs.readFileSync(plain), plain, CIFAR_BATCH_RECORDS);
   } else if (archive) {
-    if (!archiveCache || archiveCache.file !== archive) archiveCache = { file: archive, files: untar(gunzip(fs.readFileSync(archive), archive), archive) };
+    if (!archiveCache || archiveCache.file !== archive)
+      archiveCache = { file: archive, files: untar(gunzip(fs.readFileSync(archive), archive), archive) };
     const member = archiveCache.files.get(`${CIFAR_FOLDER}/${base}`);
     if (!member) throw new Error(`datasets.load('cifar-10'): ${archive} has no member ${CIFAR_FOLDER}/${base}`);
     batch = parseCifar(member, `${archive}:${base}`, CIFAR_BATCH_RECORDS);
@@ -126,10 +149,11 @@ export function loadCifar10(split: Split): RawDataset {
   const count = batches.reduce((a, b) => a + b.count, 0);
   const labels = new Int32Array(count);
   const where: Array<[CifarBatch, number]> = [];
-  for (const b of batches) for (let i = 0; i < b.count; i++) {
-    labels[where.length] = b.labels[i];
-    where.push([b, i]);
-  }
+  for (const b of batches)
+    for (let i = 0; i < b.count; i++) {
+      labels[where.length] = b.labels[i];
+      where.push([b, i]);
+    }
   const plane = 32 * 32;
   return {
     name: 'cifar-10',

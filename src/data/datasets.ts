@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
+import { checkChoice } from '../common';
 import { loadCifar10 } from './cifar';
 import { loadFashion } from './fashion';
 import { loadFolder, FolderOptions } from './folder';
@@ -23,16 +24,20 @@ async function raw(name: string, split: Split, opts: LoadOptions): Promise<RawDa
   if (key === 'fashion-mnist' || key === 'fashion_mnist' || key === 'fashion') return loadFashion(split, opts.dataDir);
   if (key === 'cifar-10' || key === 'cifar10') return loadCifar10(split);
   if (fs.existsSync(name) && fs.statSync(name).isDirectory()) return loadFolder(name, split, opts);
-  throw new Error(`datasets.load: unknown dataset '${name}'; known: ${DATASET_NAMES.join(', ')}, or a path to a folder of images (one subfolder per class)`);
+  throw new Error(
+    `datasets.load: unknown dataset '${name}'; known: ${DATASET_NAMES.join(', ')}, or a path to a folder of images (one subfolder per class)`,
+  );
 }
 
 /** Load a dataset as `{ images: Tensor4D [N,H,W,C] in [0,1], labels, classNames }`. */
 export async function load(name: string, opts: LoadOptions = {}): Promise<Dataset> {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new Error(`datasets.load: name must be one of ${DATASET_NAMES.join(', ')} or a folder path, got ${JSON.stringify(name)}`);
+    throw new Error(
+      `datasets.load: name must be one of ${DATASET_NAMES.join(', ')} or a folder path, got ${JSON.stringify(name)}`,
+    );
   }
   const split = opts.split ?? 'test';
-  if (!SPLITS.includes(split)) throw new Error(`datasets.load: unknown split '${split}'; valid: ${SPLITS.join(', ')}`);
+  checkChoice('datasets.load', 'split', split, SPLITS);
   if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit > 0)) {
     throw new Error(`datasets.load: limit must be a positive integer, got ${opts.limit}`);
   }

@@ -4,7 +4,18 @@ import * as path from 'path';
 import { parseIdx, IdxArray } from './idx';
 import type { RawDataset, Split } from './types';
 
-export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export const FASHION_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 export const FASHION_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
 const FILES = {
   trainImages: 'train-images-idx3-ubyte',
@@ -77,10 +88,13 @@ async function readPair(kind: 'train' | 'test', dataDir?: string): Promise<{ ima
   const images = parseIdx(fs.readFileSync(imgFile), { rank: 3, source: imgFile });
   const labels = parseIdx(fs.readFileSync(lblFile), { rank: 1, source: lblFile });
   if (images.dims[0] !== labels.dims[0]) {
-    throw new Error(`datasets.load('fashion-mnist'): ${imgFile} has ${images.dims[0]} images but ${lblFile} has ${labels.dims[0]} labels`);
+    throw new Error(
+      `datasets.load('fashion-mnist'): ${imgFile} has ${images.dims[0]} images but ${lblFile} has ${labels.dims[0]} labels`,
+    );
   }
   for (let i = 0; i < labels.data.length; i++) {
-    if (labels.data[i] > 9) throw new Error(`datasets.load('fashion-mnist'): ${lblFile} label ${labels.data[i]} at ${i} is outside 0..9`);
+    if (labels.data[i] > 9)
+      throw new Error(`datasets.load('fashion-mnist'): ${lblFile} label ${labels.data[i]} at ${i} is outside 0..9`);
   }
   const pair = { images, labels };
   cache.set(key, pair);
@@ -88,7 +102,10 @@ async function readPair(kind: 'train' | 'test', dataDir?: string): Promise<{ ima
 }
 
 export async function loadFashion(split: Split, dataDir?: string): Promise<RawDataset> {
-  const parts = split === 'all' ? [await readPair('train', dataDir), await readPair('test', dataDir)] : [await readPair(split, dataDir)];
+  const parts =
+    split === 'all'
+      ? [await readPair('train', dataDir), await readPair('test', dataDir)]
+      : [await readPair(split, dataDir)];
   const [, h, w] = parts[0].images.dims;
   const size = h * w;
   const counts = parts.map((p) => p.images.dims[0]);

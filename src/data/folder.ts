@@ -24,7 +24,8 @@ function classDirs(root: string): string[] {
 export async function loadFolder(root: string, split: Split, opts: FolderOptions): Promise<RawDataset> {
   const hasSplits = fs.existsSync(path.join(root, 'train')) && fs.existsSync(path.join(root, 'test'));
   let roots: string[];
-  if (hasSplits) roots = split === 'all' ? [path.join(root, 'train'), path.join(root, 'test')] : [path.join(root, split)];
+  if (hasSplits)
+    roots = split === 'all' ? [path.join(root, 'train'), path.join(root, 'test')] : [path.join(root, split)];
   else if (split === 'all') roots = [root];
   else {
     throw new Error(
@@ -37,20 +38,26 @@ export async function loadFolder(root: string, split: Split, opts: FolderOptions
     const here = classDirs(r);
     for (const name of here) {
       const label = classNames.indexOf(name);
-      if (label < 0) throw new Error(`datasets.load('${root}'): class folder '${name}' in ${r} is not among ${classNames.join(', ')}`);
+      if (label < 0)
+        throw new Error(
+          `datasets.load('${root}'): class folder '${name}' in ${r} is not among ${classNames.join(', ')}`,
+        );
       for (const f of fs.readdirSync(path.join(r, name)).sort()) {
         if (isImageFile(f)) files.push({ file: path.join(r, name, f), label });
       }
     }
   }
   if (classNames.length === 0 || files.length === 0) {
-    throw new Error(`datasets.load('${root}'): no images found; expected one subfolder per class holding PNG or JPEG files (e.g. ${root}/cat/1.png)`);
+    throw new Error(
+      `datasets.load('${root}'): no images found; expected one subfolder per class holding PNG or JPEG files (e.g. ${root}/cat/1.png)`,
+    );
   }
   const channels = opts.channels ?? 3;
   const first = await decodeImage(fs.readFileSync(files[0].file), files[0].file, opts.size);
   const [h, w] = [first.height, first.width];
   const decoded = [first];
-  for (let i = 1; i < files.length; i++) decoded.push(await decodeImage(fs.readFileSync(files[i].file), files[i].file, [h, w]));
+  for (let i = 1; i < files.length; i++)
+    decoded.push(await decodeImage(fs.readFileSync(files[i].file), files[i].file, [h, w]));
   return {
     name: path.basename(path.resolve(root)),
     height: h,

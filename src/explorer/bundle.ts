@@ -18,12 +18,15 @@ function resolveFile(from: string, spec: string): string {
   for (const cand of [base, `${base}.js`, path.join(base, 'index.js')]) {
     if (fs.existsSync(cand) && fs.statSync(cand).isFile()) return cand;
   }
-  throw new Error(`cnnviz explore: the page module ${path.basename(from)} imports '${spec}', which is not built (run 'npm run build')`);
+  throw new Error(
+    `cnnviz explore: the page module ${path.basename(from)} imports '${spec}', which is not built (run 'npm run build')`,
+  );
 }
 
 /** One script holding `entry` (a compiled .js file) and every relative module it requires. */
 export function bundlePage(entry: string): string {
-  if (!fs.existsSync(entry)) throw new Error(`cnnviz explore: the page is not built (${entry} is missing); run 'npm run build'`);
+  if (!fs.existsSync(entry))
+    throw new Error(`cnnviz explore: the page is not built (${entry} is missing); run 'npm run build'`);
   const root = path.dirname(path.dirname(entry));
   const ids = new Map<string, number>();
   const parts: string[] = [];
@@ -39,9 +42,13 @@ export function bundlePage(entry: string): string {
       if (spec in map) continue;
       if (spec.startsWith('.')) map[spec] = visit(resolveFile(file, spec));
       else if (PAGE_GLOBALS[spec]) map[spec] = PAGE_GLOBALS[spec];
-      else throw new Error(`cnnviz explore: the page module ${path.relative(root, file)} imports '${spec}', which the browser does not have; page code may import ${Object.keys(PAGE_GLOBALS).join(', ')} and relative modules`);
+      else
+        throw new Error(
+          `cnnviz explore: the page module ${path.relative(root, file)} imports '${spec}', which the browser does not have; page code may import ${Object.keys(PAGE_GLOBALS).join(', ')} and relative modules`,
+        );
     }
-    parts[id] = `/* ${path.relative(root, file)} */ [${JSON.stringify(map)}, function (require, module, exports) {\n${src}\n}]`;
+    parts[id] =
+      `/* ${path.relative(root, file)} */ [${JSON.stringify(map)}, function (require, module, exports) {\n${src}\n}]`;
     return id;
   };
   visit(entry);

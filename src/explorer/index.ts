@@ -5,7 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { inspect } from 'util';
-import { currentWriter, DisplayTarget, swallowEcho } from '../widgets/bridge';
+import { currentWriter, DisplayTarget, swallowEcho } from '../widgets/kernel/bridge';
 import { ExplorerServer } from './server';
 import type { ExplorerOptions } from './session';
 
@@ -70,11 +70,18 @@ export interface ShowExplorerOptions extends ExplorerOptions {
  * server (started on demand), with a plain link for front ends that block iframes.
  */
 export async function showExplorer(model: tf.LayersModel, opts: ShowExplorerOptions = {}): Promise<ExplorerHandle> {
-  if (!model || typeof (model as { predict?: unknown }).predict !== 'function' || !Array.isArray((model as { layers?: unknown }).layers)) {
-    throw new Error('show.explorer: expected a tf.LayersModel (from models.load), got ' + (model === null ? 'null' : typeof model));
+  if (
+    !model ||
+    typeof (model as { predict?: unknown }).predict !== 'function' ||
+    !Array.isArray((model as { layers?: unknown }).layers)
+  ) {
+    throw new Error(
+      'show.explorer: expected a tf.LayersModel (from models.load), got ' + (model === null ? 'null' : typeof model),
+    );
   }
   const height = opts.height ?? 900;
-  if (!(Number.isInteger(height) && height > 100)) throw new Error(`show.explorer: height ${opts.height} must be a whole number of pixels above 100`);
+  if (!(Number.isInteger(height) && height > 100))
+    throw new Error(`show.explorer: height ${opts.height} must be a whole number of pixels above 100`);
   // the cell that asked, read before the first await
   const target = DisplayTarget.here();
   let handle: ExplorerHandle;
@@ -86,7 +93,8 @@ export async function showExplorer(model: tf.LayersModel, opts: ShowExplorerOpti
   const url = handle.url;
   target.send({
     'text/plain': `cnnviz explorer: ${url}`,
-    'text/html': `<div class="cnnviz-explorer"><iframe src="${url}" title="cnnviz explorer" style="width:100%;height:${height}px;border:1px solid #ccc"></iframe>` +
+    'text/html':
+      `<div class="cnnviz-explorer"><iframe src="${url}" title="cnnviz explorer" style="width:100%;height:${height}px;border:1px solid #ccc"></iframe>` +
       `<p>The explorer runs in this kernel: <a href="${url}" target="_blank" rel="noopener">${url}</a> (open it in a tab if the frame above stays empty).</p></div>`,
   });
   return handle;

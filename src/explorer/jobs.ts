@@ -3,7 +3,11 @@
  * never fight over the two cores, each with its progress for the page to poll, and its result
  * (or error) kept so asking again answers at once.
  */
-export interface JobProgress { done: number; total: number; [extra: string]: unknown }
+export interface JobProgress {
+  done: number;
+  total: number;
+  [extra: string]: unknown;
+}
 
 export type JobState =
   | { state: 'queued' }

@@ -16,5 +16,8 @@ export interface Sample {
 
 /** The samples the data folder holds (none when it holds none). */
 export function defaultSamples(): Sample[] {
-  return images.samples().filter((s) => s.present).map((s) => ({ name: s.name, shows: s.shows, read: (size) => images.sample(s.name, { size }) }));
+  return images
+    .samples()
+    .filter((s) => s.present)
+    .map((s) => ({ name: s.name, shows: s.shows, read: (size) => images.sample(s.name, { size }) }));
 }

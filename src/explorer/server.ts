@@ -12,7 +12,7 @@ import * as path from 'path';
 import { AddressInfo } from 'net';
 import * as tf from '@tensorflow/tfjs';
 import { bundlePage } from './bundle';
-import { floatToPng, MAX_UPLOAD_BYTES, prepareImage } from './image-input';
+import { floatToPng, MAX_UPLOAD_BYTES, prepareImage } from './image_input';
 import { ExplorerOptions, ExplorerSession } from './session';
 
 export interface ExplorerServerOptions {
@@ -25,7 +25,10 @@ export interface ExplorerServerOptions {
 }
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -34,15 +37,21 @@ function packageRoot(): string {
   let dir = __dirname;
   for (let i = 0; i < 6; i++) {
     const pj = path.join(dir, 'package.json');
-    if (fs.existsSync(pj) && (JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: string }).name === 'cnnviz') return dir;
+    if (fs.existsSync(pj) && (JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: string }).name === 'cnnviz')
+      return dir;
     dir = path.dirname(dir);
   }
   throw new Error('cnnviz explore: cannot find the package root');
 }
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png', '.bin': 'application/octet-stream',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.bin': 'application/octet-stream',
 };
 
 export class ExplorerServer {
@@ -58,7 +67,12 @@ export class ExplorerServer {
       this.handle(req, res).catch((err: unknown) => {
         const status = err instanceof HttpError ? err.status : 500;
         const api = (req.url ?? '').startsWith('/api/');
-        if (!res.headersSent) this.json(res, { error: err instanceof Error ? err.message : String(err) }, api && status < 500 && status !== 403 ? 200 : status);
+        if (!res.headersSent)
+          this.json(
+            res,
+            { error: err instanceof Error ? err.message : String(err) },
+            api && status < 500 && status !== 403 ? 200 : status,
+          );
         else res.end();
       });
     });
@@ -68,7 +82,13 @@ export class ExplorerServer {
   listen(): Promise<string> {
     return new Promise((resolve, reject) => {
       this.server.once('error', (err: NodeJS.ErrnoException) => {
-        reject(err.code === 'EADDRINUSE' ? new Error(`cnnviz explore: port ${this.opts.port} is in use; choose another with --port N (or --port 0 for any free port)`) : err);
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new Error(
+                `cnnviz explore: port ${this.opts.port} is in use; choose another with --port N (or --port 0 for any free port)`,
+              )
+            : err,
+        );
       });
       this.server.listen(this.opts.port ?? 0, '127.0.0.1', () => resolve(this.url));
     });
@@ -90,7 +110,11 @@ export class ExplorerServer {
 
   session(id: string | null): ExplorerSession {
     const s = this.sessions.get(id || this.defaultId);
-    if (!s) throw new HttpError(404, `cnnviz explore: no model '${id}' on this server; models: ${[...this.sessions.keys()].join(', ') || 'none'}`);
+    if (!s)
+      throw new HttpError(
+        404,
+        `cnnviz explore: no model '${id}' on this server; models: ${[...this.sessions.keys()].join(', ') || 'none'}`,
+      );
     return s;
   }
 
@@ -110,7 +134,8 @@ export class ExplorerServer {
   }
 
   private file(res: http.ServerResponse, file: string): void {
-    if (!fs.existsSync(file)) throw new HttpError(404, `cnnviz explore: ${path.relative(this.root, file)} is missing (run 'npm ci')`);
+    if (!fs.existsSync(file))
+      throw new HttpError(404, `cnnviz explore: ${path.relative(this.root, file)} is missing (run 'npm ci')`);
     this.send(res, fs.readFileSync(file), TYPES[path.extname(file)] ?? 'application/octet-stream', true);
   }
 
@@ -122,7 +147,10 @@ export class ExplorerServer {
   private async body(req: http.IncomingMessage): Promise<Buffer> {
     if (req.headers[PAGE_HEADER] !== 'page') {
       req.resume();
-      throw new HttpError(403, `cnnviz explore: POST ${req.url} comes without the page's '${PAGE_HEADER}' header; only the explorer page may post`);
+      throw new HttpError(
+        403,
+        `cnnviz explore: POST ${req.url} comes without the page's '${PAGE_HEADER}' header; only the explorer page may post`,
+      );
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -132,7 +160,10 @@ export class ExplorerServer {
       if (size <= MAX_UPLOAD_BYTES) chunks.push(c as Buffer);
     }
     if (size > MAX_UPLOAD_BYTES) {
-      throw new HttpError(413, `cnnviz explore: the upload is ${(size / 1e6).toFixed(1)} MB; images up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB are accepted`);
+      throw new HttpError(
+        413,
+        `cnnviz explore: the upload is ${(size / 1e6).toFixed(1)} MB; images up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB are accepted`,
+      );
     }
     return Buffer.concat(chunks);
   }
@@ -150,41 +181,58 @@ export class ExplorerServer {
       return this.send(res, this.bundle, TYPES['.js']);
     }
     if (p === '/lib/tf.min.js') return this.file(res, path.join(nm, '@tensorflow', 'tfjs', 'dist', 'tf.min.js'));
-    if (p === '/lib/tf-backend-wasm.min.js') return this.file(res, path.join(nm, '@tensorflow', 'tfjs-backend-wasm', 'dist', 'tf-backend-wasm.min.js'));
+    if (p === '/lib/tf-backend-wasm.min.js')
+      return this.file(res, path.join(nm, '@tensorflow', 'tfjs-backend-wasm', 'dist', 'tf-backend-wasm.min.js'));
     const wasm = /^\/lib\/wasm\/(tfjs-backend-wasm(-simd|-threaded-simd)?\.wasm)$/.exec(p);
     if (wasm) return this.file(res, path.join(nm, '@tensorflow', 'tfjs-backend-wasm', 'dist', wasm[1]));
     if (p === '/lib/plotly.min.js') return this.file(res, path.join(nm, 'plotly.js-dist-min', 'plotly.min.js'));
-    if (p === '/favicon.ico') { res.writeHead(204); res.end(); return; }
+    if (p === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
 
     if (p === '/api/load' && req.method === 'POST') return this.loadModel(res, (await this.body(req)).toString('utf8'));
     const s = this.session(q.get('model'));
-    if (p === '/api/info') return this.json(res, { ...(await s.info), models: this.opts.modelChoices ?? [], canLoad: !!this.opts.loadModel });
-    if (p === '/api/model/model.json') {
-      const { json } = await s.modelFiles();
-      // the weights' URL carries the model id, since tf.loadLayersModel resolves it against model.json's URL
-      const withId = JSON.parse(json) as { weightsManifest: { paths: string[] }[] };
-      withId.weightsManifest[0].paths = [`weights.bin?model=${q.get('model') || this.defaultId}`];
-      return this.send(res, JSON.stringify(withId), TYPES['.json']);
-    }
+    if (p === '/api/info')
+      return this.json(res, {
+        ...(await s.info),
+        models: this.opts.modelChoices ?? [],
+        canLoad: !!this.opts.loadModel,
+      });
+    // The weights' path stays 'weights.bin': tf.loadLayersModel resolves it against model.json's URL
+    // and appends that URL's query (?model=ID) itself.
+    if (p === '/api/model/model.json') return this.send(res, (await s.modelFiles()).json, TYPES['.json']);
     if (p === '/api/model/weights.bin') return this.send(res, (await s.modelFiles()).weights, TYPES['.bin']);
     const [h, w] = s.inputShape;
     if (p === '/api/image' && req.method === 'POST') {
       const name = q.get('name') || 'the upload';
-      const img = await prepareImage(await this.body(req), name, [h, w]).catch((err: Error) => { throw new HttpError(422, err.message); });
+      const img = await prepareImage(await this.body(req), name, [h, w]).catch((err: Error) => {
+        throw new HttpError(422, err.message);
+      });
       return this.json(res, { png: dataUrl(img.png), name, original: img.original });
     }
     if (p === '/api/sample') {
       const name = q.get('name') ?? '';
       const sample = s.sample(name);
-      if (!sample) throw new HttpError(404, `cnnviz explore: unknown sample '${name}'; samples: ${(await s.info).samples.join(', ') || 'none'}`);
+      if (!sample)
+        throw new HttpError(
+          404,
+          `cnnviz explore: unknown sample '${name}'; samples: ${(await s.info).samples.join(', ') || 'none'}`,
+        );
       const t = await sample.read([h, w]);
       const data = t.dataSync();
       t.dispose();
-      return this.json(res, { png: dataUrl(floatToPng(data, h, w, 3)), name: sample.shows ? `${name}: ${sample.shows}` : name });
+      return this.json(res, {
+        png: dataUrl(floatToPng(data, h, w, 3)),
+        name: sample.shows ? `${name}: ${sample.shows}` : name,
+      });
     }
     const ds = /^\/api\/dataset\/(\d+)(\.png)?$/.exec(p);
     if (ds) {
-      const png = await s.datasetPng(Number(ds[1])).catch((err: Error) => { throw new HttpError(400, err.message); });
+      const png = await s.datasetPng(Number(ds[1])).catch((err: Error) => {
+        throw new HttpError(400, err.message);
+      });
       if (ds[2]) return this.send(res, png, TYPES['.png'], true);
       const data = await s.dataset();
       const label = data ? data.classNames[data.labels[Number(ds[1])]] : undefined;
@@ -194,15 +242,27 @@ export class ExplorerServer {
       const layer = q.get('layer') ?? '';
       const channel = Number(q.get('channel'));
       const info = (await s.info).layers.find((l) => l.name === layer);
-      if (!info) throw new HttpError(400, `cnnviz explore: unknown layer '${layer}'; layers: ${(await s.info).layers.map((l) => l.name).join(', ')}`);
+      if (!info)
+        throw new HttpError(
+          400,
+          `cnnviz explore: unknown layer '${layer}'; layers: ${(await s.info).layers.map((l) => l.name).join(', ')}`,
+        );
       const depth = info.outputShape[info.outputShape.length - 1];
-      if (!Number.isInteger(channel) || channel < 0 || channel >= depth) throw new HttpError(400, `cnnviz explore: channel ${q.get('channel')} out of range; layer '${layer}' has ${depth} channels (0..${depth - 1})`);
+      if (!Number.isInteger(channel) || channel < 0 || channel >= depth)
+        throw new HttpError(
+          400,
+          `cnnviz explore: channel ${q.get('channel')} out of range; layer '${layer}' has ${depth} channels (0..${depth - 1})`,
+        );
       return this.json(res, s.jobs.get(s.patchesJob(layer, channel)));
     }
     if (p === '/api/class-image') {
       const c = Number(q.get('class'));
       const n = (await s.info).classNames.length;
-      if (!Number.isInteger(c) || c < 0 || c >= n) throw new HttpError(400, `cnnviz explore: class ${q.get('class')} out of range; the model has ${n} classes (0..${n - 1})`);
+      if (!Number.isInteger(c) || c < 0 || c >= n)
+        throw new HttpError(
+          400,
+          `cnnviz explore: class ${q.get('class')} out of range; the model has ${n} classes (0..${n - 1})`,
+        );
       return this.json(res, s.jobs.get(s.classImageJob(c)));
     }
     throw new HttpError(404, `cnnviz explore: nothing at ${p}`);
@@ -210,8 +270,13 @@ export class ExplorerServer {
 
   private async loadModel(res: http.ServerResponse, what: string): Promise<void> {
     const name = what.trim();
-    if (!this.opts.loadModel) throw new HttpError(400, 'cnnviz explore: this server shows the models it was given; it loads no others');
-    if (!name) throw new HttpError(400, `cnnviz explore: give a model name (${(this.opts.modelChoices ?? []).join(', ')}) or a path to a model.json`);
+    if (!this.opts.loadModel)
+      throw new HttpError(400, 'cnnviz explore: this server shows the models it was given; it loads no others');
+    if (!name)
+      throw new HttpError(
+        400,
+        `cnnviz explore: give a model name (${(this.opts.modelChoices ?? []).join(', ')}) or a path to a model.json`,
+      );
     for (const [id, s] of this.sessions) if (s.loadedAs === name) return this.json(res, { model: id });
     let loaded;
     try {
@@ -229,7 +294,11 @@ export class ExplorerServer {
 export const PAGE_HEADER = 'x-cnnviz';
 
 /** Cross-origin isolation lets the wasm backend use threads; everything the page loads is same-origin. */
-const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+const ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
 
 function dataUrl(png: Buffer): string {
   return `data:image/png;base64,${png.toString('base64')}`;

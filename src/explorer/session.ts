@@ -9,9 +9,9 @@ import * as datasets from '../data';
 import { classNames as classNamesOf, card } from '../models/zoo';
 import { layers as layerInfos, LayerInfo } from '../models/layers';
 import { cached, fingerprint } from '../runtime/cache';
-import { topActivatingPatches, ActivatingPatch } from '../techniques/patches';
-import { classVisualization } from '../techniques/class_visualization';
-import { floatToPng } from './image-input';
+import { topActivatingPatches, ActivatingPatch } from '../techniques/features/patches';
+import { classVisualization } from '../techniques/features/class_visualization';
+import { floatToPng } from './image_input';
 import { Jobs } from './jobs';
 import { defaultSamples, Sample } from './samples';
 
@@ -69,10 +69,15 @@ export class ExplorerSession {
   private readonly modelKey: string;
   private readonly samples: Sample[];
 
-  constructor(readonly model: tf.LayersModel, private readonly opts: ExplorerOptions = {}) {
+  constructor(
+    readonly model: tf.LayersModel,
+    private readonly opts: ExplorerOptions = {},
+  ) {
     const shape = model.inputs[0].shape;
     if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
-      throw new Error(`cnnviz explore: the model's input shape is [${shape.join(', ')}]; the explorer needs images of a fixed size [null, H, W, C]`);
+      throw new Error(
+        `cnnviz explore: the model's input shape is [${shape.join(', ')}]; the explorer needs images of a fixed size [null, H, W, C]`,
+      );
     }
     this.modelKey = fingerprint(model);
     this.samples = opts.samples ?? defaultSamples();
@@ -96,7 +101,10 @@ export class ExplorerSession {
       classNames: classNamesOf(this.model),
       inputShape: this.inputShape,
       layers: all.map((l) => ({
-        name: l.name, type: l.type, outputShape: l.outputShape, activation: l.activation,
+        name: l.name,
+        type: l.type,
+        outputShape: l.outputShape,
+        activation: l.activation,
         field: l.receptiveField ? (l.receptiveField.size as [number, number]) : undefined,
       })),
       spatialLayers: all.filter((l) => l.outputShape.length === 3 && l.type !== 'InputLayer').map((l) => l.name),
@@ -114,13 +122,17 @@ export class ExplorerSession {
   modelFiles(): Promise<{ json: string; weights: Buffer }> {
     this.artifacts ??= (async () => {
       let got: tf.io.ModelArtifacts | undefined;
-      await this.model.save(tf.io.withSaveHandler(async (a) => {
-        got = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }));
+      await this.model.save(
+        tf.io.withSaveHandler(async (a) => {
+          got = a;
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+      );
       if (!got) throw new Error('cnnviz explore: the model could not be serialized');
       const data = got.weightData;
-      const weights = Buffer.from(data === undefined ? new ArrayBuffer(0) : Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data);
+      const weights = Buffer.from(
+        data === undefined ? new ArrayBuffer(0) : Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data,
+      );
       const json = JSON.stringify({
         modelTopology: got.modelTopology,
         format: got.format,
@@ -149,11 +161,13 @@ export class ExplorerSession {
       const images = tf.tidy(() => {
         let x: tf.Tensor4D = ds.images;
         if (x.shape[3] !== c) {
-          x = c === 1
-            ? tf.sum(tf.mul(x, tf.tensor1d([0.299, 0.587, 0.114])), -1, true) as tf.Tensor4D
-            : tf.tile(x, [1, 1, 1, 3]) as tf.Tensor4D;
+          x =
+            c === 1
+              ? (tf.sum(tf.mul(x, tf.tensor1d([0.299, 0.587, 0.114])), -1, true) as tf.Tensor4D)
+              : (tf.tile(x, [1, 1, 1, 3]) as tf.Tensor4D);
         }
-        if (x.shape[1] !== h || x.shape[2] !== w) x = tf.clipByValue(tf.image.resizeBilinear(x, [h, w], false, true), 0, 1) as tf.Tensor4D;
+        if (x.shape[1] !== h || x.shape[2] !== w)
+          x = tf.clipByValue(tf.image.resizeBilinear(x, [h, w], false, true), 0, 1) as tf.Tensor4D;
         return x === ds.images ? tf.clone(x) : x;
       });
       ds.images.dispose();
@@ -167,7 +181,8 @@ export class ExplorerSession {
     const ds = await this.dataset();
     if (!ds) throw new Error('cnnviz explore: this explorer has no data set (started with --data none)');
     const n = ds.labels.length;
-    if (!Number.isInteger(index) || index < 0 || index >= n) throw new Error(`cnnviz explore: data-set image ${index} out of range; ${n} images (0..${n - 1})`);
+    if (!Number.isInteger(index) || index < 0 || index >= n)
+      throw new Error(`cnnviz explore: data-set image ${index} out of range; ${n} images (0..${n - 1})`);
     const [h, w, c] = this.inputShape;
     const one = tf.slice(ds.images, [index, 0, 0, 0], [1, h, w, c]);
     const data = one.dataSync();
@@ -182,12 +197,24 @@ export class ExplorerSession {
       const ds = await this.dataset();
       if (!ds) throw new Error('cnnviz explore: no data set for patches (started with --data none)');
       const key = { model: this.modelKey, data: ds.name, n: ds.labels.length, layer, channel, k };
-      const patches = await cached('explorer-patches', key, () => topActivatingPatches(this.model, ds.images, {
-        layer, channel, k, batchSize: 32,
-        onProgress: (p) => progress({ done: p.done, total: p.total }),
-      }), { quiet: true });
+      const patches = await cached(
+        'explorer-patches',
+        key,
+        () =>
+          topActivatingPatches(this.model, ds.images, {
+            layer,
+            channel,
+            k,
+            batchSize: 32,
+            onProgress: (p) => progress({ done: p.done, total: p.total }),
+          }),
+        { quiet: true },
+      );
       return {
-        patches: patches.map((p: ActivatingPatch) => ({ ...p, label: ds.classNames[ds.labels[p.index]] ?? String(ds.labels[p.index]) })),
+        patches: patches.map((p: ActivatingPatch) => ({
+          ...p,
+          label: ds.classNames[ds.labels[p.index]] ?? String(ds.labels[p.index]),
+        })),
         dataset: ds.name,
         searched: ds.labels.length,
       };
@@ -200,25 +227,48 @@ export class ExplorerSession {
     const id = `class-image/${target}`;
     const [h, w, c] = this.inputShape;
     const steps = 100;
-    const options = { target, steps, preset: 'yosinski3' as const, jitter: Math.max(1, Math.round(Math.max(h, w) / 28)), learningRate: 0.1, seed: 1 };
+    const options = {
+      target,
+      steps,
+      preset: 'yosinski3' as const,
+      jitter: Math.max(1, Math.round(Math.max(h, w) / 28)),
+      learningRate: 0.1,
+      seed: 1,
+    };
     this.jobs.start(id, async (progress) => {
-      const value = await cached('explorer-class-image', { model: this.modelKey, ...options, kept: 'image+scores' }, async () => {
-        const scores = new Float32Array(steps);
-        const img = await classVisualization(this.model, {
-          ...options,
-          snapshotEvery: 10,
-          onStep: async (s) => {
-            scores[s.step - 1] = s.score;
-            progress({ done: s.step, total: s.steps, score: s.score, preview: s.image ? `data:image/png;base64,${floatToPng(s.image, h, w, c).toString('base64')}` : undefined });
-            // let the server answer between steps
-            await new Promise((r) => setImmediate(r));
-          },
-        });
-        const image = new Float32Array(img.dataSync());
-        img.dispose();
-        return { image, scores };
-      }, { quiet: true });
-      return { png: `data:image/png;base64,${floatToPng(value.image, h, w, c).toString('base64')}`, steps, scores: Array.from(value.scores) };
+      const value = await cached(
+        'explorer-class-image',
+        { model: this.modelKey, ...options, kept: 'image+scores' },
+        async () => {
+          const scores = new Float32Array(steps);
+          const img = await classVisualization(this.model, {
+            ...options,
+            snapshotEvery: 10,
+            onStep: async (s) => {
+              scores[s.step - 1] = s.score;
+              progress({
+                done: s.step,
+                total: s.steps,
+                score: s.score,
+                preview: s.image
+                  ? `data:image/png;base64,${floatToPng(s.image, h, w, c).toString('base64')}`
+                  : undefined,
+              });
+              // let the server answer between steps
+              await new Promise((r) => setImmediate(r));
+            },
+          });
+          const image = new Float32Array(img.dataSync());
+          img.dispose();
+          return { image, scores };
+        },
+        { quiet: true },
+      );
+      return {
+        png: `data:image/png;base64,${floatToPng(value.image, h, w, c).toString('base64')}`,
+        steps,
+        scores: Array.from(value.scores),
+      };
     });
     return id;
   }

@@ -29,18 +29,59 @@ export function lectureCnn(opts: CnnOptions = {}): tf.Sequential {
   const bn = (i: number) => {
     if (opts.batchNorm) model.add(tf.layers.batchNormalization({ name: `bn${i}`, momentum: 0.9 }));
   };
-  model.add(tf.layers.conv2d({ name: 'conv1', inputShape, filters: opts.conv1Filters ?? 32, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init(1) }));
+  model.add(
+    tf.layers.conv2d({
+      name: 'conv1',
+      inputShape,
+      filters: opts.conv1Filters ?? 32,
+      kernelSize: 5,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(1),
+    }),
+  );
   model.add(tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }));
   bn(1);
-  model.add(tf.layers.conv2d({ name: 'conv2', filters: w2, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2) }));
+  model.add(
+    tf.layers.conv2d({
+      name: 'conv2',
+      filters: w2,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(2),
+    }),
+  );
   model.add(tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }));
   bn(2);
-  model.add(tf.layers.conv2d({ name: 'conv3', filters: w3, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(3) }));
+  model.add(
+    tf.layers.conv2d({
+      name: 'conv3',
+      filters: w3,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(3),
+    }),
+  );
   model.add(tf.layers.maxPooling2d({ name: 'pool3', poolSize: 2 }));
   bn(3);
   model.add(tf.layers.flatten({ name: 'flatten' }));
-  model.add(tf.layers.dense({ name: 'features', units: opts.featureSize ?? 256, activation: 'relu', kernelInitializer: init(4) }));
-  model.add(tf.layers.dense({ name: 'logits', units: opts.classes ?? 10, kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + 5 }) }));
+  model.add(
+    tf.layers.dense({
+      name: 'features',
+      units: opts.featureSize ?? 256,
+      activation: 'relu',
+      kernelInitializer: init(4),
+    }),
+  );
+  model.add(
+    tf.layers.dense({
+      name: 'logits',
+      units: opts.classes ?? 10,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + 5 }),
+    }),
+  );
   model.add(tf.layers.activation({ name: 'probs', activation: 'softmax' }));
   return model;
 }

@@ -23,7 +23,8 @@ function synonymsOf(model: tf.LayersModel): string[][] {
   const names = classNames(model);
   const desc = card(model).classDescriptions;
   return names.map((n, i) => {
-    const full = Array.isArray(desc) && typeof desc[i] === 'string' ? (desc[i] as string).split(',').map((s) => s.trim()) : [];
+    const full =
+      Array.isArray(desc) && typeof desc[i] === 'string' ? (desc[i] as string).split(',').map((s) => s.trim()) : [];
     return [n, ...full].map((s) => s.toLowerCase()).filter((s) => s.length > 0);
   });
 }
@@ -34,7 +35,11 @@ export function closestClassNames(model: tf.LayersModel, query: string, count = 
   const names = classNames(model);
   const syn = synonymsOf(model);
   const scored = names.map((name, i) => {
-    const best = Math.min(...syn[i].map((s) => (s.includes(q) || q.includes(s) ? -1000 + Math.abs(s.length - q.length) : editDistance(q, s))));
+    const best = Math.min(
+      ...syn[i].map((s) =>
+        s.includes(q) || q.includes(s) ? -1000 + Math.abs(s.length - q.length) : editDistance(q, s),
+      ),
+    );
     return { name, i, best };
   });
   scored.sort((a, b) => a.best - b.best || a.i - b.i);
@@ -51,7 +56,9 @@ export function findClass(model: tf.LayersModel, name: string, caller: string): 
   const hits = syn.map((s, i) => (s.includes(q) ? i : -1)).filter((i) => i >= 0);
   if (hits.length === 1) return hits[0];
   if (hits.length > 1) {
-    throw new Error(`${caller}: class name '${name}' is ambiguous: ${hits.map((i) => `'${card(model).classDescriptions ? (card(model).classDescriptions as string[])[i] : names[i]}' (${i})`).join(', ')}; pass the class index`);
+    throw new Error(
+      `${caller}: class name '${name}' is ambiguous: ${hits.map((i) => `'${card(model).classDescriptions ? (card(model).classDescriptions as string[])[i] : names[i]}' (${i})`).join(', ')}; pass the class index`,
+    );
   }
   return undefined;
 }

@@ -27,7 +27,10 @@ interface ImagenetSpec {
 
 /** 'tabby, tabby cat' -> ['tabby', 'tabby cat'] */
 function synonyms(full: string): string[] {
-  return full.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return full
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 export const IMAGENET_MODELS: Record<string, ImagenetSpec> = {
@@ -37,7 +40,8 @@ export const IMAGENET_MODELS: Record<string, ImagenetSpec> = {
     scale: 2,
     offset: -1,
     scoresLayer: 'conv_preds',
-    classNames: (dir) => (JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as { labels: string[] }).labels,
+    classNames: (dir) =>
+      (JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as { labels: string[] }).labels,
     title: 'MobileNet v1 0.75 (224x224, ImageNet-1k)',
   },
   'darknet-tiny': {
@@ -46,7 +50,12 @@ export const IMAGENET_MODELS: Record<string, ImagenetSpec> = {
     scale: 1,
     offset: 0,
     scoresLayer: 'global_average_pooling2d_1',
-    classNames: (dir) => fs.readFileSync(path.join(dir, 'labels.txt'), 'utf8').split('\n').map((s) => s.trim()).filter((s) => s.length > 0),
+    classNames: (dir) =>
+      fs
+        .readFileSync(path.join(dir, 'labels.txt'), 'utf8')
+        .split('\n')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
     title: 'Darknet Reference tiny classifier (224x224, ImageNet-1k, Darknet class order)',
   },
 };
@@ -56,7 +65,10 @@ function modelFolder(spec: ImagenetSpec, name: string): string {
   const e = entry(spec.entry);
   const caller = `models.load('${name}')`;
   const dirs = new Set(e.files.map((f) => path.dirname(locate(spec.entry, f.path, caller))));
-  if (dirs.size !== 1) throw new Error(`${caller}: the model's files are split over ${[...dirs].join(' and ')}; run 'bash kernel-setup/setup.sh' to copy them into one folder`);
+  if (dirs.size !== 1)
+    throw new Error(
+      `${caller}: the model's files are split over ${[...dirs].join(' and ')}; run 'bash kernel-setup/setup.sh' to copy them into one folder`,
+    );
   return [...dirs][0];
 }
 
@@ -73,24 +85,49 @@ interface KerasLayer {
  * and `probs` (softmax). One graph, loaded with the original weights, saved like any model.
  */
 function rewire(topology: Record<string, unknown>, spec: ImagenetSpec, name: string): Record<string, unknown> {
-  const mc = (topology.model_config ?? topology) as { config: { layers: KerasLayer[]; input_layers: unknown[]; output_layers: unknown[]; name?: string } };
+  const mc = (topology.model_config ?? topology) as {
+    config: { layers: KerasLayer[]; input_layers: unknown[]; output_layers: unknown[]; name?: string };
+  };
   const cfg = mc.config;
   const layers = cfg.layers;
   const inputName = layers[0].config.name;
   const scoresAt = layers.findIndex((l) => l.config.name === spec.scoresLayer);
-  if (layers[0].class_name !== 'InputLayer' || scoresAt < 0) throw new Error(`models.load('${name}'): unexpected topology (no input layer or no '${spec.scoresLayer}')`);
+  if (layers[0].class_name !== 'InputLayer' || scoresAt < 0)
+    throw new Error(`models.load('${name}'): unexpected topology (no input layer or no '${spec.scoresLayer}')`);
   const kept = layers.slice(0, scoresAt + 1);
   const out: KerasLayer[] = [kept[0]];
   const pre = spec.scale !== 1 || spec.offset !== 0;
   if (pre) {
-    out.push({ class_name: 'Rescaling', name: 'preprocess', config: { name: 'preprocess', scale: spec.scale, offset: spec.offset, trainable: false, dtype: 'float32' }, inbound_nodes: [[[inputName, 0, 0, {}]]] });
+    out.push({
+      class_name: 'Rescaling',
+      name: 'preprocess',
+      config: { name: 'preprocess', scale: spec.scale, offset: spec.offset, trainable: false, dtype: 'float32' },
+      inbound_nodes: [[[inputName, 0, 0, {}]]],
+    });
   }
   for (const l of kept.slice(1)) {
-    const rewired = pre ? l.inbound_nodes.map((node) => node.map(([src, ni, ti, kw]) => [src === inputName ? 'preprocess' : src, ni, ti, kw] as [string, number, number, Record<string, unknown>])) : l.inbound_nodes;
+    const rewired = pre
+      ? l.inbound_nodes.map((node) =>
+          node.map(
+            ([src, ni, ti, kw]) =>
+              [src === inputName ? 'preprocess' : src, ni, ti, kw] as [string, number, number, Record<string, unknown>],
+          ),
+        )
+      : l.inbound_nodes;
     out.push({ ...l, inbound_nodes: rewired });
   }
-  out.push({ class_name: 'Reshape', name: 'logits', config: { name: 'logits', target_shape: [1000], trainable: false, dtype: 'float32' }, inbound_nodes: [[[spec.scoresLayer, 0, 0, {}]]] });
-  out.push({ class_name: 'Activation', name: 'probs', config: { name: 'probs', activation: 'softmax', trainable: false, dtype: 'float32' }, inbound_nodes: [[['logits', 0, 0, {}]]] });
+  out.push({
+    class_name: 'Reshape',
+    name: 'logits',
+    config: { name: 'logits', target_shape: [1000], trainable: false, dtype: 'float32' },
+    inbound_nodes: [[[spec.scoresLayer, 0, 0, {}]]],
+  });
+  out.push({
+    class_name: 'Activation',
+    name: 'probs',
+    config: { name: 'probs', activation: 'softmax', trainable: false, dtype: 'float32' },
+    inbound_nodes: [[['logits', 0, 0, {}]]],
+  });
   const config = { ...cfg, name, layers: out, output_layers: [['probs', 0, 0]] };
   return topology.model_config ? { ...topology, model_config: { ...mc, config } } : { ...mc, config };
 }
@@ -108,7 +145,8 @@ export async function loadImagenet(name: string): Promise<tf.LayersModel> {
   });
   const full = spec.classNames(dir);
   const classes = (model.outputs[0].shape[1] as number) ?? 0;
-  if (full.length !== classes) throw new Error(`models.load('${name}'): ${full.length} class names for ${classes} outputs`);
+  if (full.length !== classes)
+    throw new Error(`models.load('${name}'): ${full.length} class names for ${classes} outputs`);
   const e = entry(spec.entry);
   const card: ModelCard = {
     name,
@@ -117,7 +155,10 @@ export async function loadImagenet(name: string): Promise<tf.LayersModel> {
     classNames: full.map((f) => synonyms(f)[0] ?? f),
     classDescriptions: full,
     inputSize: model.inputs[0].shape.slice(1) as number[],
-    preprocessing: spec.scale !== 1 || spec.offset !== 0 ? `pixels in [0, 1] x ${spec.scale} + ${spec.offset} (layer 'preprocess')` : 'pixels in [0, 1] (as trained)',
+    preprocessing:
+      spec.scale !== 1 || spec.offset !== 0
+        ? `pixels in [0, 1] x ${spec.scale} + ${spec.offset} (layer 'preprocess')`
+        : 'pixels in [0, 1] (as trained)',
     source: e.source,
     license: e.license,
   };

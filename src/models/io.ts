@@ -5,7 +5,8 @@ import * as path from 'path';
 /** Resolve a model location to its model.json file, or throw saying what is missing. */
 export function modelJsonPath(location: string): string {
   const p = location.startsWith('file://') ? location.slice('file://'.length) : location;
-  if (!fs.existsSync(p)) throw new Error(`models.load: nothing at '${p}' (expected a model.json file or a folder holding one)`);
+  if (!fs.existsSync(p))
+    throw new Error(`models.load: nothing at '${p}' (expected a model.json file or a folder holding one)`);
   if (fs.statSync(p).isDirectory()) {
     const json = path.join(p, 'model.json');
     if (!fs.existsSync(json)) {
@@ -37,7 +38,8 @@ export function fileIO(location: string): tf.io.IOHandler {
       } catch (err) {
         throw new Error(`models.load: ${jsonFile} is not valid JSON (${(err as Error).message})`);
       }
-      if (!json.modelTopology) throw new Error(`models.load: ${jsonFile} has no modelTopology; is it a TensorFlow.js layers model?`);
+      if (!json.modelTopology)
+        throw new Error(`models.load: ${jsonFile} has no modelTopology; is it a TensorFlow.js layers model?`);
       const dir = path.dirname(jsonFile);
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: Buffer[] = [];
@@ -45,7 +47,8 @@ export function fileIO(location: string): tf.io.IOHandler {
         specs.push(...group.weights);
         for (const shard of group.paths) {
           const file = path.join(dir, decodeURIComponent(shard));
-          if (!fs.existsSync(file)) throw new Error(`models.load: weight shard '${shard}' named in ${jsonFile} is missing`);
+          if (!fs.existsSync(file))
+            throw new Error(`models.load: weight shard '${shard}' named in ${jsonFile} is missing`);
           buffers.push(fs.readFileSync(file));
         }
       }

@@ -57,7 +57,9 @@ export function layers(model: tf.LayersModel): LayerInfo[] {
 export function getLayer(model: tf.LayersModel, name: string, caller = 'cnnviz'): tf.layers.Layer {
   const found = model.layers.find((l) => l.name === name);
   if (!found) {
-    throw new Error(`${caller}: unknown layer '${name}'; layers of this model: ${model.layers.map((l) => l.name).join(', ')}`);
+    throw new Error(
+      `${caller}: unknown layer '${name}'; layers of this model: ${model.layers.map((l) => l.name).join(', ')}`,
+    );
   }
   return found;
 }
@@ -67,6 +69,9 @@ export function receptiveField(model: tf.LayersModel, name: string): ReceptiveFi
   refuseInsideCheck('models.receptiveField');
   getLayer(model, name, 'models.receptiveField');
   const info = layers(model).find((l) => l.name === name)!;
-  if (!info.receptiveField) throw new Error(`models.receptiveField: layer '${name}' (${info.type}) sees the whole image; pick a conv or pool layer`);
+  if (!info.receptiveField)
+    throw new Error(
+      `models.receptiveField: layer '${name}' (${info.type}) sees the whole image; pick a conv or pool layer`,
+    );
   return info.receptiveField;
 }

@@ -49,19 +49,33 @@ interface SpatialConfig {
 }
 
 /** Receptive field of a layer's output given the field of its input and the input's spatial size. */
-export function propagate(layer: tf.layers.Layer, input: ReceptiveField, inSize: [number, number] | undefined): ReceptiveField {
+export function propagate(
+  layer: tf.layers.Layer,
+  input: ReceptiveField,
+  inSize: [number, number] | undefined,
+): ReceptiveField {
   refuseInsideCheck('models.propagate');
   const cls = layer.getClassName();
   const cfg = layer.getConfig() as SpatialConfig;
   if (input.global) return input;
-  const conv = ['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'MaxPooling2D', 'AveragePooling2D', 'MaxPool2D', 'AvgPool2D'];
+  const conv = [
+    'Conv2D',
+    'DepthwiseConv2D',
+    'SeparableConv2D',
+    'MaxPooling2D',
+    'AveragePooling2D',
+    'MaxPool2D',
+    'AvgPool2D',
+  ];
   if (conv.includes(cls)) {
     const k = pair(cfg.kernelSize ?? cfg.poolSize, 1);
     const s = pair(cfg.strides ?? (cfg.poolSize !== undefined ? cfg.poolSize : 1), 1);
     const d = pair(cfg.dilationRate, 1);
     const kEff: [number, number] = [d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1];
     const pad: [number, number] =
-      cfg.padding === 'same' && inSize ? [samePadBefore(inSize[0], kEff[0], s[0]), samePadBefore(inSize[1], kEff[1], s[1])] : [0, 0];
+      cfg.padding === 'same' && inSize
+        ? [samePadBefore(inSize[0], kEff[0], s[0]), samePadBefore(inSize[1], kEff[1], s[1])]
+        : [0, 0];
     return {
       size: [input.size[0] + (kEff[0] - 1) * input.stride[0], input.size[1] + (kEff[1] - 1) * input.stride[1]],
       stride: [input.stride[0] * s[0], input.stride[1] * s[1]],
@@ -78,7 +92,15 @@ export function propagate(layer: tf.layers.Layer, input: ReceptiveField, inSize:
     const [top, left] = typeof c === 'number' ? [c, c] : [c[0][0], c[1][0]];
     return { ...input, offset: [input.offset[0] + top * input.stride[0], input.offset[1] + left * input.stride[1]] };
   }
-  const global = ['Flatten', 'Dense', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAvgPool2D', 'GlobalMaxPool2D', 'Reshape'];
+  const global = [
+    'Flatten',
+    'Dense',
+    'GlobalAveragePooling2D',
+    'GlobalMaxPooling2D',
+    'GlobalAvgPool2D',
+    'GlobalMaxPool2D',
+    'Reshape',
+  ];
   if (global.includes(cls)) return { ...input, global: true };
   // Element-wise layers (activations, batch norm, dropout, merges of aligned branches) keep the field.
   return input;
@@ -97,6 +119,11 @@ export function inputBox(rf: ReceptiveField, y: number, x: number, imageSize: [n
     left: Math.max(0, left0),
     bottom: Math.min(h, bottom0),
     right: Math.min(w, right0),
-    padding: { top: Math.max(0, -top0), left: Math.max(0, -left0), bottom: Math.max(0, bottom0 - h), right: Math.max(0, right0 - w) },
+    padding: {
+      top: Math.max(0, -top0),
+      left: Math.max(0, -left0),
+      bottom: Math.max(0, bottom0 - h),
+      right: Math.max(0, right0 - w),
+    },
   };
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { load as loadDataset } from '../data/datasets';
-import { permutation, mulberry32 } from '../data/random';
+import { permutation, mulberry32 } from '../common/random';
 import { ensureBackend } from '../runtime/backend';
 import { Cancellable, Work } from '../runtime/cancel';
 import { lectureCnn, CnnOptions } from './architectures';
@@ -25,12 +25,6 @@ export interface TrainOptions extends Cancellable {
    * worker thread (data-parallel). Default 1 (the whole batch at once on this thread).
    */
   threads?: number;
-  /**
-   * With threads 2: start the worker only when this promise resolves (e.g. when another training
-   * run frees its core); until then this thread computes both halves itself. The weights do not
-   * depend on when the worker starts: the halves are the same sums, added in the same order.
-   */
-  helperAfter?: Promise<unknown>;
   /** Use only the first `limit` training images (for quick runs). */
   limit?: number;
   architecture?: CnnOptions;
@@ -55,14 +49,32 @@ export interface TrainResult {
   trainSeconds: number;
   history: Array<{ epoch: number; loss: number; testAccuracy: number; seconds: number }>;
   classNames: string[];
-  /** With threads 2: when the worker thread started taking half of each batch. */
-  helperStarted?: { epoch: number; step: number; seconds: number };
   trainCount: number;
   testCount: number;
 }
 
+/** The CLI's two-core schedule (`npm run train` trains two models side by side); not public. */
+export interface TrainSchedule {
+  /**
+   * With threads 2: start the worker only when this promise resolves (e.g. when another training
+   * run frees its core); until then this thread computes both halves itself. The weights do not
+   * depend on when the worker starts: the halves are the same sums, added in the same order.
+   */
+  helperAfter?: Promise<unknown>;
+}
+
+export interface ScheduledTrainResult extends TrainResult {
+  /** With threads 2: when the worker thread started taking half of each batch. */
+  helperStarted?: { epoch: number; step: number; seconds: number };
+}
+
 /** Accuracy of `model` (softmax outputs) on images/labels, evaluated in batches. */
-export async function accuracy(model: tf.LayersModel, images: tf.Tensor4D, labels: Int32Array, batchSize = 500): Promise<number> {
+export async function accuracy(
+  model: tf.LayersModel,
+  images: tf.Tensor4D,
+  labels: Int32Array,
+  batchSize = 500,
+): Promise<number> {
   let correct = 0;
   const n = images.shape[0];
   for (let i = 0; i < n; i += batchSize) {
@@ -81,7 +93,12 @@ export async function accuracy(model: tf.LayersModel, images: tf.Tensor4D, label
  * averages kept during training depend on which thread computed which half of a batch; these do
  * not, so the saved weights are the same whatever the schedule (and better estimates).
  */
-export async function recalibrateBatchNorm(model: tf.LayersModel, images: tf.Tensor4D, limit = 10000, batchSize = 500): Promise<void> {
+export async function recalibrateBatchNorm(
+  model: tf.LayersModel,
+  images: tf.Tensor4D,
+  limit = 10000,
+  batchSize = 500,
+): Promise<void> {
   const n = Math.min(limit, images.shape[0]);
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization') continue;
@@ -112,7 +129,15 @@ export async function recalibrateBatchNorm(model: tf.LayersModel, images: tf.Ten
 }
 
 /** Loss and gradients of the second half of a batch, on this thread (when no helper runs). */
-function halfOnThisThread(model: tf.LayersModel, logits: tf.LayersModel, x: tf.Tensor4D, labels: Int32Array, half: number, classes: number, weight: number): { loss: number; grads: Float32Array[] } {
+function halfOnThisThread(
+  model: tf.LayersModel,
+  logits: tf.LayersModel,
+  x: tf.Tensor4D,
+  labels: Int32Array,
+  half: number,
+  classes: number,
+  weight: number,
+): { loss: number; grads: Float32Array[] } {
   const xs = x.slice(half);
   const ys = tf.tensor1d(labels.subarray(half), 'int32');
   try {
@@ -122,11 +147,19 @@ function halfOnThisThread(model: tf.LayersModel, logits: tf.LayersModel, x: tf.T
   }
 }
 
-/** Shift each image by a random integer offset in [-shift, shift] (zero fill), and mirror half of them when `flip`; seeded. */
+/**
+ * Shift each image by a random integer offset in [-shift, shift] (zero fill), and mirror half of them when `flip`;
+ * seeded.
+ */
 function randomShift(x: tf.Tensor4D, shift: number, rand: () => number, flip = false): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, h, w] = x.shape;
-    const padded = x.pad([[0, 0], [shift, shift], [shift, shift], [0, 0]]);
+    const padded = x.pad([
+      [0, 0],
+      [shift, shift],
+      [shift, shift],
+      [0, 0],
+    ]);
     const ph = h + 2 * shift - 1;
     const pw = w + 2 * shift - 1;
     const boxes: number[] = [];
@@ -139,7 +172,13 @@ function randomShift(x: tf.Tensor4D, shift: number, rand: () => number, flip = f
       boxes.push(oy / ph, mirror ? x2 : x1, (oy + h - 1) / ph, mirror ? x1 : x2);
     }
     const idx = tf.range(0, n, 1, 'int32');
-    return tf.image.cropAndResize(padded as tf.Tensor4D, tf.tensor2d(boxes, [n, 4]), idx as tf.Tensor1D, [h, w], "bilinear") as tf.Tensor4D;
+    return tf.image.cropAndResize(
+      padded as tf.Tensor4D,
+      tf.tensor2d(boxes, [n, 4]),
+      idx as tf.Tensor1D,
+      [h, w],
+      'bilinear',
+    ) as tf.Tensor4D;
   });
 }
 
@@ -148,6 +187,11 @@ function randomShift(x: tf.Tensor4D, shift: number, rand: () => number, flip = f
  * seeded augmentation and initialisation, single-threaded deterministic kernels).
  */
 export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
+  return trainCnnScheduled(opts);
+}
+
+/** trainCnn with the CLI's schedule, reporting when the helper thread started. */
+export async function trainCnnScheduled(opts: TrainOptions & TrainSchedule): Promise<ScheduledTrainResult> {
   const threads = opts.threads ?? 1;
   if (!(threads === 1 || threads === 2)) throw new Error(`trainCnn: threads must be 1 or 2, got ${threads}`);
   await ensureBackend();
@@ -175,7 +219,7 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
   let helperWanted = halves && !opts.helperAfter;
   void opts.helperAfter?.then(() => (helperWanted = true));
   let helper: TrainHelper | undefined;
-  let helperStarted: TrainResult['helperStarted'];
+  let helperStarted: ScheduledTrainResult['helperStarted'];
   const n = train.images.shape[0];
   const steps = Math.ceil(n / batchSize);
   const rand = mulberry32(seed * 7919 + 17);
@@ -203,9 +247,16 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
         // Halves: the helper (when running) takes the second half while this thread does the first.
         const half = halves ? Math.ceil(batch.length / 2) : batch.length;
         const second = half < batch.length;
-        const theirs = second && helper
-          ? helper.step(vars, tf.tidy(() => xa.slice(half)), labels.subarray(half), classes, weight)
-          : undefined;
+        const theirs =
+          second && helper
+            ? helper.step(
+                vars,
+                tf.tidy(() => xa.slice(half)),
+                labels.subarray(half),
+                classes,
+                weight,
+              )
+            : undefined;
         const mineX = halves ? xa.slice(0, half) : xa;
         const mineY = tf.tensor1d(labels.subarray(0, half), 'int32');
         const mine = lossAndGrads(model, logits, mineX, mineY, classes, weight);
@@ -226,7 +277,14 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
         tf.dispose(Object.values(named));
         lossSum += loss;
         if (opts.onProgress && (s + 1) % every === 0) {
-          await work.call('onProgress', opts.onProgress, { epoch: epoch + 1, epochs: opts.epochs, step: s + 1, stepsPerEpoch: steps, loss: lossSum / (s + 1), seconds: (Date.now() - t0) / 1000 });
+          await work.call('onProgress', opts.onProgress, {
+            epoch: epoch + 1,
+            epochs: opts.epochs,
+            step: s + 1,
+            stepsPerEpoch: steps,
+            loss: lossSum / (s + 1),
+            seconds: (Date.now() - t0) / 1000,
+          });
         }
       }
       // Per-epoch figure on a 1,000-image slice for progress; the full test set once at the end.
@@ -235,7 +293,15 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
       probe.dispose();
       const entry = { epoch: epoch + 1, loss: lossSum / steps, testAccuracy: acc, seconds: (Date.now() - t0) / 1000 };
       history.push(entry);
-      await work.call('onProgress', opts.onProgress, { epoch: epoch + 1, epochs: opts.epochs, step: steps, stepsPerEpoch: steps, loss: entry.loss, seconds: entry.seconds, testAccuracy: acc });
+      await work.call('onProgress', opts.onProgress, {
+        epoch: epoch + 1,
+        epochs: opts.epochs,
+        step: steps,
+        stepsPerEpoch: steps,
+        loss: entry.loss,
+        seconds: entry.seconds,
+        testAccuracy: acc,
+      });
       const lr = (optimizer as unknown as { learningRate: number }).learningRate;
       (optimizer as unknown as { learningRate: number }).learningRate = lr * (opts.lrDecay ?? 0.7);
     }

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { currentBackend } from '../runtime/backend';
 import type { TrainWorkerRequest } from './train_worker';
 
-type Reply = { kind: 'ready' } | { kind: 'grads'; loss: number; grads: Float32Array[] } | { kind: 'error'; message: string };
+type Reply =
+  { kind: 'ready' } | { kind: 'grads'; loss: number; grads: Float32Array[] } | { kind: 'error'; message: string };
 
 /** The main thread's handle on a training worker (see train_worker.ts). */
 export class TrainHelper {
@@ -39,16 +40,23 @@ export class TrainHelper {
   }
 
   /** Gradients of this share of the batch under the given weights; disposes `x`. */
-  async step(vars: tf.Variable[], x: tf.Tensor4D, labels: Int32Array, classes: number, weight: number): Promise<{ loss: number; grads: Float32Array[] }> {
+  async step(
+    vars: tf.Variable[],
+    x: tf.Tensor4D,
+    labels: Int32Array,
+    classes: number,
+    weight: number,
+  ): Promise<{ loss: number; grads: Float32Array[] }> {
     const weights = vars.map((v) => (v.dataSync() as Float32Array).slice());
     const data = (x.dataSync() as Float32Array).slice();
     const shape = x.shape;
     x.dispose();
     const lab = labels.slice();
-    const r = await this.request(
-      { kind: 'step', weights, x: data, shape, labels: lab, classes, weight },
-      [...weights.map((w) => w.buffer as ArrayBuffer), data.buffer as ArrayBuffer, lab.buffer as ArrayBuffer],
-    );
+    const r = await this.request({ kind: 'step', weights, x: data, shape, labels: lab, classes, weight }, [
+      ...weights.map((w) => w.buffer as ArrayBuffer),
+      data.buffer as ArrayBuffer,
+      lab.buffer as ArrayBuffer,
+    ]);
     if (r.kind !== 'grads') throw new Error('training worker: unexpected reply');
     return r;
   }

@@ -9,7 +9,15 @@ import { logitsOf, lossAndGrads } from './train_step';
 
 export type TrainWorkerRequest =
   | { kind: 'init'; topology: object; backend: string }
-  | { kind: 'step'; weights: Float32Array[]; x: Float32Array; shape: [number, number, number, number]; labels: Int32Array; classes: number; weight: number };
+  | {
+      kind: 'step';
+      weights: Float32Array[];
+      x: Float32Array;
+      shape: [number, number, number, number];
+      labels: Int32Array;
+      classes: number;
+      weight: number;
+    };
 
 let model: tf.LayersModel | undefined;
 let logits: tf.LayersModel | undefined;
@@ -34,7 +42,10 @@ parentPort!.on('message', async (msg: TrainWorkerRequest) => {
     const y = tf.tensor1d(msg.labels, 'int32');
     const r = lossAndGrads(m, logits!, x, y, msg.classes, msg.weight);
     tf.dispose([x, y]);
-    parentPort!.postMessage({ kind: 'grads', loss: r.loss, grads: r.grads }, r.grads.map((g) => g.buffer as ArrayBuffer));
+    parentPort!.postMessage(
+      { kind: 'grads', loss: r.loss, grads: r.grads },
+      r.grads.map((g) => g.buffer as ArrayBuffer),
+    );
   } catch (err) {
     parentPort!.postMessage({ kind: 'error', message: (err as Error).stack ?? String(err) });
   }

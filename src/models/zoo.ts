@@ -50,7 +50,9 @@ function looksLikePath(s: string): boolean {
 /** Load a shipped model by name, or any TensorFlow.js layers model by path or URL. */
 export async function load(nameOrPath: string): Promise<tf.LayersModel> {
   if (typeof nameOrPath !== 'string' || nameOrPath.length === 0) {
-    throw new Error(`models.load: expected a model name (${modelNames().join(', ')}), a path or a URL, got ${JSON.stringify(nameOrPath)}`);
+    throw new Error(
+      `models.load: expected a model name (${modelNames().join(', ')}), a path or a URL, got ${JSON.stringify(nameOrPath)}`,
+    );
   }
   await ensureBackend();
   if (Object.prototype.hasOwnProperty.call(IMAGENET_MODELS, nameOrPath)) return loadImagenet(nameOrPath);
@@ -65,10 +67,14 @@ export async function load(nameOrPath: string): Promise<tf.LayersModel> {
   if ((SHIPPED_MODELS as readonly string[]).includes(nameOrPath)) {
     location = shippedPath(nameOrPath);
     if (!fs.existsSync(location)) {
-      throw new Error(`models.load: shipped model '${nameOrPath}' has no weights at ${location}; run 'npm run train' to make them`);
+      throw new Error(
+        `models.load: shipped model '${nameOrPath}' has no weights at ${location}; run 'npm run train' to make them`,
+      );
     }
   } else if (!looksLikePath(nameOrPath) && !fs.existsSync(nameOrPath)) {
-    throw new Error(`models.load: unknown model '${nameOrPath}'; by name: ${modelNames().join(', ')}, or give a path or URL to a model.json`);
+    throw new Error(
+      `models.load: unknown model '${nameOrPath}'; by name: ${modelNames().join(', ')}, or give a path or URL to a model.json`,
+    );
   }
   const model = await tf.loadLayersModel(fileIO(location));
   return model;

@@ -124,7 +124,11 @@ async function choose(choice: BackendChoice): Promise<{ backend: string; gpu: bo
   };
   if (choice === 'auto' || choice === 'tensorflow') {
     const got = await tfjsNode();
-    if (got) return { ...got, reason: choice === 'auto' ? `auto: ${got.gpu ? 'tfjs-node-gpu' : 'tfjs-node'} loaded` : 'forced' };
+    if (got)
+      return {
+        ...got,
+        reason: choice === 'auto' ? `auto: ${got.gpu ? 'tfjs-node-gpu' : 'tfjs-node'} loaded` : 'forced',
+      };
     if (choice === 'tensorflow') {
       throw new Error(
         `cnnviz.setup: backend 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (${notes.join('; ')}). ` +
@@ -171,7 +175,13 @@ export async function setup(opts: SetupOptions = {}): Promise<SetupResult> {
       await tf.ready();
       const reason = got.reason;
       const report = `${got.backend}${reason ? ` (${reason})` : ''}, ${configuredThreads} thread${configuredThreads > 1 ? 's' : ''}`;
-      return { backend: got.backend, device: deviceOf(got.backend, got.gpu), reason, threads: configuredThreads, report };
+      return {
+        backend: got.backend,
+        device: deviceOf(got.backend, got.gpu),
+        reason,
+        threads: configuredThreads,
+        report,
+      };
     })();
   }
   try {

@@ -40,7 +40,7 @@ const logitsModels = new WeakMap<tf.LayersModel, tf.LayersModel>();
 /**
  * The model's class scores: probabilities as it gives them, or the scores before its final
  * softmax (the `logits` layer of a model cnnviz loads by name, else the softmax layer's input).
- * What techniques/forward.ts computes on the main thread, without patching layers.
+ * What techniques/core/forward.ts computes on the main thread, without patching layers.
  */
 function classScores(t: typeof tf, model: tf.LayersModel, images: tf.Tensor, output: 'logits' | 'probs'): tf.Tensor {
   const probs = (): tf.Tensor => {
@@ -69,9 +69,11 @@ function classScores(t: typeof tf, model: tf.LayersModel, images: tf.Tensor, out
 export function logitsOutput(model: tf.LayersModel): tf.SymbolicTensor | undefined {
   const activation = (l: tf.layers.Layer) => (l.getConfig() as { activation?: string }).activation;
   const named = model.layers.find((l) => l.name === 'logits');
-  if (named && (activation(named) === undefined || activation(named) === 'linear') && named.inboundNodes.length === 1) return named.output as tf.SymbolicTensor;
+  if (named && (activation(named) === undefined || activation(named) === 'linear') && named.inboundNodes.length === 1)
+    return named.output as tf.SymbolicTensor;
   const last = model.layers[model.layers.length - 1];
-  const squash = last.getClassName() === 'Softmax' || (last.getClassName() === 'Activation' && activation(last) === 'softmax');
+  const squash =
+    last.getClassName() === 'Softmax' || (last.getClassName() === 'Activation' && activation(last) === 'softmax');
   if (squash && last.inboundNodes.length === 1) return last.input as tf.SymbolicTensor;
   return undefined;
 }
@@ -85,7 +87,8 @@ function targetsFor(t: typeof tf, target: number | number[], n: number, classes:
   const list = Array.isArray(target) ? target : new Array<number>(n).fill(target);
   if (list.length !== n) throw new Error(`inputGradient: ${list.length} targets for ${n} images`);
   for (const c of list) {
-    if (!Number.isInteger(c) || c < 0 || c >= classes) throw new Error(`inputGradient: target ${c} out of range; the model has ${classes} classes (0..${classes - 1})`);
+    if (!Number.isInteger(c) || c < 0 || c >= classes)
+      throw new Error(`inputGradient: target ${c} out of range; the model has ${classes} classes (0..${classes - 1})`);
   }
   return t.tensor1d(list, 'int32');
 }
@@ -102,12 +105,14 @@ export const builtinTasks: Record<BuiltinTask, BatchFn<never>> = {
     t.dispose([picked, mask]);
     return g;
   },
-  classScores: (t, model, images, o: ClassScoreOptions) => pickClasses(t, classScores(t, model, images, o.output), o.targets),
+  classScores: (t, model, images, o: ClassScoreOptions) =>
+    pickClasses(t, classScores(t, model, images, o.output), o.targets),
   classGradient: (t, model, images, o: ClassScoreOptions) =>
     t.grad((x: tf.Tensor) => t.sum(pickClasses(t, classScores(t, model, x, o.output), o.targets)))(images),
   layerOutput: (t, model, images, options: LayerOutputOptions) => {
     const names = model.layers.map((l) => l.name);
-    if (!names.includes(options.layer)) throw new Error(`layerOutput: unknown layer '${options.layer}'; layers: ${names.join(', ')}`);
+    if (!names.includes(options.layer))
+      throw new Error(`layerOutput: unknown layer '${options.layer}'; layers: ${names.join(', ')}`);
     const sub = t.model({ inputs: model.inputs, outputs: model.getLayer(options.layer).output as tf.SymbolicTensor });
     return sub.predict(images) as tf.Tensor;
   },
@@ -116,7 +121,10 @@ export const builtinTasks: Record<BuiltinTask, BatchFn<never>> = {
 /** How a task's options split with the batch (per-image targets go with their images). */
 export type OptionSlicer<O> = (options: O, start: number, end: number) => O;
 
-const sliceTargets = ((o: ClassScoreOptions, start: number, end: number) => ({ ...o, targets: o.targets.slice(start, end) })) as unknown as OptionSlicer<never>;
+const sliceTargets = ((o: ClassScoreOptions, start: number, end: number) => ({
+  ...o,
+  targets: o.targets.slice(start, end),
+})) as unknown as OptionSlicer<never>;
 
 export const builtinSlicers: Partial<Record<BuiltinTask, OptionSlicer<never>>> = {
   classScores: sliceTargets,
@@ -129,14 +137,14 @@ export const builtinSlicers: Partial<Record<BuiltinTask, OptionSlicer<never>>> =
 export function resolveTask<O>(task: BatchTask<O> | { source: string }): BatchFn<O> {
   if (typeof task === 'function') return task;
   if (typeof task === 'string') {
-    if (!(BUILTIN_TASKS as readonly string[]).includes(task)) throw new Error(`runBatched: unknown task '${task}'; built-in tasks: ${BUILTIN_TASKS.join(', ')}`);
+    if (!(BUILTIN_TASKS as readonly string[]).includes(task))
+      throw new Error(`runBatched: unknown task '${task}'; built-in tasks: ${BUILTIN_TASKS.join(', ')}`);
     return builtinTasks[task] as unknown as BatchFn<O>;
   }
   if ('source' in task) {
-    // eslint-disable-next-line no-new-func
     return new Function(`return (${task.source});`)() as BatchFn<O>;
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+
   const mod = require(task.module) as Record<string, unknown>;
   const fn = mod[task.name];
   if (typeof fn !== 'function') throw new Error(`runBatched: module ${task.module} has no function '${task.name}'`);
@@ -147,13 +155,20 @@ export function resolveTask<O>(task: BatchTask<O> | { source: string }): BatchFn
  * Call a task and keep only its result: tensors it makes along the way are disposed, even when
  * it is async (a scope around the await, since tf.tidy takes no promises).
  */
-export async function callTask<O>(fn: BatchFn<O>, tfjs: typeof tf, model: tf.LayersModel, images: tf.Tensor4D, options: O): Promise<tf.Tensor> {
+export async function callTask<O>(
+  fn: BatchFn<O>,
+  tfjs: typeof tf,
+  model: tf.LayersModel,
+  images: tf.Tensor4D,
+  options: O,
+): Promise<tf.Tensor> {
   const engine = tfjs.engine();
   engine.startScope('cnnviz.batchTask');
   let out: tf.Tensor | undefined;
   try {
     out = await fn(tfjs, model, images, options);
-    if (!(out instanceof tfjs.Tensor)) throw new Error(`runBatched: the task returned ${typeof out}, expected a tensor`);
+    if (!(out instanceof tfjs.Tensor))
+      throw new Error(`runBatched: the task returned ${typeof out}, expected a tensor`);
     return out;
   } finally {
     engine.endScope(out);

@@ -41,7 +41,14 @@ export interface CacheHit {
 
 type Typed = Float32Array | Float64Array | Int32Array | Uint8Array | Uint16Array | Int16Array | Uint32Array | Int8Array;
 const TYPED: Record<string, new (b: ArrayBuffer) => Typed> = {
-  Float32Array, Float64Array, Int32Array, Uint8Array, Uint16Array, Int16Array, Uint32Array, Int8Array,
+  Float32Array,
+  Float64Array,
+  Int32Array,
+  Uint8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int8Array,
 };
 
 function packageRoot(): string {
@@ -87,9 +94,11 @@ export function fingerprint(...parts: unknown[]): string {
   const feed = (v: unknown): void => {
     if (v === undefined) h.update('u;');
     else if (v === null) h.update('n;');
-    else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') h.update(`${typeof v}:${String(v)};`);
+    else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint')
+      h.update(`${typeof v}:${String(v)};`);
     else if (typeof v === 'string') h.update(`s${v.length}:${v};`);
-    else if (typeof v === 'function') throw new Error('cache.fingerprint: functions cannot be fingerprinted; pass the values the function depends on');
+    else if (typeof v === 'function')
+      throw new Error('cache.fingerprint: functions cannot be fingerprinted; pass the values the function depends on');
     else if (isTyped(v)) {
       h.update(`${v.constructor.name}${v.length}:`);
       h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
@@ -123,15 +132,19 @@ function encode(v: unknown, where: string): unknown {
     if (typeof v === 'number' && !Number.isFinite(v)) return { __number: String(v) };
     return v;
   }
-  if (isTyped(v)) return { __typed: v.constructor.name, b64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+  if (isTyped(v))
+    return { __typed: v.constructor.name, b64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
   if (v instanceof tf.Tensor) return { __tensor: v.dtype, shape: v.shape, data: encode(v.dataSync(), where) };
   if (Array.isArray(v)) return v.map((x, i) => encode(x, `${where}[${i}]`));
   if (typeof v === 'object' && v !== undefined && Object.getPrototypeOf(v) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (x !== undefined) out[k] = encode(x, `${where}.${k}`);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>))
+      if (x !== undefined) out[k] = encode(x, `${where}.${k}`);
     return out;
   }
-  throw new Error(`cache: cannot store ${where} (${v === undefined ? 'undefined' : (v as object).constructor?.name ?? typeof v}); store typed arrays, tensors, numbers, strings, or arrays / plain objects of them`);
+  throw new Error(
+    `cache: cannot store ${where} (${v === undefined ? 'undefined' : ((v as object).constructor?.name ?? typeof v)}); store typed arrays, tensors, numbers, strings, or arrays / plain objects of them`,
+  );
 }
 
 function decode(v: unknown): unknown {
@@ -162,12 +175,17 @@ function recomputeWanted(name: string, opt: boolean | undefined): boolean {
   const env = (process.env.CNNVIZ_RECOMPUTE ?? '').trim().toLowerCase();
   if (!env || env === '0' || env === 'false') return false;
   if (env === '1' || env === 'true' || env === 'all') return true;
-  return env.split(',').map((s) => s.trim()).includes(name.toLowerCase());
+  return env
+    .split(',')
+    .map((s) => s.trim())
+    .includes(name.toLowerCase());
 }
 
 function safeName(name: string): string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
-    throw new Error(`cache: name ${JSON.stringify(name)} should be letters, digits, '-', '_' or '.' (it becomes part of a file name)`);
+    throw new Error(
+      `cache: name ${JSON.stringify(name)} should be letters, digits, '-', '_' or '.' (it becomes part of a file name)`,
+    );
   }
   return name;
 }
@@ -182,7 +200,12 @@ export function cacheFile(name: string, key: unknown, opts: CacheOptions = {}): 
  * `key` is everything the result depends on (model, data, options); see `fingerprint`.
  * Returns the value and whether it came from disk (`info`).
  */
-export async function cachedWithInfo<T>(name: string, key: unknown, compute: () => T | Promise<T>, opts: CacheOptions = {}): Promise<{ value: T; info: CacheHit }> {
+export async function cachedWithInfo<T>(
+  name: string,
+  key: unknown,
+  compute: () => T | Promise<T>,
+  opts: CacheOptions = {},
+): Promise<{ value: T; info: CacheHit }> {
   const file = cacheFile(name, key, opts);
   const say = (line: string) => {
     if (!opts.quiet) console.log(line);
@@ -190,12 +213,21 @@ export async function cachedWithInfo<T>(name: string, key: unknown, compute: () 
   if (!recomputeWanted(name, opts.recompute)) {
     const shippedDir = opts.shipped === undefined ? shippedCacheDir() : opts.shipped;
     const shipped = shippedDir === null ? undefined : path.join(shippedDir, path.basename(file));
-    for (const [from, where] of [[file, 'the cache'], [shipped, 'the results shipped with cnnviz']] as const) {
+    for (const [from, where] of [
+      [file, 'the cache'],
+      [shipped, 'the results shipped with cnnviz'],
+    ] as const) {
       if (!from || !fs.existsSync(from)) continue;
       try {
-        const stored = JSON.parse(fs.readFileSync(from, 'utf8')) as { value: unknown; seconds: number; created: string };
+        const stored = JSON.parse(fs.readFileSync(from, 'utf8')) as {
+          value: unknown;
+          seconds: number;
+          created: string;
+        };
         const value = decode(stored.value) as T;
-        say(`${name}: loaded from ${where} (computed in ${stored.seconds.toFixed(1)} s on ${stored.created.slice(0, 10)}; recompute: { recompute: true } or CNNVIZ_RECOMPUTE=${name})`);
+        say(
+          `${name}: loaded from ${where} (computed in ${stored.seconds.toFixed(1)} s on ${stored.created.slice(0, 10)}; recompute: { recompute: true } or CNNVIZ_RECOMPUTE=${name})`,
+        );
         return { value, info: { hit: true, file: from, computeSeconds: stored.seconds } };
       } catch {
         // A damaged file (e.g. an interrupted write) is recomputed below.
@@ -216,7 +248,12 @@ export async function cachedWithInfo<T>(name: string, key: unknown, compute: () 
 }
 
 /** `cachedWithInfo` without the info: the stored value for these inputs, or computed and stored. */
-export async function cached<T>(name: string, key: unknown, compute: () => T | Promise<T>, opts: CacheOptions = {}): Promise<T> {
+export async function cached<T>(
+  name: string,
+  key: unknown,
+  compute: () => T | Promise<T>,
+  opts: CacheOptions = {},
+): Promise<T> {
   return (await cachedWithInfo(name, key, compute, opts)).value;
 }
 

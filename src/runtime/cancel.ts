@@ -34,7 +34,10 @@ export interface LongWorkOptions extends Cancellable {
 /** The rejection of aborted work: `name` is 'AbortError', the message starts with the function called. */
 export class AbortError extends Error {
   readonly code = 'ABORT_ERR';
-  constructor(readonly fn: string, readonly reason?: unknown) {
+  constructor(
+    readonly fn: string,
+    readonly reason?: unknown,
+  ) {
     super(`${fn}: aborted${describeReason(reason)}`);
     this.name = 'AbortError';
   }
@@ -42,7 +45,8 @@ export class AbortError extends Error {
 
 function describeReason(reason: unknown): string {
   if (reason === undefined) return '';
-  if (reason instanceof Error) return reason.name === 'AbortError' && !reason.message.includes(':') ? '' : ` (${reason.message})`;
+  if (reason instanceof Error)
+    return reason.name === 'AbortError' && !reason.message.includes(':') ? '' : ` (${reason.message})`;
   return ` (${String(reason)})`;
 }
 
@@ -119,7 +123,10 @@ export class Work {
   private readonly onProgress: ProgressCallback | undefined;
   private last = performance.now();
 
-  constructor(readonly fn: string, opts: LongWorkOptions = {}) {
+  constructor(
+    readonly fn: string,
+    opts: LongWorkOptions = {},
+  ) {
     this.signal = workSignal(opts.signal, fn);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') {
       throw new Error(`${fn}: onProgress must be a function ({ done, total }) => void, got ${typeof opts.onProgress}`);
@@ -154,10 +161,15 @@ export class Work {
 
   /** Drives a generator of work, pausing at its yields when a slice is used up. */
   async steps<T>(steps: Steps<T>): Promise<T> {
-    for (;;) {
-      const r = steps.next();
-      if (r.done) return r.value;
-      if (this.due) await this.tick();
+    try {
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return r.value;
+        if (this.due) await this.tick();
+      }
+    } finally {
+      // Stopped at a yield (abort): run the generator's finally blocks, which free its tensors.
+      steps.return(undefined as never);
     }
   }
 
@@ -172,7 +184,11 @@ export class Work {
    * Calls a user callback; an exception in it ends the work with an error that says where it
    * came from (the original stays as `cause`).
    */
-  async call<A extends unknown[], R>(name: string, fn: ((...args: A) => R) | undefined, ...args: A): Promise<Awaited<R> | undefined> {
+  async call<A extends unknown[], R>(
+    name: string,
+    fn: ((...args: A) => R) | undefined,
+    ...args: A
+  ): Promise<Awaited<R> | undefined> {
     if (!fn) return undefined;
     let out: Awaited<R>;
     try {

@@ -68,7 +68,8 @@ function findTslabModules(): TslabJupyterModule[] {
  */
 function activeModule(): TslabJupyterModule | null {
   // A module that has left require.cache (a test's stand-in, say) is forgotten.
-  if (known.length === 0 || !known.every((m) => require.cache[knownKeys.get(m) ?? '']?.exports === m)) known = findTslabModules();
+  if (known.length === 0 || !known.every((m) => require.cache[knownKeys.get(m) ?? '']?.exports === m))
+    known = findTslabModules();
   for (const m of known) if (typeof m.lastWriteDisplayData === 'function') return m;
   const again = findTslabModules();
   if (again.length !== known.length) {
@@ -143,9 +144,16 @@ function quietClosedSocket(): void {
  * stdout/stderr still point at the closed iopub socket: a late write or display then throws
  * EBADF "Socket is closed" from zeromq. So before the sockets close: stop all cnnviz work, end
  * every cell (displays send nothing), and give stdout/stderr back to the process.
+ *
+ * tslab also closes the sockets in the same turn as it publishes the shutdown's 'idle' status,
+ * whose send (never awaited) can still be in flight: when it is, zeromq rejects it with "Socket is
+ * closed" and tslab prints an unhandled rejection; a cell still running at shutdown replies on
+ * closed sockets, and so does a display writer that user code kept. So the sockets close one
+ * timer tick later, and a send on them that fails because they closed is dropped.
  */
 function wrapClose(mod: TslabJupyterModule): void {
-  const proto = mod.ZmqServer?.prototype as ({ close?: (...args: unknown[]) => unknown } & { [WRAPPED]?: boolean }) | undefined;
+  const proto = mod.ZmqServer?.prototype as
+    ({ close?: (...args: unknown[]) => unknown } & { [WRAPPED]?: boolean }) | undefined;
   const original = proto?.close;
   if (!proto || typeof original !== 'function' || proto[WRAPPED]) return;
   proto[WRAPPED] = true;
@@ -155,10 +163,51 @@ function wrapClose(mod: TslabJupyterModule): void {
     mod.lastWriteDisplayData = null;
     for (const stream of [process.stdout, process.stderr]) {
       // tslab sets `write` on the stream object itself; the prototype's is the real one.
-      if (Object.prototype.hasOwnProperty.call(stream, 'write')) delete (stream as unknown as { write?: unknown }).write;
+      if (Object.prototype.hasOwnProperty.call(stream, 'write'))
+        delete (stream as unknown as { write?: unknown }).write;
     }
-    return original.apply(this, args);
+    for (const name of ['iopub', 'shell', 'control', 'stdin', 'hb'])
+      quietWhenClosed((this as Record<string, unknown>)[name]);
+    setTimeout(() => original.apply(this, args), 20);
+    return undefined;
   };
+}
+
+/**
+ * Makes zeromq's `send` drop its "Socket is closed" error (thrown or rejected): nothing could
+ * deliver the message. zeromq's sockets are sealed and `send` is a read-only property of their
+ * base prototype, so the wrapper replaces it there (once); any other error passes unchanged.
+ */
+function quietWhenClosed(socket: unknown): void {
+  let owner = socket as object | null;
+  while (owner && !Object.prototype.hasOwnProperty.call(owner, 'send'))
+    owner = Object.getPrototypeOf(owner) as object | null;
+  const send = owner ? (owner as { send?: unknown }).send : undefined;
+  if (!owner || typeof send !== 'function' || (send as { [WRAPPED]?: boolean })[WRAPPED]) return;
+  const closed = (err: unknown): boolean => err instanceof Error && /Socket is closed/.test(err.message);
+  const quiet = function (this: unknown, ...a: unknown[]): unknown {
+    let out: Promise<unknown> | undefined;
+    try {
+      out = send.apply(this, a) as Promise<unknown> | undefined;
+    } catch (err) {
+      // A send after the close throws at once (a late reply, a writer kept by user code).
+      if (closed(err)) return undefined;
+      throw err;
+    }
+    if (out && typeof out.catch === 'function') {
+      return out.catch((err: unknown) => {
+        if (closed(err)) return undefined;
+        throw err;
+      });
+    }
+    return out;
+  };
+  (quiet as { [WRAPPED]?: boolean })[WRAPPED] = true;
+  try {
+    Object.defineProperty(owner, 'send', { value: quiet, configurable: true, writable: false });
+  } catch {
+    // Not configurable in this zeromq: the delayed close alone still lets the last send finish.
+  }
 }
 
 function install(mod: TslabJupyterModule): void {

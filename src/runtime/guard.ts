@@ -5,8 +5,9 @@
  * first thing at its public entry; the checks (src/check) open and close the window around each
  * call of the student's function. Outside a check this is one Map lookup.
  *
- * Called from: saliency, smoothGrad, occlusion, classVisualization, guidedBackprop, deconvnet,
- * featureVectors, nearestNeighbors (techniques/), models.layers, models.receptiveField,
+ * Called from: saliency, smoothGrad, integratedGradients, gradCam, guidedGradCam, occlusion,
+ * kernelShap, classVisualization, guidedBackprop, deconvnet, featureVectors, nearestNeighbors
+ * (techniques/), models.layers, models.receptiveField,
  * propagate, inputBox (models/). A technique that a check should refuse adds one line at its entry.
  */
 

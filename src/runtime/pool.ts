@@ -14,7 +14,15 @@ export type SerializedTask = BuiltinTask | { module: string; name: string } | { 
 export type WorkerRequest =
   | { kind: 'init'; id: number }
   | { kind: 'model'; id: number; key: number; artifacts: tf.io.ModelArtifacts }
-  | { kind: 'run'; id: number; key: number; task: SerializedTask; options: unknown; data: Float32Array; shape: number[] };
+  | {
+      kind: 'run';
+      id: number;
+      key: number;
+      task: SerializedTask;
+      options: unknown;
+      data: Float32Array;
+      shape: number[];
+    };
 
 export type WorkerReply =
   | { kind: 'ready'; id: number }
@@ -25,7 +33,9 @@ type Pending = { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }
 
 let nextId = 1;
 
-/** A chunk left running by a failed call (another worker crashed) gets this long (ms) before its worker is terminated. */
+/**
+ * A chunk left running by a failed call (another worker crashed) gets this long (ms) before its worker is terminated.
+ */
 export const ABORT_GRACE_MS = 250;
 
 class PoolWorker {
@@ -112,10 +122,12 @@ let nextModelKey = 1;
 
 async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   const a = saved!;
   if (Array.isArray(a.weightData)) a.weightData = tf.io.concatenateArrayBuffers(a.weightData);
   return a;
@@ -140,7 +152,8 @@ export class WorkerPool {
   replaced = 0;
 
   constructor(readonly size: number) {
-    if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
     this.workers = Array.from({ length: size }, () => new PoolWorker(this.script));
   }
 
@@ -170,8 +183,14 @@ export class WorkerPool {
    * results are joined along the first axis, in order.
    */
   async run<O>(
-    model: tf.LayersModel, images: tf.Tensor4D, task: BatchTask<O>, options: O, parts = this.size, slice?: OptionSlicer<O>,
-    signal?: AbortSignal, caller = 'runBatched',
+    model: tf.LayersModel,
+    images: tf.Tensor4D,
+    task: BatchTask<O>,
+    options: O,
+    parts = this.size,
+    slice?: OptionSlicer<O>,
+    signal?: AbortSignal,
+    caller = 'runBatched',
   ): Promise<tf.Tensor> {
     if (this.closed) throw new Error('WorkerPool: used after close()');
     throwIfAborted(signal, caller);
@@ -201,7 +220,12 @@ export class WorkerPool {
   }
 
   private async runOn<O>(
-    used: PoolWorker[], model: tf.LayersModel, images: tf.Tensor4D, task: BatchTask<O>, options: O, slice: OptionSlicer<O> | undefined,
+    used: PoolWorker[],
+    model: tf.LayersModel,
+    images: tf.Tensor4D,
+    task: BatchTask<O>,
+    options: O,
+    slice: OptionSlicer<O> | undefined,
     posted: Array<[PoolWorker, number]>,
   ): Promise<tf.Tensor> {
     const serial = serialize(task);
@@ -213,33 +237,44 @@ export class WorkerPool {
     // Weights change by assignment, which gives a variable new data: the same data objects as
     // last time mean the same weights, and the serialisation and byte comparison are skipped.
     const dataIds = model.weights.map((w) => (w.read() as unknown as { dataId: object }).dataId);
-    const unchanged = (w: PoolWorker): boolean => w.key === key && w.dataIds !== undefined && w.dataIds.length === dataIds.length && w.dataIds.every((d, i) => d === dataIds[i]);
+    const unchanged = (w: PoolWorker): boolean =>
+      w.key === key &&
+      w.dataIds !== undefined &&
+      w.dataIds.length === dataIds.length &&
+      w.dataIds.every((d, i) => d === dataIds[i]);
     let artifacts: tf.io.ModelArtifacts | undefined;
     let bytes: Uint8Array | undefined;
-    await Promise.all(used.map(async (w) => {
-      await w.started;
-      if (unchanged(w)) return;
-      if (!artifacts) {
-        artifacts = await artifactsOf(model);
-        bytes = new Uint8Array(artifacts.weightData as ArrayBuffer);
-      }
-      if (!(w.key === key && sameBytes(w.weights, bytes!))) await w.call({ kind: 'model', id: nextId++, key: key!, artifacts });
-      w.key = key!;
-      w.weights = bytes;
-      w.dataIds = dataIds;
-    }));
+    await Promise.all(
+      used.map(async (w) => {
+        await w.started;
+        if (unchanged(w)) return;
+        if (!artifacts) {
+          artifacts = await artifactsOf(model);
+          bytes = new Uint8Array(artifacts.weightData as ArrayBuffer);
+        }
+        if (!(w.key === key && sameBytes(w.weights, bytes!)))
+          await w.call({ kind: 'model', id: nextId++, key: key!, artifacts });
+        w.key = key!;
+        w.weights = bytes;
+        w.dataIds = dataIds;
+      }),
+    );
     const [n, ...rest] = images.shape;
     const per = rest.reduce((p, q) => p * q, 1);
     const all = (await images.data()) as Float32Array;
     const bounds = used.map((_, i) => [Math.floor((i * n) / used.length), Math.floor(((i + 1) * n) / used.length)]);
-    const replies = await Promise.all(used.map((w, i) => {
-      const [s, e] = bounds[i];
-      const data = all.slice(s * per, e * per);
-      const own = slice ? slice(options, s, e) : options;
-      const id = nextId++;
-      posted.push([w, id]);
-      return w.call({ kind: 'run', id, key: key!, task: serial, options: own, data, shape: [e - s, ...rest] }, [data.buffer as ArrayBuffer]);
-    }));
+    const replies = await Promise.all(
+      used.map((w, i) => {
+        const [s, e] = bounds[i];
+        const data = all.slice(s * per, e * per);
+        const own = slice ? slice(options, s, e) : options;
+        const id = nextId++;
+        posted.push([w, id]);
+        return w.call({ kind: 'run', id, key: key!, task: serial, options: own, data, shape: [e - s, ...rest] }, [
+          data.buffer as ArrayBuffer,
+        ]);
+      }),
+    );
     return join(replies as Array<Extract<WorkerReply, { kind: 'result' }>>);
   }
 
@@ -302,13 +337,19 @@ export interface RunBatchedOptions<O> {
  *   const grads = await runBatched(model, images, 'inputGradient', { options: { target: 3 } });
  *   const feats = await runBatched(model, images, (tf, m, x) => m.predict(x) as tf.Tensor);
  */
-export async function runBatched<O = unknown>(model: tf.LayersModel, images: tf.Tensor4D, task: BatchTask<O>, opts: RunBatchedOptions<O> = {}): Promise<tf.Tensor> {
+export async function runBatched<O = unknown>(
+  model: tf.LayersModel,
+  images: tf.Tensor4D,
+  task: BatchTask<O>,
+  opts: RunBatchedOptions<O> = {},
+): Promise<tf.Tensor> {
   if (!(images instanceof tf.Tensor) || images.rank !== 4) {
     const got = images instanceof tf.Tensor ? `shape [${images.shape}]` : typeof images;
     throw new Error(`runBatched: images must be a Tensor4D [N, H, W, C], got ${got}`);
   }
   const threads = opts.threads ?? threadCount();
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`runBatched: threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`runBatched: threads must be a positive integer, got ${threads}`);
   const minPer = opts.minPerThread ?? 2;
   const n = images.shape[0];
   const parts = Math.min(threads, Math.floor(n / minPer));
@@ -320,6 +361,7 @@ export async function runBatched<O = unknown>(model: tf.LayersModel, images: tf.
     return callTask(resolveTask(task), tf, model, images, options);
   }
   const pool = await getPool(threads);
-  const slice = opts.slice ?? (typeof task === 'string' ? (builtinSlicers[task] as OptionSlicer<O> | undefined) : undefined);
+  const slice =
+    opts.slice ?? (typeof task === 'string' ? (builtinSlicers[task] as OptionSlicer<O> | undefined) : undefined);
   return pool.run(model, images, task, options, parts, slice, signal, caller);
 }

@@ -45,5 +45,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
 }
 
 parentPort!.on('message', (msg: WorkerRequest) => {
-  handle(msg).catch((err: unknown) => reply({ kind: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) }));
+  handle(msg).catch((err: unknown) =>
+    reply({ kind: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) }),
+  );
 });

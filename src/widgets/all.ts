@@ -1,16 +1,16 @@
-// Every widget name, for `import { widgets } from 'cnnviz'` (types and helpers included).
-export * from './attribution';
-export * from './bridge';
-export * from './colormap';
+// Every widget name, for `import { widgets } from 'cnnviz'`: renderers, their option types and the
+// drawing helpers a new widget builds on. Kernel transport (widgets/kernel/) stays internal.
+export * from './draw/attribution';
+export * from './draw/colormap';
 export * from './figure';
 export * from './filters';
 export * from './gallery';
 export * from './heatmap';
-export * from './image-layout';
+export * from './image_layout';
 export * from './occlusion';
 export * from './patches';
 export * from './progress';
-export * from './raster';
+export * from './draw/raster';
 export * from './scatter';
-export type { PlotlySpec } from './plotly';
-export type { ShowImagesOptions, ShowNeighborsOptions, ShowHeatmapOptions, ShowScatterOptions, LabelOptions } from './show';
+export type { PlotlySpec } from './kernel/plotly';
+export type { Images, Labels, LabelOptions, EmbeddingPoints } from './tensors';

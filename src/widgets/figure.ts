@@ -4,9 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';
-import { currentWriter, DisplayTarget, sendToKernel, Writer } from './bridge';
-import { claimLibraryEmbed, htmlPage, libraryScript, plotHtml, PlotlySpec } from './plotly';
-import { newDisplayId, swallowEcho } from './bridge';
+import { currentWriter, DisplayTarget, newDisplayId, sendToKernel, swallowEcho, Writer } from './kernel/bridge';
+import { claimLibraryEmbed, htmlPage, plotHtml, PlotlySpec } from './kernel/plotly';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
@@ -71,7 +70,9 @@ export class Figure {
   }
 
   get text(): string {
-    return this.init.text ?? `${this.kind} figure ${this.width}x${this.height}${this.interactive ? ' (interactive)' : ''}`;
+    return (
+      this.init.text ?? `${this.kind} figure ${this.width}x${this.height}${this.interactive ? ' (interactive)' : ''}`
+    );
   }
 
   /**
@@ -125,7 +126,7 @@ export class Figure {
       fs.writeFileSync(file, this.png);
     } else if (ext === '.html') {
       const body = this.plotly
-        ? this.bundle(true).data['text/html'] as string
+        ? (this.bundle(true).data['text/html'] as string)
         : `<img alt="${this.kind}" width="${this.width}" height="${this.height}" ` +
           `style="image-rendering:pixelated" src="data:image/png;base64,${this.png.toString('base64')}">`;
       fs.writeFileSync(file, htmlPage(`cnnviz ${this.kind}`, body));
@@ -133,7 +134,9 @@ export class Figure {
       if (!this.plotly) throw new Error(`figure '${this.kind}' is a PNG figure; save it as .png or .html`);
       fs.writeFileSync(file, JSON.stringify(this.plotly));
     } else {
-      throw new Error(`cannot save '${file}': unknown extension '${ext}'; valid: ${SAVE_FORMATS.join(', ')}`);
+      throw new Error(
+        `fig.save: cannot save '${file}': unknown extension '${ext}'; valid choices: ${SAVE_FORMATS.join(', ')}`,
+      );
     }
     return file;
   }
@@ -156,5 +159,3 @@ export class Figure {
 }
 
 const MARKER = '\u2063cnnviz-figure\u2063';
-
-export { libraryScript };

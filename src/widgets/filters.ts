@@ -1,10 +1,12 @@
 // render.filters: convolution kernels as a grid of small images (AlexNet's 64 conv1
 // filters, 11x11x3), upscaled by whole pixels so 3x3 and 5x5 kernels stay crisp.
-import { checkChoice } from './attribution';
-import { colormap, ColormapName } from './colormap';
+import { BY_WRAPPER, checkChoice } from '../common';
+import { colormap, ColormapName } from './draw/colormap';
 import { Figure } from './figure';
-import { Rgba, scaleFor, toByte, upscale, valueRange } from './raster';
-import { drawTiles, Tile } from './tiles';
+import { isTensor } from './tensors';
+import type { Tensor } from '@tensorflow/tfjs';
+import { Rgba, scaleFor, toByte, upscale, valueRange } from './draw/raster';
+import { drawTiles, Tile } from './draw/tiles';
 
 /** Kernels laid out as [n, kh, kw, c], row-major. */
 export interface FilterBank {
@@ -39,15 +41,18 @@ export interface FiltersOptions {
 export function filters(bank: FilterBank, o: FiltersOptions = {}): Figure {
   const { n, kh, kw, c, data } = bank;
   if (data.length !== n * kh * kw * c) {
-    throw new Error(`filter data has ${data.length} values; expected [n, kh, kw, c] = [${n}, ${kh}, ${kw}, ${c}] = ${n * kh * kw * c}`);
+    throw new Error(
+      `filter data has ${data.length} values; expected [n, kh, kw, c] = [${n}, ${kh}, ${kw}, ${c}] = ${n * kh * kw * c}`,
+    );
   }
-  const normalize = checkChoice('normalize', o.normalize ?? 'filter', ['filter', 'shared'] as const);
-  const color = checkChoice('color', o.color ?? 'auto', ['auto', 'rgb', 'gray'] as const);
-  let mode: 'rgb' | 'gray' = color === 'auto' ? (c === 3 ? 'rgb' : 'gray') : color;
+  const normalize = checkChoice(BY_WRAPPER, 'normalize', o.normalize ?? 'filter', ['filter', 'shared'] as const);
+  const color = checkChoice(BY_WRAPPER, 'color', o.color ?? 'auto', ['auto', 'rgb', 'gray'] as const);
+  const mode: 'rgb' | 'gray' = color === 'auto' ? (c === 3 ? 'rgb' : 'gray') : color;
   if (mode === 'rgb' && c !== 3) throw new Error(`color 'rgb' needs 3 input channels; these kernels have ${c}`);
   let channel = o.channel;
   if (mode === 'gray' && c !== 1 && channel === undefined) {
-    if (color === 'gray' && c === 3) channel = -1; // luminance of an RGB kernel
+    if (color === 'gray' && c === 3)
+      channel = -1; // luminance of an RGB kernel
     else throw new Error(`kernels have ${c} input channels; pass channel (0..${c - 1}) to show one of them`);
   }
   if (channel !== undefined && channel !== -1 && !(Number.isInteger(channel) && channel >= 0 && channel < c)) {
@@ -61,8 +66,11 @@ export function filters(bank: FilterBank, o: FiltersOptions = {}): Figure {
     const k = new Float32Array(size * (mode === 'rgb' ? 3 : 1));
     for (let p = 0; p < size; p++) {
       const base = (f * size + p) * c;
-      if (mode === 'rgb') { k[p * 3] = data[base]; k[p * 3 + 1] = data[base + 1]; k[p * 3 + 2] = data[base + 2]; }
-      else if (channel === -1) k[p] = 0.299 * data[base] + 0.587 * data[base + 1] + 0.114 * data[base + 2];
+      if (mode === 'rgb') {
+        k[p * 3] = data[base];
+        k[p * 3 + 1] = data[base + 1];
+        k[p * 3 + 2] = data[base + 2];
+      } else if (channel === -1) k[p] = 0.299 * data[base] + 0.587 * data[base + 1] + 0.114 * data[base + 2];
       else k[p] = data[base + (channel ?? 0)];
     }
     shown.push(k);
@@ -77,12 +85,25 @@ export function filters(bank: FilterBank, o: FiltersOptions = {}): Figure {
   const tiles: Tile[] = shown.map((k, f) => {
     const r = normalize === 'shared' ? shared : ranges[f];
     const to01 = o.zeroCentered
-      ? ((m) => (v: number) => 0.5 + v / (2 * m))(Math.max(Math.abs(r.min), Math.abs(r.max)) || 1)
+      ? (
+          (m) => (v: number) =>
+            0.5 + v / (2 * m)
+        )(Math.max(Math.abs(r.min), Math.abs(r.max)) || 1)
       : (v: number) => (r.max > r.min ? (v - r.min) / (r.max - r.min) : 0.5);
     const img = new Rgba(kw, kh);
     for (let p = 0; p < size; p++) {
-      if (mode === 'rgb') img.set(p % kw, Math.floor(p / kw), toByte(to01(k[p * 3])), toByte(to01(k[p * 3 + 1])), toByte(to01(k[p * 3 + 2])));
-      else { const [rr, gg, bb] = cm(to01(k[p])); img.set(p % kw, Math.floor(p / kw), rr, gg, bb); }
+      if (mode === 'rgb')
+        img.set(
+          p % kw,
+          Math.floor(p / kw),
+          toByte(to01(k[p * 3])),
+          toByte(to01(k[p * 3 + 1])),
+          toByte(to01(k[p * 3 + 2])),
+        );
+      else {
+        const [rr, gg, bb] = cm(to01(k[p]));
+        img.set(p % kw, Math.floor(p / kw), rr, gg, bb);
+      }
     }
     return { img: upscale(img, scale), caption: o.labels === false ? undefined : [String(f)] };
   });
@@ -91,8 +112,22 @@ export function filters(bank: FilterBank, o: FiltersOptions = {}): Figure {
   for (let i = 0; i < tiles.length; i += cols) rows.push(tiles.slice(i, i + cols));
   const { sheet, geometry } = drawTiles({ rows, title: o.title, gap: 4 });
   return new Figure({
-    kind: 'filters', width: geometry.width, height: geometry.height, png: sheet.png(),
+    kind: 'filters',
+    width: geometry.width,
+    height: geometry.height,
+    png: sheet.png(),
     text: `filters: ${count} kernels ${kh}x${kw}x${c} (${mode}, ${normalize} normalisation)`,
     info: { scale, cols, cellWidth: geometry.cellWidth, cellHeight: geometry.cellHeight, cells: geometry.cells },
   });
+}
+
+/** show.filters: first-layer kernels [n, kh, kw, c] (firstLayerFilters' result) as a grid. */
+export function showFilters(weights: Tensor | FilterBank, o: FiltersOptions = {}): Figure {
+  let bank: FilterBank;
+  if (isTensor(weights)) {
+    if (weights.rank !== 4) throw new Error(`filters must be [n, kh, kw, c]; got shape [${weights.shape.join(', ')}]`);
+    const [n, kh, kw, c] = weights.shape;
+    bank = { n, kh, kw, c, data: weights.dataSync() as Float32Array };
+  } else bank = weights;
+  return filters(bank, o);
 }

@@ -2,8 +2,10 @@
 // nearest neighbours, several queries as rows, feature space and pixel space side by side,
 // each neighbour framed green (same class as the query) or red (another class).
 import { Figure } from './figure';
-import { Normalize, Pixels, scaleFor, toRgba, upscale } from './raster';
-import { ColumnGroup, drawTiles, Tile } from './tiles';
+import { className, Images, isTensor, LabelOptions, Labels, labelsOf, pickImages, toPixelList } from './tensors';
+import type { NearestNeighborsResult } from '../techniques/features/neighbors';
+import { Normalize, Pixels, scaleFor, toRgba, upscale } from './draw/raster';
+import { ColumnGroup, drawTiles, Tile } from './draw/tiles';
 
 export const CORRECT_COLOR = '#1a9850';
 export const WRONG_COLOR = '#d73027';
@@ -46,7 +48,10 @@ export function images(imgs: Pixels[], o: ImagesOptions = {}): Figure {
   for (let i = 0; i < tiles.length; i += cols) rows.push(tiles.slice(i, i + cols));
   const { sheet, geometry } = drawTiles({ rows, title: o.title });
   return new Figure({
-    kind: 'images', width: geometry.width, height: geometry.height, png: sheet.png(),
+    kind: 'images',
+    width: geometry.width,
+    height: geometry.height,
+    png: sheet.png(),
     text: `images: ${imgs.length} at x${scale}`,
     info: { scale, cells: geometry.cells, cellWidth: geometry.cellWidth, cellHeight: geometry.cellHeight },
   });
@@ -90,25 +95,181 @@ export function neighbors(input: NeighborsInput, o: NeighborsOptions = {}): Figu
   const ks = sections.map((s) => Math.max(...s.images.map((row) => row.length)));
   const groups: ColumnGroup[] = [{ title: 'query', start: 0, count: 1 }];
   let start = 1;
-  sections.forEach((s, i) => { groups.push({ title: s.title, start, count: ks[i] }); start += ks[i]; });
+  sections.forEach((s, i) => {
+    groups.push({ title: s.title, start, count: ks[i] });
+    start += ks[i];
+  });
   const rows: Tile[][] = queries.map((q, r) => {
-    const row: Tile[] = [{
-      img: upscale(toRgba(q, norm), scale), caption: lines(input.queryCaptions?.[r]), frame: QUERY_COLOR,
-    }];
+    const row: Tile[] = [
+      {
+        img: upscale(toRgba(q, norm), scale),
+        caption: lines(input.queryCaptions?.[r]),
+        frame: QUERY_COLOR,
+      },
+    ];
     sections.forEach((s, si) => {
       for (let j = 0; j < ks[si]; j++) {
         const img = s.images[r][j];
-        row.push(img
-          ? { img: upscale(toRgba(img, norm), scale), caption: lines(s.captions?.[r]?.[j]), frame: mark(s.correct?.[r]?.[j]) }
-          : { img: null });
+        row.push(
+          img
+            ? {
+                img: upscale(toRgba(img, norm), scale),
+                caption: lines(s.captions?.[r]?.[j]),
+                frame: mark(s.correct?.[r]?.[j]),
+              }
+            : { img: null },
+        );
       }
     });
     return row;
   });
   const { sheet, geometry } = drawTiles({ rows, groups, title: o.title, groupGap: 24 });
   return new Figure({
-    kind: 'neighbors', width: geometry.width, height: geometry.height, png: sheet.png(),
+    kind: 'neighbors',
+    width: geometry.width,
+    height: geometry.height,
+    png: sheet.png(),
     text: `neighbors: ${queries.length} queries x ${sections.map((s, i) => `${ks[i]} in ${s.title}`).join(', ')}`,
     info: { scale, cells: geometry.cells, cellWidth: geometry.cellWidth, cellHeight: geometry.cellHeight },
   });
+}
+
+export interface ShowImagesOptions extends ImagesOptions, LabelOptions {
+  /** predicted class per image: captions show it, frames mark right (green) / wrong (red) */
+  predictions?: Labels;
+  /** show only these images of the batch */
+  indices?: ArrayLike<number>;
+  /** without indices, show at most this many (default 100) */
+  max?: number;
+}
+
+function countOf(imgs: Images): number {
+  if (Array.isArray(imgs)) return imgs.length;
+  const s = imgs.shape;
+  return s.length === 4 || (s.length === 3 && ![1, 3, 4].includes(s[2])) ? s[0] : 1;
+}
+
+/** show.images: a batch (or some of it) as a grid, with labels and right/wrong predictions. */
+export function showImages(imgs: Images, o: ShowImagesOptions = {}): Figure {
+  const total = countOf(imgs);
+  const max = o.max ?? 100;
+  let idx = o.indices ? Array.from(o.indices) : undefined;
+  let title = o.title;
+  if (!idx && total > max) {
+    // a whole dataset would make a figure thousands of px tall: show the first `max`
+    idx = Array.from({ length: max }, (_, i) => i);
+    title = `${title ? title + ' ' : ''}(first ${max} of ${total}; pass indices or max for others)`;
+  }
+  const list = idx ? pickImages(imgs, idx) : toPixelList(imgs);
+  const at = (i: number) => (idx ? idx[i] : i);
+  const labels = labelsOf(o.labels);
+  const preds = labelsOf(o.predictions);
+  const captions =
+    o.captions ??
+    (labels || preds
+      ? list.map((_, i) => {
+          const lines: string[] = [];
+          if (labels) lines.push(className(o, labels[at(i)]));
+          if (preds) lines.push(`pred ${className(o, preds[at(i)])}`);
+          return lines;
+        })
+      : undefined);
+  const correct = o.correct ?? (labels && preds ? list.map((_, i) => labels[at(i)] === preds[at(i)]) : undefined);
+  return images(list, { ...o, captions, correct, title });
+}
+
+/**
+ * Neighbours as show.neighbors takes them: nearestNeighbors' result (row i of k in flat
+ * arrays), or one list per query ({ indices: number[][], distances?: number[][] }).
+ */
+export type NeighborsResult =
+  | (Pick<NearestNeighborsResult, 'indices' | 'k'> & Partial<Pick<NearestNeighborsResult, 'distances' | 'n'>>)
+  | { indices: ArrayLike<number>[]; distances?: ArrayLike<number>[] };
+
+interface NeighborLists {
+  indices: number[][];
+  distances?: number[][];
+}
+
+function neighborLists(r: NeighborsResult, what: string): NeighborLists {
+  if (!r || typeof r !== 'object' || !r.indices) {
+    throw new Error(
+      `section '${what}': expected nearestNeighbors' result { indices, distances, k } or { indices: number[][] } per query`,
+    );
+  }
+  if ('k' in r && typeof r.k === 'number') {
+    const k = r.k;
+    if (!(Number.isInteger(k) && k >= 1)) throw new Error(`section '${what}': k ${k} must be a positive integer`);
+    const rows = (flat: ArrayLike<number>): number[][] =>
+      Array.from({ length: Math.ceil(flat.length / k) }, (_, i) => Array.from(flat).slice(i * k, (i + 1) * k));
+    return { indices: rows(r.indices), distances: r.distances ? rows(r.distances) : undefined };
+  }
+  const perQuery = r as { indices: ArrayLike<number>[]; distances?: ArrayLike<number>[] };
+  if (!Array.from(perQuery.indices as ArrayLike<unknown>).every((q) => q !== null && typeof q === 'object')) {
+    throw new Error(
+      `section '${what}': flat indices need k; expected nearestNeighbors' result { indices, distances, k } or { indices: number[][] } per query`,
+    );
+  }
+  return {
+    indices: perQuery.indices.map((q) => Array.from(q)),
+    distances: perQuery.distances ? perQuery.distances.map((q) => Array.from(q)) : undefined,
+  };
+}
+
+export interface ShowNeighborsOptions extends NeighborsOptions, LabelOptions {
+  /** the queries: indices into the database (default 0..n-1), or their images */
+  queries?: ArrayLike<number> | Images;
+  /** class of each query when queries are images */
+  queryLabels?: Labels;
+  /** neighbours in pixel space (nearestNeighbors on raw pixels), drawn beside */
+  pixelSpace?: NeighborsResult;
+  featureTitle?: string;
+  pixelTitle?: string;
+  /** neighbours shown per query (default all that the result holds) */
+  k?: number;
+}
+
+/** show.neighbors: each query beside its nearest neighbours (feature space, and pixel space beside it). */
+export function showNeighbors(database: Images, result: NeighborsResult, o: ShowNeighborsOptions = {}): Figure {
+  const labels = labelsOf(o.labels);
+  const spaces: [string, NeighborsResult][] = [
+    [o.featureTitle ?? (o.pixelSpace ? 'feature space' : 'neighbours'), result],
+  ];
+  if (o.pixelSpace) spaces.push([o.pixelTitle ?? 'pixel space', o.pixelSpace]);
+  const lists = spaces.map(([t, r]) => ({ title: t, ...neighborLists(r, t) }));
+  const nq = lists[0].indices.length;
+  let queryIdx: number[] | undefined;
+  let queries: Pixels[];
+  const q = o.queries;
+  if (q === undefined || (!isTensor(q) && !Array.isArray(q) ? true : Array.isArray(q) && typeof q[0] === 'number')) {
+    queryIdx = q === undefined ? Array.from({ length: nq }, (_, i) => i) : Array.from(q as ArrayLike<number>);
+    queries = pickImages(database, queryIdx, 'database');
+  } else {
+    queries = toPixelList(q as Images, 'queries');
+  }
+  if (queries.length !== nq) throw new Error(`${queries.length} queries but the result has neighbours for ${nq}`);
+  const qLabels = o.queryLabels
+    ? labelsOf(o.queryLabels)
+    : labels && queryIdx
+      ? queryIdx.map((i) => labels[i])
+      : undefined;
+  const sections: NeighborSection[] = lists.map((l) => {
+    const rows = l.indices.map((r) => r.slice(0, o.k ?? r.length));
+    return {
+      title: l.title,
+      images: rows.map((r) => pickImages(database, r, 'database')),
+      captions: rows.map((r, qi) =>
+        r.map((di, j) => {
+          const lines = labels ? [className(o, labels[di])] : [`#${di}`];
+          if (l.distances) lines.push(`d ${Number(l.distances[qi][j].toPrecision(3))}`);
+          return lines;
+        }),
+      ),
+      correct: rows.map((r, qi) => r.map((di) => (labels && qLabels ? labels[di] === qLabels[qi] : null))),
+    };
+  });
+  const queryCaptions = queries.map((_, i) =>
+    qLabels ? [className(o, qLabels[i])] : queryIdx ? [`#${queryIdx[i]}`] : [],
+  );
+  return neighbors({ queries, queryCaptions, sections }, o);
 }

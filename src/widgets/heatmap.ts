@@ -1,14 +1,23 @@
 // render.heatmap: an attribution map over its image in the modes heat / blended / masked /
 // alpha, one row per image, with a colour bar per row.
 import {
-  checkChoice, composeMode, formatValue, grayscale, HeatmapMode, HeatmapSign, HEATMAP_MODES,
+  composeMode,
+  formatValue,
+  grayscale,
+  HeatmapMode,
+  HeatmapSign,
+  HEATMAP_MODES,
+  HEATMAP_SIGNS,
   normalizeAttribution,
-} from './attribution';
-import { Colormap, colormap, ColormapName } from './colormap';
-import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './colorbar';
+} from './draw/attribution';
+import { BY_WRAPPER, checkChoice } from '../common';
+import { Colormap, colormap, ColormapName } from './draw/colormap';
+import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './draw/colorbar';
 import { Figure } from './figure';
-import { checkPixels, Pixels, resampleField, Rgba, scaleFor, toRgba, upscale } from './raster';
-import { fitText, FONT_SIZE, measureText, Sheet } from './sheet';
+import { Images, isTensor, toField, toPixelList, toPixels } from './tensors';
+import type { Tensor } from '@tensorflow/tfjs';
+import { checkPixels, Pixels, resampleField, Rgba, scaleFor, toRgba, upscale } from './draw/raster';
+import { fitText, FONT_SIZE, measureText, Sheet } from './draw/sheet';
 
 /** A scalar field per pixel, or several channels per pixel (summed or reduced first). */
 export interface Field {
@@ -64,8 +73,11 @@ export function reduceChannels(f: Field, how: ChannelReduce): Float32Array {
     throw new Error(`attribution has ${f.data.length} values; expected ${f.height}x${f.width}x${c} = ${n * c}`);
   }
   const out = new Float32Array(n);
-  if (c === 1) { for (let i = 0; i < n; i++) out[i] = f.data[i]; return out; }
-  checkChoice('reduce', how, ['sum', 'maxAbs', 'l2'] as const);
+  if (c === 1) {
+    for (let i = 0; i < n; i++) out[i] = f.data[i];
+    return out;
+  }
+  checkChoice(BY_WRAPPER, 'reduce', how, ['sum', 'maxAbs', 'l2'] as const);
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let k = 0; k < c; k++) {
@@ -80,7 +92,10 @@ export function reduceChannels(f: Field, how: ChannelReduce): Float32Array {
 }
 
 const MODE_TITLES: Record<HeatmapMode, string> = {
-  heat: 'heat map', blended: 'blended', masked: 'masked', alpha: 'alpha',
+  heat: 'heat map',
+  blended: 'blended',
+  masked: 'masked',
+  alpha: 'alpha',
 };
 
 export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = {}): Figure {
@@ -88,13 +103,13 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
   if (items.length === 0) throw new Error('heatmap needs at least one attribution');
   const hasImage = items.every((it) => it.image);
   const modes = ([] as HeatmapMode[]).concat(o.mode ?? (hasImage ? 'blended' : 'heat'));
-  modes.forEach((m) => checkChoice('mode', m, HEATMAP_MODES));
-  const sign = checkChoice('sign', o.sign ?? 'absolute', ['positive', 'negative', 'absolute', 'all'] as const);
+  modes.forEach((m) => checkChoice(BY_WRAPPER, 'mode', m, HEATMAP_MODES));
+  const sign = checkChoice(BY_WRAPPER, 'sign', o.sign ?? 'absolute', HEATMAP_SIGNS);
   const cm = colormap(o.colormap ?? (sign === 'all' ? 'rdbu' : 'inferno'));
   const clip = o.clip ?? 99;
   const alpha = o.alpha ?? 0.5;
   if (!(alpha >= 0 && alpha <= 1)) throw new Error(`alpha ${alpha} must be in [0, 1]`);
-  const background = checkChoice('background', o.background ?? 'gray', ['gray', 'color'] as const);
+  const background = checkChoice(BY_WRAPPER, 'background', o.background ?? 'gray', ['gray', 'color'] as const);
   const showImage = (o.showImage ?? true) && hasImage;
   const wantBar = (o.colorbar ?? true) && modes.some((m) => m === 'heat' || m === 'blended');
 
@@ -103,8 +118,14 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
     if (it.image) checkPixels(it.image, `image ${r}`);
     const w = it.image ? it.image.width : it.attribution.width;
     const h = it.image ? it.image.height : it.attribution.height;
-    const field = resampleField(reduceChannels(it.attribution, o.reduce ?? 'sum'),
-      it.attribution.width, it.attribution.height, w, h, o.resample ?? 'bilinear');
+    const field = resampleField(
+      reduceChannels(it.attribution, o.reduce ?? 'sum'),
+      it.attribution.width,
+      it.attribution.height,
+      w,
+      h,
+      o.resample ?? 'bilinear',
+    );
     const norm = normalizeAttribution(field, sign, clip);
     const imgRgba = it.image ? toRgba(it.image) : undefined;
     const base = imgRgba ? (background === 'gray' ? grayscale(imgRgba.data) : imgRgba.data) : undefined;
@@ -112,16 +133,29 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
     if (showImage && imgRgba) panels.push({ title: 'image', img: imgRgba });
     for (const m of modes) {
       const bytes = composeMode(m, {
-        values: norm.values, sign, width: w, height: h, colormap: cm, alpha,
+        values: norm.values,
+        sign,
+        width: w,
+        height: h,
+        colormap: cm,
+        alpha,
         base: m === 'blended' ? base : imgRgba?.data,
       });
       panels.push({ title: m === 'blended' ? `blended (α ${alpha})` : MODE_TITLES[m], img: new Rgba(w, h, bytes) });
     }
     const bar: ColorbarSpec = {
       colormap: cm,
-      ticks: sign === 'all'
-        ? [{ t: 0, label: formatValue(-norm.threshold) }, { t: 0.5, label: '0' }, { t: 1, label: formatValue(norm.threshold) }]
-        : [{ t: 0, label: '0' }, { t: 1, label: (norm.max > norm.threshold ? '≥ ' : '') + formatValue(norm.threshold) }],
+      ticks:
+        sign === 'all'
+          ? [
+              { t: 0, label: formatValue(-norm.threshold) },
+              { t: 0.5, label: '0' },
+              { t: 1, label: formatValue(norm.threshold) },
+            ]
+          : [
+              { t: 0, label: '0' },
+              { t: 1, label: (norm.max > norm.threshold ? '≥ ' : '') + formatValue(norm.threshold) },
+            ],
     };
     return { w, h, panels, bar, threshold: norm.threshold, label: it.label };
   });
@@ -133,7 +167,8 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
   const panelH = maxH * scale;
   const nPanels = rows[0].panels.length;
   const labelW = rows.some((r) => r.label)
-    ? Math.ceil(Math.max(...rows.map((r) => (r.label ? measureText(r.label, FONT_SIZE) : 0)))) + 10 : 0;
+    ? Math.ceil(Math.max(...rows.map((r) => (r.label ? measureText(r.label, FONT_SIZE) : 0)))) + 10
+    : 0;
   const barW = wantBar ? Math.max(...rows.map((r) => colorbarWidth(r.bar))) + GAP : 0;
   const titleH = o.title ? FONT_SIZE + 10 : 0;
   const headH = FONT_SIZE + 6;
@@ -147,7 +182,10 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
   const x0 = PAD + labelW;
   rows[0].panels.forEach((p, i) => {
     const cx = x0 + i * (panelW + GAP) + panelW / 2;
-    sheet.text(fitText(sheet, p.title, panelW + GAP, FONT_SIZE), cx, PAD + titleH, { size: FONT_SIZE, align: 'center' });
+    sheet.text(fitText(sheet, p.title, panelW + GAP, FONT_SIZE), cx, PAD + titleH, {
+      size: FONT_SIZE,
+      align: 'center',
+    });
   });
   const placed: { x: number; y: number; width: number; height: number; title: string }[][] = [];
   rows.forEach((row, r) => {
@@ -170,7 +208,10 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
     if (wantBar) drawColorbar(sheet, row.bar, x0 + nPanels * panelW + (nPanels - 1) * GAP + GAP, y, panelH);
   });
   return new Figure({
-    kind: 'heatmap', width, height, png: sheet.png(),
+    kind: 'heatmap',
+    width,
+    height,
+    png: sheet.png(),
     text: `heatmap: ${rows.length} row(s), ${modes.join('/')} (sign ${sign}, clip ${clip}%)`,
     info: { thresholds: rows.map((r) => r.threshold), scale, panelWidth: panelW, panelHeight: panelH, panels: placed },
   });
@@ -184,4 +225,48 @@ function drawChecker(sheet: Sheet, x: number, y: number, w: number, h: number): 
       sheet.fill(x + i, y + j, Math.min(c, w - i), Math.min(c, h - j), ((i + j) / c) % 2 === 0 ? '#ffffff' : '#e6e6e6');
     }
   }
+}
+
+export interface ShowHeatmapOptions extends HeatmapOptions {
+  /** row titles (one per image) */
+  labels?: string[];
+}
+
+/**
+ * show.heatmap: an attribution (saliency, Grad-CAM, ...: [H, W] or [H, W, C], or a batch of
+ * them) in one or more display modes, over its image when given.
+ */
+export function showHeatmap(
+  attribution: Tensor | Field | (Tensor | Field)[],
+  image?: Images | Pixels | null,
+  o: ShowHeatmapOptions = {},
+): Figure {
+  // a batch is a [N, H, W, C] tensor or an array; a rank-3 tensor is one image
+  const imgs = !image
+    ? []
+    : Array.isArray(image) || (isTensor(image) && image.rank === 4 && image.shape[0] > 1)
+      ? toPixelList(image as Images, 'image')
+      : [toPixels(image as Tensor | Pixels, 'image')];
+  let fields: Field[];
+  if (Array.isArray(attribution)) fields = attribution.map((a, i) => toField(a, `attribution[${i}]`));
+  else if (isTensor(attribution) && imgs.length > 1) {
+    if (attribution.rank < 3 || attribution.shape[0] !== imgs.length) {
+      throw new Error(
+        `attribution has shape [${attribution.shape.join(', ')}] for ${imgs.length} images; expected [${imgs.length}, H, W] or [${imgs.length}, H, W, C]`,
+      );
+    }
+    const data = attribution.dataSync() as Float32Array;
+    const [n, h, w, c = 1] = attribution.shape;
+    const size = h * w * c;
+    fields = Array.from({ length: n }, (_, i) => ({
+      height: h,
+      width: w,
+      channels: c,
+      data: data.subarray(i * size, (i + 1) * size),
+    }));
+  } else fields = [toField(attribution as Tensor | Field)];
+  if (imgs.length && imgs.length !== fields.length)
+    throw new Error(`${fields.length} attributions but ${imgs.length} images`);
+  const items: HeatmapItem[] = fields.map((f, i) => ({ attribution: f, image: imgs[i], label: o.labels?.[i] }));
+  return heatmap(items, o);
 }

@@ -2,13 +2,17 @@
 // coordinates beside the image (each pixel shows the value of the nearest window centre
 // among the windows covering it), optionally over the image, with a colour bar marking the probability
 // of the unoccluded image.
-import { checkChoice, formatValue } from './attribution';
-import { colormap, ColormapName } from './colormap';
-import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './colorbar';
+import { BY_WRAPPER, checkChoice } from '../common';
+import { formatValue } from './draw/attribution';
+import { colormap, ColormapName } from './draw/colormap';
+import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './draw/colorbar';
 import { Figure } from './figure';
+import { isTensor, toField, toPixels } from './tensors';
+import type { Tensor } from '@tensorflow/tfjs';
+import type { OcclusionResult } from '../techniques/attribution/occlusion';
 import { Field } from './heatmap';
-import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale, valueRange } from './raster';
-import { FONT_SIZE, measureText, Sheet } from './sheet';
+import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale, valueRange } from './draw/raster';
+import { FONT_SIZE, measureText, Sheet } from './draw/sheet';
 
 export interface OcclusionInput {
   image: Pixels;
@@ -58,14 +62,18 @@ export function alignOcclusion(input: OcclusionInput): Float32Array {
   let xs = input.xs;
   if (!ys || !xs) {
     if (input.window === undefined || input.stride === undefined) {
-      throw new Error(`a ${mh}x${mw} occlusion map on a ${H}x${W} image needs its positions: pass window and stride, or ys and xs`);
+      throw new Error(
+        `a ${mh}x${mw} occlusion map on a ${H}x${W} image needs its positions: pass window and stride, or ys and xs`,
+      );
     }
     const [sh, sw] = pair(input.stride);
     ys = ys ?? Array.from({ length: mh }, (_, i) => i * sh);
     xs = xs ?? Array.from({ length: mw }, (_, j) => j * sw);
   }
   if (ys.length !== mh || xs.length !== mw) {
-    throw new Error(`positions ys (${ys.length}) and xs (${xs.length}) must match the map's ${mh} rows and ${mw} columns`);
+    throw new Error(
+      `positions ys (${ys.length}) and xs (${xs.length}) must match the map's ${mh} rows and ${mw} columns`,
+    );
   }
   const [wh, ww] = pair(input.window ?? [1, 1]);
   const cy = ys.map((y) => y + (wh - 1) / 2);
@@ -77,7 +85,10 @@ export function alignOcclusion(input: OcclusionInput): Float32Array {
     starts.forEach((s0, i) => {
       if (v < s0 || v >= s0 + size) return;
       const d = Math.abs(centres[i] - v);
-      if (d < bd) { bd = d; best = i; }
+      if (d < bd) {
+        bd = d;
+        best = i;
+      }
     });
     return best;
   };
@@ -96,7 +107,7 @@ export function alignOcclusion(input: OcclusionInput): Float32Array {
 
 export function occlusion(input: OcclusionInput, o: OcclusionOptions = {}): Figure {
   checkPixels(input.image, 'occlusion image');
-  const range = checkChoice('range', o.range ?? 'data', ['data', 'probability'] as const);
+  const range = checkChoice(BY_WRAPPER, 'range', o.range ?? 'data', ['data', 'probability'] as const);
   const cm = colormap(o.colormap ?? 'viridis');
   const aligned = alignOcclusion(input);
   const r = range === 'probability' ? { min: 0, max: 1 } : valueRange(Array.from(input.map.data));
@@ -112,19 +123,34 @@ export function occlusion(input: OcclusionInput, o: OcclusionOptions = {}): Figu
     mapImg.data.set([cr, cg, cb, 255], p * 4);
     const q = p * 4;
     const k = Number.isNaN(v) ? 0 : a;
-    over.data.set([
-      Math.round((1 - k) * img.data[q] + k * cr),
-      Math.round((1 - k) * img.data[q + 1] + k * cg),
-      Math.round((1 - k) * img.data[q + 2] + k * cb), 255], q);
+    over.data.set(
+      [
+        Math.round((1 - k) * img.data[q] + k * cr),
+        Math.round((1 - k) * img.data[q + 1] + k * cg),
+        Math.round((1 - k) * img.data[q + 2] + k * cb),
+        255,
+      ],
+      q,
+    );
   }
-  const panels = [{ title: 'image', img }, { title: 'probability map', img: mapImg }];
+  const panels = [
+    { title: 'image', img },
+    { title: 'probability map', img: mapImg },
+  ];
   if (o.overlay ?? true) panels.push({ title: 'over the image', img: over });
   const scale = o.scale ?? scaleFor(W, H, o.size ?? 160);
   const pw = W * scale;
   const ph = H * scale;
-  const ticks: ColorbarSpec['ticks'] = [{ t: 0, label: formatValue(r.min) }, { t: 1, label: formatValue(r.max) }];
+  const ticks: ColorbarSpec['ticks'] = [
+    { t: 0, label: formatValue(r.min) },
+    { t: 1, label: formatValue(r.max) },
+  ];
   if (input.baseline !== undefined) {
-    ticks.push({ t: Math.min(1, Math.max(0, (input.baseline - r.min) / span)), label: `unoccluded ${formatValue(input.baseline)}`, priority: 1 });
+    ticks.push({
+      t: Math.min(1, Math.max(0, (input.baseline - r.min) / span)),
+      label: `unoccluded ${formatValue(input.baseline)}`,
+      priority: 1,
+    });
   }
   const bar = { colormap: cm, ticks };
   const titleH = o.title ? FONT_SIZE + 10 : 0;
@@ -142,8 +168,60 @@ export function occlusion(input: OcclusionInput, o: OcclusionOptions = {}): Figu
   });
   drawColorbar(sheet, bar, PAD + panels.length * (pw + GAP), y, ph);
   return new Figure({
-    kind: 'occlusion', width, height, png: sheet.png(),
+    kind: 'occlusion',
+    width,
+    height,
+    png: sheet.png(),
     text: `occlusion: ${input.map.height}x${input.map.width} positions on a ${H}x${W} image`,
-    info: { scale, panelWidth: pw, panelHeight: ph, panelTop: y, panelLefts: panels.map((_, i) => PAD + i * (pw + GAP)) },
+    info: {
+      scale,
+      panelWidth: pw,
+      panelHeight: ph,
+      panelTop: y,
+      panelLefts: panels.map((_, i) => PAD + i * (pw + GAP)),
+    },
   });
+}
+
+/**
+ * What show.occlusion takes: occlusion()'s result (its map, window positions and unoccluded
+ * score; drop and the rest are not drawn), or a bare [rows, cols] map with the positions in the
+ * options.
+ */
+export type OcclusionMap =
+  | (Pick<OcclusionResult, 'map'> & Partial<Pick<OcclusionResult, 'rows' | 'cols' | 'window' | 'stride' | 'score'>>)
+  | Tensor;
+
+export interface ShowOcclusionOptions
+  extends OcclusionOptions, Partial<Pick<OcclusionInput, 'window' | 'stride' | 'ys' | 'xs' | 'baseline'>> {}
+
+/** A batch of one ([1, rows, cols]) as [rows, cols]; a larger batch is an error. */
+function oneMap(t: Tensor): Field {
+  if (t.rank === 3) {
+    if (t.shape[0] !== 1)
+      throw new Error(
+        `occlusion map has shape [${t.shape.join(', ')}]; show one image at a time ([rows, cols] or [1, rows, cols])`,
+      );
+    return { height: t.shape[1] as number, width: t.shape[2] as number, data: t.dataSync() as Float32Array };
+  }
+  return toField(t, 'occlusion map');
+}
+
+/** show.occlusion: the score map aligned under the windows, beside and over the image. */
+export function showOcclusion(result: OcclusionMap, image: Tensor | Pixels, o: ShowOcclusionOptions = {}): Figure {
+  const r = isTensor(result) ? { map: result } : result;
+  if (!r || !isTensor(r.map))
+    throw new Error(
+      "expected occlusion()'s result { map, rows, cols, window, stride, score } or a [rows, cols] tensor",
+    );
+  const input: OcclusionInput = {
+    image: toPixels(image),
+    map: oneMap(r.map),
+    window: o.window ?? r.window,
+    stride: o.stride ?? r.stride,
+    ys: o.ys ?? (r.rows?.length ? Array.from(r.rows) : undefined),
+    xs: o.xs ?? (r.cols?.length ? Array.from(r.cols) : undefined),
+    baseline: o.baseline ?? r.score?.[0],
+  };
+  return occlusion(input, o);
 }

@@ -1,19 +1,22 @@
 // render.progress and the live Progress display: a line of (step, value) beside the current
 // image, redrawn in place in the cell that created it (display id), at most a few times a
 // second, for class visualization by gradient ascent and for training.
-import { formatValue } from './attribution';
-import { DisplayTarget } from './bridge';
+import { formatValue } from './draw/attribution';
+import { DisplayTarget } from './kernel/bridge';
 import { Figure } from './figure';
-import { classColor } from './palette';
-import { Normalize, Pixels, scaleFor, toRgba, upscale } from './raster';
-import { niceTicks } from './ticks';
-import { FONT_SIZE, measureText, Sheet, SMALL_FONT_SIZE } from './sheet';
+import { classColor } from './draw/palette';
+import { Normalize, Pixels, scaleFor, toRgba, upscale } from './draw/raster';
+import { niceTicks } from './draw/ticks';
+import { FONT_SIZE, measureText, Sheet, SMALL_FONT_SIZE } from './draw/sheet';
 import { isTensor, toPixels } from './tensors';
 import type { Tensor } from '@tensorflow/tfjs';
 
 export { niceTicks };
 
-export interface ProgressPoint { step: number; values: Record<string, number> }
+export interface ProgressPoint {
+  step: number;
+  values: Record<string, number>;
+}
 
 export interface ProgressOptions {
   title?: string;
@@ -35,9 +38,12 @@ export function progress(history: ProgressPoint[], image: Pixels | null, o: Prog
   const chH = o.height ?? 240;
   const names = [...new Set(history.flatMap((h) => Object.keys(h.values)))];
   const last = history[history.length - 1];
-  const title = (o.title ? o.title + ' · ' : '') + (last
-    ? `step ${last.step}${o.total ? ` / ${o.total}` : ''} · ` + names.map((n) => `${n} ${formatValue(last.values[n])}`).join(', ')
-    : 'waiting for the first step');
+  const title =
+    (o.title ? o.title + ' · ' : '') +
+    (last
+      ? `step ${last.step}${o.total ? ` / ${o.total}` : ''} · ` +
+        names.map((n) => `${n} ${formatValue(last.values[n])}`).join(', ')
+      : 'waiting for the first step');
   let img = null;
   if (image) {
     const rgba = toRgba(image, o.normalize ?? 'minmax');
@@ -52,13 +58,24 @@ export function progress(history: ProgressPoint[], image: Pixels | null, o: Prog
   sheet.text(title, PAD, PAD, { size: FONT_SIZE, bold: true });
 
   // axes
-  let ymin = Infinity, ymax = -Infinity;
-  for (const h of history) for (const n of names) {
-    const v = h.values[n];
-    if (Number.isFinite(v)) { ymin = Math.min(ymin, v); ymax = Math.max(ymax, v); }
+  let ymin = Infinity,
+    ymax = -Infinity;
+  for (const h of history)
+    for (const n of names) {
+      const v = h.values[n];
+      if (Number.isFinite(v)) {
+        ymin = Math.min(ymin, v);
+        ymax = Math.max(ymax, v);
+      }
+    }
+  if (!Number.isFinite(ymin)) {
+    ymin = 0;
+    ymax = 1;
   }
-  if (!Number.isFinite(ymin)) { ymin = 0; ymax = 1; }
-  if (ymax === ymin) { ymin -= 1; ymax += 1; }
+  if (ymax === ymin) {
+    ymin -= 1;
+    ymax += 1;
+  }
   // losses and scores that start near zero read better against a zero baseline
   if (ymin >= 0 && ymin < 0.25 * ymax) ymin = 0;
   const xmin = history.length ? history[0].step : 0;
@@ -90,7 +107,10 @@ export function progress(history: ProgressPoint[], image: Pixels | null, o: Prog
     for (const h of history) {
       const v = h.values[n];
       if (!Number.isFinite(v)) continue;
-      if (!started) { ctx.moveTo(X(h.step), Y(v)); started = true; } else ctx.lineTo(X(h.step), Y(v));
+      if (!started) {
+        ctx.moveTo(X(h.step), Y(v));
+        started = true;
+      } else ctx.lineTo(X(h.step), Y(v));
     }
     ctx.stroke();
     if (names.length > 1) {
@@ -100,7 +120,10 @@ export function progress(history: ProgressPoint[], image: Pixels | null, o: Prog
   });
   if (img) sheet.put(img, PAD + cw + 12, top);
   return new Figure({
-    kind: 'progress', width, height, png: sheet.png(),
+    kind: 'progress',
+    width,
+    height,
+    png: sheet.png(),
     text: title,
     info: { steps: history.length },
   });
@@ -137,7 +160,9 @@ export class ProgressDisplay {
     this.options = { ...options };
     this.target = DisplayTarget.here();
     // a redraw still waiting for its timer is drawn before the cell ends (nothing goes out after)
-    this.target.beforeCellEnds(() => { if (this.timer) this.done(); });
+    this.target.beforeCellEnds(() => {
+      if (this.timer) this.done();
+    });
     this.redraw();
   }
 
@@ -154,7 +179,13 @@ export class ProgressDisplay {
     const now = Date.now();
     if (now - this.lastDraw >= this.interval) this.redraw();
     else if (!this.timer) {
-      this.timer = setTimeout(() => { this.timer = null; if (this.dirty) this.redraw(); }, this.interval - (now - this.lastDraw));
+      this.timer = setTimeout(
+        () => {
+          this.timer = null;
+          if (this.dirty) this.redraw();
+        },
+        this.interval - (now - this.lastDraw),
+      );
       this.timer.unref?.();
     }
   }
@@ -165,15 +196,21 @@ export class ProgressDisplay {
    *  ({ step, steps, score, image?, shape })          classVisualization's onStep
    *  ({ epoch, epochs, step, stepsPerEpoch, loss, testAccuracy? })   models.trainCnn's onProgress
    */
-  readonly onStep = (first: number | StepReport, value?: number | Record<string, number>, image?: Pixels | Tensor | null): void => {
+  readonly onStep = (
+    first: number | StepReport,
+    value?: number | Record<string, number>,
+    image?: Pixels | Tensor | null,
+  ): void => {
     if (typeof first === 'number') {
       this.update(first, value ?? NaN, image);
       return;
     }
-    if (!first || typeof first !== 'object') throw new Error('onStep: expected (step, value, image?) or a step report object');
+    if (!first || typeof first !== 'object')
+      throw new Error('onStep: expected (step, value, image?) or a step report object');
     const r = first;
     if (typeof r.epoch === 'number' && typeof r.stepsPerEpoch === 'number') {
-      if (this.options.total === undefined && typeof r.epochs === 'number') this.options.total = r.epochs * r.stepsPerEpoch;
+      if (this.options.total === undefined && typeof r.epochs === 'number')
+        this.options.total = r.epochs * r.stepsPerEpoch;
       const values: Record<string, number> = { loss: r.loss ?? NaN };
       if (typeof r.testAccuracy === 'number') values['test accuracy'] = r.testAccuracy;
       this.update((r.epoch - 1) * r.stepsPerEpoch + (r.step ?? 0), values);
@@ -192,7 +229,10 @@ export class ProgressDisplay {
 
   /** Draws the final state now and returns it. */
   done(): Figure {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     return this.redraw();
   }
 

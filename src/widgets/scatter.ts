@@ -3,12 +3,13 @@
 // image thumbnail of the hovered point (from one sprite sheet, not an image per point).
 // WebGL (scattergl) from 1,000 points on, so thousands of points stay smooth.
 import { Figure } from './figure';
-import { classColor } from './palette';
-import { PlotlySpec } from './plotly';
-import { encodeGrayPng } from './png-encode';
-import { Pixels, Rgba, toByte, toRgba } from './raster';
-import { scatterPng } from './scatter-static';
-import { Sheet } from './sheet';
+import { EmbeddingPoints, Images, LabelOptions, labelsOf, toPixelList, toPoints } from './tensors';
+import { classColor } from './draw/palette';
+import { PlotlySpec } from './kernel/plotly';
+import { encodeGrayPng } from './draw/png_encode';
+import { Pixels, Rgba, toByte, toRgba } from './draw/raster';
+import { scatterPng } from './draw/scatter_static';
+import { Sheet } from './draw/sheet';
 
 export interface ScatterInput {
   /** x0, y0, x1, y1, ... (N*2) */
@@ -48,7 +49,8 @@ export interface ScatterTrace {
 export function scatterTraces(input: ScatterInput): ScatterTrace[] {
   const n = input.points.length / 2;
   if (!Number.isInteger(n)) throw new Error(`points has ${input.points.length} values; expected x,y pairs (N*2)`);
-  if (input.labels && input.labels.length !== n) throw new Error(`labels has ${input.labels.length} entries; expected one per point (${n})`);
+  if (input.labels && input.labels.length !== n)
+    throw new Error(`labels has ${input.labels.length} entries; expected one per point (${n})`);
   const labels = input.labels ?? new Int32Array(n);
   let maxLabel = 0;
   for (let i = 0; i < n; i++) maxLabel = Math.max(maxLabel, labels[i]);
@@ -60,12 +62,14 @@ export function scatterTraces(input: ScatterInput): ScatterTrace[] {
     if (!groups.has(l)) groups.set(l, []);
     (groups.get(l) as number[]).push(i);
   }
-  return [...groups.keys()].sort((a, b) => a - b).map((l) => ({
-    label: l,
-    name: input.classNames?.[l] ?? (input.labels ? String(l) : 'points'),
-    color: classColor(l, nClasses),
-    members: groups.get(l) as number[],
-  }));
+  return [...groups.keys()]
+    .sort((a, b) => a - b)
+    .map((l) => ({
+      label: l,
+      name: input.classNames?.[l] ?? (input.labels ? String(l) : 'points'),
+      color: classColor(l, nClasses),
+      members: groups.get(l) as number[],
+    }));
 }
 
 function round5(v: number): number {
@@ -85,7 +89,8 @@ function spriteSheet(thumbs: Pixels[]): { png: Buffer; cols: number; tw: number;
     thumbs.forEach((t, i) => {
       const x0 = (i % cols) * tw;
       const y0 = Math.floor(i / cols) * th;
-      for (let y = 0; y < t.height; y++) for (let x = 0; x < t.width; x++) gray[(y0 + y) * W + x0 + x] = toByte(t.data[y * t.width + x]);
+      for (let y = 0; y < t.height; y++)
+        for (let x = 0; x < t.width; x++) gray[(y0 + y) * W + x0 + x] = toByte(t.data[y * t.width + x]);
     });
     return { png: encodeGrayPng(gray, W, H), cols, tw, th, w: W, h: H };
   }
@@ -116,7 +121,8 @@ export function scatter(input: ScatterInput, o: ScatterOptions = {}): Figure {
     marker: { color: t.color, size, opacity: o.opacity ?? 0.8 },
   }));
   const layout: Record<string, unknown> = {
-    width, height,
+    width,
+    height,
     margin: { l: 50, r: 20, t: o.title ? 40 : 16, b: 40 },
     hovermode: 'closest',
     legend: { itemsizing: 'constant', title: { text: input.classNames || input.labels ? 'class' : '' } },
@@ -133,7 +139,8 @@ export function scatter(input: ScatterInput, o: ScatterOptions = {}): Figure {
   if (input.thumbnails && n > 0) {
     const sprite = spriteSheet(input.thumbnails);
     const s = o.thumbnailScale ?? Math.max(1, Math.ceil(84 / Math.max(sprite.tw, sprite.th)));
-    extraHtml = `<div class="cnnviz-thumb" style="position:absolute;display:none;pointer-events:none;` +
+    extraHtml =
+      `<div class="cnnviz-thumb" style="position:absolute;display:none;pointer-events:none;` +
       `width:${sprite.tw * s}px;height:${sprite.th * s}px;border:2px solid #444;background-color:#fff;` +
       `background-image:url(data:image/png;base64,${sprite.png.toString('base64')});` +
       `background-size:${sprite.w * s}px ${sprite.h * s}px;image-rendering:pixelated;z-index:10"></div>`;
@@ -153,9 +160,37 @@ export function scatter(input: ScatterInput, o: ScatterOptions = {}): Figure {
       gd.on('plotly_unhover', function () { box.style.display = 'none'; });`;
   }
   return new Figure({
-    kind: 'scatter', width, height, plotly: spec, extraHtml, afterPlot,
+    kind: 'scatter',
+    width,
+    height,
+    plotly: spec,
+    extraHtml,
+    afterPlot,
     staticPng: () => scatterPng(input, traces, { width, height, markerSize: size, title: o.title }),
     text: `scatter: ${n} points in ${traces.length} classes${gl ? ' (WebGL)' : ''}`,
     info: { gl, points: n, traces: traces.map((t) => ({ name: t.name, color: t.color, count: t.members.length })) },
   });
+}
+
+export interface ShowScatterOptions extends ScatterOptions, LabelOptions {
+  /** images (same order as the points) for hover thumbnails */
+  images?: Images;
+  /** dataset index of each point, for hover */
+  indices?: ArrayLike<number>;
+}
+
+/** show.scatter: an embedding (pca, kernelPca, tsne, umap) as a chart, a trace per class. */
+export function showScatter(embedding: EmbeddingPoints, o: ShowScatterOptions = {}): Figure {
+  const points = toPoints(embedding);
+  const thumbnails = o.images ? toPixelList(o.images, 'images') : undefined;
+  return scatter(
+    {
+      points,
+      labels: labelsOf(o.labels),
+      classNames: o.classNames ? [...o.classNames] : undefined,
+      indices: o.indices,
+      thumbnails,
+    },
+    o,
+  );
 }

@@ -1,23 +1,30 @@
 // From tensors (and the technique results that hold them) to the plain data the renderers
 // take. Tensors are read synchronously and never disposed here: the caller owns them.
 import * as tf from '@tensorflow/tfjs';
-import { Field } from './heatmap';
-import { Pixels } from './raster';
+import { shapeText } from '../common';
+import type { Field } from './heatmap';
+import { Pixels } from './draw/raster';
 
 export type TensorLike = Pick<tf.Tensor, 'shape' | 'rank' | 'dataSync'>;
 
 export function isTensor(x: unknown): x is tf.Tensor {
-  return typeof x === 'object' && x !== null && Array.isArray((x as tf.Tensor).shape) &&
-    typeof (x as tf.Tensor).dataSync === 'function';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    Array.isArray((x as tf.Tensor).shape) &&
+    typeof (x as tf.Tensor).dataSync === 'function'
+  );
 }
 
 export function isPixels(x: unknown): x is Pixels {
-  return typeof x === 'object' && x !== null && !isTensor(x) && typeof (x as Pixels).width === 'number' &&
-    typeof (x as Pixels).height === 'number' && (x as Pixels).data !== undefined;
-}
-
-function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    !isTensor(x) &&
+    typeof (x as Pixels).width === 'number' &&
+    typeof (x as Pixels).height === 'number' &&
+    (x as Pixels).data !== undefined
+  );
 }
 
 /** One image: [H, W], [H, W, C] or [1, H, W, C] (C = 1, 3 or 4), or plain Pixels. */
@@ -28,7 +35,9 @@ export function toPixels(x: tf.Tensor | Pixels, what = 'image'): Pixels {
   if (shape.length === 4 && shape[0] === 1) shape = shape.slice(1);
   if (shape.length === 2) shape = [shape[0], shape[1], 1];
   if (shape.length !== 3 || ![1, 3, 4].includes(shape[2])) {
-    throw new Error(`${what} has shape ${shapeText(x.shape)}; expected [H, W], [H, W, C] or [1, H, W, C] with C = 1, 3 or 4`);
+    throw new Error(
+      `${what} has shape ${shapeText(x.shape)}; expected [H, W], [H, W, C] or [1, H, W, C] with C = 1, 3 or 4`,
+    );
   }
   return { height: shape[0], width: shape[1], channels: shape[2], data: x.dataSync() as Float32Array };
 }
@@ -48,21 +57,36 @@ export function toPixelList(x: tf.Tensor | (tf.Tensor | Pixels)[] | Pixels, what
 function splitBatch(data: Float32Array, n: number, h: number, w: number, c: number): Pixels[] {
   if (![1, 3, 4].includes(c)) throw new Error(`images have ${c} channels; expected 1, 3 or 4`);
   const size = h * w * c;
-  return Array.from({ length: n }, (_, i) => ({ height: h, width: w, channels: c, data: data.subarray(i * size, (i + 1) * size) }));
+  return Array.from({ length: n }, (_, i) => ({
+    height: h,
+    width: w,
+    channels: c,
+    data: data.subarray(i * size, (i + 1) * size),
+  }));
 }
 
 /** Selected images of a batch, reading only those (a dataset may hold thousands). */
-export function pickImages(batch: tf.Tensor | (tf.Tensor | Pixels)[], indices: ArrayLike<number>, what = 'images'): Pixels[] {
+export function pickImages(
+  batch: tf.Tensor | (tf.Tensor | Pixels)[],
+  indices: ArrayLike<number>,
+  what = 'images',
+): Pixels[] {
   const idx = Array.from(indices);
   if (Array.isArray(batch)) {
     return idx.map((i) => {
-      if (!(i >= 0 && i < batch.length)) throw new Error(`index ${i} is out of range for ${what}: 0..${batch.length - 1}`);
+      if (!(i >= 0 && i < batch.length))
+        throw new Error(`index ${i} is out of range for ${what}: 0..${batch.length - 1}`);
       return toPixels(batch[i], `${what}[${i}]`);
     });
   }
-  if (!isTensor(batch) || batch.rank < 3) throw new Error(`${what} must be a batch [N, H, W, C]; got ${isTensor(batch) ? shapeText(batch.shape) : typeof batch}`);
+  if (!isTensor(batch) || batch.rank < 3)
+    throw new Error(
+      `${what} must be a batch [N, H, W, C]; got ${isTensor(batch) ? shapeText(batch.shape) : typeof batch}`,
+    );
   const n = batch.shape[0];
-  for (const i of idx) if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new Error(`index ${i} is out of range for ${what}: 0..${n - 1}`);
+  for (const i of idx)
+    if (!(Number.isInteger(i) && i >= 0 && i < n))
+      throw new Error(`index ${i} is out of range for ${what}: 0..${n - 1}`);
   if (idx.length === 0) return [];
   const picked = tf.tidy(() => tf.gather(batch as tf.Tensor, tf.tensor1d(idx, 'int32')));
   try {
@@ -92,18 +116,41 @@ export function toNumbers(x: ArrayLike<number> | tf.Tensor, what: string): Array
   throw new Error(`${what} must be an array, a typed array or a tensor`);
 }
 
-/** 2-D points from { points (N*2) }, a [N, 2] tensor, a flat array, or [x, y] pairs. */
-export function toPoints(x: unknown, what = 'embedding'): ArrayLike<number> {
+/**
+ * An embedding as show.scatter takes it: what pca, kernelPca, tsne and umap return ({ points }
+ * (N*2), with n), or a [N, 2] tensor.
+ */
+export type EmbeddingPoints = { points: ArrayLike<number>; n?: number } | tf.Tensor;
+
+/** x,y pairs (N*2) of an embedding. */
+export function toPoints(x: EmbeddingPoints, what = 'embedding'): ArrayLike<number> {
   if (isTensor(x)) {
     if (x.rank !== 2 || x.shape[1] !== 2) throw new Error(`${what} has shape ${shapeText(x.shape)}; expected [N, 2]`);
     return x.dataSync() as Float32Array;
   }
-  if (Array.isArray(x) && Array.isArray(x[0])) return (x as number[][]).flatMap((p) => [p[0], p[1]]);
-  if (x && typeof x === 'object' && 'points' in x) return toPoints((x as { points: unknown }).points, what);
-  if (x && typeof (x as ArrayLike<number>).length === 'number') {
-    const a = x as ArrayLike<number>;
-    if (a.length % 2 !== 0) throw new Error(`${what} has ${a.length} values; expected x,y pairs (N*2)`);
-    return a;
+  if (!x || typeof x !== 'object' || !('points' in x) || typeof x.points?.length !== 'number') {
+    throw new Error(`${what} must be { points: Float32Array (N*2) } (what pca, tsne, umap return) or a [N, 2] tensor`);
   }
-  throw new Error(`${what} must be { points: Float32Array (N*2) }, a [N, 2] tensor, or [[x, y], ...]`);
+  if (x.points.length % 2 !== 0) throw new Error(`${what} has ${x.points.length} values; expected x,y pairs (N*2)`);
+  return x.points;
+}
+
+/** Images as show.* takes them: a batch tensor, or an array of image tensors / Pixels. */
+export type Images = tf.Tensor | (tf.Tensor | Pixels)[];
+/** Class index per image, as numbers or a tensor. */
+export type Labels = ArrayLike<number> | tf.Tensor;
+
+export interface LabelOptions {
+  /** class index per image (of the dataset the indices refer to) */
+  labels?: Labels;
+  classNames?: readonly string[];
+}
+
+export function labelsOf(l: Labels | undefined): ArrayLike<number> | undefined {
+  return l === undefined ? undefined : toNumbers(l, 'labels');
+}
+
+/** A caption's class: its name when classNames are given, else its index. */
+export function className(o: LabelOptions, label: number): string {
+  return o.classNames?.[label] ?? String(label);
 }

@@ -50,13 +50,26 @@ export function executeNotebooks(
 ): ExecutedNotebook[] {
   const outDir = opts.outDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cnnviz-nb-'));
   const reportFile = path.join(outDir, 'report.json');
-  const args = [path.join(REPO, 'kernel-setup', 'execute.py'), '--out', outDir, '--root', REPO, '--report', reportFile, '--timeout', String(opts.timeoutS ?? 600)];
+  const args = [
+    path.join(REPO, 'kernel-setup', 'execute.py'),
+    '--out',
+    outDir,
+    '--root',
+    REPO,
+    '--report',
+    reportFile,
+    '--timeout',
+    String(opts.timeoutS ?? 600),
+  ];
   if (opts.html) args.push('--html');
   args.push(...notebooks.map((n) => path.resolve(REPO, n)));
   try {
     execFileSync(jupyterPython(), args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   } catch (err) {
-    if (!fs.existsSync(reportFile)) throw new Error(`execute.py failed before writing a report: ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
+    if (!fs.existsSync(reportFile))
+      throw new Error(
+        `execute.py failed before writing a report: ${String((err as { stderr?: Buffer }).stderr ?? err)}`,
+      );
   }
   const reports = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as NotebookReport[];
   return reports.map((report) => ({
@@ -66,7 +79,10 @@ export function executeNotebooks(
   }));
 }
 
-export function executeNotebook(notebook: string, opts: { html?: boolean; timeoutS?: number; outDir?: string } = {}): ExecutedNotebook {
+export function executeNotebook(
+  notebook: string,
+  opts: { html?: boolean; timeoutS?: number; outDir?: string } = {},
+): ExecutedNotebook {
   return executeNotebooks([notebook], opts)[0];
 }
 

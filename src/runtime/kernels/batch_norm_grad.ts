@@ -20,7 +20,13 @@ export const batchNormTrainingGradConfig: tf.KernelConfig = {
   kernelName: BN_TRAINING_GRAD_KERNEL,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const { dy, x, mean, variance, scale } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo; mean: tf.TensorInfo; variance: tf.TensorInfo; scale?: tf.TensorInfo };
+    const { dy, x, mean, variance, scale } = inputs as {
+      dy: tf.TensorInfo;
+      x: tf.TensorInfo;
+      mean: tf.TensorInfo;
+      variance: tf.TensorInfo;
+      scale?: tf.TensorInfo;
+    };
     const eps = (attrs as unknown as { varianceEpsilon: number }).varianceEpsilon;
     const ops = new WasmOps(backend as tf.KernelBackend);
     const c = x.shape[x.shape.length - 1];

@@ -11,7 +11,13 @@ export const CLIP_GRAD_KERNEL = 'CnnvizClipByValueGrad';
  */
 function elementwiseGrad(
   kernelName: string,
-  simd: (fast: SimdKernels, ops: WasmOps, addr: { x: number; dy: number; out: number }, n: number, attrs: Record<string, number>) => void,
+  simd: (
+    fast: SimdKernels,
+    ops: WasmOps,
+    addr: { x: number; dy: number; out: number },
+    n: number,
+    attrs: Record<string, number>,
+  ) => void,
   scalar: (dy: number, x: number, attrs: Record<string, number>) => number,
 ): tf.KernelConfig {
   return {

@@ -3,23 +3,36 @@ import { addressOf, Comparison, mirrored, simdFor } from './simd';
 import { WasmOps } from './wasm_ops';
 
 /**
- * Comparisons, logical and/or and select on the wasm backend run at about 10 ns an element
- * (an index computed per element), which makes the gradient of ReLU6 / clipByValue
+ * Comparisons, logical and/or and select on the wasm backend compute an index per element,
+ * which makes the gradient of ReLU6 / clipByValue
  * (where(x >= 0 && x <= 6, dy, 0)) cost more than the convolutions around it. Our SIMD loops
- * (simd.ts) are ~10x faster, branch-free JavaScript 2-3x. Same-shape operands, or one scalar;
- * float32 only for comparisons. Anything else goes to the built-in kernel.
+ * (simd.ts) are fastest, branch-free JavaScript next (bench/KERNELS.md). Same-shape operands,
+ * or one scalar; float32 only for comparisons. Anything else goes to the built-in kernel.
  */
 type Loop = (a: Float32Array, b: Float32Array, out: Uint8Array, n: number) => void;
 
-const OPS: Record<string, string> = { Greater: '>', GreaterEqual: '>=', Less: '<', LessEqual: '<=', Equal: '===', NotEqual: '!==' };
+const OPS: Record<string, string> = {
+  Greater: '>',
+  GreaterEqual: '>=',
+  Less: '<',
+  LessEqual: '<=',
+  Equal: '===',
+  NotEqual: '!==',
+};
 
 // One small loop per operator and operand form keeps each call site monomorphic for V8.
 function makeLoop(op: string, form: 'same' | 'scalarB' | 'scalarA'): Loop {
   const lhs = form === 'scalarA' ? 's' : 'a[i]';
   const rhs = form === 'scalarB' ? 's' : 'b[i]';
   const init = form === 'scalarA' ? 'const s = a[0];' : form === 'scalarB' ? 'const s = b[0];' : '';
-  // eslint-disable-next-line no-new-func
-  return new Function('a', 'b', 'out', 'n', `${init} for (let i = 0; i < n; i++) out[i] = (${lhs} ${op} ${rhs}) | 0;`) as Loop;
+
+  return new Function(
+    'a',
+    'b',
+    'out',
+    'n',
+    `${init} for (let i = 0; i < n; i++) out[i] = (${lhs} ${op} ${rhs}) | 0;`,
+  ) as Loop;
 }
 
 const loops: Record<string, Record<'same' | 'scalarB' | 'scalarA', Loop>> = {};
@@ -37,7 +50,13 @@ function comparison(name: string): tf.KernelConfig {
       const na = tf.util.sizeFromShape(a.shape);
       const nb = tf.util.sizeFromShape(b.shape);
       const same = tf.util.arraysEqual(a.shape, b.shape);
-      const form = same ? 'same' : nb === 1 && b.shape.length <= a.shape.length ? 'scalarB' : na === 1 && a.shape.length <= b.shape.length ? 'scalarA' : undefined;
+      const form = same
+        ? 'same'
+        : nb === 1 && b.shape.length <= a.shape.length
+          ? 'scalarB'
+          : na === 1 && a.shape.length <= b.shape.length
+            ? 'scalarA'
+            : undefined;
       if (!form || a.dtype !== 'float32' || b.dtype !== 'float32' || na + nb < 4096) return ops.run(name, { a, b });
       const shape = form === 'scalarA' ? b.shape : a.shape;
       const outInfo = ops.empty(shape, 'bool');
@@ -66,11 +85,17 @@ function logical(name: 'LogicalAnd' | 'LogicalOr'): tf.KernelConfig {
     kernelFunc: ({ inputs, backend }) => {
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const ops = new WasmOps(backend as tf.KernelBackend);
-      if (!tf.util.arraysEqual(a.shape, b.shape) || a.dtype !== 'bool' || b.dtype !== 'bool') return ops.run(name, { a, b });
+      if (!tf.util.arraysEqual(a.shape, b.shape) || a.dtype !== 'bool' || b.dtype !== 'bool')
+        return ops.run(name, { a, b });
       const outInfo = ops.empty(a.shape, 'bool');
       const fast = simdFor(ops.backend);
       if (fast) {
-        (name === 'LogicalAnd' ? fast.and : fast.or)(addressOf(ops.backend, a), addressOf(ops.backend, b), addressOf(ops.backend, outInfo), tf.util.sizeFromShape(a.shape));
+        (name === 'LogicalAnd' ? fast.and : fast.or)(
+          addressOf(ops.backend, a),
+          addressOf(ops.backend, b),
+          addressOf(ops.backend, outInfo),
+          tf.util.sizeFromShape(a.shape),
+        );
         return outInfo;
       }
       const out = ops.backend.typedArrayFromHeap(outInfo) as Uint8Array;
@@ -94,8 +119,12 @@ export const selectConfig: tf.KernelConfig = {
   kernelFunc: ({ inputs, backend }) => {
     const { condition, t, e } = inputs as { condition: tf.TensorInfo; t: tf.TensorInfo; e: tf.TensorInfo };
     const ops = new WasmOps(backend as tf.KernelBackend);
-    const plain = condition.dtype === 'bool' && t.dtype === e.dtype && (t.dtype === 'float32' || t.dtype === 'int32') &&
-      tf.util.arraysEqual(condition.shape, t.shape) && tf.util.arraysEqual(t.shape, e.shape);
+    const plain =
+      condition.dtype === 'bool' &&
+      t.dtype === e.dtype &&
+      (t.dtype === 'float32' || t.dtype === 'int32') &&
+      tf.util.arraysEqual(condition.shape, t.shape) &&
+      tf.util.arraysEqual(t.shape, e.shape);
     if (!plain) return ops.run('Select', { condition, t, e });
     const outInfo = ops.empty(t.shape, t.dtype);
     const fast = simdFor(ops.backend);

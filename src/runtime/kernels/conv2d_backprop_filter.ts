@@ -19,7 +19,13 @@ import { Pads2D, WasmOps } from './wasm_ops';
  * shifted views of Xt[ci, b, Hp, Wp] stack into [kh*kw*ci, N] and one plain product with
  * dY[N, co] gives dW; stride 1 only (strided views are slow on wasm).
  */
-function filterGradByIm2col(ops: WasmOps, x: tf.TensorInfo, dy: tf.TensorInfo, k: [number, number], pads: Pads2D): tf.TensorInfo {
+function filterGradByIm2col(
+  ops: WasmOps,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  k: [number, number],
+  pads: Pads2D,
+): tf.TensorInfo {
   const [b, , , ci] = x.shape;
   const [, ho, wo, co] = dy.shape;
   const xp = ops.padOrCrop(x, [[0, 0], pads[0], pads[1], [0, 0]]);
@@ -42,15 +48,29 @@ function filterGradByIm2col(ops: WasmOps, x: tf.TensorInfo, dy: tf.TensorInfo, k
 }
 
 /** dW as [ci, kh, kw, co] (a transpose away from [kh, kw, ci, co]). */
-function filterGradByConv(ops: WasmOps, x: tf.TensorInfo, dy: tf.TensorInfo, strides: [number, number], pads: Pads2D): tf.TensorInfo {
+function filterGradByConv(
+  ops: WasmOps,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  strides: [number, number],
+  pads: Pads2D,
+): tf.TensorInfo {
   const xt = ops.transpose(x, [3, 1, 2, 0]);
   const dyt = ops.transpose(dy, [1, 2, 0, 3]);
   let src = xt;
   let p = pads;
   if (pads[0][1] < 0 || pads[1][1] < 0) {
     // The conv would read rows the forward pass never used: drop them instead.
-    src = ops.padOrCrop(xt, [[0, 0], [0, Math.min(0, pads[0][1])], [0, Math.min(0, pads[1][1])], [0, 0]]);
-    p = [[pads[0][0], Math.max(0, pads[0][1])], [pads[1][0], Math.max(0, pads[1][1])]];
+    src = ops.padOrCrop(xt, [
+      [0, 0],
+      [0, Math.min(0, pads[0][1])],
+      [0, Math.min(0, pads[1][1])],
+      [0, 0],
+    ]);
+    p = [
+      [pads[0][0], Math.max(0, pads[0][1])],
+      [pads[1][0], Math.max(0, pads[1][1])],
+    ];
   }
   const conv = ops.conv2d(src, dyt, [1, 1], p, strides);
   ops.free(xt, dyt);
@@ -60,13 +80,13 @@ function filterGradByConv(ops: WasmOps, x: tf.TensorInfo, dy: tf.TensorInfo, str
 
 /**
  * Pixels of dy per call of the SIMD filter gradient (whole rows, at least one): few, so a tile's
- * stream of x and dy stays in L1 for the next tile (measured: 16 beat 48, 128 and 256 by 3-20%).
+ * stream of x and dy stays in L1 for the next tile (measured: bench/KERNELS.md).
  */
 const FILTER_GRAD_BLOCK_PIXELS = 16;
 
 /**
  * A 1x1 filter gradient over at most this many pixels is a small X^T dY: XNNPACK's matrix product
- * beats the SIMD GEMM there (8x12x12x256 -> 256: 9.7 against 12.0 ms; 8x24x24x128 -> 128: equal).
+ * beats the SIMD GEMM there (bench/KERNELS.md).
  */
 const MATMUL_MAX_PIXELS = 2048;
 
@@ -75,10 +95,17 @@ const MATMUL_MAX_PIXELS = 2048;
  * channels of 8 (every conv of a VGG- or MobileNet-style net, the first included): our SIMD GEMM
  * reads x (padded once so every tap is in range) and dy where they lie and adds straight into
  * dW [kh, kw, ci, co]. XNNPACK's route needs two transposes and packs all of dy as weights, then
- * streams that packed copy from L3 for every block of rows of its long reduction: 1.4-2x slower
- * (8x64x64x64 -> 64, 3x3: 265 -> 130 ms), and 3x at stride 2 on 3 channels.
+ * streams that packed copy from L3 for every block of rows of its long reduction (bench/KERNELS.md).
  */
-function filterGradBySimd(ops: WasmOps, fast: SimdKernels, x: tf.TensorInfo, dy: tf.TensorInfo, k: [number, number], strides: [number, number], pads: Pads2D): tf.TensorInfo | undefined {
+function filterGradBySimd(
+  ops: WasmOps,
+  fast: SimdKernels,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  k: [number, number],
+  strides: [number, number],
+  pads: Pads2D,
+): tf.TensorInfo | undefined {
   const [b, , , ci] = x.shape;
   const [, ho, wo, co] = dy.shape;
   // One input channel (a first layer on grey pixels): four neighbouring taps of a row fill the
@@ -100,7 +127,25 @@ function filterGradBySimd(ops: WasmOps, fast: SimdKernels, x: tf.TensorInfo, dy:
   const rows = b * ho;
   const step = Math.max(1, Math.round(FILTER_GRAD_BLOCK_PIXELS / wo));
   for (let r = 0; r < rows; r += step) {
-    fast.filterGrad(ax, ady, aout, ho, wo, hp, wp, ci4, co, k[0], kw4, r, Math.min(rows, r + step), strides[0], strides[1], ci4, taps ? 4 : 1);
+    fast.filterGrad(
+      ax,
+      ady,
+      aout,
+      ho,
+      wo,
+      hp,
+      wp,
+      ci4,
+      co,
+      k[0],
+      kw4,
+      r,
+      Math.min(rows, r + step),
+      strides[0],
+      strides[1],
+      ci4,
+      taps ? 4 : 1,
+    );
   }
   if (xp !== x) ops.free(xp);
   if (ci4 === ci && kw4 === k[1]) return out;
@@ -111,7 +156,7 @@ function filterGradBySimd(ops: WasmOps, fast: SimdKernels, x: tf.TensorInfo, dy:
 
 /**
  * Input channels that pad up to a multiple of 4 with at most a third more work (3, 6, 4n), or
- * one channel (taps as lanes). Two channels stay on im2col (8x64x64x2 -> 64: 14 against 16 ms).
+ * one channel (taps as lanes). Two channels stay on im2col (bench/KERNELS.md).
  */
 function simdChannels(ci: number): boolean {
   return ci === 1 || ci % 4 === 0 || (ci >= 3 && Math.ceil(ci / 4) * 4 * 3 <= ci * 4);
@@ -128,15 +173,49 @@ export const conv2DBackpropFilterConfig: tf.KernelConfig = {
     const a = attrs as unknown as ConvGradAttrs & { filterShape: [number, number, number, number] };
     const info = convInfoFor('Conv2DBackpropFilter', x.shape, a.filterShape, a, false);
     const ops = new WasmOps(backend as tf.KernelBackend);
-    const { batchSize: b, inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, inChannels: ci, outChannels: co } = info;
+    const {
+      batchSize: b,
+      inHeight: h,
+      inWidth: w,
+      outHeight: ho,
+      outWidth: wo,
+      inChannels: ci,
+      outChannels: co,
+    } = info;
     const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
     const { top, left } = info.padInfo;
     const bottom = trailingPad(h, top, ho, sh, kh, 1);
     const right = trailingPad(w, left, wo, sw, kw, 1);
 
-    const smallPointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && ho === h && wo === w && b * h * w <= MATMUL_MAX_PIXELS;
-    const fast = !smallPointwise && info.dilationHeight === 1 && info.dilationWidth === 1 && simdChannels(ci) && co % 8 === 0 ? simdFor(ops.backend) : undefined;
-    const bySimd = fast && x.dtype === 'float32' && dy.dtype === 'float32' ? filterGradBySimd(ops, fast, x, dy, [kh, kw], [sh, sw], [[top, bottom], [left, right]]) : undefined;
+    const smallPointwise =
+      kh === 1 &&
+      kw === 1 &&
+      sh === 1 &&
+      sw === 1 &&
+      top === 0 &&
+      left === 0 &&
+      ho === h &&
+      wo === w &&
+      b * h * w <= MATMUL_MAX_PIXELS;
+    const fast =
+      !smallPointwise && info.dilationHeight === 1 && info.dilationWidth === 1 && simdChannels(ci) && co % 8 === 0
+        ? simdFor(ops.backend)
+        : undefined;
+    const bySimd =
+      fast && x.dtype === 'float32' && dy.dtype === 'float32'
+        ? filterGradBySimd(
+            ops,
+            fast,
+            x,
+            dy,
+            [kh, kw],
+            [sh, sw],
+            [
+              [top, bottom],
+              [left, right],
+            ],
+          )
+        : undefined;
     if (bySimd) return bySimd;
 
     if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && ho === h && wo === w) {
@@ -150,9 +229,27 @@ export const conv2DBackpropFilterConfig: tf.KernelConfig = {
     }
 
     if (ci < IM2COL_MAX_CHANNELS && sh === 1 && sw === 1) {
-      return filterGradByIm2col(ops, x, dy, [kh, kw], [[top, bottom], [left, right]]);
+      return filterGradByIm2col(
+        ops,
+        x,
+        dy,
+        [kh, kw],
+        [
+          [top, bottom],
+          [left, right],
+        ],
+      );
     }
-    const grad = filterGradByConv(ops, x, dy, [sh, sw], [[top, bottom], [left, right]]);
+    const grad = filterGradByConv(
+      ops,
+      x,
+      dy,
+      [sh, sw],
+      [
+        [top, bottom],
+        [left, right],
+      ],
+    );
     const out = ops.transpose(grad, [1, 2, 0, 3]);
     ops.free(grad);
     return out;

@@ -16,9 +16,22 @@ const COL2IM_MAX_CHANNELS = 8;
  * conv is slow with 1-3 output channels, so take cols = dY W^T as one product [N, kh*kw*ci]
  * and add each tap's [ci, b, ho, wo] block into dX at its offset (dilated by the stride).
  */
-function inputGradByCol2im(ops: WasmOps, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+function inputGradByCol2im(
+  ops: WasmOps,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
   const [b, ho, wo, co] = dy.shape;
-  const { filterHeight: kh, filterWidth: kw, inChannels: ci, inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw } = info;
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    inChannels: ci,
+    inHeight: h,
+    inWidth: w,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const n = b * ho * wo;
   const wr = ops.reshape(filter, [kh * kw * ci, co]);
   const wt = ops.transpose(wr, [1, 0]);
@@ -39,12 +52,22 @@ function inputGradByCol2im(ops: WasmOps, dy: tf.TensorInfo, filter: tf.TensorInf
       ops.free(block);
       if (sh > 1 || sw > 1) {
         const r = ops.reshape(piece, [ci * b, ho, 1, wo, 1]);
-        const p = ops.pad(r, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1]]);
+        const p = ops.pad(r, [
+          [0, 0],
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+          [0, sw - 1],
+        ]);
         ops.free(piece, r);
         piece = ops.reshape(p, [ci * b, ho * sh, wo * sw]);
         ops.free(p);
       }
-      const placed = ops.pad(piece, [[0, 0], [i, canvasH - i - ho * sh], [j, canvasW - j - wo * sw]]);
+      const placed = ops.pad(piece, [
+        [0, 0],
+        [i, canvasH - i - ho * sh],
+        [j, canvasW - j - wo * sw],
+      ]);
       ops.free(piece);
       if (acc === undefined) acc = placed;
       else {
@@ -56,7 +79,11 @@ function inputGradByCol2im(ops: WasmOps, dy: tf.TensorInfo, filter: tf.TensorInf
   }
   ops.free(colsT);
   const { top, left } = info.padInfo;
-  const cropped = ops.padOrCrop(acc!, [[0, 0], [-top, h + top - canvasH], [-left, w + left - canvasW]]);
+  const cropped = ops.padOrCrop(acc!, [
+    [0, 0],
+    [-top, h + top - canvasH],
+    [-left, w + left - canvasW],
+  ]);
   const grid = ops.reshape(cropped, [ci, b, h, w]);
   const out = ops.transpose(grid, [1, 2, 3, 0]);
   ops.free(acc!, cropped, grid);
@@ -66,10 +93,15 @@ function inputGradByCol2im(ops: WasmOps, dy: tf.TensorInfo, filter: tf.TensorInf
 /**
  * The same for a strided layer (a first conv with stride 2): there the tap blocks would need
  * dilating, so the columns are added into dX one output pixel at a time, where the forward pass
- * read them (kh*kw*ci adds per output pixel). 8x96x96x3, 3x3 stride 2: 23 -> 8 ms; at stride 1
- * the block adds above are faster (15 against 23 ms for 64x28x28x1, 5x5).
+ * read them (kh*kw*ci adds per output pixel). At stride 1 the block adds above are faster
+ * (bench/KERNELS.md).
  */
-function inputGradByScatter(ops: WasmOps, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+function inputGradByScatter(
+  ops: WasmOps,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
   const [b, ho, wo, co] = dy.shape;
   const { filterHeight: kh, filterWidth: kw, inChannels: ci, inHeight: h, inWidth: w } = info;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
@@ -166,7 +198,9 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = {
     const info = convInfoFor('Conv2DBackpropInput', a.inputShape, filter.shape, a, false);
     const ops = new WasmOps(backend as tf.KernelBackend);
     if (info.inChannels < COL2IM_MAX_CHANNELS) {
-      return info.strideHeight === 1 && info.strideWidth === 1 ? inputGradByCol2im(ops, dy, filter, info) : inputGradByScatter(ops, dy, filter, info);
+      return info.strideHeight === 1 && info.strideWidth === 1
+        ? inputGradByCol2im(ops, dy, filter, info)
+        : inputGradByScatter(ops, dy, filter, info);
     }
     const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w } = info;
     const wt = flippedFilter(ops, filter);

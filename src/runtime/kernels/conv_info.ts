@@ -37,7 +37,14 @@ export function convInfoFor(
  * Rows a conv reads, and the padding after the input that makes exactly that many
  * (negative: that many trailing input rows are never read).
  */
-export function trailingPad(inSize: number, before: number, outSize: number, stride: number, kernel: number, dilation: number): number {
+export function trailingPad(
+  inSize: number,
+  before: number,
+  outSize: number,
+  stride: number,
+  kernel: number,
+  dilation: number,
+): number {
   const needed = (kernel - 1) * dilation + (outSize - 1) * stride + 1;
   return needed - inSize - before;
 }

@@ -24,10 +24,36 @@ export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = {
     const fast = simdFor(ops.backend);
     if (fast && m === 1 && c % 4 === 0) {
       ops.view(outInfo).fill(0);
-      const { batchSize, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
+      const {
+        batchSize,
+        inHeight,
+        inWidth,
+        outHeight,
+        outWidth,
+        strideHeight,
+        strideWidth,
+        dilationHeight,
+        dilationWidth,
+        padInfo,
+      } = info;
       fast.depthwiseFilterGrad(
-        addressOf(ops.backend, x), addressOf(ops.backend, dy), addressOf(ops.backend, outInfo),
-        batchSize, inHeight, inWidth, c, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, kh, kw, padInfo.top, padInfo.left,
+        addressOf(ops.backend, x),
+        addressOf(ops.backend, dy),
+        addressOf(ops.backend, outInfo),
+        batchSize,
+        inHeight,
+        inWidth,
+        c,
+        outHeight,
+        outWidth,
+        strideHeight,
+        strideWidth,
+        dilationHeight,
+        dilationWidth,
+        kh,
+        kw,
+        padInfo.top,
+        padInfo.left,
       );
       return outInfo;
     }
@@ -42,8 +68,14 @@ export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = {
 };
 
 function accumulate(
-  x: Float32Array, g: Float32Array, acc: Float64Array, info: tf.backend_util.Conv2DInfo,
-  kh: number, kw: number, c: number, m: number,
+  x: Float32Array,
+  g: Float32Array,
+  acc: Float64Array,
+  info: tf.backend_util.Conv2DInfo,
+  kh: number,
+  kw: number,
+  c: number,
+  m: number,
 ): void {
   const { batchSize: nb, inHeight: h, inWidth: w, outHeight: ho, outWidth: wo } = info;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;

@@ -18,7 +18,15 @@ export const depthwiseConv2dNativeBackpropInputConfig: tf.KernelConfig = {
     const info = convInfoFor('DepthwiseConv2dNativeBackpropInput', a.inputShape, filter.shape, a, true);
     const ops = new WasmOps(backend as tf.KernelBackend);
     const [kh, kw, c, m] = filter.shape;
-    const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, inHeight: h, inWidth: w, batchSize: b } = info;
+    const {
+      strideHeight: sh,
+      strideWidth: sw,
+      dilationHeight: dh,
+      dilationWidth: dw,
+      inHeight: h,
+      inWidth: w,
+      batchSize: b,
+    } = info;
     const effH = (kh - 1) * dh + 1;
     const effW = (kw - 1) * dw + 1;
     const flipped = ops.reverse(filter, [0, 1]);

@@ -21,16 +21,32 @@ export function dilateAndPad(
   let x = dy;
   if (sh > 1 || sw > 1) {
     const r = ops.reshape(dy, [b, ho, 1, wo, 1, c]);
-    const p = ops.pad(r, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+    const p = ops.pad(r, [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
     x = ops.reshape(p, [b, ho * sh, wo * sw, c]);
     ops.free(r, p);
   }
   // A stride-1 conv with k taps maps length L + before + after to L + before + after - k + 1.
   const afterH = out[0] + kernel[0] - 1 - before[0] - ho * sh;
   const afterW = out[1] + kernel[1] - 1 - before[1] - wo * sw;
-  const pads: Pads2D = [[before[0], afterH], [before[1], afterW]];
+  const pads: Pads2D = [
+    [before[0], afterH],
+    [before[1], afterW],
+  ];
   if (pads.every(([l, r]) => l >= 0 && r >= 0)) return { x, pads };
   const fixed = ops.padOrCrop(x, [[0, 0], pads[0], pads[1], [0, 0]]);
   if (x !== dy) ops.free(x);
-  return { x: fixed, pads: [[0, 0], [0, 0]] };
+  return {
+    x: fixed,
+    pads: [
+      [0, 0],
+      [0, 0],
+    ],
+  };
 }

@@ -4,7 +4,7 @@ import { BN_TRAINING_GRAD_KERNEL, CHANNEL_VARIANCE_KERNEL } from './batch_norm_g
 import { CLIP_GRAD_KERNEL, RELU_GRAD_KERNEL } from './clip_grad';
 
 /**
- * Three places where tfjs's gradients do work nobody asked for, fixed without changing any result.
+ * Four places where tfjs's gradients do work nobody asked for, fixed without changing any result.
  *
  * 1. `tf.fused.conv2d` / `depthwiseConv2d` with a linear activation (a conv before batch norm)
  *    keep the fused op under `tf.grad`, and its custom
@@ -33,14 +33,23 @@ import { CLIP_GRAD_KERNEL, RELU_GRAD_KERNEL } from './clip_grad';
  * tfjs-core's module object as tfjs-layers sees it (layers reads `moments` from it at call
  * time), resolved from tfjs-layers' own folder so it is the very instance layers uses.
  */
-const core = require(require.resolve('@tensorflow/tfjs-core', { paths: [path.dirname(require.resolve('@tensorflow/tfjs-layers'))] })) as {
+const core = require(
+  require.resolve('@tensorflow/tfjs-core', { paths: [path.dirname(require.resolve('@tensorflow/tfjs-layers'))] }),
+) as {
   moments: typeof tf.moments;
   batchNorm2d: BatchNormFn;
   batchNorm3d: BatchNormFn;
   batchNorm4d: BatchNormFn;
 };
 
-type BatchNormFn = (x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, offset?: tf.Tensor | null, scale?: tf.Tensor | null, eps?: number) => tf.Tensor;
+type BatchNormFn = (
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  offset?: tf.Tensor | null,
+  scale?: tf.Tensor | null,
+  eps?: number,
+) => tf.Tensor;
 const BN_RANKS = ['batchNorm2d', 'batchNorm3d', 'batchNorm4d'] as const;
 
 type FusedFn = (args: Record<string, unknown>) => tf.Tensor;
@@ -48,7 +57,15 @@ type FusedNamespace = { conv2d: FusedFn; depthwiseConv2d: FusedFn };
 
 const fused = tf.fused as unknown as FusedNamespace;
 let saved:
-  | { conv2d: FusedFn; depthwiseConv2d: FusedFn; moments: typeof tf.moments; batchNorm: Record<(typeof BN_RANKS)[number], BatchNormFn>; batchNormGrad?: tf.GradConfig; clipGrad?: tf.GradConfig; reluGrad?: tf.GradConfig }
+  | {
+      conv2d: FusedFn;
+      depthwiseConv2d: FusedFn;
+      moments: typeof tf.moments;
+      batchNorm: Record<(typeof BN_RANKS)[number], BatchNormFn>;
+      batchNormGrad?: tf.GradConfig;
+      clipGrad?: tf.GradConfig;
+      reluGrad?: tf.GradConfig;
+    }
   | undefined;
 
 function gradientDepth(): number {
@@ -75,8 +92,13 @@ function withBias(y: tf.Tensor, bias: unknown): tf.Tensor {
 }
 
 type ConvArgs = {
-  x: tf.Tensor4D; filter: tf.Tensor4D; strides: [number, number] | number; pad: 'valid' | 'same' | number;
-  dilations?: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; bias?: tf.Tensor;
+  x: tf.Tensor4D;
+  filter: tf.Tensor4D;
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number;
+  dilations?: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  bias?: tf.Tensor;
 };
 
 /** A fused conv (plain or depthwise) that runs as `conv` then a bias add while gradients are recorded. */
@@ -84,7 +106,12 @@ function unfusedConv(original: FusedFn, conv: typeof tf.conv2d | typeof tf.depth
   return (args) => {
     if (!recording() || !isLinear(args) || !nhwc(args)) return original(args);
     const a = args as unknown as ConvArgs;
-    return tf.tidy(() => withBias(conv(a.x, a.filter, a.strides, a.pad as 'same', 'NHWC', a.dilations ?? [1, 1], a.dimRoundingMode), a.bias));
+    return tf.tidy(() =>
+      withBias(
+        conv(a.x, a.filter, a.strides, a.pad as 'same', 'NHWC', a.dilations ?? [1, 1], a.dimRoundingMode),
+        a.bias,
+      ),
+    );
   };
 }
 
@@ -131,10 +158,23 @@ export const clipByValueGradConfig: tf.GradConfig = {
     return {
       x: () => {
         // While another tape records (a gradient of this gradient), keep the differentiable form.
-        if (tf.getBackend() === 'wasm' && !recording() && tf.getKernel(CLIP_GRAD_KERNEL, 'wasm') && g.dtype === 'float32' && x.dtype === 'float32') {
-          return tf.engine().runKernel(CLIP_GRAD_KERNEL, { dy: g, x }, { clipValueMin, clipValueMax } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        if (
+          tf.getBackend() === 'wasm' &&
+          !recording() &&
+          tf.getKernel(CLIP_GRAD_KERNEL, 'wasm') &&
+          g.dtype === 'float32' &&
+          x.dtype === 'float32'
+        ) {
+          return tf.engine().runKernel(CLIP_GRAD_KERNEL, { dy: g, x }, {
+            clipValueMin,
+            clipValueMax,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor;
         }
-        return tf.where(tf.logicalAnd(tf.greaterEqual(x, clipValueMin), tf.lessEqual(x, clipValueMax)), g, tf.zerosLike(g));
+        return tf.where(
+          tf.logicalAnd(tf.greaterEqual(x, clipValueMin), tf.lessEqual(x, clipValueMax)),
+          g,
+          tf.zerosLike(g),
+        );
       },
     };
   },
@@ -148,7 +188,13 @@ export const reluGradConfig: tf.GradConfig = {
     const g = dy as tf.Tensor;
     return {
       x: () => {
-        if (tf.getBackend() === 'wasm' && !recording() && tf.getKernel(RELU_GRAD_KERNEL, 'wasm') && g.dtype === 'float32' && x.dtype === 'float32') {
+        if (
+          tf.getBackend() === 'wasm' &&
+          !recording() &&
+          tf.getKernel(RELU_GRAD_KERNEL, 'wasm') &&
+          g.dtype === 'float32' &&
+          x.dtype === 'float32'
+        ) {
           return tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: g, x }, {}) as tf.Tensor;
         }
         return tf.mul(g, tf.cast(tf.step(x), 'float32'));
@@ -170,22 +216,38 @@ function momentsWithClosedFormGradient(original: typeof tf.moments): typeof tf.m
     const mean = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [a, save] = args as [tf.Tensor, tf.GradSaveFunc];
       save([a]);
-      return { value: tf.mean(a, axes, keepDims), gradFunc: (dy: tf.Tensor | tf.Tensor[], [s]: tf.Tensor[]) => tf.broadcastTo(spread(dy as tf.Tensor, 1 / n), s.shape) };
+      return {
+        value: tf.mean(a, axes, keepDims),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], [s]: tf.Tensor[]) =>
+          tf.broadcastTo(spread(dy as tf.Tensor, 1 / n), s.shape),
+      };
     })(x);
     // Over all axes but the channels, on wasm: the variance in one pass given the mean (our kernel).
-    const channels = axes.length === x.rank - 1 && axes.every((a, i) => a === i) && tf.getBackend() === 'wasm' && !!tf.getKernel(CHANNEL_VARIANCE_KERNEL, 'wasm');
+    const channels =
+      axes.length === x.rank - 1 &&
+      axes.every((a, i) => a === i) &&
+      tf.getBackend() === 'wasm' &&
+      !!tf.getKernel(CHANNEL_VARIANCE_KERNEL, 'wasm');
     const variance = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [a, save] = args as [tf.Tensor, tf.GradSaveFunc];
       // The mean just computed (the tape need not see this use: the gradient below is exact).
       const m = tf.reshape(mean, keptShape);
       save([a, m]);
       const v = channels
-        ? tf.reshape(tf.engine().runKernel(CHANNEL_VARIANCE_KERNEL, { x: a, mean: tf.reshape(mean, [-1]) }, {}) as tf.Tensor, keepDims ? keptShape : reducedShape)
+        ? tf.reshape(
+            tf.engine().runKernel(CHANNEL_VARIANCE_KERNEL, { x: a, mean: tf.reshape(mean, [-1]) }, {}) as tf.Tensor,
+            keepDims ? keptShape : reducedShape,
+          )
         : tf.mean(tf.squaredDifference(a, m), axes, keepDims);
       // The mean's own dependence on x drops out: sum(x - mean) = 0.
-      return { value: v, gradFunc: (dy: tf.Tensor | tf.Tensor[], [s, mm]: tf.Tensor[]) => tf.mul(tf.sub(s, mm), spread(dy as tf.Tensor, 2 / n)) };
+      return {
+        value: v,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], [s, mm]: tf.Tensor[]) =>
+          tf.mul(tf.sub(s, mm), spread(dy as tf.Tensor, 2 / n)),
+      };
     })(x);
-    if (axes.length === x.rank - 1 && axes.every((a, i) => a === i) && !keepDims) channelStats.set(mean, { x, variance });
+    if (axes.length === x.rank - 1 && axes.every((a, i) => a === i) && !keepDims)
+      channelStats.set(mean, { x, variance });
     return { mean, variance };
   };
 }
@@ -199,10 +261,17 @@ function batchNormOfOwnStatistics(original: BatchNormFn): BatchNormFn {
   return (x, mean, variance, offset, scale, eps = 0.001) => {
     const st = channelStats.get(mean);
     const c = x.shape[x.rank - 1];
-    const perChannel = (t: tf.Tensor | null | undefined): boolean => t == null || (t.rank === 1 && t.shape[0] === c && t.dtype === 'float32');
+    const perChannel = (t: tf.Tensor | null | undefined): boolean =>
+      t == null || (t.rank === 1 && t.shape[0] === c && t.dtype === 'float32');
     if (
-      !st || st.x !== x || st.variance !== variance || gradientDepth() !== 1 || tf.getBackend() !== 'wasm' ||
-      !tf.getKernel(BN_TRAINING_GRAD_KERNEL, 'wasm') || !perChannel(offset) || !perChannel(scale)
+      !st ||
+      st.x !== x ||
+      st.variance !== variance ||
+      gradientDepth() !== 1 ||
+      tf.getBackend() !== 'wasm' ||
+      !tf.getKernel(BN_TRAINING_GRAD_KERNEL, 'wasm') ||
+      !perChannel(offset) ||
+      !perChannel(scale)
     ) {
       return original(x, mean, variance, offset, scale, eps);
     }
@@ -217,11 +286,13 @@ function batchNormOfOwnStatistics(original: BatchNormFn): BatchNormFn {
         value: original(xa, mean, variance, of, sc, eps),
         gradFunc: (dy: tf.Tensor | tf.Tensor[], s: tf.Tensor[]) => {
           const [xs, m, v, g] = s;
-          const [dx, dScale, dOffset] = tf.engine().runKernel(
-            BN_TRAINING_GRAD_KERNEL,
-            { dy: dy as tf.Tensor, x: xs, mean: m, variance: v, ...(g ? { scale: g } : {}) },
-            { varianceEpsilon: eps } as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor[];
+          const [dx, dScale, dOffset] = tf
+            .engine()
+            .runKernel(
+              BN_TRAINING_GRAD_KERNEL,
+              { dy: dy as tf.Tensor, x: xs, mean: m, variance: v, ...(g ? { scale: g } : {}) },
+              { varianceEpsilon: eps } as unknown as tf.NamedAttrMap,
+            ) as tf.Tensor[];
           const grads = [dx];
           if (sc) grads.push(dScale);
           else dScale.dispose();
@@ -239,9 +310,13 @@ function batchNormOfOwnStatistics(original: BatchNormFn): BatchNormFn {
 export function installGradientFixes(): void {
   if (saved) return;
   saved = {
-    conv2d: fused.conv2d, depthwiseConv2d: fused.depthwiseConv2d, moments: core.moments,
+    conv2d: fused.conv2d,
+    depthwiseConv2d: fused.depthwiseConv2d,
+    moments: core.moments,
     batchNorm: { batchNorm2d: core.batchNorm2d, batchNorm3d: core.batchNorm3d, batchNorm4d: core.batchNorm4d },
-    batchNormGrad: tf.getGradient('FusedBatchNorm'), clipGrad: tf.getGradient('ClipByValue'), reluGrad: tf.getGradient('Relu'),
+    batchNormGrad: tf.getGradient('FusedBatchNorm'),
+    clipGrad: tf.getGradient('ClipByValue'),
+    reluGrad: tf.getGradient('Relu'),
   };
   core.moments = momentsWithClosedFormGradient(saved.moments);
   for (const k of BN_RANKS) core[k] = batchNormOfOwnStatistics(saved.batchNorm[k]);

@@ -32,6 +32,11 @@ export const castConfig: tf.KernelConfig = {
   },
 };
 
-function stockCall(name: string, inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap, backend: unknown): tf.TensorInfo {
+function stockCall(
+  name: string,
+  inputs: Record<string, tf.TensorInfo>,
+  attrs: tf.NamedAttrMap,
+  backend: unknown,
+): tf.TensorInfo {
   return new WasmOps(backend as tf.KernelBackend).run(name, inputs, attrs as Record<string, unknown>);
 }

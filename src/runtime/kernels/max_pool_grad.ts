@@ -22,7 +22,12 @@ export const maxPoolGradConfig: tf.KernelConfig = {
       dimRoundingMode?: 'floor' | 'round' | 'ceil';
     };
     const info = tf.backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode,
+      input.shape as [number, number, number, number],
+      filterSize,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
     );
     const ops = new WasmOps(backend as tf.KernelBackend);
     const dxInfo = ops.empty(input.shape, 'float32');

@@ -39,12 +39,30 @@ export const I = {
   tee: (l: number): Code => [0x22, ...uleb(l)],
   i32: (v: number): Code => [0x41, ...sleb(v)],
   f32: (v: number): Code => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
-  add: [0x6a], sub: [0x6b], mul: [0x6c], divU: [0x6e], and: [0x71], or: [0x72], shl: [0x74],
-  eqz: [0x45], lt: [0x48], gt: [0x4a], le: [0x4c], ge: [0x4e],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  divU: [0x6e],
+  and: [0x71],
+  or: [0x72],
+  shl: [0x74],
+  eqz: [0x45],
+  lt: [0x48],
+  gt: [0x4a],
+  le: [0x4c],
+  ge: [0x4e],
   select: [0x1b],
   /** f32 comparisons, leaving an i32 0 or 1. */
-  f32cmp: { Equal: [0x5b], NotEqual: [0x5c], Less: [0x5d], Greater: [0x5e], LessEqual: [0x5f], GreaterEqual: [0x60] } as Record<string, Code>,
-  f32add: [0x92], f32mul: [0x94],
+  f32cmp: {
+    Equal: [0x5b],
+    NotEqual: [0x5c],
+    Less: [0x5d],
+    Greater: [0x5e],
+    LessEqual: [0x5f],
+    GreaterEqual: [0x60],
+  } as Record<string, Code>,
+  f32add: [0x92],
+  f32mul: [0x94],
   f32load: (offset = 0): Code => mem(0x2a, offset),
   f32store: (offset = 0): Code => mem(0x38, offset),
   i32load: (offset = 0): Code => mem(0x28, offset),
@@ -60,29 +78,56 @@ export const I = {
   /** One f32 from memory into all four lanes. */
   v128load32splat: (offset = 0): Code => simd(0x09, 2, ...uleb(offset)),
   v128const: (bytes: number[]): Code => simd(0x0c, ...bytes),
-  i8x16splat: simd(0x0f), i32x4splat: simd(0x11), f32x4splat: simd(0x13),
+  i8x16splat: simd(0x0f),
+  i32x4splat: simd(0x11),
+  f32x4splat: simd(0x13),
   extractLane: (lane: number): Code => simd(0x1b, lane),
   i8x16ne: simd(0x24),
   /** f32x4 comparisons, leaving lanes of all ones or all zeros. */
-  f32x4cmp: { Equal: simd(0x41), NotEqual: simd(0x42), Less: simd(0x43), Greater: simd(0x44), LessEqual: simd(0x45), GreaterEqual: simd(0x46) } as Record<string, Code>,
-  v128and: simd(0x4e), v128or: simd(0x50), bitselect: simd(0x52),
-  i8narrow: simd(0x65), i16narrow: simd(0x85),
-  i16extendLow: simd(0x87), i16extendHigh: simd(0x88),
-  i32extendLow: simd(0xa7), i32extendHigh: simd(0xa8),
+  f32x4cmp: {
+    Equal: simd(0x41),
+    NotEqual: simd(0x42),
+    Less: simd(0x43),
+    Greater: simd(0x44),
+    LessEqual: simd(0x45),
+    GreaterEqual: simd(0x46),
+  } as Record<string, Code>,
+  v128and: simd(0x4e),
+  v128or: simd(0x50),
+  bitselect: simd(0x52),
+  i8narrow: simd(0x65),
+  i16narrow: simd(0x85),
+  i16extendLow: simd(0x87),
+  i16extendHigh: simd(0x88),
+  i32extendLow: simd(0xa7),
+  i32extendHigh: simd(0xa8),
   i32x4add: simd(0xae),
-  f32x4add: simd(0xe4), f32x4sub: simd(0xe5), f32x4mul: simd(0xe6),
+  f32x4add: simd(0xe4),
+  f32x4sub: simd(0xe5),
+  f32x4mul: simd(0xe6),
   f32sub: [0x93],
 };
 
 /** i from `start` while i < `end` (both i32 expressions), by `step`; `body` may use br 0 to skip to the next i. */
 export function loop(i: number, start: Code, end: Code, step: number | Code, ...body: Code[]): Code {
   return [
-    ...start, ...I.set(i),
-    ...I.block([0x03, 0x40,
-      ...I.get(i), ...end, ...I.ge, ...I.brIf(1),
+    ...start,
+    ...I.set(i),
+    ...I.block([
+      0x03,
+      0x40,
+      ...I.get(i),
+      ...end,
+      ...I.ge,
+      ...I.brIf(1),
       ...I.block(...body),
-      ...I.get(i), ...(typeof step === 'number' ? I.i32(step) : step), ...I.add, ...I.set(i),
-      ...I.br(0), 0x0b]),
+      ...I.get(i),
+      ...(typeof step === 'number' ? I.i32(step) : step),
+      ...I.add,
+      ...I.set(i),
+      ...I.br(0),
+      0x0b,
+    ]),
   ];
 }
 
@@ -119,13 +164,25 @@ export function assemble(fns: FnDef[]): Uint8Array {
   const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]]);
   const funcs = vec(fns.map((_, i) => uleb(i)));
   const exports = vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
-  const bodies = vec(fns.map((f) => {
-    const locals = vec([[...uleb(f.i32Locals), 0x7f], [...uleb(f.v128Locals), 0x7b]]);
-    const body = [...locals, ...f.body, 0x0b];
-    return [...uleb(body.length), ...body];
-  }));
+  const bodies = vec(
+    fns.map((f) => {
+      const locals = vec([
+        [...uleb(f.i32Locals), 0x7f],
+        [...uleb(f.v128Locals), 0x7b],
+      ]);
+      const body = [...locals, ...f.body, 0x0b];
+      return [...uleb(body.length), ...body];
+    }),
+  );
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types)),
     ...section(2, imports),
     ...section(3, funcs),

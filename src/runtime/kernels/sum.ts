@@ -13,7 +13,13 @@ function squarish(n: number): [number, number] {
  * [1, a, b, rest]; undefined for other reductions, which the built-in kernel does well.
  * The built-in kernel transposes the whole tensor first.
  */
-function reduceLeading(ops: WasmOps, x: tf.TensorInfo, axis: number | number[], keepDims: boolean, total: boolean): tf.TensorInfo | undefined {
+function reduceLeading(
+  ops: WasmOps,
+  x: tf.TensorInfo,
+  axis: number | number[],
+  keepDims: boolean,
+  total: boolean,
+): tf.TensorInfo | undefined {
   const rank = x.shape.length;
   const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
   const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
@@ -22,7 +28,11 @@ function reduceLeading(ops: WasmOps, x: tf.TensorInfo, axis: number | number[], 
   const rest = x.shape.slice(axes.length);
   const [a, b] = squarish(n);
   const img = ops.reshape(x, [1, a, b, tf.util.sizeFromShape(rest)]);
-  const mean = ops.run('AvgPool', { x: img }, { filterSize: [a, b], strides: [1, 1], pad: 'valid', dimRoundingMode: undefined });
+  const mean = ops.run(
+    'AvgPool',
+    { x: img },
+    { filterSize: [a, b], strides: [1, 1], pad: 'valid', dimRoundingMode: undefined },
+  );
   let result = mean;
   if (total) {
     const scale = ops.run('Fill', {}, { shape: [], value: n, dtype: 'float32' });

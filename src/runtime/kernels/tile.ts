@@ -16,16 +16,23 @@ export const tileConfig: tf.KernelConfig = {
     const ops = new WasmOps(backend as tf.KernelBackend);
     const firstKept = reps.findIndex((r) => r === 1);
     const lead = firstKept === -1 ? reps.length : firstKept;
-    const simple = x.dtype !== 'string' && x.dtype !== 'complex64' && reps.length === x.shape.length &&
+    const simple =
+      x.dtype !== 'string' &&
+      x.dtype !== 'complex64' &&
+      reps.length === x.shape.length &&
       reps.every((r, i) => (i < lead ? x.shape[i] === 1 : r === 1));
     if (!simple) return ops.run('Tile', { x }, { reps });
-    const outInfo = ops.empty(x.shape.map((s, i) => s * reps[i]), x.dtype);
+    const outInfo = ops.empty(
+      x.shape.map((s, i) => s * reps[i]),
+      x.dtype,
+    );
     const src = ops.backend.typedArrayFromHeap(x);
     const out = ops.backend.typedArrayFromHeap(outInfo);
     const n = src.length;
     if (out.length === 0) return outInfo;
     out.set(src);
-    for (let filled = n; filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
+    for (let filled = n; filled < out.length; filled *= 2)
+      out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
     return outInfo;
   },
 };

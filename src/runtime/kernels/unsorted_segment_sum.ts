@@ -18,7 +18,9 @@ export const unsortedSegmentSumConfig: tf.KernelConfig = {
     }
     const n = tf.util.sizeFromShape(segmentIds.shape);
     if (x.shape.length < 1 || x.shape[0] !== n) {
-      throw new Error(`cnnviz: UnsortedSegmentSum needs one segment id per row of x: ${n} ids for x of shape [${x.shape}]`);
+      throw new Error(
+        `cnnviz: UnsortedSegmentSum needs one segment id per row of x: ${n} ids for x of shape [${x.shape}]`,
+      );
     }
     const inner = n === 0 ? 0 : tf.util.sizeFromShape(x.shape) / n;
     const ops = new WasmOps(backend as tf.KernelBackend);

@@ -65,7 +65,11 @@ export class WasmOps {
   }
 
   run(name: string, inputs: Record<string, Info> | Info[], attrs: Attrs = {}): Info {
-    const out = kernelFor(name, this.backend).kernelFunc({ inputs: inputs as unknown as tf.NamedTensorInfoMap, attrs: attrs as tf.NamedAttrMap, backend: this.backend });
+    const out = kernelFor(name, this.backend).kernelFunc({
+      inputs: inputs as unknown as tf.NamedTensorInfoMap,
+      attrs: attrs as tf.NamedAttrMap,
+      backend: this.backend,
+    });
     return Array.isArray(out) ? out[0] : out;
   }
 
@@ -145,15 +149,29 @@ export class WasmOps {
     const begin = paddings.map(([a]) => Math.max(0, -a));
     const size = paddings.map(([a, b], i) => x.shape[i] - Math.max(0, -a) - Math.max(0, -b));
     const cropped = this.slice(x, begin, size);
-    const padded = this.pad(cropped, paddings.map(([a, b]) => [Math.max(0, a), Math.max(0, b)] as [number, number]));
+    const padded = this.pad(
+      cropped,
+      paddings.map(([a, b]) => [Math.max(0, a), Math.max(0, b)] as [number, number]),
+    );
     this.free(cropped);
     return padded;
   }
 
   stridedSlice(x: Info, begin: number[], end: number[], strides: number[]): Info {
-    return this.run('StridedSlice', { x }, {
-      begin, end, strides, beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-    });
+    return this.run(
+      'StridedSlice',
+      { x },
+      {
+        begin,
+        end,
+        strides,
+        beginMask: 0,
+        endMask: 0,
+        ellipsisMask: 0,
+        newAxisMask: 0,
+        shrinkAxisMask: 0,
+      },
+    );
   }
 
   matMul(a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info {
@@ -203,15 +221,37 @@ export class WasmOps {
 
   /** NHWC conv on XNNPACK with explicit padding. */
   conv2d(x: Info, filter: Info, strides: [number, number], pads: Pads2D, dilations: [number, number] = [1, 1]): Info {
-    return this.run('Conv2D', { x, filter }, {
-      strides, dilations, pad: [[0, 0], pads[0], pads[1], [0, 0]], dataFormat: 'NHWC', dimRoundingMode: undefined,
-    });
+    return this.run(
+      'Conv2D',
+      { x, filter },
+      {
+        strides,
+        dilations,
+        pad: [[0, 0], pads[0], pads[1], [0, 0]],
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+      },
+    );
   }
 
   /** NHWC depthwise conv on XNNPACK with explicit padding; filter [kh, kw, c, multiplier]. */
-  depthwiseConv2d(x: Info, filter: Info, strides: [number, number], pads: Pads2D, dilations: [number, number] = [1, 1]): Info {
-    return this.run('DepthwiseConv2dNative', { x, filter }, {
-      strides, dilations, pad: [[0, 0], pads[0], pads[1], [0, 0]], dataFormat: 'NHWC', dimRoundingMode: undefined,
-    });
+  depthwiseConv2d(
+    x: Info,
+    filter: Info,
+    strides: [number, number],
+    pads: Pads2D,
+    dilations: [number, number] = [1, 1],
+  ): Info {
+    return this.run(
+      'DepthwiseConv2dNative',
+      { x, filter },
+      {
+        strides,
+        dilations,
+        pad: [[0, 0], pads[0], pads[1], [0, 0]],
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+      },
+    );
   }
 }

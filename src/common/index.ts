@@ -1,0 +1,3 @@
+// What every layer shares: the error style and option checks. Imports nothing of cnnviz.
+export { BY_WRAPPER, fail, InternalError, named, shapeText } from './errors';
+export { checkChoice, checkInt, checkNumber, finiteNumber, oneOf, pairOf, positiveInt } from './options';

@@ -1,0 +1,166 @@
+/**
+ * Grad-CAM (Selvaraju et al. 2017): weight each channel of a conv layer's activation map by the
+ * spatial mean of the class score's gradient there, sum, keep the positive part. Guided
+ * Grad-CAM multiplies guided backprop by that map, upsampled to the image.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { getLayer } from '../../models/layers';
+import { begin, mapOnBatch } from '../core/harness';
+import { oneHotRows } from '../core/inputs';
+import { forward } from '../core/forward';
+import { inputGradient, resolveExplained, TargetOptions } from '../core/objective';
+import { fail, InternalError } from '../../common';
+
+export interface GradCamOptions extends Pick<TargetOptions, 'target' | 'output'> {
+  /** A layer with a spatial output [h, w, c]. Default: the last convolution. */
+  layer?: string;
+  /** Resize the map to the image size (bilinear, default true); false returns [h, w] of the layer. */
+  upsample?: boolean;
+  /** Keep only the positive part, as in the paper (default true). */
+  relu?: boolean;
+  /** How each channel of the layer is weighted (default: gradCamWeights, the paper's). */
+  weighting?: CamWeighting;
+}
+
+/**
+ * A CAM variant's one difference: channel weights [N, 1, 1, c] from the score's gradient at
+ * the layer and the layer's activation (both [N, h, w, c]). The map is then the weighted sum of
+ * the channels. Grad-CAM++ or Score-CAM would be another function of this type.
+ */
+export type CamWeighting = (gradients: tf.Tensor4D, activation: tf.Tensor4D) => tf.Tensor4D;
+
+/** Grad-CAM's weights: the spatial mean of the gradient in each channel. */
+export const gradCamWeights: CamWeighting = (gradients) => tf.mean(gradients, [1, 2], true) as tf.Tensor4D;
+
+function spatialLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  return model.layers.filter((l) => {
+    const s = (Array.isArray(l.outputShape[0]) ? l.outputShape[0] : l.outputShape) as (number | null)[];
+    return s.length === 4 && l.getClassName() !== 'InputLayer';
+  });
+}
+
+/** True when the layer's output is a spatial map larger than 1x1 (or of open size). */
+function largerThanOne(l: tf.layers.Layer): boolean {
+  const s = (Array.isArray(l.outputShape[0]) ? l.outputShape[0] : l.outputShape) as (number | null)[];
+  return s[1] === null || s[2] === null || (s[1] as number) * (s[2] as number) > 1;
+}
+
+const ELEMENTWISE = ['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'Dropout'];
+
+/**
+ * The layer Grad-CAM uses by default: the end of the last convolution block whose map is larger
+ * than 1x1 (the last such conv, followed through its batch norm and activation layers), else the
+ * last layer with a spatial map. A 1x1 map (MobileNet's `conv_preds`) gives a uniform heat map.
+ */
+export function defaultCamLayer(model: tf.LayersModel, caller = 'gradCam'): string {
+  const spatial = spatialLayers(model).filter(largerThanOne);
+  const convs = spatial.filter((l) => /Conv/.test(l.getClassName()));
+  let pick = convs[convs.length - 1] ?? spatial[spatial.length - 1];
+  if (!pick) fail(caller, 'this model has no layer with a spatial output [h, w, c] larger than 1x1');
+  for (let i = model.layers.indexOf(pick) + 1; i < model.layers.length; i++) {
+    const next = model.layers[i];
+    const input = next.inboundNodes[0]?.inboundLayers ?? [];
+    if (!ELEMENTWISE.includes(next.getClassName()) || input.length !== 1 || input[0] !== pick) break;
+    pick = next;
+  }
+  return pick.name;
+}
+
+function camLayer(model: tf.LayersModel, name: string | undefined, caller: string): tf.layers.Layer {
+  if (name === undefined) return getLayer(model, defaultCamLayer(model, caller), caller);
+  const layer = getLayer(model, name, caller);
+  if (!spatialLayers(model).includes(layer)) {
+    fail(
+      caller,
+      `layer '${name}' (${layer.getClassName()}) has no spatial map; layers with one: ${spatialLayers(model)
+        .map((l) => l.name)
+        .join(', ')}`,
+    );
+  }
+  return layer;
+}
+
+/** Grad-CAM maps [N, h, w] (or [N, H, W] upsampled) for a checked batch. */
+function camMaps(
+  model: tf.LayersModel,
+  x: tf.Tensor4D,
+  opts: GradCamOptions,
+  caller: string,
+  upsample: boolean,
+): tf.Tensor3D {
+  const layer = camLayer(model, opts.layer, caller);
+  const explained = resolveExplained(model, { target: opts.target, output: opts.output }, x, caller);
+  if (explained.kind !== 'class') throw new InternalError('Grad-CAM explains classes');
+  return tf.tidy(() => {
+    let activation: tf.Tensor | undefined;
+    const declared = (layer.outputShape as (number | null)[]).slice(1);
+    // Models that take any image size leave the map size open; one forward pass finds it.
+    const mapShape = declared.every((d) => d !== null)
+      ? (declared as number[])
+      : forward(model, x, { upTo: layer.name, caller }).shape.slice(1);
+    const zeros = tf.zeros([x.shape[0], ...mapShape]);
+    // The gradient with respect to a zero added to the layer's output is the gradient at that output.
+    const run = (delta: tf.Tensor): tf.Scalar => {
+      const scores = forward(model, x, {
+        output: explained.output,
+        caller,
+        taps: {
+          [layer.name]: (out) => {
+            activation = tf.keep(out);
+            return tf.add(out, delta);
+          },
+        },
+      });
+      const classes = scores.shape[scores.shape.length - 1]!;
+      return tf.sum(tf.mul(scores, oneHotRows(explained.targets, classes)));
+    };
+    let grads: tf.Tensor;
+    try {
+      grads = tf.grad(run)(zeros);
+      const weights = (opts.weighting ?? gradCamWeights)(grads as tf.Tensor4D, activation as tf.Tensor4D);
+      let cam = tf.sum(tf.mul(weights, activation!), -1);
+      if (opts.relu !== false) cam = tf.relu(cam);
+      if (!upsample) return cam as tf.Tensor3D;
+      const [, h, w] = x.shape;
+      return tf.squeeze(
+        tf.image.resizeBilinear(tf.expandDims(cam, -1) as tf.Tensor4D, [h, w], false, true),
+        [3],
+      ) as tf.Tensor3D;
+    } finally {
+      activation?.dispose();
+    }
+  });
+}
+
+/**
+ * Grad-CAM heat map of a class (default: the predicted class) at a conv layer (default: the last),
+ * [H, W] upsampled to the image (batch: [N, H, W]); with upsample false, the layer's [h, w].
+ */
+export async function gradCam(model: tf.LayersModel, image: tf.Tensor, opts: GradCamOptions = {}): Promise<tf.Tensor> {
+  const caller = 'gradCam';
+  await begin(caller);
+  return mapOnBatch(model, image, caller, (batch) => {
+    // Validate the layer before the shape question so a bad name gets the layer list.
+    camLayer(model, opts.layer, caller);
+    return camMaps(model, batch.x, opts, caller, opts.upsample !== false);
+  });
+}
+
+/** Guided Grad-CAM: guided backprop [H, W, C] times the upsampled Grad-CAM map. */
+export async function guidedGradCam(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: Omit<GradCamOptions, 'upsample'> = {},
+): Promise<tf.Tensor> {
+  const caller = 'guidedGradCam';
+  await begin(caller);
+  return mapOnBatch(model, image, caller, (batch) => {
+    const explained = resolveExplained(model, { target: opts.target, output: opts.output }, batch.x, caller);
+    const fixed = { ...opts, target: Array.from(explained.kind === 'class' ? explained.targets : []) };
+    return tf.tidy(() => {
+      const cam = camMaps(model, batch.x, fixed, caller, true);
+      const guided = inputGradient(model, batch.x, explained, 'guided', caller);
+      return tf.mul(guided, tf.expandDims(cam, -1));
+    });
+  });
+}

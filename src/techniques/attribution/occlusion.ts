@@ -1,0 +1,160 @@
+/**
+ * Occlusion (Zeiler & Fergus 2014): slide a patch over the image and record the class score
+ * with the patch at each position. Where covering the image lowers the score, the network
+ * was looking. All occluded copies are evaluated in batches.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { LongWorkOptions } from '../../runtime/cancel';
+import { SCORE_OUTPUTS, ScoreOutput, batchForModel, ClassTargetOptions } from '../core/inputs';
+import { PerturbationLoop } from '../core/perturbation';
+import { explainedValues, resolveExplained, sliceExplained } from '../core/objective';
+import { baselineBatch } from './baseline';
+import { fail, InternalError, oneOf, pairOf, positiveInt, shapeText } from '../../common';
+import { begin, onBatch } from '../core/harness';
+
+export type OcclusionFill = 'mean' | 'blur' | 'black' | number | readonly number[];
+
+export interface OcclusionOptions extends LongWorkOptions, ClassTargetOptions {
+  /** Patch size [h, w] or one number (default: a sixth of the shorter side, at least 1). */
+  window?: number | [number, number];
+  /** Step between patch positions (default: a quarter of the window, at least 1). */
+  stride?: number | [number, number];
+  /**
+   * What covers the patch: the image's 'mean' colour (default), its 'blur'red copy, 'black', a value or one per
+   * channel.
+   */
+  fill?: OcclusionFill;
+  /** Score recorded: the probability ('probs', default) or the score before the softmax ('logits'). */
+  output?: ScoreOutput;
+  /** Occluded copies per forward pass (default 128). */
+  batchSize?: number;
+  /** Also return `pixelDrop`: each pixel's mean drop over the windows covering it, aligned to the image. */
+  upsample?: boolean;
+}
+
+export interface OcclusionResult {
+  /** Score with the patch at each position: [rows, cols] ([N, rows, cols] for a batch). */
+  map: tf.Tensor;
+  /** Unoccluded score minus map: positive where the covered region supported the class. */
+  drop: tf.Tensor;
+  /** [H, W] (or [N, H, W]) when upsample is set. */
+  pixelDrop?: tf.Tensor;
+  /** Top row of each row of positions, left column of each column of positions. */
+  rows: Int32Array;
+  cols: Int32Array;
+  window: [number, number];
+  stride: [number, number];
+  /** Class explained, per image. */
+  target: Int32Array;
+  /** Unoccluded score, per image. */
+  score: Float32Array;
+}
+
+function positions(size: number, window: number, stride: number): Int32Array {
+  const n = Math.floor((size - window) / stride) + 1;
+  return Int32Array.from({ length: n }, (_, i) => i * stride);
+}
+
+/** Occlusion map of one image [H, W, C] (or a batch): scores, drops and window positions. */
+export async function occlusion(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: OcclusionOptions = {},
+): Promise<OcclusionResult> {
+  const caller = 'occlusion';
+  await begin(caller);
+  const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
+  const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 128), caller, 'batchSize');
+  const loop = new PerturbationLoop(caller, opts, 0);
+  return onBatch(model, image, caller, async (batch) => {
+    let fillImages: tf.Tensor4D | undefined;
+    try {
+      const [n, h, w, c] = batch.x.shape;
+      const side = Math.max(1, Math.round(Math.min(h, w) / 6));
+      const window = pairOf(opts.window, [side, side], caller, 'window');
+      const stride = pairOf(
+        opts.stride,
+        [Math.max(1, Math.round(window[0] / 4)), Math.max(1, Math.round(window[1] / 4))],
+        caller,
+        'stride',
+      );
+      if (window[0] > h || window[1] > w)
+        fail(caller, `window ${shapeText(window)} is larger than the image ${shapeText([h, w])}`);
+      const fill = opts.fill ?? 'mean';
+      if (typeof fill === 'string' && !['mean', 'blur', 'black'].includes(fill))
+        fail(
+          caller,
+          `unknown fill '${fill}'; valid choices: 'mean', 'blur', 'black', a number, or one number per channel`,
+        );
+      fillImages = baselineBatch(fill, batch.x, caller, Math.max(1, Math.max(...window) / 2));
+      const explained = resolveExplained(model, { target: opts.target, output }, batch.x, caller);
+      if (explained.kind !== 'class') throw new InternalError('occlusion explains classes');
+      const rows = positions(h, window[0], stride[0]);
+      const cols = positions(w, window[1], stride[1]);
+      const count = rows.length * cols.length;
+      const scores = new Float32Array(n * count);
+      const unoccluded = explainedValues(model, batch.x, explained, 'normal', caller);
+      const score = new Float32Array(unoccluded.dataSync());
+      unoccluded.dispose();
+      loop.expect(n * count);
+      for (let i = 0; i < n; i++) {
+        const one = sliceExplained(explained, i, 1);
+        const x = tf.slice(batch.x, [i, 0, 0, 0], [1, h, w, c]);
+        const f = tf.slice(fillImages, [i, 0, 0, 0], [1, h, w, c]);
+        try {
+          const make = (start: number, b: number): tf.Tensor4D => {
+            const mask = new Float32Array(b * h * w);
+            for (let k = 0; k < b; k++) {
+              const top = rows[Math.floor((start + k) / cols.length)];
+              const left = cols[(start + k) % cols.length];
+              for (let y = top; y < top + window[0]; y++)
+                mask.fill(1, k * h * w + y * w + left, k * h * w + y * w + left + window[1]);
+            }
+            const m = tf.tensor4d(mask, [b, h, w, 1]);
+            return tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(f, m)) as tf.Tensor4D;
+          };
+          const scoring = { model, explained: one, kind: 'values' as const, relu: 'normal' as const, caller };
+          await loop.runScored(count, batchSize, make, scoring, (values, start) =>
+            scores.set(values, i * count + start),
+          );
+        } finally {
+          tf.dispose([x, f]);
+        }
+      }
+      const drops = scores.map((v, k) => score[Math.floor(k / count)] - v);
+      const shape = batch.batched ? [n, rows.length, cols.length] : [rows.length, cols.length];
+      const result: OcclusionResult = {
+        map: tf.tensor(scores, shape),
+        drop: tf.tensor(drops, shape),
+        rows,
+        cols,
+        window,
+        stride,
+        target: explained.targets,
+        score,
+      };
+      if (opts.upsample) {
+        const pixel = new Float32Array(n * h * w);
+        const covered = new Float32Array(h * w);
+        for (let i = 0; i < n; i++) {
+          for (let k = 0; k < count; k++) {
+            const top = rows[Math.floor(k / cols.length)];
+            const left = cols[k % cols.length];
+            for (let y = top; y < top + window[0]; y++) {
+              for (let xx = left; xx < left + window[1]; xx++) {
+                pixel[i * h * w + y * w + xx] += drops[i * count + k];
+                if (i === 0) covered[y * w + xx]++;
+              }
+            }
+          }
+        }
+        for (let p = 0; p < pixel.length; p++)
+          pixel[p] = covered[p % (h * w)] > 0 ? pixel[p] / covered[p % (h * w)] : 0;
+        result.pixelDrop = tf.tensor(pixel, batch.batched ? [n, h, w] : [h, w]);
+      }
+      return result;
+    } finally {
+      fillImages?.dispose();
+    }
+  });
+}
