@@ -61,7 +61,14 @@ describe('result cache: the user cache, then the results shipped with the lectur
 
   it('ships the lecture results in notebooks/results', () => {
     const files = fs.readdirSync(shippedCacheDir());
-    for (const name of ['mnist-tsne', 'mnist-umap', 'mnist-kpca', 'mnist-pixels-tsne']) {
+    for (const name of [
+      'cifar-tsne',
+      'cifar-umap',
+      'cifar-kpca',
+      'cifar-pixels-tsne',
+      'cifar-mobilenet-tsne',
+      'cifar-features-knn',
+    ]) {
       assert.ok(
         files.some((f) => f.startsWith(`${name}-`) && f.endsWith('.json')),
         `no shipped ${name} result`,

@@ -21,6 +21,15 @@ interface Expectation {
   plotly?: number;
   /** Patterns the notebook's printed text must match. */
   text?: RegExp[];
+  /** The claims the notebook's markdown makes about its printed numbers (throws when one is false). */
+  claims?: (text: string) => void;
+}
+
+/** The numbers captured by `re` in `text` (fails when it does not match). */
+function numbers(text: string, re: RegExp): number[] {
+  const m = text.match(re);
+  assert.ok(m, `no match for ${re}`);
+  return m.slice(1).map(Number);
 }
 
 const EXPECT: Record<string, Expectation> = {
@@ -34,21 +43,129 @@ const EXPECT: Record<string, Expectation> = {
     ],
   },
   '02-feature-space': {
-    png: 2,
-    text: [
-      /10000 Fashion-MNIST test images/,
-      /same class among the 5 nearest: feature space \d+\.\d%, pixel space \d+\.\d%/,
-    ],
+    png: 3,
+    text: [/database: 2000 CIFAR-10 test images/, /MobileNet features 2000 x 768/],
+    claims: (text) => {
+      const [pixels, small, big] = numbers(
+        text,
+        /same class among the 5 nearest: pixel space (\d+\.\d)%, cifar-cnn features (\d+\.\d)%, MobileNet features (\d+\.\d)%/,
+      );
+      assert.ok(pixels < big && big < small, `pixels ${pixels}% < MobileNet ${big}% < cifar-cnn ${small}%`);
+      const row = (change: string) => {
+        const v = numbers(
+          text,
+          new RegExp(
+            `${change}: original found: pixels (\\d+)%, cifar-cnn (\\d+)%, MobileNet (\\d+)%; same class: pixels (\\d+)%, cifar-cnn (\\d+)%, MobileNet (\\d+)%`,
+          ),
+        );
+        return { found: { pixels: v[0], small: v[1], big: v[2] }, same: { pixels: v[3], small: v[4], big: v[5] } };
+      };
+      const r = Object.fromEntries(
+        ['flipped', 'shifted 4 px', 'shifted 8 px', 'cropped 24x24', 'covered 12x12'].map((c) => [c, row(c)]),
+      );
+      for (const c of ['flipped', 'shifted 4 px', 'shifted 8 px']) {
+        assert.ok(
+          r[c].found.pixels <= 60,
+          `${c}: pixel space finds the original ${r[c].found.pixels}% (the text: often not)`,
+        );
+        assert.ok(
+          r[c].found.big >= 90,
+          `${c}: MobileNet finds the original ${r[c].found.big}% (the text: nearly every time)`,
+        );
+      }
+      assert.ok(r['shifted 4 px'].found.small >= 80, 'cifar-cnn finds the original after a 4-pixel shift');
+      assert.ok(
+        r['flipped'].found.small < r['shifted 4 px'].found.small &&
+          r['shifted 8 px'].found.small < r['shifted 4 px'].found.small,
+        'cifar-cnn: less for a flip and an 8-pixel shift',
+      );
+      for (const c of ['cropped 24x24', 'covered 12x12']) {
+        assert.ok(
+          r[c].found.pixels >= r[c].found.small && r[c].found.pixels >= r[c].found.big,
+          `${c}: pixel space finds the original at least as often as either network`,
+        );
+      }
+      for (const [c, v] of Object.entries(r)) {
+        assert.ok(
+          v.same.small >= 2 * v.same.pixels,
+          `${c}: cifar-cnn same-class share ${v.same.small}% at least twice pixels' ${v.same.pixels}%`,
+        );
+        if (c !== 'cropped 24x24')
+          assert.ok(
+            v.same.big >= 2 * v.same.pixels,
+            `${c}: MobileNet same-class share ${v.same.big}% at least twice pixels' ${v.same.pixels}%`,
+          );
+      }
+      assert.ok(
+        Object.values(r).every((v) => v.same.big >= r['cropped 24x24'].same.big),
+        'MobileNet loses the class most after the crop',
+      );
+    },
   },
   '03-dimensionality-reduction': {
     png: 1,
-    plotly: 5,
-    text: [/10000 digits/, /explain \d+\.\d% of the variance/, /trustworthiness/],
+    plotly: 7,
+    text: [
+      /10000 CIFAR-10 test images/,
+      /explain \d+\.\d% of the variance/,
+      /kernel PCA: method nystrom \(Nystrom approximation/,
+      /trustworthiness/,
+    ],
+    claims: (text) => {
+      const top = text.match(/most confused pairs: ([^,\n]+), ([^,\n]+), ([^,\n]+)\n/);
+      assert.ok(top, 'the most confused pairs are printed');
+      assert.strictEqual(top[1], 'cat / dog', 'the text: cat / dog comes first');
+      assert.ok(
+        top.slice(1, 4).includes('automobile / truck'),
+        `the text: automobile / truck among the top three (${top.slice(1, 4).join(', ')})`,
+      );
+      const counts = [...text.matchAll(/│ \d+\s+│ '([a-z]+ \/ [a-z]+)'\s+│ (\d+)/g)].map((m) => Number(m[2]));
+      assert.ok(
+        counts.length >= 2 && counts[0] >= 1.5 * counts[1],
+        `cat / dog first by far: ${counts.slice(0, 2).join(' vs ')}`,
+      );
+      const knn = (map: string) =>
+        numbers(text, new RegExp(`'t-SNE of ${map}'\\s+│ '[-\\d.]+'\\s+│ '(\\d\\.\\d+)'`))[0];
+      assert.ok(
+        knn('MobileNet features') > knn('pixels') + 0.2 && knn('MobileNet features') < knn('cifar-cnn features'),
+        'MobileNet map: far above pixels, below cifar-cnn',
+      );
+    },
   },
-  '04-images-in-2d': { png: 2 },
+  '04-images-in-2d': {
+    png: 4,
+    claims: (text) => {
+      const [pSame, pColour] = numbers(
+        text,
+        /pixels grid: (\d+\.\d)% of adjacent images share a class; mean colour difference of adjacent images (\d\.\d+)/,
+      );
+      const [fSame, fColour] = numbers(
+        text,
+        /features grid: (\d+\.\d)% of adjacent images share a class; mean colour difference of adjacent images (\d\.\d+)/,
+      );
+      assert.ok(
+        pSame < 50 && fSame > 50,
+        `pixel grid: most neighbours of another class (${pSame}%); feature grid: mostly one class (${fSame}%)`,
+      );
+      assert.ok(pColour < fColour, `pixel neighbours differ least in colour (${pColour} < ${fColour})`);
+      assert.match(text, /features grid, the most frequent neighbours of two classes: [^\n]*cat \/ dog/);
+      assert.match(text, /features grid, the most frequent neighbours of two classes: [^\n]*automobile \/ truck/);
+    },
+  },
   '05-activating-patches': {
-    png: 8,
-    text: [/receptive field/, /of 128 conv3 channels have 8 or 9 top images of one class/],
+    png: 14,
+    text: [
+      /78 images from 13 photos/,
+      /conv_pw_1_relu channel \d+: top activation/,
+      /conv_pw_11_relu channel \d+: top activation/,
+      /of 128 conv3 channels have 7 or more top images of one class/,
+    ],
+    claims: (text) => {
+      // The text: a late unit sees almost the whole 224x224 image, an early one a few pixels.
+      const [late] = numbers(text, /'conv_pw_11_relu'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
+      const [early] = numbers(text, /'conv_pw_1_relu'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
+      assert.ok(late >= 200 && early <= 10, `receptive fields: early ${early} px, late ${late} px`);
+    },
   },
   '06-occlusion': {
     png: 14,
@@ -81,11 +198,44 @@ const EXPECT: Record<string, Expectation> = {
     png: 4,
     plotly: 1,
     text: [
-      /coalitions; the 16 values add up to/,
-      /maps of 10 images by 7 methods/,
+      /dog: malamute \d\.\d+/,
+      /coalitions; the \d+ values add up to/,
       /deletion AUC/,
-      /layers randomized in turn: logits -> features -> conv3 -> conv2 -> conv1/,
+      /best deletion: /,
+      /layers randomized in turn: conv_preds -> conv_pw_13 -> conv_dw_13 -> /,
     ],
+    claims: (text) => {
+      // Kernel SHAP: the strongest superpixel for malamute in the left half (the dog),
+      // for mountain bike in the right half (the wheel).
+      const [, malamuteCol] = numbers(text, /malamute: \d+ coalitions;[^\n]*centred at row (\d+), column (\d+)/);
+      const [, bikeCol] = numbers(text, /mountain bike: \d+ coalitions;[^\n]*centred at row (\d+), column (\d+)/);
+      assert.ok(
+        malamuteCol < 112 && bikeCol >= 112,
+        `malamute's best superpixel at column ${malamuteCol}, mountain bike's at ${bikeCol}`,
+      );
+      const line = (m: string) =>
+        numbers(
+          text,
+          new RegExp(
+            `${m}: (-?\\d\\.\\d+) after conv_preds, (-?\\d\\.\\d+) after block 13, (-?\\d\\.\\d+) with every layer random`,
+          ),
+        );
+      const [camTop] = line('Grad-CAM');
+      const [salTop, , salAll] = line('saliency');
+      const [gbpTop, gbp13] = line('guided backprop');
+      const [, , igAll] = line('Integrated Gradients');
+      const [, , camAll] = line('Grad-CAM');
+      assert.ok(camTop < 0.5, `Grad-CAM keeps only a weak resemblance after conv_preds (${camTop})`);
+      assert.ok(
+        salTop < 0.8 && salTop > camTop && salAll < salTop,
+        `saliency changes at once, less than Grad-CAM, and keeps falling (${salTop} -> ${salAll})`,
+      );
+      assert.ok(gbpTop >= 0.9 && gbp13 >= 0.9, `guided backprop near 1 through block 13 (${gbpTop}, ${gbp13})`);
+      assert.ok(
+        igAll >= 0.3 && igAll <= 0.5 && igAll > salAll && igAll > camAll,
+        `Integrated Gradients about 0.4 with every layer random, the highest (${igAll})`,
+      );
+    },
   },
 };
 
@@ -131,9 +281,27 @@ export function recordTimes(file: string, runs: ExecutedNotebook[]): void {
   );
 }
 
+/**
+ * CNNVIZ_NOTEBOOKS=02,03 runs only those lecture notebooks (by number); unset: all of them.
+ * An unknown number is an error, so a typo cannot pass by running nothing.
+ */
+function selectedNotebooks(all: string[]): string[] {
+  const want = (process.env.CNNVIZ_NOTEBOOKS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (want.length === 0) return all;
+  const numbers = all.map((n) => path.basename(n).slice(0, 2));
+  const unknown = want.filter((w) => !numbers.includes(w));
+  if (unknown.length)
+    throw new Error(`CNNVIZ_NOTEBOOKS: no lecture notebook ${unknown.join(', ')}; valid: ${numbers.join(', ')}`);
+  return all.filter((n) => want.includes(path.basename(n).slice(0, 2)));
+}
+
 describe('lecture notebooks run through the real kernel', function () {
   this.timeout(3600_000);
-  const notebooks = lectureNotebooks();
+  const allNotebooks = lectureNotebooks();
+  const notebooks = selectedNotebooks(allNotebooks);
   let runs: ExecutedNotebook[] = [];
 
   before(function () {
@@ -147,12 +315,13 @@ describe('lecture notebooks run through the real kernel', function () {
 
   it('has notebooks 01 to 10', () => {
     assert.deepStrictEqual(
-      notebooks.map((n) => path.basename(n).slice(0, 2)),
+      allNotebooks.map((n) => path.basename(n).slice(0, 2)),
       ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10'],
     );
   });
 
-  for (const name of Object.keys(EXPECT)) {
+  const selected = new Set(notebooks.map((n) => path.basename(n, '.ipynb')));
+  for (const name of Object.keys(EXPECT).filter((n) => selected.has(n))) {
     it(`${name}: no error, nothing on stderr, its pictures and text`, () => {
       const run = runs.find((r) => path.basename(r.report.notebook, '.ipynb') === name);
       assert.ok(run, `${name} was not executed`);
@@ -180,6 +349,7 @@ describe('lecture notebooks run through the real kernel', function () {
       );
       assert.ok(plotly >= (exp.plotly ?? 0), `expected at least ${exp.plotly} Plotly charts, got ${plotly}`);
       for (const re of exp.text ?? []) assert.match(text, re);
+      exp.claims?.(text);
       // The intro: a title and a few sentences of why, before any code.
       assert.strictEqual(nb.cells[0].cell_type, 'markdown');
       assert.match(source(nb.cells[0]), /^# Lecture 15 · \d\d — /);
