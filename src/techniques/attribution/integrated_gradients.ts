@@ -4,15 +4,14 @@
  * f(image) - f(baseline) (completeness), which the detailed result reports as a check.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions } from '../../runtime/cancel';
-import { Batch, readImage, releaseBatch, toBatch, unbatch, batchForModel } from '../core/inputs';
+import { readImage, unbatch, batchForModel } from '../core/inputs';
+import { begin, onBatch } from '../core/harness';
 import { PerturbationLoop } from '../core/perturbation';
 import { Explained, explainedValues, resolveExplained, sliceExplained, TargetOptions } from '../core/objective';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { finiteNumber, oneOf, positiveInt } from '../../common';
-import { refuseInsideCheck } from '../../runtime/guard';
 
 export type IntegrationMethod = 'gaussLegendre' | 'riemannTrapezoid' | 'riemannMiddle' | 'riemannLeft' | 'riemannRight';
 export const INTEGRATION_METHODS: readonly IntegrationMethod[] = [
@@ -141,7 +140,6 @@ async function run(
   opts: IntegratedGradientsOptions,
 ): Promise<IntegratedGradientsResult> {
   const caller = 'integratedGradients';
-  await ensureBackend();
   const steps = positiveInt(opts.steps, 64, caller, 'steps');
   const method = oneOf(opts.method, INTEGRATION_METHODS, 'gaussLegendre', caller, 'method');
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'none', caller, 'reduce');
@@ -154,64 +152,63 @@ async function run(
   const tolerance = opts.tolerance === Infinity ? Infinity : finiteNumber(opts.tolerance, 0.01, caller, 'tolerance', 0);
   const maxSteps = positiveInt(opts.maxSteps, Math.max(1024, steps), caller, 'maxSteps');
   const loop = new PerturbationLoop(caller, opts, 0);
-  let batch: Batch | undefined;
-  let base: tf.Tensor4D | undefined;
-  try {
-    batch = toBatch(model, image, caller);
-    base = baselineBatch(opts.baseline ?? 'black', batch.x, caller);
-    const explained = resolveExplained(model, opts, batch.x, caller);
-    const [n, h, w, c] = batch.x.shape;
-    const size = h * w * c;
-    const scoreInput = explainedValues(model, batch.x, explained, 'normal', caller);
-    const scoreBaseline = explainedValues(model, base, explained, 'normal', caller);
-    const fx = new Float32Array(scoreInput.dataSync());
-    const fb = new Float32Array(scoreBaseline.dataSync());
-    tf.dispose([scoreInput, scoreBaseline]);
-    const attributions = new Float32Array(n * size);
-    const delta = new Float32Array(n);
-    const relativeError = new Float32Array(n);
-    const stepsUsed = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const xi = await readImage(batch.x, i);
-      const bi = await readImage(base, i);
-      const change = fx[i] - fb[i];
-      const one = sliceExplained(explained, i, 1);
-      for (let s = steps; ; s *= 2) {
-        // Each image takes `steps` points, more where completeness asks for them.
-        loop.expect(s + (n - i - 1) * steps);
-        const avgGrad = await pathAverage(
-          loop,
-          model,
-          one,
-          xi,
-          bi,
-          [h, w, c],
-          quadrature(method, s),
-          batchSize,
-          caller,
-        );
-        let total = 0;
-        for (let p = 0; p < size; p++) total += attributions[i * size + p] = (xi[p] - bi[p]) * avgGrad[p];
-        delta[i] = total - change;
-        relativeError[i] = Math.abs(delta[i]) / Math.max(Math.abs(change), 1e-12);
-        stepsUsed[i] = s;
-        // Piecewise-linear (ReLU) paths can need more points than the default; refine until complete.
-        if (relativeError[i] <= tolerance || s * 2 > maxSteps) break;
+  return onBatch(model, image, caller, async (batch) => {
+    let base: tf.Tensor4D | undefined;
+    try {
+      base = baselineBatch(opts.baseline ?? 'black', batch.x, caller);
+      const explained = resolveExplained(model, opts, batch.x, caller);
+      const [n, h, w, c] = batch.x.shape;
+      const size = h * w * c;
+      const scoreInput = explainedValues(model, batch.x, explained, 'normal', caller);
+      const scoreBaseline = explainedValues(model, base, explained, 'normal', caller);
+      const fx = new Float32Array(scoreInput.dataSync());
+      const fb = new Float32Array(scoreBaseline.dataSync());
+      tf.dispose([scoreInput, scoreBaseline]);
+      const attributions = new Float32Array(n * size);
+      const delta = new Float32Array(n);
+      const relativeError = new Float32Array(n);
+      const stepsUsed = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const xi = await readImage(batch.x, i);
+        const bi = await readImage(base, i);
+        const change = fx[i] - fb[i];
+        const one = sliceExplained(explained, i, 1);
+        for (let s = steps; ; s *= 2) {
+          // Each image takes `steps` points, more where completeness asks for them.
+          loop.expect(s + (n - i - 1) * steps);
+          const avgGrad = await pathAverage(
+            loop,
+            model,
+            one,
+            xi,
+            bi,
+            [h, w, c],
+            quadrature(method, s),
+            batchSize,
+            caller,
+          );
+          let total = 0;
+          for (let p = 0; p < size; p++) total += attributions[i * size + p] = (xi[p] - bi[p]) * avgGrad[p];
+          delta[i] = total - change;
+          relativeError[i] = Math.abs(delta[i]) / Math.max(Math.abs(change), 1e-12);
+          stepsUsed[i] = s;
+          // Piecewise-linear (ReLU) paths can need more points than the default; refine until complete.
+          if (relativeError[i] <= tolerance || s * 2 > maxSteps) break;
+        }
       }
+      const out = tf.tidy(() => reduceChannels(tf.tensor4d(attributions, [n, h, w, c]), reduce));
+      return {
+        attributions: unbatch(out, batch.batched),
+        scoreInput: fx,
+        scoreBaseline: fb,
+        delta,
+        relativeError,
+        steps: stepsUsed,
+      };
+    } finally {
+      base?.dispose();
     }
-    const out = tf.tidy(() => reduceChannels(tf.tensor4d(attributions, [n, h, w, c]), reduce));
-    return {
-      attributions: unbatch(out, batch.batched),
-      scoreInput: fx,
-      scoreBaseline: fb,
-      delta,
-      relativeError,
-      steps: stepsUsed,
-    };
-  } finally {
-    if (batch) releaseBatch(batch);
-    base?.dispose();
-  }
+  });
 }
 
 /**
@@ -234,7 +231,7 @@ export async function integratedGradients(
   image: tf.Tensor,
   opts: IntegratedGradientsOptions & { details?: boolean } = {},
 ): Promise<tf.Tensor | IntegratedGradientsResult> {
-  refuseInsideCheck('integratedGradients');
+  await begin('integratedGradients');
   const result = await run(model, image, opts);
   return opts.details ? result : result.attributions;
 }
