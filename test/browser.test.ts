@@ -10,7 +10,7 @@ import * as path from 'path';
 import { chromium, Browser, Page } from 'playwright-core';
 import { datasets } from '../src';
 import { executeNotebook, ExecutedNotebook, REPO } from './util/notebook';
-import { cleanBorder, decodePng, Decoded, pngSize } from './widgets-pixels';
+import { cleanBorder, decodePng, Decoded, pngSize } from './widgets_pixels';
 
 const NOTEBOOK = 'notebooks/gallery/widgets.ipynb';
 const ARTIFACTS = path.join(REPO, 'test', 'artifacts');
