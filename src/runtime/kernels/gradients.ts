@@ -148,6 +148,20 @@ export const fusedBatchNormGradConfig: tf.GradConfig = {
   },
 };
 
+/**
+ * Whether a first-order gradient can use our one-pass wasm kernel: on wasm, float32, and not while
+ * another tape records (a gradient of this gradient needs tfjs's differentiable form).
+ */
+function ownKernelApplies(kernel: string, dy: tf.Tensor, x: tf.Tensor): boolean {
+  return (
+    tf.getBackend() === 'wasm' &&
+    !recording() &&
+    !!tf.getKernel(kernel, 'wasm') &&
+    dy.dtype === 'float32' &&
+    x.dtype === 'float32'
+  );
+}
+
 /** d/dx of clipByValue: one kernel on wasm (first-order gradients), tfjs's own form otherwise. */
 export const clipByValueGradConfig: tf.GradConfig = {
   kernelName: 'ClipByValue',
@@ -157,14 +171,7 @@ export const clipByValueGradConfig: tf.GradConfig = {
     const g = dy as tf.Tensor;
     return {
       x: () => {
-        // While another tape records (a gradient of this gradient), keep the differentiable form.
-        if (
-          tf.getBackend() === 'wasm' &&
-          !recording() &&
-          tf.getKernel(CLIP_GRAD_KERNEL, 'wasm') &&
-          g.dtype === 'float32' &&
-          x.dtype === 'float32'
-        ) {
+        if (ownKernelApplies(CLIP_GRAD_KERNEL, g, x)) {
           return tf.engine().runKernel(CLIP_GRAD_KERNEL, { dy: g, x }, {
             clipValueMin,
             clipValueMax,
@@ -188,13 +195,7 @@ export const reluGradConfig: tf.GradConfig = {
     const g = dy as tf.Tensor;
     return {
       x: () => {
-        if (
-          tf.getBackend() === 'wasm' &&
-          !recording() &&
-          tf.getKernel(RELU_GRAD_KERNEL, 'wasm') &&
-          g.dtype === 'float32' &&
-          x.dtype === 'float32'
-        ) {
+        if (ownKernelApplies(RELU_GRAD_KERNEL, g, x)) {
           return tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: g, x }, {}) as tf.Tensor;
         }
         return tf.mul(g, tf.cast(tf.step(x), 'float32'));
