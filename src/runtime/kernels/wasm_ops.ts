@@ -53,6 +53,17 @@ interface WasmBackendLike extends tf.KernelBackend {
   typedArrayFromHeap(info: Info): Float32Array | Int32Array | Uint8Array;
 }
 
+/** The attributes of an NHWC convolution with explicit padding. */
+function convAttrs(strides: [number, number], pads: Pads2D, dilations: [number, number]): tf.NamedAttrMap {
+  return {
+    strides,
+    dilations,
+    pad: [[0, 0], pads[0], pads[1], [0, 0]],
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+  } as unknown as tf.NamedAttrMap;
+}
+
 /**
  * Calls the wasm backend's built-in kernels from inside a kernel we register, so that composite
  * kernels run on XNNPACK instead of scalar JavaScript. Intermediates are freed with `free`.
@@ -221,17 +232,7 @@ export class WasmOps {
 
   /** NHWC conv on XNNPACK with explicit padding. */
   conv2d(x: Info, filter: Info, strides: [number, number], pads: Pads2D, dilations: [number, number] = [1, 1]): Info {
-    return this.run(
-      'Conv2D',
-      { x, filter },
-      {
-        strides,
-        dilations,
-        pad: [[0, 0], pads[0], pads[1], [0, 0]],
-        dataFormat: 'NHWC',
-        dimRoundingMode: undefined,
-      },
-    );
+    return this.run('Conv2D', { x, filter }, convAttrs(strides, pads, dilations));
   }
 
   /** NHWC depthwise conv on XNNPACK with explicit padding; filter [kh, kw, c, multiplier]. */
@@ -242,16 +243,6 @@ export class WasmOps {
     pads: Pads2D,
     dilations: [number, number] = [1, 1],
   ): Info {
-    return this.run(
-      'DepthwiseConv2dNative',
-      { x, filter },
-      {
-        strides,
-        dilations,
-        pad: [[0, 0], pads[0], pads[1], [0, 0]],
-        dataFormat: 'NHWC',
-        dimRoundingMode: undefined,
-      },
-    );
+    return this.run('DepthwiseConv2dNative', { x, filter }, convAttrs(strides, pads, dilations));
   }
 }
