@@ -122,24 +122,6 @@ function interrupt(reason = INTERRUPTED): void {
 }
 
 /**
- * tslab echoes heartbeats in a loop that sends without awaiting: a ping read as the sockets close
- * is answered on a closed socket, and that send's rejection (EBADF "Socket is closed") reaches
- * tslab's unhandled-rejection listener, which prints it. Nothing can answer a ping any more, so
- * from shutdown on such rejections are dropped; every other one still goes to the listeners
- * that were there (or, with none, is thrown as Node would).
- */
-function quietClosedSocket(): void {
-  const before = process.listeners('unhandledRejection');
-  process.removeAllListeners('unhandledRejection');
-  process.on('unhandledRejection', (reason, promise) => {
-    const r = reason as { code?: unknown; message?: unknown } | null;
-    if (r && r.code === 'EBADF' && /Socket is closed/.test(String(r.message))) return;
-    if (before.length === 0) throw reason;
-    for (const listener of before) listener(reason, promise);
-  });
-}
-
-/**
  * At shutdown tslab closes its sockets, but the process lives on while work remains, and its
  * stdout/stderr still point at the closed iopub socket: a late write or display then throws
  * EBADF "Socket is closed" from zeromq. So before the sockets close: stop all cnnviz work, end
@@ -159,7 +141,6 @@ function wrapClose(mod: TslabJupyterModule): void {
   proto[WRAPPED] = true;
   proto.close = function (this: unknown, ...args: unknown[]): unknown {
     interrupt('the kernel is shutting down');
-    quietClosedSocket();
     mod.lastWriteDisplayData = null;
     for (const stream of [process.stdout, process.stderr]) {
       // tslab sets `write` on the stream object itself; the prototype's is the real one.
