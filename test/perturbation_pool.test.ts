@@ -55,8 +55,8 @@ describe('perturbation methods on the worker pool', function () {
     const image = tf.randomUniform([32, 32, 3], 0, 1, 'float32', 9) as tf.Tensor3D;
     for (const output of ['probs', 'logits'] as const) {
       const [o1, o2] = await both(() => occlusion(model, image, { target: 2, window: 8, stride: 4, output }));
-      close(o1.map, o2.map, 1e-5, `occlusion ${output}`);
-      tf.dispose([o1.map, o1.drop, o2.map, o2.drop]);
+      close(o1, o2, 1e-5, `occlusion ${output}`);
+      tf.dispose([o1, o2]);
       const [k1, k2] = await both(() => kernelShap(model, image, { target: 1, nSegments: 8, samples: 300, output }));
       close(k1, k2, 1e-3, `kernelShap ${output}`);
       tf.dispose([k1, k2]);

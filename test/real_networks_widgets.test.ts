@@ -31,7 +31,7 @@ describe('real networks: widgets on photos and colour models', function () {
     const sal = await saliency(mobilenet, dog, { target: 'malamute' });
     const cam = await gradCam(mobilenet, dog, { target: 'mountain bike' });
     const gb = await guidedBackprop(mobilenet, dog, { target: 'malamute' });
-    const occ = await occlusion(mobilenet, dog, { target: 'malamute', window: 56, stride: 56 });
+    const occ = await occlusion(mobilenet, dog, { target: 'malamute', window: 56, stride: 56, details: true });
     pngOf(show.heatmap(sal, dog, { title: 'saliency: malamute' }));
     pngOf(show.heatmap(cam, dog, { title: 'Grad-CAM: mountain bike' }));
     pngOf(show.images(tf.abs(gb).div(tf.abs(gb).max()).expandDims(0) as tf.Tensor4D));

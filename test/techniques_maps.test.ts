@@ -40,6 +40,7 @@ describe('techniques: occlusion', function () {
       fill: 0.5,
       upsample: true,
       batchSize: 7,
+      details: true,
     });
     assert.deepStrictEqual(r.map.shape, [8, 8]);
     assert.deepStrictEqual(Array.from(r.rows), [0, 1, 2, 3, 4, 5, 6, 7]);
@@ -75,20 +76,41 @@ describe('techniques: occlusion', function () {
       stride: [3, 5],
       fill: 'blur',
       output: 'logits',
+      details: true,
     });
     assert.deepStrictEqual(r.map.shape, [2, 3, 3]);
     assert.deepStrictEqual(Array.from(r.cols), [0, 5, 10]);
     assert.deepStrictEqual(Array.from(r.target), [0, 3]);
+    // Without details, the map alone: the same scores as the detailed result's map.
+    const bare = await occlusion(model, batch, {
+      target: [0, 3],
+      window: [4, 2],
+      stride: [3, 5],
+      fill: 'blur',
+      output: 'logits',
+    });
+    assert.ok(bare instanceof tf.Tensor);
+    assert.deepStrictEqual(bare.shape, [2, 3, 3]);
+    assert.deepStrictEqual(Array.from(bare.dataSync()), Array.from(r.map.dataSync()));
     const mean = await occlusion(model, batch, { window: 12 });
-    assert.deepStrictEqual(mean.map.shape, [2, 1, 1]);
+    assert.deepStrictEqual(mean.shape, [2, 1, 1]);
     await rejects(
       () => occlusion(model, batch, { window: 13 }),
       /window \[13, 13\] is larger than the image \[12, 12\]/,
     );
     await rejects(() => occlusion(model, batch, { fill: 'gray' as never }), /unknown fill 'gray'/);
     await rejects(() => occlusion(model, batch, { stride: 0 }), /stride must be a positive integer/);
-    await assertNoLeak(() => occlusion(model, batch, { window: 3, stride: 2, upsample: true }));
-    tf.dispose([r.map, r.drop, mean.map, mean.drop, batch]);
+    await rejects(
+      () => occlusion(model, batch, { window: 3, upsample: true }),
+      /occlusion: upsample adds pixelDrop to the detailed result; pass details: true with it/,
+    );
+    await rejects(
+      () => occlusion(model, batch, { details: 'yes' as never }),
+      /occlusion: details must be true or false, got yes/,
+    );
+    await assertNoLeak(() => occlusion(model, batch, { window: 3, stride: 2, upsample: true, details: true }));
+    await assertNoLeak(() => occlusion(model, batch, { window: 3, stride: 2 }));
+    tf.dispose([r.map, r.drop, bare, mean, batch]);
   });
 });
 

@@ -63,7 +63,8 @@ export function alignOcclusion(input: OcclusionInput): Float32Array {
   if (!ys || !xs) {
     if (input.window === undefined || input.stride === undefined) {
       throw new Error(
-        `a ${mh}x${mw} occlusion map on a ${H}x${W} image needs its positions: pass window and stride, or ys and xs`,
+        `a ${mh}x${mw} occlusion map on a ${H}x${W} image needs its positions: pass window and stride, or ys and ` +
+          `xs (occlusion(model, image, { ..., details: true }) returns them with the map)`,
       );
     }
     const [sh, sw] = pair(input.stride);

@@ -28,7 +28,10 @@ export interface OcclusionOptions extends LongWorkOptions, ClassTargetOptions {
   output?: ScoreOutput;
   /** Occluded copies per forward pass (default 128). */
   batchSize?: number;
-  /** Also return `pixelDrop`: each pixel's mean drop over the windows covering it, aligned to the image. */
+  /**
+   * With `details`: also return `pixelDrop`, each pixel's mean drop over the windows covering it, aligned to the
+   * image.
+   */
   upsample?: boolean;
 }
 
@@ -55,13 +58,43 @@ function positions(size: number, window: number, stride: number): Int32Array {
   return Int32Array.from({ length: n }, (_, i) => i * stride);
 }
 
-/** Occlusion map of one image [H, W, C] (or a batch): scores, drops and window positions. */
+/**
+ * Occlusion map of one image [H, W, C]: the target's score with the patch at each position, [rows, cols] (batch:
+ * [N, rows, cols]). With `details: true`: the map beside its drops, the window positions, the targets and the
+ * unoccluded scores (what show.occlusion draws from).
+ */
 export async function occlusion(
   model: tf.LayersModel,
   image: tf.Tensor,
-  opts: OcclusionOptions = {},
-): Promise<OcclusionResult> {
+  opts: OcclusionOptions & { details: true },
+): Promise<OcclusionResult>;
+export async function occlusion(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts?: OcclusionOptions & { details?: false },
+): Promise<tf.Tensor>;
+export async function occlusion(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: OcclusionOptions & { details?: boolean } = {},
+): Promise<tf.Tensor | OcclusionResult> {
   const caller = 'occlusion';
+  if (opts.details !== undefined && typeof opts.details !== 'boolean')
+    fail(caller, `details must be true or false, got ${String(opts.details)}`);
+  if (opts.upsample && !opts.details)
+    fail(caller, 'upsample adds pixelDrop to the detailed result; pass details: true with it');
+  const result = await run(model, image, opts, caller);
+  if (opts.details) return result;
+  tf.dispose([result.drop, result.pixelDrop]);
+  return result.map;
+}
+
+async function run(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  opts: OcclusionOptions,
+  caller: string,
+): Promise<OcclusionResult> {
   await begin(caller);
   const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
   const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 128), caller, 'batchSize');
