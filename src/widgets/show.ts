@@ -1,20 +1,15 @@
 // show.*: the high level. Each figure's file owns its show.x (technique results and tensors
-// in, drawn with its render.x); this index names them, times them and displays the figure in
-// the cell that asked (when in the kernel). A new widget: its file, plus one line here.
+// in, drawn with its render.x); this builds show.* from the list in figures.ts, names and times
+// each one and displays the figure in the cell that asked (when in the kernel). Below the list:
+// the live displays (progress, live, explorer), which are not one-off figures.
 import type { LayersModel } from '@tensorflow/tfjs';
 import { fail, named } from '../common';
 import type { ExplorerHandle, ShowExplorerOptions } from '../explorer';
 import { Figure } from './figure';
-import { showFilters } from './filters';
-import { showImages, showNeighbors } from './gallery';
-import { showHeatmap } from './heatmap';
-import { showImageGrid, showImageScatter } from './image_layout';
+import { eachFigure, Showers } from './figures';
 import { DisplayTarget } from './kernel/bridge';
 import { resetLibraryEmbed } from './kernel/plotly';
-import { showOcclusion } from './occlusion';
-import { showPatches } from './patches';
 import { ProgressDisplay, ProgressOptions } from './progress';
-import { showScatter } from './scatter';
 
 /**
  * Runs a show.* body under its public name (errors start with `show.x: `), times it (tensor
@@ -44,16 +39,7 @@ export class LiveDisplay {
   }
 }
 
-export const show = Object.assign(showFigure, {
-  filters: timed('show.filters', showFilters),
-  images: timed('show.images', showImages),
-  neighbors: timed('show.neighbors', showNeighbors),
-  heatmap: timed('show.heatmap', showHeatmap),
-  patches: timed('show.patches', showPatches),
-  occlusion: timed('show.occlusion', showOcclusion),
-  scatter: timed('show.scatter', showScatter),
-  imageScatter: timed('show.imageScatter', showImageScatter),
-  imageGrid: timed('show.imageGrid', showImageGrid),
+export const show = Object.assign(showFigure, eachFigure('show', timed) as Showers, {
   /** live (step, value, image) display; pass its onStep to classVisualization or a training loop */
   progress: (o: ProgressOptions = {}) => new ProgressDisplay(o),
   live: () => new LiveDisplay(),
