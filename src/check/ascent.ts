@@ -134,15 +134,21 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
         })),
         {
           values: gp.map((v) => lr * v),
-          hint: "you climbed the probability (after the softmax); climb the class score before it, the 'logits' layer's output",
+          hint:
+            "you climbed the probability (after the softmax); climb the class score before it, the 'logits' " +
+            "layer's output",
         },
         {
           values: gp.map((v) => (lr * v) / rms(gp)),
-          hint: "you climbed the probability (after the softmax); climb the class score before it, the 'logits' layer's output",
+          hint:
+            "you climbed the probability (after the softmax); climb the class score before it, the 'logits' " +
+            "layer's output",
         },
         ...accepted.map((a) => ({
           values: clip(a.step),
-          hint: 'you clipped to [0, 1] inside the step; clipping belongs to regularize(), the step only adds the gradient step',
+          hint:
+            'you clipped to [0, 1] inside the step; clipping belongs to regularize(), the step only adds the ' +
+            'gradient step',
         })),
         { values: g.map((v) => v), hint: 'you added the gradient without the learning rate: x + learningRate * g' },
       ];
@@ -218,7 +224,9 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
         leaked += run.leaked;
         calls++;
         if (run.error) return failed(name, run.error, 0, opts);
-        const what = `the image ${fnName} returned at step ${step} for an image [${current.shape.join(', ')}] (l2Decay ${REG.l2Decay}, blurEvery ${REG.blurEvery}, blurSigma ${REG.blurSigma})`;
+        const what =
+          `the image ${fnName} returned at step ${step} for an image [${current.shape.join(', ')}] ` +
+          `(l2Decay ${REG.l2Decay}, blurEvery ${REG.blurEvery}, blurSigma ${REG.blurSigma})`;
         const got = readValue(run.value, what);
         if (run.value instanceof tf.Tensor) run.value.dispose();
         if (typeof got === 'string') return failed(name, got, 0, opts);
@@ -244,7 +252,8 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
             values: (await variant(step % REG.blurEvery === 0 ? 'noBlur' : 'blurAlways')).data,
             hint:
               step % REG.blurEvery === 0
-                ? `step ${step} is a blur step (step % blurEvery === 0): blur with cnnviz's gaussianBlur(x4d, blurSigma)`
+                ? `step ${step} is a blur step (step % blurEvery === 0): blur with cnnviz's gaussianBlur(x4d, ` +
+                  `blurSigma)`
                 : `blur only on the steps where step % blurEvery === 0; step ${step} is not one of them`,
           },
         ];
@@ -262,7 +271,9 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
     {
       name,
       passed: true,
-      message: `${fnName} matches the reference regularizers over steps 1-3 on a gray and a colour image (decay, blur on even steps, clip)`,
+      message:
+        `${fnName} matches the reference regularizers over steps 1-3 on a gray and a colour image (decay, blur on ` +
+        `even steps, clip)`,
       cases: calls,
       notes: leakNote(leaked, calls, fnName),
     },
@@ -356,10 +367,14 @@ export async function gradientAscent(fn: GradientAscentFunction, opts: AscentChe
         return failed(name, message, cases, opts);
       };
       if (run.error) return fail(run.error, 0);
-      const hint = `in the loop, call step(model, x, target, opts.learningRate) and then reg(x, stepNumber, opts), the two functions ${fnName} is given as its 4th and 5th arguments (your own ascentStep and regularize by default), for stepNumber = 1 .. opts.steps`;
+      const hint =
+        `in the loop, call step(model, x, target, opts.learningRate) and then reg(x, stepNumber, opts), the two ` +
+        `functions ${fnName} is given as its 4th and 5th arguments (your own ascentStep and regularize by default), ` +
+        `for stepNumber = 1 .. opts.steps`;
       const count = (what: string, got: number) =>
         explain(
-          `${fnName} did not call ${what} it was given the expected number of times (${h.modelName}, target ${target}).`,
+          `${fnName} did not call ${what} it was given the expected number of times (${h.modelName}, ` +
+            `target ${target}).`,
           `${settings.steps} calls`,
           `${got}`,
           hint,
@@ -411,7 +426,8 @@ export async function gradientAscent(fn: GradientAscentFunction, opts: AscentChe
         if (opts.show !== false) showPairs(pairs);
         const message = cmp.message.replace(
           /\n {2}hint: .*$/s,
-          `\n  hint: the calls were right, so look at what you return and what you pass on: each step must start from the image the previous regularize returned`,
+          `\n  hint: the calls were right, so look at what you return and what you pass on: each step must start ` +
+            `from the image the previous regularize returned`,
         );
         return failed(name, message, pairs.length, opts, leakNote(leaked, pairs.length, fnName));
       }
@@ -422,7 +438,9 @@ export async function gradientAscent(fn: GradientAscentFunction, opts: AscentChe
     {
       name,
       passed: true,
-      message: `${fnName} calls the step and the regularizer it is given, in order, and makes the same images as the reference (${settings.steps} steps, ${pairs.length} classes of ${sets.length} hidden models)`,
+      message:
+        `${fnName} calls the step and the regularizer it is given, in order, and makes the same images as the ` +
+        `reference (${settings.steps} steps, ${pairs.length} classes of ${sets.length} hidden models)`,
       cases: pairs.length,
       notes: leakNote(leaked, pairs.length, fnName),
     },

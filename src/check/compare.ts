@@ -250,7 +250,8 @@ export function compareValues(got: Values, ref: Values, opts: CompareOptions): C
         `${opts.what} is all zeros.`,
         `values up to ${fmt(refMax)} in magnitude`,
         'zero everywhere',
-        'check that what you return is computed from the input (a gradient of a score that does not depend on the image is zero)',
+        'check that what you return is computed from the input (a gradient of a score that does not depend on the ' +
+          'image is zero)',
       ),
     };
   if (!opts.exactOnly && refMax > 0) {
@@ -285,9 +286,11 @@ export function compareValues(got: Values, ref: Values, opts: CompareOptions): C
   const r = correlation(a, b);
   const hint =
     r > 0.9
-      ? `the pattern is close (correlation ${fmt(r)} with the reference); look for a small difference in the formula (which score, which fill value, an offset)`
+      ? `the pattern is close (correlation ${fmt(r)} with the reference); look for a small difference in the formula ` +
+        `(which score, which fill value, an offset)`
       : r < -0.5
         ? `the pattern is reversed (correlation ${fmt(r)}): check the sign of what you compute`
-        : `correlation with the reference is ${fmt(r)}; follow the task's steps one at a time and print each intermediate tensor on one image`;
+        : `correlation with the reference is ${fmt(r)}; follow the task's steps one at a time and print each ` +
+          `intermediate tensor on one image`;
   return fail('differs from the reference.', hint);
 }

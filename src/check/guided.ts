@@ -88,16 +88,22 @@ export async function guidedRelu(fn: GuidedReluFunction, opts: CheckOptions = {}
     const mistakes: KnownMistake[] = [
       {
         values: xs.map((v, i) => (v > 0 ? dys[i] : 0)),
-        hint: 'this is the ordinary ReLU gradient, dy where x > 0. Guided backprop also drops the negative gradients: dy * (x > 0) * (dy > 0)',
+        hint:
+          'this is the ordinary ReLU gradient, dy where x > 0. Guided backprop also drops the negative gradients: dy ' +
+          '* (x > 0) * (dy > 0)',
       },
       {
         values: dys.map((v) => (v > 0 ? v : 0)),
-        hint: "this is the deconvnet's rule (only dy > 0, whatever x was). Guided backprop also needs the forward input positive: dy * (x > 0) * (dy > 0)",
+        hint:
+          "this is the deconvnet's rule (only dy > 0, whatever x was). Guided backprop also needs the forward input " +
+          'positive: dy * (x > 0) * (dy > 0)',
       },
       { values: xs.map((v, i) => (v > 0 && dys[i] > 0 ? 1 : 0)), hint: 'this is the mask alone; multiply it by dy' },
       {
         values: dys,
-        hint: 'the gradient passes unchanged: did gradFunc return dy? It returns dy * (x > 0) * (dy > 0), with x saved by save([x])',
+        hint:
+          'the gradient passes unchanged: did gradFunc return dy? It returns dy * (x > 0) * (dy > 0), with x saved ' +
+          'by save([x])',
       },
     ];
     const cmp = compareValues(g, want, {
@@ -179,7 +185,9 @@ export async function guidedBackprop(
     {
       name,
       passed: true,
-      message: `${fnName} matches guidedBackprop on ${calls} hidden images (${sets.map((h) => `${h.cases.length} of ${h.modelName}`).join(' and ')})`,
+      message:
+        `${fnName} matches guidedBackprop on ${calls} hidden images ` +
+        `(${sets.map((h) => `${h.cases.length} of ${h.modelName}`).join(' and ')})`,
       cases: calls,
       notes: leakNote(leaked, calls, fnName),
     },

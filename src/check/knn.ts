@@ -97,7 +97,9 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
       leaked += run.leaked;
       calls++;
       if (run.error) return failed(name, run.error, 0, opts);
-      const what = `the labels ${fnName} predicted for ${c.nq} hidden queries among ${c.n} points of ${c.d} dimensions, k = ${k}`;
+      const what =
+        `the labels ${fnName} predicted for ${c.nq} hidden queries among ${c.n} points of ${c.d} dimensions, ` +
+        `k = ${k}`;
       const got = readValue(run.value, what);
       if (run.value instanceof tf.Tensor) run.value.dispose();
       if (typeof got === 'string') return failed(name, got, 0, opts);
@@ -106,16 +108,22 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
       const mistakes: KnownMistake[] = [
         {
           values: knnReference(c, k, 'farthest'),
-          hint: 'you voted among the farthest points; sort the distances in increasing order (or take topk of the negated distances)',
+          hint:
+            'you voted among the farthest points; sort the distances in increasing order (or take topk of the ' +
+            'negated distances)',
         },
         { values: knnReference(c, k, 'kPlus1'), hint: 'you let k + 1 neighbours vote; exactly k vote' },
         {
           values: knnReference(c, k, 'tieHigh'),
-          hint: 'a tie between classes goes to the smallest class index (what argMax of the vote counts gives), not the largest',
+          hint:
+            'a tie between classes goes to the smallest class index (what argMax of the vote counts gives), not the ' +
+            'largest',
         },
         {
           values: knnReference(c, k, 'indices'),
-          hint: 'these are indices of database points; return the predicted label of each query (labels[index], then the vote)',
+          hint:
+            'these are indices of database points; return the predicted label of each query (labels[index], then ' +
+            'the vote)',
         },
         ...(k > 1
           ? [
@@ -135,7 +143,8 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
               `${what}: ${wrong} of ${c.nq} are wrong.`,
               `[${Array.from(ref.data).join(', ')}]`,
               `[${Array.from(got.data).join(', ')}]`,
-              'Euclidean distance from each query to every database point, the k smallest, then a majority vote of their labels (a tie goes to the smallest label)',
+              'Euclidean distance from each query to every database point, the k smallest, then a majority vote of ' +
+                'their labels (a tie goes to the smallest label)',
             )
           : cmp.message;
       return failed(name, message, calls, opts, leakNote(leaked, calls, fnName));
@@ -145,7 +154,9 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
     {
       name,
       passed: true,
-      message: `${fnName} predicts the same labels as the exact k-NN vote on ${calls} hidden cases (2 point clouds, k = 1, 3, 4, 6)`,
+      message:
+        `${fnName} predicts the same labels as the exact k-NN vote on ${calls} hidden cases (2 point clouds, k = 1, ` +
+        `3, 4, 6)`,
       cases: calls,
       notes: leakNote(leaked, calls, fnName),
     },
@@ -212,7 +223,8 @@ export async function features(
       mistakes,
       shapeHint: (g, e) =>
         g.length === 2 && g[0] === e[0] && g[1] !== e[1]
-          ? `${g[1]} values per image; the 'features' layer has ${e[1]}: build the model up to model.getLayer('features').output`
+          ? `${g[1]} values per image; the 'features' layer has ${e[1]}: build the model up to ` +
+            `model.getLayer('features').output`
           : undefined,
     });
     if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
@@ -221,7 +233,9 @@ export async function features(
     {
       name,
       passed: true,
-      message: `${fnName} gives the 'features' layer's vectors on ${sets.map((h) => `${h.cases.length} images of ${h.modelName}`).join(' and ')}`,
+      message:
+        `${fnName} gives the 'features' layer's vectors ` +
+        `on ${sets.map((h) => `${h.cases.length} images of ${h.modelName}`).join(' and ')}`,
       cases: calls,
       notes: leakNote(leaked, calls, fnName),
     },

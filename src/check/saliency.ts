@@ -72,14 +72,18 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
       const mistakes: KnownMistake[] = [
         {
           values: (await values(referenceSaliency(h.model, c.image, { target: c.target, output: 'probs' }))).data,
-          hint: "it is the gradient of the probability (after the softmax). Saliency differentiates the class score before the softmax: use the output of the 'logits' layer",
+          hint:
+            'it is the gradient of the probability (after the softmax). Saliency differentiates the class score ' +
+            "before the softmax: use the output of the 'logits' layer",
         },
         {
           values: (await values(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'sum' }))).data,
           hint:
             channels > 1
-              ? 'you summed the signed gradient over the channels. The saliency map is the largest magnitude: max over channels of |gradient|'
-              : 'you kept the sign of the gradient. The saliency map is its magnitude: take the absolute value (max over channels of |gradient|)',
+              ? 'you summed the signed gradient over the channels. The saliency map is the largest magnitude: max ' +
+                'over channels of |gradient|'
+              : 'you kept the sign of the gradient. The saliency map is its magnitude: take the absolute value (max ' +
+                'over channels of |gradient|)',
         },
       ];
       if (channels > 1) {
@@ -95,15 +99,21 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
           },
           {
             values: per((v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0))),
-            hint: `you took the L2 norm over the ${channels} channels; the saliency map takes the largest |gradient| per pixel (.abs().max(-1))`,
+            hint:
+              `you took the L2 norm over the ${channels} channels; the saliency map takes the largest |gradient| per ` +
+              `pixel (.abs().max(-1))`,
           },
           {
             values: per((v) => v.reduce((s, x) => s + Math.abs(x), 0) / channels),
-            hint: `you averaged |gradient| over the ${channels} channels; take the largest one per pixel (.abs().max(-1))`,
+            hint:
+              `you averaged |gradient| over the ${channels} channels; take the largest one per pixel ` +
+              `(.abs().max(-1))`,
           },
           {
             values: per((v) => Math.abs(v[0])),
-            hint: 'you kept only the first channel; take the largest |gradient| over all channels per pixel (.abs().max(-1))',
+            hint:
+              'you kept only the first channel; take the largest |gradient| over all channels per pixel ' +
+              '(.abs().max(-1))',
           },
         );
       }
@@ -118,7 +128,8 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
         mistakes,
         shapeHint: (g, e) =>
           channels > 1 && g.length === 3 && g[0] === e[0] && g[1] === e[1] && g[2] === channels
-            ? `it still has the ${channels} channels: reduce them to one value per pixel, the largest |gradient| (.abs().max(-1)); squeeze() only drops axes of size 1`
+            ? `it still has the ${channels} channels: reduce them to one value per pixel, the largest |gradient| ` +
+              `(.abs().max(-1)); squeeze() only drops axes of size 1`
             : undefined,
       });
       if (!cmp.ok) {

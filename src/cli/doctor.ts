@@ -31,7 +31,8 @@ specs = KernelSpecManager().find_kernel_specs()
 if 'cnnviz' not in specs:
     print(json.dumps({"found": False})); sys.exit(0)
 spec = json.load(open(specs['cnnviz'] + '/kernel.json'))
-print(json.dumps({"found": True, "dir": specs['cnnviz'], "argv": spec.get('argv', []), "display_name": spec.get('display_name')}))
+print(json.dumps({"found": True, "dir": specs['cnnviz'], "argv": spec.get('argv', []),
+                  "display_name": spec.get('display_name')}))
 `;
 
 /** Is the 'cnnviz' kernelspec registered, and does it run this checkout's tslab? */

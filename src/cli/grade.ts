@@ -70,7 +70,8 @@ export async function gradeMain(args: string[]): Promise<number> {
   const assignments = readAssignments(path.join(root, 'notebooks', 'assignments'));
   const jobs = o.jobs ?? Math.max(1, Math.min(os.cpus().length, 4));
   console.log(
-    `grading ${dir} against ${assignments.map((a) => a.id).join(', ')}: ${jobs} at a time, ${o.timeoutS ?? 300} s per notebook`,
+    `grading ${dir} against ${assignments.map((a) => a.id).join(', ')}: ${jobs} at a time, ${o.timeoutS ?? 300} s ` +
+      `per notebook`,
   );
   const run = await gradeSubmissions(dir, {
     ...o,

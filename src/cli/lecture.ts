@@ -64,7 +64,10 @@ export async function lectureMain(args: string[]): Promise<number> {
       const href = rep.html ? path.relative(out, rep.html) : '';
       const slow = rep.cells.reduce((m, c) => Math.max(m, c.seconds ?? 0), 0);
       const status = rep.error ? `<b style="color:#b00">failed at cell ${rep.error.cell}</b>` : 'ok';
-      return `<tr><td><a href="${href}">${rel}</a></td><td>${rep.seconds.toFixed(1)} s</td><td>${slow.toFixed(1)} s</td><td>${status}</td></tr>`;
+      return (
+        `<tr><td><a href="${href}">${rel}</a></td><td>${rep.seconds.toFixed(1)} s</td><td>${slow.toFixed(1)} ` +
+        `s</td><td>${status}</td></tr>`
+      );
     })
     .join('\n');
   fs.writeFileSync(

@@ -82,7 +82,8 @@ async function curveScore(
       if (!ok)
         fail(
           caller,
-          `attribution has shape ${shapeText(a)}; expected ${shapeText([...lead, h, w])} or ${shapeText([...lead, h, w, c])} to match the image`,
+          `attribution has shape ${shapeText(a)}; expected ${shapeText([...lead, h, w])} ` +
+            `or ${shapeText([...lead, h, w, c])} to match the image`,
         );
       const attrChannels = a.length === lead.length + 3 ? a[a.length - 1] : 1;
       const attrValues = attribution.dataSync() as Float32Array;

@@ -33,7 +33,8 @@ export function toDense(x: MatrixInput, who: string, what = 'X'): DenseMatrix {
   if (x instanceof tf.Tensor) {
     if (x.rank !== 2) {
       throw new Error(
-        `${who}: ${what} must be a 2-D tensor [N, D], got shape [${x.shape.join(', ')}] (flatten images first, e.g. x.reshape([N, -1]))`,
+        `${who}: ${what} must be a 2-D tensor [N, D], got shape [${x.shape.join(', ')}] (flatten images first, ` +
+          `e.g. x.reshape([N, -1]))`,
       );
     }
     out = { data: x.dataSync() as Float32Array, rows: x.shape[0], cols: x.shape[1] };
@@ -62,7 +63,8 @@ export function toDense(x: MatrixInput, who: string, what = 'X'): DenseMatrix {
     out = { data, rows, cols };
   } else {
     throw new Error(
-      `${who}: ${what} must be a tf.Tensor2D, a { data: Float32Array, rows, cols } matrix, an array of rows, or an embedding result { points, n }`,
+      `${who}: ${what} must be a tf.Tensor2D, a { data: Float32Array, rows, cols } matrix, an array of rows, or an ` +
+        `embedding result { points, n }`,
     );
   }
   if (out.rows < 1 || out.cols < 1) throw new Error(`${who}: ${what} is empty (shape [${out.rows}, ${out.cols}])`);
@@ -70,7 +72,8 @@ export function toDense(x: MatrixInput, who: string, what = 'X'): DenseMatrix {
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i])) {
       throw new Error(
-        `${who}: ${what} contains ${d[i]} at row ${Math.floor(i / out.cols)}, column ${i % out.cols}; all values must be finite`,
+        `${who}: ${what} contains ${d[i]} at row ${Math.floor(i / out.cols)}, column ${i % out.cols}; all values ` +
+          `must be finite`,
       );
     }
   }
