@@ -19,7 +19,7 @@ export function defaultBlurSigma(h: number, w: number): number {
 export function baselineBatch(choice: BaselineChoice, x: tf.Tensor4D, caller: string, blurSigma?: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const expected =
-    `'black', 'mean', 'blur', a number, ${c} numbers (one per channel), ` + `or a tensor ${shapeText([h, w, c])}`;
+    `'black', 'mean', 'blur', a number, ${c} numbers (one per channel), or a tensor ${shapeText([h, w, c])}`;
   if (typeof choice === 'number') {
     if (!Number.isFinite(choice)) fail(caller, `baseline ${choice} is not a finite number`);
     return tf.fill(x.shape, choice) as tf.Tensor4D;
