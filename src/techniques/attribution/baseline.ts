@@ -18,8 +18,8 @@ export function defaultBlurSigma(h: number, w: number): number {
 /** The baseline for every image of x, shaped like x (the caller owns it). */
 export function baselineBatch(choice: BaselineChoice, x: tf.Tensor4D, caller: string, blurSigma?: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  const expected =
-    `'black', 'mean', 'blur', a number, ${c} numbers (one per channel), or a tensor ${shapeText([h, w, c])}`;
+  const tensor = `a tensor ${shapeText([h, w, c])}`;
+  const expected = `'black', 'mean', 'blur', a number, ${c} numbers (one per channel), or ${tensor}`;
   if (typeof choice === 'number') {
     if (!Number.isFinite(choice)) fail(caller, `baseline ${choice} is not a finite number`);
     return tf.fill(x.shape, choice) as tf.Tensor4D;
