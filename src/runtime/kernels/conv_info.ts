@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { WasmOps } from './wasm_ops';
 
 export type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
@@ -31,6 +32,53 @@ export function convInfoFor(
     depthwise,
     'channelsLast',
   );
+}
+
+type Shape4 = [number, number, number, number];
+
+/**
+ * A wasm kernel for a filter gradient (dW from x and dY, the filter's shape among the attributes):
+ * `grad` gets the conv geometry and the filter shape.
+ */
+export function filterGradKernel(
+  kernelName: string,
+  depthwise: boolean,
+  grad: (
+    ops: WasmOps,
+    x: tf.TensorInfo,
+    dy: tf.TensorInfo,
+    info: tf.backend_util.Conv2DInfo,
+    filter: Shape4,
+  ) => tf.TensorInfo,
+): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const a = attrs as unknown as ConvGradAttrs & { filterShape: Shape4 };
+      const info = convInfoFor(kernelName, x.shape, a.filterShape, a, depthwise);
+      return grad(new WasmOps(backend as tf.KernelBackend), x, dy, info, a.filterShape);
+    },
+  };
+}
+
+/** A wasm kernel for an input gradient (dX from dY and the filter, the input's shape among the attributes). */
+export function inputGradKernel(
+  kernelName: string,
+  depthwise: boolean,
+  grad: (ops: WasmOps, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo) => tf.TensorInfo,
+): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const a = attrs as unknown as ConvGradAttrs & { inputShape: Shape4 };
+      const info = convInfoFor(kernelName, a.inputShape, filter.shape, a, depthwise);
+      return grad(new WasmOps(backend as tf.KernelBackend), dy, filter, info);
+    },
+  };
 }
 
 /**
