@@ -261,12 +261,12 @@ export async function receptiveBox(fn: ReceptiveBoxFunction, opts: CheckOptions 
       );
     }
   }
+  const units = `${cases} hidden units (corners, middles, far edges)`;
   return finish(
     {
       name,
       passed: true,
-      message:
-        `${fnName} gives the same boxes as models.inputBox on ${cases} hidden units ` + `(corners, middles, far edges)`,
+      message: `${fnName} gives the same boxes as models.inputBox on ${units}`,
       cases,
       notes: [],
     },

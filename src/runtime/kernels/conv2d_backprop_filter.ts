@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { filterGradKernel, trailingPad } from './conv_info';
+import { convGradKernel, trailingPad } from './conv_info';
 import { addressOf, SimdKernels, simdFor } from './simd';
 import { Pads2D, WasmOps } from './wasm_ops';
 
@@ -165,10 +165,11 @@ function simdChannels(ci: number): boolean {
 /** Below this many input channels im2col beats the conv route (measured on 1- and 3-channel inputs). */
 const IM2COL_MAX_CHANNELS = 8;
 
-export const conv2DBackpropFilterConfig: tf.KernelConfig = filterGradKernel(
+export const conv2DBackpropFilterConfig: tf.KernelConfig = convGradKernel(
   'Conv2DBackpropFilter',
+  'filter',
   false,
-  (ops, x, dy, info) => {
+  (ops, { x, dy }, info) => {
     const {
       batchSize: b,
       inHeight: h,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { inputGradKernel } from './conv_info';
+import { convGradKernel } from './conv_info';
 import { dilateAndPad } from './dilate';
 import { WasmOps } from './wasm_ops';
 
@@ -28,20 +28,14 @@ function columns(
 }
 
 /**
- * dX by col2im at stride 1, for few input channels (the saliency of a first layer on pixels):
- * XNNPACK's conv is slow with 1-3 output channels, so take the columns as one product and add
- * each tap's [ci, b, ho, wo] block into dX at its offset.
+ * dX from the columns by col2im at stride 1, for few input channels (the saliency of a first
+ * layer on pixels; XNNPACK's conv is slow with 1-3 output channels): add each tap's
+ * [ci, b, ho, wo] block into dX at its offset.
  */
-function inputGradByCol2im(
-  ops: WasmOps,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-): tf.TensorInfo {
-  const [b, ho, wo] = dy.shape;
+function inputGradByCol2im(ops: WasmOps, cols: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const { batchSize: b, outHeight: ho, outWidth: wo } = info;
   const { filterHeight: kh, filterWidth: kw, inChannels: ci, inHeight: h, inWidth: w } = info;
   const n = b * ho * wo;
-  const cols = columns(ops, dy, filter, info);
   const colsT = ops.transpose(cols, [1, 0]);
   ops.free(cols);
   // Taps add into a canvas whose origin is the first tap's offset, each only padded (no crops,
@@ -88,18 +82,12 @@ function inputGradByCol2im(
  * read them (kh*kw*ci adds per output pixel). At stride 1 the block adds above are faster
  * (bench/KERNELS.md).
  */
-function inputGradByScatter(
-  ops: WasmOps,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-): tf.TensorInfo {
-  const [b, ho, wo] = dy.shape;
+function inputGradByScatter(ops: WasmOps, cols: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const { batchSize: b, outHeight: ho, outWidth: wo } = info;
   const { filterHeight: kh, filterWidth: kw, inChannels: ci, inHeight: h, inWidth: w } = info;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const { top, left } = info.padInfo;
   const taps = kh * kw * ci;
-  const cols = columns(ops, dy, filter, info);
   const out = ops.empty([b, h, w, ci], 'float32');
   // Views after the last allocation (see WasmOps.view).
   const src = ops.view(cols);
@@ -177,14 +165,17 @@ export function flippedFilterCount(): number {
   return flippedCache.size;
 }
 
-export const conv2DBackpropInputConfig: tf.KernelConfig = inputGradKernel(
+export const conv2DBackpropInputConfig: tf.KernelConfig = convGradKernel(
   'Conv2DBackpropInput',
+  'input',
   false,
-  (ops, dy, filter, info) => {
+  (ops, { dy, filter }, info) => {
     if (info.inChannels < COL2IM_MAX_CHANNELS) {
+      // Each route frees the columns as soon as it is done with them.
+      const cols = columns(ops, dy, filter, info);
       return info.strideHeight === 1 && info.strideWidth === 1
-        ? inputGradByCol2im(ops, dy, filter, info)
-        : inputGradByScatter(ops, dy, filter, info);
+        ? inputGradByCol2im(ops, cols, info)
+        : inputGradByScatter(ops, cols, info);
     }
     const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w } = info;
     const wt = flippedFilter(ops, filter);

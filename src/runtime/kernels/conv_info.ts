@@ -37,46 +37,31 @@ export function convInfoFor(
 type Shape4 = [number, number, number, number];
 
 /**
- * A wasm kernel for a filter gradient (dW from x and dY, the filter's shape among the attributes):
- * `grad` gets the conv geometry and the filter shape.
+ * A wasm kernel for a conv gradient: dX from dY and the filter (the input's shape among the
+ * attributes), or dW from x and dY (the filter's shape among them). `grad` gets the conv
+ * geometry and the filter's shape.
  */
-export function filterGradKernel(
+export function convGradKernel(
   kernelName: string,
+  of: 'input' | 'filter',
   depthwise: boolean,
   grad: (
     ops: WasmOps,
-    x: tf.TensorInfo,
-    dy: tf.TensorInfo,
+    inputs: Record<string, tf.TensorInfo>,
     info: tf.backend_util.Conv2DInfo,
-    filter: Shape4,
+    filterShape: Shape4,
   ) => tf.TensorInfo,
 ): tf.KernelConfig {
   return {
     kernelName,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const a = attrs as unknown as ConvGradAttrs & { filterShape: Shape4 };
-      const info = convInfoFor(kernelName, x.shape, a.filterShape, a, depthwise);
-      return grad(new WasmOps(backend as tf.KernelBackend), x, dy, info, a.filterShape);
-    },
-  };
-}
-
-/** A wasm kernel for an input gradient (dX from dY and the filter, the input's shape among the attributes). */
-export function inputGradKernel(
-  kernelName: string,
-  depthwise: boolean,
-  grad: (ops: WasmOps, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo) => tf.TensorInfo,
-): tf.KernelConfig {
-  return {
-    kernelName,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      const a = attrs as unknown as ConvGradAttrs & { inputShape: Shape4 };
-      const info = convInfoFor(kernelName, a.inputShape, filter.shape, a, depthwise);
-      return grad(new WasmOps(backend as tf.KernelBackend), dy, filter, info);
+      const given = inputs as Record<string, tf.TensorInfo>;
+      const a = attrs as unknown as ConvGradAttrs & { inputShape: Shape4; filterShape: Shape4 };
+      const xShape = of === 'input' ? a.inputShape : (given.x.shape as Shape4);
+      const filterShape = of === 'input' ? (given.filter.shape as Shape4) : a.filterShape;
+      const info = convInfoFor(kernelName, xShape, filterShape, a, depthwise);
+      return grad(new WasmOps(backend as tf.KernelBackend), given, info, filterShape);
     },
   };
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { filterGradKernel } from './conv_info';
+import { convGradKernel } from './conv_info';
 import { addressOf, simdFor } from './simd';
 
 /**
@@ -10,10 +10,11 @@ import { addressOf, simdFor } from './simd';
  * twice). One pass over dY here, with the kh*kw*c*m sums held in a small array: our SIMD loop
  * (simd.ts) for multiplier 1 and channels in fours, scalar JavaScript otherwise.
  */
-export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = filterGradKernel(
+export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = convGradKernel(
   'DepthwiseConv2dNativeBackpropFilter',
+  'filter',
   true,
-  (ops, x, dy, info, filterShape) => {
+  (ops, { x, dy }, info, filterShape) => {
     const [kh, kw, c, m] = filterShape;
     const outInfo = ops.empty([kh, kw, c, m], 'float32');
     const fast = simdFor(ops.backend);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { inputGradKernel } from './conv_info';
+import { convGradKernel } from './conv_info';
 import { dilateAndPad } from './dilate';
 
 /**
@@ -8,10 +8,11 @@ import { dilateAndPad } from './dilate';
  * multiplier m each input channel gathers its m output channels: convolve all c*m of them with
  * multiplier 1, then sum each group of m (a reduction over the last axis).
  */
-export const depthwiseConv2dNativeBackpropInputConfig: tf.KernelConfig = inputGradKernel(
+export const depthwiseConv2dNativeBackpropInputConfig: tf.KernelConfig = convGradKernel(
   'DepthwiseConv2dNativeBackpropInput',
+  'input',
   true,
-  (ops, dy, filter, info) => {
+  (ops, { dy, filter }, info) => {
     const [kh, kw, c, m] = filter.shape;
     const {
       strideHeight: sh,
