@@ -14,7 +14,7 @@ import { classVisualization } from '../techniques/features/class_visualization';
 import { classObjective, forward } from '../techniques/core/forward';
 import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
 import { show } from '../widgets/show';
-import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
+import { compareValues, explain, KnownMistake, readValue, takeValue, takeValues, Values } from './compare';
 import { Hidden, hiddenSets } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
 import { GRADIENT_REFUSES } from './saliency';
@@ -59,17 +59,6 @@ export interface AscentCheckOptions extends CheckOptions {
   model?: tf.LayersModel;
 }
 
-function valuesOf(t: tf.Tensor): Values {
-  return { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
-}
-
-async function take(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
-  const t = await p;
-  const v = valuesOf(t);
-  t.dispose();
-  return v;
-}
-
 function minus(a: Values, b: Float32Array): Values {
   return { shape: a.shape, data: a.data.map((v, i) => v - b[i]) };
 }
@@ -96,14 +85,13 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
       leaked += run.leaked;
       calls++;
       if (run.error) return failed(name, run.error, 0, opts);
-      const got = readValue(run.value, `the image ${fnName} returned for ${c.name}`);
-      if (run.value instanceof tf.Tensor) run.value.dispose();
+      const got = takeValue(run.value, `the image ${fnName} returned for ${c.name}`);
       if (typeof got === 'string') return failed(name, got, 0, opts);
       const x = Float32Array.from(c.image.dataSync());
       // The raw gradient of the class score, and of its probability, for the accepted updates and the hints.
-      const g = (await take(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }))).data;
+      const g = (await takeValues(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }))).data;
       const gp = (
-        await take(referenceSaliency(h.model, c.image, { target: c.target, output: 'probs', reduce: 'none' }))
+        await takeValues(referenceSaliency(h.model, c.image, { target: c.target, output: 'probs', reduce: 'none' }))
       ).data;
       const n = g.length;
       const rms = (v: Float32Array) => Math.sqrt(v.reduce((t, y) => t + y * y, 0) / n) + 1e-12;
@@ -227,14 +215,13 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
         const what =
           `the image ${fnName} returned at step ${step} for an image [${current.shape.join(', ')}] ` +
           `(l2Decay ${REG.l2Decay}, blurEvery ${REG.blurEvery}, blurSigma ${REG.blurSigma})`;
-        const got = readValue(run.value, what);
-        if (run.value instanceof tf.Tensor) run.value.dispose();
+        const got = takeValue(run.value, what);
         if (typeof got === 'string') return failed(name, got, 0, opts);
-        const ref = await take(
+        const ref = await takeValues(
           classVisualization(h.model, { target: 0, init: start, steps: step, learningRate: 0, ...REG }),
         );
         const variant = async (change: Parameters<typeof regVariant>[3]) =>
-          take(regVariant(current, step, REG, change));
+          takeValues(regVariant(current, step, REG, change));
         const mistakes: KnownMistake[] = [
           {
             values: (await variant('noClip')).data,
@@ -418,7 +405,7 @@ export async function gradientAscent(fn: GradientAscentFunction, opts: AscentChe
       const got = readValue(run.value, what);
       if (typeof got === 'string') return fail(got, 0);
       if (run.value instanceof tf.Tensor) run.value.dispose();
-      const ref = await take(classVisualization(h.model, { target, init, ...settings }));
+      const ref = await takeValues(classVisualization(h.model, { target, init, ...settings }));
       init.dispose();
       const cmp = compareValues(got, ref, { what, tolerance: 5e-3, exactOnly: true });
       pairs.push({ got, ref, target });

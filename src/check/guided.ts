@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../common/random';
 import { guidedBackprop as referenceGuided, deconvnet } from '../techniques/attribution/guided';
 import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
-import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
+import { compareValues, explain, KnownMistake, readValue, takeValue, takeValues, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
 import { GRADIENT_REFUSES } from './saliency';
@@ -22,13 +22,6 @@ export type GuidedBackpropFunction = (
 ) => tf.Tensor | Promise<tf.Tensor>;
 
 export const GUIDED_REFUSES = GRADIENT_REFUSES;
-
-async function take(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
-  const t = await p;
-  const v = { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
-  t.dispose();
-  return v;
-}
 
 /** `relu(x)` forward and its gradient for an upstream gradient dy, against the guided rule dy * (x > 0) * (dy > 0). */
 export async function guidedRelu(fn: GuidedReluFunction, opts: CheckOptions = {}): Promise<CheckResult> {
@@ -145,17 +138,16 @@ export async function guidedBackprop(
       calls++;
       if (run.error) return failed(name, run.error, 0, opts);
       const what = `the map ${fnName} returned for ${c.name}`;
-      const got = readValue(run.value, what);
-      if (run.value instanceof tf.Tensor) run.value.dispose();
+      const got = takeValue(run.value, what);
       if (typeof got === 'string') return failed(name, got, 0, opts);
-      const ref = await take(referenceGuided(h.model, c.image, { target: c.target }));
+      const ref = await takeValues(referenceGuided(h.model, c.image, { target: c.target }));
       const mistakes: KnownMistake[] = [
         {
-          values: (await take(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }))).data,
+          values: (await takeValues(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }))).data,
           hint: 'this is the ordinary gradient: every ReLU of the forward pass must be your guidedRelu',
         },
         {
-          values: (await take(deconvnet(h.model, c.image, { target: c.target }))).data,
+          values: (await takeValues(deconvnet(h.model, c.image, { target: c.target }))).data,
           hint: "this is the deconvnet's rule; guidedRelu must also require x > 0",
         },
       ];

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../common/random';
 import { featureVectors } from '../techniques/features/features';
-import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
+import { compareValues, explain, KnownMistake, takeValue, takeValues, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
 
@@ -100,8 +100,7 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
       const what =
         `the labels ${fnName} predicted for ${c.nq} hidden queries among ${c.n} points of ${c.d} dimensions, ` +
         `k = ${k}`;
-      const got = readValue(run.value, what);
-      if (run.value instanceof tf.Tensor) run.value.dispose();
+      const got = takeValue(run.value, what);
       if (typeof got === 'string') return failed(name, got, 0, opts);
       const ref: Values = { shape: [c.nq], data: knnReference(c, k) };
       if (got.shape.join() === ref.shape.join() && got.data.every((v, i) => v === ref.data[i])) continue;
@@ -164,13 +163,6 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
   );
 }
 
-async function take(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
-  const t = await p;
-  const v = { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
-  t.dispose();
-  return v;
-}
-
 /**
  * Compares `fn(model, images)` with the 'features' layer's output on hidden images of mnist-cnn and of the 3-channel
  * model.
@@ -196,13 +188,12 @@ export async function features(
       batch.dispose();
       return failed(name, run.error, 0, opts);
     }
-    const got = readValue(run.value, what);
-    if (run.value instanceof tf.Tensor) run.value.dispose();
+    const got = takeValue(run.value, what);
     if (typeof got === 'string') {
       batch.dispose();
       return failed(name, got, 0, opts);
     }
-    const ref = await take(featureVectors(h.model, batch, { layer: 'features' }));
+    const ref = await takeValues(featureVectors(h.model, batch, { layer: 'features' }));
     const mistakes: KnownMistake[] = [];
     for (const [layer, hint] of [
       [
@@ -214,7 +205,7 @@ export async function features(
         "this is the flattened output of the last conv block (layer 'flatten'); take the layer named 'features'",
       ],
     ] as const) {
-      const v = await take(featureVectors(h.model, batch, { layer }));
+      const v = await takeValues(featureVectors(h.model, batch, { layer }));
       if (v.data.length === got.data.length) mistakes.push({ values: v.data, hint });
     }
     batch.dispose();

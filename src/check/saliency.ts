@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
 import { show } from '../widgets/show';
-import { compareValues, KnownMistake, readValue, Values } from './compare';
+import { compareValues, KnownMistake, takeValue, takeValues, Values } from './compare';
 import { hiddenSets } from './hidden';
 import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
 
@@ -41,13 +41,6 @@ export const GRADIENT_REFUSES = [
 
 export const SALIENCY_REFUSES = GRADIENT_REFUSES;
 
-async function values(t: Promise<tf.Tensor>): Promise<Values> {
-  const x = await t;
-  const v = { shape: [...x.shape], data: Float32Array.from(x.dataSync()) };
-  x.dispose();
-  return v;
-}
-
 /** Compares `fn(model, image, target)` with `saliency(model, image, { target })` on hidden cases. */
 export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions = {}): Promise<CheckResult> {
   const name = 'saliency';
@@ -64,20 +57,19 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
       leaked += run.leaked;
       calls++;
       if (run.error) return failed(name, run.error, 0, opts);
-      const got = readValue(run.value, `the map ${fnName} returned for ${c.name}`);
-      if (run.value instanceof tf.Tensor) run.value.dispose();
+      const got = takeValue(run.value, `the map ${fnName} returned for ${c.name}`);
       if (typeof got === 'string') return failed(name, got, 0, opts);
-      const ref = await values(referenceSaliency(h.model, c.image, { target: c.target }));
+      const ref = await takeValues(referenceSaliency(h.model, c.image, { target: c.target }));
       const channels = c.image.shape[2];
       const mistakes: KnownMistake[] = [
         {
-          values: (await values(referenceSaliency(h.model, c.image, { target: c.target, output: 'probs' }))).data,
+          values: (await takeValues(referenceSaliency(h.model, c.image, { target: c.target, output: 'probs' }))).data,
           hint:
             'it is the gradient of the probability (after the softmax). Saliency differentiates the class score ' +
             "before the softmax: use the output of the 'logits' layer",
         },
         {
-          values: (await values(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'sum' }))).data,
+          values: (await takeValues(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'sum' }))).data,
           hint:
             channels > 1
               ? 'you summed the signed gradient over the channels. The saliency map is the largest magnitude: max ' +
@@ -87,7 +79,7 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
         },
       ];
       if (channels > 1) {
-        const g = await values(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }));
+        const g = await takeValues(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }));
         const per = (f: (vals: number[]) => number) =>
           Float32Array.from({ length: g.data.length / channels }, (_, i) =>
             f(Array.from(g.data.subarray(i * channels, (i + 1) * channels))),
@@ -117,7 +109,7 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
           },
         );
       }
-      const predicted = await values(referenceSaliency(h.model, c.image, {}));
+      const predicted = await takeValues(referenceSaliency(h.model, c.image, {}));
       mistakes.push({
         values: predicted.data,
         hint: `it is the map of the class the model predicts; explain the target you are given (${c.target})`,
