@@ -6,7 +6,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../../common/random';
-import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions } from '../../runtime/cancel';
 import { readImage, ScoreOutput, batchFor, ClassTargetOptions } from '../core/inputs';
 import { PerturbationLoop, Scoring } from '../core/perturbation';
@@ -15,7 +14,7 @@ import { sliceExplained } from '../core/objective';
 import { fromLabels, segmentImage, Segmentation, SegmentMethod } from './segments';
 import { shapleyCoalitions, solveShapley } from './shapley';
 import { fail, positiveInt } from '../../common';
-import { refuseInsideCheck } from '../../runtime/guard';
+import { begin } from '../core/harness';
 
 export interface KernelShapOptions extends LongWorkOptions, ClassTargetOptions {
   /** 'grid' (default), 'slic', or your own labels, one per pixel (same for every image). */
@@ -105,7 +104,7 @@ async function explainOne(
 
 async function run(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOptions): Promise<KernelShapResult> {
   const caller = 'kernelShap';
-  await ensureBackend();
+  await begin(caller);
   return onBaselineBatch(model, image, caller, opts, 'black', async ({ batch, base, explained, loop }) => {
     const [n, h, w, c] = batch.x.shape;
     const perImage: KernelShapImageResult[] = [];
@@ -158,7 +157,6 @@ export async function kernelShap(
   image: tf.Tensor,
   opts: KernelShapOptions & { details?: boolean } = {},
 ): Promise<tf.Tensor | KernelShapResult> {
-  refuseInsideCheck('kernelShap');
   const result = await run(model, image, opts);
   return opts.details ? result : result.attributions;
 }

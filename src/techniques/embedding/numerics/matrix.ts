@@ -131,3 +131,18 @@ export function centered(m: DenseMatrix, mean: ArrayLike<number>): Float32Array 
   }
   return out;
 }
+
+/** x -= (u . x) u: takes out x's component along the unit vector u (one Gram-Schmidt step). */
+export function projectOut(x: Float64Array, u: Float64Array): void {
+  const n = x.length;
+  let d = 0;
+  for (let i = 0; i < n; i++) d += u[i] * x[i];
+  for (let i = 0; i < n; i++) x[i] -= d * u[i];
+}
+
+/** The squared length of x. */
+export function sumOfSquares(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return s;
+}
