@@ -59,6 +59,25 @@ export function kernelStatus(root = packageRoot()): { ok: boolean; detail: strin
   };
 }
 
+/**
+ * The Jupyter Python for `cnnviz <command>`, which runs notebooks in this checkout's kernel; or,
+ * when either is missing, undefined after saying on stderr what to run (`fixNote` after the kernel's fix).
+ */
+export function readyJupyter(command: string, root: string, fixNote = ''): string | undefined {
+  const py = findJupyterPython();
+  if (!py) {
+    console.error(`cnnviz ${command}: no Python with Jupyter found; run 'bash kernel-setup/setup.sh'`);
+    return undefined;
+  }
+  // The kernel must be this checkout's, or its notebooks would import another copy of cnnviz.
+  const kernel = kernelStatus(root);
+  if (!kernel.ok) {
+    console.error(`cnnviz ${command}: the kernel is not ready: ${kernel.detail}; run '${kernel.fix}'${fixNote}`);
+    return undefined;
+  }
+  return py;
+}
+
 /** Everything a lecture needs, checked; `fix` says what to run when a check fails. */
 export async function doctor(): Promise<Check[]> {
   const checks: Check[] = [];
