@@ -16,7 +16,7 @@ import { saliency as referenceSaliency } from '../techniques/attribution/salienc
 import { show } from '../widgets/show';
 import { compareValues, explain, KnownMistake, readValue, takeValue, takeValues, Values } from './compare';
 import { Hidden, hiddenSets } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
+import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed, StudentCalls } from './report';
 import { GRADIENT_REFUSES } from './saliency';
 
 /** What the student's gradient-ascent pieces may not call: the reference, and the gradient in one call. */
@@ -69,21 +69,14 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 3, 2);
   const lrs = [0.1, 0.05, 0.2];
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: ASCENT_REFUSES });
   const kinds = new Set<string>();
   for (const h of sets) {
     for (let k = 0; k < h.cases.length; k++) {
       const c = h.cases[k];
       const lr = lrs[k % lrs.length];
       const input = c.image.clone();
-      const run = await callStudent(fn, fnName, [h.model, input, c.target, lr], {
-        check: name,
-        refuse: ASCENT_REFUSES,
-      });
-      input.dispose();
-      leaked += run.leaked;
-      calls++;
+      const run = await student.call([h.model, input, c.target, lr], [input]);
       if (run.error) return failed(name, run.error, 0, opts);
       const got = takeValue(run.value, `the image ${fnName} returned for ${c.name}`);
       if (typeof got === 'string') return failed(name, got, 0, opts);
@@ -104,7 +97,7 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
       const shape = [...c.image.shape];
       if (got.shape.join() !== shape.join()) {
         const cmp = compareValues(got, { shape, data: x }, { what: `the image ${fnName} returned for ${c.name}` });
-        return failed(name, cmp.message, calls, opts);
+        return failed(name, cmp.message, student.count, opts);
       }
       const step = minus(got, x);
       const match = accepted.find(
@@ -153,7 +146,7 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
         /\n {2}expected: /,
         `\n  expected: the plain step learningRate * g (a normalised step g / rms(g) or g / |g| is accepted too): `,
       );
-      return failed(name, message, calls, opts, leakNote(leaked, calls, fnName));
+      return failed(name, message, student.count, opts, leakNote(student.leaked, student.count, fnName));
     }
   }
   const where = sets.map((h) => `${h.cases.length} of ${h.modelName}`).join(' and ');
@@ -161,9 +154,9 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
     {
       name,
       passed: true,
-      message: `${fnName} takes a correct ${[...kinds].join(' / ')} step on ${calls} hidden images (${where})`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      message: `${fnName} takes a correct ${[...kinds].join(' / ')} step on ${student.count} hidden images (${where})`,
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );
@@ -198,8 +191,7 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
   const name = 'regularize';
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 1, 1);
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: ASCENT_REFUSES });
   for (const h of sets) {
     // Values outside [0, 1], so clipping is seen.
     const start = tf.tidy(() => tf.sub(tf.mul(h.cases[0].image, 1.6), 0.3) as tf.Tensor3D);
@@ -207,10 +199,7 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
     try {
       for (let step = 1; step <= 3; step++) {
         const input = current.clone();
-        const run = await callStudent(fn, fnName, [input, step, { ...REG }], { check: name, refuse: ASCENT_REFUSES });
-        input.dispose();
-        leaked += run.leaked;
-        calls++;
+        const run = await student.call([input, step, { ...REG }], [input]);
         if (run.error) return failed(name, run.error, 0, opts);
         const what =
           `the image ${fnName} returned at step ${step} for an image [${current.shape.join(', ')}] ` +
@@ -245,7 +234,8 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
           },
         ];
         const cmp = compareValues(got, ref, { what, mistakes });
-        if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
+        if (!cmp.ok)
+          return failed(name, cmp.message, student.count, opts, leakNote(student.leaked, student.count, fnName));
         current.dispose();
         current = tf.tensor3d(ref.data, ref.shape as [number, number, number]);
       }
@@ -261,8 +251,8 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
       message:
         `${fnName} matches the reference regularizers over steps 1-3 on a gray and a colour image (decay, blur on ` +
         `even steps, clip)`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );

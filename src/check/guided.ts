@@ -11,7 +11,7 @@ import { guidedBackprop as referenceGuided, deconvnet } from '../techniques/attr
 import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
 import { compareValues, explain, KnownMistake, readValue, takeValue, takeValues, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
+import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed, StudentCalls } from './report';
 import { GRADIENT_REFUSES } from './saliency';
 
 export type GuidedReluFunction = (x: tf.Tensor) => tf.Tensor;
@@ -127,15 +127,11 @@ export async function guidedBackprop(
   const name = 'guidedBackprop';
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 3, 2);
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: GUIDED_REFUSES });
   for (const h of sets) {
     for (const c of h.cases) {
       const input = c.image.clone();
-      const run = await callStudent(fn, fnName, [h.model, input, c.target], { check: name, refuse: GUIDED_REFUSES });
-      input.dispose();
-      leaked += run.leaked;
-      calls++;
+      const run = await student.call([h.model, input, c.target], [input]);
       if (run.error) return failed(name, run.error, 0, opts);
       const what = `the map ${fnName} returned for ${c.name}`;
       const got = takeValue(run.value, what);
@@ -159,7 +155,8 @@ export async function guidedBackprop(
             ? `guided backprop keeps the ${e[2]} channels: return the gradient [H, W, C] itself, no reduction`
             : undefined,
       });
-      if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
+      if (!cmp.ok)
+        return failed(name, cmp.message, student.count, opts, leakNote(student.leaked, student.count, fnName));
     }
   }
   if (sets.length === 0)
@@ -178,10 +175,10 @@ export async function guidedBackprop(
       name,
       passed: true,
       message:
-        `${fnName} matches guidedBackprop on ${calls} hidden images ` +
+        `${fnName} matches guidedBackprop on ${student.count} hidden images ` +
         `(${sets.map((h) => `${h.cases.length} of ${h.modelName}`).join(' and ')})`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );

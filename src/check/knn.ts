@@ -9,7 +9,7 @@ import { mulberry32 } from '../common/random';
 import { featureVectors } from '../techniques/features/features';
 import { compareValues, explain, KnownMistake, takeValue, takeValues, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
+import { CheckOptions, CheckResult, finish, leakNote, nameOf, failed, StudentCalls } from './report';
 
 /** (database [N, D], labels, queries [Q, D], k) => predicted label per query. */
 export type KnnFunction = (
@@ -83,19 +83,12 @@ function knnReference(
 export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<CheckResult> {
   const name = 'knn';
   const fnName = nameOf(fn);
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: KNN_REFUSES });
   for (const c of knnCases(opts.seed ?? NOTEBOOK_SEED)) {
     for (const k of [1, 3, 4, 6]) {
       const db = tf.tensor2d(c.db, [c.n, c.d]);
       const q = tf.tensor2d(c.q, [c.nq, c.d]);
-      const run = await callStudent(fn, fnName, [db, Int32Array.from(c.labels), q, k], {
-        check: name,
-        refuse: KNN_REFUSES,
-      });
-      tf.dispose([db, q]);
-      leaked += run.leaked;
-      calls++;
+      const run = await student.call([db, Int32Array.from(c.labels), q, k], [db, q]);
       if (run.error) return failed(name, run.error, 0, opts);
       const what =
         `the labels ${fnName} predicted for ${c.nq} hidden queries among ${c.n} points of ${c.d} dimensions, ` +
@@ -146,7 +139,7 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
                 'their labels (a tie goes to the smallest label)',
             )
           : cmp.message;
-      return failed(name, message, calls, opts, leakNote(leaked, calls, fnName));
+      return failed(name, message, student.count, opts, leakNote(student.leaked, student.count, fnName));
     }
   }
   return finish(
@@ -154,10 +147,10 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
       name,
       passed: true,
       message:
-        `${fnName} predicts the same labels as the exact k-NN vote on ${calls} hidden cases (2 point clouds, k = 1, ` +
-        `3, 4, 6)`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+        `${fnName} predicts the same labels as the exact k-NN vote on ${student.count} hidden cases ` +
+        `(2 point clouds, k = 1, 3, 4, 6)`,
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );
@@ -174,15 +167,11 @@ export async function features(
   const name = 'features';
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 4, 3);
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: FEATURES_REFUSES });
   for (const h of sets) {
     const batch = tf.stack(h.cases.map((c) => c.image)) as tf.Tensor4D;
     const input = batch.clone();
-    const run = await callStudent(fn, fnName, [h.model, input], { check: name, refuse: FEATURES_REFUSES });
-    input.dispose();
-    leaked += run.leaked;
-    calls++;
+    const run = await student.call([h.model, input], [input]);
     const what = `the vectors ${fnName} returned for ${h.cases.length} hidden images of ${h.modelName}`;
     if (run.error) {
       batch.dispose();
@@ -218,7 +207,7 @@ export async function features(
             `model.getLayer('features').output`
           : undefined,
     });
-    if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
+    if (!cmp.ok) return failed(name, cmp.message, student.count, opts, leakNote(student.leaked, student.count, fnName));
   }
   return finish(
     {
@@ -227,8 +216,8 @@ export async function features(
       message:
         `${fnName} gives the 'features' layer's vectors ` +
         `on ${sets.map((h) => `${h.cases.length} images of ${h.modelName}`).join(' and ')}`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );

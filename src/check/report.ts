@@ -200,6 +200,30 @@ export async function callStudent(
   return { value, leaked: Math.max(0, tf.memory().numTensors - before - returned) };
 }
 
+/** A check's calls of the student's function: how many so far, and the tensors they left behind. */
+export class StudentCalls {
+  count = 0;
+  leaked = 0;
+
+  constructor(
+    private readonly fn: unknown,
+    readonly fnName: string,
+    private readonly guard: { check: string; refuse: readonly string[] },
+  ) {}
+
+  /**
+   * callStudent on `args`, then the tensors in `copies` freed (copies of hidden inputs handed to the
+   * function, so it cannot change a case), and the call and its leaks counted.
+   */
+  async call(args: unknown[], copies: tf.Tensor[] = []): Promise<{ value?: unknown; error?: string; leaked: number }> {
+    const run = await callStudent(this.fn, this.fnName, args, this.guard);
+    tf.dispose(copies);
+    this.leaked += run.leaked;
+    this.count++;
+    return run;
+  }
+}
+
 export function leakNote(leaked: number, calls: number, fnName: string): string[] {
   if (leaked <= 0) return [];
   return [

@@ -9,7 +9,7 @@ import { saliency as referenceSaliency } from '../techniques/attribution/salienc
 import { show } from '../widgets/show';
 import { compareValues, KnownMistake, takeValue, takeValues, Values } from './compare';
 import { hiddenSets } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
+import { CheckOptions, CheckResult, finish, leakNote, nameOf, failed, StudentCalls } from './report';
 
 /** (model, image [H, W, C], target class) => map [H, W]. */
 export type SaliencyFunction = (
@@ -46,16 +46,12 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
   const name = 'saliency';
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 4, 3);
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: SALIENCY_REFUSES });
   let firstShown = false;
   for (const h of sets) {
     for (const c of h.cases) {
       const input = c.image.clone();
-      const run = await callStudent(fn, fnName, [h.model, input, c.target], { check: name, refuse: SALIENCY_REFUSES });
-      input.dispose();
-      leaked += run.leaked;
-      calls++;
+      const run = await student.call([h.model, input, c.target], [input]);
       if (run.error) return failed(name, run.error, 0, opts);
       const got = takeValue(run.value, `the map ${fnName} returned for ${c.name}`);
       if (typeof got === 'string') return failed(name, got, 0, opts);
@@ -126,7 +122,7 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
       });
       if (!cmp.ok) {
         if (opts.show !== false && got.shape.join() === ref.shape.join()) showPair(got, ref, c.image);
-        return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
+        return failed(name, cmp.message, student.count, opts, leakNote(student.leaked, student.count, fnName));
       }
       if (!firstShown && opts.show !== false && channels === 1) {
         showPair(got, ref, c.image);
@@ -139,9 +135,9 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
     {
       name,
       passed: true,
-      message: `${fnName} matches the reference on ${calls} hidden images (${where})`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      message: `${fnName} matches the reference on ${student.count} hidden images (${where})`,
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );
