@@ -141,7 +141,8 @@ export async function main(args: string[]): Promise<void> {
       const row: Row = { n, method, impl, wall: t.wall, cpu: t.cpu, walls: [t.wall], ...score(points) };
       rows.push(row);
       console.log(
-        `N=${n} ${method} ${impl}: ${fmt(row.wall, 1)} s wall, ${fmt(row.cpu, 1)} s cpu, trust ${fmt(row.trustworthiness, 4)}, 5-NN ${fmt(row.knnAccuracy, 3)}`,
+        `N=${n} ${method} ${impl}: ${fmt(row.wall, 1)} s wall, ${fmt(row.cpu, 1)} s cpu, ` +
+          `trust ${fmt(row.trustworthiness, 4)}, 5-NN ${fmt(row.knnAccuracy, 3)}`,
       );
     };
     for (let rep = 0; rep < repeats; rep++) {
@@ -228,7 +229,8 @@ export async function main(args: string[]): Promise<void> {
           source,
         };
         console.log(
-          `kNN ${F.rows} x ${F.rows}, D = ${F.cols}, k = 10, ${metric} (${r.value.method}): ${fmt(r.wall, 2)} s wall (target < 2 s)`,
+          `kNN ${F.rows} x ${F.rows}, D = ${F.cols}, k = 10, ${metric} (${r.value.method}): ${fmt(r.wall, 2)} s ` +
+            `wall (target < 2 s)`,
         );
       }
     }
@@ -256,7 +258,8 @@ export async function main(args: string[]): Promise<void> {
   // Table with ratios against the peers at the same N.
   console.log(`\nBest of ${repeats} run(s) per implementation, ours and the peers alternating.`);
   console.log(
-    '\n| N | method | implementation | wall s | cpu s | trustworthiness | 5-NN acc | time vs peer (wall / cpu) | trust - peer | acc - peer |',
+    '\n| N | method | implementation | wall s | cpu s | trustworthiness | 5-NN acc | time vs peer (wall / cpu) | ' +
+      'trust - peer | acc - peer |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
@@ -269,7 +272,8 @@ export async function main(args: string[]): Promise<void> {
     const dt = each((p) => fmt(r.trustworthiness - p.trustworthiness, 4));
     const da = each((p) => fmt(r.knnAccuracy - p.knnAccuracy, 3));
     console.log(
-      `| ${r.n} | ${r.method} | ${r.impl} | ${fmt(r.wall, 1)} | ${fmt(r.cpu, 1)} | ${fmt(r.trustworthiness, 4)} | ${fmt(r.knnAccuracy, 3)} | ${vs} | ${dt} | ${da} |`,
+      `| ${r.n} | ${r.method} | ${r.impl} | ${fmt(r.wall, 1)} | ${fmt(r.cpu, 1)} | ${fmt(r.trustworthiness, 4)} ` +
+        `| ${fmt(r.knnAccuracy, 3)} | ${vs} | ${dt} | ${da} |`,
     );
   }
   const result = {

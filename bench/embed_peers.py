@@ -2,8 +2,9 @@
 
 Usage: embed_peers.py <input.f32> <n> <d> <outdir> <tsne,umap> [seed]
 Reads n x d float32 rows, writes <outdir>/<method>-<n>.f32 (n x 2 float32) and prints one JSON
-line per method with the seconds taken (wall clock and process CPU time). Thread pools are pinned to one thread by the caller's
-environment (OMP_NUM_THREADS, NUMBA_NUM_THREADS, ...) so the comparison is one core to one core.
+line per method with the seconds taken (wall clock and process CPU time). Thread pools are pinned
+to one thread by the caller's environment (OMP_NUM_THREADS, NUMBA_NUM_THREADS, ...) so the
+comparison is one core to one core.
 """
 import json
 import os
@@ -45,7 +46,8 @@ def main():
             raise SystemExit(f"embed_peers.py: unknown method {method!r}; valid: tsne, umap")
         out = os.path.join(outdir, f"{method}-{n}.f32")
         np.ascontiguousarray(Y, dtype=np.float32).tofile(out)
-        print(json.dumps({"method": method, "n": n, "seconds": seconds, "cpuSeconds": cpu, "version": version, "output": out}), flush=True)
+        print(json.dumps({"method": method, "n": n, "seconds": seconds, "cpuSeconds": cpu,
+                          "version": version, "output": out}), flush=True)
 
 
 if __name__ == "__main__":

@@ -257,7 +257,8 @@ async function parallelCapacity(): Promise<number> {
       () =>
         new Promise<void>((resolve, reject) => {
           const w = new Worker(
-            'let s = 0; for (let i = 0; i < 3e8; i++) s = (s + i) | 0; require("worker_threads").parentPort.postMessage(s);',
+            'let s = 0; for (let i = 0; i < 3e8; i++) s = (s + i) | 0; ' +
+              'require("worker_threads").parentPort.postMessage(s);',
             { eval: true },
           );
           w.once('message', () => {
@@ -453,8 +454,10 @@ export async function main(argv: string[]): Promise<void> {
   // Table 1: engines side by side, one thread.
   const w = [12, 14, 9, 10, 11, 10, 9, 11, 11];
   console.log(
-    `\nEngine benchmark, one thread, ${args.rounds} round(s) of ${args.runs} runs after ${args.warmup} warm-up each, cnnviz and PyTorch in turn ` +
-      `(tfjs-cpu and wasm-stock once; tfjs-cpu: ${args.cpuRuns} run(s)) (ms, wall clock, median of all runs; ratios: median over the rounds of the ratio within a round); ${os.cpus()[0]?.model ?? ''}`,
+    `\nEngine benchmark, one thread, ${args.rounds} round(s) of ${args.runs} runs after ${args.warmup} warm-up ` +
+      `each, cnnviz and PyTorch in turn ` +
+      `(tfjs-cpu and wasm-stock once; tfjs-cpu: ${args.cpuRuns} run(s)) (ms, wall clock, median of all runs; ` +
+      `ratios: median over the rounds of the ratio within a round); ${os.cpus()[0]?.model ?? ''}`,
   );
   console.log(
     pad(
@@ -505,8 +508,10 @@ export async function main(argv: string[]): Promise<void> {
   if (perRoundLines.length) console.log(`per round:\n  ${perRoundLines.join('\n  ')}`);
   if (args.pool) {
     console.log(
-      `\nWorker pool: input gradient of a batch of ${args.poolBatch}, wasm-cnnviz, ${args.rounds} round(s) of ${args.poolRuns} runs (ms, wall clock); ` +
-        `this box ran ${capacities.map((c) => c.toFixed(2)).join(' / ')} threads' worth of a pure spin on 2 threads before each round`,
+      `\nWorker pool: input gradient of a batch of ${args.poolBatch}, wasm-cnnviz, ${args.rounds} round(s) ` +
+        `of ${args.poolRuns} runs (ms, wall clock); ` +
+        `this box ran ${capacities.map((c) => c.toFixed(2)).join(' / ')} threads' worth of a pure spin on 2 ` +
+        `threads before each round`,
     );
     const pw = [12, 1, 10, 10, 9, 12, 11];
     console.log(pad(['net', '', '1 thread', '2 threads', 'speed-up', 'pytorch x2', 'vs pytorch'], pw));
@@ -569,6 +574,7 @@ export async function main(argv: string[]): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'engine.json'), JSON.stringify(out, null, 2));
   console.log(
-    `load average ${loads.map((l) => l.toFixed(1)).join(' ')}; wrote ${path.relative(process.cwd(), path.join(dir, 'engine.json'))}`,
+    `load average ${loads.map((l) => l.toFixed(1)).join(' ')}; ` +
+      `wrote ${path.relative(process.cwd(), path.join(dir, 'engine.json'))}`,
   );
 }

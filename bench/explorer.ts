@@ -138,7 +138,8 @@ export async function main(args: string[]): Promise<void> {
     'occlusion sweep (ms)': r.occlusion.toFixed(0),
   }));
   console.log(
-    `explorer update times, ${modelName}, ${rounds} rounds, ${os.cpus().length} cores (${os.cpus()[0]?.model}), load average ${os.loadavg()[0].toFixed(1)}`,
+    `explorer update times, ${modelName}, ${rounds} rounds, ${os.cpus().length} cores (${os.cpus()[0]?.model}), ` +
+      `load average ${os.loadavg()[0].toFixed(1)}`,
   );
   console.table(rows);
   const dir = path.join(__dirname, '..', '..', 'bench', 'results');

@@ -58,7 +58,8 @@ function torchPeer(threads: number): { forward: number; grad: number } | undefin
   });
   if (r.status !== 0) {
     console.log(
-      `PyTorch peer unavailable (${(r.stderr || '').trim().split('\n').pop()}); install it with 'bash kernel-setup/setup.sh --bench'`,
+      `PyTorch peer unavailable (${(r.stderr || '').trim().split('\n').pop()}); install it with 'bash ` +
+        `kernel-setup/setup.sh --bench'`,
     );
     return undefined;
   }
@@ -116,7 +117,8 @@ export async function main(args: string[]): Promise<void> {
     },
   ].filter((c) => !only || c.name.startsWith(only)) as Case[];
   console.log(
-    `cnnviz imagenet bench: ${backend.report}, ${threadCount()} threads; MobileNet v1 0.75, one 224x224 photo; ${rounds} rounds`,
+    `cnnviz imagenet bench: ${backend.report}, ${threadCount()} threads; MobileNet v1 0.75, one 224x224 ` +
+      `photo; ${rounds} rounds`,
   );
   // Warm-up: kernels, caches, the worker pool.
   tf.dispose(await forwardOnce());
@@ -136,20 +138,25 @@ export async function main(args: string[]): Promise<void> {
       per[c.name].ratio.push(ms / forward);
       if (c.name === 'saliency') sal.push(ms);
       console.log(
-        `  round ${r + 1}: ${c.name.padEnd(38)} ${ms.toFixed(0).padStart(7)} ms  ${(ms / forward).toFixed(1).padStart(6)} forwards`,
+        `  round ${r + 1}: ${c.name.padEnd(38)} ${ms.toFixed(0).padStart(7)} ` +
+          `ms  ${(ms / forward).toFixed(1).padStart(6)} forwards`,
       );
     }
     const t = torchThreads > 0 ? torchPeer(torchThreads) : undefined;
     if (t) {
       torch.push({ ...t, forwardRatio: forward / t.forward, gradRatio: (sal[0] ?? NaN) / t.grad });
       console.log(
-        `  round ${r + 1}: PyTorch ${torchThreads} thread: forward ${t.forward.toFixed(1)} ms (cnnviz ${forward.toFixed(1)} ms, ${(forward / t.forward).toFixed(2)}x), input gradient ${t.grad.toFixed(1)} ms (cnnviz saliency ${(sal[0] ?? NaN).toFixed(1)} ms, ${((sal[0] ?? NaN) / t.grad).toFixed(2)}x)`,
+        `  round ${r + 1}: PyTorch ${torchThreads} thread: forward ${t.forward.toFixed(1)} ms ` +
+          `(cnnviz ${forward.toFixed(1)} ms, ${(forward / t.forward).toFixed(2)}x), input ` +
+          `gradient ${t.grad.toFixed(1)} ms (cnnviz saliency ${(sal[0] ?? NaN).toFixed(1)} ` +
+          `ms, ${((sal[0] ?? NaN) / t.grad).toFixed(2)}x)`,
       );
     }
   }
   const fwd = median(forwards);
   console.log(
-    `\nMobileNet forward pass, 1 image: ${fwd.toFixed(1)} ms (median over rounds: ${forwards.map((f) => f.toFixed(1)).join(', ')})`,
+    `\nMobileNet forward pass, 1 image: ${fwd.toFixed(1)} ms (median over ` +
+      `rounds: ${forwards.map((f) => f.toFixed(1)).join(', ')})`,
   );
   console.log(`${'technique'.padEnd(38)} ${'ms'.padStart(8)} ${'forwards'.padStart(9)}  target`);
   const rows = cases.map((c) => {
@@ -159,7 +166,9 @@ export async function main(args: string[]): Promise<void> {
     const value = c.unit === 's' ? ms / 1000 : ratio;
     const ok = c.target === undefined ? undefined : value <= c.target;
     console.log(
-      `${c.name.padEnd(38)} ${ms.toFixed(0).padStart(8)} ${ratio.toFixed(1).padStart(9)}  ${c.unit === 's' ? `<= ${c.target} s` : `<= ${c.target}`} ${ok ? 'ok' : 'MISSED'} (rounds: ${p.ratio.map((v) => v.toFixed(1)).join(', ')})`,
+      `${c.name.padEnd(38)} ${ms.toFixed(0).padStart(8)} ${ratio.toFixed(1).padStart(9)}  ` +
+        `${c.unit === 's' ? `<= ${c.target} s` : `<= ${c.target}`} ${ok ? 'ok' : 'MISSED'} ` +
+        `(rounds: ${p.ratio.map((v) => v.toFixed(1)).join(', ')})`,
     );
     return {
       name: c.name,
@@ -174,7 +183,11 @@ export async function main(args: string[]): Promise<void> {
   });
   if (torch.length) {
     console.log(
-      `PyTorch (${torchThreads} thread) on the same network: forward ${median(torch.map((t) => t.forward)).toFixed(1)} ms (cnnviz/PyTorch ${median(torch.map((t) => t.forwardRatio)).toFixed(2)}x), input gradient ${median(torch.map((t) => t.grad)).toFixed(1)} ms (cnnviz saliency/PyTorch ${median(torch.map((t) => t.gradRatio)).toFixed(2)}x)`,
+      `PyTorch (${torchThreads} thread) on the same network: ` +
+        `forward ${median(torch.map((t) => t.forward)).toFixed(1)} ms ` +
+        `(cnnviz/PyTorch ${median(torch.map((t) => t.forwardRatio)).toFixed(2)}x), input ` +
+        `gradient ${median(torch.map((t) => t.grad)).toFixed(1)} ms (cnnviz ` +
+        `saliency/PyTorch ${median(torch.map((t) => t.gradRatio)).toFixed(2)}x)`,
     );
   }
   tf.dispose([image, x]);

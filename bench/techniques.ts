@@ -76,7 +76,8 @@ export async function main(args: string[]): Promise<void> {
     const t = await time(fn, n);
     rows.push({ name: label, ms: t.median, min: t.min, target, note });
     console.log(
-      `${label.padEnd(44)} ${t.median.toFixed(1).padStart(9)} ms  (min ${t.min.toFixed(1)})${target ? `  target < ${target} ms ${t.median < target ? 'ok' : 'MISSED'}` : ''}`,
+      `${label.padEnd(44)} ${t.median.toFixed(1).padStart(9)} ms  ` +
+        `(min ${t.min.toFixed(1)})${target ? `  target < ${target} ms ${t.median < target ? 'ok' : 'MISSED'}` : ''}`,
     );
   };
   console.log(`cnnviz techniques bench: ${backend.report}; model ${modelNote}; median of ${repeats}`);

@@ -161,7 +161,9 @@ describe('assignments: templates and solutions through the real kernel', functio
         assert.match(
           text,
           new RegExp(
-            `✗ check\\.${check} failed: \\w+ is not implemented yet\\.\\n\\s+expected: a result from \\w+\\n\\s+got: the error "TODO: implement \\w+"\\n\\s+hint: Replace the TODO in the cell that defines \\w+, run that cell, then run this check again`,
+            `✗ check\\.${check} failed: \\w+ is not implemented yet\\.\\n\\s+expected: a result from ` +
+              `\\w+\\n\\s+got: the error "TODO: implement \\w+"\\n\\s+hint: Replace the TODO in the cell that ` +
+              `defines \\w+, run that cell, then run this check again`,
           ),
           text,
         );

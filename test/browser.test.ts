@@ -159,7 +159,8 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
       withoutPlotlyJs: total - libBytes,
     });
     console.log(
-      `      executed notebook: ${(total / 1e6).toFixed(2)} MB, of which plotly.js ${(libBytes / 1e6).toFixed(2)} MB (once)`,
+      `      executed notebook: ${(total / 1e6).toFixed(2)} MB, of which plotly.js ${(libBytes / 1e6).toFixed(2)} ` +
+        `MB (once)`,
     );
   });
 
@@ -208,7 +209,9 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
         return ms;
       });
       timing.push({
-        what: `plotly chart ${k} (${spec.data[0].type}, ${spec.data.reduce((a, t) => a + t.x.length, 0)} points): Plotly.newPlot in the browser (ms)`,
+        what:
+          `plotly chart ${k} (${spec.data[0].type}, ${spec.data.reduce((a, t) => a + t.x.length, 0)} points): ` +
+          `Plotly.newPlot in the browser (ms)`,
         ms: Math.round(redraw),
         roundTripMs: Date.now() - t0,
       });

@@ -153,7 +153,7 @@ describe('check.knn / features / receptiveFields / receptiveBox / guidedRelu / g
     await expectFail(check.knn(wrapped, quiet), /nearestNeighbors: not available inside check\.knn; write your own/);
   });
 
-  it('check.features: the features layer of mnist-cnn and of the 3-channel model; logits and a wrapped featureVectors fail', async () => {
+  it('check.features: features of mnist-cnn and a 3-channel model; logits, a wrapped featureVectors fail', async () => {
     const r = await check.features(featuresRight, quiet);
     assert.ok(r.passed, r.message);
     assert.match(r.message, /3-channel/);
@@ -183,7 +183,11 @@ describe('check.knn / features / receptiveFields / receptiveBox / guidedRelu / g
       ).map((f, i) => ({ ...f, start: 0 * i }));
     await expectFail(
       check.receptiveFields(noPad, quiet),
-      /start of conv1 \(conv 5x5, stride 1, 'same'\) is wrong[^]*expected: start -2\n\s+got: start 0[^]*'same' pads before the first row/,
+      new RegExp(
+        /start of conv1 \(conv 5x5, stride 1, 'same'\) is wrong/.source +
+          /[^]*expected: start -2\n\s+got: start 0/.source +
+          /[^]*'same' pads before the first row/.source,
+      ),
     );
     const noJump = (layers: check.LayerSpec[], n: number) => fieldsRight(layers, n).map((f) => ({ ...f, jump: 1 }));
     await expectFail(check.receptiveFields(noJump, quiet), /jump of pool1[^]*previous jump \* stride/);
@@ -204,7 +208,7 @@ describe('check.knn / features / receptiveFields / receptiveBox / guidedRelu / g
     );
   });
 
-  it('check.guidedRelu / guidedBackprop: the guided rule; the plain and deconvnet rules, and a wrapped guidedBackprop, fail', async () => {
+  it('check.guidedRelu/guidedBackprop: the guided rule; plain, deconvnet, wrapped guidedBackprop fail', async () => {
     assert.ok((await check.guidedRelu(makeRelu('guided'), quiet)).passed);
     await expectFail(check.guidedRelu(makeRelu('plain'), quiet), /ordinary ReLU gradient/);
     await expectFail(check.guidedRelu(makeRelu('deconvnet'), quiet), /deconvnet's rule/);

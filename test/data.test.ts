@@ -49,7 +49,7 @@ describe('datasets', () => {
     await setup({ quiet: true });
   });
 
-  it('mnist: 8,000 train and 2,000 test digits; the test split is the tail of split all, in the same order every time', async () => {
+  it('mnist: 8,000 train and 2,000 test digits; split test is the tail of split all, in a fixed order', async () => {
     const train = await datasets.load('mnist', { split: 'train' });
     const test = await datasets.load('mnist', { split: 'test' });
     assert.deepStrictEqual(train.images.shape, [8000, 28, 28, 1]);

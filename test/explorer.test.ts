@@ -287,7 +287,7 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       x.dispose();
     });
 
-    it('saliency, Grad-CAM and guided backprop agree with saliency(), gradCam(), guidedBackprop() (within 1e-3)', async () => {
+    it('saliency, Grad-CAM, guided backprop agree with saliency(), gradCam(), guidedBackprop() to 1e-3', async () => {
       const x = tf.tensor4d(
         await page.evaluate(() => Array.from(window.cnnvizExplorer.app.x.dataSync())),
         [1, 28, 28, 1],
@@ -585,7 +585,7 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       }
     });
 
-    it("the webcam (Chromium's fake camera) feeds frames through the model, and the page keeps no tensors", async () => {
+    it("the webcam (Chromium's fake camera) feeds frames through the model; the page keeps no tensors", async () => {
       await page.evaluate(() => {
         window.cnnvizExplorer.app.occlusionOn = false;
       });
@@ -646,7 +646,7 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       tf.dispose([x, batch]);
     });
 
-    it('saliency, Grad-CAM and guided backprop through depthwise convs, batch norm and ReLU6 agree with the node side', async () => {
+    it('saliency, Grad-CAM, guided backprop through depthwise convs, batch norm, ReLU6 agree with node', async () => {
       const x = tf.tensor4d(
         await page.evaluate(() => Array.from(window.cnnvizExplorer.app.x.dataSync())),
         [1, 224, 224, 3],

@@ -25,7 +25,11 @@ describe('faults on the wasm backend', function () {
         assert.ok(err instanceof RangeError);
         assert.match(
           err.message,
-          /^wasm out of memory: could not allocate 3\.\d\d GB for a tensor \(tensors hold 0\.\d\d GB, the wasm heap is .* of at most 4 GB\); dispose tensors/,
+          new RegExp(
+            /^wasm out of memory: could not allocate 3\.\d\d GB for a tensor/.source +
+              / \(tensors hold 0\.\d\d GB/.source +
+              /, the wasm heap is .* of at most 4 GB\); dispose tensors/.source,
+          ),
         );
         return true;
       },

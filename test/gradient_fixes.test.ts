@@ -62,6 +62,10 @@ function normalizeByOwnMoments(a: tf.Tensor, scale: tf.Tensor | null, offset: tf
     : tf.batchNorm2d(a as tf.Tensor2D, m!, v!, o, s, 1e-3);
 }
 
+/** The test name's suffix: which wasm loops ran (nothing on cpu). */
+const simdNote = (backend: string, simd: boolean): string =>
+  backend === 'wasm' ? (simd ? ' (SIMD)' : ' (JavaScript fallback)') : '';
+
 describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient give the same gradients', function () {
   for (const backend of ['cpu', 'wasm']) {
     describe(`on ${backend}`, () => {
@@ -211,7 +215,8 @@ describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient gi
       });
 
       for (const simd of backend === 'wasm' ? [true, false] : [true]) {
-        it(`clipByValue (ReLU6): gradients and a gradient of the gradient, bounds, NaN, odd sizes${backend === 'wasm' ? (simd ? ' (SIMD)' : ' (JavaScript fallback)') : ''}`, () => {
+        const title = 'clipByValue (ReLU6): gradients and a gradient of the gradient, bounds, NaN, odd sizes';
+        it(title + simdNote(backend, simd), () => {
           setSimdEnabled(simd);
           try {
             // Values on the bounds, NaN, and sizes that are not a multiple of the SIMD width.
@@ -245,7 +250,10 @@ describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient gi
       }
 
       for (const simd of backend === 'wasm' ? [true, false] : [true]) {
-        it(`batch norm in training mode (its own statistics): gradients of x, gamma, beta and of the gradient; ranks 2 and 4${backend === 'wasm' ? (simd ? ' (SIMD)' : ' (JavaScript fallback)') : ''}`, () => {
+        const title =
+          'batch norm in training mode (its own statistics): gradients of x, gamma, beta and of the ' +
+          'gradient; ranks 2 and 4';
+        it(title + simdNote(backend, simd), () => {
           setSimdEnabled(simd);
           try {
             // c = 8 takes the SIMD loops, c = 6 and 3 the JavaScript ones; a large mean tests the
@@ -344,7 +352,10 @@ describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient gi
         });
 
       for (const simd of backend === 'wasm' ? [true, false] : [true]) {
-        it(`relu: gradient bit for bit as tfjs's own (0, -0, NaN, infinities, negative dy), odd sizes, and a gradient of the gradient${backend === 'wasm' ? (simd ? ' (SIMD)' : ' (JavaScript fallback)') : ''}`, () => {
+        const title =
+          "relu: gradient bit for bit as tfjs's own (0, -0, NaN, infinities, negative dy), odd sizes, " +
+          'and a gradient of the gradient';
+        it(title + simdNote(backend, simd), () => {
           setSimdEnabled(simd);
           try {
             const special = [0, -0, NaN, Infinity, -Infinity, 1e-30, -1e-30, 2];
@@ -418,7 +429,7 @@ describe('gradient fixes: unfused linear convs and a lazy batch-norm gradient gi
 
       // A whole net on the cpu backend takes over a minute: wasm only (the ops are covered above on both).
       if (backend === 'wasm')
-        it('a MobileNet-style net (batch norm, linear convs): input and weight gradients in training mode, no leaks', () => {
+        it('a MobileNet-style net (batch norm, linear convs): input, weight gradients when training, no leaks', () => {
           const model = mobileNetStyle(2);
           const x = tf.randomUniform([1, 96, 96, 3], 0, 1, 'float32', 21);
           const y = tf.oneHot(tf.tensor1d([3], 'int32'), 10);

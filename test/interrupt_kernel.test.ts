@@ -30,7 +30,8 @@ def record(m):
     text = c.get('text') or c.get('ename') or c.get('execution_state') or ''
     if m['msg_type'] in ('display_data', 'update_display_data'):
         text = c.get('data', {}).get('text/plain', '')[:200]
-    log.append({'t': time.time(), 'type': m['msg_type'], 'parent': m['parent_header'].get('msg_id'), 'text': str(text)[:300]})
+    log.append({'t': time.time(), 'type': m['msg_type'], 'parent': m['parent_header'].get('msg_id'),
+                'text': str(text)[:300]})
 
 def pump(until, timeout=300):
     end = time.time() + timeout
@@ -72,7 +73,8 @@ try:
         t_int = time.time()
         km.interrupt_kernel()
         pump(lambda: idle_of(mid), 30)
-        t_idle = next((e['t'] for e in log if e['type'] == 'status' and e['text'] == 'idle' and e['parent'] == mid), None)
+        t_idle = next((e['t'] for e in log
+                       if e['type'] == 'status' and e['text'] == 'idle' and e['parent'] == mid), None)
         # CPU of the kernel process over the second half of the 2 s after the interrupt.
         pump(lambda: time.time() >= t_int + 1.0, 5)
         c0, w0 = ticks(), time.time()
@@ -114,7 +116,9 @@ interface Result {
   next?: { status: string; out: string };
 }
 
-const SETUP = `import { setup, models, datasets, tsne, classVisualization, occlusion, featureVectors, show, tf } from 'cnnviz';
+const SETUP = `import {
+  setup, models, datasets, tsne, classVisualization, occlusion, featureVectors, show, tf,
+} from 'cnnviz';
 await setup();
 const before = 'defined before the interrupts';
 const model = await models.load('mnist-cnn');
@@ -127,27 +131,56 @@ const SCENARIOS = [
   {
     name: 'tsne',
     code: `let n = 0;
-const e = await tsne(X, { iterations: 100000, reportEvery: 10, onStep: (s) => { if (n++ === 0) console.log('started'); if (s.iteration % 200 === 0) console.log('it', s.iteration); } });
+const e = await tsne(X, {
+  iterations: 100000,
+  reportEvery: 10,
+  onStep: (s) => {
+    if (n++ === 0) console.log('started');
+    if (s.iteration % 200 === 0) console.log('it', s.iteration);
+  },
+});
 console.log('tsne finished', e.iterations);`,
   },
   {
     name: 'classVisualization',
     code: `const p = show.progress({ title: 'ascent', total: 100000 });
 let k = 0;
-const img = await classVisualization(model, { target: 3, steps: 100000, preset: 'yosinski1', onStep: (s) => { if (k++ === 0) console.log('started'); p.onStep(s); } });
+const img = await classVisualization(model, {
+  target: 3,
+  steps: 100000,
+  preset: 'yosinski1',
+  onStep: (s) => {
+    if (k++ === 0) console.log('started');
+    p.onStep(s);
+  },
+});
 console.log('ascent finished');`,
   },
   {
     name: 'occlusion',
     code: `let m = 0;
-const occ = await occlusion(model, images.slice(0, 256), { window: 4, stride: 1, batchSize: 64, onProgress: (q) => { if (m++ === 0) console.log('started'); if (m % 20 === 0) console.log('done', q.done, 'of', q.total); } });
+const occ = await occlusion(model, images.slice(0, 256), {
+  window: 4,
+  stride: 1,
+  batchSize: 64,
+  onProgress: (q) => {
+    if (m++ === 0) console.log('started');
+    if (m % 20 === 0) console.log('done', q.done, 'of', q.total);
+  },
+});
 console.log('occlusion finished');`,
   },
   {
     name: 'featureVectors over the pool',
     code: `let f = 0;
 const big = tf.tile(images, [8, 1, 1, 1]) as tf.Tensor4D;
-const feats = await featureVectors(model, big, { batchSize: 256, onProgress: (q) => { if (f++ === 0) console.log('started'); console.log('images', q.done, 'of', q.total); } });
+const feats = await featureVectors(model, big, {
+  batchSize: 256,
+  onProgress: (q) => {
+    if (f++ === 0) console.log('started');
+    console.log('images', q.done, 'of', q.total);
+  },
+});
 console.log('features finished');`,
     next: `const small = await featureVectors(model, images.slice(0, 2048), { batchSize: 256 });
 console.log(before, small.shape.join('x'));`,
@@ -174,7 +207,8 @@ describe('interrupting cnnviz work in the real kernel', function () {
     results = JSON.parse(out.trim().split('\n').pop() as string);
     for (const r of results.slice(1)) {
       console.log(
-        `      ${r.name}: idle ${r.interruptToIdle?.toFixed(2)} s after the interrupt, CPU 1-2 s after: ${((r.cpu ?? 0) * 100).toFixed(0)}% of a core`,
+        `      ${r.name}: idle ${r.interruptToIdle?.toFixed(2)} s after the interrupt, CPU 1-2 s ` +
+          `after: ${((r.cpu ?? 0) * 100).toFixed(0)}% of a core`,
       );
     }
   });

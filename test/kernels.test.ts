@@ -116,7 +116,7 @@ const convCases: ConvCase[] = [
 
 /** Every kernel test, with our SIMD loops on, or off (their JavaScript fallbacks). */
 function kernelSuite(simd: boolean): void {
-  describe(`wasm gradient kernels match the cpu backend (${simd ? 'SIMD loops' : 'JavaScript fallbacks'})`, function () {
+  describe(`wasm gradient kernels match the cpu backend (${simd ? 'SIMD loops' : 'JS fallbacks'})`, function () {
     before(async () => {
       await setup({ backend: 'wasm', quiet: true });
       setSimdEnabled(simd);
@@ -441,7 +441,7 @@ function kernelSuite(simd: boolean): void {
         await expectClose('lectureCnn', f);
       });
 
-    it('FusedBatchNorm: channel statistics with and without offset and scale, [1,1,C] statistics, and full-shape statistics', async () => {
+    it('FusedBatchNorm: channel statistics with/without offset and scale; [1,1,C], full-shape statistics', async () => {
       const shape: [number, number, number, number] = [3, 5, 7, 6];
       const x = (): tf.Tensor4D => tf.tensor4d(data(3 * 5 * 7 * 6, 71), shape);
       const vec = (seed: number, lo = 0): tf.Tensor1D =>
@@ -476,7 +476,7 @@ function kernelSuite(simd: boolean): void {
       );
     });
 
-    it('Conv2DBackpropInput reuses the flipped filter of a live filter and frees it once the filter is gone', async () => {
+    it('Conv2DBackpropInput reuses the flipped filter of a live filter, frees it once the filter is gone', async () => {
       await tf.setBackend('wasm');
       const shape: [number, number, number, number] = [2, 9, 9, 16];
       const dy = tf.tensor4d(data(2 * 9 * 9 * 12, 51), [2, 9, 9, 12]);

@@ -48,14 +48,18 @@ const EXPECT: Record<string, Expectation> = {
     claims: (text) => {
       const [pixels, small, big] = numbers(
         text,
-        /same class among the 5 nearest: pixel space (\d+\.\d)%, cifar-cnn features (\d+\.\d)%, MobileNet features (\d+\.\d)%/,
+        new RegExp(
+          /same class among the 5 nearest: pixel space (\d+\.\d)%,/.source +
+            / cifar-cnn features (\d+\.\d)%, MobileNet features (\d+\.\d)%/.source,
+        ),
       );
       assert.ok(pixels < big && big < small, `pixels ${pixels}% < MobileNet ${big}% < cifar-cnn ${small}%`);
       const row = (change: string) => {
         const v = numbers(
           text,
           new RegExp(
-            `${change}: original found: pixels (\\d+)%, cifar-cnn (\\d+)%, MobileNet (\\d+)%; same class: pixels (\\d+)%, cifar-cnn (\\d+)%, MobileNet (\\d+)%`,
+            `${change}: original found: pixels (\\d+)%, cifar-cnn (\\d+)%, MobileNet (\\d+)%; same class: pixels ` +
+              `(\\d+)%, cifar-cnn (\\d+)%, MobileNet (\\d+)%`,
           ),
         );
         return { found: { pixels: v[0], small: v[1], big: v[2] }, same: { pixels: v[3], small: v[4], big: v[5] } };
@@ -141,7 +145,10 @@ const EXPECT: Record<string, Expectation> = {
       );
       const [fSame, fColour] = numbers(
         text,
-        /features grid: (\d+\.\d)% of adjacent images share a class; mean colour difference of adjacent images (\d\.\d+)/,
+        new RegExp(
+          /features grid: (\d+\.\d)% of adjacent images share a class;/.source +
+            / mean colour difference of adjacent images (\d\.\d+)/.source,
+        ),
       );
       assert.ok(
         pSame < 50 && fSame > 50,
@@ -217,7 +224,8 @@ const EXPECT: Record<string, Expectation> = {
         numbers(
           text,
           new RegExp(
-            `${m}: (-?\\d\\.\\d+) after conv_preds, (-?\\d\\.\\d+) after block 13, (-?\\d\\.\\d+) with every layer random`,
+            `${m}: (-?\\d\\.\\d+) after conv_preds, (-?\\d\\.\\d+) after block 13, (-?\\d\\.\\d+) with every ` +
+              `layer random`,
           ),
         );
       const [camTop] = line('Grad-CAM');

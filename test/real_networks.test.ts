@@ -83,7 +83,7 @@ describe('real networks: ImageNet models by name', function () {
     tf.dispose([cat, x, logits]);
   });
 
-  it('Grad-CAM of the dog photo is class-specific: the dog class on the dog, a bicycle class on the bicycle', async () => {
+  it('Grad-CAM of the dog photo is class-specific: a dog class on the dog, a bicycle class on the bike', async () => {
     assert.strictEqual(defaultCamLayer(mobilenet), 'conv_pw_13_relu', 'the default layer is past the 1x1 conv_preds');
     const dog = await images.sample('dog', { size: 224, fit: 'fill' });
     const dogMap = await gradCam(mobilenet, dog, { target: 'malamute' });

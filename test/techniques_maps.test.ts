@@ -264,7 +264,7 @@ describe('techniques: top activating patches', function () {
     return support;
   }
 
-  it('gives boxes that hold exactly the pixels that move the activation (linear net) and none outside them (ReLU net)', async () => {
+  it('gives boxes holding exactly the pixels that move the activation (linear net), none outside (ReLU)', async () => {
     const linear = tf.sequential();
     const positive = (seed: number) => tf.initializers.randomUniform({ minval: 0.1, maxval: 1, seed });
     linear.add(

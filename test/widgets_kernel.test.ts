@@ -26,7 +26,8 @@ try:
         while True:
             m = kc.get_iopub_msg(timeout=120)
             log.append(m)
-            if m['msg_type'] == 'status' and m['content']['execution_state'] == 'idle' and m['parent_header'].get('msg_id') == mid:
+            if (m['msg_type'] == 'status' and m['content']['execution_state'] == 'idle'
+                    and m['parent_header'].get('msg_id') == mid):
                 break
     t_end = time.time() + 1.5
     while time.time() < t_end:
@@ -34,8 +35,10 @@ try:
             log.append(kc.get_iopub_msg(timeout=0.3))
         except Exception:
             pass
-    out = [{'type': m['msg_type'], 'parent': ids.index(m['parent_header']['msg_id']) if m['parent_header'].get('msg_id') in ids else None,
-            'content': {k: v for k, v in m['content'].items() if k != 'data'}, 'mimes': sorted(m['content'].get('data', {}).keys()),
+    out = [{'type': m['msg_type'],
+            'parent': ids.index(m['parent_header']['msg_id']) if m['parent_header'].get('msg_id') in ids else None,
+            'content': {k: v for k, v in m['content'].items() if k != 'data'},
+            'mimes': sorted(m['content'].get('data', {}).keys()),
             'text': m['content'].get('data', {}).get('text/plain', m['content'].get('text', ''))} for m in log]
     print(json.dumps(out))
 finally:
@@ -62,7 +65,13 @@ const img = { width: 8, height: 8, channels: 1, data: new Float32Array(64).map((
       // 1: a progress display fed by async work that outlives the cell
       `const p = show.progress({ title: 'async', total: 8 });
 p.interval = 0;
-(async () => { for (let i = 1; i <= 8; i++) { await new Promise((r) => setTimeout(r, 60)); p.update(i, i * i, img); } p.done(); })();
+(async () => {
+  for (let i = 1; i <= 8; i++) {
+    await new Promise((r) => setTimeout(r, 60));
+    p.update(i, i * i, img);
+  }
+  p.done();
+})();
 console.log('cell 1 returns at once');`,
       // 2: runs while cell 1's work goes on
       `await new Promise((r) => setTimeout(r, 900));

@@ -14,9 +14,9 @@ import { classVisualization } from '../techniques/features/class_visualization';
 import { classObjective, forward } from '../techniques/core/forward';
 import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
 import { show } from '../widgets/show';
-import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
+import { compareValues, explain, KnownMistake, readValue, takeValue, takeValues, Values } from './compare';
 import { Hidden, hiddenSets } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
+import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed, StudentCalls } from './report';
 import { GRADIENT_REFUSES } from './saliency';
 
 /** What the student's gradient-ascent pieces may not call: the reference, and the gradient in one call. */
@@ -59,17 +59,6 @@ export interface AscentCheckOptions extends CheckOptions {
   model?: tf.LayersModel;
 }
 
-function valuesOf(t: tf.Tensor): Values {
-  return { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
-}
-
-async function take(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
-  const t = await p;
-  const v = valuesOf(t);
-  t.dispose();
-  return v;
-}
-
 function minus(a: Values, b: Float32Array): Values {
   return { shape: a.shape, data: a.data.map((v, i) => v - b[i]) };
 }
@@ -80,30 +69,22 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 3, 2);
   const lrs = [0.1, 0.05, 0.2];
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: ASCENT_REFUSES });
   const kinds = new Set<string>();
   for (const h of sets) {
     for (let k = 0; k < h.cases.length; k++) {
       const c = h.cases[k];
       const lr = lrs[k % lrs.length];
       const input = c.image.clone();
-      const run = await callStudent(fn, fnName, [h.model, input, c.target, lr], {
-        check: name,
-        refuse: ASCENT_REFUSES,
-      });
-      input.dispose();
-      leaked += run.leaked;
-      calls++;
+      const run = await student.call([h.model, input, c.target, lr], [input]);
       if (run.error) return failed(name, run.error, 0, opts);
-      const got = readValue(run.value, `the image ${fnName} returned for ${c.name}`);
-      if (run.value instanceof tf.Tensor) run.value.dispose();
+      const got = takeValue(run.value, `the image ${fnName} returned for ${c.name}`);
       if (typeof got === 'string') return failed(name, got, 0, opts);
       const x = Float32Array.from(c.image.dataSync());
       // The raw gradient of the class score, and of its probability, for the accepted updates and the hints.
-      const g = (await take(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }))).data;
+      const g = (await takeValues(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }))).data;
       const gp = (
-        await take(referenceSaliency(h.model, c.image, { target: c.target, output: 'probs', reduce: 'none' }))
+        await takeValues(referenceSaliency(h.model, c.image, { target: c.target, output: 'probs', reduce: 'none' }))
       ).data;
       const n = g.length;
       const rms = (v: Float32Array) => Math.sqrt(v.reduce((t, y) => t + y * y, 0) / n) + 1e-12;
@@ -116,7 +97,7 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
       const shape = [...c.image.shape];
       if (got.shape.join() !== shape.join()) {
         const cmp = compareValues(got, { shape, data: x }, { what: `the image ${fnName} returned for ${c.name}` });
-        return failed(name, cmp.message, calls, opts);
+        return failed(name, cmp.message, student.count, opts);
       }
       const step = minus(got, x);
       const match = accepted.find(
@@ -134,15 +115,21 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
         })),
         {
           values: gp.map((v) => lr * v),
-          hint: "you climbed the probability (after the softmax); climb the class score before it, the 'logits' layer's output",
+          hint:
+            "you climbed the probability (after the softmax); climb the class score before it, the 'logits' " +
+            "layer's output",
         },
         {
           values: gp.map((v) => (lr * v) / rms(gp)),
-          hint: "you climbed the probability (after the softmax); climb the class score before it, the 'logits' layer's output",
+          hint:
+            "you climbed the probability (after the softmax); climb the class score before it, the 'logits' " +
+            "layer's output",
         },
         ...accepted.map((a) => ({
           values: clip(a.step),
-          hint: 'you clipped to [0, 1] inside the step; clipping belongs to regularize(), the step only adds the gradient step',
+          hint:
+            'you clipped to [0, 1] inside the step; clipping belongs to regularize(), the step only adds the ' +
+            'gradient step',
         })),
         { values: g.map((v) => v), hint: 'you added the gradient without the learning rate: x + learningRate * g' },
       ];
@@ -159,7 +146,7 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
         /\n {2}expected: /,
         `\n  expected: the plain step learningRate * g (a normalised step g / rms(g) or g / |g| is accepted too): `,
       );
-      return failed(name, message, calls, opts, leakNote(leaked, calls, fnName));
+      return failed(name, message, student.count, opts, leakNote(student.leaked, student.count, fnName));
     }
   }
   const where = sets.map((h) => `${h.cases.length} of ${h.modelName}`).join(' and ');
@@ -167,9 +154,9 @@ export async function ascentStep(fn: AscentStepFunction, opts: AscentCheckOption
     {
       name,
       passed: true,
-      message: `${fnName} takes a correct ${[...kinds].join(' / ')} step on ${calls} hidden images (${where})`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      message: `${fnName} takes a correct ${[...kinds].join(' / ')} step on ${student.count} hidden images (${where})`,
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );
@@ -204,8 +191,7 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
   const name = 'regularize';
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 1, 1);
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: ASCENT_REFUSES });
   for (const h of sets) {
     // Values outside [0, 1], so clipping is seen.
     const start = tf.tidy(() => tf.sub(tf.mul(h.cases[0].image, 1.6), 0.3) as tf.Tensor3D);
@@ -213,20 +199,18 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
     try {
       for (let step = 1; step <= 3; step++) {
         const input = current.clone();
-        const run = await callStudent(fn, fnName, [input, step, { ...REG }], { check: name, refuse: ASCENT_REFUSES });
-        input.dispose();
-        leaked += run.leaked;
-        calls++;
+        const run = await student.call([input, step, { ...REG }], [input]);
         if (run.error) return failed(name, run.error, 0, opts);
-        const what = `the image ${fnName} returned at step ${step} for an image [${current.shape.join(', ')}] (l2Decay ${REG.l2Decay}, blurEvery ${REG.blurEvery}, blurSigma ${REG.blurSigma})`;
-        const got = readValue(run.value, what);
-        if (run.value instanceof tf.Tensor) run.value.dispose();
+        const what =
+          `the image ${fnName} returned at step ${step} for an image [${current.shape.join(', ')}] ` +
+          `(l2Decay ${REG.l2Decay}, blurEvery ${REG.blurEvery}, blurSigma ${REG.blurSigma})`;
+        const got = takeValue(run.value, what);
         if (typeof got === 'string') return failed(name, got, 0, opts);
-        const ref = await take(
+        const ref = await takeValues(
           classVisualization(h.model, { target: 0, init: start, steps: step, learningRate: 0, ...REG }),
         );
         const variant = async (change: Parameters<typeof regVariant>[3]) =>
-          take(regVariant(current, step, REG, change));
+          takeValues(regVariant(current, step, REG, change));
         const mistakes: KnownMistake[] = [
           {
             values: (await variant('noClip')).data,
@@ -244,12 +228,14 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
             values: (await variant(step % REG.blurEvery === 0 ? 'noBlur' : 'blurAlways')).data,
             hint:
               step % REG.blurEvery === 0
-                ? `step ${step} is a blur step (step % blurEvery === 0): blur with cnnviz's gaussianBlur(x4d, blurSigma)`
+                ? `step ${step} is a blur step (step % blurEvery === 0): blur with cnnviz's gaussianBlur(x4d, ` +
+                  `blurSigma)`
                 : `blur only on the steps where step % blurEvery === 0; step ${step} is not one of them`,
           },
         ];
         const cmp = compareValues(got, ref, { what, mistakes });
-        if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
+        if (!cmp.ok)
+          return failed(name, cmp.message, student.count, opts, leakNote(student.leaked, student.count, fnName));
         current.dispose();
         current = tf.tensor3d(ref.data, ref.shape as [number, number, number]);
       }
@@ -262,9 +248,11 @@ export async function regularize(fn: RegularizeFunction, opts: AscentCheckOption
     {
       name,
       passed: true,
-      message: `${fnName} matches the reference regularizers over steps 1-3 on a gray and a colour image (decay, blur on even steps, clip)`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      message:
+        `${fnName} matches the reference regularizers over steps 1-3 on a gray and a colour image (decay, blur on ` +
+        `even steps, clip)`,
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );
@@ -356,10 +344,14 @@ export async function gradientAscent(fn: GradientAscentFunction, opts: AscentChe
         return failed(name, message, cases, opts);
       };
       if (run.error) return fail(run.error, 0);
-      const hint = `in the loop, call step(model, x, target, opts.learningRate) and then reg(x, stepNumber, opts), the two functions ${fnName} is given as its 4th and 5th arguments (your own ascentStep and regularize by default), for stepNumber = 1 .. opts.steps`;
+      const hint =
+        `in the loop, call step(model, x, target, opts.learningRate) and then reg(x, stepNumber, opts), the two ` +
+        `functions ${fnName} is given as its 4th and 5th arguments (your own ascentStep and regularize by default), ` +
+        `for stepNumber = 1 .. opts.steps`;
       const count = (what: string, got: number) =>
         explain(
-          `${fnName} did not call ${what} it was given the expected number of times (${h.modelName}, target ${target}).`,
+          `${fnName} did not call ${what} it was given the expected number of times (${h.modelName}, ` +
+            `target ${target}).`,
           `${settings.steps} calls`,
           `${got}`,
           hint,
@@ -403,7 +395,7 @@ export async function gradientAscent(fn: GradientAscentFunction, opts: AscentChe
       const got = readValue(run.value, what);
       if (typeof got === 'string') return fail(got, 0);
       if (run.value instanceof tf.Tensor) run.value.dispose();
-      const ref = await take(classVisualization(h.model, { target, init, ...settings }));
+      const ref = await takeValues(classVisualization(h.model, { target, init, ...settings }));
       init.dispose();
       const cmp = compareValues(got, ref, { what, tolerance: 5e-3, exactOnly: true });
       pairs.push({ got, ref, target });
@@ -411,7 +403,8 @@ export async function gradientAscent(fn: GradientAscentFunction, opts: AscentChe
         if (opts.show !== false) showPairs(pairs);
         const message = cmp.message.replace(
           /\n {2}hint: .*$/s,
-          `\n  hint: the calls were right, so look at what you return and what you pass on: each step must start from the image the previous regularize returned`,
+          `\n  hint: the calls were right, so look at what you return and what you pass on: each step must start ` +
+            `from the image the previous regularize returned`,
         );
         return failed(name, message, pairs.length, opts, leakNote(leaked, pairs.length, fnName));
       }
@@ -422,7 +415,9 @@ export async function gradientAscent(fn: GradientAscentFunction, opts: AscentChe
     {
       name,
       passed: true,
-      message: `${fnName} calls the step and the regularizer it is given, in order, and makes the same images as the reference (${settings.steps} steps, ${pairs.length} classes of ${sets.length} hidden models)`,
+      message:
+        `${fnName} calls the step and the regularizer it is given, in order, and makes the same images as the ` +
+        `reference (${settings.steps} steps, ${pairs.length} classes of ${sets.length} hidden models)`,
       cases: pairs.length,
       notes: leakNote(leaked, pairs.length, fnName),
     },

@@ -72,7 +72,8 @@ export function specOf(file: string, nb: Notebook = readNotebook(file)): Assignm
       const m = CHECK_CALL.exec(sourceOf(c));
       if (!m || m[1] !== mark.check)
         throw new Error(
-          `cnnviz grade: ${file}: the cell marked check '${mark.check}' does not call check.${mark.check}(yourFunction)`,
+          `cnnviz grade: ${file}: the cell marked check '${mark.check}' does not call ` +
+            `check.${mark.check}(yourFunction)`,
         );
       checks.push({ check: mark.check, fn: m[2], source: sourceOf(c) });
     }

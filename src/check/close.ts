@@ -17,7 +17,8 @@ export function close(yours: unknown, reference: unknown, opts: CloseOptions = {
   const name = opts.name ?? 'close';
   if (GRADED_CHECKS.includes(name))
     throw new Error(
-      `check.close: the name '${name}' belongs to check.${name}, which runs your function on hidden inputs; record your own comparisons under another name (got name '${name}'; taken: ${GRADED_CHECKS.join(', ')})`,
+      `check.close: the name '${name}' belongs to check.${name}, which runs your function on hidden inputs; record ` +
+        `your own comparisons under another name (got name '${name}'; taken: ${GRADED_CHECKS.join(', ')})`,
     );
   const what = opts.what ?? 'your value';
   const got = readValue(yours, what);

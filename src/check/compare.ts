@@ -13,6 +13,19 @@ export interface Values {
   data: Float32Array;
 }
 
+/** A tensor's shape and numbers, read back. */
+export function valuesOf(t: tf.Tensor): Values {
+  return { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
+}
+
+/** A (reference) tensor read back and freed. */
+export async function takeValues(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
+  const t = await p;
+  const v = valuesOf(t);
+  t.dispose();
+  return v;
+}
+
 /** A mistake students make, computed the wrong way on purpose, with what to do about it. */
 export interface KnownMistake {
   values: Float32Array;
@@ -68,6 +81,13 @@ function flatten(v: unknown, out: number[]): void {
 /** A failure message in the three parts every check message has: what was expected, what came back, what to try. */
 export function explain(what: string, expected: string, got: string, hint: string): string {
   return `${what}\n  expected: ${expected}\n  got: ${got}\n  hint: ${hint}`;
+}
+
+/** readValue, then the student's tensor freed (its numbers are copied out by then). */
+export function takeValue(v: unknown, what: string): Values | string {
+  const got = readValue(v, what);
+  if (v instanceof tf.Tensor) v.dispose();
+  return got;
 }
 
 /**
@@ -250,7 +270,8 @@ export function compareValues(got: Values, ref: Values, opts: CompareOptions): C
         `${opts.what} is all zeros.`,
         `values up to ${fmt(refMax)} in magnitude`,
         'zero everywhere',
-        'check that what you return is computed from the input (a gradient of a score that does not depend on the image is zero)',
+        'check that what you return is computed from the input (a gradient of a score that does not depend on the ' +
+          'image is zero)',
       ),
     };
   if (!opts.exactOnly && refMax > 0) {
@@ -285,9 +306,11 @@ export function compareValues(got: Values, ref: Values, opts: CompareOptions): C
   const r = correlation(a, b);
   const hint =
     r > 0.9
-      ? `the pattern is close (correlation ${fmt(r)} with the reference); look for a small difference in the formula (which score, which fill value, an offset)`
+      ? `the pattern is close (correlation ${fmt(r)} with the reference); look for a small difference in the formula ` +
+        `(which score, which fill value, an offset)`
       : r < -0.5
         ? `the pattern is reversed (correlation ${fmt(r)}): check the sign of what you compute`
-        : `correlation with the reference is ${fmt(r)}; follow the task's steps one at a time and print each intermediate tensor on one image`;
+        : `correlation with the reference is ${fmt(r)}; follow the task's steps one at a time and print each ` +
+          `intermediate tensor on one image`;
   return fail('differs from the reference.', hint);
 }

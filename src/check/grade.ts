@@ -115,7 +115,9 @@ function hiddenCell(
     metadata: { cnnviz: { role: 'hidden', check: spec.check } },
     outputs: [],
     execution_count: null,
-    source: `import * as ${alias} from 'cnnviz';\nawait ${alias}.check.gradeOne({ check: ${JSON.stringify(spec.check)}, fn: ${spec.fn}, seed: ${seed}, file: ${JSON.stringify(file)}, token: ${JSON.stringify(token)} });`,
+    source:
+      `import * as ${alias} from 'cnnviz';\nawait ${alias}.check.gradeOne({ check: ${JSON.stringify(spec.check)}, ` +
+      `fn: ${spec.fn}, seed: ${seed}, file: ${JSON.stringify(file)}, token: ${JSON.stringify(token)} });`,
   };
 }
 
@@ -244,7 +246,8 @@ async function gradeNotebook(
     return {
       ...base,
       problems: [
-        `not one of the assignments (${opts.assignments.map((a) => a.id).join(', ')}): set its metadata cnnviz.assignment or name the file after one`,
+        `not one of the assignments (${opts.assignments.map((a) => a.id).join(', ')}): set its metadata ` +
+          `cnnviz.assignment or name the file after one`,
       ],
     };
   const dir = path.join(
@@ -320,7 +323,8 @@ async function gradeNotebook(
       if (c.status === 'error' && failing.indexOf(c) >= 3) continue;
       if (c.status === 'timeout')
         problems.push(
-          `cell ${c.index} was still running after ${Math.round(c.seconds)} s and was stopped (an endless loop?); the notebook went on without it`,
+          `cell ${c.index} was still running after ${Math.round(c.seconds)} s and was stopped (an endless loop?); ` +
+            `the notebook went on without it`,
         );
       else if (c.status === 'crash')
         problems.push(`cell ${c.index} crashed the kernel (${firstLine(c.detail)}); a fresh kernel went on without it`);
@@ -342,7 +346,8 @@ async function gradeNotebook(
     else if (rc?.status === 'error' || rc?.status === 'aborted') {
       const d = firstLine(rc.detail);
       message = /Cannot find name/.test(d)
-        ? `${chk.fn} was not defined when the check ran: the cell that defines it failed, was renamed or was deleted (the kernel said: ${d})`
+        ? `${chk.fn} was not defined when the check ran: the cell that defines it failed, was renamed or was deleted ` +
+          `(the kernel said: ${d})`
         : `the hidden check cell failed: ${d || rc.status}`;
     }
     return { check: chk.check, passed: false, message };
@@ -375,7 +380,8 @@ export async function gradeSubmissions(dir: string, o: GradeOptions): Promise<Gr
   };
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
     throw new Error(
-      `cnnviz grade: no folder ${dir}; give the folder of submissions (one subfolder per student, or notebooks named per student)`,
+      `cnnviz grade: no folder ${dir}; give the folder of submissions (one subfolder per student, or notebooks ` +
+        `named per student)`,
     );
   const subs = findSubmissions(dir);
   if (subs.length === 0) throw new Error(`cnnviz grade: no notebooks (.ipynb) under ${dir}`);
@@ -392,7 +398,9 @@ export async function gradeSubmissions(dir: string, o: GradeOptions): Promise<Gr
       results[i] = await gradeNotebook(subs[i], opts, workDir, i);
       const r = results[i];
       o.onProgress?.(
-        `${r.student} ${path.basename(r.file)}: ${r.checks.filter((c) => c.passed).length}/${r.checks.length} checks, ${r.seconds.toFixed(1)} s${r.problems.length ? ` (${r.problems.length} problem${r.problems.length > 1 ? 's' : ''})` : ''}`,
+        `${r.student} ${path.basename(r.file)}: ${r.checks.filter((c) => c.passed).length}/${r.checks.length} ` +
+          `checks, ${r.seconds.toFixed(1)} ` +
+          `s${r.problems.length ? ` (${r.problems.length} problem${r.problems.length > 1 ? 's' : ''})` : ''}`,
       );
     }
   };

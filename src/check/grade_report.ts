@@ -57,6 +57,13 @@ export function csvOf(rows: StudentRow[], specs: AssignmentSpec[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+const STYLE = [
+  'body{font-family:sans-serif;margin:2em;max-width:70em}td,th{padding:3px 10px;text-align:left}',
+  'td.ok{color:#070}td.bad{color:#b00;font-weight:bold}td.none{color:#999}\n',
+  'pre{white-space:pre-wrap;background:#f6f6f6;padding:6px}ul.problems li{color:#840}',
+  '.answer .q{font-weight:bold;margin-top:.5em}section{border-top:1px solid #ccc;margin-top:1.5em}',
+].join('');
+
 export function htmlOf(rows: StudentRow[], specs: AssignmentSpec[], seconds: number): string {
   const graded = specs.filter((s) => rows.some((r) => r.notebooks.some((n) => n.assignment === s.id)));
   const checkCols = graded.flatMap((s) => s.checks.map((c) => ({ a: s.id, c: c.check })));
@@ -66,7 +73,10 @@ export function htmlOf(rows: StudentRow[], specs: AssignmentSpec[], seconds: num
         const c = r.notebooks.find((n) => n.assignment === x.a)?.checks.find((y) => y.check === x.c);
         return `<td class="${c ? (c.passed ? 'ok' : 'bad') : 'none'}">${c ? (c.passed ? '✓' : '✗') : '–'}</td>`;
       });
-      return `<tr><td><a href="#${esc(encodeURIComponent(r.student))}">${esc(r.student)}</a></td><td>${r.score} / ${r.max}</td><td>${r.seconds.toFixed(1)} s</td>${marks.join('')}</tr>`;
+      return (
+        `<tr><td><a href="#${esc(encodeURIComponent(r.student))}">${esc(r.student)}</a></td>` +
+        `<td>${r.score} / ${r.max}</td><td>${r.seconds.toFixed(1)} s</td>${marks.join('')}</tr>`
+      );
     })
     .join('\n');
   const details = rows
@@ -82,22 +92,35 @@ export function htmlOf(rows: StudentRow[], specs: AssignmentSpec[], seconds: num
         const answers = written.length
           ? Object.entries(nb.answers).map(([id, text]) => {
               const q = spec?.answers.find((a) => a.id === id);
-              return `<div class="answer"><div class="q">${esc(id)}${q?.question ? `: ${esc(q.question)}` : ''}</div><pre>${text ? esc(text) : '<i>(no answer)</i>'}</pre></div>`;
+              const title = `${esc(id)}${q?.question ? `: ${esc(q.question)}` : ''}`;
+              const body = text ? esc(text) : '<i>(no answer)</i>';
+              return `<div class="answer"><div class="q">${title}</div><pre>${body}</pre></div>`;
             })
           : Object.keys(nb.answers).length
             ? ['<p class="none">no answers written</p>']
             : [];
-        return `<h3>${esc(nb.assignment ?? 'unknown notebook')} <small>${esc(path.basename(nb.file))}, ${nb.seconds.toFixed(1)} s</small></h3>
-${passed.length ? `<p>passed: ${passed.join(', ')}</p>` : ''}${failed.length ? `<ul>${failed.join('')}</ul>` : ''}${problems.length ? `<p>problems:</p><ul class="problems">${problems.join('')}</ul>` : ''}${answers.length ? `<p>answers:</p>${answers.join('')}` : ''}`;
+        const lists = [
+          passed.length ? `<p>passed: ${passed.join(', ')}</p>` : '',
+          failed.length ? `<ul>${failed.join('')}</ul>` : '',
+          problems.length ? `<p>problems:</p><ul class="problems">${problems.join('')}</ul>` : '',
+          answers.length ? `<p>answers:</p>${answers.join('')}` : '',
+        ];
+        return (
+          `<h3>${esc(nb.assignment ?? 'unknown notebook')} ` +
+          `<small>${esc(path.basename(nb.file))}, ${nb.seconds.toFixed(1)} s</small></h3>\n${lists.join('')}`
+        );
       });
-      return `<section id="${esc(encodeURIComponent(r.student))}"><h2>${esc(r.student)}: ${r.score} / ${r.max}</h2>${parts.join('\n')}</section>`;
+      return (
+        `<section id="${esc(encodeURIComponent(r.student))}"><h2>${esc(r.student)}: ${r.score} / ${r.max}</h2>` +
+        `${parts.join('\n')}</section>`
+      );
     })
     .join('\n');
+  const heads = checkCols.map((x) => `<th>${esc(x.a)}<br>${esc(x.c)}</th>`).join('');
   return `<!doctype html><meta charset="utf-8"><title>cnnviz grades</title>
-<style>body{font-family:sans-serif;margin:2em;max-width:70em}td,th{padding:3px 10px;text-align:left}td.ok{color:#070}td.bad{color:#b00;font-weight:bold}td.none{color:#999}
-pre{white-space:pre-wrap;background:#f6f6f6;padding:6px}ul.problems li{color:#840}.answer .q{font-weight:bold;margin-top:.5em}section{border-top:1px solid #ccc;margin-top:1.5em}</style>
+<style>${STYLE}</style>
 <h1>cnnviz grades</h1><p>${rows.length} students, graded ${new Date().toISOString()} in ${seconds.toFixed(0)} s.</p>
-<table><tr><th>student</th><th>score</th><th>time</th>${checkCols.map((x) => `<th>${esc(x.a)}<br>${esc(x.c)}</th>`).join('')}</tr>
+<table><tr><th>student</th><th>score</th><th>time</th>${heads}</tr>
 ${summary}
 </table>
 ${details}

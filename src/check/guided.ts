@@ -9,9 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../common/random';
 import { guidedBackprop as referenceGuided, deconvnet } from '../techniques/attribution/guided';
 import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
-import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
+import { compareValues, explain, KnownMistake, readValue, takeValue, takeValues, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
+import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed, StudentCalls } from './report';
 import { GRADIENT_REFUSES } from './saliency';
 
 export type GuidedReluFunction = (x: tf.Tensor) => tf.Tensor;
@@ -22,13 +22,6 @@ export type GuidedBackpropFunction = (
 ) => tf.Tensor | Promise<tf.Tensor>;
 
 export const GUIDED_REFUSES = GRADIENT_REFUSES;
-
-async function take(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
-  const t = await p;
-  const v = { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
-  t.dispose();
-  return v;
-}
 
 /** `relu(x)` forward and its gradient for an upstream gradient dy, against the guided rule dy * (x > 0) * (dy > 0). */
 export async function guidedRelu(fn: GuidedReluFunction, opts: CheckOptions = {}): Promise<CheckResult> {
@@ -88,16 +81,22 @@ export async function guidedRelu(fn: GuidedReluFunction, opts: CheckOptions = {}
     const mistakes: KnownMistake[] = [
       {
         values: xs.map((v, i) => (v > 0 ? dys[i] : 0)),
-        hint: 'this is the ordinary ReLU gradient, dy where x > 0. Guided backprop also drops the negative gradients: dy * (x > 0) * (dy > 0)',
+        hint:
+          'this is the ordinary ReLU gradient, dy where x > 0. Guided backprop also drops the negative gradients: dy ' +
+          '* (x > 0) * (dy > 0)',
       },
       {
         values: dys.map((v) => (v > 0 ? v : 0)),
-        hint: "this is the deconvnet's rule (only dy > 0, whatever x was). Guided backprop also needs the forward input positive: dy * (x > 0) * (dy > 0)",
+        hint:
+          "this is the deconvnet's rule (only dy > 0, whatever x was). Guided backprop also needs the forward input " +
+          'positive: dy * (x > 0) * (dy > 0)',
       },
       { values: xs.map((v, i) => (v > 0 && dys[i] > 0 ? 1 : 0)), hint: 'this is the mask alone; multiply it by dy' },
       {
         values: dys,
-        hint: 'the gradient passes unchanged: did gradFunc return dy? It returns dy * (x > 0) * (dy > 0), with x saved by save([x])',
+        hint:
+          'the gradient passes unchanged: did gradFunc return dy? It returns dy * (x > 0) * (dy > 0), with x saved ' +
+          'by save([x])',
       },
     ];
     const cmp = compareValues(g, want, {
@@ -128,28 +127,23 @@ export async function guidedBackprop(
   const name = 'guidedBackprop';
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 3, 2);
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: GUIDED_REFUSES });
   for (const h of sets) {
     for (const c of h.cases) {
       const input = c.image.clone();
-      const run = await callStudent(fn, fnName, [h.model, input, c.target], { check: name, refuse: GUIDED_REFUSES });
-      input.dispose();
-      leaked += run.leaked;
-      calls++;
+      const run = await student.call([h.model, input, c.target], [input]);
       if (run.error) return failed(name, run.error, 0, opts);
       const what = `the map ${fnName} returned for ${c.name}`;
-      const got = readValue(run.value, what);
-      if (run.value instanceof tf.Tensor) run.value.dispose();
+      const got = takeValue(run.value, what);
       if (typeof got === 'string') return failed(name, got, 0, opts);
-      const ref = await take(referenceGuided(h.model, c.image, { target: c.target }));
+      const ref = await takeValues(referenceGuided(h.model, c.image, { target: c.target }));
       const mistakes: KnownMistake[] = [
         {
-          values: (await take(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }))).data,
+          values: (await takeValues(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }))).data,
           hint: 'this is the ordinary gradient: every ReLU of the forward pass must be your guidedRelu',
         },
         {
-          values: (await take(deconvnet(h.model, c.image, { target: c.target }))).data,
+          values: (await takeValues(deconvnet(h.model, c.image, { target: c.target }))).data,
           hint: "this is the deconvnet's rule; guidedRelu must also require x > 0",
         },
       ];
@@ -161,7 +155,8 @@ export async function guidedBackprop(
             ? `guided backprop keeps the ${e[2]} channels: return the gradient [H, W, C] itself, no reduction`
             : undefined,
       });
-      if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
+      if (!cmp.ok)
+        return failed(name, cmp.message, student.count, opts, leakNote(student.leaked, student.count, fnName));
     }
   }
   if (sets.length === 0)
@@ -179,9 +174,11 @@ export async function guidedBackprop(
     {
       name,
       passed: true,
-      message: `${fnName} matches guidedBackprop on ${calls} hidden images (${sets.map((h) => `${h.cases.length} of ${h.modelName}`).join(' and ')})`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      message:
+        `${fnName} matches guidedBackprop on ${student.count} hidden images ` +
+        `(${sets.map((h) => `${h.cases.length} of ${h.modelName}`).join(' and ')})`,
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );

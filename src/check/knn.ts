@@ -7,9 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../common/random';
 import { featureVectors } from '../techniques/features/features';
-import { compareValues, explain, KnownMistake, readValue, Values } from './compare';
+import { compareValues, explain, KnownMistake, takeValue, takeValues, Values } from './compare';
 import { hiddenSets, NOTEBOOK_SEED } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
+import { CheckOptions, CheckResult, finish, leakNote, nameOf, failed, StudentCalls } from './report';
 
 /** (database [N, D], labels, queries [Q, D], k) => predicted label per query. */
 export type KnnFunction = (
@@ -83,39 +83,39 @@ function knnReference(
 export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<CheckResult> {
   const name = 'knn';
   const fnName = nameOf(fn);
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: KNN_REFUSES });
   for (const c of knnCases(opts.seed ?? NOTEBOOK_SEED)) {
     for (const k of [1, 3, 4, 6]) {
       const db = tf.tensor2d(c.db, [c.n, c.d]);
       const q = tf.tensor2d(c.q, [c.nq, c.d]);
-      const run = await callStudent(fn, fnName, [db, Int32Array.from(c.labels), q, k], {
-        check: name,
-        refuse: KNN_REFUSES,
-      });
-      tf.dispose([db, q]);
-      leaked += run.leaked;
-      calls++;
+      const run = await student.call([db, Int32Array.from(c.labels), q, k], [db, q]);
       if (run.error) return failed(name, run.error, 0, opts);
-      const what = `the labels ${fnName} predicted for ${c.nq} hidden queries among ${c.n} points of ${c.d} dimensions, k = ${k}`;
-      const got = readValue(run.value, what);
-      if (run.value instanceof tf.Tensor) run.value.dispose();
+      const what =
+        `the labels ${fnName} predicted for ${c.nq} hidden queries among ${c.n} points of ${c.d} dimensions, ` +
+        `k = ${k}`;
+      const got = takeValue(run.value, what);
       if (typeof got === 'string') return failed(name, got, 0, opts);
       const ref: Values = { shape: [c.nq], data: knnReference(c, k) };
       if (got.shape.join() === ref.shape.join() && got.data.every((v, i) => v === ref.data[i])) continue;
       const mistakes: KnownMistake[] = [
         {
           values: knnReference(c, k, 'farthest'),
-          hint: 'you voted among the farthest points; sort the distances in increasing order (or take topk of the negated distances)',
+          hint:
+            'you voted among the farthest points; sort the distances in increasing order (or take topk of the ' +
+            'negated distances)',
         },
         { values: knnReference(c, k, 'kPlus1'), hint: 'you let k + 1 neighbours vote; exactly k vote' },
         {
           values: knnReference(c, k, 'tieHigh'),
-          hint: 'a tie between classes goes to the smallest class index (what argMax of the vote counts gives), not the largest',
+          hint:
+            'a tie between classes goes to the smallest class index (what argMax of the vote counts gives), not the ' +
+            'largest',
         },
         {
           values: knnReference(c, k, 'indices'),
-          hint: 'these are indices of database points; return the predicted label of each query (labels[index], then the vote)',
+          hint:
+            'these are indices of database points; return the predicted label of each query (labels[index], then ' +
+            'the vote)',
         },
         ...(k > 1
           ? [
@@ -135,29 +135,25 @@ export async function knn(fn: KnnFunction, opts: CheckOptions = {}): Promise<Che
               `${what}: ${wrong} of ${c.nq} are wrong.`,
               `[${Array.from(ref.data).join(', ')}]`,
               `[${Array.from(got.data).join(', ')}]`,
-              'Euclidean distance from each query to every database point, the k smallest, then a majority vote of their labels (a tie goes to the smallest label)',
+              'Euclidean distance from each query to every database point, the k smallest, then a majority vote of ' +
+                'their labels (a tie goes to the smallest label)',
             )
           : cmp.message;
-      return failed(name, message, calls, opts, leakNote(leaked, calls, fnName));
+      return failed(name, message, student.count, opts, leakNote(student.leaked, student.count, fnName));
     }
   }
   return finish(
     {
       name,
       passed: true,
-      message: `${fnName} predicts the same labels as the exact k-NN vote on ${calls} hidden cases (2 point clouds, k = 1, 3, 4, 6)`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      message:
+        `${fnName} predicts the same labels as the exact k-NN vote on ${student.count} hidden cases ` +
+        `(2 point clouds, k = 1, 3, 4, 6)`,
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );
-}
-
-async function take(p: Promise<tf.Tensor> | tf.Tensor): Promise<Values> {
-  const t = await p;
-  const v = { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
-  t.dispose();
-  return v;
 }
 
 /**
@@ -171,27 +167,22 @@ export async function features(
   const name = 'features';
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 4, 3);
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: FEATURES_REFUSES });
   for (const h of sets) {
     const batch = tf.stack(h.cases.map((c) => c.image)) as tf.Tensor4D;
     const input = batch.clone();
-    const run = await callStudent(fn, fnName, [h.model, input], { check: name, refuse: FEATURES_REFUSES });
-    input.dispose();
-    leaked += run.leaked;
-    calls++;
+    const run = await student.call([h.model, input], [input]);
     const what = `the vectors ${fnName} returned for ${h.cases.length} hidden images of ${h.modelName}`;
     if (run.error) {
       batch.dispose();
       return failed(name, run.error, 0, opts);
     }
-    const got = readValue(run.value, what);
-    if (run.value instanceof tf.Tensor) run.value.dispose();
+    const got = takeValue(run.value, what);
     if (typeof got === 'string') {
       batch.dispose();
       return failed(name, got, 0, opts);
     }
-    const ref = await take(featureVectors(h.model, batch, { layer: 'features' }));
+    const ref = await takeValues(featureVectors(h.model, batch, { layer: 'features' }));
     const mistakes: KnownMistake[] = [];
     for (const [layer, hint] of [
       [
@@ -203,7 +194,7 @@ export async function features(
         "this is the flattened output of the last conv block (layer 'flatten'); take the layer named 'features'",
       ],
     ] as const) {
-      const v = await take(featureVectors(h.model, batch, { layer }));
+      const v = await takeValues(featureVectors(h.model, batch, { layer }));
       if (v.data.length === got.data.length) mistakes.push({ values: v.data, hint });
     }
     batch.dispose();
@@ -212,18 +203,21 @@ export async function features(
       mistakes,
       shapeHint: (g, e) =>
         g.length === 2 && g[0] === e[0] && g[1] !== e[1]
-          ? `${g[1]} values per image; the 'features' layer has ${e[1]}: build the model up to model.getLayer('features').output`
+          ? `${g[1]} values per image; the 'features' layer has ${e[1]}: build the model up to ` +
+            `model.getLayer('features').output`
           : undefined,
     });
-    if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
+    if (!cmp.ok) return failed(name, cmp.message, student.count, opts, leakNote(student.leaked, student.count, fnName));
   }
   return finish(
     {
       name,
       passed: true,
-      message: `${fnName} gives the 'features' layer's vectors on ${sets.map((h) => `${h.cases.length} images of ${h.modelName}`).join(' and ')}`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      message:
+        `${fnName} gives the 'features' layer's vectors ` +
+        `on ${sets.map((h) => `${h.cases.length} images of ${h.modelName}`).join(' and ')}`,
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );

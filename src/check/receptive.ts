@@ -161,7 +161,9 @@ export async function receptiveFields(fn: ReceptiveFieldsFunction, opts: CheckOp
         else if (key === 'size')
           hint =
             g[key] === prev.size + l.kernel - 1
-              ? `the kernel widens the field by (kernel - 1) units of the layer below, each ${prev.jump} input pixels apart: size + (kernel - 1) * jump of the layer below = ${prev.size} + ${l.kernel - 1} * ${prev.jump}`
+              ? `the kernel widens the field by (kernel - 1) units of the layer below, each ${prev.jump} input ` +
+                `pixels apart: size + (kernel - 1) * jump of the layer below = ${prev.size} + ${l.kernel - 1} ` +
+                `* ${prev.jump}`
               : `size = previous size + (kernel - 1) * previous jump = ${prev.size} + ${l.kernel - 1} * ${prev.jump}`;
         else if (key === 'jump') hint = `jump = previous jump * stride = ${prev.jump} * ${l.stride}`;
         else {
@@ -169,7 +171,9 @@ export async function receptiveFields(fn: ReceptiveFieldsFunction, opts: CheckOp
           hint =
             l.padding === 'valid'
               ? `'valid' adds no padding, so unit 0 starts where unit 0 below did: start = ${prev.start}`
-              : `'same' pads before the first row: padBefore = floor(max((out - 1) * stride + kernel - in, 0) / 2) with out = ceil(in / stride), in the layer below's units; start = previous start - padBefore * previous jump (kernel ${k}, stride ${l.stride})`;
+              : `'same' pads before the first row: padBefore = floor(max((out - 1) * stride + kernel - in, 0) / 2) ` +
+                `with out = ceil(in / stride), in the layer below's units; start = previous start - padBefore * ` +
+                `previous jump (kernel ${k}, stride ${l.stride})`;
         }
         return finish(
           {
@@ -193,7 +197,9 @@ export async function receptiveFields(fn: ReceptiveFieldsFunction, opts: CheckOp
     {
       name,
       passed: true,
-      message: `${fnName} gives the size, jump and start of every layer of ${all.length} hidden stacks, as models.receptiveField does`,
+      message:
+        `${fnName} gives the size, jump and start of every layer of ${all.length} hidden stacks, as ` +
+        `models.receptiveField does`,
       cases: all.length,
       notes: [],
     },
@@ -229,7 +235,9 @@ export async function receptiveBox(fn: ReceptiveBoxFunction, opts: CheckOptions 
       const bad = (Object.keys(want) as Array<keyof Box>).find((k) => g[k] !== want[k]);
       if (!bad) continue;
       const raw = { top: field.start + y * field.jump, left: field.start + x * field.jump };
-      let hint = `top = start + y * jump, left = start + x * jump, bottom = top + size, right = left + size, then clip to [0, ${s.inputSize}] (bottom and right are one past the last row and column)`;
+      let hint =
+        `top = start + y * jump, left = start + x * jump, bottom = top + size, right = left + size, then clip to ` +
+        `[0, ${s.inputSize}] (bottom and right are one past the last row and column)`;
       if (g.top === raw.top && raw.top < 0)
         hint = `the field starts inside the padding (top ${raw.top}); clip it to the image: Math.max(0, top)`;
       else if (g.bottom === want.bottom - 1 || g.right === want.right - 1)
@@ -253,11 +261,12 @@ export async function receptiveBox(fn: ReceptiveBoxFunction, opts: CheckOptions 
       );
     }
   }
+  const units = `${cases} hidden units (corners, middles, far edges)`;
   return finish(
     {
       name,
       passed: true,
-      message: `${fnName} gives the same boxes as models.inputBox on ${cases} hidden units (corners, middles, far edges)`,
+      message: `${fnName} gives the same boxes as models.inputBox on ${units}`,
       cases,
       notes: [],
     },

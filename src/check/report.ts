@@ -149,10 +149,13 @@ export function explainThrow(err: unknown, fnName: string): string {
       `Replace the TODO in the cell that defines ${fnName}, run that cell, then run this check again`,
     );
   let hint =
-    'read the error, print the shapes of your intermediate tensors (t.shape), and try your function on one image in a cell of its own';
+    'read the error, print the shapes of your intermediate tensors (t.shape), and try your function on one image ' +
+    'in a cell of its own';
   const refused = /^([\w.]+): not available inside check\.(\w+); write your own/.exec(first);
   if (refused)
-    hint = `the check compares your code with cnnviz's ${refused[1]}, so it cannot call it for you: write the computation with tf operations`;
+    hint =
+      `the check compares your code with cnnviz's ${refused[1]}, so it cannot call it for you: write the computation ` +
+      `with tf operations`;
   else if (/is not a function/.test(first)) hint = 'a name is misspelled or used before the cell defining it ran';
   else if (/disposed/i.test(first))
     hint = 'a tensor was disposed too early; keep what you return out of tf.dispose, or return it from tf.tidy';
@@ -197,10 +200,35 @@ export async function callStudent(
   return { value, leaked: Math.max(0, tf.memory().numTensors - before - returned) };
 }
 
+/** A check's calls of the student's function: how many so far, and the tensors they left behind. */
+export class StudentCalls {
+  count = 0;
+  leaked = 0;
+
+  constructor(
+    private readonly fn: unknown,
+    readonly fnName: string,
+    private readonly guard: { check: string; refuse: readonly string[] },
+  ) {}
+
+  /**
+   * callStudent on `args`, then the tensors in `copies` freed (copies of hidden inputs handed to the
+   * function, so it cannot change a case), and the call and its leaks counted.
+   */
+  async call(args: unknown[], copies: tf.Tensor[] = []): Promise<{ value?: unknown; error?: string; leaked: number }> {
+    const run = await callStudent(this.fn, this.fnName, args, this.guard);
+    tf.dispose(copies);
+    this.leaked += run.leaked;
+    this.count++;
+    return run;
+  }
+}
+
 export function leakNote(leaked: number, calls: number, fnName: string): string[] {
   if (leaked <= 0) return [];
   return [
-    `${fnName} left ${Math.round(leaked / calls)} tensor(s) in memory per call; wrap the work in tf.tidy(() => ...) so they are freed`,
+    `${fnName} left ${Math.round(leaked / calls)} tensor(s) in memory per call; wrap the work in tf.tidy(() => ` +
+      `...) so they are freed`,
   ];
 }
 

@@ -7,9 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { saliency as referenceSaliency } from '../techniques/attribution/saliency';
 import { show } from '../widgets/show';
-import { compareValues, KnownMistake, readValue, Values } from './compare';
+import { compareValues, KnownMistake, takeValue, takeValues, Values } from './compare';
 import { hiddenSets } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
+import { CheckOptions, CheckResult, finish, leakNote, nameOf, failed, StudentCalls } from './report';
 
 /** (model, image [H, W, C], target class) => map [H, W]. */
 export type SaliencyFunction = (
@@ -41,49 +41,41 @@ export const GRADIENT_REFUSES = [
 
 export const SALIENCY_REFUSES = GRADIENT_REFUSES;
 
-async function values(t: Promise<tf.Tensor>): Promise<Values> {
-  const x = await t;
-  const v = { shape: [...x.shape], data: Float32Array.from(x.dataSync()) };
-  x.dispose();
-  return v;
-}
-
 /** Compares `fn(model, image, target)` with `saliency(model, image, { target })` on hidden cases. */
 export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions = {}): Promise<CheckResult> {
   const name = 'saliency';
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 4, 3);
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: SALIENCY_REFUSES });
   let firstShown = false;
   for (const h of sets) {
     for (const c of h.cases) {
       const input = c.image.clone();
-      const run = await callStudent(fn, fnName, [h.model, input, c.target], { check: name, refuse: SALIENCY_REFUSES });
-      input.dispose();
-      leaked += run.leaked;
-      calls++;
+      const run = await student.call([h.model, input, c.target], [input]);
       if (run.error) return failed(name, run.error, 0, opts);
-      const got = readValue(run.value, `the map ${fnName} returned for ${c.name}`);
-      if (run.value instanceof tf.Tensor) run.value.dispose();
+      const got = takeValue(run.value, `the map ${fnName} returned for ${c.name}`);
       if (typeof got === 'string') return failed(name, got, 0, opts);
-      const ref = await values(referenceSaliency(h.model, c.image, { target: c.target }));
+      const ref = await takeValues(referenceSaliency(h.model, c.image, { target: c.target }));
       const channels = c.image.shape[2];
       const mistakes: KnownMistake[] = [
         {
-          values: (await values(referenceSaliency(h.model, c.image, { target: c.target, output: 'probs' }))).data,
-          hint: "it is the gradient of the probability (after the softmax). Saliency differentiates the class score before the softmax: use the output of the 'logits' layer",
+          values: (await takeValues(referenceSaliency(h.model, c.image, { target: c.target, output: 'probs' }))).data,
+          hint:
+            'it is the gradient of the probability (after the softmax). Saliency differentiates the class score ' +
+            "before the softmax: use the output of the 'logits' layer",
         },
         {
-          values: (await values(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'sum' }))).data,
+          values: (await takeValues(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'sum' }))).data,
           hint:
             channels > 1
-              ? 'you summed the signed gradient over the channels. The saliency map is the largest magnitude: max over channels of |gradient|'
-              : 'you kept the sign of the gradient. The saliency map is its magnitude: take the absolute value (max over channels of |gradient|)',
+              ? 'you summed the signed gradient over the channels. The saliency map is the largest magnitude: max ' +
+                'over channels of |gradient|'
+              : 'you kept the sign of the gradient. The saliency map is its magnitude: take the absolute value (max ' +
+                'over channels of |gradient|)',
         },
       ];
       if (channels > 1) {
-        const g = await values(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }));
+        const g = await takeValues(referenceSaliency(h.model, c.image, { target: c.target, reduce: 'none' }));
         const per = (f: (vals: number[]) => number) =>
           Float32Array.from({ length: g.data.length / channels }, (_, i) =>
             f(Array.from(g.data.subarray(i * channels, (i + 1) * channels))),
@@ -95,19 +87,25 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
           },
           {
             values: per((v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0))),
-            hint: `you took the L2 norm over the ${channels} channels; the saliency map takes the largest |gradient| per pixel (.abs().max(-1))`,
+            hint:
+              `you took the L2 norm over the ${channels} channels; the saliency map takes the largest |gradient| per ` +
+              `pixel (.abs().max(-1))`,
           },
           {
             values: per((v) => v.reduce((s, x) => s + Math.abs(x), 0) / channels),
-            hint: `you averaged |gradient| over the ${channels} channels; take the largest one per pixel (.abs().max(-1))`,
+            hint:
+              `you averaged |gradient| over the ${channels} channels; take the largest one per pixel ` +
+              `(.abs().max(-1))`,
           },
           {
             values: per((v) => Math.abs(v[0])),
-            hint: 'you kept only the first channel; take the largest |gradient| over all channels per pixel (.abs().max(-1))',
+            hint:
+              'you kept only the first channel; take the largest |gradient| over all channels per pixel ' +
+              '(.abs().max(-1))',
           },
         );
       }
-      const predicted = await values(referenceSaliency(h.model, c.image, {}));
+      const predicted = await takeValues(referenceSaliency(h.model, c.image, {}));
       mistakes.push({
         values: predicted.data,
         hint: `it is the map of the class the model predicts; explain the target you are given (${c.target})`,
@@ -118,12 +116,13 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
         mistakes,
         shapeHint: (g, e) =>
           channels > 1 && g.length === 3 && g[0] === e[0] && g[1] === e[1] && g[2] === channels
-            ? `it still has the ${channels} channels: reduce them to one value per pixel, the largest |gradient| (.abs().max(-1)); squeeze() only drops axes of size 1`
+            ? `it still has the ${channels} channels: reduce them to one value per pixel, the largest |gradient| ` +
+              `(.abs().max(-1)); squeeze() only drops axes of size 1`
             : undefined,
       });
       if (!cmp.ok) {
         if (opts.show !== false && got.shape.join() === ref.shape.join()) showPair(got, ref, c.image);
-        return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
+        return failed(name, cmp.message, student.count, opts, leakNote(student.leaked, student.count, fnName));
       }
       if (!firstShown && opts.show !== false && channels === 1) {
         showPair(got, ref, c.image);
@@ -136,9 +135,9 @@ export async function saliency(fn: SaliencyFunction, opts: SaliencyCheckOptions 
     {
       name,
       passed: true,
-      message: `${fnName} matches the reference on ${calls} hidden images (${where})`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      message: `${fnName} matches the reference on ${student.count} hidden images (${where})`,
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );

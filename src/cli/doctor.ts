@@ -31,7 +31,8 @@ specs = KernelSpecManager().find_kernel_specs()
 if 'cnnviz' not in specs:
     print(json.dumps({"found": False})); sys.exit(0)
 spec = json.load(open(specs['cnnviz'] + '/kernel.json'))
-print(json.dumps({"found": True, "dir": specs['cnnviz'], "argv": spec.get('argv', []), "display_name": spec.get('display_name')}))
+print(json.dumps({"found": True, "dir": specs['cnnviz'], "argv": spec.get('argv', []),
+                  "display_name": spec.get('display_name')}))
 `;
 
 /** Is the 'cnnviz' kernelspec registered, and does it run this checkout's tslab? */
@@ -56,6 +57,25 @@ export function kernelStatus(root = packageRoot()): { ok: boolean; detail: strin
     detail: `'${info.display_name}' in ${info.dir}, Python ${py}, tslab ${tslab}`,
     fix: mine ? undefined : `kernel runs another checkout's tslab; run 'bash kernel-setup/setup.sh' here`,
   };
+}
+
+/**
+ * The Jupyter Python for `cnnviz <command>`, which runs notebooks in this checkout's kernel; or,
+ * when either is missing, undefined after saying on stderr what to run (`fixNote` after the kernel's fix).
+ */
+export function readyJupyter(command: string, root: string, fixNote = ''): string | undefined {
+  const py = findJupyterPython();
+  if (!py) {
+    console.error(`cnnviz ${command}: no Python with Jupyter found; run 'bash kernel-setup/setup.sh'`);
+    return undefined;
+  }
+  // The kernel must be this checkout's, or its notebooks would import another copy of cnnviz.
+  const kernel = kernelStatus(root);
+  if (!kernel.ok) {
+    console.error(`cnnviz ${command}: the kernel is not ready: ${kernel.detail}; run '${kernel.fix}'${fixNote}`);
+    return undefined;
+  }
+  return py;
 }
 
 /** Everything a lecture needs, checked; `fix` says what to run when a check fails. */

@@ -36,7 +36,8 @@ export function parseExploreArgs(args: string[]): ExploreArgs {
     if (flag === '--model') {
       if (!EXPLORE_MODELS.includes(value) && !isModelPath(value)) {
         throw new Error(
-          `cnnviz explore: --model '${value}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to a model.json or a folder holding one`,
+          `cnnviz explore: --model '${value}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to ` +
+            `a model.json or a folder holding one`,
         );
       }
       out.model = value;
@@ -60,7 +61,8 @@ export function parseExploreArgs(args: string[]): ExploreArgs {
 async function loadForExplorer(nameOrPath: string): Promise<tf.LayersModel> {
   if (!EXPLORE_MODELS.includes(nameOrPath) && !isModelPath(nameOrPath)) {
     throw new Error(
-      `cnnviz explore: '${nameOrPath}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to a model.json or a folder holding one`,
+      `cnnviz explore: '${nameOrPath}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to a ` +
+        `model.json or a folder holding one`,
     );
   }
   return load(nameOrPath);

@@ -2,8 +2,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { exportAssignments, readAssignments } from '../check/assignments';
 import { gradeSubmissions } from '../check/grade';
-import { kernelStatus } from './doctor';
-import { findJupyterPython, packageRoot } from './paths';
+import { readyJupyter } from './doctor';
+import { packageRoot } from './paths';
 
 const GRADE_USAGE =
   'usage: cnnviz grade SUBMISSIONS_DIR [--out report] [--timeout 300] [--cell-timeout S] [--jobs N] [--seed N]';
@@ -57,20 +57,13 @@ export async function gradeMain(args: string[]): Promise<number> {
     return parsed.exit;
   }
   const { dir, out, o } = parsed;
-  const python = findJupyterPython();
-  if (!python) {
-    console.error("cnnviz grade: no Python with Jupyter found; run 'bash kernel-setup/setup.sh'");
-    return 1;
-  }
-  const kernel = kernelStatus(root);
-  if (!kernel.ok) {
-    console.error(`cnnviz grade: the kernel is not ready: ${kernel.detail}; run '${kernel.fix}'`);
-    return 1;
-  }
+  const python = readyJupyter('grade', root);
+  if (!python) return 1;
   const assignments = readAssignments(path.join(root, 'notebooks', 'assignments'));
   const jobs = o.jobs ?? Math.max(1, Math.min(os.cpus().length, 4));
   console.log(
-    `grading ${dir} against ${assignments.map((a) => a.id).join(', ')}: ${jobs} at a time, ${o.timeoutS ?? 300} s per notebook`,
+    `grading ${dir} against ${assignments.map((a) => a.id).join(', ')}: ${jobs} at a time, ${o.timeoutS ?? 300} s ` +
+      `per notebook`,
   );
   const run = await gradeSubmissions(dir, {
     ...o,

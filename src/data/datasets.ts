@@ -25,7 +25,8 @@ async function raw(name: string, split: Split, opts: LoadOptions): Promise<RawDa
   if (key === 'cifar-10' || key === 'cifar10') return loadCifar10(split);
   if (fs.existsSync(name) && fs.statSync(name).isDirectory()) return loadFolder(name, split, opts);
   throw new Error(
-    `datasets.load: unknown dataset '${name}'; known: ${DATASET_NAMES.join(', ')}, or a path to a folder of images (one subfolder per class)`,
+    `datasets.load: unknown dataset '${name}'; known: ${DATASET_NAMES.join(', ')}, or a path to a folder of images ` +
+      `(one subfolder per class)`,
   );
 }
 

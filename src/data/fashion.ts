@@ -76,7 +76,8 @@ async function readPair(kind: 'train' | 'test', dataDir?: string): Promise<{ ima
       throw new Error(
         `datasets.load('fashion-mnist'): ${imgBase}(.gz) and ${lblBase}(.gz) not found in ${dirs.join(', ')}, ` +
           `and the download from ${FASHION_URL} failed (${(err as Error).message}). ` +
-          `Install Debian's package 'dataset-fashion-mnist', or put the IDX files in a folder and pass { dataDir } or set CNNVIZ_DATA.`,
+          `Install Debian's package 'dataset-fashion-mnist', or put the IDX files in a folder and pass { dataDir } ` +
+          `or set CNNVIZ_DATA.`,
       );
     }
     imgFile = findFile(dirs, imgBase)!;
@@ -89,7 +90,8 @@ async function readPair(kind: 'train' | 'test', dataDir?: string): Promise<{ ima
   const labels = parseIdx(fs.readFileSync(lblFile), { rank: 1, source: lblFile });
   if (images.dims[0] !== labels.dims[0]) {
     throw new Error(
-      `datasets.load('fashion-mnist'): ${imgFile} has ${images.dims[0]} images but ${lblFile} has ${labels.dims[0]} labels`,
+      `datasets.load('fashion-mnist'): ${imgFile} has ${images.dims[0]} images but ${lblFile} ` +
+        `has ${labels.dims[0]} labels`,
     );
   }
   for (let i = 0; i < labels.data.length; i++) {

@@ -29,7 +29,8 @@ export async function loadFolder(root: string, split: Split, opts: FolderOptions
   else if (split === 'all') roots = [root];
   else {
     throw new Error(
-      `datasets.load('${root}'): split '${split}' needs train/ and test/ subfolders, which this folder lacks; use split 'all' (valid here: all)`,
+      `datasets.load('${root}'): split '${split}' needs train/ and test/ subfolders, which this folder lacks; use ` +
+        `split 'all' (valid here: all)`,
     );
   }
   const classNames = classDirs(roots[0]);
@@ -49,7 +50,8 @@ export async function loadFolder(root: string, split: Split, opts: FolderOptions
   }
   if (classNames.length === 0 || files.length === 0) {
     throw new Error(
-      `datasets.load('${root}'): no images found; expected one subfolder per class holding PNG or JPEG files (e.g. ${root}/cat/1.png)`,
+      `datasets.load('${root}'): no images found; expected one subfolder per class holding PNG or JPEG files ` +
+        `(e.g. ${root}/cat/1.png)`,
     );
   }
   const channels = opts.channels ?? 3;

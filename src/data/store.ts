@@ -157,14 +157,16 @@ export function locate(entryName: string, relPath: string, caller: string): stri
     const st = fs.statSync(p);
     if (st.size !== f.size) {
       throw new Error(
-        `${caller}: ${p} has ${st.size} bytes, the manifest says ${f.size} (truncated or wrong file); delete it and run 'bash kernel-setup/setup.sh'`,
+        `${caller}: ${p} has ${st.size} bytes, the manifest says ${f.size} (truncated or wrong file); delete it ` +
+          `and run 'bash kernel-setup/setup.sh'`,
       );
     }
     if (verified.get(p) !== st.mtimeMs) {
       const got = sha256(p);
       if (got !== f.sha256 && !(d === dataDir() && structureChecked()[f.path] === got)) {
         throw new Error(
-          `${caller}: ${p} has sha256 ${got}, the manifest says ${f.sha256}; delete it and run 'bash kernel-setup/setup.sh'`,
+          `${caller}: ${p} has sha256 ${got}, the manifest says ${f.sha256}; delete it and run 'bash ` +
+            `kernel-setup/setup.sh'`,
         );
       }
       verified.set(p, st.mtimeMs);
@@ -174,6 +176,7 @@ export function locate(entryName: string, relPath: string, caller: string): stri
   throw new Error(
     `${caller}: ${f.path} (${e.name}, ${e.license}) is not in the data folder ${dataDir()}` +
       (mirrorDir() ? ` nor in the mirror ${mirrorDir()}` : '') +
-      `; run 'bash kernel-setup/setup.sh' (it copies it from a mirror, CNNVIZ_MIRROR, or downloads ${e.source}), or put the file there by hand`,
+      `; run 'bash kernel-setup/setup.sh' (it copies it from a mirror, CNNVIZ_MIRROR, or downloads ${e.source}), ` +
+      `or put the file there by hand`,
   );
 }

@@ -19,7 +19,8 @@ function resolveFile(from: string, spec: string): string {
     if (fs.existsSync(cand) && fs.statSync(cand).isFile()) return cand;
   }
   throw new Error(
-    `cnnviz explore: the page module ${path.basename(from)} imports '${spec}', which is not built (run 'npm run build')`,
+    `cnnviz explore: the page module ${path.basename(from)} imports '${spec}', which is not built (run 'npm run ` +
+      `build')`,
   );
 }
 
@@ -44,7 +45,8 @@ export function bundlePage(entry: string): string {
       else if (PAGE_GLOBALS[spec]) map[spec] = PAGE_GLOBALS[spec];
       else
         throw new Error(
-          `cnnviz explore: the page module ${path.relative(root, file)} imports '${spec}', which the browser does not have; page code may import ${Object.keys(PAGE_GLOBALS).join(', ')} and relative modules`,
+          `cnnviz explore: the page module ${path.relative(root, file)} imports '${spec}', which the browser does ` +
+            `not have; page code may import ${Object.keys(PAGE_GLOBALS).join(', ')} and relative modules`,
         );
     }
     parts[id] =

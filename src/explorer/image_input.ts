@@ -79,14 +79,16 @@ export async function prepareImage(
   if (bytes.length === 0) throw new Error(`${caller}: '${source}' is empty`);
   if (bytes.length > MAX_UPLOAD_BYTES) {
     throw new Error(
-      `${caller}: '${source}' is ${(bytes.length / 1e6).toFixed(1)} MB; images up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB are accepted`,
+      `${caller}: '${source}' is ${(bytes.length / 1e6).toFixed(1)} MB; images up ` +
+        `to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB are accepted`,
     );
   }
   const dims = imageDimensions(bytes);
   if (!dims) throw new Error(`${caller}: '${source}' is not an image (valid: PNG, JPEG, GIF, WebP, BMP)`);
   if (dims.width * dims.height > MAX_PIXELS) {
     throw new Error(
-      `${caller}: '${source}' is ${dims.width}x${dims.height} (${((dims.width * dims.height) / 1e6).toFixed(0)} megapixels); images up to ${MAX_PIXELS / 1e6} megapixels are accepted, scale it down first`,
+      `${caller}: '${source}' is ${dims.width}x${dims.height} (${((dims.width * dims.height) / 1e6).toFixed(0)} ` +
+        `megapixels); images up to ${MAX_PIXELS / 1e6} megapixels are accepted, scale it down first`,
     );
   }
   let img;
@@ -94,7 +96,8 @@ export async function prepareImage(
     img = await decodeImage(bytes, source, size, 'cover');
   } catch (err) {
     throw new Error(
-      `${caller}: '${source}' looks like ${dims.format} but could not be decoded (${(err as Error).message.replace(/^images\.read: /, '')})`,
+      `${caller}: '${source}' looks like ${dims.format} but could not be decoded ` +
+        `(${(err as Error).message.replace(/^images\.read: /, '')})`,
     );
   }
   return {

@@ -94,8 +94,10 @@ export async function showExplorer(model: tf.LayersModel, opts: ShowExplorerOpti
   target.send({
     'text/plain': `cnnviz explorer: ${url}`,
     'text/html':
-      `<div class="cnnviz-explorer"><iframe src="${url}" title="cnnviz explorer" style="width:100%;height:${height}px;border:1px solid #ccc"></iframe>` +
-      `<p>The explorer runs in this kernel: <a href="${url}" target="_blank" rel="noopener">${url}</a> (open it in a tab if the frame above stays empty).</p></div>`,
+      `<div class="cnnviz-explorer"><iframe src="${url}" title="cnnviz explorer" ` +
+      `style="width:100%;height:${height}px;border:1px solid #ccc"></iframe>` +
+      `<p>The explorer runs in this kernel: <a href="${url}" target="_blank" rel="noopener">${url}</a> (open it in ` +
+      `a tab if the frame above stays empty).</p></div>`,
   });
   return handle;
 }

@@ -75,7 +75,8 @@ export class ExplorerServer {
         reject(
           err.code === 'EADDRINUSE'
             ? new Error(
-                `cnnviz explore: port ${this.opts.port} is in use; choose another with --port N (or --port 0 for any free port)`,
+                `cnnviz explore: port ${this.opts.port} is in use; choose another with --port N (or --port 0 for ` +
+                  `any free port)`,
               )
             : err,
         );
@@ -139,7 +140,8 @@ export class ExplorerServer {
       req.resume();
       throw new HttpError(
         403,
-        `cnnviz explore: POST ${req.url} comes without the page's '${PAGE_HEADER}' header; only the explorer page may post`,
+        `cnnviz explore: POST ${req.url} comes without the page's '${PAGE_HEADER}' header; only the explorer page ` +
+          `may post`,
       );
     }
     const chunks: Buffer[] = [];
@@ -152,7 +154,8 @@ export class ExplorerServer {
     if (size > MAX_UPLOAD_BYTES) {
       throw new HttpError(
         413,
-        `cnnviz explore: the upload is ${(size / 1e6).toFixed(1)} MB; images up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB are accepted`,
+        `cnnviz explore: the upload is ${(size / 1e6).toFixed(1)} MB; images up ` +
+          `to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB are accepted`,
       );
     }
     return Buffer.concat(chunks);
@@ -241,7 +244,8 @@ export class ExplorerServer {
       if (!Number.isInteger(channel) || channel < 0 || channel >= depth)
         throw new HttpError(
           400,
-          `cnnviz explore: channel ${q.get('channel')} out of range; layer '${layer}' has ${depth} channels (0..${depth - 1})`,
+          `cnnviz explore: channel ${q.get('channel')} out of range; layer '${layer}' has ${depth} channels ` +
+            `(0..${depth - 1})`,
         );
       return this.json(res, s.jobs.get(s.patchesJob(layer, channel)));
     }

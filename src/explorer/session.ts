@@ -76,7 +76,8 @@ export class ExplorerSession {
     const shape = model.inputs[0].shape;
     if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
       throw new Error(
-        `cnnviz explore: the model's input shape is [${shape.join(', ')}]; the explorer needs images of a fixed size [null, H, W, C]`,
+        `cnnviz explore: the model's input shape is [${shape.join(', ')}]; the explorer needs images of a fixed ` +
+          `size [null, H, W, C]`,
       );
     }
     this.modelKey = fingerprint(model);

@@ -56,9 +56,9 @@ export function findClass(model: tf.LayersModel, name: string, caller: string): 
   const hits = syn.map((s, i) => (s.includes(q) ? i : -1)).filter((i) => i >= 0);
   if (hits.length === 1) return hits[0];
   if (hits.length > 1) {
-    throw new Error(
-      `${caller}: class name '${name}' is ambiguous: ${hits.map((i) => `'${card(model).classDescriptions ? (card(model).classDescriptions as string[])[i] : names[i]}' (${i})`).join(', ')}; pass the class index`,
-    );
+    const described = card(model).classDescriptions;
+    const listed = hits.map((i) => `'${described ? described[i] : names[i]}' (${i})`).join(', ');
+    throw new Error(`${caller}: class name '${name}' is ambiguous: ${listed}; pass the class index`);
   }
   return undefined;
 }

@@ -67,7 +67,8 @@ function modelFolder(spec: ImagenetSpec, name: string): string {
   const dirs = new Set(e.files.map((f) => path.dirname(locate(spec.entry, f.path, caller))));
   if (dirs.size !== 1)
     throw new Error(
-      `${caller}: the model's files are split over ${[...dirs].join(' and ')}; run 'bash kernel-setup/setup.sh' to copy them into one folder`,
+      `${caller}: the model's files are split over ${[...dirs].join(' and ')}; run 'bash kernel-setup/setup.sh' to ` +
+        `copy them into one folder`,
     );
   return [...dirs][0];
 }

@@ -51,7 +51,8 @@ function looksLikePath(s: string): boolean {
 export async function load(nameOrPath: string): Promise<tf.LayersModel> {
   if (typeof nameOrPath !== 'string' || nameOrPath.length === 0) {
     throw new Error(
-      `models.load: expected a model name (${modelNames().join(', ')}), a path or a URL, got ${JSON.stringify(nameOrPath)}`,
+      `models.load: expected a model name (${modelNames().join(', ')}), a path or a URL, ` +
+        `got ${JSON.stringify(nameOrPath)}`,
     );
   }
   await ensureBackend();
@@ -73,7 +74,8 @@ export async function load(nameOrPath: string): Promise<tf.LayersModel> {
     }
   } else if (!looksLikePath(nameOrPath) && !fs.existsSync(nameOrPath)) {
     throw new Error(
-      `models.load: unknown model '${nameOrPath}'; by name: ${modelNames().join(', ')}, or give a path or URL to a model.json`,
+      `models.load: unknown model '${nameOrPath}'; by name: ${modelNames().join(', ')}, or give a path or URL to a ` +
+        `model.json`,
     );
   }
   const model = await tf.loadLayersModel(fileIO(location));

@@ -131,7 +131,8 @@ async function choose(choice: BackendChoice): Promise<{ backend: string; gpu: bo
       };
     if (choice === 'tensorflow') {
       throw new Error(
-        `cnnviz.setup: backend 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (${notes.join('; ')}). ` +
+        `cnnviz.setup: backend 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu ` +
+          `(${notes.join('; ')}). ` +
           `Install one with 'npm install @tensorflow/tfjs-node' on a machine with internet, or choose 'wasm' or 'cpu'.`,
       );
     }
@@ -174,7 +175,9 @@ export async function setup(opts: SetupOptions = {}): Promise<SetupResult> {
       const got = await choose(choice);
       await tf.ready();
       const reason = got.reason;
-      const report = `${got.backend}${reason ? ` (${reason})` : ''}, ${configuredThreads} thread${configuredThreads > 1 ? 's' : ''}`;
+      const report =
+        `${got.backend}${reason ? ` (${reason})` : ''}, ${configuredThreads} ` +
+        `thread${configuredThreads > 1 ? 's' : ''}`;
       return {
         backend: got.backend,
         device: deviceOf(got.backend, got.gpu),

@@ -133,7 +133,9 @@ function encode(v: unknown, where: string): unknown {
     return out;
   }
   throw new Error(
-    `cache: cannot store ${where} (${v === undefined ? 'undefined' : ((v as object).constructor?.name ?? typeof v)}); store typed arrays, tensors, numbers, strings, or arrays / plain objects of them`,
+    `cache: cannot store ${where} ` +
+      `(${v === undefined ? 'undefined' : ((v as object).constructor?.name ?? typeof v)}); store typed arrays, ` +
+      `tensors, numbers, strings, or arrays / plain objects of them`,
   );
 }
 
@@ -216,7 +218,8 @@ export async function cachedWithInfo<T>(
         };
         const value = decode(stored.value) as T;
         say(
-          `${name}: loaded from ${where} (computed in ${stored.seconds.toFixed(1)} s on ${stored.created.slice(0, 10)}; recompute: { recompute: true } or CNNVIZ_RECOMPUTE=${name})`,
+          `${name}: loaded from ${where} (computed in ${stored.seconds.toFixed(1)} s ` +
+            `on ${stored.created.slice(0, 10)}; recompute: { recompute: true } or CNNVIZ_RECOMPUTE=${name})`,
         );
         return { value, info: { hit: true, file: from, computeSeconds: stored.seconds } };
       } catch {

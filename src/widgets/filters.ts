@@ -42,7 +42,8 @@ export function filters(bank: FilterBank, o: FiltersOptions = {}): Figure {
   const { n, kh, kw, c, data } = bank;
   if (data.length !== n * kh * kw * c) {
     throw new Error(
-      `filter data has ${data.length} values; expected [n, kh, kw, c] = [${n}, ${kh}, ${kw}, ${c}] = ${n * kh * kw * c}`,
+      `filter data has ${data.length} values; expected [n, kh, kw, c] = [${n}, ${kh}, ${kw}, ${c}] ` +
+        `= ${n * kh * kw * c}`,
     );
   }
   const normalize = checkChoice(BY_WRAPPER, 'normalize', o.normalize ?? 'filter', ['filter', 'shared'] as const);

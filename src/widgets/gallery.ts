@@ -194,7 +194,8 @@ interface NeighborLists {
 function neighborLists(r: NeighborsResult, what: string): NeighborLists {
   if (!r || typeof r !== 'object' || !r.indices) {
     throw new Error(
-      `section '${what}': expected nearestNeighbors' result { indices, distances, k } or { indices: number[][] } per query`,
+      `section '${what}': expected nearestNeighbors' result { indices, distances, k } or { indices: number[][] } ` +
+        `per query`,
     );
   }
   if ('k' in r && typeof r.k === 'number') {
@@ -207,7 +208,8 @@ function neighborLists(r: NeighborsResult, what: string): NeighborLists {
   const perQuery = r as { indices: ArrayLike<number>[]; distances?: ArrayLike<number>[] };
   if (!Array.from(perQuery.indices as ArrayLike<unknown>).every((q) => q !== null && typeof q === 'object')) {
     throw new Error(
-      `section '${what}': flat indices need k; expected nearestNeighbors' result { indices, distances, k } or { indices: number[][] } per query`,
+      `section '${what}': flat indices need k; expected nearestNeighbors' result { indices, distances, k } or { ` +
+        `indices: number[][] } per query`,
     );
   }
   return {

@@ -252,7 +252,8 @@ export function showHeatmap(
   else if (isTensor(attribution) && imgs.length > 1) {
     if (attribution.rank < 3 || attribution.shape[0] !== imgs.length) {
       throw new Error(
-        `attribution has shape [${attribution.shape.join(', ')}] for ${imgs.length} images; expected [${imgs.length}, H, W] or [${imgs.length}, H, W, C]`,
+        `attribution has shape [${attribution.shape.join(', ')}] for ${imgs.length} images; expected ` +
+          `[${imgs.length}, H, W] or [${imgs.length}, H, W, C]`,
       );
     }
     const data = attribution.dataSync() as Float32Array;

@@ -46,7 +46,8 @@ export function cropField(img: Pixels, box: PatchBox, padValue = 0.5): Pixels {
   const w = box.right - box.left + p.left + p.right;
   if (!(box.top >= 0 && box.left >= 0 && box.bottom <= img.height && box.right <= img.width && h > 0 && w > 0)) {
     throw new Error(
-      `box ${JSON.stringify(box)} does not fit a ${img.width}x${img.height} image (rows top..bottom-1, columns left..right-1)`,
+      `box ${JSON.stringify(box)} does not fit a ${img.width}x${img.height} image (rows top..bottom-1, columns ` +
+        `left..right-1)`,
     );
   }
   const c = img.channels;

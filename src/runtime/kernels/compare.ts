@@ -40,73 +40,76 @@ for (const [name, op] of Object.entries(OPS)) {
   loops[name] = { same: makeLoop(op, 'same'), scalarB: makeLoop(op, 'scalarB'), scalarA: makeLoop(op, 'scalarA') };
 }
 
-function comparison(name: string): tf.KernelConfig {
+/** A wasm kernel of two operands, a and b. */
+function binaryKernel(
+  name: string,
+  body: (ops: WasmOps, a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo,
+): tf.KernelConfig {
   return {
     kernelName: name,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend }) => {
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const ops = new WasmOps(backend as tf.KernelBackend);
-      const na = tf.util.sizeFromShape(a.shape);
-      const nb = tf.util.sizeFromShape(b.shape);
-      const same = tf.util.arraysEqual(a.shape, b.shape);
-      const form = same
-        ? 'same'
-        : nb === 1 && b.shape.length <= a.shape.length
-          ? 'scalarB'
-          : na === 1 && a.shape.length <= b.shape.length
-            ? 'scalarA'
-            : undefined;
-      if (!form || a.dtype !== 'float32' || b.dtype !== 'float32' || na + nb < 4096) return ops.run(name, { a, b });
-      const shape = form === 'scalarA' ? b.shape : a.shape;
-      const outInfo = ops.empty(shape, 'bool');
-      const n = tf.util.sizeFromShape(shape);
-      const fast = simdFor(ops.backend);
-      if (fast) {
-        const at = (t: tf.TensorInfo): number => addressOf(ops.backend, t);
-        if (form === 'same') fast.compare[name as Comparison](at(a), at(b), at(outInfo), n);
-        else if (form === 'scalarB') fast.compareScalar[name as Comparison](at(a), at(b), at(outInfo), n);
-        else fast.compareScalar[mirrored(name as Comparison)](at(b), at(a), at(outInfo), n);
-        return outInfo;
-      }
-      const out = ops.backend.typedArrayFromHeap(outInfo) as Uint8Array;
-      loops[name][form](ops.view(a), ops.view(b), out, n);
-      return outInfo;
+      return body(new WasmOps(backend as tf.KernelBackend), a, b);
     },
   };
+}
+
+function comparison(name: string): tf.KernelConfig {
+  return binaryKernel(name, (ops, a, b) => {
+    const na = tf.util.sizeFromShape(a.shape);
+    const nb = tf.util.sizeFromShape(b.shape);
+    const same = tf.util.arraysEqual(a.shape, b.shape);
+    const form = same
+      ? 'same'
+      : nb === 1 && b.shape.length <= a.shape.length
+        ? 'scalarB'
+        : na === 1 && a.shape.length <= b.shape.length
+          ? 'scalarA'
+          : undefined;
+    if (!form || a.dtype !== 'float32' || b.dtype !== 'float32' || na + nb < 4096) return ops.run(name, { a, b });
+    const shape = form === 'scalarA' ? b.shape : a.shape;
+    const outInfo = ops.empty(shape, 'bool');
+    const n = tf.util.sizeFromShape(shape);
+    const fast = simdFor(ops.backend);
+    if (fast) {
+      const at = (t: tf.TensorInfo): number => addressOf(ops.backend, t);
+      if (form === 'same') fast.compare[name as Comparison](at(a), at(b), at(outInfo), n);
+      else if (form === 'scalarB') fast.compareScalar[name as Comparison](at(a), at(b), at(outInfo), n);
+      else fast.compareScalar[mirrored(name as Comparison)](at(b), at(a), at(outInfo), n);
+      return outInfo;
+    }
+    const out = ops.backend.typedArrayFromHeap(outInfo) as Uint8Array;
+    loops[name][form](ops.view(a), ops.view(b), out, n);
+    return outInfo;
+  });
 }
 
 export const comparisonConfigs: tf.KernelConfig[] = Object.keys(OPS).map(comparison);
 
 function logical(name: 'LogicalAnd' | 'LogicalOr'): tf.KernelConfig {
-  return {
-    kernelName: name,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
-      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const ops = new WasmOps(backend as tf.KernelBackend);
-      if (!tf.util.arraysEqual(a.shape, b.shape) || a.dtype !== 'bool' || b.dtype !== 'bool')
-        return ops.run(name, { a, b });
-      const outInfo = ops.empty(a.shape, 'bool');
-      const fast = simdFor(ops.backend);
-      if (fast) {
-        (name === 'LogicalAnd' ? fast.and : fast.or)(
-          addressOf(ops.backend, a),
-          addressOf(ops.backend, b),
-          addressOf(ops.backend, outInfo),
-          tf.util.sizeFromShape(a.shape),
-        );
-        return outInfo;
-      }
-      const out = ops.backend.typedArrayFromHeap(outInfo) as Uint8Array;
-      const x = ops.backend.typedArrayFromHeap(a) as Uint8Array;
-      const y = ops.backend.typedArrayFromHeap(b) as Uint8Array;
-      const n = out.length;
-      if (name === 'LogicalAnd') for (let i = 0; i < n; i++) out[i] = x[i] & y[i];
-      else for (let i = 0; i < n; i++) out[i] = x[i] | y[i];
+  return binaryKernel(name, (ops, a, b) => {
+    if (!tf.util.arraysEqual(a.shape, b.shape) || a.dtype !== 'bool' || b.dtype !== 'bool')
+      return ops.run(name, { a, b });
+    const outInfo = ops.empty(a.shape, 'bool');
+    const fast = simdFor(ops.backend);
+    if (fast) {
+      (name === 'LogicalAnd' ? fast.and : fast.or)(
+        addressOf(ops.backend, a),
+        addressOf(ops.backend, b),
+        addressOf(ops.backend, outInfo),
+        tf.util.sizeFromShape(a.shape),
+      );
       return outInfo;
-    },
-  };
+    }
+    const out = ops.backend.typedArrayFromHeap(outInfo) as Uint8Array;
+    const x = ops.backend.typedArrayFromHeap(a) as Uint8Array;
+    const y = ops.backend.typedArrayFromHeap(b) as Uint8Array;
+    const n = out.length;
+    if (name === 'LogicalAnd') for (let i = 0; i < n; i++) out[i] = x[i] & y[i];
+    else for (let i = 0; i < n; i++) out[i] = x[i] | y[i];
+    return outInfo;
+  });
 }
 
 export const logicalAndConfig = logical('LogicalAnd');

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConvGradAttrs, convInfoFor, trailingPad } from './conv_info';
+import { convGradKernel, trailingPad } from './conv_info';
 import { addressOf, SimdKernels, simdFor } from './simd';
 import { Pads2D, WasmOps } from './wasm_ops';
 
@@ -165,14 +165,11 @@ function simdChannels(ci: number): boolean {
 /** Below this many input channels im2col beats the conv route (measured on 1- and 3-channel inputs). */
 const IM2COL_MAX_CHANNELS = 8;
 
-export const conv2DBackpropFilterConfig: tf.KernelConfig = {
-  kernelName: 'Conv2DBackpropFilter',
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const a = attrs as unknown as ConvGradAttrs & { filterShape: [number, number, number, number] };
-    const info = convInfoFor('Conv2DBackpropFilter', x.shape, a.filterShape, a, false);
-    const ops = new WasmOps(backend as tf.KernelBackend);
+export const conv2DBackpropFilterConfig: tf.KernelConfig = convGradKernel(
+  'Conv2DBackpropFilter',
+  'filter',
+  false,
+  (ops, { x, dy }, info) => {
     const {
       batchSize: b,
       inHeight: h,
@@ -254,4 +251,4 @@ export const conv2DBackpropFilterConfig: tf.KernelConfig = {
     ops.free(grad);
     return out;
   },
-};
+);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConvGradAttrs, convInfoFor } from './conv_info';
+import { convGradKernel } from './conv_info';
 import { dilateAndPad } from './dilate';
 import { WasmOps } from './wasm_ops';
 
@@ -11,62 +11,48 @@ import { WasmOps } from './wasm_ops';
 /** Below this many input channels col2im beats a conv with that few output channels. */
 const COL2IM_MAX_CHANNELS = 8;
 
-/**
- * dX by col2im, for few input channels (the saliency of a first layer on pixels): XNNPACK's
- * conv is slow with 1-3 output channels, so take cols = dY W^T as one product [N, kh*kw*ci]
- * and add each tap's [ci, b, ho, wo] block into dX at its offset (dilated by the stride).
- */
-function inputGradByCol2im(
+/** cols = dY W^T, one product [b*ho*wo, kh*kw*ci]: row r holds what output pixel r sends to each tap. */
+function columns(
   ops: WasmOps,
   dy: tf.TensorInfo,
   filter: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
   const [b, ho, wo, co] = dy.shape;
-  const {
-    filterHeight: kh,
-    filterWidth: kw,
-    inChannels: ci,
-    inHeight: h,
-    inWidth: w,
-    strideHeight: sh,
-    strideWidth: sw,
-  } = info;
-  const n = b * ho * wo;
-  const wr = ops.reshape(filter, [kh * kw * ci, co]);
+  const wr = ops.reshape(filter, [info.filterHeight * info.filterWidth * info.inChannels, co]);
   const wt = ops.transpose(wr, [1, 0]);
-  const g = ops.reshape(dy, [n, co]);
+  const g = ops.reshape(dy, [b * ho * wo, co]);
   const cols = ops.matMul(g, wt, false, false);
+  ops.free(wr, wt, g);
+  return cols;
+}
+
+/**
+ * dX from the columns by col2im at stride 1, for few input channels (the saliency of a first
+ * layer on pixels; XNNPACK's conv is slow with 1-3 output channels): add each tap's
+ * [ci, b, ho, wo] block into dX at its offset.
+ */
+function inputGradByCol2im(ops: WasmOps, cols: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const { batchSize: b, outHeight: ho, outWidth: wo } = info;
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, inHeight: h, inWidth: w } = info;
+  const n = b * ho * wo;
   const colsT = ops.transpose(cols, [1, 0]);
-  ops.free(wr, wt, g, cols);
+  ops.free(cols);
   // Taps add into a canvas whose origin is the first tap's offset, each only padded (no crops,
   // which copy row by row on wasm); one crop to [h, w] at the end.
-  const canvasH = kh - 1 + ho * sh;
-  const canvasW = kw - 1 + wo * sw;
+  const canvasH = kh - 1 + ho;
+  const canvasW = kw - 1 + wo;
   let acc: tf.TensorInfo | undefined;
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const tap = i * kw + j;
       const block = ops.slice(colsT, [tap * ci, 0], [ci, n]);
-      let piece = ops.reshape(block, [ci * b, ho, wo]);
+      const piece = ops.reshape(block, [ci * b, ho, wo]);
       ops.free(block);
-      if (sh > 1 || sw > 1) {
-        const r = ops.reshape(piece, [ci * b, ho, 1, wo, 1]);
-        const p = ops.pad(r, [
-          [0, 0],
-          [0, 0],
-          [0, sh - 1],
-          [0, 0],
-          [0, sw - 1],
-        ]);
-        ops.free(piece, r);
-        piece = ops.reshape(p, [ci * b, ho * sh, wo * sw]);
-        ops.free(p);
-      }
       const placed = ops.pad(piece, [
         [0, 0],
-        [i, canvasH - i - ho * sh],
-        [j, canvasW - j - wo * sw],
+        [i, canvasH - i - ho],
+        [j, canvasW - j - wo],
       ]);
       ops.free(piece);
       if (acc === undefined) acc = placed;
@@ -96,22 +82,12 @@ function inputGradByCol2im(
  * read them (kh*kw*ci adds per output pixel). At stride 1 the block adds above are faster
  * (bench/KERNELS.md).
  */
-function inputGradByScatter(
-  ops: WasmOps,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-): tf.TensorInfo {
-  const [b, ho, wo, co] = dy.shape;
+function inputGradByScatter(ops: WasmOps, cols: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const { batchSize: b, outHeight: ho, outWidth: wo } = info;
   const { filterHeight: kh, filterWidth: kw, inChannels: ci, inHeight: h, inWidth: w } = info;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const { top, left } = info.padInfo;
   const taps = kh * kw * ci;
-  const wr = ops.reshape(filter, [taps, co]);
-  const wt = ops.transpose(wr, [1, 0]);
-  const g = ops.reshape(dy, [b * ho * wo, co]);
-  const cols = ops.matMul(g, wt, false, false);
-  ops.free(wr, wt, g);
   const out = ops.empty([b, h, w, ci], 'float32');
   // Views after the last allocation (see WasmOps.view).
   const src = ops.view(cols);
@@ -189,18 +165,17 @@ export function flippedFilterCount(): number {
   return flippedCache.size;
 }
 
-export const conv2DBackpropInputConfig: tf.KernelConfig = {
-  kernelName: 'Conv2DBackpropInput',
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const a = attrs as unknown as ConvGradAttrs & { inputShape: [number, number, number, number] };
-    const info = convInfoFor('Conv2DBackpropInput', a.inputShape, filter.shape, a, false);
-    const ops = new WasmOps(backend as tf.KernelBackend);
+export const conv2DBackpropInputConfig: tf.KernelConfig = convGradKernel(
+  'Conv2DBackpropInput',
+  'input',
+  false,
+  (ops, { dy, filter }, info) => {
     if (info.inChannels < COL2IM_MAX_CHANNELS) {
+      // Each route frees the columns as soon as it is done with them.
+      const cols = columns(ops, dy, filter, info);
       return info.strideHeight === 1 && info.strideWidth === 1
-        ? inputGradByCol2im(ops, dy, filter, info)
-        : inputGradByScatter(ops, dy, filter, info);
+        ? inputGradByCol2im(ops, cols, info)
+        : inputGradByScatter(ops, cols, info);
     }
     const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w } = info;
     const wt = flippedFilter(ops, filter);
@@ -210,4 +185,4 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = {
     if (d.x !== dy) ops.free(d.x);
     return out;
   },
-};
+);

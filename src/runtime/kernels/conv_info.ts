@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { WasmOps } from './wasm_ops';
 
 export type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
@@ -31,6 +32,38 @@ export function convInfoFor(
     depthwise,
     'channelsLast',
   );
+}
+
+type Shape4 = [number, number, number, number];
+
+/**
+ * A wasm kernel for a conv gradient: dX from dY and the filter (the input's shape among the
+ * attributes), or dW from x and dY (the filter's shape among them). `grad` gets the conv
+ * geometry and the filter's shape.
+ */
+export function convGradKernel(
+  kernelName: string,
+  of: 'input' | 'filter',
+  depthwise: boolean,
+  grad: (
+    ops: WasmOps,
+    inputs: Record<string, tf.TensorInfo>,
+    info: tf.backend_util.Conv2DInfo,
+    filterShape: Shape4,
+  ) => tf.TensorInfo,
+): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const given = inputs as Record<string, tf.TensorInfo>;
+      const a = attrs as unknown as ConvGradAttrs & { inputShape: Shape4; filterShape: Shape4 };
+      const xShape = of === 'input' ? a.inputShape : (given.x.shape as Shape4);
+      const filterShape = of === 'input' ? (given.filter.shape as Shape4) : a.filterShape;
+      const info = convInfoFor(kernelName, xShape, filterShape, a, depthwise);
+      return grad(new WasmOps(backend as tf.KernelBackend), given, info, filterShape);
+    },
+  };
 }
 
 /**

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConvGradAttrs, convInfoFor } from './conv_info';
+import { convGradKernel } from './conv_info';
 import { addressOf, simdFor } from './simd';
-import { WasmOps } from './wasm_ops';
 
 /**
  * dW[i,j,c,q] = sum over (b,y,x) of Xpad[b, y*s + i*d, x*s + j*d, c] * dY[b, y, x, c*m + q].
@@ -11,49 +10,34 @@ import { WasmOps } from './wasm_ops';
  * twice). One pass over dY here, with the kh*kw*c*m sums held in a small array: our SIMD loop
  * (simd.ts) for multiplier 1 and channels in fours, scalar JavaScript otherwise.
  */
-export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = {
-  kernelName: 'DepthwiseConv2dNativeBackpropFilter',
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const a = attrs as unknown as ConvGradAttrs & { filterShape: [number, number, number, number] };
-    const info = convInfoFor('DepthwiseConv2dNativeBackpropFilter', x.shape, a.filterShape, a, true);
-    const [kh, kw, c, m] = a.filterShape;
-    const ops = new WasmOps(backend as tf.KernelBackend);
+export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = convGradKernel(
+  'DepthwiseConv2dNativeBackpropFilter',
+  'filter',
+  true,
+  (ops, { x, dy }, info, filterShape) => {
+    const [kh, kw, c, m] = filterShape;
     const outInfo = ops.empty([kh, kw, c, m], 'float32');
     const fast = simdFor(ops.backend);
     if (fast && m === 1 && c % 4 === 0) {
       ops.view(outInfo).fill(0);
-      const {
-        batchSize,
-        inHeight,
-        inWidth,
-        outHeight,
-        outWidth,
-        strideHeight,
-        strideWidth,
-        dilationHeight,
-        dilationWidth,
-        padInfo,
-      } = info;
       fast.depthwiseFilterGrad(
         addressOf(ops.backend, x),
         addressOf(ops.backend, dy),
         addressOf(ops.backend, outInfo),
-        batchSize,
-        inHeight,
-        inWidth,
+        info.batchSize,
+        info.inHeight,
+        info.inWidth,
         c,
-        outHeight,
-        outWidth,
-        strideHeight,
-        strideWidth,
-        dilationHeight,
-        dilationWidth,
+        info.outHeight,
+        info.outWidth,
+        info.strideHeight,
+        info.strideWidth,
+        info.dilationHeight,
+        info.dilationWidth,
         kh,
         kw,
-        padInfo.top,
-        padInfo.left,
+        info.padInfo.top,
+        info.padInfo.left,
       );
       return outInfo;
     }
@@ -65,7 +49,7 @@ export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = {
     out.set(acc);
     return outInfo;
   },
-};
+);
 
 function accumulate(
   x: Float32Array,

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConvGradAttrs, convInfoFor } from './conv_info';
+import { convGradKernel } from './conv_info';
 import { dilateAndPad } from './dilate';
-import { WasmOps } from './wasm_ops';
 
 /**
  * dX of a depthwise conv: dY dilated by the stride and padded, depthwise-convolved (stride 1,
@@ -9,14 +8,11 @@ import { WasmOps } from './wasm_ops';
  * multiplier m each input channel gathers its m output channels: convolve all c*m of them with
  * multiplier 1, then sum each group of m (a reduction over the last axis).
  */
-export const depthwiseConv2dNativeBackpropInputConfig: tf.KernelConfig = {
-  kernelName: 'DepthwiseConv2dNativeBackpropInput',
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const a = attrs as unknown as ConvGradAttrs & { inputShape: [number, number, number, number] };
-    const info = convInfoFor('DepthwiseConv2dNativeBackpropInput', a.inputShape, filter.shape, a, true);
-    const ops = new WasmOps(backend as tf.KernelBackend);
+export const depthwiseConv2dNativeBackpropInputConfig: tf.KernelConfig = convGradKernel(
+  'DepthwiseConv2dNativeBackpropInput',
+  'input',
+  true,
+  (ops, { dy, filter }, info) => {
     const [kh, kw, c, m] = filter.shape;
     const {
       strideHeight: sh,
@@ -42,4 +38,4 @@ export const depthwiseConv2dNativeBackpropInputConfig: tf.KernelConfig = {
     ops.free(conv, grouped);
     return out;
   },
-};
+);

@@ -1,7 +1,12 @@
 /** Reference images: the start of Integrated Gradients' path, the "absent" value for SHAP and deletion scores. */
 import * as tf from '@tensorflow/tfjs';
+import { LongWorkOptions } from '../../runtime/cancel';
 import { gaussianBlur } from '../core/blur';
-import { fail, shapeText } from '../../common';
+import { onBatch } from '../core/harness';
+import { Batch, ClassTargetOptions, SCORE_OUTPUTS, ScoreOutput } from '../core/inputs';
+import { Explained, resolveExplained } from '../core/objective';
+import { PerturbationLoop } from '../core/perturbation';
+import { fail, oneOf, shapeText } from '../../common';
 
 /**
  * 'black' (zeros), 'mean' (each image's mean colour), 'blur' (a Gaussian-blurred copy), a number
@@ -18,7 +23,8 @@ export function defaultBlurSigma(h: number, w: number): number {
 /** The baseline for every image of x, shaped like x (the caller owns it). */
 export function baselineBatch(choice: BaselineChoice, x: tf.Tensor4D, caller: string, blurSigma?: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  const expected = `'black', 'mean', 'blur', a number, ${c} numbers (one per channel), or a tensor ${shapeText([h, w, c])}`;
+  const tensor = `a tensor ${shapeText([h, w, c])}`;
+  const expected = `'black', 'mean', 'blur', a number, ${c} numbers (one per channel), or ${tensor}`;
   if (typeof choice === 'number') {
     if (!Number.isFinite(choice)) fail(caller, `baseline ${choice} is not a finite number`);
     return tf.fill(x.shape, choice) as tf.Tensor4D;
@@ -52,4 +58,50 @@ export function baselineBatch(choice: BaselineChoice, x: tf.Tensor4D, caller: st
     );
   }
   return fail(caller, `baseline should be ${expected}; got ${typeof choice}`);
+}
+
+/** What Kernel SHAP and deletion/insertion read of their options in common. */
+export interface BaselineRunOptions extends LongWorkOptions, ClassTargetOptions {
+  baseline?: BaselineChoice;
+  output?: ScoreOutput;
+}
+
+/** One baseline method's call: the batch, its baseline images, what is explained, and the loop. */
+export interface BaselineRun<P> {
+  batch: Batch;
+  base: tf.Tensor4D;
+  explained: Explained;
+  loop: PerturbationLoop;
+  /** What `prepare` returned. */
+  prepared: P;
+}
+
+/**
+ * The opening and closing Kernel SHAP and deletion/insertion share (the backend is the caller's):
+ * the output option, one perturbation loop (progress and cancellation), the checked batch,
+ * `prepare` on it (checks of the method's own inputs), its baseline images, what is explained,
+ * then `body`; the baseline images are freed however it ends.
+ */
+export async function onBaselineBatch<R, P = undefined>(
+  model: tf.LayersModel,
+  image: tf.Tensor,
+  caller: string,
+  opts: BaselineRunOptions,
+  defaultBaseline: BaselineChoice,
+  body: (run: BaselineRun<P>) => Promise<R>,
+  prepare: (batch: Batch) => P = () => undefined as P,
+): Promise<R> {
+  const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
+  const loop = new PerturbationLoop(caller, opts, 0);
+  return onBatch(model, image, caller, async (batch) => {
+    let base: tf.Tensor4D | undefined;
+    try {
+      const prepared = prepare(batch);
+      base = baselineBatch(opts.baseline ?? defaultBaseline, batch.x, caller);
+      const explained = resolveExplained(model, { target: opts.target, output }, batch.x, caller);
+      return await body({ batch, base, explained, loop, prepared });
+    } finally {
+      base?.dispose();
+    }
+  });
 }

@@ -7,12 +7,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions } from '../../runtime/cancel';
-import { readImage, SCORE_OUTPUTS, ScoreOutput, batchForModel, ClassTargetOptions } from '../core/inputs';
-import { PerturbationLoop } from '../core/perturbation';
-import { baselineBatch, BaselineChoice } from './baseline';
-import { explainedValues, repeatExplained, resolveExplained, sliceExplained } from '../core/objective';
-import { fail, InternalError, oneOf, positiveInt, shapeText } from '../../common';
-import { onBatch } from '../core/harness';
+import { readImage, ScoreOutput, batchForModel, ClassTargetOptions, Batch } from '../core/inputs';
+import { BaselineChoice, onBaselineBatch } from './baseline';
+import { explainedValues, repeatExplained, sliceExplained } from '../core/objective';
+import { fail, InternalError, positiveInt, shapeText } from '../../common';
 
 export interface CurveScoreOptions extends LongWorkOptions, ClassTargetOptions {
   /** Points on the curve after the start (default 32): each adds about H*W/steps pixels. */
@@ -64,31 +62,39 @@ async function curveScore(
   await ensureBackend();
   const steps = positiveInt(opts.steps, 32, caller, 'steps');
   const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 64), caller, 'batchSize');
-  const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
-  const loop = new PerturbationLoop(caller, opts, 0);
-  return onBatch(model, image, caller, async (batch) => {
-    let base: tf.Tensor4D | undefined;
-    try {
+  /** The attribution checked against the batch: its values and channels (1 for [H, W] maps). */
+  const readAttribution = (batch: Batch) => {
+    const [n, h, w, c] = batch.x.shape;
+    const a = attribution.shape;
+    const lead = batch.batched ? [n] : [];
+    const fits = (s: number[]) => s.length === lead.length + 2 || s.length === lead.length + 3;
+    const ok =
+      fits(a) &&
+      a.slice(0, lead.length).every((d, i) => d === lead[i]) &&
+      a[lead.length] === h &&
+      a[lead.length + 1] === w &&
+      (a.length === lead.length + 2 || a[lead.length + 2] === c || a[lead.length + 2] === 1);
+    if (!ok)
+      fail(
+        caller,
+        `attribution has shape ${shapeText(a)}; expected ${shapeText([...lead, h, w])} ` +
+          `or ${shapeText([...lead, h, w, c])} to match the image`,
+      );
+    const channels = a.length === lead.length + 3 ? a[a.length - 1] : 1;
+    const values = attribution.dataSync() as Float32Array;
+    if (values.some((v) => Number.isNaN(v))) fail(caller, 'attribution contains NaN');
+    return { values, channels };
+  };
+  const defaultBaseline = mode === 'deletion' ? 'black' : 'blur';
+  return onBaselineBatch(
+    model,
+    image,
+    caller,
+    opts,
+    defaultBaseline,
+    async ({ batch, base, explained, loop, prepared }) => {
       const [n, h, w, c] = batch.x.shape;
-      const a = attribution.shape;
-      const lead = batch.batched ? [n] : [];
-      const fits = (s: number[]) => s.length === lead.length + 2 || s.length === lead.length + 3;
-      const ok =
-        fits(a) &&
-        a.slice(0, lead.length).every((d, i) => d === lead[i]) &&
-        a[lead.length] === h &&
-        a[lead.length + 1] === w &&
-        (a.length === lead.length + 2 || a[lead.length + 2] === c || a[lead.length + 2] === 1);
-      if (!ok)
-        fail(
-          caller,
-          `attribution has shape ${shapeText(a)}; expected ${shapeText([...lead, h, w])} or ${shapeText([...lead, h, w, c])} to match the image`,
-        );
-      const attrChannels = a.length === lead.length + 3 ? a[a.length - 1] : 1;
-      const attrValues = attribution.dataSync() as Float32Array;
-      if (attrValues.some((v) => Number.isNaN(v))) fail(caller, 'attribution contains NaN');
-      base = baselineBatch(opts.baseline ?? (mode === 'deletion' ? 'black' : 'blur'), batch.x, caller);
-      const explained = resolveExplained(model, { target: opts.target, output }, batch.x, caller);
+      const { values: attrValues, channels: attrChannels } = prepared;
       if (explained.kind !== 'class') throw new InternalError('curve scores explain classes');
       const pixels = h * w;
       const fractions = Float32Array.from({ length: steps + 1 }, (_, k) => Math.round((k * pixels) / steps) / pixels);
@@ -130,10 +136,9 @@ async function curveScore(
         fractions,
         targets: explained.targets,
       };
-    } finally {
-      base?.dispose();
-    }
-  });
+    },
+    readAttribution,
+  );
 }
 
 /** Deletion curve and its area: lower means the map found what the model needs. */

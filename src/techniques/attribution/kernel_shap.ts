@@ -6,17 +6,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../../common/random';
-import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions } from '../../runtime/cancel';
-import { readImage, SCORE_OUTPUTS, ScoreOutput, batchFor, ClassTargetOptions } from '../core/inputs';
+import { readImage, ScoreOutput, batchFor, ClassTargetOptions } from '../core/inputs';
 import { PerturbationLoop, Scoring } from '../core/perturbation';
-import { baselineBatch, BaselineChoice } from './baseline';
-import { resolveExplained, sliceExplained } from '../core/objective';
+import { BaselineChoice, onBaselineBatch } from './baseline';
+import { sliceExplained } from '../core/objective';
 import { fromLabels, segmentImage, Segmentation, SegmentMethod } from './segments';
 import { shapleyCoalitions, solveShapley } from './shapley';
-import { fail, oneOf, positiveInt } from '../../common';
-import { refuseInsideCheck } from '../../runtime/guard';
-import { onBatch } from '../core/harness';
+import { fail, positiveInt } from '../../common';
+import { begin } from '../core/harness';
 
 export interface KernelShapOptions extends LongWorkOptions, ClassTargetOptions {
   /** 'grid' (default), 'slic', or your own labels, one per pixel (same for every image). */
@@ -106,45 +104,36 @@ async function explainOne(
 
 async function run(model: tf.LayersModel, image: tf.Tensor, opts: KernelShapOptions): Promise<KernelShapResult> {
   const caller = 'kernelShap';
-  await ensureBackend();
-  const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
-  const loop = new PerturbationLoop(caller, opts, 0);
-  return onBatch(model, image, caller, async (batch) => {
-    let base: tf.Tensor4D | undefined;
-    try {
-      const [n, h, w, c] = batch.x.shape;
-      base = baselineBatch(opts.baseline ?? 'black', batch.x, caller);
-      const explained = resolveExplained(model, { target: opts.target, output }, batch.x, caller);
-      const perImage: KernelShapImageResult[] = [];
-      const pixelValues = new Float32Array(n * h * w);
-      for (let i = 0; i < n; i++) {
-        const xi = await readImage(batch.x, i);
-        const bi = await readImage(base, i);
-        const custom = opts.segments !== undefined && typeof opts.segments !== 'string';
-        const seg = custom
-          ? fromLabels(opts.segments as ArrayLike<number>, h, w, caller)
-          : segmentImage(
-              xi,
-              [h, w, c],
-              {
-                method: opts.segments as SegmentMethod | undefined,
-                nSegments: opts.nSegments,
-                compactness: opts.compactness,
-              },
-              caller,
-            );
-        if (seg.count < 2) fail(caller, `got ${seg.count} segment; Kernel SHAP needs at least 2`);
-        const one = sliceExplained(explained, i, 1);
-        const scoring: Scoring = { model, explained: one, kind: 'values', relu: 'normal', caller };
-        const r = await explainOne(xi, bi, [h, w, c], seg, scoring, opts, loop, n - i);
-        perImage.push(r);
-        for (let p = 0; p < h * w; p++) pixelValues[i * h * w + p] = r.values[seg.labels[p]];
-      }
-      const attributions = tf.tensor(pixelValues, batch.batched ? [n, h, w] : [h, w]);
-      return { attributions, perImage };
-    } finally {
-      base?.dispose();
+  await begin(caller);
+  return onBaselineBatch(model, image, caller, opts, 'black', async ({ batch, base, explained, loop }) => {
+    const [n, h, w, c] = batch.x.shape;
+    const perImage: KernelShapImageResult[] = [];
+    const pixelValues = new Float32Array(n * h * w);
+    for (let i = 0; i < n; i++) {
+      const xi = await readImage(batch.x, i);
+      const bi = await readImage(base, i);
+      const custom = opts.segments !== undefined && typeof opts.segments !== 'string';
+      const seg = custom
+        ? fromLabels(opts.segments as ArrayLike<number>, h, w, caller)
+        : segmentImage(
+            xi,
+            [h, w, c],
+            {
+              method: opts.segments as SegmentMethod | undefined,
+              nSegments: opts.nSegments,
+              compactness: opts.compactness,
+            },
+            caller,
+          );
+      if (seg.count < 2) fail(caller, `got ${seg.count} segment; Kernel SHAP needs at least 2`);
+      const one = sliceExplained(explained, i, 1);
+      const scoring: Scoring = { model, explained: one, kind: 'values', relu: 'normal', caller };
+      const r = await explainOne(xi, bi, [h, w, c], seg, scoring, opts, loop, n - i);
+      perImage.push(r);
+      for (let p = 0; p < h * w; p++) pixelValues[i * h * w + p] = r.values[seg.labels[p]];
     }
+    const attributions = tf.tensor(pixelValues, batch.batched ? [n, h, w] : [h, w]);
+    return { attributions, perImage };
   });
 }
 
@@ -168,7 +157,6 @@ export async function kernelShap(
   image: tf.Tensor,
   opts: KernelShapOptions & { details?: boolean } = {},
 ): Promise<tf.Tensor | KernelShapResult> {
-  refuseInsideCheck('kernelShap');
   const result = await run(model, image, opts);
   return opts.details ? result : result.attributions;
 }

@@ -236,7 +236,8 @@ export function segmentImage(
     );
   return fail(
     caller,
-    `unknown segments '${String(opts.method)}'; valid choices: ${SEGMENT_METHODS.join(', ')}, or an Int32Array of labels per pixel`,
+    `unknown segments '${String(opts.method)}'; valid choices: ${SEGMENT_METHODS.join(', ')}, or an Int32Array of ` +
+      `labels per pixel`,
   );
 }
 

@@ -177,7 +177,8 @@ function overrideRelus(model: tf.LayersModel, mode: Exclude<ReluMode, 'normal'>,
   if (others.length > 0) {
     fail(
       caller,
-      `${mode === 'guided' ? 'guided backprop' : 'deconvnet'} needs a ReLU network, but ${others.join(', ')} ${others.length > 1 ? 'are' : 'is'} not ReLU or linear`,
+      `${mode === 'guided' ? 'guided backprop' : 'deconvnet'} needs a ReLU network, ` +
+        `but ${others.join(', ')} ${others.length > 1 ? 'are' : 'is'} not ReLU or linear`,
     );
   }
   if (relus.length === 0)

@@ -194,7 +194,8 @@ export function resolveTarget(model: tf.LayersModel, target: Target, caller: str
     if (names.length <= 20) fail(caller, `unknown class '${target}'; classes of this model: ${names.join(', ')}`);
     fail(
       caller,
-      `unknown class '${target}'; closest of the ${names.length} classes: ${closestClassNames(model, target).join(', ')}`,
+      `unknown class '${target}'; closest of the ${names.length} ` +
+        `classes: ${closestClassNames(model, target).join(', ')}`,
     );
   }
   if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target >= n) {

@@ -94,7 +94,8 @@ export async function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions
   const method = requested === 'auto' ? (rows * cols <= maxExact ? 'exact' : 'blocked') : requested;
   if (method === 'exact' && rows * cols > 20000) {
     throw new Error(
-      `${who}: method 'exact' on ${rows * cols} cells needs a ${rows * cols}^2 cost matrix; use 'blocked' (or 'auto') above ${maxExact} cells`,
+      `${who}: method 'exact' on ${rows * cols} cells needs a ${rows * cols}^2 cost matrix; use 'blocked' (or ` +
+        `'auto') above ${maxExact} cells`,
     );
   }
   const work = new Work(who, opts);

@@ -231,7 +231,8 @@ export async function kernelPca(X: MatrixInput, opts: KernelPcaOptions = {}): Pr
   const method = requested === 'auto' ? (n <= maxExact ? 'exact' : 'nystrom') : requested;
   if (method === 'exact' && n > maxExact) {
     throw new Error(
-      `${who}: method 'exact' is limited to maxExact = ${maxExact} points (its kernel matrix is N^2 floats), got N = ${n}; use method 'nystrom' or raise maxExact`,
+      `${who}: method 'exact' is limited to maxExact = ${maxExact} points (its kernel matrix is N^2 floats), got N ` +
+        `= ${n}; use method 'nystrom' or raise maxExact`,
     );
   }
   const seed = opts.seed ?? 0;

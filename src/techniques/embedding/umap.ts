@@ -212,7 +212,8 @@ export async function umap(X: MatrixInput, opts: UmapOptions = {}): Promise<Umap
   const init = opts.init ?? 'spectral';
   if (!(init instanceof Float32Array) && !['spectral', 'pca', 'random'].includes(init)) {
     throw new Error(
-      `${who}: unknown init '${String(init)}'; valid choices: spectral, pca, random, or a Float32Array of N*2 positions`,
+      `${who}: unknown init '${String(init)}'; valid choices: spectral, pca, random, or a Float32Array of N*2 ` +
+        `positions`,
     );
   }
 

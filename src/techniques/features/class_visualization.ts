@@ -6,13 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { gaussian, mulberry32 } from '../../common/random';
-import { ensureBackend } from '../../runtime/backend';
 import { Cancellable, Work } from '../../runtime/cancel';
 import { imageShapeOf, resolveTarget, SCORE_OUTPUTS, Target } from '../core/inputs';
 import { gaussianBlur } from '../core/blur';
 import { checkNeuron, Explained, explainedValues } from '../core/objective';
 import { REGULARIZER_PRESETS, RegularizerPreset, Regularizers } from './regularizers';
-import { refuseInsideCheck } from '../../runtime/guard';
+import { begin } from '../core/harness';
 import { fail, finiteNumber, oneOf, positiveInt, shapeText } from '../../common';
 import { reserveWasmHeap } from '../../runtime/wasm_guard';
 
@@ -115,9 +114,8 @@ export async function classVisualization(
   model: tf.LayersModel,
   opts: ClassVisualizationOptions = {},
 ): Promise<tf.Tensor3D> {
-  refuseInsideCheck('classVisualization');
   const caller = 'classVisualization';
-  await ensureBackend();
+  await begin(caller);
   const preset = oneOf(opts.preset, Object.keys(REGULARIZER_PRESETS) as RegularizerPreset[], 'none', caller, 'preset');
   const reg: Required<Regularizers> = { ...REGULARIZER_PRESETS[preset] };
   for (const key of Object.keys(reg) as (keyof Regularizers)[]) if (opts[key] !== undefined) reg[key] = opts[key]!;

@@ -4,12 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../../models/layers';
-import { ensureBackend, threadCount } from '../../runtime/backend';
+import { threadCount } from '../../runtime/backend';
 import { LongWorkOptions, Work } from '../../runtime/cancel';
 import { runBatched } from '../../runtime/pool';
 import { batchFor, releaseBatch, sliceOf, toBatch } from '../core/inputs';
 import { modelUpTo } from '../core/forward';
-import { refuseInsideCheck } from '../../runtime/guard';
+import { begin } from '../core/harness';
 import { positiveInt } from '../../common';
 
 export interface FeatureVectorsOptions extends LongWorkOptions {
@@ -47,9 +47,8 @@ export async function featureVectors(
   images: tf.Tensor,
   opts: FeatureVectorsOptions = {},
 ): Promise<tf.Tensor2D> {
-  refuseInsideCheck('featureVectors');
   const caller = 'featureVectors';
-  await ensureBackend();
+  await begin(caller);
   const layerName = opts.layer ?? defaultFeatureLayer(model);
   getLayer(model, layerName, caller);
   const sub = modelUpTo(model, layerName, caller);

@@ -41,7 +41,8 @@ export async function firstLayerFilters(
     if (convs.length === 0)
       fail(
         caller,
-        `this model has no convolution layer; its layers: ${model.layers.map((l) => `${l.name} (${l.getClassName()})`).join(', ')}`,
+        `this model has no convolution layer; its ` +
+          `layers: ${model.layers.map((l) => `${l.name} (${l.getClassName()})`).join(', ')}`,
       );
     layer = convs[0];
   } else {
@@ -49,7 +50,8 @@ export async function firstLayerFilters(
     if (!convs.includes(layer)) {
       fail(
         caller,
-        `layer '${layer.name}' (${layer.getClassName()}) has no convolution kernel; conv layers: ${convs.map((l) => l.name).join(', ') || 'none'}`,
+        `layer '${layer.name}' (${layer.getClassName()}) has no convolution kernel; conv ` +
+          `layers: ${convs.map((l) => l.name).join(', ') || 'none'}`,
       );
     }
   }

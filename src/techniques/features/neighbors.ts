@@ -93,7 +93,8 @@ export function* neighborSteps(
   const excludeSelf = opts.excludeSelf ?? same;
   if (excludeSelf && Q.rows !== B.rows) {
     throw new Error(
-      `${who}: excludeSelf needs as many queries as database rows (query i is database row i), got ${Q.rows} and ${B.rows}`,
+      `${who}: excludeSelf needs as many queries as database rows (query i is database row i), got ${Q.rows} ` +
+        `and ${B.rows}`,
     );
   }
   const metric = checkChoice(who, 'metric', opts.metric ?? 'euclidean', NEIGHBOR_METRICS);

@@ -73,7 +73,8 @@ export interface PlotHtmlOptions {
 export function plotHtml(spec: PlotlySpec, o: PlotHtmlOptions): string {
   const lib = o.includeLibrary ? libraryScript() : '';
   return (
-    `${lib}<div class="cnnviz-figure" id="${o.divId}-root" style="position:relative;width:${o.width}px;max-width:100%">` +
+    `${lib}<div class="cnnviz-figure" id="${o.divId}-root" ` +
+    `style="position:relative;width:${o.width}px;max-width:100%">` +
     `<div id="${o.divId}" class="cnnviz-plotly" style="width:${o.width}px;height:${o.height}px;max-width:100%"></div>` +
     `${o.extraHtml ?? ''}</div>\n` +
     `<script type="text/javascript">\n(function () {\n` +

@@ -4,6 +4,7 @@
  * fifth of that when only the top few vectors are wanted.
  */
 import { runSync, Steps } from '../../../runtime/cancel';
+import { projectOut, sumOfSquares } from './matrix';
 
 export interface SymmetricEigen {
   /** Eigenvalues, largest first. */
@@ -95,13 +96,9 @@ function* topByInverseIteration(
       // Keep clear of the vectors already found for (nearly) equal eigenvalues.
       for (let p = 0; p < c; p++) {
         if (Math.abs(values[p] - lambda) > 1e-3 * norm) continue;
-        const u = xs[p];
-        let d = 0;
-        for (let i = 0; i < n; i++) d += u[i] * x[i];
-        for (let i = 0; i < n; i++) x[i] -= d * u[i];
+        projectOut(x, xs[p]);
       }
-      let s = 0;
-      for (let i = 0; i < n; i++) s += x[i] * x[i];
+      const s = sumOfSquares(x);
       const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
       for (let i = 0; i < n; i++) x[i] *= inv;
     }

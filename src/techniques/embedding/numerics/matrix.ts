@@ -33,7 +33,8 @@ export function toDense(x: MatrixInput, who: string, what = 'X'): DenseMatrix {
   if (x instanceof tf.Tensor) {
     if (x.rank !== 2) {
       throw new Error(
-        `${who}: ${what} must be a 2-D tensor [N, D], got shape [${x.shape.join(', ')}] (flatten images first, e.g. x.reshape([N, -1]))`,
+        `${who}: ${what} must be a 2-D tensor [N, D], got shape [${x.shape.join(', ')}] (flatten images first, ` +
+          `e.g. x.reshape([N, -1]))`,
       );
     }
     out = { data: x.dataSync() as Float32Array, rows: x.shape[0], cols: x.shape[1] };
@@ -62,7 +63,8 @@ export function toDense(x: MatrixInput, who: string, what = 'X'): DenseMatrix {
     out = { data, rows, cols };
   } else {
     throw new Error(
-      `${who}: ${what} must be a tf.Tensor2D, a { data: Float32Array, rows, cols } matrix, an array of rows, or an embedding result { points, n }`,
+      `${who}: ${what} must be a tf.Tensor2D, a { data: Float32Array, rows, cols } matrix, an array of rows, or an ` +
+        `embedding result { points, n }`,
     );
   }
   if (out.rows < 1 || out.cols < 1) throw new Error(`${who}: ${what} is empty (shape [${out.rows}, ${out.cols}])`);
@@ -70,7 +72,8 @@ export function toDense(x: MatrixInput, who: string, what = 'X'): DenseMatrix {
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i])) {
       throw new Error(
-        `${who}: ${what} contains ${d[i]} at row ${Math.floor(i / out.cols)}, column ${i % out.cols}; all values must be finite`,
+        `${who}: ${what} contains ${d[i]} at row ${Math.floor(i / out.cols)}, column ${i % out.cols}; all values ` +
+          `must be finite`,
       );
     }
   }
@@ -127,4 +130,19 @@ export function centered(m: DenseMatrix, mean: ArrayLike<number>): Float32Array 
     for (let j = 0; j < cols; j++) out[o + j] = data[o + j] - mean[j];
   }
   return out;
+}
+
+/** x -= (u . x) u: takes out x's component along the unit vector u (one Gram-Schmidt step). */
+export function projectOut(x: Float64Array, u: Float64Array): void {
+  const n = x.length;
+  let d = 0;
+  for (let i = 0; i < n; i++) d += u[i] * x[i];
+  for (let i = 0; i < n; i++) x[i] -= d * u[i];
+}
+
+/** The squared length of x. */
+export function sumOfSquares(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return s;
 }

@@ -1,6 +1,6 @@
 import { gaussian, mulberry32 } from '../../../common/random';
 import { symmetricEigen } from './eigen';
-import { gemm, transpose } from './matrix';
+import { gemm, projectOut, sumOfSquares, transpose } from './matrix';
 
 /** Principal directions of a centred matrix: rows of `components` (rank x d), largest variance first. */
 export interface PrincipalBasis {
@@ -66,19 +66,12 @@ function gramSchmidt(y: Float32Array, n: number, l: number, seed: number): void 
   const rand = mulberry32(seed);
   for (let c = 0; c < l; c++) {
     const v = cols[c];
-    let before = 0;
-    for (let i = 0; i < n; i++) before += v[i] * v[i];
+    let before = sumOfSquares(v);
     for (let attempt = 0; ; attempt++) {
       for (let pass = 0; pass < 2; pass++) {
-        for (let p = 0; p < c; p++) {
-          const u = cols[p];
-          let dot = 0;
-          for (let i = 0; i < n; i++) dot += u[i] * v[i];
-          for (let i = 0; i < n; i++) v[i] -= dot * u[i];
-        }
+        for (let p = 0; p < c; p++) projectOut(v, cols[p]);
       }
-      let norm = 0;
-      for (let i = 0; i < n; i++) norm += v[i] * v[i];
+      const norm = sumOfSquares(v);
       if (norm > 1e-20 * Math.max(before, 1e-30) && norm > 0) {
         const inv = 1 / Math.sqrt(norm);
         for (let i = 0; i < n; i++) v[i] *= inv;
