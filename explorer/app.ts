@@ -125,7 +125,9 @@ export class App {
       ...this.top5.map((t) => {
         const li = document.createElement('li');
         li.dataset.class = String(t.index);
-        li.innerHTML = `<span class="name"></span> <span class="muted">${(t.prob * 100).toFixed(2)}%</span><span class="bar" style="width:${Math.max(1, t.prob * 100)}%"></span>`;
+        li.innerHTML =
+          `<span class="name"></span> <span class="muted">${(t.prob * 100).toFixed(2)}%</span>` +
+          `<span class="bar" style="width:${Math.max(1, t.prob * 100)}%"></span>`;
         (li.querySelector('.name') as HTMLElement).textContent = t.name;
         li.addEventListener('click', () => void this.pickClass(t.index));
         return li;
@@ -246,8 +248,8 @@ export class App {
     if (this.channel >= a.channels) this.channel = 0;
     this.grid = drawGrid($<HTMLCanvasElement>('grid-canvas'), a.data, a.height, a.width, a.channels, this.channel);
     const info = this.info.layers.find((l) => l.name === layer);
-    $('layer-note').textContent =
-      `${info?.type ?? ''} ${a.height}x${a.width}, ${a.channels} channels${info?.field ? `, sees ${info.field[0]}x${info.field[1]} px` : ''}`;
+    const sees = info?.field ? `, sees ${info.field[0]}x${info.field[1]} px` : '';
+    $('layer-note').textContent = `${info?.type ?? ''} ${a.height}x${a.width}, ${a.channels} channels${sees}`;
   }
 
   /** The channel under a click on the grid, or -1. */

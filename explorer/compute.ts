@@ -408,7 +408,8 @@ export class Net {
           !['relu', 'relu6', 'linear', 'softmax'].includes(activationName(l) as string)),
     );
     return others.length
-      ? `guided backprop needs a ReLU network; ${others.map((l) => `'${l.name}'`).join(', ')} ${others.length > 1 ? 'are' : 'is'} not ReLU`
+      ? `guided backprop needs a ReLU network; ${others.map((l) => `'${l.name}'`).join(', ')} ` +
+          `${others.length > 1 ? 'are' : 'is'} not ReLU`
       : null;
   }
 

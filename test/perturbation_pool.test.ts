@@ -49,7 +49,7 @@ describe('perturbation methods on the worker pool', function () {
   this.timeout(300000);
   before(useWasm);
 
-  it('occlusion, Kernel SHAP, Integrated Gradients and SmoothGrad agree with this thread (logits and probs)', async () => {
+  it('occlusion, Kernel SHAP, IG and SmoothGrad agree with this thread (logits and probs)', async () => {
     assert.ok(threadCount() > 1, 'the pool needs two threads (2 cores here)');
     const model = colourCnn();
     const image = tf.randomUniform([32, 32, 3], 0, 1, 'float32', 9) as tf.Tensor3D;

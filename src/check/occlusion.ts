@@ -6,12 +6,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { occlusion as referenceOcclusion, OcclusionOptions } from '../techniques/attribution/occlusion';
 import { show } from '../widgets/show';
-import { compareValues, KnownMistake, readValue, Values } from './compare';
+import { compareValues, KnownMistake, takeValue, Values } from './compare';
 import { hiddenSets } from './hidden';
-import { callStudent, CheckOptions, CheckResult, finish, leakNote, nameOf, failed } from './report';
+import { CheckOptions, CheckResult, finish, leakNote, nameOf, failed, StudentCalls } from './report';
 
-/** What a student's occlusion may not call. */
-/** Occlusion, and Kernel SHAP, which scores masked copies of the image the same way. */
+/**
+ * What a student's occlusion may not call: occlusion, and Kernel SHAP, which scores masked copies of the image the
+ * same way.
+ */
 export const OCCLUSION_REFUSES = ['occlusion', 'kernelShap'] as const;
 
 /** (model, image [H, W, C], target, window, stride) => probabilities [rows, cols]. */
@@ -43,29 +45,27 @@ async function mapOf(
   return v;
 }
 
+function setText(h: { cases: unknown[]; modelName: string }): string {
+  return `${h.cases.length} image${h.cases.length > 1 ? 's' : ''} of ${h.modelName}`;
+}
+
 /** Compares `fn(model, image, target, window, stride)` with `occlusion(...)`'s probability map on hidden cases. */
 export async function occlusion(fn: OcclusionFunction, opts: OcclusionCheckOptions = {}): Promise<CheckResult> {
   const name = 'occlusion';
   const fnName = nameOf(fn);
   const sets = await hiddenSets(opts, 2, 1);
-  let leaked = 0;
-  let calls = 0;
+  const student = new StudentCalls(fn, fnName, { check: name, refuse: OCCLUSION_REFUSES });
   let shown = false;
   for (const h of sets)
     for (const s of SETTINGS) {
       for (const c of h.cases) {
         const input = c.image.clone();
-        const run = await callStudent(fn, fnName, [h.model, input, c.target, s.window, s.stride], {
-          check: name,
-          refuse: OCCLUSION_REFUSES,
-        });
-        input.dispose();
-        leaked += run.leaked;
-        calls++;
+        const run = await student.call([h.model, input, c.target, s.window, s.stride], [input]);
         if (run.error) return failed(name, run.error, 0, opts);
-        const what = `the map ${fnName} returned for ${c.name}, window ${s.window}, stride ${s.stride}`;
-        const got = readValue(run.value, what);
-        if (run.value instanceof tf.Tensor) run.value.dispose();
+        const got = takeValue(
+          run.value,
+          `the map ${fnName} returned for ${c.name}, window ${s.window}, stride ${s.stride}`,
+        );
         if (typeof got === 'string') return failed(name, got, 0, opts);
         const base = { target: c.target, window: s.window, stride: s.stride };
         const ref = await mapOf(h.model, c.image, { ...base, fill: 'mean', output: 'probs' });
@@ -74,7 +74,11 @@ export async function occlusion(fn: OcclusionFunction, opts: OcclusionCheckOptio
           if (g.length !== 2 || e.length !== 2) return undefined;
           if (g[0] === e[1] && g[1] === e[0] && e[0] !== e[1])
             return 'rows and columns are swapped: rows follow the patch down the image (y), columns across (x)';
-          return `the patch's top-left corner takes the positions 0, ${s.stride}, ${2 * s.stride}, ... while the patch still fits inside the image: floor((${H} - ${s.window}) / ${s.stride}) + 1 = ${e[0]} rows and floor((${W} - ${s.window}) / ${s.stride}) + 1 = ${e[1]} columns`;
+          return (
+            `the patch's top-left corner takes the positions 0, ${s.stride}, ${2 * s.stride}, ... while the patch ` +
+            `still fits inside the image: floor((${H} - ${s.window}) / ${s.stride}) + 1 = ${e[0]} rows and ` +
+            `floor((${W} - ${s.window}) / ${s.stride}) + 1 = ${e[1]} columns`
+          );
         };
         const channels = c.image.shape[2];
         const overall = channels > 1 ? tf.tidy(() => c.image.mean().dataSync()[0]) : undefined;
@@ -83,21 +87,30 @@ export async function occlusion(fn: OcclusionFunction, opts: OcclusionCheckOptio
             ? [
                 {
                   values: (await mapOf(h.model, c.image, { ...base, fill: overall, output: 'probs' })).data,
-                  hint: `you covered the patch with one gray value, the mean over all pixels and all ${channels} channels (image.mean()); cover it with the image's mean colour, each channel's own mean (image.mean([0, 1]))`,
+                  hint:
+                    `you covered the patch with one gray value, the mean over all pixels and all ${channels} ` +
+                    "channels (image.mean()); cover it with the image's mean colour, each channel's own mean " +
+                    '(image.mean([0, 1]))',
                 },
               ]
             : []),
           {
             values: (await mapOf(h.model, c.image, { ...base, fill: 'black', output: 'probs' })).data,
-            hint: "you covered the patch with 0 (black); cover it with the image's mean colour (image.mean([0, 1]), one value per channel)",
+            hint:
+              "you covered the patch with 0 (black); cover it with the image's mean colour (image.mean([0, 1]), " +
+              'one value per channel)',
           },
           {
             values: (await mapOf(h.model, c.image, { ...base, fill: 0.5, output: 'probs' })).data,
-            hint: "you covered the patch with 0.5; cover it with the image's own mean colour (image.mean([0, 1]), one value per channel)",
+            hint:
+              "you covered the patch with 0.5; cover it with the image's own mean colour (image.mean([0, 1]), " +
+              'one value per channel)',
           },
           {
             values: (await mapOf(h.model, c.image, { ...base, fill: 'mean', output: 'logits' })).data,
-            hint: 'these are class scores before the softmax; record the probability of the target (model.predict gives probabilities)',
+            hint:
+              'these are class scores before the softmax; record the probability of the target ' +
+              '(model.predict gives probabilities)',
           },
           {
             values: ref.data.map((v) => ref.score - v),
@@ -123,16 +136,19 @@ export async function occlusion(fn: OcclusionFunction, opts: OcclusionCheckOptio
           }
           shown = true;
         }
-        if (!cmp.ok) return failed(name, cmp.message, calls, opts, leakNote(leaked, calls, fnName));
+        if (!cmp.ok)
+          return failed(name, cmp.message, student.count, opts, leakNote(student.leaked, student.count, fnName));
       }
     }
   return finish(
     {
       name,
       passed: true,
-      message: `${fnName} matches the reference on ${calls} hidden cases (${sets.map((h) => `${h.cases.length} image${h.cases.length > 1 ? 's' : ''} of ${h.modelName}`).join(' and ')}, 2 window/stride settings each)`,
-      cases: calls,
-      notes: leakNote(leaked, calls, fnName),
+      message:
+        `${fnName} matches the reference on ${student.count} hidden cases (${sets.map(setText).join(' and ')}, ` +
+        '2 window/stride settings each)',
+      cases: student.count,
+      notes: leakNote(student.leaked, student.count, fnName),
     },
     opts,
   );
