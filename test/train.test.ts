@@ -53,7 +53,7 @@ describe('training (seeded, one or two threads)', () => {
     two.model.dispose();
   });
 
-  it('two threads give the same weights bit for bit whenever the worker starts (at once, after step 4, never)', async () => {
+  it('two threads give the same weights bit for bit whenever the worker starts (at once, step 4, never)', async () => {
     const run = (helperAfter?: Promise<unknown>, onStep?: (step: number) => void) =>
       trainCnnScheduled({
         dataset: 'mnist',

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { load as loadDataset } from '../data/datasets';
 import { permutation, mulberry32 } from '../common/random';
-import { ensureBackend } from '../runtime/backend';
+import { currentBackend, ensureBackend } from '../runtime/backend';
+import { TrainGradients, trainGradients } from '../runtime/batch_tasks';
 import { Cancellable, Work } from '../runtime/cancel';
+import { PoolBackend, PoolTrainer, poolTrainer } from '../runtime/pool';
 import { lectureCnn, CnnOptions } from './architectures';
-import { logitsOf, lossAndGrads } from './train_step';
-import { TrainHelper } from './train_helper';
 
 export interface TrainOptions extends Cancellable {
   /** 'mnist' or 'fashion-mnist'. */
@@ -22,7 +22,7 @@ export interface TrainOptions extends Cancellable {
   seed?: number;
   /**
    * 2 = each batch is computed as two halves whose gradients are added, the second half by a
-   * worker thread (data-parallel). Default 1 (the whole batch at once on this thread).
+   * worker of the pool (data-parallel). Default 1 (the whole batch at once on this thread).
    */
   threads?: number;
   /** Use only the first `limit` training images (for quick runs). */
@@ -128,22 +128,22 @@ export async function recalibrateBatchNorm(
   }
 }
 
-/** Loss and gradients of the second half of a batch, on this thread (when no helper runs). */
-function halfOnThisThread(
+/** Loss and gradients of images [start, end) of a batch, on this thread. */
+function shareOnThisThread(
   model: tf.LayersModel,
-  logits: tf.LayersModel,
   x: tf.Tensor4D,
   labels: Int32Array,
-  half: number,
+  start: number,
+  end: number,
   classes: number,
   weight: number,
-): { loss: number; grads: Float32Array[] } {
-  const xs = x.slice(half);
-  const ys = tf.tensor1d(labels.subarray(half), 'int32');
+): TrainGradients {
+  const whole = start === 0 && end === x.shape[0];
+  const xs = whole ? x : x.slice(start, end - start);
   try {
-    return lossAndGrads(model, logits, xs, ys, classes, weight);
+    return trainGradients(tf, model, xs, { labels: labels.subarray(start, end), classes, weight });
   } finally {
-    tf.dispose([xs, ys]);
+    if (!whole) xs.dispose();
   }
 }
 
@@ -211,14 +211,14 @@ export async function trainCnnScheduled(opts: TrainOptions & TrainSchedule): Pro
   const model = lectureCnn({ ...opts.architecture, inputShape: [h, w, c], classes: train.classNames.length, seed });
   const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
   let finished = false;
-  const logits = logitsOf(model);
   const classes = train.classNames.length;
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-  // Two threads: every batch is two halves. The worker starts now, or once `helperAfter` resolves.
+  // Two threads: every batch is two halves. The pool's worker takes the second half from now, or
+  // once `helperAfter` resolves.
   const halves = threads === 2;
   let helperWanted = halves && !opts.helperAfter;
   void opts.helperAfter?.then(() => (helperWanted = true));
-  let helper: TrainHelper | undefined;
+  let helper: PoolTrainer | undefined;
   let helperStarted: ScheduledTrainResult['helperStarted'];
   const n = train.images.shape[0];
   const steps = Math.ceil(n / batchSize);
@@ -235,7 +235,8 @@ export async function trainCnnScheduled(opts: TrainOptions & TrainSchedule): Pro
         // Let the event loop deliver `helperAfter` (a message from another process, say).
         if (halves && !helperWanted) await new Promise((r) => setImmediate(r));
         if (helperWanted && !helper) {
-          helper = await TrainHelper.start(model);
+          const backend = (currentBackend()?.backend ?? 'wasm') as PoolBackend;
+          helper = await poolTrainer(model, backend, 'trainCnn');
           helperStarted = { epoch: epoch + 1, step: s + 1, seconds: (Date.now() - t0) / 1000 };
         }
         const batch = order.subarray(s * batchSize, Math.min(n, (s + 1) * batchSize));
@@ -247,23 +248,18 @@ export async function trainCnnScheduled(opts: TrainOptions & TrainSchedule): Pro
         // Halves: the helper (when running) takes the second half while this thread does the first.
         const half = halves ? Math.ceil(batch.length / 2) : batch.length;
         const second = half < batch.length;
-        const theirs =
-          second && helper
-            ? helper.step(
-                vars,
-                tf.tidy(() => xa.slice(half)),
-                labels.subarray(half),
-                classes,
-                weight,
-              )
-            : undefined;
-        const mineX = halves ? xa.slice(0, half) : xa;
-        const mineY = tf.tensor1d(labels.subarray(0, half), 'int32');
-        const mine = lossAndGrads(model, logits, mineX, mineY, classes, weight);
-        tf.dispose(halves ? [mineX, mineY] : [mineY]);
+        let theirs: Promise<TrainGradients> | undefined;
+        if (second && helper) {
+          const xs = xa.slice(half);
+          theirs = helper.step(xs, { labels: labels.subarray(half), classes, weight });
+          xs.dispose();
+        }
+        const mine = shareOnThisThread(model, xa, labels, 0, half, classes, weight);
         let loss = mine.loss;
         if (second) {
-          const other = theirs ? await theirs : halfOnThisThread(model, logits, xa, labels, half, classes, weight);
+          const other = theirs
+            ? await theirs
+            : shareOnThisThread(model, xa, labels, half, batch.length, classes, weight);
           loss += other.loss;
           mine.grads.forEach((g, i) => {
             const o = other.grads[i];
@@ -321,7 +317,8 @@ export async function trainCnnScheduled(opts: TrainOptions & TrainSchedule): Pro
       testCount: test.images.shape[0],
     };
   } finally {
-    helper?.stop();
+    // A step still out (a failed run) is dropped; the pool keeps its worker for the next call.
+    helper?.close();
     tf.dispose([train.images, test.images]);
     // The optimizer's moments are not returned; a stopped run (aborted or failed) frees its half-trained model too.
     optimizer.dispose();

@@ -37,6 +37,23 @@ export interface ClassScoreOptions {
 
 const logitsModels = new WeakMap<tf.LayersModel, tf.LayersModel>();
 
+/** The sub-model from the input to the scores before the softmax (see logitsOutput), built once per model. */
+export function logitsModel(t: typeof tf, model: tf.LayersModel, caller: string): tf.LayersModel {
+  let sub = logitsModels.get(model);
+  if (!sub) {
+    const out = logitsOutput(model);
+    if (!out) {
+      throw new Error(
+        `${caller}: cannot read the scores before the softmax of this model ` +
+          `(needs a linear layer named 'logits' or a final softmax layer)`,
+      );
+    }
+    sub = t.model({ inputs: model.inputs, outputs: out });
+    logitsModels.set(model, sub);
+  }
+  return sub;
+}
+
 /**
  * The model's class scores: probabilities as it gives them, or the scores before its final
  * softmax (the `logits` layer of a model cnnviz loads by name, else the softmax layer's input).
@@ -51,14 +68,7 @@ function classScores(t: typeof tf, model: tf.LayersModel, images: tf.Tensor, out
     return squashed ? y : t.softmax(y);
   };
   if (output === 'probs') return probs();
-  let sub = logitsModels.get(model);
-  if (!sub) {
-    const out = logitsOutput(model);
-    if (!out) throw new Error(`classScores: cannot read the scores before the softmax of this model`);
-    sub = t.model({ inputs: model.inputs, outputs: out });
-    logitsModels.set(model, sub);
-  }
-  return sub.predict(images) as tf.Tensor;
+  return logitsModel(t, model, 'classScores').predict(images) as tf.Tensor;
 }
 
 /**
@@ -173,4 +183,49 @@ export async function callTask<O>(
   } finally {
     engine.endScope(out);
   }
+}
+
+/** One share of a training batch, as a pool worker gets it (or this thread computes it). */
+export interface TrainShare {
+  /** Class of each image. */
+  labels: Int32Array;
+  classes: number;
+  /** Scale of the summed loss (1 / batch size), so the shares of a batch add up to the batch's mean. */
+  weight: number;
+}
+
+/** Summed-and-scaled loss and the gradient of each trainable weight (copies, in trainableWeights order). */
+export interface TrainGradients {
+  loss: number;
+  grads: Float32Array[];
+}
+
+/**
+ * The training task: loss and gradients of one share of a batch under the model's current
+ * weights. The same maths in this thread and in a pool worker, so training on one thread or two
+ * follows the same path. Cross-entropy is taken on the logits (numerically stable), summed and
+ * scaled by `weight`, so the shares of a batch add up exactly.
+ */
+export function trainGradients(t: typeof tf, model: tf.LayersModel, x: tf.Tensor4D, share: TrainShare): TrainGradients {
+  const logits = logitsModel(t, model, 'trainCnn');
+  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const labels = t.tensor1d(share.labels, 'int32');
+  const { value, grads } = t.variableGrads(() => {
+    const z = logits.apply(x, { training: true }) as tf.Tensor2D;
+    const y = t.oneHot(labels, share.classes).toFloat();
+    return t.losses.softmaxCrossEntropy(y, z, undefined, undefined, t.Reduction.SUM).mul(share.weight) as tf.Scalar;
+  }, vars);
+  const loss = value.dataSync()[0];
+  // Copies, not views of backend memory: they are transferred to another thread.
+  const out = vars.map((v) => (grads[v.name].dataSync() as Float32Array).slice());
+  t.dispose([value, labels, ...Object.values(grads)]);
+  return { loss, grads: out };
+}
+
+/** Set the model's trainable weights (in trainableWeights order) from plain arrays. */
+export function assignTrainable(t: typeof tf, model: tf.LayersModel, weights: Float32Array[]): void {
+  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  if (weights.length !== vars.length)
+    throw new Error(`trainCnn: ${weights.length} weight arrays for ${vars.length} trainable weights`);
+  t.tidy(() => vars.forEach((v, i) => v.assign(t.tensor(weights[i], v.shape))));
 }

@@ -1,18 +1,32 @@
 /**
- * Batch-level parallelism: split a batch over worker threads, each with its own wasm backend
- * and its own copy of the model's weights (tfjs-backend-wasm runs one thread in Node).
+ * The worker pool, the one place that starts and stops cnnviz's worker threads. Each worker has
+ * its own backend (wasm unless asked otherwise; tfjs-backend-wasm runs one thread in Node) and
+ * its own copy of a model, and serves two kinds of work over one request/reply protocol:
+ * batch tasks over slices of a batch (runBatched: inference, input gradients) and training
+ * steps (trainer(): the gradients of a share of a batch under the weights sent with it).
+ * Crashes, exits and aborts are handled the same way for both: the call fails with a clear
+ * error, and a dead worker is replaced when the pool is next used.
  */
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { threadCount } from './backend';
-import { BatchTask, BuiltinTask, builtinSlicers, callTask, OptionSlicer, resolveTask } from './batch_tasks';
+import {
+  BatchTask,
+  BuiltinTask,
+  builtinSlicers,
+  callTask,
+  OptionSlicer,
+  resolveTask,
+  TrainGradients,
+  TrainShare,
+} from './batch_tasks';
 import { AbortError, throwIfAborted, workSignal } from './cancel';
 
 export type SerializedTask = BuiltinTask | { module: string; name: string } | { source: string };
 
 export type WorkerRequest =
-  | { kind: 'init'; id: number }
+  | { kind: 'init'; id: number; backend: PoolBackend }
   | { kind: 'model'; id: number; key: number; artifacts: tf.io.ModelArtifacts }
   | {
       kind: 'run';
@@ -22,12 +36,26 @@ export type WorkerRequest =
       options: unknown;
       data: Float32Array;
       shape: number[];
+    }
+  | {
+      /** A training step: set the trainable weights, return the gradients of this share of the batch. */
+      kind: 'step';
+      id: number;
+      key: number;
+      weights: Float32Array[];
+      data: Float32Array;
+      shape: [number, number, number, number];
+      share: TrainShare;
     };
 
 export type WorkerReply =
   | { kind: 'ready'; id: number }
   | { kind: 'result'; id: number; data: Float32Array | Int32Array; shape: number[]; dtype: tf.DataType }
+  | ({ kind: 'gradients'; id: number } & TrainGradients)
   | { kind: 'error'; id: number; message: string };
+
+/** The backend a pool's workers run (the pool serves batch tasks only on wasm; training on the caller's backend). */
+export type PoolBackend = 'wasm' | 'cpu' | 'tensorflow';
 
 type Pending = { resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
 
@@ -52,13 +80,13 @@ class PoolWorker {
   dataIds: object[] | undefined;
   readonly started: Promise<void>;
 
-  constructor(script: string) {
+  constructor(script: string, backend: PoolBackend) {
     this.worker = new Worker(script);
     this.worker.unref();
     this.worker.on('message', (msg: WorkerReply) => this.settle(msg));
     this.worker.on('error', (err) => this.fail(`failed: ${err instanceof Error ? err.message : String(err)}`));
     this.worker.on('exit', (code) => this.fail(`exited with code ${code}`));
-    this.started = this.call({ kind: 'init', id: nextId++ }).then(() => undefined);
+    this.started = this.call({ kind: 'init', id: nextId++, backend }).then(() => undefined);
     this.started.catch(() => undefined); // reported to whoever awaits it
   }
 
@@ -143,7 +171,23 @@ function serialize<O>(task: BatchTask<O>): SerializedTask {
   return task;
 }
 
-/** A fixed set of worker threads; see runBatched for the usual entry point. */
+function modelKey(model: tf.LayersModel): number {
+  let key = modelKeys.get(model);
+  if (key === undefined) {
+    key = nextModelKey++;
+    modelKeys.set(model, key);
+  }
+  return key;
+}
+
+/** Prefix a failure with the public name called (an abort keeps its own message). */
+function named(err: unknown, caller: string): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && message.startsWith(`${caller}:`)) return err;
+  return new Error(`${caller}: ${message}`);
+}
+
+/** A set of worker threads (it grows on demand, never shrinks); see runBatched and trainer for the entry points. */
 export class WorkerPool {
   private readonly workers: PoolWorker[];
   private readonly script = path.join(__dirname, 'worker.js');
@@ -151,23 +195,35 @@ export class WorkerPool {
   /** How many workers have been replaced so far (for tests and diagnostics). */
   replaced = 0;
 
-  constructor(readonly size: number) {
+  constructor(
+    size: number,
+    readonly backend: PoolBackend = 'wasm',
+  ) {
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
-    this.workers = Array.from({ length: size }, () => new PoolWorker(this.script));
+    this.workers = Array.from({ length: size }, () => new PoolWorker(this.script, backend));
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Start more workers until there are `size`. */
+  grow(size: number): void {
+    while (this.workers.length < size) this.workers.push(new PoolWorker(this.script, this.backend));
   }
 
   /** Workers that crashed, exited or were stopped after an abort are replaced by fresh ones. */
   private replaceDead(): void {
     for (let i = 0; i < this.workers.length; i++) {
       if (this.workers[i].dead) {
-        this.workers[i] = new PoolWorker(this.script);
+        this.workers[i] = new PoolWorker(this.script, this.backend);
         this.replaced++;
       }
     }
   }
 
-  /** Resolves when every worker has started its wasm backend. */
+  /** Resolves when every worker has started its backend. */
   async ready(): Promise<void> {
     this.replaceDead();
     await Promise.all(this.workers.map((w) => w.started));
@@ -212,28 +268,18 @@ export class WorkerPool {
       // now, so the machine goes quiet at once; the pool starts a fresh one when next used.
       if (signal?.aborted) for (const w of used) w.stopIfBusy();
       if (signal?.aborted) throw new AbortError(caller, signal.reason);
-      const message = err instanceof Error ? err.message : String(err);
-      throw message.startsWith(`${caller}:`) ? err : new Error(`${caller}: ${message}`);
+      throw named(err, caller);
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  private async runOn<O>(
-    used: PoolWorker[],
-    model: tf.LayersModel,
-    images: tf.Tensor4D,
-    task: BatchTask<O>,
-    options: O,
-    slice: OptionSlicer<O> | undefined,
-    posted: Array<[PoolWorker, number]>,
-  ): Promise<tf.Tensor> {
-    const serial = serialize(task);
-    let key = modelKeys.get(model);
-    if (key === undefined) {
-      key = nextModelKey++;
-      modelKeys.set(model, key);
-    }
+  /**
+   * Give each worker in `used` the model with its current weights, unless it has them already.
+   * Returns the model's key.
+   */
+  private async load(used: PoolWorker[], model: tf.LayersModel): Promise<number> {
+    const key = modelKey(model);
     // Weights change by assignment, which gives a variable new data: the same data objects as
     // last time mean the same weights, and the serialisation and byte comparison are skipped.
     const dataIds = model.weights.map((w) => (w.read() as unknown as { dataId: object }).dataId);
@@ -253,12 +299,26 @@ export class WorkerPool {
           bytes = new Uint8Array(artifacts.weightData as ArrayBuffer);
         }
         if (!(w.key === key && sameBytes(w.weights, bytes!)))
-          await w.call({ kind: 'model', id: nextId++, key: key!, artifacts });
-        w.key = key!;
+          await w.call({ kind: 'model', id: nextId++, key, artifacts });
+        w.key = key;
         w.weights = bytes;
         w.dataIds = dataIds;
       }),
     );
+    return key;
+  }
+
+  private async runOn<O>(
+    used: PoolWorker[],
+    model: tf.LayersModel,
+    images: tf.Tensor4D,
+    task: BatchTask<O>,
+    options: O,
+    slice: OptionSlicer<O> | undefined,
+    posted: Array<[PoolWorker, number]>,
+  ): Promise<tf.Tensor> {
+    const serial = serialize(task);
+    const key = await this.load(used, model);
     const [n, ...rest] = images.shape;
     const per = rest.reduce((p, q) => p * q, 1);
     const all = (await images.data()) as Float32Array;
@@ -270,7 +330,7 @@ export class WorkerPool {
         const own = slice ? slice(options, s, e) : options;
         const id = nextId++;
         posted.push([w, id]);
-        return w.call({ kind: 'run', id, key: key!, task: serial, options: own, data, shape: [e - s, ...rest] }, [
+        return w.call({ kind: 'run', id, key, task: serial, options: own, data, shape: [e - s, ...rest] }, [
           data.buffer as ArrayBuffer,
         ]);
       }),
@@ -278,9 +338,85 @@ export class WorkerPool {
     return join(replies as Array<Extract<WorkerReply, { kind: 'result' }>>);
   }
 
+  /**
+   * A training helper on the pool's first worker, holding a copy of `model` (its topology; the
+   * weights travel with each step). Errors name `caller`.
+   */
+  async trainer(model: tf.LayersModel, caller = 'trainCnn'): Promise<PoolTrainer> {
+    if (this.closed) throw new Error('WorkerPool: used after close()');
+    try {
+      await this.ready();
+      const w = this.workers[0];
+      return new PoolTrainer(w, model, await this.load([w], model), caller);
+    } catch (err) {
+      throw named(err, caller);
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * Data-parallel training on one pool worker: each step sends the model's current trainable
+ * weights and a share of the batch, and gets back that share's loss and gradients (the same
+ * computation as trainGradients in this thread).
+ */
+export class PoolTrainer {
+  private readonly inFlight = new Set<number>();
+
+  constructor(
+    private readonly worker: PoolWorker,
+    private readonly model: tf.LayersModel,
+    private readonly key: number,
+    private readonly caller: string,
+  ) {}
+
+  /**
+   * Post a step at once (synchronously, so the worker computes while this thread goes on with
+   * its own share) and resolve with the worker's gradients. `x` stays the caller's. A worker that
+   * crashes or exits meanwhile rejects the step with a clear error; it never hangs.
+   */
+  step(x: tf.Tensor4D, share: TrainShare): Promise<TrainGradients> {
+    const weights = this.model.trainableWeights.map((w) => (w.read().dataSync() as Float32Array).slice());
+    const data = (x.dataSync() as Float32Array).slice();
+    const labels = share.labels.slice();
+    const id = nextId++;
+    const msg: WorkerRequest = {
+      kind: 'step',
+      id,
+      key: this.key,
+      weights,
+      data,
+      shape: x.shape,
+      share: { ...share, labels },
+    };
+    // The worker's weights now differ from any it was loaded with: a later batch task reloads them.
+    this.worker.weights = undefined;
+    this.worker.dataIds = undefined;
+    this.inFlight.add(id);
+    const transfer = [...weights.map((w) => w.buffer as ArrayBuffer), data.buffer as ArrayBuffer, labels.buffer];
+    const reply = this.worker.call(msg, transfer as ArrayBuffer[]).then(
+      (r) => {
+        this.inFlight.delete(id);
+        if (r.kind !== 'gradients') throw new Error(`internal: a training step got a '${r.kind}' reply`);
+        return { loss: r.loss, grads: r.grads };
+      },
+      (err: unknown) => {
+        this.inFlight.delete(id);
+        throw named(err, this.caller);
+      },
+    );
+    reply.catch(() => undefined); // reported to whoever awaits it
+    return reply;
+  }
+
+  /** Drop the steps still out (a failed run): a worker still busy with one after a grace time is stopped. */
+  close(): void {
+    for (const id of this.inFlight) this.worker.abandon(id);
+    this.inFlight.clear();
   }
 }
 
@@ -299,12 +435,30 @@ function join(parts: Array<Extract<WorkerReply, { kind: 'result' }>>): tf.Tensor
 
 let shared: WorkerPool | undefined;
 
-/** The process-wide pool of `size` workers (replacing one of another size). */
-export async function getPool(size: number): Promise<WorkerPool> {
-  if (shared && shared.size !== size) await closePool();
-  shared ??= new WorkerPool(size);
+/**
+ * The process-wide pool, with at least `size` workers on `backend` (a pool on another backend is
+ * replaced; a smaller one grows). Batch tasks and training share it.
+ */
+export async function getPool(size: number, backend: PoolBackend = 'wasm'): Promise<WorkerPool> {
+  if (shared && shared.backend !== backend) await closePool();
+  shared ??= new WorkerPool(size, backend);
+  shared.grow(size);
   await shared.ready();
   return shared;
+}
+
+/**
+ * A training helper on the shared pool (see WorkerPool.trainer), its workers on the backend this
+ * thread trains with; a worker that fails to start rejects with an error naming `caller`.
+ */
+export async function poolTrainer(model: tf.LayersModel, backend: PoolBackend, caller: string): Promise<PoolTrainer> {
+  let pool: WorkerPool;
+  try {
+    pool = await getPool(1, backend);
+  } catch (err) {
+    throw named(err, caller);
+  }
+  return pool.trainer(model, caller);
 }
 
 /** Stop the shared pool's workers (a later runBatched starts new ones). */

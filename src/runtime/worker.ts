@@ -1,11 +1,12 @@
 /**
- * A pool worker: its own tfjs with its own wasm backend (and cnnviz's gradient kernels), its
- * own copy of the model's weights; runs batch tasks on the slices it is sent.
+ * A pool worker: its own tfjs with its own backend (wasm, with cnnviz's gradient kernels, unless
+ * the pool asks for another) and its own copy of a model. Serves the pool's requests: batch
+ * tasks on the slices it is sent, and training steps (gradients of a share of a batch).
  */
 import { parentPort } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { setup } from './backend';
-import { callTask, resolveTask } from './batch_tasks';
+import { assignTrainable, callTask, resolveTask, trainGradients } from './batch_tasks';
 import type { WorkerRequest, WorkerReply } from './pool';
 
 let model: tf.LayersModel | undefined;
@@ -15,9 +16,14 @@ function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(msg, transfer);
 }
 
+function current(key: number): tf.LayersModel {
+  if (!model || modelKey !== key) throw new Error(`worker has model ${modelKey}, asked for ${key}`);
+  return model;
+}
+
 async function handle(msg: WorkerRequest): Promise<void> {
   if (msg.kind === 'init') {
-    await setup({ backend: 'wasm', quiet: true });
+    await setup({ backend: msg.backend, quiet: true, threads: 1 });
     reply({ kind: 'ready', id: msg.id });
     return;
   }
@@ -28,11 +34,25 @@ async function handle(msg: WorkerRequest): Promise<void> {
     reply({ kind: 'ready', id: msg.id });
     return;
   }
-  if (!model || modelKey !== msg.key) throw new Error(`worker has model ${modelKey}, asked for ${msg.key}`);
+  if (msg.kind === 'step') {
+    const m = current(msg.key);
+    assignTrainable(tf, m, msg.weights);
+    const x = tf.tensor4d(msg.data, msg.shape);
+    try {
+      const { loss, grads } = trainGradients(tf, m, x, msg.share);
+      reply(
+        { kind: 'gradients', id: msg.id, loss, grads },
+        grads.map((g) => g.buffer as ArrayBuffer),
+      );
+    } finally {
+      x.dispose();
+    }
+    return;
+  }
   const fn = resolveTask(msg.task);
   const images = tf.tensor4d(msg.data, msg.shape as [number, number, number, number]);
   try {
-    const out = await callTask(fn, tf, model, images, msg.options);
+    const out = await callTask(fn, tf, current(msg.key), images, msg.options);
     const data = (await out.data()) as Float32Array | Int32Array;
     const shape = out.shape.slice();
     const dtype = out.dtype;
