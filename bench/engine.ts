@@ -194,7 +194,7 @@ async function usePeer(peer: Peer): Promise<string | undefined> {
   return undefined;
 }
 
-interface TorchJob {
+export interface TorchJob {
   net: NetName;
   case: Case;
   batch: number;
@@ -203,7 +203,7 @@ interface TorchJob {
   warmup: number;
 }
 
-function torchRun(jobs: TorchJob[]): {
+export function torchRun(jobs: TorchJob[]): {
   results?: Array<{ job: TorchJob; median_ms: number; ms: number[] }>;
   version?: string;
   error?: string;

@@ -7,7 +7,8 @@ import { ExplorerServer } from '../explorer/server';
 /** Models the explorer offers by name (the page's model menu too): the ImageNet ones first. */
 export const EXPLORE_MODELS = [...modelNames()].sort((a, b) => Number(a.endsWith('-cnn')) - Number(b.endsWith('-cnn')));
 
-const USAGE = 'usage: cnnviz explore [--model NAME|PATH] [--port N] [--data NAME|FOLDER|none] [--data-limit N]';
+export const EXPLORE_USAGE =
+  'usage: cnnviz explore [--model NAME|PATH] [--port N] [--data NAME|FOLDER|none] [--data-limit N]';
 const FLAGS = ['--model', '--port', '--data', '--data-limit', '--help'];
 
 export interface ExploreArgs {
@@ -28,11 +29,11 @@ export function parseExploreArgs(args: string[]): ExploreArgs {
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     if (!FLAGS.includes(flag))
-      throw new Error(`cnnviz explore: unknown option '${flag}'; valid: ${FLAGS.join(', ')}\n${USAGE}`);
-    if (flag === '--help') throw new Error(USAGE);
+      throw new Error(`cnnviz explore: unknown option '${flag}'; valid: ${FLAGS.join(', ')}\n${EXPLORE_USAGE}`);
+    if (flag === '--help') throw new Error(EXPLORE_USAGE);
     const value = args[++i];
     if (value === undefined || value.startsWith('--'))
-      throw new Error(`cnnviz explore: ${flag} needs a value\n${USAGE}`);
+      throw new Error(`cnnviz explore: ${flag} needs a value\n${EXPLORE_USAGE}`);
     if (flag === '--model') {
       if (!EXPLORE_MODELS.includes(value) && !isModelPath(value)) {
         throw new Error(

@@ -5,7 +5,9 @@ import { gradeSubmissions } from '../check/grade';
 import { readyJupyter } from './doctor';
 import { packageRoot } from './paths';
 
-const GRADE_USAGE =
+export const ASSIGNMENTS_USAGE = 'usage: cnnviz assignments export DIR';
+
+export const GRADE_USAGE =
   'usage: cnnviz grade SUBMISSIONS_DIR [--out report] [--timeout 300] [--cell-timeout S] [--jobs N] [--seed N]';
 
 function numberArg(flag: string, v: string | undefined): number {
@@ -82,7 +84,7 @@ export async function gradeMain(args: string[]): Promise<number> {
 
 /** `cnnviz assignments export DIR`: the student versions (templates only, outputs cleared). */
 export async function assignmentsMain(args: string[]): Promise<number> {
-  const usage = 'usage: cnnviz assignments export DIR';
+  const usage = ASSIGNMENTS_USAGE;
   if (args[0] !== 'export' || !args[1] || args.length > 2) {
     console.error(usage);
     return 2;

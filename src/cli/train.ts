@@ -54,13 +54,50 @@ function architectureText(a: models.CnnOptions | undefined, classes: number): st
   );
 }
 
-function parseFlags(args: string[]): { names: string[]; flags: Record<string, string> } {
+export const TRAIN_USAGE =
+  'usage: cnnviz train [mnist-cnn] [fashion-cnn] [cifar-cnn] [--epochs N] [--limit N] [--threads 1|2] [--seed N] ' +
+  '[--out PARENT_DIR]';
+
+/** The flags that take a value, and what the value must be; `--beside` (set by trainMain) takes none. */
+const VALUE_FLAGS: Record<string, 'count' | 'threads' | 'integer' | 'path'> = {
+  epochs: 'count',
+  limit: 'count',
+  threads: 'threads',
+  seed: 'integer',
+  out: 'path',
+};
+
+/** Model names and flags; a message naming the bad flag or value (and the valid ones) instead when one is wrong. */
+export function parseTrainArgs(args: string[]): { names: string[]; flags: Record<string, string> } | { error: string } {
   const names: string[] = [];
   const flags: Record<string, string> = {};
+  const valid = Object.keys(VALUE_FLAGS)
+    .map((f) => `--${f}`)
+    .join(', ');
   for (let i = 0; i < args.length; i++) {
-    if (args[i].startsWith('--'))
-      flags[args[i].slice(2)] = args[i + 1] && !args[i + 1].startsWith('--') ? args[++i] : 'true';
-    else names.push(args[i]);
+    const arg = args[i];
+    if (!arg.startsWith('-')) {
+      names.push(arg);
+      continue;
+    }
+    const flag = arg.replace(/^--?/, '');
+    if (flag === 'beside') {
+      flags.beside = 'true';
+      continue;
+    }
+    const kind = VALUE_FLAGS[flag];
+    if (!kind) return { error: `cnnviz train: unknown option ${arg} (valid: ${valid})\n${TRAIN_USAGE}` };
+    const value = args[i + 1];
+    if (value === undefined || value.startsWith('--')) return { error: `cnnviz train: ${arg} needs a value` };
+    i++;
+    const n = Number(value);
+    if (kind === 'count' && !(Number.isInteger(n) && n > 0))
+      return { error: `cnnviz train: ${arg} must be a positive integer, got '${value}'` };
+    if (kind === 'integer' && !Number.isInteger(n))
+      return { error: `cnnviz train: ${arg} must be an integer, got '${value}'` };
+    if (kind === 'threads' && n !== 1 && n !== 2)
+      return { error: `cnnviz train: ${arg} must be 1 or 2, got '${value}'` };
+    flags[flag] = value;
   }
   return { names, flags };
 }
@@ -153,12 +190,14 @@ function threadNote(
   );
 }
 
-/**
- * `cnnviz train [mnist-cnn] [fashion-cnn] [--epochs N] [--limit N] [--threads 1|2] [--out PARENT_DIR]`; several names
- * train in parallel processes.
- */
+/** `cnnviz train` (TRAIN_USAGE); several names train in parallel processes. */
 export async function trainMain(args: string[]): Promise<number> {
-  const { names, flags } = parseFlags(args);
+  const parsed = parseTrainArgs(args);
+  if ('error' in parsed) {
+    console.error(parsed.error);
+    return 2;
+  }
+  const { names, flags } = parsed;
   // The default keeps the two grey models' two-core schedule; cifar-cnn (an hour or more) is asked for by name.
   const list = names.length ? names : ['mnist-cnn', 'fashion-cnn'];
   for (const n of list) {
