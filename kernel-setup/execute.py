@@ -129,17 +129,25 @@ def main():
             with open(html_path, "w", encoding="utf-8") as f:
                 f.write(body)
             report["html"] = html_path
-        slowest = max((c for c in report["cells"] if c["seconds"] is not None), key=lambda c: c["seconds"], default=None)
+        timed = [c for c in report["cells"] if c["seconds"] is not None]
+        slowest = max(timed, key=lambda c: c["seconds"], default=None)
         status = "FAILED" if report["error"] else "ok"
         print(
             "%s %s in %.1f s (slowest cell %s: %s s)"
-            % (status, path, report["seconds"], slowest["index"] if slowest else "-", slowest["seconds"] if slowest else "-"),
+            % (
+                status,
+                path,
+                report["seconds"],
+                slowest["index"] if slowest else "-",
+                slowest["seconds"] if slowest else "-",
+            ),
             file=sys.stderr,
             flush=True,
         )
         if report["error"]:
             failed += 1
-            print("  cell %s: %s\n%s" % (report["error"]["cell"], report["error"]["message"], report["error"]["cell_output"]), file=sys.stderr)
+            error = report["error"]
+            print("  cell %s: %s\n%s" % (error["cell"], error["message"], error["cell_output"]), file=sys.stderr)
         reports.append(report)
     if args.report:
         os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)

@@ -114,7 +114,8 @@ async function download(url, to, label) {
       if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
       if (process.stdout.isTTY && Date.now() - shown > 500) {
         shown = Date.now();
-        process.stdout.write(`\rcnnviz data: ${label} ${(got / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB`);
+        const of = total ? ` / ${(total / 1e6).toFixed(1)}` : '';
+        process.stdout.write(`\rcnnviz data: ${label} ${(got / 1e6).toFixed(1)}${of} MB`);
       }
     }
   } finally {
@@ -148,9 +149,12 @@ async function downloadModel(e, missing) {
     const jsonTmp = fetched.find(([, , f]) => f.path.endsWith('model.json'));
     const jsonFile = jsonTmp ? jsonTmp[0] : path.join(dataDir, folder, 'model.json');
     const json = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
-    if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error(`${folder}/model.json is not a TensorFlow.js layers model`);
+    if (!json.modelTopology || !Array.isArray(json.weightsManifest))
+      throw new Error(`${folder}/model.json is not a TensorFlow.js layers model`);
     const shards = json.weightsManifest.flatMap((g) => g.paths);
-    for (const s of shards) if (!e.files.some((f) => f.path === `${folder}/${s}`)) throw new Error(`${folder}/model.json names a shard '${s}' the manifest does not know`);
+    for (const s of shards)
+      if (!e.files.some((f) => f.path === `${folder}/${s}`))
+        throw new Error(`${folder}/model.json names a shard '${s}' the manifest does not know`);
     const st = stamps();
     for (const [tmp, to, f] of fetched) {
       const got = sha256(tmp);
@@ -216,11 +220,15 @@ async function main() {
     }
     if (e.name === 'cifar-10' && missing.length && fs.existsSync(path.join(dataDir, e.official.file))) missing = [];
     const have = e.files.length - missing.length;
-    say(`${e.name}: ${have}/${e.files.length} files${missing.length ? `, missing ${missing.map((f) => f.path).join(', ')}` : ''}`);
+    const names = missing.map((f) => f.path).join(', ');
+    say(`${e.name}: ${have}/${e.files.length} files${missing.length ? `, missing ${names}` : ''}`);
     if (missing.length) problems.push({ e, missing });
   }
   if (problems.length) {
-    say('not complete. Put the missing files under the data folder with these paths, or set CNNVIZ_MIRROR to a folder holding them:');
+    say(
+      'not complete. Put the missing files under the data folder with these paths, or set CNNVIZ_MIRROR to a folder ' +
+        'holding them:',
+    );
     for (const { e, missing } of problems) {
       say(`  ${e.name} (${e.license}) from ${e.source}:`);
       for (const f of missing.slice(0, 5)) say(`    ${path.join(dataDir, f.path)} (${f.size} bytes)`);

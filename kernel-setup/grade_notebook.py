@@ -64,12 +64,17 @@ def main():
                     role = cell.metadata.get("cnnviz", {}).get("role", "student")
                     done = status.get(i)
                     if done is not None:
-                        # After a restart: replay earlier student cells to rebuild the state; never a hang or a hidden check again.
+                        # After a restart: replay earlier student cells to rebuild the state; never a hang or a
+                        # hidden check again.
                         if done["status"] in ("timeout", "crash") or role == "hidden":
                             continue
                     left = deadline - time.time()
                     if left <= 1:
-                        status[i] = {"status": "skipped", "seconds": 0, "detail": "the notebook's time limit of %s s was spent" % spec["budget"]}
+                        status[i] = {
+                            "status": "skipped",
+                            "seconds": 0,
+                            "detail": "the notebook's time limit of %s s was spent" % spec["budget"],
+                        }
                         continue
                     client.timeout = int(max(1, min(float(spec["cell_timeout"]), left)))
                     t0 = time.time()
@@ -78,16 +83,28 @@ def main():
                         client.execute_cell(cell, i)
                         st = (replies.get(i) or {}).get("content", {}).get("status", "ok")
                         st = {"abort": "aborted"}.get(st, st)
-                        status[i] = {"status": st if st in ("ok", "error", "aborted") else "error", "seconds": round(time.time() - t0, 3), "detail": text_of(cell)[-3000:]}
+                        status[i] = {
+                            "status": st if st in ("ok", "error", "aborted") else "error",
+                            "seconds": round(time.time() - t0, 3),
+                            "detail": text_of(cell)[-3000:],
+                        }
                         if st == "error":
                             # tslab drops requests that arrive within 200 ms of an error (its queue reset).
                             time.sleep(0.3)
                     except CellTimeoutError:
-                        status[i] = {"status": "timeout", "seconds": round(time.time() - t0, 3), "detail": "still running after %d s; the kernel was stopped" % client.timeout}
+                        status[i] = {
+                            "status": "timeout",
+                            "seconds": round(time.time() - t0, 3),
+                            "detail": "still running after %d s; the kernel was stopped" % client.timeout,
+                        }
                         bad_at = i
                         break
                     except DeadKernelError as err:
-                        status[i] = {"status": "crash", "seconds": round(time.time() - t0, 3), "detail": ("the kernel died: %s" % err)[:2000]}
+                        status[i] = {
+                            "status": "crash",
+                            "seconds": round(time.time() - t0, 3),
+                            "detail": ("the kernel died: %s" % err)[:2000],
+                        }
                         bad_at = i
                         break
                 if bad_at is not None:
@@ -104,13 +121,17 @@ def main():
             break
         restarts += 1
     for i in code:
-        status.setdefault(i, {"status": "skipped", "seconds": 0, "detail": kernel_error or "the notebook's time limit was spent"})
+        status.setdefault(
+            i, {"status": "skipped", "seconds": 0, "detail": kernel_error or "the notebook's time limit was spent"}
+        )
     nbformat.write(nb, spec["executed"])
     report = {
         "seconds": round(time.time() - started, 3),
         "restarts": restarts,
         "kernel_error": kernel_error,
-        "cells": [dict(index=i, role=nb.cells[i].metadata.get("cnnviz", {}).get("role", "student"), **status[i]) for i in code],
+        "cells": [
+            dict(index=i, role=nb.cells[i].metadata.get("cnnviz", {}).get("role", "student"), **status[i]) for i in code
+        ],
     }
     with open(spec["report"], "w") as f:
         json.dump(report, f, indent=1)

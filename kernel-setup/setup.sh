@@ -57,7 +57,8 @@ if [ "${#missing[@]}" -gt 0 ] && [ "$use_apt" = 1 ]; then
     fi
     say "installing Debian packages: ${missing[*]}"
     $sudo apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/cnnviz-apt.log 2>&1 || {
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" \
+      >/tmp/cnnviz-apt.log 2>&1 || {
       tail -20 /tmp/cnnviz-apt.log >&2
       say "apt-get install failed (log: /tmp/cnnviz-apt.log)"
       exit 1
@@ -103,14 +104,17 @@ if ! node "$here/fill-data.js" --check >/dev/null 2>&1; then
     say "taking the sample photos out of Debian's darknet and python3-skimage packages (not installed)"
     if ! (cd "$debs_dir" && apt-get download darknet python3-skimage >/dev/null 2>&1); then
       apt-get update -q >/dev/null 2>&1 || true
-      (cd "$debs_dir" && apt-get download darknet python3-skimage >/dev/null 2>&1) || say "apt-get download darknet python3-skimage failed; sample photos stay missing"
+      (cd "$debs_dir" && apt-get download darknet python3-skimage >/dev/null 2>&1) ||
+        say "apt-get download darknet python3-skimage failed; sample photos stay missing"
     fi
     for deb in "$debs_dir"/*.deb; do [ -f "$deb" ] && dpkg-deb -x "$deb" "$debs_dir/x"; done
   fi
-  node "$here/fill-data.js" ${debs_dir:+--debs "$debs_dir/x"} || say "some data files are missing (see above); the techniques that need them will say so"
+  node "$here/fill-data.js" ${debs_dir:+--debs "$debs_dir/x"} ||
+    say "some data files are missing (see above); the techniques that need them will say so"
   [ -n "$debs_dir" ] && rm -rf "$debs_dir"
 else
-  say "data folder complete ($(node -e 'console.log(process.env.CNNVIZ_DATA||require("path").join(require("os").homedir(),".cache","cnnviz"))'))"
+  data_dir=$(node -p 'process.env.CNNVIZ_DATA || require("path").join(require("os").homedir(), ".cache", "cnnviz")')
+  say "data folder complete ($data_dir)"
 fi
 
 # node_modules/cnnviz -> the repo, so notebooks import 'cnnviz' by name.
