@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { featureVectors, firstLayerFilters, occlusion, pixelVectors, topActivatingPatches } from '../src/techniques';
+import type { OcclusionOptions } from '../src/techniques';
 import { assertNoLeak, maxAbsDiff, randomImage, rejects, smallCnn, uniform, useWasm } from './techniques_fixtures';
 
 /** Reads only rows 2..4, columns 3..5 of a 10x10 image. */
@@ -70,25 +71,13 @@ describe('techniques: occlusion', function () {
   it('handles strides, batches, logits and fills; checks options; no leaks', async () => {
     const model = smallCnn();
     const batch = tf.stack([randomImage(12, 12, 1, 1), randomImage(12, 12, 1, 2)]);
-    const r = await occlusion(model, batch, {
-      target: [0, 3],
-      window: [4, 2],
-      stride: [3, 5],
-      fill: 'blur',
-      output: 'logits',
-      details: true,
-    });
+    const o: OcclusionOptions = { target: [0, 3], window: [4, 2], stride: [3, 5], fill: 'blur', output: 'logits' };
+    const r = await occlusion(model, batch, { ...o, details: true });
     assert.deepStrictEqual(r.map.shape, [2, 3, 3]);
     assert.deepStrictEqual(Array.from(r.cols), [0, 5, 10]);
     assert.deepStrictEqual(Array.from(r.target), [0, 3]);
     // Without details, the map alone: the same scores as the detailed result's map.
-    const bare = await occlusion(model, batch, {
-      target: [0, 3],
-      window: [4, 2],
-      stride: [3, 5],
-      fill: 'blur',
-      output: 'logits',
-    });
+    const bare = await occlusion(model, batch, o);
     assert.ok(bare instanceof tf.Tensor);
     assert.deepStrictEqual(bare.shape, [2, 3, 3]);
     assert.deepStrictEqual(Array.from(bare.dataSync()), Array.from(r.map.dataSync()));
