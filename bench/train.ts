@@ -31,7 +31,8 @@ function parseArgs(argv: string[]): Args {
     return n;
   };
   const known = ['--rounds', '--steps', '--no-peers'];
-  const bad = argv.filter((a, i) => a.startsWith('--') && !known.includes(a) && !known.includes(argv[i - 1]));
+  const takesValue = ['--rounds', '--steps'];
+  const bad = argv.filter((a, i) => !known.includes(a) && !takesValue.includes(argv[i - 1]));
   if (bad.length) throw new Error(`bench train: unknown option ${bad.join(' ')} (valid: ${known.join(', ')})`);
   const steps = value('steps', 60);
   if (steps < 20) throw new Error(`bench train: --steps must be at least 20 (timing starts at step 10), got ${steps}`);
