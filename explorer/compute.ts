@@ -3,32 +3,12 @@
  * the node-side techniques (src/techniques), written small. Scores are the logits; saliency is
  * the gradient's max |.| over channels; Grad-CAM taps the last convolution; guided backprop
  * swaps the ReLUs' backward pass; occlusion slides a mean-colour patch and records the
- * probability. Layers are patched only for the length of one synchronous call, as on the node side.
+ * probability. Layers are patched only for the length of one synchronous call, with the node side's
+ * own layer_patch module; Grad-CAM's layer is the one the node side's cam_layer module picks.
  */
 import * as tf from '@tensorflow/tfjs';
-
-type Restore = () => void;
-
-interface LayerInternals {
-  activation?: { apply(x: tf.Tensor): tf.Tensor; getClassName(): string } | null;
-  call: (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
-  maxValue?: number | null;
-}
-
-function patch<K extends keyof LayerInternals>(layer: tf.layers.Layer, key: K, value: LayerInternals[K]): Restore {
-  const target = layer as unknown as LayerInternals;
-  const own = Object.prototype.hasOwnProperty.call(target, key);
-  const old = target[key];
-  target[key] = value;
-  return () => {
-    if (own) target[key] = old;
-    else delete target[key];
-  };
-}
-
-function one(t: tf.Tensor | tf.Tensor[]): tf.Tensor {
-  return Array.isArray(t) ? t[0] : t;
-}
+import { camLayerName } from '../src/techniques/attribution/cam_layer';
+import { internals, one, patch, Restore } from '../src/techniques/core/layer_patch';
 
 function activationName(layer: tf.layers.Layer): string | undefined {
   const a = (layer.getConfig() as { activation?: unknown }).activation;
@@ -57,33 +37,6 @@ function guidedRelu(cap: number | null, leak = 0): (x: tf.Tensor) => tf.Tensor {
 }
 
 const NONLINEAR = ['ELU', 'PReLU', 'ThresholdedReLU'];
-const ELEMENTWISE = ['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'Dropout'];
-
-/**
- * Grad-CAM's layer, as the node side's defaultCamLayer picks it: the last convolution whose map
- * is larger than 1x1, followed through its batch norm and activation layers.
- */
-function camLayerOf(model: tf.LayersModel): string | null {
-  const spatial = model.layers.filter((l) => {
-    const s = l.outputShape as (number | null)[];
-    return (
-      s.length === 4 &&
-      l.getClassName() !== 'InputLayer' &&
-      (s[1] === null || s[2] === null || (s[1] as number) * (s[2] as number) > 1)
-    );
-  });
-  const convs = spatial.filter((l) => /Conv/.test(l.getClassName()));
-  let pick = convs[convs.length - 1] ?? spatial[spatial.length - 1];
-  if (!pick) return null;
-  for (let i = model.layers.indexOf(pick) + 1; i < model.layers.length; i++) {
-    const next = model.layers[i];
-    const input = next.inboundNodes[0]?.inboundLayers ?? [];
-    if (!ELEMENTWISE.includes(next.getClassName()) || input.length !== 1 || input[0] !== pick) break;
-    pick = next;
-  }
-  return pick.name;
-}
-
 interface ConvInternals {
   rank: number;
   dataFormat: string;
@@ -274,7 +227,7 @@ export class Net {
     [this.height, this.width, this.channels] = model.inputs[0].shape.slice(1) as number[];
     const out = model.outputs[0].shape;
     this.classes = out[out.length - 1] as number;
-    this.camLayer = camLayerOf(model);
+    this.camLayer = camLayerName(model);
   }
 
   /** Pixels HWC in [0, 1] -> a batch of one. */
@@ -364,7 +317,7 @@ export class Net {
         let activation: tf.Tensor | undefined;
         const restore = layer
           ? (() => {
-              const inner = (layer as unknown as LayerInternals).call.bind(layer);
+              const inner = internals(layer).call.bind(layer);
               return (delta: tf.Tensor) =>
                 patch(layer, 'call', (inputs, kwargs) => {
                   const out = one(inner(inputs, kwargs));
@@ -427,7 +380,7 @@ export class Net {
               const f = guidedRelu(null, (l.getConfig() as { alpha?: number }).alpha ?? 0.3);
               restores.push(patch(l, 'call', (i) => f(one(i))));
             } else if (l.getClassName() === 'ReLU') {
-              const f = guidedRelu((l as unknown as LayerInternals).maxValue ?? null);
+              const f = guidedRelu(internals(l).maxValue ?? null);
               restores.push(patch(l, 'call', (i) => f(one(i))));
             } else if (act === 'relu' || act === 'relu6') {
               const f = guidedRelu(act === 'relu6' ? 6 : null);

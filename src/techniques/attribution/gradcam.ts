@@ -10,6 +10,7 @@ import { oneHotRows } from '../core/inputs';
 import { forward } from '../core/forward';
 import { inputGradient, resolveExplained, TargetOptions } from '../core/objective';
 import { fail, InternalError } from '../../common';
+import { camLayerName, spatialLayers } from './cam_layer';
 
 export interface GradCamOptions extends Pick<TargetOptions, 'target' | 'output'> {
   /** A layer with a spatial output [h, w, c]. Default: the last convolution. */
@@ -32,38 +33,15 @@ export type CamWeighting = (gradients: tf.Tensor4D, activation: tf.Tensor4D) => 
 /** Grad-CAM's weights: the spatial mean of the gradient in each channel. */
 export const gradCamWeights: CamWeighting = (gradients) => tf.mean(gradients, [1, 2], true) as tf.Tensor4D;
 
-function spatialLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  return model.layers.filter((l) => {
-    const s = (Array.isArray(l.outputShape[0]) ? l.outputShape[0] : l.outputShape) as (number | null)[];
-    return s.length === 4 && l.getClassName() !== 'InputLayer';
-  });
-}
-
-/** True when the layer's output is a spatial map larger than 1x1 (or of open size). */
-function largerThanOne(l: tf.layers.Layer): boolean {
-  const s = (Array.isArray(l.outputShape[0]) ? l.outputShape[0] : l.outputShape) as (number | null)[];
-  return s[1] === null || s[2] === null || (s[1] as number) * (s[2] as number) > 1;
-}
-
-const ELEMENTWISE = ['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'Dropout'];
-
 /**
  * The layer Grad-CAM uses by default: the end of the last convolution block whose map is larger
  * than 1x1 (the last such conv, followed through its batch norm and activation layers), else the
  * last layer with a spatial map. A 1x1 map (MobileNet's `conv_preds`) gives a uniform heat map.
  */
 export function defaultCamLayer(model: tf.LayersModel, caller = 'gradCam'): string {
-  const spatial = spatialLayers(model).filter(largerThanOne);
-  const convs = spatial.filter((l) => /Conv/.test(l.getClassName()));
-  let pick = convs[convs.length - 1] ?? spatial[spatial.length - 1];
-  if (!pick) fail(caller, 'this model has no layer with a spatial output [h, w, c] larger than 1x1');
-  for (let i = model.layers.indexOf(pick) + 1; i < model.layers.length; i++) {
-    const next = model.layers[i];
-    const input = next.inboundNodes[0]?.inboundLayers ?? [];
-    if (!ELEMENTWISE.includes(next.getClassName()) || input.length !== 1 || input[0] !== pick) break;
-    pick = next;
-  }
-  return pick.name;
+  const name = camLayerName(model);
+  if (name === null) fail(caller, 'this model has no layer with a spatial output [h, w, c] larger than 1x1');
+  return name;
 }
 
 function camLayer(model: tf.LayersModel, name: string | undefined, caller: string): tf.layers.Layer {

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../../models/layers';
 import { oneHotRows, ScoreOutput } from './inputs';
 import { fail } from '../../common';
+import { ActivationLike, internals, one, patch, Restore } from './layer_patch';
 
 export type ReluMode = 'normal' | 'guided' | 'deconvnet';
 
@@ -33,42 +34,8 @@ export interface ForwardOptions {
   caller?: string;
 }
 
-type Restore = () => void;
-
-interface ActivationLike {
-  apply(x: tf.Tensor): tf.Tensor;
-  getClassName(): string;
-}
-
-/** Patchable view of a layer's internals (tfjs-layers keeps these as plain properties). */
-interface LayerInternals {
-  activation?: ActivationLike | null;
-  call: (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
-  maxValue?: number | null;
-}
-
-function internals(layer: tf.layers.Layer): LayerInternals {
-  return layer as unknown as LayerInternals;
-}
-
-function patch<K extends keyof LayerInternals>(layer: tf.layers.Layer, key: K, value: LayerInternals[K]): Restore {
-  const target = internals(layer);
-  const own = Object.prototype.hasOwnProperty.call(target, key);
-  const old = target[key];
-  target[key] = value;
-  return () => {
-    if (own) target[key] = old;
-    else delete target[key];
-  };
-}
-
-/** An activation object the layers accept; its class name is unknown to the fused kernels, so layers run unfused. */
 function activation(name: string, fn: (x: tf.Tensor) => tf.Tensor): ActivationLike {
   return { apply: fn, getClassName: () => name };
-}
-
-function one(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-  return Array.isArray(inputs) ? inputs[0] : inputs;
 }
 
 function isModel(layer: tf.layers.Layer): layer is tf.LayersModel {
