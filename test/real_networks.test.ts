@@ -28,6 +28,15 @@ const DOG_BOX: [number, number, number, number] = [130, 220, 310, 540];
 const BIKE_BOX: [number, number, number, number] = [310, 140, 570, 420];
 const CATS = ['tabby', 'tiger cat', 'Persian cat', 'Siamese cat', 'Egyptian cat'];
 
+/** The names of the five highest probabilities. */
+function top5Names(probs: ArrayLike<number>, names: string[]): string[] {
+  return Array.from(probs)
+    .map((p, i) => [p, i])
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, 5)
+    .map(([, i]) => names[i]);
+}
+
 describe('real networks: ImageNet models by name', function () {
   this.timeout(600000);
   let mobilenet: tf.LayersModel;
@@ -70,12 +79,7 @@ describe('real networks: ImageNet models by name', function () {
     const logits = logitsModel.predict(x) as tf.Tensor;
     const soft = tf.softmax(logits).dataSync();
     for (let i = 0; i < 1000; i += 97) assert.ok(Math.abs(soft[i] - probs[i]) < 1e-6);
-    const names = models.classNames(mobilenet);
-    const top5 = Array.from(probs)
-      .map((p, i) => [p, i])
-      .sort((a, b) => b[0] - a[0])
-      .slice(0, 5)
-      .map(([, i]) => names[i]);
+    const top5 = top5Names(probs, models.classNames(mobilenet));
     assert.ok(
       top5.some((n) => CATS.includes(n)),
       `top-5 ${top5.join(', ')} holds a cat class`,
@@ -148,12 +152,7 @@ describe('real networks: ImageNet models by name', function () {
     assert.ok(!dn.layers.some((l) => l.name === 'preprocess'));
     const cat = await images.sample('cat', { size: 224 });
     const probs = (dn.predict(cat.expandDims(0)) as tf.Tensor).dataSync();
-    const names = models.classNames(dn);
-    const top5 = Array.from(probs)
-      .map((p, i) => [p, i])
-      .sort((a, b) => b[0] - a[0])
-      .slice(0, 5)
-      .map(([, i]) => names[i]);
+    const top5 = top5Names(probs, models.classNames(dn));
     assert.ok(
       top5.some((n) => CATS.includes(n)),
       `darknet top-5 ${top5.join(', ')}`,

@@ -317,14 +317,16 @@ describe('techniques: Grad-CAM', function () {
     return m;
   }
 
+  /** The 'conv' layer's output for one image, flat. */
+  function convActivations(model: tf.LayersModel, image: tf.Tensor3D): Float32Array {
+    const conv = tf.model({ inputs: model.inputs, outputs: model.getLayer('conv').output as tf.SymbolicTensor });
+    return (conv.predict(image.expandDims(0)) as tf.Tensor).dataSync() as Float32Array;
+  }
+
   it('equals CAM on a global-average-pooling model', async () => {
     const model = camModel();
     const image = randomImage(8, 8, 1, 2);
-    const acts = (
-      tf
-        .model({ inputs: model.inputs, outputs: model.getLayer('conv').output as tf.SymbolicTensor })
-        .predict(image.expandDims(0)) as tf.Tensor
-    ).dataSync();
+    const acts = convActivations(model, image);
     for (const c of [0, 1, 2]) {
       const cam = await gradCam(model, image, { target: c, upsample: false });
       assert.deepStrictEqual(cam.shape, [6, 6]);
@@ -340,11 +342,7 @@ describe('techniques: Grad-CAM', function () {
   it('takes its channel weighting as a function (the part a CAM variant changes)', async () => {
     const model = camModel();
     const image = randomImage(8, 8, 1, 2);
-    const acts = (
-      tf
-        .model({ inputs: model.inputs, outputs: model.getLayer('conv').output as tf.SymbolicTensor })
-        .predict(image.expandDims(0)) as tf.Tensor
-    ).dataSync();
+    const acts = convActivations(model, image);
     const plain = await gradCam(model, image, { target: 1, upsample: false });
     const named = await gradCam(model, image, { target: 1, upsample: false, weighting: gradCamWeights });
     assert.deepStrictEqual(Array.from(named.dataSync()), Array.from(plain.dataSync()));
