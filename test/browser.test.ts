@@ -7,7 +7,8 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { chromium, Browser, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
+import { launchOfflineChromium } from './util/browser';
 import { datasets } from '../src';
 import { executeNotebook, ExecutedNotebook, REPO } from './util/notebook';
 import { cleanBorder, decodePng, Decoded, pngSize } from './widgets_pixels';
@@ -81,17 +82,7 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
     run = executeNotebook(NOTEBOOK, { html: true, timeoutS: 600, outDir: path.join(ARTIFACTS, 'gallery') });
     console.log(`      executed ${NOTEBOOK} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     outputs = displayOutputs(run);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchOfflineChromium(['--disable-gpu']);
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(`console: ${m.text()}`);

@@ -9,7 +9,8 @@ import * as Module from 'module';
 import * as os from 'os';
 import * as path from 'path';
 import { createCanvas } from '@napi-rs/canvas';
-import { chromium, Browser, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
+import { launchOfflineChromium } from './util/browser';
 import { gradCam, guidedBackprop, images, models, saliency, show, tf } from '../src';
 import { decodeImage, rgbaToFloat } from '../src/data/images';
 import { REPO } from './util/notebook';
@@ -203,18 +204,7 @@ describe('cnnviz explore: the explorer in Chromium', function () {
 
   before(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-      ],
-    });
+    browser = await launchOfflineChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
   });
 
   after(async () => {

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { chromium } from 'playwright-core';
+import { launchOfflineChromium } from './util/browser';
 import { ExecutedNotebook, executeNotebooks, REPO, streamText } from './util/notebook';
 
 /**
@@ -370,17 +370,7 @@ describe('lecture notebooks run through the real kernel', function () {
   }
 
   it('the HTML of every notebook shows all its figures in Chromium, offline and without errors', async function () {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchOfflineChromium(['--disable-gpu']);
     try {
       for (const { report, nb } of runs) {
         const name = path.basename(report.notebook);
