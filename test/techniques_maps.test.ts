@@ -76,6 +76,7 @@ describe('techniques: occlusion', function () {
     assert.deepStrictEqual(r.map.shape, [2, 3, 3]);
     assert.deepStrictEqual(Array.from(r.cols), [0, 5, 10]);
     assert.deepStrictEqual(Array.from(r.target), [0, 3]);
+    assert.strictEqual(r.output, 'logits', 'the result says what its map holds (show.occlusion titles by it)');
     // Without details, the map alone: the same scores as the detailed result's map.
     const bare = await occlusion(model, batch, o);
     assert.ok(bare instanceof tf.Tensor);

@@ -399,6 +399,52 @@ describe('widgets: patches, occlusion, image layouts, progress', () => {
     assert.deepStrictEqual(d.at(lefts[0] + 5, top + 5).slice(0, 3), [255, 255, 255]);
     assert.ok(cleanBorder(d));
   });
+  it('occlusion: the map panel is titled by what it draws (logit, probability, or score when unknown)', () => {
+    const image = { width: 8, height: 8, channels: 1, data: new Float32Array(64).fill(1) };
+    const input = {
+      image,
+      map: { width: 3, height: 3, data: [4.9, 6, 7, 8, 9, 10, 11, 12, 12.8] },
+      window: 4,
+      stride: 2,
+    };
+    const titleOf = (extra: object, o: object = {}) =>
+      (render.occlusion({ ...input, ...extra }, o).info.panelTitles as string[])[1];
+    assert.strictEqual(titleOf({ output: 'logits' }), 'logit map');
+    assert.strictEqual(titleOf({ output: 'probs' }), 'probability map');
+    assert.strictEqual(titleOf({}, { range: 'probability' }), 'probability map');
+    assert.strictEqual(titleOf({}), 'score map');
+    assert.throws(
+      () => titleOf({ output: 'softmax' }),
+      /^Error: render\.occlusion: unknown output 'softmax'; valid choices: probs, logits/,
+    );
+  });
+  it('curves: each curve in its own colour inside the plot, a dashed one dashed; bad input refused', async () => {
+    const fig = render.curves(
+      {
+        curves: [
+          { name: 'a', x: [0, 1], y: [0, 0] },
+          { name: 'b', x: [0, 1], y: [1, 1], dashed: true },
+        ],
+      },
+      { title: 't', xTitle: 'x', yTitle: 'y', width: 400, height: 300 },
+    );
+    assert.deepStrictEqual(pngSize(fig.png), { width: 400, height: 300 });
+    const d = await decodePng(fig.png);
+    const count = (colour: string) => {
+      let n = 0;
+      for (let y = 0; y < 300; y++) for (let x = 0; x < 400; x++) if (hex(d.at(x, y)) === colour) n++;
+      return n;
+    };
+    // tab10's first two colours, a solid line clearly longer than a dashed one of the same length
+    const [a, b] = [count('#1f77b4'), count('#ff7f0e')];
+    assert.ok(a > 300 && b > 100 && b < 0.85 * a, `solid ${a} px, dashed ${b} px`);
+    assert.ok(cleanBorder(d));
+    assert.throws(() => render.curves({ curves: [] }), /^Error: render\.curves: expected \{ curves/);
+    assert.throws(
+      () => render.curves({ curves: [{ name: 'c', x: [0, 1, 2], y: [0, 1] }] }),
+      /curve 'c': x and y need the same length/,
+    );
+  });
   it('imageGrid: cells at their grid positions, size from the thumbnail scale', async () => {
     const thumbs = [0, 0.5, 1].map((v) => ({ width: 2, height: 2, channels: 1, data: [v, v, v, v] }));
     const fig = render.imageGrid(

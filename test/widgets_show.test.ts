@@ -87,6 +87,27 @@ describe('widgets: show.* with tensors and technique results', () => {
     assert.strictEqual(show.scatter({ points, n }).kind, 'scatter');
   });
 
+  it("show.occlusion titles the map by the result's output: logits drawn as logits, not as probabilities", () => {
+    const occ = (output?: 'probs' | 'logits') => ({
+      map: tf.tensor2d([4.9, 8, 10, 12.8], [2, 2]),
+      rows: Int32Array.from([0, 4]),
+      cols: Int32Array.from([0, 4]),
+      window: [4, 4] as [number, number],
+      stride: [4, 4] as [number, number],
+      score: Float32Array.from([11]),
+      output,
+    });
+    const image = tf.zeros([8, 8, 1]);
+    const titles = [occ('logits'), occ('probs'), occ()].map((r) => {
+      const t = (show.occlusion(r, image).info.panelTitles as string[])[1];
+      r.map.dispose();
+      return t;
+    });
+    assert.deepStrictEqual(titles, ['logit map', 'probability map', 'score map']);
+    const r = occ();
+    assert.strictEqual((show.occlusion(r, image, { output: 'logits' }).info.panelTitles as string[])[1], 'logit map');
+    tf.dispose([r.map, image]);
+  });
   it('show.images on a whole dataset shows the first 100 and says so', () => {
     const many = tf.zeros([150, 4, 4, 1]);
     const fig = show.images(many);

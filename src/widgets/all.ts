@@ -2,6 +2,7 @@
 // drawing helpers a new widget builds on. Kernel transport (widgets/kernel/) stays internal.
 export * from './draw/attribution';
 export * from './draw/colormap';
+export * from './curves';
 export * from './figure';
 export * from './filters';
 export * from './gallery';

@@ -3,6 +3,7 @@
 // their public names. A new widget: its file, one entry here (and its `export *` in all.ts when it
 // has option types to publish).
 import type { Figure } from './figure';
+import { curves } from './curves';
 import { filters, showFilters } from './filters';
 import { images, neighbors, showImages, showNeighbors } from './gallery';
 import { heatmap, showHeatmap } from './heatmap';
@@ -14,6 +15,8 @@ import { scatter, showScatter } from './scatter';
 
 export const FIGURES = {
   filters: { render: filters, show: showFilters },
+  // plain data in: show.curves draws the same as render.curves
+  curves: { render: curves, show: curves },
   images: { render: images, show: showImages },
   neighbors: { render: neighbors, show: showNeighbors },
   heatmap: { render: heatmap, show: showHeatmap },

@@ -25,8 +25,13 @@ export interface OcclusionInput {
   /** top-left row of the occluder for each map row, and column for each map column */
   ys?: number[];
   xs?: number[];
-  /** the target's probability on the unoccluded image */
+  /** the target's score on the unoccluded image */
   baseline?: number;
+  /**
+   * what the map holds, for the panel's title: 'probs' (a probability) or 'logits' (the score before the softmax);
+   * unknown: 'score map'
+   */
+  output?: 'probs' | 'logits';
 }
 
 export interface OcclusionOptions {
@@ -134,9 +139,16 @@ export function occlusion(input: OcclusionInput, o: OcclusionOptions = {}): Figu
       q,
     );
   }
+  const output =
+    input.output === undefined
+      ? undefined
+      : checkChoice(BY_WRAPPER, 'output', input.output, ['probs', 'logits'] as const);
+  // Titled by what it draws: a logit map drawn under 'probability map' would misread every value.
+  const mapTitle =
+    output === 'logits' ? 'logit map' : output === 'probs' || range === 'probability' ? 'probability map' : 'score map';
   const panels = [
     { title: 'image', img },
-    { title: 'probability map', img: mapImg },
+    { title: mapTitle, img: mapImg },
   ];
   if (o.overlay ?? true) panels.push({ title: 'over the image', img: over });
   const scale = o.scale ?? scaleFor(W, H, o.size ?? 160);
@@ -180,6 +192,7 @@ export function occlusion(input: OcclusionInput, o: OcclusionOptions = {}): Figu
       panelHeight: ph,
       panelTop: y,
       panelLefts: panels.map((_, i) => PAD + i * (pw + GAP)),
+      panelTitles: panels.map((p) => p.title),
     },
   });
 }
@@ -190,11 +203,12 @@ export function occlusion(input: OcclusionInput, o: OcclusionOptions = {}): Figu
  * options.
  */
 export type OcclusionMap =
-  | (Pick<OcclusionResult, 'map'> & Partial<Pick<OcclusionResult, 'rows' | 'cols' | 'window' | 'stride' | 'score'>>)
+  | (Pick<OcclusionResult, 'map'> &
+      Partial<Pick<OcclusionResult, 'rows' | 'cols' | 'window' | 'stride' | 'score' | 'output'>>)
   | Tensor;
 
 export interface ShowOcclusionOptions
-  extends OcclusionOptions, Partial<Pick<OcclusionInput, 'window' | 'stride' | 'ys' | 'xs' | 'baseline'>> {}
+  extends OcclusionOptions, Partial<Pick<OcclusionInput, 'window' | 'stride' | 'ys' | 'xs' | 'baseline' | 'output'>> {}
 
 /** A batch of one ([1, rows, cols]) as [rows, cols]; a larger batch is an error. */
 function oneMap(t: Tensor): Field {
@@ -223,6 +237,7 @@ export function showOcclusion(result: OcclusionMap, image: Tensor | Pixels, o: S
     ys: o.ys ?? (r.rows?.length ? Array.from(r.rows) : undefined),
     xs: o.xs ?? (r.cols?.length ? Array.from(r.cols) : undefined),
     baseline: o.baseline ?? r.score?.[0],
+    output: o.output ?? r.output,
   };
   return occlusion(input, o);
 }

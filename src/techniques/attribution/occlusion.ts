@@ -51,6 +51,8 @@ export interface OcclusionResult {
   target: Int32Array;
   /** Unoccluded score, per image. */
   score: Float32Array;
+  /** What the map holds: the probability ('probs') or the score before the softmax ('logits'). */
+  output: ScoreOutput;
 }
 
 function positions(size: number, window: number, stride: number): Int32Array {
@@ -165,6 +167,7 @@ async function run(
         stride,
         target: explained.targets,
         score,
+        output,
       };
       if (opts.upsample) {
         const pixel = new Float32Array(n * h * w);
