@@ -418,6 +418,26 @@ describe('widgets: patches, occlusion, image layouts, progress', () => {
       /^Error: render\.occlusion: unknown output 'softmax'; valid choices: probs, logits/,
     );
   });
+  it('heatmap cols: the rows as a grid, each label over its panels, no taller than its lines', async () => {
+    const item = (v: number) => ({
+      attribution: { width: 4, height: 4, data: new Float32Array(16).fill(v) },
+      label: `map ${v}`,
+    });
+    const fig = render.heatmap([1, 2, 3, 4, 5].map(item), { cols: 3, scale: 10, mode: 'heat' });
+    const panels = fig.info.panels as Panel[][];
+    assert.strictEqual(panels.length, 5);
+    // three a line: the fourth map starts a second line under the first
+    assert.strictEqual(panels[3][0].x, panels[0][0].x);
+    assert.ok(
+      panels[3][0].y > panels[0][0].y + 40 && panels[1][0].y === panels[0][0].y && panels[2][0].x > panels[1][0].x,
+    );
+    assert.ok(fig.height < 2 * (40 + 40), `two lines of 40-px panels, ${fig.height} px tall`);
+    assert.ok(cleanBorder(await decodePng(fig.png)));
+    assert.throws(
+      () => render.heatmap([item(1)], { cols: 0 }),
+      /^Error: render\.heatmap: cols 0 must be a whole number >= 1/,
+    );
+  });
   it('curves: each curve in its own colour inside the plot, a dashed one dashed; bad input refused', async () => {
     const fig = render.curves(
       {

@@ -61,6 +61,11 @@ export interface HeatmapOptions {
   /** target size of the longer side of a panel, default 160 px */
   size?: number;
   title?: string;
+  /**
+   * lay the rows out as a grid, this many per line, each row's label above its panels and without colour bars
+   * (every map is stretched to its own range anyway): a slide-sized figure instead of a tall column of repeats
+   */
+  cols?: number;
 }
 
 const PAD = 8;
@@ -163,6 +168,10 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
   const maxW = Math.max(...rows.map((r) => r.w));
   const maxH = Math.max(...rows.map((r) => r.h));
   const scale = o.scale ?? scaleFor(maxW, maxH, o.size ?? 160);
+  if (o.cols !== undefined) {
+    if (!Number.isInteger(o.cols) || o.cols < 1) throw new Error(`cols ${o.cols} must be a whole number >= 1`);
+    return gridFigure(rows, { cols: o.cols, scale, maxW, maxH, title: o.title, text: `sign ${sign}, clip ${clip}%` });
+  }
   const panelW = maxW * scale;
   const panelH = maxH * scale;
   const nPanels = rows[0].panels.length;
@@ -214,6 +223,56 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
     png: sheet.png(),
     text: `heatmap: ${rows.length} row(s), ${modes.join('/')} (sign ${sign}, clip ${clip}%)`,
     info: { thresholds: rows.map((r) => r.threshold), scale, panelWidth: panelW, panelHeight: panelH, panels: placed },
+  });
+}
+
+/** The rows as a grid, `cols` a line: each row's label over its panels (side by side), no colour bars. */
+function gridFigure(
+  rows: { w: number; h: number; panels: { title: string; img: Rgba }[]; threshold: number; label?: string }[],
+  g: { cols: number; scale: number; maxW: number; maxH: number; title?: string; text: string },
+): Figure {
+  const cols = Math.min(g.cols, rows.length);
+  const lines = Math.ceil(rows.length / cols);
+  const panelW = g.maxW * g.scale;
+  const panelH = g.maxH * g.scale;
+  const nPanels = rows[0].panels.length;
+  const cellW = nPanels * panelW + (nPanels - 1) * 2;
+  const headH = FONT_SIZE + 6;
+  const titleH = g.title ? FONT_SIZE + 10 : 0;
+  let width = PAD + cols * cellW + (cols - 1) * GAP + PAD;
+  if (g.title) width = Math.max(width, Math.ceil(measureText(g.title, FONT_SIZE, true)) + 2 * PAD);
+  const height = PAD + titleH + lines * (headH + panelH) + (lines - 1) * GAP + PAD;
+  const sheet = new Sheet(width, height);
+  if (g.title) sheet.text(g.title, PAD, PAD, { size: FONT_SIZE, bold: true });
+  const placed: { x: number; y: number; width: number; height: number; title: string }[][] = [];
+  rows.forEach((row, r) => {
+    const x = PAD + (r % cols) * (cellW + GAP);
+    const top = PAD + titleH + Math.floor(r / cols) * (headH + panelH + GAP);
+    const head = row.label ?? (nPanels === 1 ? row.panels[0].title : '');
+    if (head)
+      sheet.text(fitText(sheet, head, cellW, FONT_SIZE), x + cellW / 2, top, { size: FONT_SIZE, align: 'center' });
+    placed.push([]);
+    row.panels.forEach((p, i) => {
+      const img = upscale(p.img, Math.max(1, Math.floor(Math.min(panelW / row.w, panelH / row.h))));
+      const px = x + i * (panelW + 2) + Math.floor((panelW - img.width) / 2);
+      const py = top + headH + Math.floor((panelH - img.height) / 2);
+      placed[r].push({ x: px, y: py, width: img.width, height: img.height, title: p.title });
+      sheet.put(img, px, py);
+    });
+  });
+  return new Figure({
+    kind: 'heatmap',
+    width,
+    height,
+    png: sheet.png(),
+    text: `heatmap: ${rows.length} maps in a grid of ${cols} a line (${g.text})`,
+    info: {
+      thresholds: rows.map((r) => r.threshold),
+      scale: g.scale,
+      panelWidth: panelW,
+      panelHeight: panelH,
+      panels: placed,
+    },
   });
 }
 
