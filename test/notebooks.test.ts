@@ -34,13 +34,26 @@ function numbers(text: string, re: RegExp): number[] {
 
 const EXPECT: Record<string, Expectation> = {
   '01-first-layer-filters': {
-    png: 8,
+    png: 9,
     text: [
       /filters: 32 x 5 x 5 x 1/,
       /cifar-cnn: first-layer filters 32 x 5 x 5 x 3/,
       /mobilenet: first-layer filters \d+ x 3 x 3 x 3/,
       /darknet-tiny: first-layer filters \d+ x 3 x 3 x 3/,
+      // the large-kernel network: 7x7 colour filters
+      /face ResNet \(conv32_down\/conv\/filters\): first-layer filters 32 x 7 x 7 x 3/,
     ],
+    claims: (text) => {
+      // "the printed change is well under half of the weights' size": the start still dominates
+      const [digits, clothes] = numbers(
+        text,
+        /training changed conv1 by (\d+)% \(mnist-cnn\) and (\d+)% \(fashion-cnn\)/,
+      );
+      assert.ok(digits < 40 && clothes < 40, `conv1 moved ${digits}% and ${clothes}% of its size`);
+      // "none fades: even the weakest keeps a large part" of the strongest filter's largest weight
+      const [weakest] = numbers(text, /the strongest filter's: weakest (\d+)%/);
+      assert.ok(weakest >= 40, `the weakest filter's peak is ${weakest}% of the strongest's`);
+    },
   },
   '02-feature-space': {
     png: 3,
