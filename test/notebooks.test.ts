@@ -200,14 +200,46 @@ const EXPECT: Record<string, Expectation> = {
     ],
   },
   '07-saliency-and-guided-backprop': {
-    png: 6,
+    png: 5,
     text: [
       /P\(malamute\) = \d\.\d+/,
       /P\(mountain bike\) = \d\.\d+/,
-      /conv_pw_7_relu: \d+ channels/,
+      /conv_pw_5_relu: \d+ channels, 28x28 positions; receptive field \d+x\d+ px/,
       /Grad-CAM: malamute vs mountain bike, correlation 0\.[0-5]\d/,
       /guided backprop: malamute vs mountain bike, correlation (0\.9\d|1\.00)/,
     ],
+    claims: (text) => {
+      const [grad, gbp, dec] = numbers(
+        text,
+        new RegExp(
+          /gradient: (\d+)% in the dog's box, guided backprop: (\d+)% in the dog's box,/.source +
+            / deconvnet: (\d+)% in the dog's box/.source,
+        ),
+      );
+      // the box is a quarter of the photo: the deconvnet spreads evenly, guided backprop and the gradient about half
+      assert.ok(dec >= 20 && dec <= 30, `deconvnet ${dec}% in the dog's box, about its area share`);
+      assert.ok(gbp >= 45 && grad >= 40, `guided backprop ${gbp}% and gradient ${grad}% on the dog`);
+      // one neuron: all of its guided backprop inside its receptive field, most in the middle quarter
+      const neurons = [...text.matchAll(/(\d+\.\d)% of its guided backprop inside, (\d+)% in the middle quarter/g)];
+      assert.strictEqual(neurons.length, 2, 'two neurons');
+      for (const m of neurons) {
+        assert.strictEqual(m[1], '100.0', 'guided backprop of a neuron lies inside its receptive field');
+        assert.ok(Number(m[2]) > 50, `${m[2]}% in the middle quarter`);
+      }
+      // Integrated Gradients' black baseline: less on the black dog than the plain gradient, less on dark pixels
+      const [salBox, igBox] = numbers(text, /in the dog's box: saliency (\d+)%, Integrated Gradients (\d+)%/);
+      assert.ok(igBox < salBox, `IG ${igBox}% in the dog's box, saliency ${salBox}%`);
+      const [ratio] = numbers(text, /the others [\d.e+-]+ \((\d+\.\d) times as much\)/);
+      assert.ok(ratio >= 1.5, `non-dark pixels get ${ratio} times the IG of dark ones`);
+      // guided backprop is class-insensitive: the bicycle's map still on the dog
+      const [bikeOnDog, dogOnDog] = numbers(
+        text,
+        /guided backprop for mountain bike: (\d+)% of its magnitude in the dog's box \(for malamute: (\d+)%\)/,
+      );
+      assert.ok(bikeOnDog >= 40 && bikeOnDog > dogOnDog - 10, `mountain bike ${bikeOnDog}%, malamute ${dogOnDog}%`);
+      const [cam] = numbers(text, /Grad-CAM: malamute vs mountain bike, correlation (\d\.\d+)/);
+      assert.ok(cam < 0.5, `Grad-CAM tells the classes apart (${cam})`);
+    },
   },
   '08-class-visualization': {
     png: 7,
