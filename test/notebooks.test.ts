@@ -188,16 +188,56 @@ const EXPECT: Record<string, Expectation> = {
     },
   },
   '06-occlusion': {
-    png: 14,
+    png: 17,
     text: [
       /MobileNet top 5: malamute/,
       /malamute: score -?\d+\.\d+ unoccluded/,
       /mountain bike: score -?\d+\.\d+ unoccluded/,
       /pickup: score -?\d+\.\d+ unoccluded/,
       /probability \d\.\d+ unoccluded/,
-      /window 32: lowest/,
       /fill blur: lowest/,
     ],
+    claims: (text) => {
+      // each class's score falls most where its object is: dog lower left, bicycle middle, truck top right
+      const lowest = (c: string) =>
+        numbers(
+          text,
+          new RegExp(`${c}: score [-\\d.]+ unoccluded, lowest [-\\d.]+ with the patch at row (\\d+), column (\\d+)`),
+        );
+      const [dogRow, dogCol] = lowest('malamute');
+      const [, bikeCol] = lowest('mountain bike');
+      const [truckRow, truckCol] = lowest('pickup');
+      assert.ok(dogRow >= 84 && dogCol <= 56, `malamute lowest at (${dogRow}, ${dogCol}): the dog, lower left`);
+      assert.ok(bikeCol >= 56 && bikeCol <= 112, `mountain bike lowest at column ${bikeCol}: the bicycle, middle`);
+      assert.ok(truckRow <= 56 && truckCol >= 140, `pickup lowest at (${truckRow}, ${truckCol}): the truck, top right`);
+      // "even the 32-pixel patch takes almost all of the dog's probability away"; larger windows at least as much
+      const windows = [32, 56, 112].map((w) =>
+        numbers(
+          text,
+          new RegExp(`window ${w}, stride 16: P\\(malamute\\) (\\d\\.\\d+) unoccluded, lowest (\\d\\.\\d+)`),
+        ),
+      );
+      for (const [base, low] of windows) assert.ok(low < base / 10, `lowest ${low} against ${base} unoccluded`);
+      assert.ok(windows[2][1] <= windows[0][1], 'the largest window takes at least as much');
+      // the fill hardly matters here: all near zero, at one place
+      const fills = ['mean', 'black', 'blur'].map((f) =>
+        numbers(text, new RegExp(`fill ${f}: lowest P\\(malamute\\) (\\d\\.\\d+) at row (\\d+), column (\\d+)`)),
+      );
+      for (const [low, row, col] of fills) {
+        assert.ok(low < 0.02, `fill: lowest ${low}`);
+        assert.deepStrictEqual([row, col], [fills[0][1], fills[0][2]], 'the same place for every fill');
+      }
+      // one 7x7 patch dents a near-certain answer
+      const [sure, dented] = numbers(text, /Ankle boot: probability (\d\.\d+) unoccluded, lowest (\d\.\d+)/);
+      assert.ok(sure > 0.99 && dented < 0.5, `ankle boot ${sure} -> ${dented}`);
+      // image 4: covering the collar lowers Shirt and raises T-shirt/top
+      const [row, , s0, s1, t0, t1] = numbers(
+        text,
+        /patch at row (\d+), column (\d+): P\(Shirt\) (\d\.\d+) -> (\d\.\d+), P\(T-shirt\/top\) (\d\.\d+) -> (\d\.\d+)/,
+      );
+      assert.ok(row <= 6, `the patch at the top of the garment (row ${row})`);
+      assert.ok(s1 < s0 && t1 > 2 * t0, `Shirt ${s0} -> ${s1}, T-shirt ${t0} -> ${t1}`);
+    },
   },
   '07-saliency-and-guided-backprop': {
     png: 5,
@@ -247,45 +287,71 @@ const EXPECT: Record<string, Expectation> = {
   },
   '10-your-own-image': { png: 6, text: [/photo: /, /MobileNet top 5: /, /unoccluded, lowest/] },
   '09-shap-and-sanity': {
-    png: 4,
-    plotly: 1,
-    text: [
-      /dog: malamute \d\.\d+/,
-      /coalitions; the \d+ values add up to/,
-      /deletion AUC/,
-      /best deletion: /,
-      /layers randomized in turn: conv_preds -> conv_pw_13 -> conv_dw_13 -> /,
-    ],
+    png: 5,
+    text: [/dog: malamute \d\.\d+/, /coalitions; the \d+ values add up to/, /deletion AUC/, /best deletion: /],
     claims: (text) => {
-      // Kernel SHAP: the strongest superpixel for malamute in the left half (the dog),
-      // for mountain bike in the right half (the wheel).
+      // Kernel SHAP: malamute's strongest superpixel on the dog (lower left), mountain bike's on the
+      // bicycle's rear wheel (right of the middle: the bicycle faces left)
       const [, malamuteCol] = numbers(text, /malamute: \d+ coalitions;[^\n]*centred at row (\d+), column (\d+)/);
-      const [, bikeCol] = numbers(text, /mountain bike: \d+ coalitions;[^\n]*centred at row (\d+), column (\d+)/);
-      assert.ok(
-        malamuteCol < 112 && bikeCol >= 112,
-        `malamute's best superpixel at column ${malamuteCol}, mountain bike's at ${bikeCol}`,
+      const [bikeRow, bikeCol] = numbers(
+        text,
+        /mountain bike: \d+ coalitions;[^\n]*centred at row (\d+), column (\d+)/,
       );
+      assert.ok(malamuteCol < 112, `malamute's best superpixel at column ${malamuteCol}`);
+      assert.ok(
+        bikeRow >= 110 && bikeRow <= 190 && bikeCol >= 115 && bikeCol <= 175,
+        `mountain bike's best superpixel at (${bikeRow}, ${bikeCol}): the rear wheel`,
+      );
+      const [coalitions] = numbers(text, /malamute: (\d+) coalitions/);
+      assert.ok(coalitions >= 300 && coalitions <= 1000, `"several hundred" combinations: ${coalitions}`);
+      // deletion and insertion disagree: IG best on deletion but below random on insertion, as guided
+      // backprop; Grad-CAM about twice random's deletion; only SmoothGrad and Kernel SHAP beat random on both
+      assert.match(text, /best deletion: Integrated Gradients;/);
+      const [worseIns] = text.match(/worse than random on deletion: [^;]*; on insertion: ([^\n]*)/)!.slice(1);
+      assert.ok(
+        worseIns.includes('Integrated Gradients') && worseIns.includes('guided backprop'),
+        `below random on insertion: ${worseIns}`,
+      );
+      assert.match(text, /beat random on both scores: SmoothGrad, Kernel SHAP;/);
+      const [camRatio] = numbers(text, /Grad-CAM's deletion AUC is (\d+\.\d) times random's/);
+      assert.ok(camRatio >= 1.7 && camRatio <= 2.5, `Grad-CAM's deletion ${camRatio} times random's ("about twice")`);
+      // the cascade is randomizationCheck's default: every layer with weights, top down
+      const [all, convs, bns] = numbers(
+        text,
+        /randomized in turn, top down: (\d+) layers with weights \((\d+) convolutions, (\d+) batch norms\)/,
+      );
+      assert.deepStrictEqual([all, convs, bns], [55, 28, 27], 'MobileNet: 28 convolutions and 27 batch norms');
+      assert.match(text, /batch norms\): conv_preds -> conv_pw_13_bn -> conv_pw_13 -> conv_dw_13_bn -> conv_dw_13 -> /);
+      assert.match(text, / -> conv_dw_1 -> conv1_bn -> conv1\n/);
+      assert.match(text, /steps computed: 55, 55, 55, 55; the same layers as the cascade above: true/);
       const line = (m: string) =>
         numbers(
           text,
           new RegExp(
             `${m}: (-?\\d\\.\\d+) after conv_preds, (-?\\d\\.\\d+) after block 13, (-?\\d\\.\\d+) with every ` +
-              `layer random`,
+              `layer random; first below 0.5 with (\\d+) of 55 layers random`,
           ),
         );
-      const [camTop] = line('Grad-CAM');
-      const [salTop, , salAll] = line('saliency');
-      const [gbpTop, gbp13] = line('guided backprop');
+      const [camTop, cam13, camAll, camBelow] = line('Grad-CAM');
+      const [salTop, , salAll, salBelow] = line('saliency');
+      const [gbpTop, gbp13, gbpAll, gbpBelow] = line('guided backprop');
       const [, , igAll] = line('Integrated Gradients');
-      const [, , camAll] = line('Grad-CAM');
-      assert.ok(camTop < 0.5, `Grad-CAM keeps only a weak resemblance after conv_preds (${camTop})`);
       assert.ok(
-        salTop < 0.8 && salTop > camTop && salAll < salTop,
+        camTop < 0.5 && camBelow === 1 && cam13 < 0.5,
+        `Grad-CAM weak at once and stays so (${camTop}, ${cam13})`,
+      );
+      assert.ok(camAll < 0.5, `Grad-CAM never comes back (${camAll})`);
+      assert.ok(
+        salTop < 0.8 && salTop > camTop && salAll < salTop && salBelow <= 2,
         `saliency changes at once, less than Grad-CAM, and keeps falling (${salTop} -> ${salAll})`,
       );
       assert.ok(gbpTop >= 0.9 && gbp13 >= 0.9, `guided backprop near 1 through block 13 (${gbpTop}, ${gbp13})`);
       assert.ok(
-        igAll >= 0.3 && igAll <= 0.5 && igAll > salAll && igAll > camAll,
+        gbpBelow > 55 / 2 && gbpAll < 0.3,
+        `guided backprop below 0.5 only in the lower blocks (step ${gbpBelow})`,
+      );
+      assert.ok(
+        igAll >= 0.3 && igAll <= 0.5 && igAll > salAll && igAll > camAll && igAll > gbpAll,
         `Integrated Gradients about 0.4 with every layer random, the highest (${igAll})`,
       );
     },

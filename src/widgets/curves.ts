@@ -64,7 +64,9 @@ export function curves(input: CurvesInput, o: CurvesOptions = {}): Figure {
   const legendW = Math.ceil(Math.max(...list.map((c) => measureText(c.name, SMALL_FONT_SIZE)))) + 40;
   const yt = niceTicks(ymin, ymax, 6).filter((v) => v >= ymin && v <= ymax);
   const yLabelW = Math.ceil(Math.max(...yt.map((v) => measureText(formatValue(v), SMALL_FONT_SIZE))));
-  const left = yLabelW + 16 + (o.yTitle ? SMALL_FONT_SIZE + 8 : 0);
+  // a slanted first category label reaches left of the plot: leave it room
+  const firstLabel = o.xLabels?.[0] ? Math.ceil(measureText(o.xLabels[0], SMALL_FONT_SIZE) * 0.72) + 6 : 0;
+  const left = Math.max(yLabelW + 16 + (o.yTitle ? SMALL_FONT_SIZE + 8 : 0), firstLabel);
   const top = o.title ? FONT_SIZE + 20 : 14;
   const labelH = o.xLabels ? Math.ceil(Math.max(...o.xLabels.map((s) => measureText(s, SMALL_FONT_SIZE)))) * 0.72 : 0;
   const bottom = 24 + labelH + (o.xTitle ? SMALL_FONT_SIZE + 10 : 0);
@@ -88,7 +90,8 @@ export function curves(input: CurvesInput, o: CurvesOptions = {}): Figure {
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
     o.xLabels.forEach((s, i) => {
-      if (i < xmin || i > xmax) return;
+      if (i < xmin || i > xmax || !s) return;
+      sheet.fill(Math.round(px(i)), top + plotH, 1, 4, '#888888');
       ctx.save();
       ctx.translate(px(i), top + plotH + 8);
       ctx.rotate(-Math.PI / 4);
