@@ -285,7 +285,20 @@ const EXPECT: Record<string, Expectation> = {
     png: 7,
     text: [/P\(tarantula\) = \d\.\d+/, /P\(goldfish\) = \d\.\d+/, /P\(3\) = \d\.\d+/],
   },
-  '10-your-own-image': { png: 6, text: [/photo: /, /MobileNet top 5: /, /unoccluded, lowest/] },
+  '10-your-own-image': {
+    png: 8,
+    text: [/photo: /, /MobileNet top 5: /, /unoccluded, lowest/, /coalitions, \d+ superpixels/, /class image of /],
+    claims: (text) => {
+      // two classes of different objects: the least alike Grad-CAM maps among the top 10
+      const [rank, r] = numbers(
+        text,
+        /\(rank (\d+) of 10, P = \d\.\d+\), the least alike Grad-CAM maps: correlation (-?\d\.\d+)/,
+      );
+      assert.ok(rank >= 2 && rank <= 10 && r < 0.5, `second class at rank ${rank}, Grad-CAM correlation ${r}`);
+      // the sample photo (an empty folder) is not the dog of notebooks 06-09
+      if (/has no image yet/.test(text)) assert.match(text, /photo: sample giraffe/);
+    },
+  },
   '09-shap-and-sanity': {
     png: 5,
     text: [/dog: malamute \d\.\d+/, /coalitions; the \d+ values add up to/, /deletion AUC/, /best deletion: /],
