@@ -218,6 +218,11 @@ const EXPECT: Record<string, Expectation> = {
         ),
       );
       for (const [base, low] of windows) assert.ok(low < base / 10, `lowest ${low} against ${base} unoccluded`);
+      // the 32-px patch hurts most on the dog (lower left); the 112-px one also raises the probability somewhere
+      const [w32Row, w32Col] = numbers(text, /window 32, stride 16: [^\n]* lowest \d\.\d+ at row (\d+), column (\d+)/);
+      assert.ok(w32Row >= 100 && w32Col <= 100, `window 32 lowest at (${w32Row}, ${w32Col}): the dog`);
+      const [high112] = numbers(text, /window 112, stride 16: [^\n]*, highest (\d\.\d+)/);
+      assert.ok(high112 > windows[2][0] * 1.5, `covering some region raises P(malamute) to ${high112}`);
       assert.ok(windows[2][1] <= windows[0][1], 'the largest window takes at least as much');
       // the fill hardly matters here: all near zero, at one place
       const fills = ['mean', 'black', 'blur'].map((f) =>
@@ -326,6 +331,13 @@ const EXPECT: Record<string, Expectation> = {
         `below random on insertion: ${worseIns}`,
       );
       assert.match(text, /beat random on both scores: SmoothGrad, Kernel SHAP;/);
+      // "Grad-CAM's insertion is among the best": its rank in the printed table
+      const ins = [...text.matchAll(/│ '([A-Za-z -]+)'\s+│ '(\d\.\d+)'\s+│ '(\d\.\d+)'/g)].map((m) => [
+        m[1],
+        Number(m[3]),
+      ]);
+      const camIns = ins.findIndex(([m]) => m === 'Grad-CAM');
+      assert.ok(camIns >= 0 && ins.filter(([, v]) => v > ins[camIns][1]).length <= 2, `Grad-CAM's insertion rank`);
       const [camRatio] = numbers(text, /Grad-CAM's deletion AUC is (\d+\.\d) times random's/);
       assert.ok(camRatio >= 1.7 && camRatio <= 2.5, `Grad-CAM's deletion ${camRatio} times random's ("about twice")`);
       // the cascade is randomizationCheck's default: every layer with weights, top down
