@@ -205,7 +205,7 @@ describe('imagenet-sample (slow): MobileNet on all 1,000 photos', function () {
       `      5 nearest neighbours in the query's WordNet group: MobileNet features ` +
         `${(100 * rate.features).toFixed(1)}%, pixels ${(100 * rate.pixels).toFixed(1)}%`,
     );
-    assert.ok(rate.features > 0.5 && rate.features > 2 * rate.pixels, JSON.stringify(rate));
+    assert.ok(rate.features > 0.3 && rate.features > 3 * rate.pixels, JSON.stringify(rate));
     tf.dispose([features, small.images, pixels]);
 
     // The shipped results (notebooks/results) are what this pass gives.

@@ -18,7 +18,7 @@ import { strongestActivations, StrongestActivations } from './strongest';
 export interface SampleActivationsOptions extends LongWorkOptions {
   /** Layers whose strongest activation per photo and channel is wanted (default none). */
   layers?: string[];
-  /** Layer of the feature vectors (default: the model's feature layer, MobileNet's global average pool). */
+  /** Layer of the feature vectors (default: the last global average pool before the scores; MobileNet's 768). */
   featureLayer?: string;
   /** Side of the photos as the network sees them (default 224, 'cover'). */
   size?: number;
@@ -42,13 +42,25 @@ export interface SampleActivations {
 
 const DATA = 'imagenet-sample';
 
+/**
+ * The layer whose output is a photo's feature vector: the last global average pool when it is not
+ * the class scores themselves (MobileNet's 768 values), else the model's default feature layer.
+ */
+export function sampleFeatureLayer(model: tf.LayersModel): string {
+  const classes = model.outputs[0].shape[model.outputs[0].shape.length - 1];
+  const pools = model.layers.filter(
+    (l) => l.getClassName() === 'GlobalAveragePooling2D' && (l.outputShape as number[])[1] !== classes,
+  );
+  return pools.length ? pools[pools.length - 1].name : defaultFeatureLayer(model);
+}
+
 /** Feature vectors, top-5 classes and strongest activations of the 1,000 photos (stored once computed). */
 export async function sampleActivations(
   model: tf.LayersModel,
   opts: SampleActivationsOptions = {},
 ): Promise<SampleActivations> {
   const caller = 'sampleActivations';
-  const featureLayer = opts.featureLayer ?? defaultFeatureLayer(model);
+  const featureLayer = opts.featureLayer ?? sampleFeatureLayer(model);
   const layers = opts.layers ?? [];
   for (const l of [featureLayer, ...layers]) getLayer(model, l, caller);
   const size = opts.size ?? 224;
