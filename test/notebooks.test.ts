@@ -125,8 +125,17 @@ const EXPECT: Record<string, Expectation> = {
     },
   },
   '04-images-in-2d': {
-    png: 4,
+    png: 6,
+    text: [/1000 ImageNet photos, MobileNet features 768 values each, placed by t-SNE/],
     claims: (text) => {
+      const [grid, random] = numbers(
+        text,
+        /t-SNE grid: (\d+\.\d)% of adjacent photos in one WordNet group; random cells: (\d+\.\d)%/,
+      );
+      assert.ok(
+        grid >= 3 * random,
+        `the t-SNE grid keeps groups together (${grid}%) against random cells (${random}%)`,
+      );
       const [pSame, pColour] = numbers(
         text,
         /pixels grid: (\d+\.\d)% of adjacent images share a class; mean colour difference of adjacent images (\d\.\d+)/,
