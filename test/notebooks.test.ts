@@ -157,18 +157,34 @@ const EXPECT: Record<string, Expectation> = {
     },
   },
   '05-activating-patches': {
-    png: 14,
-    text: [
-      /78 images from 13 photos/,
-      /conv_pw_1_relu channel \d+: top activation/,
-      /conv_pw_11_relu channel \d+: top activation/,
-      /of 128 conv3 channels have 7 or more top images of one class/,
-    ],
+    png: 15,
+    text: [/of 128 conv3 channels have 7 or more top images of one class/],
     claims: (text) => {
-      // The text: a late unit sees almost the whole 224x224 image, an early one a few pixels.
-      const [late] = numbers(text, /'conv_pw_11_relu'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
-      const [early] = numbers(text, /'conv_pw_1_relu'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
-      assert.ok(late >= 200 && early <= 10, `receptive fields: early ${early} px, late ${late} px`);
+      // The text: a late unit sees the whole 224x224 photo and more, an early one a few pixels.
+      const [deepest] = numbers(text, /'conv_pw_13_bn'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
+      const [late] = numbers(text, /'conv_pw_11_bn'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
+      const [early] = numbers(text, /'conv_pw_1_bn'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
+      assert.ok(deepest >= 224 && late >= 200 && early <= 10, `fields: ${early}, ${late}, ${deepest} px`);
+      const [none1] = numbers(text, /conv_pw_1_bn: (\d+) of 48 channels have 7 or more/);
+      const [seven13] = numbers(text, /conv_pw_13_bn: (\d+) of 768 channels have 7 or more/);
+      assert.strictEqual(none1, 0, 'no conv_pw_1 channel has 7 of its top nine in one group');
+      assert.strictEqual(seven13, 7, 'seven conv_pw_13 channels have 7 or more of their top nine in one group');
+      // Each channel the text describes, with the group count and classes the text names.
+      const line = (layer: string, channel: number, count: number, group: string, names: string[]) => {
+        const m = text.match(new RegExp(`${layer} channel ${channel}: (\\d) of 9 in '${group}': ([^\\n]+)`));
+        assert.ok(m, `${layer} channel ${channel} is chosen, in '${group}'`);
+        assert.strictEqual(Number(m[1]), count, `${layer} channel ${channel}: ${count} of 9`);
+        for (const n of names)
+          assert.ok(m[2].split(', ').includes(n), `${layer} channel ${channel}: ${n} in its top 9`);
+      };
+      line('conv_pw_1_bn', 2, 5, 'device', ['carousel', 'scuba diver', 'holster']);
+      line('conv_pw_1_bn', 26, 3, 'other mammal', ['African grey', 'zebra', 'echidna', 'hamper']);
+      line('conv_pw_5_bn', 140, 5, 'tool or implement', ['rugby ball', 'tank', 'spindle', 'harvestman']);
+      line('conv_pw_5_bn', 118, 5, 'device', ['sunglass', 'stove', 'black and gold garden spider']);
+      line('conv_pw_11_bn', 218, 7, 'dog', ['basset', 'beagle', 'Labrador retriever', 'little blue heron', 'crane']);
+      line('conv_pw_11_bn', 188, 6, 'device', ['power drill', 'mousetrap', 'daisy', 'papillon', 'screw']);
+      line('conv_pw_13_bn', 567, 8, 'dog', ['Chihuahua', 'Norwegian elkhound', 'Norwich terrier', 'tabby']);
+      line('conv_pw_13_bn', 391, 7, 'bird', ['hen', 'jacamar', 'robin', 'white stork', 'macaw', 'hartebeest']);
     },
   },
   '06-occlusion': {

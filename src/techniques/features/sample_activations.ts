@@ -20,6 +20,8 @@ export interface SampleActivationsOptions extends LongWorkOptions {
   layers?: string[];
   /** Layer of the feature vectors (default: the last global average pool before the scores; MobileNet's 768). */
   featureLayer?: string;
+  /** The first `count` photos only (default all 1,000). */
+  count?: number;
   /** Side of the photos as the network sees them (default 224, 'cover'). */
   size?: number;
   /** Compute again even when stored. */
@@ -29,14 +31,14 @@ export interface SampleActivationsOptions extends LongWorkOptions {
 }
 
 export interface SampleActivations {
-  /** Photos (1,000). */
+  /** Photos (1,000 unless `count`). */
   n: number;
   /** [n * dim] feature vectors, row-major, stored as bytes: each value a multiple of `scale`. */
   features: Float32Array;
   dim: number;
   /** [n * 5] the five most probable classes of each photo (the model's class indices), best first. */
   top5: Int32Array;
-  /** Per requested layer: [n * channels] strongest activations, on 65,535 steps of the layer's maximum. */
+  /** Per requested layer: [n * channels] strongest activations (stored on 65,536 steps from least to largest). */
   strongest: StrongestActivations;
 }
 
@@ -65,7 +67,9 @@ export async function sampleActivations(
   for (const l of [featureLayer, ...layers]) getLayer(model, l, caller);
   const size = opts.size ?? 224;
   if (!Number.isInteger(size) || size < 32) fail(caller, `size must be an integer >= 32, got ${size}`);
-  const count = 1000;
+  const count = opts.count ?? 1000;
+  if (!Number.isInteger(count) || count < 1 || count > 1000)
+    fail(caller, `count must be an integer in 1..1000, got ${count}`);
   const data = { data: DATA, count: count, size: size, fit: 'cover' };
   const output = model.outputs[0].sourceLayer.name;
   // One pass gives every missing part; it runs at most once, for all layers asked for.
@@ -113,12 +117,18 @@ export async function sampleActivations(
       { weights: model, ...data, layer: layer },
       async () => {
         const { values, channels } = (await run())[layer];
-        const scale = values.reduce((m, x) => Math.max(m, x), 0) / 65535 || 1;
-        return { scale: scale, channels: channels, steps: Uint16Array.from(values, (x) => Math.round(x / scale)) };
+        // 65,536 steps from the least to the largest value (pre-activations go below 0).
+        const min = values.reduce((m, x) => Math.min(m, x), Infinity);
+        const scale = (values.reduce((m, x) => Math.max(m, x), -Infinity) - min) / 65535 || 1;
+        const steps = Uint16Array.from(values, (x) => Math.round((x - min) / scale));
+        return { min: min, scale: scale, channels: channels, steps: steps };
       },
       cacheOpts,
     );
-    strongest[layer] = { values: Float32Array.from(stored.steps, (v) => v * stored.scale), channels: stored.channels };
+    strongest[layer] = {
+      values: Float32Array.from(stored.steps, (v) => stored.min + v * stored.scale),
+      channels: stored.channels,
+    };
   }
   return {
     n: count,
