@@ -5,12 +5,14 @@
  * space's neighbours share a WordNet group, against pixel space's.
  */
 import * as assert from 'assert';
+import { spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { datasets, models, nearestNeighbors, sampleActivations, setup, strongestActivations, tf } from '../src';
-import { entry, mirrorDir } from '../src/data/store';
+import { entry, mirrorDir, packageRoot } from '../src/data/store';
 
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 const CALLER = /^datasets\.load\('imagenet-sample'\): /;
@@ -162,6 +164,67 @@ describe('imagenet-sample', () => {
         }),
       );
     } finally {
+      fs.rmSync(data, { recursive: true, force: true });
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('imagenet-sample: the setup script downloads the originals when there is no mirror', function () {
+  this.timeout(300000);
+  const fill = path.join(packageRoot(), 'kernel-setup', 'fill-data.js');
+  const run = (env: Record<string, string>) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [fill], { env: { ...process.env, ...env } });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      child.on('exit', (code) => resolve({ code: code ?? 1, out }));
+    });
+
+  it('checks each by structure, records its own hash, refuses a cut file; datasets.load reads them', async () => {
+    const data = tempDir('cnnviz-in-dl-');
+    const empty = tempDir('cnnviz-in-nomirror-');
+    const files = entry('imagenet-sample').files;
+    let cut = true;
+    // The "originals": the mirror's photos with a JPEG comment added (another size and hash, still a JPEG).
+    const server = http.createServer((req, res) => {
+      const m = /^\/imagenet-sample\/([^/]+\.JPEG)$/.exec(decodeURIComponent(req.url ?? ''));
+      const f = m && files.find((x) => x.path === `imagenet-sample/${m[1]}`);
+      if (!f) {
+        res.writeHead(404).end();
+        return;
+      }
+      const bytes = fs.readFileSync(path.join(mirrorDir()!, f.path));
+      const note = Buffer.from([0xff, 0xfe, 0x00, 0x08, 0x6f, 0x72, 0x69, 0x67, 0x69, 0x6e]);
+      const original = Buffer.concat([bytes.subarray(0, 2), note, bytes.subarray(2)]);
+      res.writeHead(200).end(cut && f === files[0] ? original.subarray(0, 5000) : original);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    try {
+      let r = await run({ CNNVIZ_DATA: data, CNNVIZ_MIRROR: empty, CNNVIZ_DOWNLOAD_BASE: base });
+      assert.match(
+        r.out,
+        /download of imagenet-sample failed: imagenet-sample\/n01440764_tench\.JPEG: not a complete JPEG/,
+      );
+      assert.match(r.out, /imagenet-sample: 0\/1000 files/);
+      assert.ok(
+        !fs.existsSync(path.join(data, 'imagenet-sample')) ||
+          fs.readdirSync(path.join(data, 'imagenet-sample')).length === 0,
+      );
+      cut = false;
+      r = await run({ CNNVIZ_DATA: data, CNNVIZ_MIRROR: empty, CNNVIZ_DOWNLOAD_BASE: base });
+      assert.match(r.out, /imagenet-sample: 1000\/1000 files/);
+      const got = fs.readFileSync(path.join(data, files[386].path));
+      assert.notStrictEqual(sha(got), files[386].sha256, 'the original, not the mirror copy');
+      const d = await withEnv({ CNNVIZ_DATA: data, CNNVIZ_MIRROR: empty }, () =>
+        datasets.load('imagenet-sample', { classes: [386], size: 64 }),
+      );
+      assert.deepStrictEqual(d.synsets, ['n02504458']);
+      d.images.dispose();
+    } finally {
+      server.close();
       fs.rmSync(data, { recursive: true, force: true });
       fs.rmSync(empty, { recursive: true, force: true });
     }
