@@ -96,7 +96,7 @@ const EXPECT: Record<string, Expectation> = {
   },
   '03-dimensionality-reduction': {
     png: 1,
-    plotly: 7,
+    plotly: 9,
     text: [
       /10000 CIFAR-10 test images/,
       /explain \d+\.\d% of the variance/,
@@ -104,6 +104,17 @@ const EXPECT: Record<string, Expectation> = {
       /trustworthiness/,
     ],
     claims: (text) => {
+      const [tsneKnn, umapKnn, largest] = numbers(
+        text,
+        new RegExp(
+          /ImageNet photos, WordNet group by 5-NN vote in 2-D: t-SNE (\d\.\d+), UMAP (\d\.\d+);/.source +
+            / largest group (\d\.\d+)/.source,
+        ),
+      );
+      assert.ok(
+        tsneKnn >= 2.5 * largest && umapKnn >= 2.5 * largest,
+        `both maps far above the largest group: t-SNE ${tsneKnn}, UMAP ${umapKnn}, largest ${largest}`,
+      );
       const top = text.match(/most confused pairs: ([^,\n]+), ([^,\n]+), ([^,\n]+)\n/);
       assert.ok(top, 'the most confused pairs are printed');
       assert.strictEqual(top[1], 'cat / dog', 'the text: cat / dog comes first');
