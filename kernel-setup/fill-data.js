@@ -74,7 +74,8 @@ function stamps() {
 
 function state(file, f) {
   if (!fs.existsSync(file)) return 'missing';
-  if (fs.statSync(file).size !== f.size) return 'bad size';
+  // A download checked by structure (the ImageNet photos' originals) has its own size and hash.
+  if (fs.statSync(file).size !== f.size) return stamps()[f.path] === sha256(file) ? 'present' : 'bad size';
   const got = sha256(file);
   if (got === f.sha256 || stamps()[f.path] === got) return 'present';
   return 'bad hash';
@@ -192,6 +193,47 @@ async function downloadCifar(e) {
   }
 }
 
+/** A complete JPEG: starts with the SOI marker (FF D8 FF) and ends with EOI (FF D9), trailing zeros aside. */
+function isJpeg(file) {
+  const b = fs.readFileSync(file);
+  let end = b.length;
+  while (end > 0 && b[end - 1] === 0) end--;
+  return b.length > 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff && b[end - 2] === 0xff && b[end - 1] === 0xd9;
+}
+
+/**
+ * The ImageNet photos from their public source: the originals, larger than the mirror's resized
+ * copies, so each is checked by structure (a complete JPEG of its manifest name) and its own
+ * sha256 recorded. The first failure stops the rest (an unreachable source fails once, not 1,000 times).
+ */
+async function downloadPhotos(e, missing) {
+  const st = stamps();
+  const left = [];
+  let failed = false;
+  for (const f of missing) {
+    if (failed) {
+      left.push(f);
+      continue;
+    }
+    const to = path.join(dataDir, f.path);
+    let tmp;
+    try {
+      tmp = await download(urlOf(e, path.basename(f.path)), to, f.path);
+      if (!isJpeg(tmp)) throw new Error(`${f.path}: not a complete JPEG`);
+      st[f.path] = sha256(tmp);
+      fs.renameSync(tmp, to);
+    } catch (err) {
+      if (tmp) fs.rmSync(tmp, { force: true });
+      say(`download of ${e.name} failed: ${err.message}`);
+      failed = true;
+      left.push(f);
+    }
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(stampFile, JSON.stringify(st, null, 1));
+  return left;
+}
+
 async function main() {
   say(`data folder ${dataDir}${mirror ? `, mirror ${mirror}` : ', no mirror'}`);
   const problems = [];
@@ -216,6 +258,8 @@ async function main() {
         if (await downloadCifar(e)) missing = [];
       } else if (e.name === 'mobilenet' || e.name === 'darknet-tiny') {
         if (await downloadModel(e, missing)) missing = [];
+      } else if (e.name === 'imagenet-sample') {
+        missing = await downloadPhotos(e, missing);
       }
     }
     if (e.name === 'cifar-10' && missing.length && fs.existsSync(path.join(dataDir, e.official.file))) missing = [];

@@ -55,7 +55,13 @@ function testBatchFile(): string {
 describe('data folder: manifest', () => {
   it('lists every third-party file with size, sha256, source and license, and none of them is committed', () => {
     const m = manifest();
-    assert.deepStrictEqual(m.entries.map((e) => e.name).sort(), ['cifar-10', 'darknet-tiny', 'mobilenet', 'photos']);
+    assert.deepStrictEqual(m.entries.map((e) => e.name).sort(), [
+      'cifar-10',
+      'darknet-tiny',
+      'imagenet-sample',
+      'mobilenet',
+      'photos',
+    ]);
     for (const e of m.entries) {
       assert.ok(e.license.length > 5 && e.source.length > 5, `${e.name} names its source and license`);
       for (const f of e.files) {

@@ -664,7 +664,7 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       tf.dispose([x, sal, cam, gb]);
     });
 
-    it('a class click and a channel click update the maps; patches come from CIFAR-10 images', async () => {
+    it('a class click and a channel click update the maps; patches come from ImageNet photos', async () => {
       const second = await page.evaluate(() => window.cnnvizExplorer.app.top5[1].index);
       await page.click(`#top5 li[data-class="${second}"]`);
       await idle(page);
@@ -683,7 +683,7 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       await page.waitForFunction(() => document.querySelectorAll('#patches figure').length === 9, null, {
         timeout: 300000,
       });
-      assert.match((await page.textContent('#patches-note')) ?? '', /over 32 cifar-10 images/);
+      assert.match((await page.textContent('#patches-note')) ?? '', /over 32 imagenet-sample images/);
       const t = await page.evaluate(
         () => (window.cnnvizExplorer.app as unknown as { timings: { what: string; ms: number }[] }).timings,
       );

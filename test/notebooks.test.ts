@@ -56,72 +56,60 @@ const EXPECT: Record<string, Expectation> = {
     },
   },
   '02-feature-space': {
-    png: 3,
-    text: [/database: 2000 CIFAR-10 test images/, /MobileNet features 2000 x 768/],
+    png: 2,
+    text: [
+      /database: 1000 ImageNet photos, one per class, in 20 WordNet groups/,
+      /MobileNet features 1000 x 768, pixels 1000 x 9408/,
+    ],
     claims: (text) => {
-      const [pixels, small, big] = numbers(
+      const [pixels, features, chance] = numbers(
         text,
         new RegExp(
-          /same class among the 5 nearest: pixel space (\d+\.\d)%,/.source +
-            / cifar-cnn features (\d+\.\d)%, MobileNet features (\d+\.\d)%/.source,
+          /in the query's WordNet group among the 5 nearest: pixel space (\d+\.\d)%,/.source +
+            / MobileNet features (\d+\.\d)%, chance (\d+\.\d)%/.source,
         ),
       );
-      assert.ok(pixels < big && big < small, `pixels ${pixels}% < MobileNet ${big}% < cifar-cnn ${small}%`);
-      const row = (change: string) => {
+      assert.ok(Math.abs(pixels - chance) <= 3, `pixel space ${pixels}% within a few points of chance ${chance}%`);
+      assert.ok(features >= 4 * pixels, `MobileNet ${features}% about four times pixels' ${pixels}%`);
+      const row = (q: string) =>
+        numbers(text, new RegExp(`${q} \\(\\w[^)]*\\): (\\d) of 6 feature-space neighbours in its group, (\\d) of 6`));
+      const rows = ['aircraft carrier', 'golden retriever', 'sports car', "the teacher's photo"].map(row);
+      for (const [f, p] of rows) assert.ok(f >= p, `each query: feature space ${f} >= pixels ${p} in the group`);
+      assert.ok(row('sports car')[0] >= 4, 'the sports car finds other cars');
+      const [cPixels, small] = numbers(
+        text,
+        /CIFAR-10, same class among the 5 nearest: pixel space (\d+\.\d)%, cifar-cnn features (\d+\.\d)%/,
+      );
+      assert.ok(cPixels > 10 && small > 2 * cPixels, `CIFAR-10: chance 10% < pixels ${cPixels}% < cifar-cnn ${small}%`);
+      const change = (c: string) => {
         const v = numbers(
           text,
           new RegExp(
-            `${change}: original found: pixels (\\d+)%, cifar-cnn (\\d+)%, MobileNet (\\d+)%; same class: pixels ` +
-              `(\\d+)%, cifar-cnn (\\d+)%, MobileNet (\\d+)%`,
+            `${c}: original found: pixels (\\d+)%, cifar-cnn (\\d+)%; same class: pixels (\\d+)%, cifar-cnn (\\d+)%`,
           ),
         );
-        return { found: { pixels: v[0], small: v[1], big: v[2] }, same: { pixels: v[3], small: v[4], big: v[5] } };
+        return { found: { pixels: v[0], small: v[1] }, same: { pixels: v[2], small: v[3] } };
       };
       const r = Object.fromEntries(
-        ['flipped', 'shifted 4 px', 'shifted 8 px', 'cropped 24x24', 'covered 12x12'].map((c) => [c, row(c)]),
+        ['flipped', 'shifted 4 px', 'shifted 8 px', 'cropped 24x24', 'covered 12x12'].map((c) => [c, change(c)]),
       );
-      for (const c of ['flipped', 'shifted 4 px', 'shifted 8 px']) {
-        assert.ok(
-          r[c].found.pixels <= 60,
-          `${c}: pixel space finds the original ${r[c].found.pixels}% (the text: often not)`,
-        );
-        assert.ok(
-          r[c].found.big >= 90,
-          `${c}: MobileNet finds the original ${r[c].found.big}% (the text: nearly every time)`,
-        );
-      }
+      for (const c of ['flipped', 'shifted 4 px', 'shifted 8 px'])
+        assert.ok(r[c].found.pixels <= 60, `${c}: pixel space finds the original ${r[c].found.pixels}% (often not)`);
       assert.ok(r['shifted 4 px'].found.small >= 80, 'cifar-cnn finds the original after a 4-pixel shift');
       assert.ok(
         r['flipped'].found.small < r['shifted 4 px'].found.small &&
           r['shifted 8 px'].found.small < r['shifted 4 px'].found.small,
         'cifar-cnn: less for a flip and an 8-pixel shift',
       );
-      for (const c of ['cropped 24x24', 'covered 12x12']) {
-        assert.ok(
-          r[c].found.pixels >= r[c].found.small && r[c].found.pixels >= r[c].found.big,
-          `${c}: pixel space finds the original at least as often as either network`,
-        );
-      }
-      for (const [c, v] of Object.entries(r)) {
-        assert.ok(
-          v.same.small >= 2 * v.same.pixels,
-          `${c}: cifar-cnn same-class share ${v.same.small}% at least twice pixels' ${v.same.pixels}%`,
-        );
-        if (c !== 'cropped 24x24')
-          assert.ok(
-            v.same.big >= 2 * v.same.pixels,
-            `${c}: MobileNet same-class share ${v.same.big}% at least twice pixels' ${v.same.pixels}%`,
-          );
-      }
-      assert.ok(
-        Object.values(r).every((v) => v.same.big >= r['cropped 24x24'].same.big),
-        'MobileNet loses the class most after the crop',
-      );
+      for (const c of ['cropped 24x24', 'covered 12x12'])
+        assert.ok(r[c].found.pixels >= r[c].found.small, `${c}: pixel space finds the original at least as often`);
+      for (const [c, v] of Object.entries(r))
+        assert.ok(v.same.small >= 2 * v.same.pixels, `${c}: cifar-cnn same-class share at least twice pixels'`);
     },
   },
   '03-dimensionality-reduction': {
     png: 1,
-    plotly: 7,
+    plotly: 9,
     text: [
       /10000 CIFAR-10 test images/,
       /explain \d+\.\d% of the variance/,
@@ -129,6 +117,17 @@ const EXPECT: Record<string, Expectation> = {
       /trustworthiness/,
     ],
     claims: (text) => {
+      const [tsneKnn, umapKnn, largest] = numbers(
+        text,
+        new RegExp(
+          /ImageNet photos, WordNet group by 5-NN vote in 2-D: t-SNE (\d\.\d+), UMAP (\d\.\d+);/.source +
+            / largest group (\d\.\d+)/.source,
+        ),
+      );
+      assert.ok(
+        tsneKnn >= 2.5 * largest && umapKnn >= 2.5 * largest,
+        `both maps far above the largest group: t-SNE ${tsneKnn}, UMAP ${umapKnn}, largest ${largest}`,
+      );
       const top = text.match(/most confused pairs: ([^,\n]+), ([^,\n]+), ([^,\n]+)\n/);
       assert.ok(top, 'the most confused pairs are printed');
       assert.strictEqual(top[1], 'cat / dog', 'the text: cat / dog comes first');
@@ -150,8 +149,17 @@ const EXPECT: Record<string, Expectation> = {
     },
   },
   '04-images-in-2d': {
-    png: 4,
+    png: 6,
+    text: [/1000 ImageNet photos, MobileNet features 768 values each, placed by t-SNE/],
     claims: (text) => {
+      const [grid, random] = numbers(
+        text,
+        /t-SNE grid: (\d+\.\d)% of adjacent photos in one WordNet group; random cells: (\d+\.\d)%/,
+      );
+      assert.ok(
+        grid >= 3 * random,
+        `the t-SNE grid keeps groups together (${grid}%) against random cells (${random}%)`,
+      );
       const [pSame, pColour] = numbers(
         text,
         /pixels grid: (\d+\.\d)% of adjacent images share a class; mean colour difference of adjacent images (\d\.\d+)/,
@@ -173,18 +181,34 @@ const EXPECT: Record<string, Expectation> = {
     },
   },
   '05-activating-patches': {
-    png: 14,
-    text: [
-      /78 images from 13 photos/,
-      /conv_pw_1_relu channel \d+: top activation/,
-      /conv_pw_11_relu channel \d+: top activation/,
-      /of 128 conv3 channels have 7 or more top images of one class/,
-    ],
+    png: 15,
+    text: [/of 128 conv3 channels have 7 or more top images of one class/],
     claims: (text) => {
-      // The text: a late unit sees almost the whole 224x224 image, an early one a few pixels.
-      const [late] = numbers(text, /'conv_pw_11_relu'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
-      const [early] = numbers(text, /'conv_pw_1_relu'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
-      assert.ok(late >= 200 && early <= 10, `receptive fields: early ${early} px, late ${late} px`);
+      // The text: a late unit sees the whole 224x224 photo and more, an early one a few pixels.
+      const [deepest] = numbers(text, /'conv_pw_13_bn'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
+      const [late] = numbers(text, /'conv_pw_11_bn'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
+      const [early] = numbers(text, /'conv_pw_1_bn'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
+      assert.ok(deepest >= 224 && late >= 200 && early <= 10, `fields: ${early}, ${late}, ${deepest} px`);
+      const [none1] = numbers(text, /conv_pw_1_bn: (\d+) of 48 channels have 7 or more/);
+      const [seven13] = numbers(text, /conv_pw_13_bn: (\d+) of 768 channels have 7 or more/);
+      assert.strictEqual(none1, 0, 'no conv_pw_1 channel has 7 of its top nine in one group');
+      assert.strictEqual(seven13, 7, 'seven conv_pw_13 channels have 7 or more of their top nine in one group');
+      // Each channel the text describes, with the group count and classes the text names.
+      const line = (layer: string, channel: number, count: number, group: string, names: string[]) => {
+        const m = text.match(new RegExp(`${layer} channel ${channel}: (\\d) of 9 in '${group}': ([^\\n]+)`));
+        assert.ok(m, `${layer} channel ${channel} is chosen, in '${group}'`);
+        assert.strictEqual(Number(m[1]), count, `${layer} channel ${channel}: ${count} of 9`);
+        for (const n of names)
+          assert.ok(m[2].split(', ').includes(n), `${layer} channel ${channel}: ${n} in its top 9`);
+      };
+      line('conv_pw_1_bn', 2, 5, 'device', ['carousel', 'scuba diver', 'holster']);
+      line('conv_pw_1_bn', 26, 3, 'other mammal', ['African grey', 'zebra', 'echidna', 'hamper']);
+      line('conv_pw_5_bn', 140, 5, 'tool or implement', ['rugby ball', 'tank', 'spindle', 'harvestman']);
+      line('conv_pw_5_bn', 118, 5, 'device', ['sunglass', 'stove', 'black and gold garden spider']);
+      line('conv_pw_11_bn', 218, 7, 'dog', ['basset', 'beagle', 'Labrador retriever', 'little blue heron', 'crane']);
+      line('conv_pw_11_bn', 188, 6, 'device', ['power drill', 'mousetrap', 'daisy', 'papillon', 'screw']);
+      line('conv_pw_13_bn', 567, 8, 'dog', ['Chihuahua', 'Norwegian elkhound', 'Norwich terrier', 'tabby']);
+      line('conv_pw_13_bn', 391, 7, 'bird', ['hen', 'jacamar', 'robin', 'white stork', 'macaw', 'hartebeest']);
     },
   },
   '06-occlusion': {

@@ -4,12 +4,18 @@ import { checkChoice } from '../common';
 import { loadCifar10 } from './cifar';
 import { loadFashion } from './fashion';
 import { loadFolder, FolderOptions } from './folder';
+import { IMAGENET_SAMPLE, ImagenetSampleOptions, loadImagenetSample } from './imagenet/sample';
 import { loadMnist } from './mnist';
 import { Dataset, RawDataset, Split, SPLITS } from './types';
 
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar-10'] as const;
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar-10', IMAGENET_SAMPLE] as const;
 
-export interface LoadOptions extends FolderOptions {
+export interface LoadOptions extends Omit<FolderOptions, 'size'>, Omit<ImagenetSampleOptions, 'size' | 'limit'> {
+  /**
+   * Folders: [height, width] every image is resized to (default: the first image's size).
+   * 'imagenet-sample': a side or [height, width], default 224 (all 1,000 at 224 take 602 MB as float32).
+   */
+  size?: [number, number] | number;
   /** 'train' | 'test' | 'all' (default 'test'). */
   split?: Split;
   /** Keep only the first `limit` images of the split. */
@@ -23,7 +29,8 @@ async function raw(name: string, split: Split, opts: LoadOptions): Promise<RawDa
   if (key === 'mnist') return loadMnist(split);
   if (key === 'fashion-mnist' || key === 'fashion_mnist' || key === 'fashion') return loadFashion(split, opts.dataDir);
   if (key === 'cifar-10' || key === 'cifar10') return loadCifar10(split);
-  if (fs.existsSync(name) && fs.statSync(name).isDirectory()) return loadFolder(name, split, opts);
+  // load() has made size a pair by now.
+  if (fs.existsSync(name) && fs.statSync(name).isDirectory()) return loadFolder(name, split, opts as FolderOptions);
   throw new Error(
     `datasets.load: unknown dataset '${name}'; known: ${DATASET_NAMES.join(', ')}, or a path to a folder of images ` +
       `(one subfolder per class)`,
@@ -37,11 +44,13 @@ export async function load(name: string, opts: LoadOptions = {}): Promise<Datase
       `datasets.load: name must be one of ${DATASET_NAMES.join(', ')} or a folder path, got ${JSON.stringify(name)}`,
     );
   }
+  if (name.toLowerCase() === IMAGENET_SAMPLE) return loadImagenetSample(opts);
   const split = opts.split ?? 'test';
   checkChoice('datasets.load', 'split', split, SPLITS);
   if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit > 0)) {
     throw new Error(`datasets.load: limit must be a positive integer, got ${opts.limit}`);
   }
+  if (typeof opts.size === 'number') opts = { ...opts, size: [opts.size, opts.size] };
   const r = await raw(name, split, opts);
   const n = Math.min(r.count, opts.limit ?? r.count);
   const size = r.height * r.width * r.channels;

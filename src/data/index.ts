@@ -5,3 +5,6 @@ export { parseIdx, encodeIdx } from './idx';
 export { MNIST_CLASSES } from './mnist';
 export { FASHION_CLASSES, fashionSearchDirs } from './fashion';
 export { CIFAR10_CLASSES } from './cifar';
+export { imagenetClasses, IMAGENET_GROUPS } from './imagenet/classes';
+export type { ImagenetClass } from './imagenet/classes';
+export type { ImagenetSample, ImagenetSampleOptions } from './imagenet/sample';

@@ -131,7 +131,7 @@ export type FileState = 'present' | 'missing' | 'bad size' | 'bad hash';
 export function fileState(dir: string, f: ManifestFile, hash = true): FileState {
   const p = path.join(dir, f.path);
   if (!fs.existsSync(p)) return 'missing';
-  if (fs.statSync(p).size !== f.size) return 'bad size';
+  if (fs.statSync(p).size !== f.size) return structureChecked()[f.path] === sha256(p) ? 'present' : 'bad size';
   if (hash) {
     const got = sha256(p);
     if (got !== f.sha256 && structureChecked()[f.path] !== got) return 'bad hash';
@@ -155,7 +155,9 @@ export function locate(entryName: string, relPath: string, caller: string): stri
     const p = path.join(d, f.path);
     if (!fs.existsSync(p)) continue;
     const st = fs.statSync(p);
-    if (st.size !== f.size) {
+    // A download checked by structure (fill-data.js) may differ in size from the mirror's copy.
+    const stamped = d === dataDir() && st.size !== f.size && structureChecked()[f.path] === sha256(p);
+    if (st.size !== f.size && !stamped) {
       throw new Error(
         `${caller}: ${p} has ${st.size} bytes, the manifest says ${f.size} (truncated or wrong file); delete it ` +
           `and run 'bash kernel-setup/setup.sh'`,

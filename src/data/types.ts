@@ -10,6 +10,10 @@ export interface Dataset {
   images: tf.Tensor4D;
   labels: Int32Array;
   classNames: string[];
+  /** 'imagenet-sample': the file name of each image ('n01440764_tench.JPEG'). */
+  files?: string[];
+  /** 'imagenet-sample': the WordNet synset of each image ('n01440764'). */
+  synsets?: string[];
 }
 
 /** A dataset before it becomes a tensor: lets `limit` copy only what is asked for. */

@@ -12,6 +12,7 @@ import { cached, fingerprint } from '../runtime/cache';
 import { topActivatingPatches, ActivatingPatch } from '../techniques/features/patches';
 import { classVisualization } from '../techniques/features/class_visualization';
 import { floatToPng } from './image_input';
+import { PHOTO_SET, photoPatches, photoSetLabels, readPhotos } from './photo_set';
 import { Jobs } from './jobs';
 import { defaultSamples, Sample } from './samples';
 
@@ -50,13 +51,25 @@ export interface ExplorerOptions {
   samples?: Sample[];
 }
 
-/** The data set a model's patches come from when none is given: the one it was trained on, else CIFAR-10. */
+/**
+ * The data set a model's patches come from when none is given: the one it was trained on (for the
+ * ImageNet models, the 1,000 photos of 'imagenet-sample'), else CIFAR-10.
+ */
 export function defaultDataset(model: tf.LayersModel): string {
   const c = card(model);
+  if (c.dataset === 'imagenet') return PHOTO_SET;
   const named = `${c.dataset ?? ''} ${c.name ?? ''}`.toLowerCase();
   if (named.includes('fashion')) return 'fashion-mnist';
   if (named.includes('mnist')) return 'mnist';
   return 'cifar-10';
+}
+
+/** The patches' data set: its images in memory, or null for the photo set (read photo by photo). */
+interface SessionData {
+  images: tf.Tensor4D | null;
+  labels: Int32Array;
+  classNames: string[];
+  name: string;
 }
 
 export class ExplorerSession {
@@ -65,7 +78,7 @@ export class ExplorerSession {
   /** the name or path the page asked for, when the server loaded this model on request */
   loadedAs?: string;
   private artifacts?: Promise<{ json: string; weights: Buffer }>;
-  private data?: Promise<{ images: tf.Tensor4D; labels: Int32Array; classNames: string[]; name: string } | null>;
+  private data?: Promise<SessionData | null>;
   private readonly modelKey: string;
   private readonly samples: Sample[];
 
@@ -152,11 +165,14 @@ export class ExplorerSession {
   }
 
   /** The data set of the patches, at the model's input size and channels (loaded once), or null for none. */
-  dataset(): Promise<{ images: tf.Tensor4D; labels: Int32Array; classNames: string[]; name: string } | null> {
+  dataset(): Promise<SessionData | null> {
     this.data ??= (async () => {
       const name = this.opts.data === undefined ? defaultDataset(this.model) : this.opts.data;
       if (name === null) return null;
       const [h, w, c] = this.inputShape;
+      // The photo set is read photo by photo: all 1,000 unless a limit was given.
+      if (name === PHOTO_SET && c === 3)
+        return { images: null, ...photoSetLabels(this.model, this.opts.dataLimit ?? 1000), name };
       const limit = this.opts.dataLimit ?? (Math.max(h, w) > 64 ? 200 : 1000);
       const ds = await datasets.load(name, { split: 'test', limit });
       const images = tf.tidy(() => {
@@ -185,7 +201,7 @@ export class ExplorerSession {
     if (!Number.isInteger(index) || index < 0 || index >= n)
       throw new Error(`cnnviz explore: data-set image ${index} out of range; ${n} images (0..${n - 1})`);
     const [h, w, c] = this.inputShape;
-    const one = tf.slice(ds.images, [index, 0, 0, 0], [1, h, w, c]);
+    const one = ds.images ? tf.slice(ds.images, [index, 0, 0, 0], [1, h, w, c]) : await readPhotos([index], [h, w]);
     const data = one.dataSync();
     one.dispose();
     return floatToPng(data, h, w, c);
@@ -198,17 +214,22 @@ export class ExplorerSession {
       const ds = await this.dataset();
       if (!ds) throw new Error('cnnviz explore: no data set for patches (started with --data none)');
       const key = { model: this.modelKey, data: ds.name, n: ds.labels.length, layer, channel, k };
+      const images = ds.images;
+      const [h, w] = this.inputShape;
+      const onProgress = (p: { done: number; total: number }) => progress({ done: p.done, total: p.total });
       const patches = await cached(
         'explorer-patches',
         key,
         () =>
-          topActivatingPatches(this.model, ds.images, {
-            layer,
-            channel,
-            k,
-            batchSize: 32,
-            onProgress: (p) => progress({ done: p.done, total: p.total }),
-          }),
+          images === null
+            ? photoPatches(this.model, { layer, channel, k }, ds.labels.length, [h, w], onProgress)
+            : topActivatingPatches(this.model, images, {
+                layer,
+                channel,
+                k,
+                batchSize: 32,
+                onProgress: (p) => progress({ done: p.done, total: p.total }),
+              }),
         { quiet: true },
       );
       return {
@@ -275,6 +296,6 @@ export class ExplorerSession {
   }
 
   dispose(): void {
-    void this.data?.then((d) => d?.images.dispose());
+    void this.data?.then((d) => d?.images?.dispose());
   }
 }

@@ -34,6 +34,10 @@ export { featureVectors, pixelVectors, defaultFeatureLayer } from './features/fe
 export type { FeatureVectorsOptions } from './features/features';
 export { topActivatingPatches } from './features/patches';
 export type { TopActivatingPatchesOptions, ActivatingPatch } from './features/patches';
+export { strongestActivations, topImages } from './features/strongest';
+export { sampleActivations } from './features/sample_activations';
+export type { SampleActivations, SampleActivationsOptions } from './features/sample_activations';
+export type { StrongestActivations, StrongestActivationsOptions, ImageSource } from './features/strongest';
 export { classVisualization } from './features/class_visualization';
 export type { ClassVisualizationOptions, ClassVisualizationStep } from './features/class_visualization';
 export { REGULARIZER_PRESETS } from './features/regularizers';

@@ -229,6 +229,13 @@ export interface ShowNeighborsOptions extends NeighborsOptions, LabelOptions {
   pixelTitle?: string;
   /** neighbours shown per query (default all that the result holds) */
   k?: number;
+  /**
+   * group of each database image (e.g. a WordNet group when every class is there once): frames
+   * then say whether a neighbour is in the query's group rather than of its class
+   */
+  groups?: Labels;
+  /** group of each query when queries are images (with `groups`) */
+  queryGroups?: Labels;
 }
 
 /** show.neighbors: each query beside its nearest neighbours (feature space, and pixel space beside it). */
@@ -255,6 +262,14 @@ export function showNeighbors(database: Images, result: NeighborsResult, o: Show
     : labels && queryIdx
       ? queryIdx.map((i) => labels[i])
       : undefined;
+  const groups = labelsOf(o.groups);
+  const qGroups = o.queryGroups
+    ? labelsOf(o.queryGroups)
+    : groups && queryIdx
+      ? queryIdx.map((i) => groups[i])
+      : undefined;
+  const same = (di: number, qi: number) =>
+    groups ? (qGroups ? groups[di] === qGroups[qi] : null) : labels && qLabels ? labels[di] === qLabels[qi] : null;
   const sections: NeighborSection[] = lists.map((l) => {
     const rows = l.indices.map((r) => r.slice(0, o.k ?? r.length));
     return {
@@ -267,7 +282,7 @@ export function showNeighbors(database: Images, result: NeighborsResult, o: Show
           return lines;
         }),
       ),
-      correct: rows.map((r, qi) => r.map((di) => (labels && qLabels ? labels[di] === qLabels[qi] : null))),
+      correct: rows.map((r, qi) => r.map((di) => same(di, qi))),
     };
   });
   const queryCaptions = queries.map((_, i) =>
