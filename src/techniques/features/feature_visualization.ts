@@ -54,7 +54,10 @@ export interface FeatureVisualizationOptions extends Cancellable {
   transforms?: RobustnessOptions | false;
   /** ImageNet's colour decorrelation (default true; only for 3 channels). */
   decorrelate?: boolean;
-  /** Exponent of the 1/f spectrum scaling (default 1); 0 is a plain Fourier basis. */
+  /**
+   * Exponent of the 1/f spectrum scaling: 1 is Lucid's (for its 512 steps); the default 1.5 favours large shapes
+   * more, so that a recognisable image forms within the few dozen steps 2 cores allow; 0 is a plain Fourier basis.
+   */
   decayPower?: number;
   seed?: number;
   onStep?: (s: FeatureVisualizationStep) => void | Promise<void>;
@@ -149,14 +152,14 @@ export async function renderFeatures(
   if (fixed && mh !== mw) fail(caller, `the model takes ${mh}x${mw} images; only square inputs are supported`);
   const min = fixed ? mh! : minimumSize(model);
   const size = side(opts.size, mh ?? 224, caller, 'size', min);
-  const optSize = side(opts.optimizeSize, size, caller, 'optimizeSize', min);
+  const optSize = side(opts.optimizeSize, fixed ? mh! : size, caller, 'optimizeSize', min);
   if (fixed && optSize !== mh)
     fail(caller, `optimizeSize ${optSize}: this model takes ${mh}x${mw} images only; leave optimizeSize out`);
   const steps = opts.steps === 0 ? 0 : positiveInt(opts.steps, 256, caller, 'steps');
   if (steps > MAX_STEPS) fail(caller, `steps ${steps} is over the limit of ${MAX_STEPS}`);
   const lr = finiteNumber(opts.learningRate, 0.05, caller, 'learningRate', 0);
   const batch = positiveInt(opts.batch, 1, caller, 'batch');
-  const decayPower = finiteNumber(opts.decayPower, 1, caller, 'decayPower', 0, 4);
+  const decayPower = finiteNumber(opts.decayPower, 1.5, caller, 'decayPower', 0, 4);
   const snapshotEvery = positiveInt(opts.snapshotEvery, 10, caller, 'snapshotEvery');
   const t = opts.transforms === false ? NO_TRANSFORMS : { ...LUCID_TRANSFORMS, ...(opts.transforms ?? {}) };
   for (const key of Object.keys(t) as (keyof RobustnessOptions)[])
@@ -171,7 +174,9 @@ export async function renderFeatures(
   const seen = fixed ? optSize : optSize + 2 * pad;
   const shrink = fixed ? optSize / (optSize + 2 * pad) : 1;
   const shape = spectrumShape(batch, c, optSize, optSize);
-  const spectrum = tf.variable(tf.tensor(randomSpectrum(shape, rand), shape));
+  const start = tf.tensor(randomSpectrum(shape, rand), shape);
+  const spectrum = tf.variable(start);
+  start.dispose();
   const scale = tf.tensor(spectrumScale(optSize, optSize, decayPower), [1, optSize, 1, 1, rfftWidth(optSize)]);
   const basis = dftBasisTensors(optSize, optSize);
   const optimizer = tf.train.adam(lr);
