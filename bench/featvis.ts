@@ -4,8 +4,10 @@
  * default of classVisualization), seconds per step beside the same recipe in PyTorch on the same network with
  * its real weights (bench/featvis_torch.py, run in the same round), and the three "recognisable" measures for
  * each class against Yosinski's preset 3 (the preset that draws recognisable objects on MobileNet):
- * - robust: MobileNet's top-1 is still the target under 8 random shifts (16 px), scales (0.85-1.15), rotations (15 deg);
- * - transfer: the target's rank among darknet-tiny's 1,000 scores (trained apart, its own class order, matched by name);
+ * - robust: MobileNet's top-1 is still the target under 8 random shifts (16 px), scales (0.85-1.15) and rotations
+ *   (15 deg);
+ * - transfer: the target's rank among darknet-tiny's 1,000 scores (trained apart; its own class order, matched by
+ *   name);
  * - natural: energy a Gaussian blur (sigma 1) removes, over the variance: a photo's and noise's beside them.
  * Writes bench/results/featvis.json and the picture sheet bench/results/featvis-sheet.png (rows: classes; columns:
  * the class's ImageNet sample photo, Yosinski 3, Olah).
@@ -177,10 +179,11 @@ export async function main(args: string[]): Promise<void> {
   let torch: { step_ms: number[]; logit: number; grey_top: [number, number] } | undefined;
   if (torchThreads > 0) {
     const modelDir = path.dirname(locate('mobilenet', 'models/mobilenet_v1_0.75_224/model.json', 'bench featvis'));
+    const job = { threads: torchThreads, model_dir: modelDir, size: 128, pad: 12, steps: 12, warmup: 2 };
     const r = spawnSync(python, [path.join(__dirname, '..', '..', 'bench', 'featvis_torch.py')], {
-      input: JSON.stringify({ threads: torchThreads, model_dir: modelDir, size: 128, pad: 12, steps: 12, warmup: 2, target: names.indexOf('flamingo') }),
+      input: JSON.stringify({ ...job, target: names.indexOf('flamingo') }),
       encoding: 'utf8',
-    }); // prettier-ignore
+    });
     if (r.status === 0) torch = JSON.parse(r.stdout);
     else console.log(`PyTorch peer did not run (${python}): ${r.stderr.split('\n').slice(-3).join(' ')}`);
   }
@@ -205,7 +208,8 @@ export async function main(args: string[]): Promise<void> {
     noiseFine,
   };
   console.log(
-    `\nOlah class image (${olahSteps} steps at 128 px, returned at 224): median ${summary.classSeconds.toFixed(1)} s; ` +
+    `\nOlah class image (${olahSteps} steps at 128 px, returned at 224): median ` +
+      `${summary.classSeconds.toFixed(1)} s; ` +
       `Yosinski 3 (${pixelSteps} steps at 224): ${summary.yosinskiSeconds.toFixed(1)} s; channel image (32 steps): ` +
       `${summary.channelSeconds.toFixed(1)} s`,
   );
@@ -221,7 +225,8 @@ export async function main(args: string[]): Promise<void> {
     rows.map((r) => (r[k] as Record<string, number>)[f]);
   for (const k of ['olah', 'yosinski3', 'photo'] as const)
     console.log(
-      `${k.padEnd(9)} robust (mean share) ${(mean(k, 'robust').reduce((a, b) => a + b, 0) / rows.length).toFixed(2)}, ` +
+      `${k.padEnd(9)} robust (mean share) ` +
+        `${(mean(k, 'robust').reduce((a, b) => a + b, 0) / rows.length).toFixed(2)}, ` +
         `darknet rank (median) ${median(mean(k, 'darknetRank'))}, in darknet's top 5: ` +
         `${mean(k, 'darknetRank').filter((r) => r <= 5).length}/${rows.length}, fine share (median) ` +
         `${median(mean(k, 'fine')).toFixed(3)}`,
