@@ -295,6 +295,43 @@ export class App {
     if (patches || $('patches').dataset.key !== `${layer}/${channel}`) void this.loadPatches(layer, channel, epoch);
   }
 
+  private channelImageEpoch = 0;
+
+  /** Asks the server for the selected channel's feature-visualization image and shows it forming. */
+  async channelImage(): Promise<void> {
+    const { layer, channel } = this;
+    const epoch = ++this.channelImageEpoch;
+    const bar = $<HTMLProgressElement>('channel-image-progress');
+    const img = $<HTMLImageElement>('channel-image');
+    img.removeAttribute('src');
+    for (;;) {
+      let s: JobState<{ png: string; steps: number }>;
+      try {
+        s = await getJson(api(`api/channel-image?layer=${encodeURIComponent(layer)}&channel=${channel}`));
+      } catch (err) {
+        $('channel-image-note').textContent = (err as Error).message;
+        return;
+      }
+      if (epoch !== this.channelImageEpoch) return;
+      const pr = s.progress;
+      if (pr?.preview) img.src = pr.preview;
+      if (s.state === 'failed' || (s.state === 'done' && s.result)) {
+        bar.hidden = true;
+        if (s.result) img.src = s.result.png;
+        $('channel-image-note').textContent =
+          s.state === 'failed'
+            ? (s.error ?? 'failed')
+            : `${layer} #${channel}: ${s.result!.steps} steps of feature visualization (node side, cached)`;
+        return;
+      }
+      bar.hidden = false;
+      bar.value = pr ? pr.done / pr.total : 0;
+      $('channel-image-note').textContent =
+        s.state === 'queued' ? 'waiting for the server…' : `step ${pr?.done ?? 0} of ${pr?.total ?? '?'}`;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+
   private async loadPatches(layer: string, channel: number, epoch: number): Promise<void> {
     const box = $('patches');
     const bar = $<HTMLProgressElement>('patches-progress');

@@ -196,6 +196,7 @@ function wire(app: App, info: ExplorerInfo & { models: string[]; canLoad: boolea
     void act('occlusion', () => app.showClass());
   });
   $('class-image-go').addEventListener('click', () => void act('class image', () => app.classImage()));
+  $('channel-image-go').addEventListener('click', () => void act('channel image', () => app.channelImage()));
   const models = $<HTMLSelectElement>('model-select');
   models.add(new Option(info.name, ''));
   for (const m of info.models) if (m !== info.name) models.add(new Option(m, m));

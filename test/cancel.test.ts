@@ -7,6 +7,8 @@ import { AbortError, isAbortError, Work } from '../src/runtime/cancel';
 import { lectureCnn } from '../src/models/architectures';
 import { trainCnn } from '../src/models/train';
 import { classVisualization } from '../src/techniques/features/class_visualization';
+import { featureVisualization } from '../src/techniques/features/feature_visualization';
+import { objectives } from '../src/techniques/features/objectives';
 import { deletionScore, insertionScore } from '../src/techniques/attribution/deletion';
 import { featureVectors } from '../src/techniques/features/features';
 import { gridLayout } from '../src/techniques/embedding/grid_layout';
@@ -160,6 +162,16 @@ describe('cancellation of long work', function () {
     {
       name: 'classVisualization',
       run: (signal, started) => classVisualization(model, { target: 2, steps: 500, signal, onStep: started }),
+    },
+    {
+      name: 'featureVisualization',
+      run: (signal, started) =>
+        featureVisualization(model, objectives.channel('conv2', 1).plus(objectives.diversity('conv2')), {
+          batch: 2,
+          steps: 500,
+          signal,
+          onStep: started,
+        }),
     },
     {
       name: 'trainCnn',

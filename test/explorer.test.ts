@@ -444,6 +444,31 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       assert.strictEqual(await page.getAttribute('#class-image', 'src'), job.result.png);
     });
 
+    it("a channel's feature-visualization image forms on the server on request, and matches the job", async () => {
+      const { layer, channel } = await page.evaluate(() => ({
+        layer: window.cnnvizExplorer.app.layer,
+        channel: window.cnnvizExplorer.app.channel,
+      }));
+      await page.click('#channel-image-go');
+      await page.waitForFunction(
+        () => /steps of feature visualization/.test(document.getElementById('channel-image-note')!.textContent ?? ''),
+        null,
+        { timeout: 300000 },
+      );
+      const size = await page.evaluate(() => {
+        const img = document.getElementById('channel-image') as HTMLImageElement;
+        return [img.naturalWidth, img.naturalHeight];
+      });
+      assert.deepStrictEqual(size, [28, 28]);
+      const job = (await (
+        await fetch(`${url}api/channel-image?layer=${encodeURIComponent(layer)}&channel=${channel}`)
+      ).json()) as { state: string; result: { png: string; steps: number } };
+      assert.strictEqual(job.state, 'done');
+      assert.strictEqual(await page.getAttribute('#channel-image', 'src'), job.result.png);
+      const bad = (await (await fetch(`${url}api/channel-image?layer=nope&channel=0`)).json()) as { error: string };
+      assert.match(bad.error, /^cnnviz explore: layer 'nope' channel 0: give a convolutional layer/);
+    });
+
     it('bad input gets a message on the page and the server keeps running', async () => {
       const text = path.join(ARTIFACTS, 'not-an-image.png');
       fs.writeFileSync(text, 'this is text, not a picture\n');

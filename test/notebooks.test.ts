@@ -311,8 +311,21 @@ const EXPECT: Record<string, Expectation> = {
     },
   },
   '08-class-visualization': {
-    png: 7,
-    text: [/P\(tarantula\) = \d\.\d+/, /P\(goldfish\) = \d\.\d+/, /P\(3\) = \d\.\d+/],
+    png: 9,
+    text: [
+      /P\(tarantula\) = \d\.\d+ \(logit -?\d+\.\d\)/,
+      /olah +P\(goldfish\) = \d\.\d+/,
+      /channel images: 9 \(3 layers x 3 channels\)/,
+      /P\(3\) = \d\.\d+/,
+    ],
+    claims: (text) => {
+      // Plain ascent: probability about 1 for every class, and a higher logit than Olah's image.
+      for (const c of ['tarantula', 'goldfish', 'flamingo', 'volcano']) {
+        const [p, plain] = numbers(text, new RegExp(`simonyan +P\\(${c}\\) = (\\d\\.\\d+) \\(logit (-?[\\d.]+)\\)`));
+        const [, olah] = numbers(text, new RegExp(`olah +P\\(${c}\\) = (\\d\\.\\d+) \\(logit (-?[\\d.]+)\\)`));
+        assert.ok(p > 0.99 && plain > olah, `${c}: plain ascent P ${p}, logit ${plain}; Olah's logit ${olah}`);
+      }
+    },
   },
   '10-your-own-image': {
     png: 8,

@@ -18,9 +18,15 @@ describe('techniques: class visualization', function () {
   it('raises the target score, reporting it every step', async () => {
     const model = smallCnn({ seed: 11 });
     for (const target of [0, 3]) {
-      const start = await classVisualization(model, { target, steps: 0, seed: 5 });
+      const start = await classVisualization(model, { target, steps: 0, seed: 5, recipe: 'simonyan' });
       const steps: ClassVisualizationStep[] = [];
-      const img = await classVisualization(model, { target, steps: 40, seed: 5, onStep: (s) => void steps.push(s) });
+      const img = await classVisualization(model, {
+        target,
+        steps: 40,
+        seed: 5,
+        recipe: 'simonyan',
+        onStep: (s) => void steps.push(s),
+      });
       assert.strictEqual(steps.length, 40);
       assert.deepStrictEqual(
         steps.map((s) => s.step),
@@ -45,7 +51,7 @@ describe('techniques: class visualization', function () {
 
   it('raises the score under every preset of Yosinski et al. Table 1, and for a unit', async () => {
     const model = smallCnn({ seed: 12 });
-    const start = await classVisualization(model, { target: 1, steps: 0 });
+    const start = await classVisualization(model, { target: 1, steps: 0, recipe: 'simonyan' });
     for (const preset of Object.keys(REGULARIZER_PRESETS) as (keyof typeof REGULARIZER_PRESETS)[]) {
       const img = await classVisualization(model, {
         target: 1,

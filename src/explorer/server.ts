@@ -249,6 +249,19 @@ export class ExplorerServer {
         );
       return this.json(res, s.jobs.get(s.patchesJob(layer, channel)));
     }
+    if (p === '/api/channel-image') {
+      const layer = q.get('layer') ?? '';
+      const channel = Number(q.get('channel'));
+      const info = (await s.info).layers.find((l) => l.name === layer);
+      const depth = info?.outputShape[info.outputShape.length - 1];
+      if (!info || info.outputShape.length !== 3 || !Number.isInteger(channel) || channel < 0 || channel >= depth!)
+        throw new HttpError(
+          400,
+          `cnnviz explore: layer '${layer}' channel ${q.get('channel')}: give a convolutional layer and a channel ` +
+            `0..${depth === undefined ? '?' : depth - 1}`,
+        );
+      return this.json(res, s.jobs.get(s.channelImageJob(layer, channel)));
+    }
     if (p === '/api/class-image') {
       const c = Number(q.get('class'));
       const n = (await s.info).classNames.length;

@@ -11,6 +11,7 @@ import { layers as layerInfos, LayerInfo } from '../models/layers';
 import { cached, fingerprint } from '../runtime/cache';
 import { topActivatingPatches, ActivatingPatch } from '../techniques/features/patches';
 import { classVisualization } from '../techniques/features/class_visualization';
+import { featureVisualization, takesAnySize } from '../techniques/features/feature_visualization';
 import { floatToPng } from './image_input';
 import { PHOTO_SET, photoPatches, photoSetLabels, readPhotos } from './photo_set';
 import { Jobs } from './jobs';
@@ -239,6 +240,50 @@ export class ExplorerSession {
         })),
         dataset: ds.name,
         searched: ds.labels.length,
+      };
+    });
+    return id;
+  }
+
+  /**
+   * Starts (or finds) the job computing a channel's feature-visualization image (Olah et al.'s recipe, the
+   * channel's mean activation); progress carries snapshots, the result is cached on disk.
+   */
+  channelImageJob(layer: string, channel: number): string {
+    const id = `channel-image/${layer}/${channel}`;
+    const c = this.inputShape[2];
+    // A network that takes any size is optimised at 128 px (seconds, not minutes), and drawn at its own size.
+    const optimizeSize = takesAnySize(this.model) ? Math.min(128, this.inputShape[0]) : undefined;
+    const options = { steps: 48, seed: 1, optimizeSize };
+    this.jobs.start(id, async (progress) => {
+      const value = await cached(
+        'explorer-channel-image',
+        { model: this.modelKey, layer, channel, ...options },
+        async () => {
+          const img = await featureVisualization(this.model, `${layer}:${channel}`, {
+            ...options,
+            onStep: async (s) => {
+              progress({
+                done: s.step,
+                total: s.steps,
+                score: s.score,
+                preview: s.image
+                  ? `data:image/png;base64,${floatToPng(s.image, s.shape[0], s.shape[1], c).toString('base64')}`
+                  : undefined,
+              });
+              await new Promise((r) => setImmediate(r));
+            },
+          });
+          const out = { image: new Float32Array(img.dataSync()), shape: img.shape };
+          img.dispose();
+          return out;
+        },
+        { quiet: true },
+      );
+      const [h, w] = value.shape;
+      return {
+        png: `data:image/png;base64,${floatToPng(value.image, h, w, c).toString('base64')}`,
+        steps: options.steps,
       };
     });
     return id;

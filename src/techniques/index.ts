@@ -40,6 +40,11 @@ export type { SampleActivations, SampleActivationsOptions } from './features/sam
 export type { StrongestActivations, StrongestActivationsOptions, ImageSource } from './features/strongest';
 export { classVisualization } from './features/class_visualization';
 export type { ClassVisualizationOptions, ClassVisualizationStep } from './features/class_visualization';
+export { featureVisualization } from './features/feature_visualization';
+export type { FeatureVisualizationOptions, FeatureVisualizationStep } from './features/feature_visualization';
+export { objectives, Objective } from './features/objectives';
+export type { ObjectiveLike, ObjectiveTerm } from './features/objectives';
+export type { RobustnessOptions } from './features/transforms';
 export { REGULARIZER_PRESETS } from './features/regularizers';
 export type { Regularizers, RegularizerPreset } from './features/regularizers';
 export { kernelShap } from './attribution/kernel_shap';

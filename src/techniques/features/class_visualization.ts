@@ -1,8 +1,10 @@
 /**
- * Class visualization by gradient ascent (Simonyan et al. 2014; Yosinski et al. 2015): start from
- * a plain image and repeatedly nudge it to raise a class score (or a unit's activation). Without
- * help this finds high-frequency noise; Yosinski's four regularizers (L2 decay, periodic Gaussian
- * blur, clipping pixels of small norm, clipping pixels of small contribution) make it legible.
+ * Class visualization by gradient ascent, in the lecture's three recipes:
+ * - 'simonyan' (Simonyan et al. 2014): plain ascent on the pixels; finds high-frequency noise with a high score;
+ * - 'yosinski1'..'yosinski4' (Yosinski et al. 2015, Table 1): the same with L2 decay, periodic Gaussian blur,
+ *   clipping pixels of small norm or small contribution;
+ * - 'olah' (Olah et al. 2017, the default): `featureVisualization`'s Fourier + decorrelated colour image under
+ *   random transformations, optimised with Adam.
  */
 import * as tf from '@tensorflow/tfjs';
 import { gaussian, mulberry32 } from '../../common/random';
@@ -14,6 +16,32 @@ import { REGULARIZER_PRESETS, RegularizerPreset, Regularizers } from './regulari
 import { begin } from '../core/harness';
 import { fail, finiteNumber, oneOf, positiveInt, shapeText } from '../../common';
 import { reserveWasmHeap } from '../../runtime/wasm_guard';
+import { activationBytes, GRADIENT_HEAP_FACTOR, renderFeatures, takesAnySize } from './feature_visualization';
+import { objectives } from './objectives';
+import { RobustnessOptions } from './transforms';
+
+export type ClassVisualizationRecipe = 'olah' | 'simonyan' | Exclude<RegularizerPreset, 'none'>;
+export const CLASS_VISUALIZATION_RECIPES: readonly ClassVisualizationRecipe[] = [
+  'olah',
+  'simonyan',
+  'yosinski1',
+  'yosinski2',
+  'yosinski3',
+  'yosinski4',
+];
+/** Options that only the pixel-space recipes read: given without a recipe, they choose 'simonyan' (or the preset). */
+const PIXEL_OPTIONS = [
+  'preset',
+  'init',
+  'range',
+  'center',
+  'jitter',
+  'l2Decay',
+  'blurEvery',
+  'blurSigma',
+  'clipNormPercentile',
+  'clipContributionPercentile',
+] as const;
 
 export interface ClassVisualizationStep {
   /** 1-based step number. */
@@ -35,14 +63,30 @@ export interface ClassVisualizationOptions extends Regularizers, Cancellable {
   x?: number;
   /** Score maximised for a class: before the softmax ('logits', default, as in Simonyan 2014) or the probability. */
   output?: 'logits' | 'probs';
-  /** Gradient-ascent steps (default 200). */
+  /**
+   * 'olah' (default): Fourier parameterization, decorrelated colour, transformation robustness, Adam;
+   * 'simonyan': plain ascent on the pixels; 'yosinski1'..'yosinski4': Yosinski et al.'s Table 1 regularizers.
+   * Without a recipe, any pixel-space option (preset, init, range, center, jitter, a regularizer) picks the
+   * pixel recipe ('simonyan', or the preset's).
+   */
+  recipe?: ClassVisualizationRecipe;
+  /** 'olah': side of the returned image (default the model's input size). */
+  size?: number;
+  /** 'olah': side at which the image is optimised (default min(size, 128); models that take any size). */
+  optimizeSize?: number;
+  /** 'olah': the random transformations each step (false: none). */
+  transforms?: RobustnessOptions | false;
+  /** Gradient-ascent steps (default 200; 'olah': 64). */
   steps?: number;
   /**
    * Root-mean-square pixel change per step: the gradient is divided by its RMS, so the step does not
    * depend on the score's scale (default 0.1 for pixels in [0, 1]). Preset 2's strong decay wants more (about 0.3).
    */
   learningRate?: number;
-  /** Yosinski et al. 2015, Table 1, rows 1-4; options given explicitly override the preset. Default 'none'. */
+  /**
+   * Pixel recipes: Yosinski et al. 2015, Table 1, rows 1-4; options given explicitly override the preset. 'none' is
+   * 'simonyan'.
+   */
   preset?: RegularizerPreset;
   /** Starting image: 'noise' (default, seeded), 'zeros' (the center value everywhere), or a tensor [H, W, C]. */
   init?: 'noise' | 'zeros' | tf.Tensor;
@@ -95,28 +139,47 @@ function clipBelowPercentile(img: tf.Tensor4D, perPixel: tf.Tensor, pct: number,
   ) as tf.Tensor4D;
 }
 
-/** Wasm heap a gradient of one image takes, as a multiple of its activations (MobileNet: 174 MB for 44.5 MB). */
-const GRADIENT_HEAP_FACTOR = 4;
-
-/** Bytes of every layer's output for one image. */
-function activationBytes(model: tf.LayersModel): number {
-  let total = 0;
-  for (const layer of model.layers) {
-    const shape = layer.outputShape as (number | null)[] | (number | null)[][];
-    const shapes = Array.isArray(shape[0]) ? (shape as (number | null)[][]) : [shape as (number | null)[]];
-    for (const s of shapes) total += s.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
+/** The recipe the options ask for (see `recipe`). */
+function recipeOf(opts: ClassVisualizationOptions, caller: string): ClassVisualizationRecipe {
+  const pixel = PIXEL_OPTIONS.filter((k) => opts[k] !== undefined);
+  const fallback = pixel.length === 0 ? 'olah' : opts.preset && opts.preset !== 'none' ? opts.preset : 'simonyan';
+  const recipe = oneOf(
+    opts.recipe,
+    CLASS_VISUALIZATION_RECIPES,
+    fallback as ClassVisualizationRecipe,
+    caller,
+    'recipe',
+  );
+  if (recipe === 'olah' && pixel.length > 0)
+    fail(
+      caller,
+      `recipe 'olah' optimises a Fourier spectrum, not pixels; ${pixel.join(', ')} belong to the pixel recipes`,
+    );
+  if (recipe !== 'olah') {
+    const olahOnly = (['size', 'optimizeSize', 'transforms'] as const).filter((k) => opts[k] !== undefined);
+    if (olahOnly.length > 0) fail(caller, `${olahOnly.join(', ')} belong to recipe 'olah', not '${recipe}'`);
+    if (opts.preset !== undefined && opts.recipe !== undefined && opts.preset !== 'none' && opts.preset !== recipe)
+      fail(caller, `preset '${opts.preset}' and recipe '${recipe}' disagree; give one`);
   }
-  return 4 * total;
+  return recipe;
 }
 
-/** An image [H, W, C] that maximises the class score (or unit activation) under the chosen regularizers. */
+/** An image [H, W, C] that maximises the class score (or unit activation) under the chosen recipe. */
 export async function classVisualization(
   model: tf.LayersModel,
   opts: ClassVisualizationOptions = {},
 ): Promise<tf.Tensor3D> {
   const caller = 'classVisualization';
   await begin(caller);
-  const preset = oneOf(opts.preset, Object.keys(REGULARIZER_PRESETS) as RegularizerPreset[], 'none', caller, 'preset');
+  const recipe = recipeOf(opts, caller);
+  if (recipe === 'olah') return olahClassVisualization(model, opts, caller);
+  const preset = oneOf(
+    recipe === 'simonyan' ? opts.preset : recipe,
+    Object.keys(REGULARIZER_PRESETS) as RegularizerPreset[],
+    'none',
+    caller,
+    'preset',
+  );
   const reg: Required<Regularizers> = { ...REGULARIZER_PRESETS[preset] };
   for (const key of Object.keys(reg) as (keyof Regularizers)[]) if (opts[key] !== undefined) reg[key] = opts[key]!;
   const steps = opts.steps === 0 ? 0 : positiveInt(opts.steps, 200, caller, 'steps');
@@ -214,4 +277,42 @@ export async function classVisualization(
   } finally {
     img.dispose();
   }
+}
+
+/** Recipe 'olah': featureVisualization of the class (or unit), under classVisualization's name and options. */
+async function olahClassVisualization(
+  model: tf.LayersModel,
+  opts: ClassVisualizationOptions,
+  caller: string,
+): Promise<tf.Tensor3D> {
+  if (opts.output === 'probs') fail(caller, "recipe 'olah' maximises the logit; leave out output: 'probs'");
+  let objective;
+  if (opts.layer !== undefined) {
+    if (opts.target !== undefined) fail(caller, 'give either target (a class) or layer + channel, not both');
+    if (opts.channel === undefined) fail(caller, `layer '${opts.layer}' given without a channel`);
+    objective =
+      opts.y !== undefined || opts.x !== undefined
+        ? objectives.neuron(opts.layer, opts.channel, { y: opts.y, x: opts.x })
+        : objectives.channel(opts.layer, opts.channel);
+  } else {
+    if (opts.target === undefined) fail(caller, 'give target (a class index or name) or layer + channel');
+    objective = objectives.class(opts.target);
+  }
+  const size = opts.size ?? imageShapeOf(model, caller)[0] ?? 224;
+  return (await renderFeatures(
+    model,
+    objective,
+    {
+      size: opts.size,
+      optimizeSize: opts.optimizeSize ?? (takesAnySize(model) ? Math.min(size, 128) : undefined),
+      steps: opts.steps ?? 64,
+      learningRate: opts.learningRate,
+      transforms: opts.transforms,
+      seed: opts.seed,
+      signal: opts.signal,
+      onStep: opts.onStep,
+      snapshotEvery: opts.snapshotEvery,
+    },
+    caller,
+  )) as tf.Tensor3D;
 }
