@@ -273,8 +273,10 @@ out['second'] = run(cells[1]) if out['aliveAfterIdleInterrupt'] else None
 kc.execute(cells[2])           # still running at shutdown: its reply comes after the sockets close
 time.sleep(1.0)
 kc.stop_channels()
-km.shutdown_kernel(now=False)  # interrupt, shutdown_request, wait
-time.sleep(2.5)                # the late writes come 1.5 s after the cells
+# interrupt, shutdown_request, then wait for the kernel's own exit: jupyter_client kills it after
+# shutdown_wait_time (5 s), which a loaded machine overran ("kernel exit code none")
+km.shutdown_wait_time = 300.0
+km.shutdown_kernel(now=False)
 print(json.dumps(out))
 `;
 

@@ -7,7 +7,7 @@ import { setup } from '../src/runtime/backend';
 import { ABORT_GRACE_MS, closePool, getPool, runBatched } from '../src/runtime/pool';
 import { lectureCnn } from '../src/models/architectures';
 import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features/features';
-import { maxDiff } from './techniques_fixtures';
+import { maxDiff } from './util/techniques_fixtures';
 
 describe('worker pool faults', function () {
   this.timeout(180000);
