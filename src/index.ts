@@ -10,11 +10,13 @@ import * as models from './models';
 import { show as figures } from './widgets';
 
 export { tf, datasets, images, models };
-export { setup, ensureBackend, currentBackend, threadCount, BACKEND_CHOICES } from './runtime/backend';
+export { setup, ensureBackend, currentBackend, threadCount } from './runtime/backend';
 export type { SetupOptions, SetupResult, BackendChoice } from './runtime/backend';
 export { AbortError, isAbortError } from './runtime/cancel';
 export type { Cancellable, LongWorkOptions } from './runtime/cancel';
-export * from './techniques';
+export * from './techniques/methods';
+export * as choices from './choices';
+export * as stats from './techniques/core/stats';
 export * from './widgets';
 /**
  * show.* of widgets/, and show.explorer: the live explorer of `model` in this cell (an iframe to this kernel's

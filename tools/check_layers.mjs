@@ -38,7 +38,7 @@ const TECHNIQUE_BELOW = { core: [], attribution: ['core'], features: ['core'], e
 
 function roomOf(file) {
   const rel = path.relative(src, file).split(path.sep);
-  if (rel.length === 1) return rel[0] === 'index.ts' ? 'index' : 'entry';
+  if (rel.length === 1) return rel[0] === 'cli.ts' ? 'entry' : 'index';
   return rel[0];
 }
 function techRoom(file) {
