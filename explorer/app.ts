@@ -67,7 +67,7 @@ export class App {
     readonly info: ExplorerInfo,
     readonly backend: string,
   ) {
-    this.net = new Net(model, info.logitsLayer);
+    this.net = new Net(model);
     const spatial = info.spatialLayers;
     // like the toolbox's conv5: a layer about two thirds of the way in
     this.layer = spatial[Math.min(spatial.length - 1, Math.floor(spatial.length * 0.6))] ?? '';

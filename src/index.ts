@@ -3,17 +3,30 @@
  * The names exported here are the public contract (see the design note).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { ExplorerHandle, ShowExplorerOptions } from './explorer';
 import * as datasets from './data';
 import * as images from './data/image_api';
 import * as models from './models';
+import { show as figures } from './widgets';
 
 export { tf, datasets, images, models };
-export { setup, ensureBackend, currentBackend, threadCount, BACKEND_CHOICES } from './runtime/backend';
+export { setup, ensureBackend, currentBackend, threadCount } from './runtime/backend';
 export type { SetupOptions, SetupResult, BackendChoice } from './runtime/backend';
 export { AbortError, isAbortError } from './runtime/cancel';
 export type { Cancellable, LongWorkOptions } from './runtime/cancel';
-export * from './techniques';
+export * from './techniques/methods';
+export * as choices from './choices';
+export * as stats from './techniques/core/stats';
 export * from './widgets';
+/**
+ * show.* of widgets/, and show.explorer: the live explorer of `model` in this cell (an iframe to this kernel's
+ * explorer server, started on demand). The explorer sits above widgets/ (src/README), so it is joined on here;
+ * loaded on first use, as its server is.
+ */
+export const show = Object.assign(figures, {
+  explorer: async (model: tf.LayersModel, o: ShowExplorerOptions = {}): Promise<ExplorerHandle> =>
+    (await import('./explorer')).showExplorer(model, o),
+});
 export * as check from './check';
 export { cached, cachedWithInfo, clearCache, fingerprint } from './runtime/cache';
 export type { CacheOptions, CacheHit } from './runtime/cache';

@@ -11,7 +11,7 @@ import { Browser, Page } from 'playwright-core';
 import { launchOfflineChromium } from './util/browser';
 import { datasets } from '../src';
 import { executeNotebook, ExecutedNotebook, REPO } from './util/notebook';
-import { cleanBorder, decodePng, Decoded, pngSize } from './widgets_pixels';
+import { cleanBorder, decodePng, Decoded, pngSize } from './util/widgets_pixels';
 
 const NOTEBOOK = 'notebooks/gallery/widgets.ipynb';
 const ARTIFACTS = path.join(REPO, 'test', 'artifacts');

@@ -22,7 +22,7 @@ import { saliency } from '../src/techniques/attribution/saliency';
 import { smoothGrad } from '../src/techniques/attribution/smoothgrad';
 import { tsne } from '../src/techniques/embedding/tsne';
 import { umap } from '../src/techniques/embedding/umap';
-import { randn, smallCnn, uniform, useWasm } from './techniques_fixtures';
+import { randn, smallCnn, uniform, useWasm } from './util/techniques_fixtures';
 
 /** What a case needs: run the function with a signal, and a hook that says "the work has started". */
 interface Case {

@@ -11,7 +11,7 @@ import {
   saliency,
 } from '../src';
 import { CheckFailed } from '../src/check';
-import { useWasm } from './techniques_fixtures';
+import { useWasm } from './util/techniques_fixtures';
 import { resetResults } from '../src/check/report';
 
 // Student answers as the solution notebooks write them, and the mistakes students make.

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { check, featureVectors, guidedBackprop, models, nearestNeighbors } from '../src';
-import { useWasm } from './techniques_fixtures';
+import { useWasm } from './util/techniques_fixtures';
 import { resetResults } from '../src/check/report';
 
 // The checks of assignments 04-06 with right answers (as the solution notebooks write them) and the usual mistakes.

@@ -271,10 +271,12 @@ time.sleep(1.0)
 out['aliveAfterIdleInterrupt'] = km.is_alive()
 out['second'] = run(cells[1]) if out['aliveAfterIdleInterrupt'] else None
 kc.execute(cells[2])           # still running at shutdown: its reply comes after the sockets close
-time.sleep(1.0)
+time.sleep(1.0)                # let it start
 kc.stop_channels()
-km.shutdown_kernel(now=False)  # interrupt, shutdown_request, wait
-time.sleep(2.5)                # the late writes come 1.5 s after the cells
+# interrupt, shutdown_request, then wait for the kernel's own exit: jupyter_client kills it after
+# shutdown_wait_time (5 s), which a loaded machine overran ("kernel exit code none")
+km.shutdown_wait_time = 300.0
+km.shutdown_kernel(now=False)
 print(json.dumps(out))
 `;
 
@@ -293,12 +295,21 @@ describe('the kernel around interrupts and shutdown', function () {
 await setup();
 const fs = require('fs');
 process.on('exit', (code) => fs.writeFileSync(${JSON.stringify(exitFile)}, String(code)));`,
-      // after shutdown: a cnnviz display update, a raw tslab display write, a line on stdout
+      // after shutdown: a cnnviz display update, a raw tslab display write, a line on stdout. They wait for an
+      // event, not a time: the shutdown has begun when tslab's stdout hook is gone (runtime/cell), and the sockets
+      // close a tick (20 ms) later, before this 100 ms timer.
       `const p = show.progress({ title: 'late' });
 p.interval = 0;
 const raw = require('tslab/dist/jupyter').lastWriteDisplayData;
-setTimeout(() => { p.update(1, 1); raw({ data: { 'text/plain': 'late' }, metadata: {} }, false); }, 1500);
-setTimeout(() => process.stdout.write('late line\\n'), 1600);`,
+const closing = setInterval(() => {
+  if (Object.prototype.hasOwnProperty.call(process.stdout, 'write')) return;
+  clearInterval(closing);
+  setTimeout(() => {
+    p.update(1, 1);
+    raw({ data: { 'text/plain': 'late' }, metadata: {} }, false);
+    process.stdout.write('late line\\n');
+  }, 100);
+}, 10);`,
       // running when the shutdown comes
       `import { tsne } from 'cnnviz';
 const many = new Float32Array(6000 * 32).map((_, i) => Math.sin(i * 0.37));

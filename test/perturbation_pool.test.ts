@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { integratedGradients, kernelShap, occlusion, smoothGrad } from '../src';
 import { setPooledMinValues } from '../src/techniques/core/perturbation';
 import { threadCount } from '../src/runtime/backend';
-import { useWasm } from './techniques_fixtures';
+import { useWasm } from './util/techniques_fixtures';
 
 function colourCnn(): tf.LayersModel {
   const input = tf.input({ shape: [32, 32, 3] });

@@ -4,7 +4,7 @@ import { setup } from '../src/runtime/backend';
 import { closePool, runBatched } from '../src/runtime/pool';
 import { lectureCnn } from '../src/models/architectures';
 import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features/features';
-import { maxDiff } from './techniques_fixtures';
+import { maxDiff } from './util/techniques_fixtures';
 
 describe('runBatched over a worker pool', function () {
   let model: tf.LayersModel;

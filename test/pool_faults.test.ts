@@ -5,9 +5,10 @@ import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { setup } from '../src/runtime/backend';
 import { ABORT_GRACE_MS, closePool, getPool, runBatched } from '../src/runtime/pool';
+import { waitFor } from './util/machine';
 import { lectureCnn } from '../src/models/architectures';
 import { featureVectors, POOL_MIN_IMAGES } from '../src/techniques/features/features';
-import { maxDiff } from './techniques_fixtures';
+import { maxDiff } from './util/techniques_fixtures';
 
 describe('worker pool faults', function () {
   this.timeout(180000);
@@ -76,8 +77,8 @@ describe('worker pool faults', function () {
       /^AbortError: slowTest: aborted$/,
     );
     assert.strictEqual(tf.memory().numTensors, before);
-    // The busy workers were terminated at the abort; the next call gets fresh ones.
-    await new Promise((r) => setTimeout(r, ABORT_GRACE_MS + 200));
+    // The busy workers are terminated at the abort (or ABORT_GRACE_MS after it); the next call gets fresh ones.
+    await waitFor(() => pool.stopped === 2, `both busy workers stopped (${ABORT_GRACE_MS} ms grace)`);
     await pooledPredictIsRight();
     assert.strictEqual(pool.replaced, replacedBefore + 2, 'both busy workers were replaced');
   });

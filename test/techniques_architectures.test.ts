@@ -11,7 +11,7 @@ import {
   saliency,
   topActivatingPatches,
 } from '../src/techniques';
-import { assertNoLeak, uniform, useWasm } from './techniques_fixtures';
+import { assertNoLeak, uniform, useWasm } from './util/techniques_fixtures';
 
 /** MobileNet-style: strided stem, batch norm, ReLU6 layers, depthwise + pointwise, global pooling, softmax Dense. */
 function mobileNetStyle(): tf.LayersModel {

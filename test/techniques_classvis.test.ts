@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { classVisualization, gaussianBlur, REGULARIZER_PRESETS, ClassVisualizationStep } from '../src/techniques';
-import { assertNoLeak, maxAbsDiff, rejects, smallCnn, useWasm } from './techniques_fixtures';
+import { assertNoLeak, maxAbsDiff, rejects, smallCnn, useWasm } from './util/techniques_fixtures';
 
 function score(model: tf.LayersModel, image: tf.Tensor3D, target: number): number {
   return tf.tidy(() => {

@@ -4,7 +4,7 @@ import { classVisualization, featureVisualization, objectives } from '../src/tec
 import { models, setup } from '../src';
 import { dftBasisTensors, inverseRealDft, rfftWidth } from '../src/techniques/features/fourier';
 import { affineSample } from '../src/techniques/features/transforms';
-import { assertNoLeak, maxAbsDiff, rejects, smallCnn, uniform, useWasm } from './techniques_fixtures';
+import { assertNoLeak, maxAbsDiff, rejects, smallCnn, uniform, useWasm } from './util/techniques_fixtures';
 
 /** The real 2-D DFT written out as its double sum (numpy's rfft2): [2, h, 1, 1, kw] as the parameter lays it out. */
 function directRfft2(img: Float32Array, h: number, w: number): Float32Array {

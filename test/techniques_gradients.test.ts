@@ -10,7 +10,7 @@ import {
   rejects,
   smallCnn,
   useWasm,
-} from './techniques_fixtures';
+} from './util/techniques_fixtures';
 
 /**
  * A model whose first non-linearity is a ReLU applied right to the input, in one of several styles, then linear

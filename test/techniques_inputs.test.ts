@@ -15,7 +15,7 @@ import {
   smoothGrad,
   topActivatingPatches,
 } from '../src/techniques';
-import { assertNoLeak, randomImage, rejects, smallCnn, useWasm } from './techniques_fixtures';
+import { assertNoLeak, randomImage, rejects, smallCnn, useWasm } from './util/techniques_fixtures';
 
 type Technique = (model: tf.LayersModel, image: tf.Tensor, extra: { target?: number }) => Promise<unknown>;
 

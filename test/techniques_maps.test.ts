@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { featureVectors, firstLayerFilters, occlusion, pixelVectors, topActivatingPatches } from '../src/techniques';
 import type { OcclusionOptions } from '../src/techniques';
-import { assertNoLeak, maxAbsDiff, randomImage, rejects, smallCnn, uniform, useWasm } from './techniques_fixtures';
+import { assertNoLeak, maxAbsDiff, randomImage, rejects, smallCnn, uniform, useWasm } from './util/techniques_fixtures';
 
 /** Reads only rows 2..4, columns 3..5 of a 10x10 image. */
 function regionModel(): tf.LayersModel {

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { deletionScore, insertionScore, randomizationCheck, saliency, spearman, ranks } from '../src/techniques';
-import { assertNoLeak, maxAbsDiff, randomImage, rejects, smallCnn, uniform, useWasm } from './techniques_fixtures';
+import { assertNoLeak, maxAbsDiff, randomImage, rejects, smallCnn, uniform, useWasm } from './util/techniques_fixtures';
 
 /** Logit 0 = sum of w * x over the 3x3 region at rows 2..4, cols 3..5 (w > 0) + 0.5; logit 1 = 0. */
 function regionLinear(): { model: tf.LayersModel; w: Float32Array } {

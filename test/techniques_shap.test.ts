@@ -10,7 +10,7 @@ import {
   smallCnn,
   sum,
   useWasm,
-} from './techniques_fixtures';
+} from './util/techniques_fixtures';
 
 function factorial(n: number): number {
   return n <= 1 ? 1 : n * factorial(n - 1);

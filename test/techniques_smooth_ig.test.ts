@@ -10,7 +10,7 @@ import {
   smallCnn,
   sum,
   useWasm,
-} from './techniques_fixtures';
+} from './util/techniques_fixtures';
 
 /** Class 0 score = relu(x[0,0] - 0.5); class 1 score = 0. Its gradient in pixel (0,0) is a step. */
 function stepModel(): tf.LayersModel {

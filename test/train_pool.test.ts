@@ -9,7 +9,7 @@ import { setup } from '../src/runtime/backend';
 import { trainGradients, TrainShare } from '../src/runtime/batch_tasks';
 import { closePool, getPool, runBatched } from '../src/runtime/pool';
 import { lectureCnn } from '../src/models/architectures';
-import { maxDiff } from './techniques_fixtures';
+import { maxDiff } from './util/techniques_fixtures';
 
 describe('training on the worker pool', function () {
   this.timeout(180000);

@@ -8,7 +8,7 @@ import { inspect } from 'util';
 import { render, show } from '../src/widgets';
 import { PLOTLY_MIME } from '../src/widgets/figure';
 import { resetLibraryEmbed } from '../src/widgets/kernel/plotly';
-import { pngSize } from './widgets_pixels';
+import { pngSize } from './util/widgets_pixels';
 
 interface Sent {
   data: Record<string, unknown>;

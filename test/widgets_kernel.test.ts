@@ -65,7 +65,7 @@ const img = { width: 8, height: 8, channels: 1, data: new Float32Array(64).map((
       // 1: a progress display fed by async work that outlives the cell
       `const p = show.progress({ title: 'async', total: 8 });
 p.interval = 0;
-(async () => {
+const work1 = (async () => {
   for (let i = 1; i <= 8; i++) {
     await new Promise((r) => setTimeout(r, 60));
     p.update(i, i * i, img);
@@ -73,8 +73,8 @@ p.interval = 0;
   p.done();
 })();
 console.log('cell 1 returns at once');`,
-      // 2: runs while cell 1's work goes on
-      `await new Promise((r) => setTimeout(r, 900));
+      // 2: runs while cell 1's work goes on, until it ends (an event, not a time: the machine may be loaded)
+      `await work1;
 console.log('cell 2 done');`,
       // 3: a Figure as the value of the cell
       `const fig = render.images([img, img]);

@@ -9,7 +9,7 @@ import { encodeGrayPng } from '../src/widgets/draw/png_encode';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { cleanBorder, decodePng, hex, pngSize, uniformBlock } from './widgets_pixels';
+import { cleanBorder, decodePng, hex, pngSize, uniformBlock } from './util/widgets_pixels';
 
 type Panel = { x: number; y: number; width: number; height: number; title: string };
 const rgb = (h: string) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));

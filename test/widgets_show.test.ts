@@ -4,7 +4,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { render, show } from '../src/widgets';
-import { decodePng, hex } from './widgets_pixels';
+import { decodePng, hex } from './util/widgets_pixels';
 
 describe('widgets: show.* with tensors and technique results', () => {
   const n = 12;

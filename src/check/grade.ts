@@ -11,7 +11,10 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AssignmentSpec, identify, Notebook, NotebookCell, readNotebook, sourceOf } from './assignments';
+import type { CheckOutcome, NotebookOutcome, StudentRow } from './grade_outcome';
 import type { GradedLine } from './record';
+
+export type { CheckOutcome, NotebookOutcome, StudentRow } from './grade_outcome';
 
 export interface GradeOptions {
   /** Report folder (report.csv, report.html, report.json, work/). */
@@ -31,33 +34,6 @@ export interface GradeOptions {
   /** Seed of the hidden cases (default 2027). */
   seed?: number;
   onProgress?: (line: string) => void;
-}
-
-export interface CheckOutcome {
-  check: string;
-  passed: boolean;
-  message: string;
-  seconds?: number;
-}
-
-export interface NotebookOutcome {
-  student: string;
-  file: string;
-  assignment?: string;
-  checks: CheckOutcome[];
-  /** What went wrong beside the checks: edited or deleted check cells, hangs, crashes, failing cells. */
-  problems: string[];
-  answers: Record<string, string>;
-  seconds: number;
-  executed?: string;
-}
-
-export interface StudentRow {
-  student: string;
-  score: number;
-  max: number;
-  seconds: number;
-  notebooks: NotebookOutcome[];
 }
 
 export interface GradeRun {

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { AssignmentSpec } from './assignments';
-import type { StudentRow } from './grade';
+import type { StudentRow } from './grade_outcome';
 
 function csvCell(v: string | number): string {
   const s = String(v);

@@ -17,7 +17,7 @@ type AnyCheck = (fn: never, opts: CheckOptions) => Promise<CheckResult>;
 
 const CHECKS: Record<string, AnyCheck> = {};
 
-/** Makes a check gradable by name (each check file registers itself in registry.ts). */
+/** Makes a check gradable by name (the checks are registered just below, one line each). */
 export function registerCheck(name: string, fn: AnyCheck): void {
   CHECKS[name] = fn;
 }

@@ -30,8 +30,6 @@ export interface ExplorerInfo {
   layers: ExplorerLayer[];
   /** layers whose output is a map [h, w, c]: the ones the activation grid can show */
   spatialLayers: string[];
-  /** layer giving the scores before the softmax ('logits'), or null when the model has none */
-  logitsLayer: string | null;
   /** the card's title (what the model is), else its name */
   title?: string;
   source?: string;
@@ -123,7 +121,6 @@ export class ExplorerSession {
         field: l.receptiveField ? (l.receptiveField.size as [number, number]) : undefined,
       })),
       spatialLayers: all.filter((l) => l.outputShape.length === 3 && l.type !== 'InputLayer').map((l) => l.name),
-      logitsLayer: all.some((l) => l.name === 'logits') ? 'logits' : null,
       title: typeof c.title === 'string' ? c.title : undefined,
       source: typeof c.source === 'string' ? c.source : undefined,
       license: typeof c.license === 'string' ? c.license : undefined,

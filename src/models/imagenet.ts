@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { entry, locate } from '../data/store';
 import { fileIO } from './io';
-import type { ModelCard } from './zoo';
+import type { ModelCard } from './model_card';
 
 interface ImagenetSpec {
   /** Manifest entry and folder in the data folder. */

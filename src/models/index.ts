@@ -1,6 +1,6 @@
 export { load, save, card, classNames, modelsDir, shippedPath, SHIPPED_MODELS, modelNames } from './zoo';
 export { IMAGENET_MODELS } from './imagenet';
-export type { ModelCard } from './zoo';
+export type { ModelCard } from './model_card';
 export { fileIO, modelJsonPath } from './io';
 export { layers, getLayer, receptiveField } from './layers';
 export type { LayerInfo } from './layers';

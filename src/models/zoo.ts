@@ -4,6 +4,9 @@ import * as path from 'path';
 import { ensureBackend } from '../runtime/backend';
 import { IMAGENET_MODELS, loadImagenet } from './imagenet';
 import { fileIO } from './io';
+import type { ModelCard } from './model_card';
+
+export type { ModelCard } from './model_card';
 
 /** Models shipped in the package's models/ folder. */
 export const SHIPPED_MODELS = ['mnist-cnn', 'fashion-cnn', 'cifar-cnn'] as const;
@@ -11,21 +14,6 @@ export const SHIPPED_MODELS = ['mnist-cnn', 'fashion-cnn', 'cifar-cnn'] as const
 /** Every model `load` takes by name: the shipped ones, then the ImageNet ones from the data folder. */
 export function modelNames(): string[] {
   return [...SHIPPED_MODELS, ...Object.keys(IMAGENET_MODELS)];
-}
-
-/** Metadata cnnviz stores in model.json (userDefinedMetadata). */
-export interface ModelCard {
-  name?: string;
-  dataset?: string;
-  classNames?: string[];
-  testAccuracy?: number;
-  /** ImageNet models: each class's full description ('tabby, tabby cat'), whose synonyms also name it. */
-  classDescriptions?: string[];
-  title?: string;
-  inputSize?: number[];
-  source?: string;
-  license?: string;
-  [key: string]: unknown;
 }
 
 /** The package's models/ folder (works from src/ and from the compiled build/src/). */

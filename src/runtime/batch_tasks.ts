@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { logitsOutput, probabilities } from './logits';
 
 /**
  * Work on one slice of a batch: gets tfjs, the model (a worker's own copy) and the images
@@ -45,7 +46,7 @@ export function logitsModel(t: typeof tf, model: tf.LayersModel, caller: string)
     if (!out) {
       throw new Error(
         `${caller}: cannot read the scores before the softmax of this model ` +
-          `(needs a linear layer named 'logits' or a final softmax layer)`,
+          `(needs a final softmax or sigmoid layer of its own, not another layer's activation)`,
       );
     }
     sub = t.model({ inputs: model.inputs, outputs: out });
@@ -55,37 +56,12 @@ export function logitsModel(t: typeof tf, model: tf.LayersModel, caller: string)
 }
 
 /**
- * The model's class scores: probabilities as it gives them, or the scores before its final
- * softmax (the `logits` layer of a model cnnviz loads by name, else the softmax layer's input).
- * What techniques/core/forward.ts computes on the main thread, without patching layers.
+ * The model's class scores: its probabilities, or its logits (the rule of runtime/logits, read from a sub-model so
+ * that no layer is patched in the worker). What techniques/core/forward.ts computes on the main thread.
  */
 function classScores(t: typeof tf, model: tf.LayersModel, images: tf.Tensor, output: 'logits' | 'probs'): tf.Tensor {
-  const probs = (): tf.Tensor => {
-    const y = model.predict(images) as tf.Tensor;
-    const last = model.layers[model.layers.length - 1];
-    const act = (last.getConfig() as { activation?: string }).activation;
-    const squashed = last.getClassName() === 'Softmax' || act === 'softmax';
-    return squashed ? y : t.softmax(y);
-  };
-  if (output === 'probs') return probs();
+  if (output === 'probs') return probabilities(model, model.predict(images) as tf.Tensor);
   return logitsModel(t, model, 'classScores').predict(images) as tf.Tensor;
-}
-
-/**
- * Where a model's scores before its softmax can be read without patching a layer: a linear layer
- * named `logits`, else the input of a final softmax layer of its own. Undefined otherwise (a
- * Dense with a softmax activation, say): such models are scored in the main thread.
- */
-export function logitsOutput(model: tf.LayersModel): tf.SymbolicTensor | undefined {
-  const activation = (l: tf.layers.Layer) => (l.getConfig() as { activation?: string }).activation;
-  const named = model.layers.find((l) => l.name === 'logits');
-  if (named && (activation(named) === undefined || activation(named) === 'linear') && named.inboundNodes.length === 1)
-    return named.output as tf.SymbolicTensor;
-  const last = model.layers[model.layers.length - 1];
-  const squash =
-    last.getClassName() === 'Softmax' || (last.getClassName() === 'Activation' && activation(last) === 'softmax');
-  if (squash && last.inboundNodes.length === 1) return last.input as tf.SymbolicTensor;
-  return undefined;
 }
 
 function pickClasses(t: typeof tf, scores: tf.Tensor, targets: number[]): tf.Tensor1D {

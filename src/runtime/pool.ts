@@ -208,6 +208,11 @@ export class WorkerPool {
     return this.workers.length;
   }
 
+  /** Workers stopped (crashed, exited or terminated) and not replaced yet (for tests and diagnostics). */
+  get stopped(): number {
+    return this.workers.filter((w) => w.dead).length;
+  }
+
   /** Start more workers until there are `size`. */
   grow(size: number): void {
     while (this.workers.length < size) this.workers.push(new PoolWorker(this.script, this.backend));

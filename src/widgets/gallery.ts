@@ -3,7 +3,7 @@
 // each neighbour framed green (same class as the query) or red (another class).
 import { Figure } from './figure';
 import { className, Images, isTensor, LabelOptions, Labels, labelsOf, pickImages, toPixelList } from './tensors';
-import type { NearestNeighborsResult } from '../techniques/features/neighbors';
+import type { NearestNeighborsResult } from '../techniques/embedding/neighbors';
 import { Normalize, Pixels, scaleFor, toRgba, upscale } from './draw/raster';
 import { ColumnGroup, drawTiles, Tile } from './draw/tiles';
 

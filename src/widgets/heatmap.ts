@@ -13,19 +13,14 @@ import {
 import { BY_WRAPPER, checkChoice } from '../common';
 import { Colormap, colormap, ColormapName } from './draw/colormap';
 import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './draw/colorbar';
+import type { Field } from './field';
 import { Figure } from './figure';
 import { Images, isTensor, toField, toPixelList, toPixels } from './tensors';
 import type { Tensor } from '@tensorflow/tfjs';
 import { checkPixels, Pixels, resampleField, Rgba, scaleFor, toRgba, upscale } from './draw/raster';
 import { fitText, FONT_SIZE, measureText, Sheet } from './draw/sheet';
 
-/** A scalar field per pixel, or several channels per pixel (summed or reduced first). */
-export interface Field {
-  width: number;
-  height: number;
-  channels?: number;
-  data: ArrayLike<number>;
-}
+export type { Field } from './field';
 
 export interface HeatmapItem {
   attribution: Field;

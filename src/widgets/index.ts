@@ -4,6 +4,6 @@ export { show, LiveDisplay } from './show';
 export { render } from './render';
 export { Figure } from './figure';
 export { ProgressDisplay } from './progress';
-export { colormap, COLORMAPS } from './draw/colormap';
+export { colormap } from './draw/colormap';
 export type { ColormapName, Colormap } from './draw/colormap';
 export * as widgets from './all';

@@ -10,7 +10,7 @@ import { Figure } from './figure';
 import { isTensor, toField, toPixels } from './tensors';
 import type { Tensor } from '@tensorflow/tfjs';
 import type { OcclusionResult } from '../techniques/attribution/occlusion';
-import { Field } from './heatmap';
+import type { Field } from './field';
 import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale, valueRange } from './draw/raster';
 import { FONT_SIZE, measureText, Sheet } from './draw/sheet';
 

@@ -10,18 +10,9 @@ import { encodeGrayPng } from './draw/png_encode';
 import { Pixels, Rgba, toByte, toRgba } from './draw/raster';
 import { scatterPng } from './draw/scatter_static';
 import { Sheet } from './draw/sheet';
+import type { ScatterInput, ScatterTrace } from './scatter_types';
 
-export interface ScatterInput {
-  /** x0, y0, x1, y1, ... (N*2) */
-  points: ArrayLike<number>;
-  /** class per point */
-  labels?: ArrayLike<number>;
-  classNames?: string[];
-  /** dataset index shown on hover (default: position in points) */
-  indices?: ArrayLike<number>;
-  /** a small image per point, shown on hover */
-  thumbnails?: Pixels[];
-}
+export type { ScatterInput, ScatterTrace } from './scatter_types';
 
 export interface ScatterOptions {
   title?: string;
@@ -36,13 +27,6 @@ export interface ScatterOptions {
   thumbnailScale?: number;
   xTitle?: string;
   yTitle?: string;
-}
-
-export interface ScatterTrace {
-  name: string;
-  label: number;
-  color: string;
-  members: number[];
 }
 
 /** Groups points by class, in class order. */

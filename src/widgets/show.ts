@@ -1,10 +1,9 @@
 // show.*: the high level. Each figure's file owns its show.x (technique results and tensors
 // in, drawn with its render.x); this builds show.* from the list in figures.ts, names and times
 // each one and displays the figure in the cell that asked (when in the kernel). Below the list:
-// the live displays (progress, live, explorer), which are not one-off figures.
-import type { LayersModel } from '@tensorflow/tfjs';
+// the live displays (progress, live), which are not one-off figures. show.explorer is joined on in
+// src/index.ts: the explorer is a product above widgets/, which never import it.
 import { fail, named } from '../common';
-import type { ExplorerHandle, ShowExplorerOptions } from '../explorer';
 import { Figure } from './figure';
 import { eachFigure, Showers } from './figures';
 import { DisplayTarget } from './kernel/bridge';
@@ -43,9 +42,6 @@ export const show = Object.assign(showFigure, eachFigure('show', timed) as Showe
   /** live (step, value, image) display; pass its onStep to classVisualization or a training loop */
   progress: (o: ProgressOptions = {}) => new ProgressDisplay(o),
   live: () => new LiveDisplay(),
-  /** the live explorer of `model` in this cell (an iframe to this kernel's explorer server, started on demand) */
-  explorer: async (model: LayersModel, o: ShowExplorerOptions = {}): Promise<ExplorerHandle> =>
-    (await import('../explorer')).showExplorer(model, o),
   /** the next chart carries plotly.js again (after the cell that carried it was cleared) */
   resetPlotly: resetLibraryEmbed,
 });

@@ -2,7 +2,7 @@
 // take. Tensors are read synchronously and never disposed here: the caller owns them.
 import * as tf from '@tensorflow/tfjs';
 import { shapeText } from '../common';
-import type { Field } from './heatmap';
+import type { Field } from './field';
 import { Pixels } from './draw/raster';
 
 export type TensorLike = Pick<tf.Tensor, 'shape' | 'rank' | 'dataSync'>;

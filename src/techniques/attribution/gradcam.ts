@@ -11,6 +11,10 @@ import { forward } from '../core/forward';
 import { inputGradient, resolveExplained, TargetOptions } from '../core/objective';
 import { fail, InternalError } from '../../common';
 import { camLayerName, spatialLayers } from './cam_layer';
+import { camMap, CamWeighting, gradCamWeights, upsampleMaps } from './cam_map';
+
+export { gradCamWeights } from './cam_map';
+export type { CamWeighting } from './cam_map';
 
 export interface GradCamOptions extends Pick<TargetOptions, 'target' | 'output'> {
   /** A layer with a spatial output [h, w, c]. Default: the last convolution. */
@@ -22,16 +26,6 @@ export interface GradCamOptions extends Pick<TargetOptions, 'target' | 'output'>
   /** How each channel of the layer is weighted (default: gradCamWeights, the paper's). */
   weighting?: CamWeighting;
 }
-
-/**
- * A CAM variant's one difference: channel weights [N, 1, 1, c] from the score's gradient at
- * the layer and the layer's activation (both [N, h, w, c]). The map is then the weighted sum of
- * the channels. Grad-CAM++ or Score-CAM would be another function of this type.
- */
-export type CamWeighting = (gradients: tf.Tensor4D, activation: tf.Tensor4D) => tf.Tensor4D;
-
-/** Grad-CAM's weights: the spatial mean of the gradient in each channel. */
-export const gradCamWeights: CamWeighting = (gradients) => tf.mean(gradients, [1, 2], true) as tf.Tensor4D;
 
 /**
  * The layer Grad-CAM uses by default: the end of the last convolution block whose map is larger
@@ -95,15 +89,9 @@ function camMaps(
     let grads: tf.Tensor;
     try {
       grads = tf.grad(run)(zeros);
-      const weights = (opts.weighting ?? gradCamWeights)(grads as tf.Tensor4D, activation as tf.Tensor4D);
-      let cam = tf.sum(tf.mul(weights, activation!), -1);
-      if (opts.relu !== false) cam = tf.relu(cam);
-      if (!upsample) return cam as tf.Tensor3D;
-      const [, h, w] = x.shape;
-      return tf.squeeze(
-        tf.image.resizeBilinear(tf.expandDims(cam, -1) as tf.Tensor4D, [h, w], false, true),
-        [3],
-      ) as tf.Tensor3D;
+      const cam = camMap(grads as tf.Tensor4D, activation as tf.Tensor4D, opts.weighting ?? gradCamWeights, opts.relu);
+      if (!upsample) return cam;
+      return upsampleMaps(cam, x.shape[1], x.shape[2]);
     } finally {
       activation?.dispose();
     }

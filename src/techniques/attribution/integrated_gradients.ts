@@ -9,7 +9,7 @@ import { readImage, unbatch, batchForModel } from '../core/inputs';
 import { begin, onBatch } from '../core/harness';
 import { PerturbationLoop } from '../core/perturbation';
 import { Explained, explainedValues, resolveExplained, sliceExplained, TargetOptions } from '../core/objective';
-import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
+import { Reduce, REDUCE_CHOICES, reduceChannels } from './reduce';
 import { baselineBatch, BaselineChoice } from './baseline';
 import { finiteNumber, oneOf, positiveInt } from '../../common';
 

@@ -11,6 +11,7 @@ import { explainedValues, resolveExplained, sliceExplained } from '../core/objec
 import { baselineBatch } from './baseline';
 import { fail, InternalError, oneOf, pairOf, positiveInt, shapeText } from '../../common';
 import { begin, onBatch } from '../core/harness';
+import { defaultStride, defaultWindow, occludedCopies, occlusionGrid, pixelDrops } from './occlusion_grid';
 
 export type OcclusionFill = 'mean' | 'blur' | 'black' | number | readonly number[];
 
@@ -53,11 +54,6 @@ export interface OcclusionResult {
   score: Float32Array;
   /** What the map holds: the probability ('probs') or the score before the softmax ('logits'). */
   output: ScoreOutput;
-}
-
-function positions(size: number, window: number, stride: number): Int32Array {
-  const n = Math.floor((size - window) / stride) + 1;
-  return Int32Array.from({ length: n }, (_, i) => i * stride);
 }
 
 /**
@@ -105,14 +101,8 @@ async function run(
     let fillImages: tf.Tensor4D | undefined;
     try {
       const [n, h, w, c] = batch.x.shape;
-      const side = Math.max(1, Math.round(Math.min(h, w) / 6));
-      const window = pairOf(opts.window, [side, side], caller, 'window');
-      const stride = pairOf(
-        opts.stride,
-        [Math.max(1, Math.round(window[0] / 4)), Math.max(1, Math.round(window[1] / 4))],
-        caller,
-        'stride',
-      );
+      const window = pairOf(opts.window, defaultWindow(h, w), caller, 'window');
+      const stride = pairOf(opts.stride, defaultStride(window), caller, 'stride');
       if (window[0] > h || window[1] > w)
         fail(caller, `window ${shapeText(window)} is larger than the image ${shapeText([h, w])}`);
       const fill = opts.fill ?? 'mean';
@@ -124,8 +114,8 @@ async function run(
       fillImages = baselineBatch(fill, batch.x, caller, Math.max(1, Math.max(...window) / 2));
       const explained = resolveExplained(model, { target: opts.target, output }, batch.x, caller);
       if (explained.kind !== 'class') throw new InternalError('occlusion explains classes');
-      const rows = positions(h, window[0], stride[0]);
-      const cols = positions(w, window[1], stride[1]);
+      const grid = occlusionGrid(h, w, window, stride);
+      const { rows, cols } = grid;
       const count = rows.length * cols.length;
       const scores = new Float32Array(n * count);
       const unoccluded = explainedValues(model, batch.x, explained, 'normal', caller);
@@ -137,17 +127,7 @@ async function run(
         const x = tf.slice(batch.x, [i, 0, 0, 0], [1, h, w, c]);
         const f = tf.slice(fillImages, [i, 0, 0, 0], [1, h, w, c]);
         try {
-          const make = (start: number, b: number): tf.Tensor4D => {
-            const mask = new Float32Array(b * h * w);
-            for (let k = 0; k < b; k++) {
-              const top = rows[Math.floor((start + k) / cols.length)];
-              const left = cols[(start + k) % cols.length];
-              for (let y = top; y < top + window[0]; y++)
-                mask.fill(1, k * h * w + y * w + left, k * h * w + y * w + left + window[1]);
-            }
-            const m = tf.tensor4d(mask, [b, h, w, 1]);
-            return tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(f, m)) as tf.Tensor4D;
-          };
+          const make = (start: number, b: number): tf.Tensor4D => occludedCopies(x, f, grid, start, b);
           const scoring = { model, explained: one, kind: 'values' as const, relu: 'normal' as const, caller };
           await loop.runScored(count, batchSize, make, scoring, (values, start) =>
             scores.set(values, i * count + start),
@@ -171,21 +151,8 @@ async function run(
       };
       if (opts.upsample) {
         const pixel = new Float32Array(n * h * w);
-        const covered = new Float32Array(h * w);
-        for (let i = 0; i < n; i++) {
-          for (let k = 0; k < count; k++) {
-            const top = rows[Math.floor(k / cols.length)];
-            const left = cols[k % cols.length];
-            for (let y = top; y < top + window[0]; y++) {
-              for (let xx = left; xx < left + window[1]; xx++) {
-                pixel[i * h * w + y * w + xx] += drops[i * count + k];
-                if (i === 0) covered[y * w + xx]++;
-              }
-            }
-          }
-        }
-        for (let p = 0; p < pixel.length; p++)
-          pixel[p] = covered[p % (h * w)] > 0 ? pixel[p] / covered[p % (h * w)] : 0;
+        for (let i = 0; i < n; i++)
+          pixel.set(pixelDrops(drops.subarray(i * count, (i + 1) * count), grid, h, w), i * h * w);
         result.pixelDrop = tf.tensor(pixel, batch.batched ? [n, h, w] : [h, w]);
       }
       return result;

@@ -6,28 +6,14 @@ import * as tf from '@tensorflow/tfjs';
 import { begin, mapOnBatch } from '../core/harness';
 import { inputGradient, resolveExplained, TargetOptions } from '../core/objective';
 import { oneOf } from '../../common';
+import { Reduce, REDUCE_CHOICES, reduceChannels } from './reduce';
 
-/** How the channels of a gradient become one value per pixel. */
-export type Reduce = 'maxAbs' | 'l2' | 'sum' | 'none';
-export const REDUCE_CHOICES: readonly Reduce[] = ['maxAbs', 'l2', 'sum', 'none'];
+export { reduceChannels, REDUCE_CHOICES } from './reduce';
+export type { Reduce } from './reduce';
 
 export interface SaliencyOptions extends TargetOptions {
   /** 'maxAbs' (the paper's choice, default), 'l2' norm, signed 'sum', or 'none' to keep the channels. */
   reduce?: Reduce;
-}
-
-/** Channel reduction of [..., C] attributions; 'none' returns the input unchanged (same tensor). */
-export function reduceChannels(t: tf.Tensor, reduce: Reduce): tf.Tensor {
-  switch (reduce) {
-    case 'none':
-      return t;
-    case 'maxAbs':
-      return tf.max(tf.abs(t), -1);
-    case 'l2':
-      return tf.sqrt(tf.sum(tf.square(t), -1));
-    case 'sum':
-      return tf.sum(t, -1);
-  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { batchForModel, readImage } from '../core/inputs';
 import { PerturbationLoop } from '../core/perturbation';
 import { ReluMode } from '../core/forward';
 import { resolveExplained, sliceExplained, TargetOptions } from '../core/objective';
-import { Reduce, REDUCE_CHOICES, reduceChannels } from './saliency';
+import { Reduce, REDUCE_CHOICES, reduceChannels } from './reduce';
 import { finiteNumber, oneOf, positiveInt } from '../../common';
 
 export type SmoothGradVariant = 'mean' | 'squared' | 'variance';

@@ -1,17 +1,22 @@
 /**
  * Running a model with temporary changes, for the length of one synchronous call:
- * the final softmax (or sigmoid) skipped (to explain the class score, not the probability), the ReLU
- * gradient replaced (guided backprop, deconvnet), or a layer's output tapped (Grad-CAM).
+ * the final softmax (or sigmoid) skipped (to explain the class score, not the probability: the rule
+ * of runtime/logits), the ReLU gradient replaced (guided backprop, deconvnet: core/relu_rules), or a
+ * layer's output tapped (Grad-CAM).
  * The model object is patched and restored in `finally`; nothing outlives the call, and no
  * await happens in between, so no other code sees the patched model.
  */
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../../models/layers';
 import { oneHotRows, ScoreOutput } from './inputs';
-import { fail } from '../../common';
-import { ActivationLike, internals, one, patch, Restore } from './layer_patch';
+import { activation, internals, one, patch, Restore } from '../../runtime/layer_patch';
+import { probabilities, skipFinalSquash } from '../../runtime/logits';
+import { NONLINEAR_LAYERS, overrideRelus, ReluMode } from './relu_rules';
 
-export type ReluMode = 'normal' | 'guided' | 'deconvnet';
+export type { ReluMode } from './relu_rules';
+export { nonReluActivations } from './relu_rules';
+export { allLayers } from '../../runtime/layer_patch';
+export { finalSquash } from '../../runtime/logits';
 
 export interface ForwardOptions {
   /**
@@ -32,141 +37,6 @@ export interface ForwardOptions {
   linear?: string[];
   /** Name used in error messages. */
   caller?: string;
-}
-
-function activation(name: string, fn: (x: tf.Tensor) => tf.Tensor): ActivationLike {
-  return { apply: fn, getClassName: () => name };
-}
-
-function isModel(layer: tf.layers.Layer): layer is tf.LayersModel {
-  return layer instanceof tf.LayersModel;
-}
-
-/** All layers, descending into models used as layers. */
-export function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  const out: tf.layers.Layer[] = [];
-  for (const l of model.layers) {
-    out.push(l);
-    if (isModel(l)) out.push(...allLayers(l));
-  }
-  return out;
-}
-
-function activationName(layer: tf.layers.Layer): string | undefined {
-  const a = (layer.getConfig() as { activation?: unknown }).activation;
-  return typeof a === 'string' ? a : undefined;
-}
-
-/** The layer whose output is the model's output (descending into a nested model at the end). */
-function outputLayer(model: tf.LayersModel): tf.layers.Layer {
-  const last = model.outputLayers?.[0] ?? model.layers[model.layers.length - 1];
-  return isModel(last) ? outputLayer(last) : last;
-}
-
-const SQUASHES = ['softmax', 'sigmoid'];
-
-/**
- * The squashing function at the model's output ('softmax' or 'sigmoid', as an activation or a layer of its own), if
- * any.
- */
-export function finalSquash(model: tf.LayersModel): string | undefined {
-  const last = outputLayer(model);
-  if (last.getClassName() === 'Softmax') return 'softmax';
-  const act = activationName(last);
-  return act !== undefined && SQUASHES.includes(act) ? act : undefined;
-}
-
-function dropFinalSquash(model: tf.LayersModel): Restore[] {
-  const last = outputLayer(model);
-  if (finalSquash(model) === undefined) return [];
-  const cls = last.getClassName();
-  if (cls === 'Softmax' || cls === 'Activation') return [patch(last, 'call', (inputs) => tf.clone(one(inputs)))];
-  if (internals(last).activation)
-    return [
-      patch(
-        last,
-        'activation',
-        activation('cnnviz_linear', (x) => x),
-      ),
-    ];
-  return [];
-}
-
-const RELU_ACTIVATIONS = ['relu', 'relu6'];
-const HARMLESS_ACTIVATIONS = ['linear'];
-const NONLINEAR_LAYERS = ['LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU'];
-
-/**
- * ReLU whose backward pass follows `mode`; the forward pass is the ordinary (capped) ReLU, or a
- * leaky one with slope `leak` below zero (Darknet's), whose guided gradient keeps that slope.
- */
-function modifiedRelu(mode: Exclude<ReluMode, 'normal'>, cap: number | null, leak = 0): (x: tf.Tensor) => tf.Tensor {
-  const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    const value = leak > 0 ? tf.leakyRelu(x, leak) : cap === null ? tf.relu(x) : tf.clipByValue(x, 0, cap);
-    save([x]);
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const positiveDy = tf.greater(dy, 0);
-        if (mode === 'deconvnet') return tf.where(positiveDy, dy, tf.zerosLike(dy));
-        const xs = saved[0];
-        if (leak > 0) return tf.where(positiveDy, tf.where(tf.greater(xs, 0), dy, tf.mul(dy, leak)), tf.zerosLike(dy));
-        let open = tf.greater(xs, 0);
-        if (cap !== null) open = tf.logicalAnd(open, tf.less(xs, cap));
-        return tf.where(tf.logicalAnd(open, positiveDy), dy, tf.zerosLike(dy));
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return (x) => op(x);
-}
-
-/** Names and activations of the layers that stop guided backprop / deconvnet from meaning anything. */
-export function nonReluActivations(model: tf.LayersModel): { relus: string[]; others: string[] } {
-  const last = outputLayer(model);
-  const relus: string[] = [];
-  const others: string[] = [];
-  for (const layer of allLayers(model)) {
-    if (isModel(layer)) continue;
-    const cls = layer.getClassName();
-    const act = activationName(layer);
-    if (cls === 'ReLU' || cls === 'LeakyReLU' || (act !== undefined && RELU_ACTIVATIONS.includes(act)))
-      relus.push(layer.name);
-    else if (NONLINEAR_LAYERS.includes(cls)) others.push(`'${layer.name}' (${cls})`);
-    else if (act !== undefined && !HARMLESS_ACTIVATIONS.includes(act) && !(layer === last && SQUASHES.includes(act))) {
-      others.push(`'${layer.name}' (activation '${act}')`);
-    }
-  }
-  return { relus, others };
-}
-
-function overrideRelus(model: tf.LayersModel, mode: Exclude<ReluMode, 'normal'>, caller: string): Restore[] {
-  const { relus, others } = nonReluActivations(model);
-  if (others.length > 0) {
-    fail(
-      caller,
-      `${mode === 'guided' ? 'guided backprop' : 'deconvnet'} needs a ReLU network, ` +
-        `but ${others.join(', ')} ${others.length > 1 ? 'are' : 'is'} not ReLU or linear`,
-    );
-  }
-  if (relus.length === 0)
-    fail(caller, `${mode === 'guided' ? 'guided backprop' : 'deconvnet'} needs ReLU activations; this model has none`);
-  const restores: Restore[] = [];
-  for (const layer of allLayers(model)) {
-    if (!relus.includes(layer.name)) continue;
-    if (layer.getClassName() === 'LeakyReLU') {
-      const alpha = (layer.getConfig() as { alpha?: number }).alpha ?? 0.3;
-      const f = modifiedRelu(mode, null, alpha);
-      restores.push(patch(layer, 'call', (inputs) => f(one(inputs))));
-    } else if (layer.getClassName() === 'ReLU') {
-      const cap = internals(layer).maxValue ?? null;
-      const f = modifiedRelu(mode, cap);
-      restores.push(patch(layer, 'call', (inputs) => f(one(inputs))));
-    } else {
-      const f = modifiedRelu(mode, activationName(layer) === 'relu6' ? 6 : null);
-      restores.push(patch(layer, 'activation', activation(`cnnviz_${mode}_relu`, f)));
-    }
-  }
-  return restores;
 }
 
 /** Skip a layer's activation (ReLU-like layers become the identity). */
@@ -214,14 +84,12 @@ export function forward(model: tf.LayersModel, x: tf.Tensor, opts: ForwardOption
     const wholeModel = opts.upTo === undefined;
     // ReLUs first: their check reads the layers' configs, which the other patches change.
     if (opts.relu && opts.relu !== 'normal') restores.push(...overrideRelus(model, opts.relu, caller));
-    if (wholeModel && output === 'logits') restores.push(...dropFinalSquash(model));
+    if (wholeModel && output === 'logits') restores.push(...skipFinalSquash(model));
     for (const name of opts.linear ?? []) restores.push(linearize(getLayer(model, name, caller)));
     for (const [name, fn] of Object.entries(opts.taps ?? {}))
       restores.push(tapLayer(getLayer(model, name, caller), fn));
     const y = one(runner.apply(x, { training: false }) as tf.Tensor | tf.Tensor[]);
-    if (wholeModel && output === 'probs' && finalSquash(model) === undefined && y.shape[y.shape.length - 1]! > 1)
-      return tf.softmax(y);
-    return y;
+    return wholeModel && output === 'probs' ? probabilities(model, y) : y;
   } finally {
     for (const r of restores.reverse()) r();
   }

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../../models/layers';
 import { ClassTargetOptions, NeuronTarget, oneHotRows, resolveTargets, SCORE_OUTPUTS, ScoreOutput } from './inputs';
 import { forward, predictedClasses, ReluMode } from './forward';
+import { unitValues } from './unit';
 import { fail, InternalError, oneOf } from '../../common';
 
 export type Explained =
@@ -96,16 +97,7 @@ export function explainedValues(
       caller,
       linear: e.preActivation ? [e.neuron.layer] : undefined,
     });
-    const { channel, y, x: col } = e.neuron;
-    const depth = out.shape[out.shape.length - 1]!;
-    const pick = oneHotRows([channel], depth).reshape([depth]);
-    if (out.rank === 2) return tf.sum(tf.mul(out, pick), -1) as tf.Tensor1D;
-    if (y !== undefined && col !== undefined) {
-      const at = tf.slice(out, [0, y, col, 0], [-1, 1, 1, -1]);
-      return tf.sum(tf.mul(at, pick), [1, 2, 3]) as tf.Tensor1D;
-    }
-    // Averaged over positions, so the value does not grow with the map size.
-    return tf.mean(tf.sum(tf.mul(out, pick), -1), [1, 2]) as tf.Tensor1D;
+    return unitValues(out, e.neuron.channel, e.neuron.y, e.neuron.x);
   });
 }
 

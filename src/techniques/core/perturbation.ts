@@ -6,10 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { threadCount } from '../../runtime/backend';
-import { ClassScoreOptions, logitsOutput } from '../../runtime/batch_tasks';
+import { ClassScoreOptions } from '../../runtime/batch_tasks';
+import { logitsOutput } from '../../runtime/logits';
 import { LongWorkOptions, Work } from '../../runtime/cancel';
 import { runBatched } from '../../runtime/pool';
-import { finalSquash, ReluMode } from './forward';
+import { ReluMode } from './relu_rules';
 import { Explained, explainedValues, inputGradient } from './objective';
 
 /** How copies are scored: the explained values, or their gradients with respect to the copies. */
@@ -45,9 +46,8 @@ function pooled(s: Scoring, images: tf.Tensor4D): boolean {
     h * w * c < pooledMinValues
   )
     return false;
-  // The pool's tasks add a softmax to a model that ends in none; one ending in a sigmoid stays here.
-  if (s.explained.output === 'probs') return finalSquash(s.model) !== 'sigmoid';
-  return logitsOutput(s.model) !== undefined;
+  // Probabilities are the output (runtime/logits' rule in the worker too); logits need a sub-model to them.
+  return s.explained.output === 'probs' || logitsOutput(s.model) !== undefined;
 }
 
 /** Makes and scores copies [start, start + b) of the current image; runs inside tf.tidy. */

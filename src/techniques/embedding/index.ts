@@ -1,11 +1,6 @@
 // Embeddings and neighbours: PCA, kernel PCA, t-SNE, UMAP, grid layout, exact kNN, embedding quality.
-export { nearestNeighbors, NEIGHBOR_METRICS, NEIGHBOR_METHODS } from '../features/neighbors';
-export type {
-  NearestNeighborsOptions,
-  NearestNeighborsResult,
-  NeighborMetric,
-  NeighborMethod,
-} from '../features/neighbors';
+export { nearestNeighbors, NEIGHBOR_METRICS, NEIGHBOR_METHODS } from './neighbors';
+export type { NearestNeighborsOptions, NearestNeighborsResult, NeighborMetric, NeighborMethod } from './neighbors';
 export { pca, PCA_METHODS } from './pca';
 export type { PcaOptions, PcaResult, PcaMethod } from './pca';
 export { kernelPca, KERNELS, KERNEL_PCA_METHODS } from './kernel_pca';

@@ -3,7 +3,7 @@
  * scikit-learn defines it) and the accuracy of a k-NN classifier in the embedding.
  */
 import { columnMeans, DenseMatrix, gemm, MatrixInput, toDense, transpose } from './numerics/matrix';
-import { nearestNeighbors } from '../features/neighbors';
+import { nearestNeighbors } from './neighbors';
 import { checkInt } from '../../common';
 
 /** An embedding as returned by pca / tsne / umap ({ points, n }), or any matrix of rows. */

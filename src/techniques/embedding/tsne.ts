@@ -8,7 +8,7 @@ import { Cancellable, Work } from '../../runtime/cancel';
 import { SparseAffinities, symmetrize, conditionalAffinitySteps } from './numerics/affinities';
 import { MatrixInput, toDense } from './numerics/matrix';
 import { QuadTree } from './numerics/quadtree';
-import { neighborSteps } from '../features/neighbors';
+import { neighborSteps } from './neighbors';
 import { pca } from './pca';
 import { checkInt, checkNumber } from '../../common';
 

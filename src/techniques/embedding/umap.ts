@@ -9,7 +9,7 @@ import { fitAB, FuzzyGraph, fuzzySimplicialSet } from './numerics/fuzzy_graph';
 import { MatrixInput, toDense } from './numerics/matrix';
 import { PowTable } from './numerics/pow_table';
 import { spectralSteps } from './numerics/spectral';
-import { NEIGHBOR_METRICS, NeighborMetric, neighborSteps } from '../features/neighbors';
+import { NEIGHBOR_METRICS, NeighborMetric, neighborSteps } from './neighbors';
 import { pca } from './pca';
 import { checkChoice, checkInt, checkNumber } from '../../common';
 

@@ -1,6 +1,6 @@
 // The PNG form of a scatter chart, for fig.save('x.png') outside a notebook.
 import { formatValue } from './attribution';
-import type { ScatterInput, ScatterTrace } from '../scatter';
+import type { ScatterInput, ScatterTrace } from '../scatter_types';
 import { FONT_SIZE, measureText, Sheet, SMALL_FONT_SIZE } from './sheet';
 import { niceTicks } from './ticks';
 

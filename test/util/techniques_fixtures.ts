@@ -4,8 +4,8 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32, gaussian } from '../src/common/random';
-import { setup } from '../src/runtime/backend';
+import { mulberry32, gaussian } from '../../src/common/random';
+import { setup } from '../../src/runtime/backend';
 
 export async function useWasm(): Promise<void> {
   await setup({ backend: 'wasm', quiet: true });

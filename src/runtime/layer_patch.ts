@@ -1,6 +1,7 @@
 /**
- * Patching a layer's internals for the length of one synchronous call, and putting them back. Only
- * tfjs is imported, so the explorer page (explorer/compute.ts) bundles this same module.
+ * Patching a layer's internals for the length of one synchronous call, and putting them back; the
+ * few facts about layers that patching needs. Only tfjs is imported, so the explorer page bundles
+ * this same module (see tools/check_layers.mjs).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -41,4 +42,29 @@ export function patch<K extends keyof LayerInternals>(
 /** A layer call's single input. */
 export function one(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return Array.isArray(inputs) ? inputs[0] : inputs;
+}
+
+export function isModel(layer: tf.layers.Layer): layer is tf.LayersModel {
+  return layer instanceof tf.LayersModel;
+}
+
+/** All layers, descending into models used as layers. */
+export function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  const out: tf.layers.Layer[] = [];
+  for (const l of model.layers) {
+    out.push(l);
+    if (isModel(l)) out.push(...allLayers(l));
+  }
+  return out;
+}
+
+/** A layer's activation by name ('relu', 'softmax', ...), when its config has one. */
+export function activationName(layer: tf.layers.Layer): string | undefined {
+  const a = (layer.getConfig() as { activation?: unknown }).activation;
+  return typeof a === 'string' ? a : undefined;
+}
+
+/** An activation object that patch(layer, 'activation', ...) can put in. */
+export function activation(name: string, fn: (x: tf.Tensor) => tf.Tensor): ActivationLike {
+  return { apply: fn, getClassName: () => name };
 }

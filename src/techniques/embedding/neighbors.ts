@@ -14,9 +14,9 @@
  * Either way the result is exact (up to float32 rounding of near-ties).
  */
 import * as tf from '@tensorflow/tfjs';
-import { TopK } from '../embedding/numerics/heap';
-import { augment, dist2, fullSpace, normalizeRows, Space, boundSpaceSteps } from '../embedding/numerics/knn_space';
-import { MatrixInput, toDense } from '../embedding/numerics/matrix';
+import { TopK } from './numerics/heap';
+import { augment, dist2, fullSpace, normalizeRows, Space, boundSpaceSteps } from './numerics/knn_space';
+import { MatrixInput, toDense } from './numerics/matrix';
 import { refuseInsideCheck } from '../../runtime/guard';
 import { checkChoice, checkInt } from '../../common';
 import { runSync, Steps } from '../../runtime/cancel';
