@@ -152,3 +152,37 @@ export function writeReports(
   fs.writeFileSync(files.json, `${JSON.stringify({ seconds, sandbox, rows }, null, 1)}\n`);
   return files;
 }
+
+/**
+ * One report from several (the shards of a class graded on several machines): rows of the same
+ * student are joined, scores added up again, the time is the longest shard's.
+ */
+export function mergeReports(
+  files: string[],
+  out: string,
+  specs: AssignmentSpec[],
+): { students: number; files: { csv: string; html: string; json: string } } {
+  const byStudent = new Map<string, StudentRow['notebooks']>();
+  let seconds = 0;
+  const sandboxes = new Set<string>();
+  for (const f of files) {
+    let data: { seconds?: number; sandbox?: string; rows?: StudentRow[] };
+    try {
+      data = JSON.parse(fs.readFileSync(f, 'utf8')) as typeof data;
+    } catch (err) {
+      throw new Error(`cnnviz grade merge: ${f} is not a report.json (${(err as Error).message})`);
+    }
+    if (!Array.isArray(data.rows)) throw new Error(`cnnviz grade merge: ${f} has no rows; give report.json files`);
+    seconds = Math.max(seconds, data.seconds ?? 0);
+    sandboxes.add(data.sandbox ?? 'unknown');
+    for (const r of data.rows) byStudent.set(r.student, [...(byStudent.get(r.student) ?? []), ...r.notebooks]);
+  }
+  const graded = specs.filter((s) => [...byStudent.values()].some((nbs) => nbs.some((n) => n.assignment === s.id)));
+  const max = graded.reduce((n, s) => n + s.checks.length, 0);
+  const rows: StudentRow[] = [...byStudent.keys()].sort().map((student) => {
+    const notebooks = byStudent.get(student)!;
+    const score = notebooks.reduce((n, r) => n + r.checks.filter((c) => c.passed).length, 0);
+    return { student, score, max, seconds: notebooks.reduce((t, r) => t + r.seconds, 0), notebooks };
+  });
+  return { students: rows.length, files: writeReports(rows, specs, out, seconds, [...sandboxes].join(', ')) };
+}
