@@ -12,7 +12,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { AssignmentSpec, identify, Notebook, NotebookCell, readNotebook, sourceOf } from './assignments';
 import { flagsOf } from './flags';
-import { readUntrusted, RunnerCell, RunnerReport, runNotebook, RunSettings, sandboxProblems } from './grade_run';
+import {
+  errorLine,
+  readUntrusted,
+  RunnerCell,
+  RunnerReport,
+  runNotebook,
+  RunSettings,
+  sandboxProblems,
+} from './grade_run';
 import { judge } from './judge';
 import { sandboxAvailable } from './sandbox';
 
@@ -279,13 +287,16 @@ async function gradeNotebook(
       else if (c.status === 'crash')
         problems.push(`cell ${c.index} crashed the kernel (${firstLine(c.detail)}); a fresh kernel went on without it`);
       else if (c.status === 'error')
-        problems.push(`cell ${c.index} failed: ${firstLine(c.detail) || 'an error with no message'}`);
+        problems.push(`cell ${c.index} failed: ${errorLine(c.detail) || 'an error with no message'}`);
     }
     if (report.cells.some((c) => c.status === 'skipped') && !report.kernel_error)
       problems.push(`the notebook's time limit (${opts.timeoutS} s) ran out; the cells after it were not run`);
   }
   const checks: CheckOutcome[] = [];
   for (const chk of spec.checks) {
+    // The hidden cell writes one line per check: more are forged (they count for nothing; the last one is judged).
+    const n = lines.filter((l) => l.check === chk.check).length;
+    if (n > 1) problems.push(`tampering: ${chk.check}: the results file holds ${n} lines for one hidden check`);
     const line = [...lines].reverse().find((l) => l.check === chk.check);
     if (line) {
       const j = await judge(chk.check, chk.fn, opts.seed, line);
@@ -309,13 +320,17 @@ async function gradeNotebook(
     checks.push({ check: chk.check, passed: false, message });
   }
   problems.push(...sandboxProblems(run, report, settings), ...flagsOf(nb));
+  const answers = answersOf(nb, spec);
+  for (const [id, text] of Object.entries(answers))
+    if (/^[=+\-@\t\r]/.test(text))
+      problems.push(`formula: answer ${id} starts like a spreadsheet formula; report.csv writes it as text`);
   if (settings.unsafe) problems.push("unsafe: graded WITHOUT a sandbox (--unsafe); its code ran as the grader's user");
   return {
     ...base,
     assignment: spec.id,
     checks,
     problems,
-    answers: answersOf(nb, spec),
+    answers,
     seconds: (Date.now() - t0) / 1000,
     executed: fs.existsSync(executed) ? executed : undefined,
   };

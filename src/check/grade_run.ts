@@ -96,11 +96,15 @@ export async function runNotebook(dir: string, s: RunSettings, slot: number): Pr
   return runSandboxed({ root: s.root, workDir: dir, readOnly, env, slot, limits }, [s.python, runner, specFile]);
 }
 
-const firstLine = (s: string) =>
-  s
+/** The line of an error's text that says what went wrong (tslab puts the source location first). */
+export function errorLine(s: string): string {
+  const lines = s
     .trim()
     .split('\n')
-    .filter((l) => !/^\s+at /.test(l))[0] ?? '';
+    .map((l) => l.trim())
+    .filter((l) => l && !/^at /.test(l));
+  return lines.find((l) => /^(\w*Error|E[A-Z]+)\b.*:|\bE[A-Z]{3,}\b:/.test(l)) ?? lines[0] ?? '';
+}
 
 /** What the sandbox stopped, in words (from the grader's own view of the run and, marked so, the runner's). */
 export function sandboxProblems(run: SandboxRun, report: RunnerReport | undefined, s: RunSettings): string[] {
@@ -123,19 +127,21 @@ export function sandboxProblems(run: SandboxRun, report: RunnerReport | undefine
   const writes = (report?.cells ?? []).filter((c) =>
     /EROFS|read-only file system|EACCES|permission denied/i.test(c.detail),
   );
-  if (writes.length)
+  if (writes.length) {
+    const why = errorLine(writes.map((c) => c.detail).find((d) => /EROFS|EACCES/.test(d)) ?? writes[0].detail);
     out.push(
       `write outside its folder: the sandbox refused it (cell ${writes.map((c) => c.index).join(', ')}: ` +
-        `${firstLine(writes[0].detail).slice(0, 160)})`,
+        `${why.slice(0, 160)})`,
     );
+  }
   if ((report?.cells ?? []).some((c) => /ENETUNREACH|EAI_AGAIN|ENOTFOUND|Network is unreachable/i.test(c.detail)))
     out.push('network: the notebook tried to connect; the sandbox has no network');
   if (!report)
     out.push(
       run.wallKilled
         ? 'the run gave no report (stopped at the wall-time limit)'
-        : `the run ended without its report (exit ${run.code ?? run.signal}): a process in the sandbox was killed ` +
-            `or killed the runner${firstLine(run.stderr) ? `; it said: ${firstLine(run.stderr).slice(0, 160)}` : ''}`,
+        : `killed: the run ended without its report (exit ${run.code ?? run.signal}): a process in the sandbox ` +
+            `killed the runner, or was killed`,
     );
   return out;
 }

@@ -70,9 +70,10 @@ let probed: { ok: boolean; why: string } | undefined;
 
 /**
  * Whether the box can be built here: Linux, bwrap installed, namespaces allowed. Tried once by
- * running `true` in a box like the real one.
+ * running `true` in a box like the real one. CNNVIZ_SANDBOX_OFF=1 says no (to try the refusal).
  */
 export function sandboxAvailable(): { ok: boolean; why: string } {
+  if (process.env.CNNVIZ_SANDBOX_OFF === '1') return { ok: false, why: 'turned off by CNNVIZ_SANDBOX_OFF=1' };
   if (probed) return probed;
   if (process.platform !== 'linux') return (probed = { ok: false, why: `not Linux (${process.platform})` });
   const probeDir = fs.mkdtempSync('/tmp/cnnviz-sandbox-probe-');
