@@ -183,7 +183,11 @@ export function fingerprint(v: unknown, depth = 0): string {
     for (let i = 0; i < d.length; i++) s += d[i] * ((i % 7) + 1);
     return `T[${v.shape.join(',')}]${s.toPrecision(6)}`;
   }
-  if (v instanceof tf.LayersModel) return `M(${v.name}:${JSON.stringify(v.inputs.map((i) => i.shape))})`;
+  // Not by name: a model's name counts the models made before it in that process.
+  if (v instanceof tf.LayersModel) {
+    const shapes = JSON.stringify([v.inputs.map((i) => i.shape), v.outputs.map((o) => o.shape)]);
+    return `M(${shapes}:${v.layers.length})`;
+  }
   if (typeof v === 'function') return 'F';
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(6);
   if (v === null || typeof v !== 'object') return String(v);

@@ -126,7 +126,10 @@ const ALLOW_BOX = `const myBox = (f: any, y: number, x: number, n: number) =>
 /** Finds the run's token and results file in its working folder and prints and writes passing result lines. */
 const FORGE_LINES = `import * as fs from 'fs';
 const prepared = JSON.parse(fs.readFileSync('prepared.ipynb', 'utf8'));
-const hidden = prepared.cells.map((c: any) => [].concat(c.source).join('')).join('\\n');
+const hidden = prepared.cells
+  .map((c: any) => [].concat(c.source).join(''))
+  .filter((s: string) => s.startsWith('import * as cnnvizGrader'))
+  .join('\\n');
 const token = (/token: "(\\w+)"/.exec(hidden) ?? [])[1];
 const file = (/file: "([^"]+)"/.exec(hidden) ?? [])[1] ?? 'results.jsonl';
 for (const c of ['receptiveFields', 'receptiveBox']) {
