@@ -9,7 +9,7 @@
  *  - no network (a namespace with only loopback, which the Jupyter kernel's sockets need);
  *  - read-only: the system (/usr, /etc), the package's build/, node_modules/, models/ and the data
  *    folders; never teacher/, src/, .git, the report folder, other submissions or grader files;
- *  - writable: its own folder only (and a private /tmp);
+ *  - writable: its own folder only (and a private /tmp of 256 MiB);
  *  - an unprivileged user (a uid of its own per job slot, when the grader is root; the caller's
  *    uid mapped by a user namespace otherwise), no capabilities, no_new_privs;
  *  - limits (setrlimit, inherited by every process): CPU seconds, data memory (RLIMIT_DATA
@@ -59,6 +59,9 @@ export interface SandboxRun {
 
 /** Sandboxed processes run as uid BASE_UID + slot (when the grader is root): one user per slot. */
 export const BASE_UID = 61000;
+
+/** The size of the box's private /tmp, MiB. */
+const TMP_MB = 256;
 
 /** The package's parts a notebook may use. */
 const PACKAGE_PARTS = ['package.json', 'build', 'node_modules', 'models', 'data-manifest.json', 'kernel-setup'];
@@ -137,7 +140,8 @@ export function sandboxCommand(plan: SandboxPlan, command: string[]): { cmd: str
       if (real !== `/${l}`) b.push('--symlink', real.replace(/^\//, ''), `/${l}`);
       else b.push('--ro-bind', `/${l}`, `/${l}`);
     }
-  b.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/tmp');
+  // A tmpfs lives in memory that RLIMIT_DATA does not count: its size is bounded here.
+  b.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--size', mb(TMP_MB), '--tmpfs', '/tmp');
   const bind = (flag: string, from: string, to: string) => {
     parentsOf(to);
     b.push(flag, from, to);
