@@ -13,6 +13,8 @@ notebook has a budget. The report lists each code cell's status: ok, error, time
 aborted, or skipped (budget spent).
 """
 import json
+import os
+import signal
 import sys
 import time
 
@@ -29,6 +31,36 @@ def text_of(cell):
         elif o.get("output_type") == "error":
             out.append("%s: %s" % (o.get("ename", ""), o.get("evalue", "")))
     return "".join(out)
+
+
+def kernel_end(client):
+    """How the kernel process ended, in words ('' when unknown): a signal names the limit that stopped it."""
+    try:
+        code = client.km.provisioner.process.poll()
+    except Exception:
+        return ""
+    if code is None or code >= 0:
+        return ""
+    name = signal.Signals(-code).name
+    why = {"SIGXCPU": "its CPU time limit", "SIGKILL": "killed", "SIGXFSZ": "its file size limit"}.get(name, "")
+    return " (the kernel process ended by %s%s)" % (name, ": " + why if why else "")
+
+
+def leftover():
+    """In the sandbox (its own PID namespace): the processes still running besides this one and the box's init."""
+    if os.environ.get("CNNVIZ_SANDBOX") != "1":
+        return []
+    time.sleep(0.5)  # the kernel just shut down: let it go
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit() and int(p) not in (1, os.getpid()):
+            try:
+                stat = open("/proc/%s/stat" % p).read()
+                if stat[stat.rindex(")") + 2] != "Z":
+                    out.append(open("/proc/%s/comm" % p).read().strip())
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
 
 
 def main():
@@ -103,7 +135,7 @@ def main():
                         status[i] = {
                             "status": "crash",
                             "seconds": round(time.time() - t0, 3),
-                            "detail": ("the kernel died: %s" % err)[:2000],
+                            "detail": ("the kernel died: %s%s" % (err, kernel_end(client)))[:2000],
                         }
                         bad_at = i
                         break
@@ -129,6 +161,7 @@ def main():
         "seconds": round(time.time() - started, 3),
         "restarts": restarts,
         "kernel_error": kernel_error,
+        "leftover": leftover(),
         "cells": [
             dict(index=i, role=nb.cells[i].metadata.get("cnnviz", {}).get("role", "student"), **status[i]) for i in code
         ],

@@ -32,6 +32,7 @@ pkgs=(
   fonts-dejavu-core     # one font for every figure's labels
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist
   chromium              # the real-browser check of rendered notebooks
+  bubblewrap            # cnnviz grade: one sandbox per submitted notebook
 )
 if [ "$want_bench" = 1 ]; then
   pkgs+=(python3-torch python3-sklearn umap-learn python3-numpy)

@@ -1,18 +1,29 @@
 /**
  * `cnnviz grade`: every submitted notebook runs headless in a fresh kernel (kernel-setup/
- * grade_notebook.py), with each check cell replaced by a hidden one that runs the check on the
- * student's function with the grader's seed and writes the result to a file. Deleted check cells
+ * grade_notebook.py) inside its own sandbox (sandbox.ts), with each check cell replaced by a hidden
+ * one that records what the student's function returns on the grader's inputs (record.ts); the
+ * grader then judges those values in its own process (judge.ts). Deleted check cells
  * are put back at the end, edited ones are replaced by the original (as nbgrader's
  * OverwriteCells and add_missing_cells do); a cell that hangs or kills the kernel costs that cell
  * only. Results: one row per student (report.csv, report.html, report.json).
  */
-import { spawn } from 'child_process';
-import { randomBytes } from 'crypto';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AssignmentSpec, identify, Notebook, NotebookCell, readNotebook, sourceOf } from './assignments';
+import { flagsOf } from './flags';
+import {
+  errorLine,
+  readUntrusted,
+  RunnerCell,
+  RunnerReport,
+  runNotebook,
+  RunSettings,
+  sandboxProblems,
+} from './grade_run';
+import { judge } from './judge';
+import { sandboxAvailable } from './sandbox';
 import type { CheckOutcome, NotebookOutcome, StudentRow } from './grade_outcome';
-import type { GradedLine } from './record';
 
 export type { CheckOutcome, NotebookOutcome, StudentRow } from './grade_outcome';
 
@@ -33,6 +44,12 @@ export interface GradeOptions {
   jobs?: number;
   /** Seed of the hidden cases (default 2027). */
   seed?: number;
+  /** Memory per process in the sandbox, MiB (default 4096). */
+  memoryMb?: number;
+  /** Run without the sandbox (where it cannot be built); every row says so. */
+  unsafe?: boolean;
+  /** The folder of the kernel's spec (kernel.json), bound into the sandbox; default: asked of Jupyter. */
+  kernelDir?: string;
   onProgress?: (line: string) => void;
 }
 
@@ -40,21 +57,9 @@ export interface GradeRun {
   rows: StudentRow[];
   assignments: AssignmentSpec[];
   seconds: number;
+  /** 'bubblewrap', or why there was none (--unsafe). */
+  sandbox: string;
   files: { csv: string; html: string; json: string };
-}
-
-interface RunnerCell {
-  index: number;
-  role: string;
-  status: 'ok' | 'error' | 'timeout' | 'crash' | 'aborted' | 'skipped';
-  seconds: number;
-  detail: string;
-}
-interface RunnerReport {
-  seconds: number;
-  restarts: number;
-  kernel_error: string | null;
-  cells: RunnerCell[];
 }
 
 const CHECK_CALL = (name: string) => new RegExp(`^\\s*await\\s+check\\.${name}\\s*\\(`, 'm');
@@ -78,13 +83,7 @@ export function findSubmissions(dir: string): Array<{ student: string; file: str
   return out;
 }
 
-function hiddenCell(
-  spec: AssignmentSpec['checks'][number],
-  k: number,
-  seed: number,
-  file: string,
-  token: string,
-): NotebookCell {
+function hiddenCell(spec: AssignmentSpec['checks'][number], k: number, seed: number, file: string): NotebookCell {
   const alias = `cnnvizGrader${k}`;
   return {
     cell_type: 'code',
@@ -93,7 +92,7 @@ function hiddenCell(
     execution_count: null,
     source:
       `import * as ${alias} from 'cnnviz';\nawait ${alias}.check.gradeOne({ check: ${JSON.stringify(spec.check)}, ` +
-      `fn: ${spec.fn}, seed: ${seed}, file: ${JSON.stringify(file)}, token: ${JSON.stringify(token)} });`,
+      `fn: ${spec.fn}, seed: ${seed}, file: ${JSON.stringify(file)} });`,
   };
 }
 
@@ -103,7 +102,6 @@ export function prepare(
   spec: AssignmentSpec,
   seed: number,
   resultsFile: string,
-  token: string,
 ): { nb: Notebook; problems: string[] } {
   const problems: string[] = [];
   const cells: NotebookCell[] = nb.cells.map((c) => ({
@@ -130,9 +128,9 @@ export function prepare(
   let k = 0;
   const out: NotebookCell[] = cells.map((c, i) => {
     const chk = used.get(i);
-    return chk ? hiddenCell(chk, ++k, seed, resultsFile, token) : c;
+    return chk ? hiddenCell(chk, ++k, seed, resultsFile) : c;
   });
-  for (const chk of missing) out.push(hiddenCell(chk, ++k, seed, resultsFile, token));
+  for (const chk of missing) out.push(hiddenCell(chk, ++k, seed, resultsFile));
   return { nb: { ...nb, cells: out }, problems };
 }
 
@@ -146,35 +144,6 @@ function answersOf(nb: Notebook, spec: AssignmentSpec): Record<string, string> {
   return out;
 }
 
-function runRunner(
-  python: string,
-  script: string,
-  specFile: string,
-  killAfterS: number,
-): Promise<{ code: number | null; stderr: string; killed: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn(python, [script, specFile], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-    let stderr = '';
-    let killed = false;
-    child.stderr.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
-    // Last resort: the runner enforces the limits itself; this only catches a runner that is stuck.
-    const timer = setTimeout(() => {
-      killed = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, killAfterS * 1000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, killed });
-    });
-  });
-}
-
 const firstLine = (s: string) =>
   s
     .trim()
@@ -184,9 +153,10 @@ const firstLine = (s: string) =>
 /** Grades one notebook; never throws for anything the notebook does. */
 async function gradeNotebook(
   sub: { student: string; file: string },
-  opts: Required<Omit<GradeOptions, 'onProgress'>>,
-  workDir: string,
+  opts: Required<Omit<GradeOptions, 'onProgress' | 'kernelDir'>>,
+  settings: RunSettings,
   index: number,
+  slot: number,
 ): Promise<NotebookOutcome> {
   const t0 = Date.now();
   const base: NotebookOutcome = {
@@ -227,21 +197,19 @@ async function gradeNotebook(
       ],
     };
   const dir = path.join(
-    workDir,
+    settings.workDir,
     `${String(index).padStart(3, '0')}-${sub.student.replace(/[^\w.-]+/g, '_')}-${spec.id}`,
   );
   fs.mkdirSync(dir, { recursive: true });
   const resultsFile = path.join(dir, 'results.jsonl');
   fs.rmSync(resultsFile, { force: true });
-  const token = randomBytes(12).toString('hex');
-  const prepared = prepare(nb, spec, opts.seed, resultsFile, token);
+  const prepared = prepare(nb, spec, opts.seed, resultsFile);
   const preparedFile = path.join(dir, 'prepared.ipynb');
   fs.writeFileSync(preparedFile, JSON.stringify(prepared.nb));
   const executed = path.join(dir, 'executed.ipynb');
   const reportFile = path.join(dir, 'runner.json');
-  const specFile = path.join(dir, 'spec.json');
   fs.writeFileSync(
-    specFile,
+    path.join(dir, 'spec.json'),
     JSON.stringify({
       notebook: preparedFile,
       executed,
@@ -252,37 +220,27 @@ async function gradeNotebook(
       cell_timeout: opts.cellTimeoutS,
     }),
   );
-  const run = await runRunner(
-    opts.python,
-    path.join(opts.root, 'kernel-setup', 'grade_notebook.py'),
-    specFile,
-    opts.timeoutS + 120,
-  );
+  const run = await runNotebook(dir, settings, slot);
+  // Everything below reads what the box left in its folder: untrusted, and never a verdict.
   const problems = [...prepared.problems];
   let report: RunnerReport | undefined;
   try {
-    report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as RunnerReport;
+    const r = JSON.parse(readUntrusted(reportFile, 8 * 1024 * 1024) ?? 'null') as RunnerReport | null;
+    if (r && Array.isArray(r.cells)) report = r;
   } catch {
-    problems.push(
-      run.killed
-        ? `the grading runner was stopped after ${opts.timeoutS + 120} s`
-        : `the grading runner failed (exit ${run.code}): ${firstLine(run.stderr) || 'no message'}`,
-    );
+    report = undefined;
   }
-  const lines = fs.existsSync(resultsFile)
-    ? fs
-        .readFileSync(resultsFile, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          try {
-            return JSON.parse(l) as GradedLine;
-          } catch {
-            return undefined;
-          }
-        })
-        .filter((l): l is GradedLine => !!l && l.token === token)
-    : [];
+  const lines = (readUntrusted(resultsFile) ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      try {
+        return JSON.parse(l) as unknown;
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((l): l is { check: unknown } => typeof l === 'object' && l !== null && 'check' in l);
   const hiddenCells = new Map<string, RunnerCell>();
   if (report) {
     prepared.nb.cells.forEach((c, i) => {
@@ -305,14 +263,23 @@ async function gradeNotebook(
       else if (c.status === 'crash')
         problems.push(`cell ${c.index} crashed the kernel (${firstLine(c.detail)}); a fresh kernel went on without it`);
       else if (c.status === 'error')
-        problems.push(`cell ${c.index} failed: ${firstLine(c.detail) || 'an error with no message'}`);
+        problems.push(`cell ${c.index} failed: ${errorLine(c.detail) || 'an error with no message'}`);
     }
     if (report.cells.some((c) => c.status === 'skipped') && !report.kernel_error)
       problems.push(`the notebook's time limit (${opts.timeoutS} s) ran out; the cells after it were not run`);
   }
-  const checks = spec.checks.map((chk): CheckOutcome => {
+  const checks: CheckOutcome[] = [];
+  for (const chk of spec.checks) {
+    // The hidden cell writes one line per check: more are forged (they count for nothing; the last one is judged).
+    const n = lines.filter((l) => l.check === chk.check).length;
+    if (n > 1) problems.push(`tampering: ${chk.check}: the results file holds ${n} lines for one hidden check`);
     const line = [...lines].reverse().find((l) => l.check === chk.check);
-    if (line) return { check: chk.check, passed: line.passed, message: line.message, seconds: line.seconds };
+    if (line) {
+      const j = await judge(chk.check, chk.fn, opts.seed, line);
+      if (j.tampered) problems.push(`tampering: ${chk.check}: ${j.tampered}`);
+      checks.push({ check: chk.check, passed: j.passed, message: j.message });
+      continue;
+    }
     const rc = hiddenCells.get(chk.check);
     let message = 'the hidden check did not run';
     if (rc?.status === 'timeout')
@@ -326,14 +293,20 @@ async function gradeNotebook(
           `(the kernel said: ${d})`
         : `the hidden check cell failed: ${d || rc.status}`;
     }
-    return { check: chk.check, passed: false, message };
-  });
+    checks.push({ check: chk.check, passed: false, message });
+  }
+  problems.push(...sandboxProblems(run, report, settings), ...flagsOf(nb));
+  const answers = answersOf(nb, spec);
+  for (const [id, text] of Object.entries(answers))
+    if (/^[=+\-@\t\r]/.test(text))
+      problems.push(`formula: answer ${id} starts like a spreadsheet formula; report.csv writes it as text`);
+  if (settings.unsafe) problems.push("unsafe: graded WITHOUT a sandbox (--unsafe); its code ran as the grader's user");
   return {
     ...base,
     assignment: spec.id,
     checks,
     problems,
-    answers: answersOf(nb, spec),
+    answers,
     seconds: (Date.now() - t0) / 1000,
     executed: fs.existsSync(executed) ? executed : undefined,
   };
@@ -343,7 +316,7 @@ async function gradeNotebook(
 export async function gradeSubmissions(dir: string, o: GradeOptions): Promise<GradeRun> {
   const t0 = Date.now();
   const timeoutS = o.timeoutS ?? 300;
-  const opts: Required<Omit<GradeOptions, 'onProgress'>> = {
+  const opts: Required<Omit<GradeOptions, 'onProgress' | 'kernelDir'>> = {
     out: o.out,
     assignments: o.assignments,
     root: o.root,
@@ -353,6 +326,8 @@ export async function gradeSubmissions(dir: string, o: GradeOptions): Promise<Gr
     cellTimeoutS: Math.min(o.cellTimeoutS ?? timeoutS, timeoutS),
     jobs: o.jobs ?? 2,
     seed: o.seed ?? 2027,
+    memoryMb: o.memoryMb ?? 4096,
+    unsafe: o.unsafe ?? false,
   };
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
     throw new Error(
@@ -361,17 +336,40 @@ export async function gradeSubmissions(dir: string, o: GradeOptions): Promise<Gr
     );
   const subs = findSubmissions(dir);
   if (subs.length === 0) throw new Error(`cnnviz grade: no notebooks (.ipynb) under ${dir}`);
+  const box = sandboxAvailable();
+  if (!box.ok && !opts.unsafe)
+    throw new Error(
+      `cnnviz grade: the sandbox cannot be built here (${box.why}); students' code would run as your user with ` +
+        `your files. Install bubblewrap (Linux), or pass --unsafe to grade without it (every row will say so)`,
+    );
   const workDir = path.join(opts.out, 'work');
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(workDir, 'node_modules'), { recursive: true });
   // The notebooks import 'cnnviz' by name: resolve it to this package from the work folder.
   fs.symlinkSync(opts.root, path.join(workDir, 'node_modules', 'cnnviz'), 'dir');
+  const settings: RunSettings = {
+    root: opts.root,
+    python: opts.python,
+    kernel: opts.kernel,
+    kernelDir: readableCopy(o.kernelDir ?? kernelDirOf(opts.python, opts.kernel), path.join(workDir, 'kernelspec')),
+    workDir,
+    timeoutS: opts.timeoutS,
+    cellTimeoutS: opts.cellTimeoutS,
+    memoryMb: opts.memoryMb,
+    unsafe: opts.unsafe,
+  };
   const results: NotebookOutcome[] = new Array(subs.length);
   let next = 0;
-  const worker = async () => {
+  const worker = async (slot: number) => {
     while (next < subs.length) {
       const i = next++;
-      results[i] = await gradeNotebook(subs[i], opts, workDir, i);
+      results[i] = await gradeNotebook(subs[i], opts, settings, i, slot).catch((err: unknown): NotebookOutcome => ({
+        ...subs[i],
+        checks: [],
+        problems: [`the grader failed on this notebook: ${err instanceof Error ? err.message : String(err)}`],
+        answers: {},
+        seconds: 0,
+      }));
       const r = results[i];
       o.onProgress?.(
         `${r.student} ${path.basename(r.file)}: ${r.checks.filter((c) => c.passed).length}/${r.checks.length} ` +
@@ -380,11 +378,41 @@ export async function gradeSubmissions(dir: string, o: GradeOptions): Promise<Gr
       );
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, subs.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, subs.length)) }, (_, k) => worker(k)));
   const rows = toRows(results, opts.assignments);
+  const sandbox = box.ok ? (opts.unsafe ? 'none (--unsafe)' : box.why) : `none (--unsafe; ${box.why})`;
   const { writeReports } = await import('./grade_report');
-  const files = writeReports(rows, opts.assignments, opts.out, (Date.now() - t0) / 1000);
-  return { rows, assignments: opts.assignments, seconds: (Date.now() - t0) / 1000, files };
+  const files = writeReports(rows, opts.assignments, opts.out, (Date.now() - t0) / 1000, sandbox);
+  return { rows, assignments: opts.assignments, seconds: (Date.now() - t0) / 1000, sandbox, files };
+}
+
+/** A copy of the kernel spec that the sandbox's user can read (Jupyter makes the folder 0700). */
+function readableCopy(dir: string | undefined, to: string): string | undefined {
+  if (!dir) return undefined;
+  fs.cpSync(dir, to, { recursive: true, dereference: true });
+  const open = (p: string) => {
+    const st = fs.statSync(p);
+    fs.chmodSync(p, st.isDirectory() ? 0o755 : 0o644);
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) open(path.join(p, e));
+  };
+  open(to);
+  return to;
+}
+
+/** The folder of a kernel's spec, asked of Jupyter (undefined when it does not know it). */
+export function kernelDirOf(python: string, kernel: string): string | undefined {
+  const r = spawnSync(
+    python,
+    [
+      '-c',
+      'import sys\nfrom jupyter_client.kernelspec import KernelSpecManager as K\n' +
+        'print(K().get_kernel_spec(sys.argv[1]).resource_dir)',
+      kernel,
+    ],
+    { encoding: 'utf8' },
+  );
+  const dir = r.status === 0 ? r.stdout.trim() : '';
+  return dir && fs.existsSync(dir) ? dir : undefined;
 }
 
 function toRows(results: NotebookOutcome[], specs: AssignmentSpec[]): StudentRow[] {

@@ -7,8 +7,14 @@ import * as path from 'path';
 import type { AssignmentSpec } from './assignments';
 import type { StudentRow } from './grade_outcome';
 
-function csvCell(v: string | number): string {
-  const s = String(v);
+/**
+ * One CSV cell. Text that a spreadsheet would read as a formula (=, +, -, @, a tab or a carriage
+ * return first, as OWASP's CSV-injection advice lists) gets a leading apostrophe, so
+ * `=HYPERLINK(...)` in a student's answer stays text.
+ */
+export function csvCell(v: string | number): string {
+  let s = String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -64,7 +70,7 @@ const STYLE = [
   '.answer .q{font-weight:bold;margin-top:.5em}section{border-top:1px solid #ccc;margin-top:1.5em}',
 ].join('');
 
-export function htmlOf(rows: StudentRow[], specs: AssignmentSpec[], seconds: number): string {
+export function htmlOf(rows: StudentRow[], specs: AssignmentSpec[], seconds: number, sandbox = 'bubblewrap'): string {
   const graded = specs.filter((s) => rows.some((r) => r.notebooks.some((n) => n.assignment === s.id)));
   const checkCols = graded.flatMap((s) => s.checks.map((c) => ({ a: s.id, c: c.check })));
   const summary = rows
@@ -119,7 +125,8 @@ export function htmlOf(rows: StudentRow[], specs: AssignmentSpec[], seconds: num
   const heads = checkCols.map((x) => `<th>${esc(x.a)}<br>${esc(x.c)}</th>`).join('');
   return `<!doctype html><meta charset="utf-8"><title>cnnviz grades</title>
 <style>${STYLE}</style>
-<h1>cnnviz grades</h1><p>${rows.length} students, graded ${new Date().toISOString()} in ${seconds.toFixed(0)} s.</p>
+<h1>cnnviz grades</h1><p>${rows.length} students, graded ${new Date().toISOString()} in ${seconds.toFixed(0)} s.
+Sandbox: ${esc(sandbox)}.</p>
 <table><tr><th>student</th><th>score</th><th>time</th>${heads}</tr>
 ${summary}
 </table>
@@ -132,6 +139,7 @@ export function writeReports(
   specs: AssignmentSpec[],
   out: string,
   seconds: number,
+  sandbox = 'bubblewrap',
 ): { csv: string; html: string; json: string } {
   fs.mkdirSync(out, { recursive: true });
   const files = {
@@ -140,7 +148,41 @@ export function writeReports(
     json: path.join(out, 'report.json'),
   };
   fs.writeFileSync(files.csv, csvOf(rows, specs));
-  fs.writeFileSync(files.html, htmlOf(rows, specs, seconds));
-  fs.writeFileSync(files.json, `${JSON.stringify({ seconds, rows }, null, 1)}\n`);
+  fs.writeFileSync(files.html, htmlOf(rows, specs, seconds, sandbox));
+  fs.writeFileSync(files.json, `${JSON.stringify({ seconds, sandbox, rows }, null, 1)}\n`);
   return files;
+}
+
+/**
+ * One report from several (the shards of a class graded on several machines): rows of the same
+ * student are joined, scores added up again, the time is the longest shard's.
+ */
+export function mergeReports(
+  files: string[],
+  out: string,
+  specs: AssignmentSpec[],
+): { students: number; files: { csv: string; html: string; json: string } } {
+  const byStudent = new Map<string, StudentRow['notebooks']>();
+  let seconds = 0;
+  const sandboxes = new Set<string>();
+  for (const f of files) {
+    let data: { seconds?: number; sandbox?: string; rows?: StudentRow[] };
+    try {
+      data = JSON.parse(fs.readFileSync(f, 'utf8')) as typeof data;
+    } catch (err) {
+      throw new Error(`cnnviz grade merge: ${f} is not a report.json (${(err as Error).message})`);
+    }
+    if (!Array.isArray(data.rows)) throw new Error(`cnnviz grade merge: ${f} has no rows; give report.json files`);
+    seconds = Math.max(seconds, data.seconds ?? 0);
+    sandboxes.add(data.sandbox ?? 'unknown');
+    for (const r of data.rows) byStudent.set(r.student, [...(byStudent.get(r.student) ?? []), ...r.notebooks]);
+  }
+  const graded = specs.filter((s) => [...byStudent.values()].some((nbs) => nbs.some((n) => n.assignment === s.id)));
+  const max = graded.reduce((n, s) => n + s.checks.length, 0);
+  const rows: StudentRow[] = [...byStudent.keys()].sort().map((student) => {
+    const notebooks = byStudent.get(student)!;
+    const score = notebooks.reduce((n, r) => n + r.checks.filter((c) => c.passed).length, 0);
+    return { student, score, max, seconds: notebooks.reduce((t, r) => t + r.seconds, 0), notebooks };
+  });
+  return { students: rows.length, files: writeReports(rows, specs, out, seconds, [...sandboxes].join(', ')) };
 }

@@ -9,6 +9,7 @@ import { inspect } from 'util';
 import { withRefused } from '../runtime/guard';
 import { currentWriter, swallowEcho } from '../widgets/kernel/bridge';
 import { explain } from './compare';
+import { currentHook } from './replay';
 
 export interface CheckResult {
   /** Check name, e.g. 'saliency'. */
@@ -172,6 +173,18 @@ export function explainThrow(err: unknown, fnName: string): string {
  * runtime/guard), so the function cannot hand the work to the reference it is compared with.
  */
 export async function callStudent(
+  fn: unknown,
+  fnName: string,
+  args: unknown[],
+  guard?: { check: string; refuse: readonly string[] },
+): Promise<{ value?: unknown; error?: string; leaked: number }> {
+  // Grading: recorded in the kernel, answered from the recording in the grader (see replay.ts).
+  const hook = currentHook();
+  if (hook) return hook(args, (a) => callDirect(fn, fnName, a, guard));
+  return callDirect(fn, fnName, args, guard);
+}
+
+async function callDirect(
   fn: unknown,
   fnName: string,
   args: unknown[],

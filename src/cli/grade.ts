@@ -2,13 +2,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { exportAssignments, readAssignments } from '../check/assignments';
 import { gradeSubmissions } from '../check/grade';
+import { mergeReports } from '../check/grade_report';
 import { readyJupyter } from './doctor';
 import { packageRoot } from './paths';
 
 export const ASSIGNMENTS_USAGE = 'usage: cnnviz assignments export DIR';
 
 export const GRADE_USAGE =
-  'usage: cnnviz grade SUBMISSIONS_DIR [--out report] [--timeout 300] [--cell-timeout S] [--jobs N] [--seed N]';
+  'usage: cnnviz grade SUBMISSIONS_DIR [--out report] [--timeout 300] [--cell-timeout S] [--jobs N] [--seed N] ' +
+  '[--memory MiB] [--unsafe]\n       cnnviz grade merge OUT_DIR REPORT_JSON... (one report of several shards)';
 
 function numberArg(flag: string, v: string | undefined): number {
   const n = Number(v);
@@ -20,7 +22,7 @@ function numberArg(flag: string, v: string | undefined): number {
 interface GradeArgs {
   dir: string;
   out: string;
-  o: { timeoutS?: number; cellTimeoutS?: number; jobs?: number; seed?: number };
+  o: { timeoutS?: number; cellTimeoutS?: number; jobs?: number; seed?: number; memoryMb?: number; unsafe?: boolean };
 }
 
 /** The arguments, or the exit code and what to print. */
@@ -36,6 +38,8 @@ function parseGradeArgs(args: string[]): GradeArgs | { exit: number; text: strin
       else if (a === '--cell-timeout') o.cellTimeoutS = numberArg(a, args[++i]);
       else if (a === '--jobs') o.jobs = Math.round(numberArg(a, args[++i]));
       else if (a === '--seed') o.seed = Math.round(numberArg(a, args[++i]));
+      else if (a === '--memory') o.memoryMb = Math.round(numberArg(a, args[++i]));
+      else if (a === '--unsafe') o.unsafe = true;
       else if (a === '-h' || a === '--help') return { exit: 0, text: GRADE_USAGE };
       else if (a.startsWith('-')) return { exit: 2, text: `cnnviz grade: unknown option '${a}'\n${GRADE_USAGE}` };
       else if (dir === undefined) dir = path.resolve(a);
@@ -53,6 +57,7 @@ function parseGradeArgs(args: string[]): GradeArgs | { exit: number; text: strin
  */
 export async function gradeMain(args: string[]): Promise<number> {
   const root = packageRoot();
+  if (args[0] === 'merge') return mergeMain(args.slice(1), root);
   const parsed = parseGradeArgs(args);
   if ('exit' in parsed) {
     (parsed.exit === 0 ? console.log : console.error)(parsed.text);
@@ -65,7 +70,7 @@ export async function gradeMain(args: string[]): Promise<number> {
   const jobs = o.jobs ?? Math.max(1, Math.min(os.cpus().length, 4));
   console.log(
     `grading ${dir} against ${assignments.map((a) => a.id).join(', ')}: ${jobs} at a time, ${o.timeoutS ?? 300} s ` +
-      `per notebook`,
+      `per notebook${o.unsafe ? ', WITHOUT a sandbox (--unsafe)' : ''}`,
   );
   const run = await gradeSubmissions(dir, {
     ...o,
@@ -77,8 +82,25 @@ export async function gradeMain(args: string[]): Promise<number> {
     onProgress: (l) => console.log(`  ${l}`),
   });
   console.log(
-    `${run.rows.length} students in ${run.seconds.toFixed(0)} s: wrote ${run.files.csv} and ${run.files.html}`,
+    `${run.rows.length} students in ${run.seconds.toFixed(0)} s (sandbox: ${run.sandbox}): wrote ${run.files.csv} ` +
+      `and ${run.files.html}`,
   );
+  return 0;
+}
+
+/** `cnnviz grade merge OUT report.json...`: the shards' rows in one report (a student in two shards: both kept). */
+function mergeMain(args: string[], root: string): number {
+  if (args.length < 2) {
+    console.error(GRADE_USAGE);
+    return 2;
+  }
+  const assignments = readAssignments(path.join(root, 'notebooks', 'assignments'));
+  const run = mergeReports(
+    args.slice(1).map((f) => path.resolve(f)),
+    path.resolve(args[0]),
+    assignments,
+  );
+  console.log(`${run.students} students from ${args.length - 1} reports: wrote ${run.files.csv} and ${run.files.html}`);
   return 0;
 }
 

@@ -9,6 +9,11 @@
  * kernelShap, classVisualization, guidedBackprop, deconvnet, featureVectors, nearestNeighbors
  * (techniques/), models.layers, models.receptiveField,
  * propagate, inputBox (models/). A technique that a check should refuse adds one line at its entry.
+ *
+ * A teaching aid, not a defence: code in the same process can always go around it. `cnnviz grade`
+ * does not rely on it (the checks are judged outside the kernel, see check/judge.ts), and there is
+ * no way in this module to lift the refusals (an `allowAll` once here was used by a hostile
+ * submission to call the reference from inside its own function).
  */
 
 /** technique name -> the check that refuses it right now. */
@@ -31,16 +36,5 @@ export async function withRefused<T>(check: string, names: readonly string[], fn
       if (old === undefined) refused.delete(n);
       else refused.set(n, old);
     }
-  }
-}
-
-/** Runs `fn` (the check's own reference code) with nothing refused, e.g. inside a spy the student's loop calls. */
-export function allowAll<T>(fn: () => T): T {
-  const saved = new Map(refused);
-  refused.clear();
-  try {
-    return fn();
-  } finally {
-    for (const [k, v] of saved) refused.set(k, v);
   }
 }
