@@ -17,7 +17,7 @@
  */
 import { AsyncLocalStorage } from 'async_hooks';
 import { interruptLine, quietTslabInterrupt, waitForAbort } from './interrupt_line';
-import { trackStatus } from './kernel_status';
+import { quietHistoryRequests, trackStatus } from './kernel_status';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type KernelWriter = (...args: any[]) => void;
@@ -217,6 +217,7 @@ function install(mod: TslabJupyterModule): void {
   setImmediate(() => process.on('SIGINT', () => interrupt()));
   wrapClose(mod);
   trackStatus(mod.ZmqServer?.prototype, () => running !== null && !running.ended);
+  quietHistoryRequests();
   const proto = mod.JupyterHandlerImpl?.prototype as (HandlerPrototype & { [WRAPPED]?: boolean }) | undefined;
   const original = proto?.handleExecuteImpl;
   if (!proto || typeof original !== 'function' || proto[WRAPPED]) return;

@@ -36,3 +36,19 @@ export function trackStatus(proto: StatusServer | undefined, busy: () => boolean
     return out;
   };
 }
+
+/**
+ * tslab answers no history_request (JupyterLab sends one for a cell's up-arrow history) and warns
+ * "unknown msg_type: history_request" on console.warn, which lands in whatever cell ran last. That
+ * one warning is dropped; every other line passes.
+ */
+export function quietHistoryRequests(): void {
+  const warn = console.warn as typeof console.warn & { [WRAPPED]?: boolean };
+  if (warn[WRAPPED]) return;
+  const quiet = function (this: unknown, ...args: unknown[]): void {
+    if (args.length === 1 && args[0] === 'unknown msg_type: history_request') return;
+    warn.apply(this === undefined ? console : this, args);
+  } as typeof console.warn & { [WRAPPED]?: boolean };
+  quiet[WRAPPED] = true;
+  console.warn = quiet;
+}

@@ -11,6 +11,7 @@
 // nbconvert output and reopened notebooks replay outputs in order). The library is wrapped
 // so that require.js (classic Notebook 6) never sees an anonymous module.
 import * as fs from 'fs';
+import { webglBudgetScript } from './webgl_budget';
 
 export interface PlotlySpec {
   data: Record<string, unknown>[];
@@ -101,25 +102,45 @@ export function plotHtml(spec: PlotlySpec, o: PlotHtmlOptions): string {
     `${o.extraHtml ?? ''}</div>\n` +
     `<script type="text/javascript">\n(function () {\n` +
     `  var spec = ${scriptJson(spec)};\n` +
-    `  var started = Date.now();\n` +
+    `  var id = ${JSON.stringify(o.divId)}, started = Date.now(), img = null;\n` +
+    `  var gl = spec.data.some(function (t) { return /gl$/.test(t.type || ''); });\n` +
+    webglBudgetScript() +
     `  function draw() {\n` +
-    `    var gd = document.getElementById(${JSON.stringify(o.divId)});\n` +
-    `    var root = document.getElementById(${JSON.stringify(o.divId + '-root')});\n` +
-    `    if (!gd) return;\n` +
+    `    var gd = document.getElementById(id);\n` +
+    `    var root = document.getElementById(id + '-root');\n` +
+    `    if (!gd || gd.getAttribute('data-cnnviz-drawn')) return;\n` +
     // the static picture leaves before Plotly draws into the div, and comes back if drawing fails
-    `    var img = gd.querySelector('.cnnviz-static');\n` +
-    `    if (img) gd.removeChild(img);\n` +
+    `    img = gd.querySelector('.cnnviz-static') || img;\n` +
+    `    if (img && img.parentNode === gd) gd.removeChild(img);\n` +
+    `    gd.setAttribute('data-cnnviz-drawn', '1');\n` +
+    `    gd.removeAttribute('data-cnnviz-parked');\n` +
     `    window.Plotly.newPlot(gd, spec.data, spec.layout, spec.config).then(function () {\n` +
+    `      if (gl) window.cnnvizGl.add(gd, park);\n` +
     `      ${o.afterPlot ?? ''}\n` +
     `    }, function (err) {\n` +
+    `      gd.removeAttribute('data-cnnviz-drawn');\n` +
     `      if (img) gd.appendChild(img);\n` +
     `      if (window.console) console.warn('cnnviz: this chart could not be drawn', err);\n` +
     `    });\n` +
     `  }\n` +
+    // a WebGL chart past the page's budget: its static picture until it is seen again
+    `  function park(gd) {\n` +
+    `    window.cnnvizGl.lose(gd);\n` +
+    `    window.Plotly.purge(gd);\n` +
+    `    gd.innerHTML = '';\n` +
+    `    if (img) gd.appendChild(img);\n` +
+    `    gd.removeAttribute('data-cnnviz-drawn');\n` +
+    `    gd.setAttribute('data-cnnviz-parked', '1');\n` +
+    `    if (!window.IntersectionObserver) return;\n` +
+    `    var io = new IntersectionObserver(function (es) {\n` +
+    `      if (es.some(function (e) { return e.isIntersecting; })) { io.disconnect(); draw(); }\n` +
+    `    });\n` +
+    `    io.observe(gd);\n` +
+    `  }\n` +
     `  (function wait() {\n` +
     `    if (window.Plotly) return draw();\n` +
     `    if (Date.now() - started < 60000) return setTimeout(wait, 50);\n` +
-    `    var gd = document.getElementById(${JSON.stringify(o.divId)});\n` +
+    `    var gd = document.getElementById(id);\n` +
     `    var note = document.createElement('div');\n` +
     `    note.textContent = 'A static picture: plotly.js is not on this page. Run the notebook from the top ' +\n` +
     `      '(the first chart of a session carries the library), or call show.resetPlotly() and re-run this cell.';\n` +
