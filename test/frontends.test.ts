@@ -18,6 +18,7 @@ import { Browser, Page } from 'playwright-core';
 import { launchOfflineChromium } from './util/browser';
 import { FrontEnd, frontendsBin, JupyterServer } from './util/jupyter_server';
 import { REPO } from './util/notebook';
+import { MAX_LIVE } from '../src/widgets/kernel/webgl_budget';
 
 const FIXTURE = path.join(REPO, 'test', 'fixtures', 'frontends.ipynb');
 const ARTIFACTS = path.join(REPO, 'test', 'artifacts');
@@ -170,9 +171,21 @@ function frontEndSuite(kind: FrontEnd): void {
       const first = samples.findIndex((s) => s.status === 'busy');
       const whileQueued = samples.slice(Math.max(0, first)).filter((s) => s.running > 0);
       assert.ok(whileQueued.length > 5, `the cells ran: ${JSON.stringify(samples.slice(0, 20))}`);
-      const idle = whileQueued.filter((s) => s.status === 'idle');
-      console.log(`      ${kind}: ${whileQueued.length} samples while cells were [*], ${idle.length} of them idle`);
-      assert.deepStrictEqual(idle, [], 'the kernel read idle while cells were still queued');
+      // The kernel sends a cell's idle and the next one's busy in one go, as Python's kernel does; a
+      // loaded browser may paint idle for that instant. Without the fix idle stays on for the rest of
+      // the queue (seconds: dozens of samples), so the longest idle stretch must stay a flicker.
+      let longest = 0;
+      let run = 0;
+      for (const s of whileQueued) {
+        run = s.status === 'idle' ? run + 1 : 0;
+        longest = Math.max(longest, run);
+      }
+      const idle = whileQueued.filter((s) => s.status === 'idle').length;
+      console.log(
+        `      ${kind}: ${whileQueued.length} samples while cells were [*], ${idle} of them idle ` +
+          `(longest stretch ${longest} x 50 ms)`,
+      );
+      assert.ok(longest <= 4, `the kernel read idle for ${longest} samples in a row while cells were queued`);
       await shot(page, kind, 'run');
     });
 
@@ -220,7 +233,7 @@ function frontEndSuite(kind: FrontEnd): void {
         `a blank chart: ${states.join(' ')}`,
       );
       assert.strictEqual(states[0], 'drawn', 'the SVG chart');
-      assert.ok(seen.glLive <= 6, `${seen.glLive} WebGL charts live`);
+      assert.ok(seen.glLive <= MAX_LIVE, `${seen.glLive} WebGL charts live`);
       assert.strictEqual(seen.pngs.length, 1);
       assert.ok(seen.pngs[0] > 100, 'the PNG figure decoded');
       assert.strictEqual(seen.stderr, 0, 'no error text');
@@ -341,7 +354,8 @@ function frontEndSuite(kind: FrontEnd): void {
               Array.from(document.querySelectorAll(sel)).map((g) => {
                 const img = g.querySelector('img.cnnviz-static') as HTMLImageElement | null;
                 return {
-                  id: g.id,
+                  // (the sanitizer strips ids: the picture itself tells the charts apart)
+                  id: img ? img.src.length + ':' + img.src.slice(-48) : g.id,
                   drawn: !!g.querySelector('.main-svg'),
                   img: img ? { w: img.naturalWidth, shown: img.getBoundingClientRect().height } : null,
                 };

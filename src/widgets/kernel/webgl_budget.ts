@@ -7,8 +7,8 @@
 // then Plotly.purge) and shows its static picture, and is drawn again when it scrolls into view.
 // The helper is defined once a page (window.cnnvizGl), by the first chart's script that runs.
 
-/** WebGL charts drawn at once: 12 contexts, under Chromium's 16 with room for other outputs. */
-export const MAX_LIVE = 6;
+/** WebGL charts drawn at once: 14 contexts, under Chromium's 16 (lecture 03 draws 7 WebGL charts). */
+export const MAX_LIVE = 7;
 
 /** Defines window.cnnvizGl once: `add(gd, park)` after a WebGL chart is drawn; `lose(gd)` before purging. */
 export function webglBudgetScript(): string {
