@@ -6,18 +6,21 @@
 #   bash kernel-setup/setup.sh           Jupyter, fonts, Fashion-MNIST, Chromium, the kernel
 #   bash kernel-setup/setup.sh --bench   also the benchmark peers (PyTorch, scikit-learn, umap-learn)
 #   bash kernel-setup/setup.sh --no-apt  skip system packages, only register the kernel
+#   bash kernel-setup/setup.sh --frontends  also JupyterLab 4 and Notebook 7 (a venv in kernel-setup/.frontends)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 want_bench=0
 use_apt=1
+want_frontends=0
 for arg in "$@"; do
   case "$arg" in
     --bench) want_bench=1 ;;
     --no-apt) use_apt=0 ;;
-    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
-    *) echo "kernel-setup: unknown option '$arg' (valid: --bench, --no-apt)" >&2; exit 2 ;;
+    --frontends) want_frontends=1 ;;
+    -h|--help) sed -n 2,10p "$0"; exit 0 ;;
+    *) echo "kernel-setup: unknown option '$arg' (valid: --bench, --no-apt, --frontends)" >&2; exit 2 ;;
   esac
 done
 
@@ -149,3 +152,29 @@ PY
 )"
 say "kernel 'cnnviz' (TypeScript (cnnviz)) registered in $kernel_dir, run by $python's Jupyter"
 echo "$python" >"$root/kernel-setup/.python"
+
+# JupyterLab 4 and Notebook 7, for the front-end browser test (test/frontends.test.ts), in a venv of
+# their own: Debian's Jupyter (classic Notebook 6, nbclient) stays as it is, and the kernel above is
+# found by both (same Jupyter data folder). pip uses its own configuration; where that names a local
+# index (file://) as an extra index, it becomes the index, so an unreachable default index is not tried.
+if [ "$want_frontends" = 1 ]; then
+  venv="${CNNVIZ_FRONTENDS:-$root/kernel-setup/.frontends}"
+  if [ -x "$venv/bin/jupyter-lab" ] && [ -x "$venv/bin/jupyter-notebook" ]; then
+    say "JupyterLab and Notebook 7 present ($venv)"
+  else
+    [ -x "$venv/bin/python" ] || "$python" -m venv "$venv" || { say "cannot make a venv with $python (python3-venv?)"; exit 1; }
+    pip_args=(--disable-pip-version-check -q)
+    if [ -z "${PIP_INDEX_URL:-}" ]; then
+      extra="$("$venv/bin/pip" config get global.extra-index-url 2>/dev/null || true)"
+      first="${extra%%[[:space:]]*}"
+      case "$first" in file://*) pip_args+=(--index-url "$first") ;; esac
+    fi
+    say "installing JupyterLab 4 and Notebook 7 into $venv"
+    "$venv/bin/pip" install "${pip_args[@]}" 'jupyterlab>=4,<5' 'notebook>=7,<8' >/tmp/cnnviz-pip.log 2>&1 || {
+      tail -20 /tmp/cnnviz-pip.log >&2
+      say "pip install failed (log: /tmp/cnnviz-pip.log)"
+      exit 1
+    }
+  fi
+  say "front ends: $("$venv/bin/jupyter-lab" --version | head -1) (Lab), $("$venv/bin/jupyter-notebook" --version | head -1) (Notebook)"
+fi

@@ -9,13 +9,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import { launchOfflineChromium } from './util/browser';
+import { chartSpec, isChart } from './util/charts';
 import { datasets } from '../src';
 import { executeNotebook, ExecutedNotebook, REPO } from './util/notebook';
 import { cleanBorder, decodePng, Decoded, pngSize } from './util/widgets_pixels';
 
 const NOTEBOOK = 'notebooks/gallery/widgets.ipynb';
 const ARTIFACTS = path.join(REPO, 'test', 'artifacts');
-const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 const LIB_MARK = 'embedded once by cnnviz';
 
 interface Output {
@@ -167,7 +167,7 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
   });
 
   it('every Plotly chart drew all its points', async () => {
-    const specs = outputs.filter((o) => o.data[PLOTLY_MIME]).map((o) => o.data[PLOTLY_MIME] as { data: Trace[] });
+    const specs = outputs.filter((o) => isChart(o.data)).map((o) => chartSpec(o.data) as unknown as { data: Trace[] });
     const charts = page.locator('.cnnviz-plotly');
     assert.strictEqual(await charts.count(), specs.length);
     assert.ok(specs.length >= 2);
@@ -236,7 +236,7 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
   });
 
   it('a legend click hides a class (SVG and WebGL)', async () => {
-    const specs = outputs.filter((o) => o.data[PLOTLY_MIME]).map((o) => o.data[PLOTLY_MIME] as { data: Trace[] });
+    const specs = outputs.filter((o) => isChart(o.data)).map((o) => chartSpec(o.data) as unknown as { data: Trace[] });
     const charts = page.locator('.cnnviz-plotly');
     for (let k = 0; k < specs.length; k++) {
       const gd = charts.nth(k);
@@ -269,7 +269,7 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
   });
 
   it('hover shows label, index and the thumbnail of that very image', async () => {
-    const specs = outputs.filter((o) => o.data[PLOTLY_MIME]).map((o) => o.data[PLOTLY_MIME] as { data: Trace[] });
+    const specs = outputs.filter((o) => isChart(o.data)).map((o) => chartSpec(o.data) as unknown as { data: Trace[] });
     const k = specs.findIndex((s) => s.data[0].type === 'scatter');
     assert.ok(k >= 0, 'an SVG chart to hover');
     const spec = specs[k];
@@ -379,7 +379,7 @@ describe('widgets in a real browser (gallery notebook -> nbconvert HTML -> Chrom
         bytes: Math.round(p.b64.length * 0.75),
       });
     }
-    for (const o of outputs.filter((x) => x.data[PLOTLY_MIME])) {
+    for (const o of outputs.filter((x) => isChart(x.data))) {
       const meta = o.metadata.cnnviz as { kind: string; render_ms?: number };
       timing.push({
         what: `cell ${o.cell}: ${meta.kind} bundle made by show.* in the kernel (ms)`,

@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { launchOfflineChromium } from './util/browser';
+import { isChart } from './util/charts';
 import { ExecutedNotebook, executeNotebooks, REPO, streamText } from './util/notebook';
 
 /**
@@ -525,7 +526,7 @@ describe('lecture notebooks run through the real kernel', function () {
       const png = code.reduce((n, c) => n + mimes(c).filter((m) => m === 'image/png').length, 0);
       assert.ok(png >= exp.png, `expected at least ${exp.png} PNG figures, got ${png}`);
       const plotly = code.reduce(
-        (n, c) => n + mimes(c).filter((m) => m === 'application/vnd.plotly.v1+json').length,
+        (n, c) => n + (c.outputs ?? []).filter((o) => isChart(o.data as Record<string, unknown> | undefined)).length,
         0,
       );
       assert.ok(plotly >= (exp.plotly ?? 0), `expected at least ${exp.plotly} Plotly charts, got ${plotly}`);
@@ -548,11 +549,11 @@ describe('lecture notebooks run through the real kernel', function () {
       for (const { report, nb } of runs) {
         const name = path.basename(report.notebook);
         assert.ok(report.html, `${name}: no HTML`);
-        const outputs = nb.cells.flatMap((c) =>
-          (c.outputs ?? []).map((o) => Object.keys((o.data as Record<string, unknown> | undefined) ?? {})),
+        const bundles = nb.cells.flatMap((c) =>
+          (c.outputs ?? []).map((o) => (o.data as Record<string, unknown> | undefined) ?? {}),
         );
-        const pngs = outputs.filter((m) => m.includes('image/png')).length;
-        const charts = outputs.filter((m) => m.includes('application/vnd.plotly.v1+json')).length;
+        const pngs = bundles.filter((d) => 'image/png' in d).length;
+        const charts = bundles.filter((d) => isChart(d)).length;
         const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
         const errors: string[] = [];
         page.on('console', (m) => {

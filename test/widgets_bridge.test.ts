@@ -6,8 +6,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { inspect } from 'util';
 import { render, show } from '../src/widgets';
-import { PLOTLY_MIME } from '../src/widgets/figure';
 import { resetLibraryEmbed } from '../src/widgets/kernel/plotly';
+import { chartFallback, chartSpec, pictureSize } from './util/charts';
 import { pngSize } from './util/widgets_pixels';
 
 interface Sent {
@@ -92,7 +92,7 @@ describe('widgets: display bridge (tslab stand-in)', () => {
     assert.throws(() => show({} as never), /^Error: show: expected a Figure/);
   });
 
-  it('Plotly charts: JSON + HTML + text, plotly.js embedded in the first chart only', () => {
+  it('Plotly charts: HTML (with a static PNG inside) + text, plotly.js embedded in the first chart only', () => {
     resetLibraryEmbed();
     const cell = newCell();
     const points = new Float32Array([0, 0, 1, 1, 2, 0, 3, 1]);
@@ -100,12 +100,18 @@ describe('widgets: display bridge (tslab stand-in)', () => {
     show.scatter({ points }, { labels: [0, 1, 0, 1] });
     assert.strictEqual(cell.length, 2);
     for (const c of cell)
-      assert.deepStrictEqual(Object.keys(c.data).sort(), [PLOTLY_MIME, 'text/html', 'text/plain'].sort());
+      assert.deepStrictEqual(Object.keys(c.data).sort(), ['text/html', 'text/plain'], 'no Plotly JSON beside the HTML');
     const [first, second] = cell.map((c) => c.data['text/html'] as string);
     assert.ok(first.length > 3e6 && /plotly\.js v?3/.test(first.slice(0, 400)), 'library in the first chart');
-    assert.ok(second.length < 20000 && !/Copyright 2012-20\d\d, Plotly/.test(second), 'not in the second');
+    const fallback = cell.map((c) => chartFallback(c.data));
+    assert.ok(fallback[0] && fallback[1], 'each chart carries its static picture');
+    for (const f of fallback) assert.deepStrictEqual(pictureSize(f as string), { width: 760, height: 560 });
+    const rest = second.length - (fallback[1] as string).length;
+    assert.ok(rest < 20000 && !/Copyright 2012-20\d\d, Plotly/.test(second), 'not in the second');
     assert.ok(!/https?:\/\/cdn/i.test(second), 'no CDN');
-    const spec = cell[0].data[PLOTLY_MIME] as { data: { name: string; type: string; x: number[] }[] };
+    // one copy of the data: the spec inside the drawing script
+    assert.strictEqual(second.split('"hovermode"').length, 2);
+    const spec = chartSpec(cell[0].data) as unknown as { data: { name: string; type: string; x: number[] }[] };
     assert.deepStrictEqual(
       spec.data.map((t) => [t.name, t.type, t.x.length]),
       [

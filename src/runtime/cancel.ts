@@ -6,7 +6,7 @@
  * Inside the tslab kernel the work also listens to the cell that started it (runtime/cell):
  * interrupting the cell aborts it, with no signal passed by the user.
  */
-import { cellSignal } from './cell';
+import { CELL_INTERRUPT, cellSignal, noteAbortError } from './cell';
 
 /** Progress of long work, reported through `onProgress`. */
 export interface Progress {
@@ -38,8 +38,14 @@ export class AbortError extends Error {
     readonly fn: string,
     readonly reason?: unknown,
   ) {
-    super(`${fn}: aborted${describeReason(reason)}`);
+    // an interrupted cell shows this message as its one line: `AbortError: tsne: interrupted`
+    super(
+      reason instanceof Error && reason.name === CELL_INTERRUPT
+        ? `${fn}: interrupted`
+        : `${fn}: aborted${describeReason(reason)}`,
+    );
     this.name = 'AbortError';
+    noteAbortError(this);
   }
 }
 

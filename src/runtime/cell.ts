@@ -16,6 +16,8 @@
  * Node's default exit on Ctrl-C).
  */
 import { AsyncLocalStorage } from 'async_hooks';
+import { interruptLine, quietTslabInterrupt, waitForAbort } from './interrupt_line';
+import { quietHistoryRequests, trackStatus } from './kernel_status';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type KernelWriter = (...args: any[]) => void;
@@ -27,7 +29,12 @@ interface HandlerPrototype {
 interface TslabJupyterModule {
   lastWriteDisplayData?: KernelWriter | null;
   JupyterHandlerImpl?: { prototype: HandlerPrototype };
-  ZmqServer?: { prototype: { close?: (...args: unknown[]) => unknown } };
+  ZmqServer?: {
+    prototype: {
+      close?: (...args: unknown[]) => unknown;
+      publishStatus?: (status: string, parent: unknown) => unknown;
+    };
+  };
 }
 
 /** One executed cell: its abort controller and whether it has ended. */
@@ -36,9 +43,13 @@ export interface Cell {
   ended: boolean;
   /** Run when the cell ends normally, before the kernel reports it idle (e.g. draw a pending frame). */
   readonly beforeEnd: Set<() => void>;
+  /** AbortErrors made by this cell's work (the last one names the function that was interrupted) */
+  readonly aborts: Error[];
 }
 
 const INTERRUPTED = 'the cell was interrupted';
+/** The name of the abort reason an interrupt gives: an AbortError then reads `fn: interrupted`. */
+export const CELL_INTERRUPT = 'CellInterrupt';
 const WRAPPED = Symbol.for('cnnviz.cellTracking');
 
 const byWriter = new WeakMap<KernelWriter, Cell>();
@@ -49,6 +60,8 @@ let known: TslabJupyterModule[] = [];
 /** Where each found module sits in require.cache. */
 const knownKeys = new WeakMap<TslabJupyterModule, string>();
 let installed = false;
+/** The cell tslab is executing now (started, not yet ended), if any. */
+let running: Cell | null = null;
 
 function findTslabModules(): TslabJupyterModule[] {
   const found: TslabJupyterModule[] = [];
@@ -85,7 +98,7 @@ export function kernelWriter(): KernelWriter | null {
 }
 
 function newCell(): Cell {
-  const cell: Cell = { controller: new AbortController(), ended: false, beforeEnd: new Set() };
+  const cell: Cell = { controller: new AbortController(), ended: false, beforeEnd: new Set(), aborts: [] };
   unaborted.add(cell);
   return cell;
 }
@@ -116,7 +129,9 @@ function interrupt(reason = INTERRUPTED): void {
   for (const cell of unaborted) {
     cell.ended = true;
     cell.beforeEnd.clear();
-    cell.controller.abort(new Error(reason));
+    const err = new Error(reason);
+    if (reason === INTERRUPTED) err.name = CELL_INTERRUPT;
+    cell.controller.abort(err);
   }
   unaborted.clear();
 }
@@ -201,6 +216,8 @@ function install(mod: TslabJupyterModule): void {
   // would kill the kernel. On the next turn of the event loop the listeners are back.
   setImmediate(() => process.on('SIGINT', () => interrupt()));
   wrapClose(mod);
+  trackStatus(mod.ZmqServer?.prototype, () => running !== null && !running.ended);
+  quietHistoryRequests();
   const proto = mod.JupyterHandlerImpl?.prototype as (HandlerPrototype & { [WRAPPED]?: boolean }) | undefined;
   const original = proto?.handleExecuteImpl;
   if (!proto || typeof original !== 'function' || proto[WRAPPED]) return;
@@ -210,14 +227,25 @@ function install(mod: TslabJupyterModule): void {
     const previous = mod.lastWriteDisplayData;
     if (previous) endCell(cellOfWriter(previous));
     const cell = newCell();
-    const running = context.run(cell, () => original.apply(this, args));
+    running = cell;
+    const result = context.run(cell, () => original.apply(this, args));
+    // tslab's handleExecuteImpl pointed process.stderr at this cell before its first await.
+    const interrupted = (): boolean => (cell.controller.signal.reason as Error | undefined)?.name === CELL_INTERRUPT;
+    const cellStderr = quietTslabInterrupt(interrupted);
     // handleExecuteImpl set the new writer before its first await.
     const w = mod.lastWriteDisplayData;
     if (w && w !== previous) byWriter.set(w, cell);
-    const end = (): void => endCell(cell);
-    return running.then(
+    const end = (): void => {
+      endCell(cell);
+      if (running === cell) running = null;
+    };
+    return result.then(
       (v) => (end(), v),
-      (e: unknown) => {
+      async (e: unknown) => {
+        if (interrupted()) {
+          // interrupted: the cell's one line, before tslab replies and reports idle
+          cellStderr.call(process.stderr, interruptLine(await waitForAbort(cell.aborts)));
+        }
         end();
         throw e;
       },
@@ -232,6 +260,11 @@ export function currentCell(): Cell | undefined {
   if (!mod || !w) return undefined;
   install(mod);
   return context.getStore() ?? cellOfWriter(w);
+}
+
+/** Records an AbortError made by the work of the cell running it (its message is what an interrupt shows). */
+export function noteAbortError(err: Error): void {
+  context.getStore()?.aborts.push(err);
 }
 
 /** The signal that the current cell's interrupt aborts; undefined outside a kernel. */

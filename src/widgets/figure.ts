@@ -7,6 +7,7 @@ import { inspect } from 'util';
 import { currentWriter, DisplayTarget, newDisplayId, sendToKernel, swallowEcho, Writer } from './kernel/bridge';
 import { claimLibraryEmbed, htmlPage, plotHtml, PlotlySpec } from './kernel/plotly';
 
+/** Plotly's JSON MIME type: what fig.save('x.json') writes; not in a notebook bundle (see kernel/plotly). */
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
 export interface FigureInit {
@@ -24,6 +25,11 @@ export interface FigureInit {
   afterPlot?: string;
   /** a static picture of an interactive figure, made only when asked for */
   staticPng?: () => Buffer;
+  /**
+   * the picture inside an interactive figure's HTML, shown where scripts do not run: a WebP
+   * (about a third of the PNG's bytes); without it, staticPng is used
+   */
+  fallbackImage?: () => Buffer;
   /** one line of text/plain */
   text?: string;
   /** values a caller may want back (e.g. the clipping threshold a heat map used) */
@@ -69,6 +75,13 @@ export class Figure {
     return this.pngCache;
   }
 
+  /** The fallback picture of an interactive figure as a data: URL, or undefined. */
+  private fallback(): string | undefined {
+    if (this.init.fallbackImage) return 'data:image/webp;base64,' + this.init.fallbackImage().toString('base64');
+    if (this.init.staticPng) return 'data:image/png;base64,' + this.png.toString('base64');
+    return undefined;
+  }
+
   get text(): string {
     return (
       this.init.text ?? `${this.kind} figure ${this.width}x${this.height}${this.interactive ? ' (interactive)' : ''}`
@@ -82,7 +95,6 @@ export class Figure {
   bundle(includeLibrary = false): { data: Record<string, unknown>; metadata: Record<string, unknown> } {
     const data: Record<string, unknown> = { 'text/plain': this.text };
     if (this.plotly) {
-      data[PLOTLY_MIME] = this.plotly;
       data['text/html'] = plotHtml(this.plotly, {
         divId: newDisplayId(),
         width: this.width,
@@ -90,12 +102,15 @@ export class Figure {
         includeLibrary,
         extraHtml: this.init.extraHtml,
         afterPlot: this.init.afterPlot,
+        fallback: this.fallback(),
+        alt: this.text,
       });
     } else {
       data['image/png'] = this.png.toString('base64');
     }
     // our own metadata key: front ends ignore it; tests and benchmarks read it
     const meta: Record<string, unknown> = { kind: this.kind, width: this.width, height: this.height };
+    if (this.plotly) meta.interactive = true;
     if (this.renderMs !== undefined) meta.render_ms = Math.round(this.renderMs * 10) / 10;
     return { data, metadata: { cnnviz: meta } };
   }

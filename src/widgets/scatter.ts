@@ -151,6 +151,7 @@ export function scatter(input: ScatterInput, o: ScatterOptions = {}): Figure {
     extraHtml,
     afterPlot,
     staticPng: () => scatterPng(input, traces, { width, height, markerSize: size, title: o.title }),
+    fallbackImage: () => scatterPng(input, traces, { width, height, markerSize: size, title: o.title }, 'webp'),
     text: `scatter: ${n} points in ${traces.length} classes${gl ? ' (WebGL)' : ''}`,
     info: { gl, points: n, traces: traces.map((t) => ({ name: t.name, color: t.color, count: t.members.length })) },
   });

@@ -1,13 +1,17 @@
-// The PNG form of a scatter chart, for fig.save('x.png') outside a notebook.
+// The static form of a scatter chart: fig.save('x.png'), and the picture inside the chart's HTML
+// that shows where scripts do not run.
 import { formatValue } from './attribution';
 import type { ScatterInput, ScatterTrace } from '../scatter_types';
 import { FONT_SIZE, measureText, Sheet, SMALL_FONT_SIZE } from './sheet';
+
+export type StaticFormat = 'png' | 'webp';
 import { niceTicks } from './ticks';
 
 export function scatterPng(
   input: ScatterInput,
   traces: ScatterTrace[],
   o: { width: number; height: number; markerSize: number; title?: string },
+  format: StaticFormat = 'png',
 ): Buffer {
   const legendW = Math.ceil(Math.max(0, ...traces.map((t) => measureText(t.name, SMALL_FONT_SIZE)))) + 30;
   const sheet = new Sheet(o.width, o.height);
@@ -73,5 +77,5 @@ export function scatterPng(
     sheet.fill(x, y - 5, 10, 10, t.color);
     sheet.text(t.name, x + 16, y, { size: SMALL_FONT_SIZE, baseline: 'middle' });
   });
-  return sheet.png();
+  return format === 'webp' ? sheet.webp() : sheet.png();
 }

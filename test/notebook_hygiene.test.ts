@@ -1,0 +1,73 @@
+// kernel-setup/notebooks.js, the shipped notebooks' normal form, on copies in a temp folder:
+// --check fails on outputs and on missing metadata, --write strips outputs and adds tslab's
+// language_info, cell ids and nbformat 4.5, and a second --write changes nothing.
+import * as assert from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { REPO } from './util/notebook';
+
+const SCRIPT = path.join(REPO, 'kernel-setup', 'notebooks.js');
+
+function run(...args: string[]): { status: number | null; out: string } {
+  const r = spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8' });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+describe('notebook hygiene (kernel-setup/notebooks.js)', () => {
+  let dir: string;
+  let file: string;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnviz-nb-'));
+    file = path.join(dir, 'copy.ipynb');
+    const nb = JSON.parse(fs.readFileSync(path.join(REPO, 'notebooks/gallery/widgets.ipynb'), 'utf8'));
+    const code = nb.cells.find((c: { cell_type: string }) => c.cell_type === 'code');
+    code.outputs = [{ output_type: 'stream', name: 'stdout', text: ['hello\n'] }];
+    code.execution_count = 3;
+    delete nb.metadata.language_info;
+    for (const c of nb.cells) delete c.id;
+    nb.nbformat_minor = 4;
+    fs.writeFileSync(file, JSON.stringify(nb));
+    fs.mkdirSync(path.join(dir, '.ipynb_checkpoints'));
+    fs.writeFileSync(path.join(dir, '.ipynb_checkpoints', 'copy-checkpoint.ipynb'), '{not json');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('--check fails on outputs, an execution count and missing language_info (checkpoints skipped)', () => {
+    const r = run('--check', dir);
+    assert.strictEqual(r.status, 1, r.out);
+    assert.match(r.out, /cell \d+ has 1 output/);
+    assert.match(r.out, /execution_count 3/);
+    assert.match(r.out, /language_info is missing/);
+  });
+
+  it("--write gives the normal form: no outputs, tslab's language_info, ids, 4.5; idempotent", () => {
+    assert.strictEqual(run('--write', dir).status, 0);
+    const nb = JSON.parse(fs.readFileSync(file, 'utf8'));
+    for (const c of nb.cells) {
+      assert.match(c.id, /^[a-zA-Z0-9-_]{1,64}$/);
+      if (c.cell_type === 'code') assert.deepStrictEqual([c.outputs, c.execution_count], [[], null]);
+    }
+    assert.strictEqual(new Set(nb.cells.map((c: { id: string }) => c.id)).size, nb.cells.length);
+    assert.deepStrictEqual([nb.nbformat, nb.nbformat_minor], [4, 5]);
+    assert.strictEqual(nb.metadata.language_info.name, 'typescript');
+    assert.strictEqual(nb.metadata.language_info.codemirror_mode.mode, 'typescript');
+    assert.strictEqual(nb.metadata.kernelspec.name, 'cnnviz');
+    const once = fs.readFileSync(file, 'utf8');
+    assert.deepStrictEqual(run('--strict', dir).status, 0);
+    run('--write', dir);
+    assert.strictEqual(fs.readFileSync(file, 'utf8'), once);
+  });
+
+  it('an unknown option is refused with the valid choices', () => {
+    const r = run('--fix', dir);
+    assert.strictEqual(r.status, 2);
+    assert.match(r.out, /unknown option '--fix'; valid choices: --check, --strict, --write/);
+  });
+
+  it('the gallery notebook is in the normal form', () => {
+    assert.strictEqual(run('--strict', path.join(REPO, 'notebooks/gallery')).status, 0);
+  });
+});
