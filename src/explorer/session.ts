@@ -12,7 +12,7 @@ import { cached, fingerprint } from '../runtime/cache';
 import { topActivatingPatches, ActivatingPatch } from '../techniques/features/patches';
 import { classVisualization } from '../techniques/features/class_visualization';
 import { floatToPng } from './image_input';
-import { Jobs } from './jobs';
+import { Jobs, JobsOptions } from './jobs';
 import { defaultSamples, Sample } from './samples';
 
 export interface ExplorerLayer extends Pick<LayerInfo, 'name' | 'type' | 'outputShape' | 'activation'> {
@@ -61,7 +61,7 @@ export function defaultDataset(model: tf.LayersModel): string {
 
 export class ExplorerSession {
   readonly info: Promise<ExplorerInfo>;
-  readonly jobs = new Jobs();
+  readonly jobs: Jobs;
   /** the name or path the page asked for, when the server loaded this model on request */
   loadedAs?: string;
   private artifacts?: Promise<{ json: string; weights: Buffer }>;
@@ -72,6 +72,7 @@ export class ExplorerSession {
   constructor(
     readonly model: tf.LayersModel,
     private readonly opts: ExplorerOptions = {},
+    jobs: JobsOptions = {},
   ) {
     const shape = model.inputs[0].shape;
     if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
@@ -80,6 +81,7 @@ export class ExplorerSession {
           `size [null, H, W, C]`,
       );
     }
+    this.jobs = new Jobs(jobs);
     this.modelKey = fingerprint(model);
     this.samples = opts.samples ?? defaultSamples();
     this.info = this.describe();
@@ -194,7 +196,7 @@ export class ExplorerSession {
   /** Starts (or finds) the job computing the top-k patches of one channel; its result is cached on disk. */
   patchesJob(layer: string, channel: number, k = 9): string {
     const id = `patches/${layer}/${channel}/${k}`;
-    this.jobs.start(id, async (progress) => {
+    this.jobs.start(id, async (progress, signal) => {
       const ds = await this.dataset();
       if (!ds) throw new Error('cnnviz explore: no data set for patches (started with --data none)');
       const key = { model: this.modelKey, data: ds.name, n: ds.labels.length, layer, channel, k };
@@ -207,6 +209,7 @@ export class ExplorerSession {
             channel,
             k,
             batchSize: 32,
+            signal,
             onProgress: (p) => progress({ done: p.done, total: p.total }),
           }),
         { quiet: true },
@@ -236,7 +239,7 @@ export class ExplorerSession {
       learningRate: 0.1,
       seed: 1,
     };
-    this.jobs.start(id, async (progress) => {
+    this.jobs.start(id, async (progress, signal) => {
       const value = await cached(
         'explorer-class-image',
         { model: this.modelKey, ...options, kept: 'image+scores' },
@@ -245,6 +248,7 @@ export class ExplorerSession {
           const img = await classVisualization(this.model, {
             ...options,
             snapshotEvery: 10,
+            signal,
             onStep: async (s) => {
               scores[s.step - 1] = s.score;
               progress({
@@ -274,7 +278,9 @@ export class ExplorerSession {
     return id;
   }
 
-  dispose(): void {
+  /** Stops its jobs (the running one at its next step) and frees the data set. */
+  async dispose(): Promise<void> {
+    await this.jobs.close();
     void this.data?.then((d) => d?.images.dispose());
   }
 }
