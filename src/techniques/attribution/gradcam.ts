@@ -9,7 +9,7 @@ import { begin, mapOnBatch } from '../core/harness';
 import { oneHotRows } from '../core/inputs';
 import { forward } from '../core/forward';
 import { inputGradient, resolveExplained, TargetOptions } from '../core/objective';
-import { fail, InternalError } from '../../common';
+import { checkModel, fail, InternalError } from '../../common';
 import { camLayerName, spatialLayers } from './cam_layer';
 
 export interface GradCamOptions extends Pick<TargetOptions, 'target' | 'output'> {
@@ -39,6 +39,7 @@ export const gradCamWeights: CamWeighting = (gradients) => tf.mean(gradients, [1
  * last layer with a spatial map. A 1x1 map (MobileNet's `conv_preds`) gives a uniform heat map.
  */
 export function defaultCamLayer(model: tf.LayersModel, caller = 'gradCam'): string {
+  checkModel(model, caller);
   const name = camLayerName(model);
   if (name === null) fail(caller, 'this model has no layer with a spatial output [h, w, c] larger than 1x1');
   return name;

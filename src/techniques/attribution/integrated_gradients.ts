@@ -134,23 +134,35 @@ export function quadrature(method: IntegrationMethod, steps: number): { alphas: 
   return { alphas, weights };
 }
 
+/** Points of the path at most: Gauss-Legendre nodes, and the Riemann sums' points. */
+export const MAX_GAUSS_STEPS = 2048;
+export const MAX_STEPS = 100000;
+
 async function run(
   model: tf.LayersModel,
   image: tf.Tensor,
   opts: IntegratedGradientsOptions,
 ): Promise<IntegratedGradientsResult> {
   const caller = 'integratedGradients';
-  const steps = positiveInt(opts.steps, 64, caller, 'steps');
   const method = oneOf(opts.method, INTEGRATION_METHODS, 'gaussLegendre', caller, 'method');
+  // Gauss-Legendre's nodes cost steps^2 before any work (synchronous): 2,048 take ~20 ms; the Riemann sums are linear
+  const most = method === 'gaussLegendre' ? MAX_GAUSS_STEPS : MAX_STEPS;
+  const steps = positiveInt(opts.steps, 64, caller, `steps (method '${method}')`, most);
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'none', caller, 'reduce');
   const batchSize = positiveInt(
     opts.batchSize,
-    Math.max(1, Math.floor(batchForModel(model, image, 128) / 2)),
+    Math.max(1, Math.floor(batchForModel(model, image, 128, caller) / 2)),
     caller,
     'batchSize',
   );
   const tolerance = opts.tolerance === Infinity ? Infinity : finiteNumber(opts.tolerance, 0.01, caller, 'tolerance', 0);
-  const maxSteps = positiveInt(opts.maxSteps, Math.max(1024, steps), caller, 'maxSteps');
+  const maxSteps = positiveInt(
+    opts.maxSteps,
+    Math.min(most, Math.max(1024, steps)),
+    caller,
+    `maxSteps (method '${method}')`,
+    most,
+  );
   const loop = new PerturbationLoop(caller, opts, 0);
   return onBatch(model, image, caller, async (batch) => {
     let base: tf.Tensor4D | undefined;

@@ -65,7 +65,7 @@ async function explainOne(
 ): Promise<KernelShapImageResult> {
   const [h, w, c] = shape;
   const M = seg.count;
-  const samples = positiveInt(opts.samples, 2 * M + 2048, 'kernelShap', 'samples');
+  const samples = positiveInt(opts.samples, 2 * M + 2048, 'kernelShap', 'samples', 100000);
   const batchSize = positiveInt(opts.batchSize, batchFor(h, w, c, 256), 'kernelShap', 'batchSize');
   const { masks, weights, exact } = shapleyCoalitions(M, samples, mulberry32(opts.seed ?? 0));
   const rows = weights.length;
