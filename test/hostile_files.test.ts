@@ -7,7 +7,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { spawnSync } from 'child_process';
 import { datasets, models, tf } from '../src';
-import { entry, mirrorDir } from '../src/data/store';
+import { entry, fileState, mirrorDir, sha256 } from '../src/data/store';
 import { REPO } from './util/notebook';
 import { smallCnn, useWasm } from './techniques_fixtures';
 
@@ -121,6 +121,41 @@ describe('data files: hash-checked at their first read in a process', function (
     fs.utimesSync(file, 1.7e9, 1.7e9);
     assert.strictEqual(fs.statSync(file).mtimeMs, st.mtimeMs);
     await assert.rejects(load(data), /test_batch\.bin\.gz has sha256 [0-9a-f]{64}, the manifest says/);
+  });
+});
+
+describe('doctor --verify: bit rot the hash records cannot see', () => {
+  it('a record made before the bytes rotted says present; the fresh hash says bad hash', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnviz-rot-'));
+    try {
+      await withEnv({ CNNVIZ_DATA: data }, async () => {
+        const f = entry('mobilenet').files[0];
+        const file = path.join(data, f.path);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.copyFileSync(path.join(mirrorDir()!, f.path), file);
+        assert.strictEqual(fileState(data, f), 'present');
+        const bytes = fs.readFileSync(file);
+        bytes[7] ^= 0x01;
+        fs.writeFileSync(file, bytes);
+        // bit rot changes no size and no time: the record (written before) still matches the file's status
+        const records = path.join(data, '.hashes.json');
+        const all = JSON.parse(fs.readFileSync(records, 'utf8'));
+        const st = fs.statSync(file);
+        all[path.resolve(file)] = {
+          size: st.size,
+          mtimeMs: st.mtimeMs,
+          ino: st.ino,
+          ctimeMs: st.ctimeMs,
+          sha256: f.sha256,
+        };
+        fs.writeFileSync(records, JSON.stringify(all));
+        assert.strictEqual(sha256(file), f.sha256, 'the record is trusted');
+        assert.strictEqual(fileState(data, f), 'present');
+        assert.strictEqual(fileState(data, f, true, true), 'bad hash');
+      });
+    } finally {
+      fs.rmSync(data, { recursive: true, force: true });
+    }
   });
 });
 

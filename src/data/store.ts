@@ -181,15 +181,21 @@ export function checkPlain(entryName: string, gzPath: string, file: string, call
   verified.set(file, id);
 }
 
-export type FileState = 'present' | 'missing' | 'bad size' | 'bad hash';
+export type FileState = 'present' | 'missing' | 'bad size' | 'bad hash' | 'unreadable';
 
 /** The state of one manifest file in a folder (checked by size, and by hash when `hash`). */
-export function fileState(dir: string, f: ManifestFile, hash = true): FileState {
+export function fileState(dir: string, f: ManifestFile, hash = true, fresh = false): FileState {
   const p = path.join(dir, f.path);
   if (!fs.existsSync(p)) return 'missing';
   if (fs.statSync(p).size !== f.size) return 'bad size';
   if (hash) {
-    const got = sha256(p);
+    let got: string;
+    try {
+      // fresh: the bytes themselves, whatever the hash record says (doctor --verify)
+      got = sha256(p, { fresh });
+    } catch {
+      return 'unreadable';
+    }
     if (got !== f.sha256 && structureChecked()[f.path] !== got) return 'bad hash';
   }
   return 'present';
