@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
+import { createCanvas } from '@napi-rs/canvas';
 import { Browser, Page } from 'playwright-core';
 import { launchOfflineChromium } from './util/browser';
 import { REPO } from './util/notebook';
@@ -231,6 +232,32 @@ describe('explorer server: only its page may use it', function () {
     m.dispose();
     const ok = await load(path.join(allowed, 'mine'));
     assert.match(JSON.parse(ok.body).model, /^m\d+$/);
+  });
+
+  it('an upload cut short is refused with its name, not shown with black where the data ends', async () => {
+    const c = createCanvas(64, 48);
+    const ctx = c.getContext('2d');
+    for (let k = 0; k < 200; k++) {
+      ctx.fillStyle = `hsl(${(k * 37) % 360}, 70%, 50%)`;
+      ctx.fillRect((k * 13) % 64, (k * 7) % 48, 6, 6);
+    }
+    const png = c.toBuffer('image/png');
+    const jpg = c.toBuffer('image/jpeg');
+    for (const [name, bytes] of [
+      ['cut.png', png.subarray(0, png.length >> 1)],
+      ['cut.jpg', jpg.subarray(0, jpg.length >> 1)],
+    ] as const) {
+      const a = await request(`${url}api/image?name=${name}&model=${id}`, {
+        method: 'POST',
+        headers: { 'X-Cnnviz': token },
+        body: bytes as unknown as string,
+      });
+      const format = name.endsWith('png') ? 'PNG' : 'JPEG';
+      assert.match(
+        JSON.parse(a.body).error,
+        new RegExp(`^cnnviz explore: '${name.replace('.', '\\.')}' is a truncated ${format} file \\(`),
+      );
+    }
   });
 
   it('1,000 queued requests: a bounded queue, newer replacing older, the server answering throughout', async () => {

@@ -135,6 +135,11 @@ describe('images.read: limits before the work', function () {
       }
       assert.strictEqual(tf.memory().numTensors, before);
     }
+    // an output size past the limit is refused before decoding too
+    await assert.rejects(
+      images.read(path.join(dir, 'whole.png'), { size: [100000, 100000] }),
+      /^Error: images\.read: size \[100000, 100000\] is 10000\.0 megapixels; at most 50 are made/,
+    );
     const text = path.join(dir, 'notes.png');
     fs.writeFileSync(text, 'not a picture');
     await assert.rejects(images.read(text), /'.*notes\.png' is not an image file \(13 bytes; valid: PNG, JPEG/);

@@ -86,6 +86,16 @@ export async function decodeImage(
   const cut = truncation(bytes, dims.format) ?? (dims.format === 'PNG' ? await shortPngData(bytes) : undefined);
   if (cut)
     throw new Error(`images.read: '${source}' is a truncated ${dims.format} file (${cut}); copy or download it again`);
+  if (size) {
+    const [h, w] = size;
+    if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0))
+      throw new Error(`images.read: bad size [${h}, ${w}] for '${source}'; give positive integers [height, width]`);
+    if (h * w > maxPixels)
+      throw new Error(
+        `images.read: size [${h}, ${w}] is ${((h * w) / 1e6).toFixed(1)} megapixels; at most ${maxPixels / 1e6} are ` +
+          `made (option maxPixels raises the limit)`,
+      );
+  }
   let img;
   try {
     img = await loadImage(bytes);
@@ -93,8 +103,6 @@ export async function decodeImage(
     throw new Error(`images.read: '${source}' is not a readable PNG or JPEG (${(err as Error).message})`);
   }
   const [h, w] = size ?? [img.height, img.width];
-  if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0))
-    throw new Error(`images.read: bad size [${h}, ${w}] for '${source}'; give positive integers [height, width]`);
   const canvas = createCanvas(w, h);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';

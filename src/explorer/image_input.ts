@@ -53,6 +53,8 @@ export async function prepareImage(
   try {
     img = await decodeImage(bytes, source, size, 'cover');
   } catch (err) {
+    const msg = (err as Error).message.replace(/^images\.read: /, '');
+    if (msg.includes(' is a truncated ')) throw new Error(`${caller}: ${msg}`);
     throw new Error(
       `${caller}: '${source}' looks like ${dims.format} but could not be decoded ` +
         `(${(err as Error).message.replace(/^images\.read: /, '')})`,
