@@ -93,10 +93,36 @@ async function pathAverage(
 
 /** Positions along the path and their weights for the chosen rule; weights sum to 1. */
 export function quadrature(method: IntegrationMethod, steps: number): { alphas: Float64Array; weights: Float64Array } {
+  const nodes = quadratureNodes(method, steps);
+  for (let r = nodes.next(); ; r = nodes.next()) if (r.done) return r.value;
+}
+
+/**
+ * quadrature() for a long-work caller: Gauss-Legendre's nodes cost O(steps^2) (a second at 2,048 on a
+ * busy core), so the abort signal is seen and the event loop turns between nodes.
+ */
+async function quadratureChecked(
+  method: IntegrationMethod,
+  steps: number,
+  tick: () => Promise<void>,
+): Promise<{ alphas: Float64Array; weights: Float64Array }> {
+  const nodes = quadratureNodes(method, steps);
+  for (let r = nodes.next(); ; r = nodes.next()) {
+    if (r.done) return r.value;
+    await tick();
+  }
+}
+
+/** Yields after each Gauss-Legendre node; returns the rule. */
+function* quadratureNodes(
+  method: IntegrationMethod,
+  steps: number,
+): Generator<void, { alphas: Float64Array; weights: Float64Array }> {
   const alphas = new Float64Array(steps);
   const weights = new Float64Array(steps);
   if (method === 'gaussLegendre') {
     for (let i = 0; i < steps; i++) {
+      yield;
       // Newton's method on the Legendre polynomial P_steps from the usual starting guess.
       let z = Math.cos((Math.PI * (i + 0.75)) / (steps + 0.5));
       let dp = 1;
@@ -195,7 +221,7 @@ async function run(
             xi,
             bi,
             [h, w, c],
-            quadrature(method, s),
+            await quadratureChecked(method, s, () => loop.work.tick()),
             batchSize,
             caller,
           );
