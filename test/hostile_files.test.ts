@@ -184,6 +184,29 @@ describe('fill-data: unreadable files and left-overs', function () {
     return { status: r.status, out: r.stdout + r.stderr };
   }
 
+  it('a loader meets an unreadable file: the named error with the fix, not a raw EACCES', () => {
+    const data = path.join(root, 'locked-cifar');
+    const file = path.join(data, 'cifar-10-batches-bin', 'test_batch.bin.gz');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.copyFileSync(path.join(mirrorDir()!, 'cifar-10-batches-bin', 'test_batch.bin.gz'), file);
+    fs.chmodSync(file, 0);
+    fs.chmodSync(data, 0o755);
+    fs.chmodSync(path.dirname(file), 0o755);
+    const script =
+      `require(${JSON.stringify(path.join(REPO, 'build', 'src'))}).datasets.load('cifar-10', { split: 'test', ` +
+      `limit: 2 }).then(() => console.log('LOADED'), (e) => console.log('ERROR ' + e.message))`;
+    const env = { ...process.env, CNNVIZ_DATA: data, CNNVIZ_MIRROR: empty };
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const cmd = [...asUser, process.execPath, '-e', script];
+    const r = spawnSync(cmd[0], cmd.slice(1), { env, encoding: 'utf8', timeout: 100000 });
+    const line = (r.stdout + r.stderr).split('\n').find((l) => l.startsWith('ERROR ') || l === 'LOADED') ?? r.stderr;
+    assert.strictEqual(
+      line,
+      `ERROR datasets.load('cifar-10'): ${file} cannot be read (permission denied); fix with: chmod a+r '${file}' ` +
+        `(or run 'bash kernel-setup/setup.sh' as the user who reads it)`,
+    );
+  });
+
   it('--check reports every unreadable file with the fix, not just the first', () => {
     const data = path.join(root, 'locked');
     const files = entry('mobilenet').files.slice(0, 3);
