@@ -307,7 +307,9 @@ export class App {
     for (;;) {
       let s: JobState<{ png: string; steps: number }>;
       try {
-        s = await getJson(api(`api/channel-image?layer=${encodeURIComponent(layer)}&channel=${channel}`));
+        s = await getJson(api(`api/channel-image?layer=${encodeURIComponent(layer)}&channel=${channel}`), {
+          method: 'POST',
+        });
       } catch (err) {
         $('channel-image-note').textContent = (err as Error).message;
         return;
@@ -347,7 +349,10 @@ export class App {
     for (;;) {
       let s: JobState<{ patches: Patch[]; dataset: string; searched: number }>;
       try {
-        s = await getJson(api(`api/patches?layer=${encodeURIComponent(layer)}&channel=${channel}`));
+        // a POST starts the job or polls it
+        s = await getJson(api(`api/patches?layer=${encodeURIComponent(layer)}&channel=${channel}`), {
+          method: 'POST',
+        });
       } catch (err) {
         note.textContent = (err as Error).message;
         return;
@@ -376,7 +381,8 @@ export class App {
     const figs = await Promise.all(
       patches.map(async (p) => {
         const img = new Image();
-        img.src = api(`api/dataset/${p.index}.png`);
+        // through getJson: the API wants the page's token, which an <img> cannot send
+        img.src = (await getJson<{ png: string }>(api(`api/dataset/${p.index}`))).png;
         await img.decode();
         const c = document.createElement('canvas');
         const bw = p.box.right - p.box.left,
@@ -413,7 +419,7 @@ export class App {
     for (;;) {
       let s: JobState<{ png: string; steps: number; scores: number[] }>;
       try {
-        s = await getJson(api(`api/class-image?class=${cls}`));
+        s = await getJson(api(`api/class-image?class=${cls}`), { method: 'POST' });
       } catch (err) {
         $('class-image-note').textContent = (err as Error).message;
         return;

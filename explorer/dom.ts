@@ -15,11 +15,19 @@ export function api(pathAndQuery: string): string {
   return MODEL_ID ? `${pathAndQuery}${sep}model=${encodeURIComponent(MODEL_ID)}` : pathAndQuery;
 }
 
-/** fetch + JSON; a JSON { error } (or any failure) becomes an Error with that message. */
+/** This launch's token, put in the page by the server; every API request carries it (the server refuses others). */
+export const TOKEN = document.querySelector<HTMLMetaElement>('meta[name="cnnviz-token"]')?.content ?? '';
+
+/** The headers of every API request. */
+export function apiHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return { 'X-Cnnviz': TOKEN, ...extra };
+}
+
+/** fetch + JSON (with the token); a JSON { error } (or any failure) becomes an Error with that message. */
 export async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, init);
+    res = await fetch(url, { ...init, headers: apiHeaders(init?.headers as Record<string, string> | undefined) });
   } catch (err) {
     throw new Error(
       `the explorer's server does not answer (${(err as Error).message}); is 'cnnviz explore' still running?`,

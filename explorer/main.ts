@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { App } from './app';
-import { $, api, clearMessage, decodeUrl, getJson, rgbaToPixels, say } from './dom';
+import { $, api, apiHeaders, clearMessage, decodeUrl, getJson, rgbaToPixels, say } from './dom';
 import type { ExplorerInfo } from '../src/explorer/session';
 import { wasmKernelConfigs } from '../src/runtime/kernels/configs';
 import { saveStockKernel } from '../src/runtime/kernels/wasm_ops';
@@ -107,7 +107,6 @@ function upload(app: App, file: File): Promise<void> {
       getJson(api(`api/image?name=${encodeURIComponent(file.name)}`), {
         method: 'POST',
         body: file,
-        headers: { 'X-Cnnviz': 'page' },
       }),
     ),
   );
@@ -204,7 +203,6 @@ function wire(app: App, info: ExplorerInfo & { models: string[]; canLoad: boolea
     const r = await getJson<{ model: string }>('api/load', {
       method: 'POST',
       body: what,
-      headers: { 'X-Cnnviz': 'page' },
     });
     location.search = `?model=${encodeURIComponent(r.model)}`;
   };
@@ -230,7 +228,7 @@ async function main(): Promise<void> {
   const badge = $('backend');
   badge.textContent = `backend: ${backend}${hook.renderer ? ` (${hook.renderer.replace(/\s*\(.*$/, '')})` : ''}`;
   badge.className = `badge ${backend}`;
-  const model = await tf.loadLayersModel(api('api/model/model.json'));
+  const model = await tf.loadLayersModel(api('api/model/model.json'), { requestInit: { headers: apiHeaders() } });
   const app = new App(model, info, backend);
   hook.app = app;
   wire(app, info);

@@ -32,8 +32,8 @@ const debs = debsAt >= 0 ? args[debsAt + 1] : undefined;
 const say = (msg) => console.log(`cnnviz data: ${msg}`);
 const sha256raw = (file) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
-// Hashes already taken, by absolute path, size and modification time (shared with src/data/store.ts),
-// so a run over a complete folder reads no file.
+// Hashes already taken, by absolute path, inode, size and times (shared with src/data/store.ts), so a
+// run over a complete folder reads no file; a copy with its modification time kept changes inode or ctime.
 const hashFile = path.join(dataDir, '.hashes.json');
 let hashes = {};
 try {
@@ -45,10 +45,17 @@ function sha256(file) {
   const abs = path.resolve(file);
   const st = fs.statSync(abs);
   const known = hashes[abs];
-  if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.sha256;
+  if (
+    known &&
+    known.size === st.size &&
+    known.mtimeMs === st.mtimeMs &&
+    known.ino === st.ino &&
+    known.ctimeMs === st.ctimeMs
+  )
+    return known.sha256;
   const sum = sha256raw(abs);
   if (!abs.includes('.part-')) {
-    hashes[abs] = { size: st.size, mtimeMs: st.mtimeMs, sha256: sum };
+    hashes[abs] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs, sha256: sum };
     try {
       fs.mkdirSync(dataDir, { recursive: true });
       const tmp = `${hashFile}.part-${process.pid}`;
@@ -72,11 +79,21 @@ function stamps() {
   }
 }
 
+/** Files that could not be read, reported together at the end (not only the first). */
+const unreadable = [];
+
 function state(file, f) {
   if (!fs.existsSync(file)) return 'missing';
+  const sized = fs.statSync(file).size === f.size;
+  let got;
+  try {
+    got = sha256(file);
+  } catch (err) {
+    unreadable.push({ file, code: err.code || err.message });
+    return 'unreadable';
+  }
   // A download checked by structure (the ImageNet photos' originals) has its own size and hash.
-  if (fs.statSync(file).size !== f.size) return stamps()[f.path] === sha256(file) ? 'present' : 'bad size';
-  const got = sha256(file);
+  if (!sized) return stamps()[f.path] === got ? 'present' : 'bad size';
   if (got === f.sha256 || stamps()[f.path] === got) return 'present';
   return 'bad hash';
 }
@@ -234,8 +251,48 @@ async function downloadPhotos(e, missing) {
   return left;
 }
 
+/** Left-over temporary files (name.part-PID, name.part) of runs that were stopped: removed when their run is gone. */
+function removeLeftovers(dir) {
+  let removed = 0;
+  let bytes = 0;
+  const walk = (d) => {
+    let entries;
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const ent of entries) {
+      const p = path.join(d, ent.name);
+      if (ent.isDirectory()) walk(p);
+      const m = /\.part(?:-(\d+))?$/.exec(ent.name);
+      if (!ent.isFile() || !m) continue;
+      if (m[1] && Number(m[1]) !== process.pid && alive(Number(m[1]))) continue;
+      try {
+        bytes += fs.statSync(p).size;
+        fs.rmSync(p, { force: true });
+        removed++;
+      } catch {
+        // not ours to remove: left for its owner
+      }
+    }
+  };
+  walk(dir);
+  if (removed) say(`removed ${removed} left-over partial file(s) of stopped runs (${(bytes / 1e6).toFixed(1)} MB)`);
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
 async function main() {
   say(`data folder ${dataDir}${mirror ? `, mirror ${mirror}` : ', no mirror'}`);
+  if (!checkOnly) removeLeftovers(dataDir);
   const problems = [];
   for (const e of manifest.entries) {
     let missing = [];
@@ -267,6 +324,19 @@ async function main() {
     const names = missing.map((f) => f.path).join(', ');
     say(`${e.name}: ${have}/${e.files.length} files${missing.length ? `, missing ${names}` : ''}`);
     if (missing.length) problems.push({ e, missing });
+  }
+  const stillUnreadable = unreadable.filter((u) => {
+    try {
+      fs.accessSync(u.file, fs.constants.R_OK);
+      return checkOnly;
+    } catch {
+      return true;
+    }
+  });
+  if (stillUnreadable.length) {
+    say(`${stillUnreadable.length} file(s) cannot be read; fix the permissions (chmod a+r FILE) or delete them and run again:`);
+    for (const u of stillUnreadable) say(`  ${u.file} (${u.code})`);
+    process.exitCode = 1;
   }
   if (problems.length) {
     say(

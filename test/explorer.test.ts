@@ -92,6 +92,11 @@ async function openPage(browser: Browser, url: string, errors: string[]): Promis
   return page;
 }
 
+/** The headers of the page's API requests: its per-launch token, read from the page. */
+async function pageHeaders(page: Page): Promise<Record<string, string>> {
+  return { 'X-Cnnviz': (await page.getAttribute('meta[name="cnnviz-token"]', 'content')) ?? '' };
+}
+
 async function idle(page: Page): Promise<void> {
   await page.waitForFunction(() => window.cnnvizExplorer.busy === 0, null, { timeout: 300000 });
 }
@@ -179,7 +184,11 @@ describe('show.explorer: the explorer in a notebook output', () => {
       assert.match(handle.url, /^http:\/\/127\.0\.0\.1:\d+\/\?model=m\d+$/);
       const page = await (await fetch(handle.url)).text();
       assert.match(page, /<title>cnnviz explorer<\/title>/);
-      const info = (await (await fetch(handle.url.replace('/?', '/api/info?'))).json()) as {
+      const token = /<meta name="cnnviz-token" content="([\w-]+)">/.exec(page)?.[1];
+      assert.ok(token && token === handle.server.token, 'the page holds the token of this launch');
+      const info = (await (
+        await fetch(handle.url.replace('/?', '/api/info?'), { headers: { 'X-Cnnviz': token } })
+      ).json()) as {
         name: string;
         inputShape: number[];
         dataset: unknown;
@@ -260,7 +269,11 @@ describe('cnnviz explore: the explorer in Chromium', function () {
         timeout: 60000,
       });
       await idle(page);
-      const png = ((await (await fetch(`${url}api/dataset/0`)).json()) as { png: string }).png;
+      const png = (
+        (await (await fetch(`${url}api/dataset/0`, { headers: await pageHeaders(page) })).json()) as {
+          png: string;
+        }
+      ).png;
       const x = await pixelsOf(png, 1);
       const pagePixels = await page.evaluate(() => Array.from(window.cnnvizExplorer.app.x.dataSync()));
       const nodePixels = x.dataSync();
@@ -374,7 +387,12 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       const captions = await page.locator('#patches figcaption').allTextContents();
       assert.match(captions[0], /^#\d+ \S/);
       // the node side's topActivatingPatches over the same 300 images (the server's answer is its cached result)
-      const job = (await (await fetch(`${url}api/patches?layer=conv2&channel=${channel}`)).json()) as {
+      const job = (await (
+        await fetch(`${url}api/patches?layer=conv2&channel=${channel}`, {
+          method: 'POST',
+          headers: await pageHeaders(page),
+        })
+      ).json()) as {
         state: string;
         result: { patches: { index: number; activation: number }[] };
       };
@@ -431,7 +449,9 @@ describe('cnnviz explore: the explorer in Chromium', function () {
         };
       });
       assert.deepStrictEqual(shown, { w: 28, h: 28, drawn: true, points: 100 });
-      const job = (await (await fetch(`${url}api/class-image?class=${cls}`)).json()) as {
+      const job = (await (
+        await fetch(`${url}api/class-image?class=${cls}`, { method: 'POST', headers: await pageHeaders(page) })
+      ).json()) as {
         state: string;
         result: { png: string; steps: number; scores: number[] };
       };
@@ -497,15 +517,17 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       await idle(page);
       assert.match(
         (await page.textContent('#message')) ?? '',
-        /'\/no\/such\/model\.json' is neither a model name \(mobilenet, .*\) nor a path/,
+        /"\/no\/such\/model\.json" is not a model name \(mobilenet, .*\) \(start cnnviz explore with --allow-dir/,
       );
       await page.screenshot({ path: path.join(ARTIFACTS, 'explorer-bad-input.png') });
-      // another site's script cannot make the server load anything: its POST lacks the page's header
+      // another site's script cannot make the server load anything: its POST lacks the page's token
       const forged = await fetch(`${url}api/load`, { method: 'POST', body: '/etc/passwd' });
       assert.strictEqual(forged.status, 403);
-      assert.match(((await forged.json()) as { error: string }).error, /only the explorer page may post/);
+      assert.match(((await forged.json()) as { error: string }).error, /only the explorer page, opened at/);
       // still serving, still the same image
-      const info = (await (await fetch(`${url}api/info`)).json()) as { name: string };
+      const info = (await (await fetch(`${url}api/info`, { headers: await pageHeaders(page) })).json()) as {
+        name: string;
+      };
       assert.strictEqual(info.name, 'fashion-cnn');
       assert.ok((await page.evaluate(() => window.cnnvizExplorer.app.imageName)).startsWith('explorer-upload.png'));
       // bad input is a message, not a console error
@@ -556,17 +578,17 @@ describe('cnnviz explore: the explorer in Chromium', function () {
         tf.dispose([x, nodeSal]);
         mnist.dispose();
         const id = new URL(other.url()).searchParams.get('model') as string;
-        const switched = (await (await fetch(`${url}api/info?model=${encodeURIComponent(id)}`)).json()) as {
+        const headers = await pageHeaders(other);
+        const switched = (await (
+          await fetch(`${url}api/info?model=${encodeURIComponent(id)}`, { headers })
+        ).json()) as {
           name: string;
         };
         assert.strictEqual(switched.name, 'mnist-cnn');
         // the first model is still the default, and asking again for mnist-cnn reuses the loaded one
-        assert.strictEqual(((await (await fetch(`${url}api/info`)).json()) as { name: string }).name, 'fashion-cnn');
-        const again = await fetch(`${url}api/load`, {
-          method: 'POST',
-          body: 'mnist-cnn',
-          headers: { 'X-Cnnviz': 'page' },
-        });
+        const first = (await (await fetch(`${url}api/info`, { headers })).json()) as { name: string };
+        assert.strictEqual(first.name, 'fashion-cnn');
+        const again = await fetch(`${url}api/load`, { method: 'POST', body: 'mnist-cnn', headers });
         assert.strictEqual(((await again.json()) as { model: string }).model, id);
         assert.deepStrictEqual(errors, []);
       } finally {

@@ -87,7 +87,10 @@ describe('techniques: SmoothGrad', function () {
       () => smoothGrad(model, image, { variant: 'median' as never }),
       /unknown variant 'median'.*mean, squared, variance/,
     );
-    await rejects(() => smoothGrad(model, image, { samples: 0 }), /samples must be a positive integer, got 0/);
+    await rejects(
+      () => smoothGrad(model, image, { samples: 0 }),
+      /samples must be a positive integer at most 10000, got 0/,
+    );
     await rejects(
       () => smoothGrad(model, image, { noiseLevel: -1 }),
       /noiseLevel must be a finite number in \[0, Infinity\], got -1/,

@@ -79,7 +79,8 @@ export function readyJupyter(command: string, root: string, fixNote = ''): strin
 }
 
 /** Everything a lecture needs, checked; `fix` says what to run when a check fails. */
-export async function doctor(): Promise<Check[]> {
+/** `verify`: hash every data file again from its bytes (bit rot changes no time the hash records could see). */
+export async function doctor(opts: { verify?: boolean } = {}): Promise<Check[]> {
   const checks: Check[] = [];
   const root = packageRoot();
   checks.push(
@@ -117,7 +118,7 @@ export async function doctor(): Promise<Check[]> {
   for (const e of manifest().entries) {
     checks.push(
       await check(`data ${e.name}`, async () => {
-        const states = e.files.map((f) => ({ f, state: fileState(dataDir(), f) }));
+        const states = e.files.map((f) => ({ f, state: fileState(dataDir(), f, true, !!opts.verify) }));
         const counts = new Map<string, number>();
         for (const s of states) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
         const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
@@ -181,12 +182,12 @@ export async function doctor(): Promise<Check[]> {
 
 export async function doctorMain(args: string[]): Promise<number> {
   const json = args.includes('--json');
-  const bad = args.filter((a) => a !== '--json');
+  const bad = args.filter((a) => a !== '--json' && a !== '--verify');
   if (bad.length) {
-    console.error(`cnnviz doctor: unknown option ${bad.join(' ')} (valid: --json)`);
+    console.error(`cnnviz doctor: unknown option ${bad.join(' ')} (valid: --json, --verify)`);
     return 2;
   }
-  const checks = await doctor();
+  const checks = await doctor({ verify: args.includes('--verify') });
   const ok = checks.every((c) => c.ok);
   if (json) console.log(JSON.stringify({ ok, checks }, null, 1));
   else {

@@ -8,14 +8,18 @@ import { ExplorerServer } from '../explorer/server';
 export const EXPLORE_MODELS = [...modelNames()].sort((a, b) => Number(a.endsWith('-cnn')) - Number(b.endsWith('-cnn')));
 
 export const EXPLORE_USAGE =
-  'usage: cnnviz explore [--model NAME|PATH] [--port N] [--data NAME|FOLDER|none] [--data-limit N]';
-const FLAGS = ['--model', '--port', '--data', '--data-limit', '--help'];
+  'usage: cnnviz explore [--model NAME|PATH] [--port N] [--data NAME|FOLDER|none] [--data-limit N] ' +
+  '[--allow-dir FOLDER]...\n' +
+  '  --allow-dir: the page may load model.json files under FOLDER by path (default: model names only)';
+const FLAGS = ['--model', '--port', '--data', '--data-limit', '--allow-dir', '--help'];
 
 export interface ExploreArgs {
   model: string;
   port: number;
   data?: string | null;
   dataLimit?: number;
+  /** folders the page may load model.json files from */
+  allowDirs: string[];
 }
 
 function isModelPath(p: string): boolean {
@@ -25,7 +29,7 @@ function isModelPath(p: string): boolean {
 
 /** Parses and checks the arguments; an Error names the bad value and the valid choices. */
 export function parseExploreArgs(args: string[]): ExploreArgs {
-  const out: ExploreArgs = { model: 'mobilenet', port: 8090 };
+  const out: ExploreArgs = { model: 'mobilenet', port: 8090, allowDirs: [] };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     if (!FLAGS.includes(flag))
@@ -47,6 +51,10 @@ export function parseExploreArgs(args: string[]): ExploreArgs {
       if (!/^\d+$/.test(value) || n > 65535)
         throw new Error(`cnnviz explore: --port '${value}' is not a port number (0-65535; 0 picks a free one)`);
       out.port = n;
+    } else if (flag === '--allow-dir') {
+      if (!fs.existsSync(value) || !fs.statSync(value).isDirectory())
+        throw new Error(`cnnviz explore: --allow-dir '${value}' is not a folder\n${EXPLORE_USAGE}`);
+      out.allowDirs.push(value);
     } else if (flag === '--data') {
       out.data = value === 'none' ? null : value;
     } else {
@@ -83,6 +91,8 @@ export async function exploreMain(args: string[]): Promise<number> {
   const server = new ExplorerServer({
     port: a.port,
     modelChoices: EXPLORE_MODELS,
+    allowDirs: a.allowDirs,
+    log: (line) => console.error(line),
     loadModel: async (what) => ({
       model: await loadForExplorer(what),
       options: { data: a.data, dataLimit: a.dataLimit },
@@ -92,8 +102,18 @@ export async function exploreMain(args: string[]): Promise<number> {
   const url = await server.listen();
   console.log(`cnnviz explore: ${a.model} at ${url}  (Ctrl-C stops it)`);
   return new Promise((resolve) => {
-    const stop = () => void server.close().then(() => resolve(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    let stopping = false;
+    const stop = () => {
+      // a second signal while the jobs wind down: leave at once
+      if (stopping) process.exit(130);
+      stopping = true;
+      void server.close().then(() => {
+        resolve(0);
+        // nothing of the explorer keeps the process alive now; a worker thread of a job must not either
+        setTimeout(() => process.exit(0), 2000).unref();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 }

@@ -19,9 +19,18 @@ export function oneOf<T extends string>(
 }
 
 /** A positive integer option (`dflt` when undefined). */
-export function positiveInt(value: number | undefined, dflt: number, caller: string, option: string): number {
+export function positiveInt(
+  value: number | undefined,
+  dflt: number,
+  caller: string,
+  option: string,
+  max = Infinity,
+): number {
   if (value === undefined) return dflt;
-  if (!Number.isInteger(value) || value < 1) fail(caller, `${option} must be a positive integer, got ${value}`);
+  // an upper bound keeps a typo (1e9 steps) from a loop that never ends or an allocation that cannot succeed
+  const most = max === Infinity ? '' : ` at most ${max}`;
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    fail(caller, `${option} must be a positive integer${most}, got ${value}`);
   return value;
 }
 

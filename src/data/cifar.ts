@@ -6,8 +6,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { dataDir, locate, mirrorDir } from './store';
+import { checkPlain, dataDir, locate, mirrorDir, readDataFile } from './store';
 import type { RawDataset, Split } from './types';
+
+const CALLER = "datasets.load('cifar-10')";
 
 export const CIFAR10_CLASSES = [
   'airplane',
@@ -120,15 +122,19 @@ function readBatch(base: string): CifarBatch {
     if (i >= 0) break;
   }
   const source = gz ?? plain ?? archive;
-  const key = source ? `${source}|${fs.statSync(source).size}|${fs.statSync(source).mtimeMs}|${base}` : base;
+  const st = source ? fs.statSync(source) : undefined;
+  // a file rewritten in place with its modification time restored still changes inode or ctime
+  const key = st ? `${source}|${st.ino}|${st.size}|${st.mtimeMs}|${st.ctimeMs}|${base}` : base;
   const hit = batchCache.get(key);
   if (hit) return hit;
   let batch: CifarBatch | undefined;
   if (gz) {
-    const file = locate('cifar-10', `${CIFAR_FOLDER}/${base}.gz`, "datasets.load('cifar-10')");
-    batch = parseCifar(gunzip(fs.readFileSync(file), file), file, CIFAR_BATCH_RECORDS);
+    const file = locate('cifar-10', `${CIFAR_FOLDER}/${base}.gz`, CALLER);
+    batch = parseCifar(gunzip(readDataFile(file, CALLER), file), file, CIFAR_BATCH_RECORDS);
   } else if (plain) {
-    batch = parseCifar(fs.readFileSync(plain), plain, CIFAR_BATCH_RECORDS);
+    // not itself in the manifest: checked against the content hash of its .gz
+    checkPlain('cifar-10', `${CIFAR_FOLDER}/${base}.gz`, plain, CALLER);
+    batch = parseCifar(readDataFile(plain, CALLER), plain, CIFAR_BATCH_RECORDS);
   } else if (archive) {
     if (!archiveCache || archiveCache.file !== archive)
       archiveCache = { file: archive, files: untar(gunzip(fs.readFileSync(archive), archive), archive) };

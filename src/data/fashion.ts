@@ -2,7 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseIdx, IdxArray } from './idx';
+import { readDataFile } from './store';
 import type { RawDataset, Split } from './types';
+
+const CALLER = "datasets.load('fashion-mnist')";
 
 export const FASHION_CLASSES = [
   'T-shirt/top',
@@ -86,8 +89,8 @@ async function readPair(kind: 'train' | 'test', dataDir?: string): Promise<{ ima
   const key = `${imgFile}|${lblFile}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const images = parseIdx(fs.readFileSync(imgFile), { rank: 3, source: imgFile });
-  const labels = parseIdx(fs.readFileSync(lblFile), { rank: 1, source: lblFile });
+  const images = parseIdx(readDataFile(imgFile, CALLER), { rank: 3, source: imgFile });
+  const labels = parseIdx(readDataFile(lblFile, CALLER), { rank: 1, source: lblFile });
   if (images.dims[0] !== labels.dims[0]) {
     throw new Error(
       `datasets.load('fashion-mnist'): ${imgFile} has ${images.dims[0]} images but ${lblFile} ` +

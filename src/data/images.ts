@@ -3,6 +3,8 @@ import * as fs from 'fs';
 import { checkChoice } from '../common';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { entry, locate } from './store';
+import { imageDimensions, MAX_PIXELS, shortPngData, truncation } from './image_header';
+import { readUrl, UrlReadLimits } from './url_read';
 
 /** How an image meets a size of another shape. */
 export type Fit = 'cover' | 'contain' | 'fill';
@@ -19,6 +21,14 @@ export interface ReadImageOptions {
   fit?: Fit;
   /** 1 = grayscale (luma), 3 = RGB (default). Alpha is composited over white. */
   channels?: 1 | 3;
+  /** pixels a file may declare (width x height, read from its header before decoding; default 50e6) */
+  maxPixels?: number;
+  /** a URL: bytes at most (default 40 MiB) */
+  maxBytes?: number;
+  /** a URL: ms to wait for the answer and for each piece of it (default 30,000) */
+  timeoutMs?: number;
+  /** a URL: stops the download */
+  signal?: AbortSignal;
 }
 
 export interface DecodedImage {
@@ -34,33 +44,58 @@ export function isImageFile(name: string): boolean {
   return IMAGE_EXT.test(name);
 }
 
-async function bytesOf(pathOrUrl: string): Promise<Buffer> {
-  if (/^https?:\/\//i.test(pathOrUrl)) {
-    let res: Response;
-    try {
-      res = await fetch(pathOrUrl);
-    } catch (err) {
-      throw new Error(
-        `images.read: could not fetch ${pathOrUrl} (${(err as Error).message}); offline? give a local path instead`,
-      );
-    }
-    if (!res.ok) throw new Error(`images.read: ${pathOrUrl} answered HTTP ${res.status}`);
-    return Buffer.from(await res.arrayBuffer());
-  }
+async function bytesOf(pathOrUrl: string, limits: UrlReadLimits = {}): Promise<Buffer> {
+  if (/^https?:\/\//i.test(pathOrUrl)) return readUrl(pathOrUrl, 'images.read', limits);
   const file = pathOrUrl.startsWith('file://') ? new URL(pathOrUrl).pathname : pathOrUrl;
   if (!fs.existsSync(file)) throw new Error(`images.read: no file at '${file}'`);
   if (fs.statSync(file).isDirectory())
     throw new Error(`images.read: '${file}' is a folder, expected a PNG or JPEG file`);
-  return fs.readFileSync(file);
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EACCES' || e.code === 'EPERM')
+      throw new Error(`images.read: '${file}' cannot be read (permission denied); fix with: chmod a+r '${file}'`);
+    throw new Error(`images.read: '${file}' cannot be read (${e.code ?? e.message})`);
+  }
 }
 
-/** Decode PNG/JPEG bytes to RGBA, optionally resized to [height, width] with `fit` (default 'fill'). */
+/**
+ * Decode PNG/JPEG (GIF, WebP, BMP) bytes to RGBA, optionally resized to [height, width] with `fit`
+ * (default 'fill'). The header is read first: no decoding for a file that is no image, declares more
+ * than `maxPixels`, or is cut off.
+ */
 export async function decodeImage(
   bytes: Buffer,
   source: string,
   size?: [number, number],
   fit: Fit = 'fill',
+  maxPixels = MAX_PIXELS,
 ): Promise<DecodedImage> {
+  const dims = imageDimensions(bytes);
+  if (!dims)
+    throw new Error(
+      `images.read: '${source}' is not an image file (${bytes.length} bytes; valid: PNG, JPEG, GIF, WebP, BMP)`,
+    );
+  if (dims.width * dims.height > maxPixels)
+    throw new Error(
+      `images.read: '${source}' declares ${dims.width}x${dims.height} pixels ` +
+        `(${((dims.width * dims.height) / 1e6).toFixed(1)} megapixels); at most ${maxPixels / 1e6} megapixels are ` +
+        `read (option maxPixels raises the limit)`,
+    );
+  const cut = truncation(bytes, dims.format) ?? (dims.format === 'PNG' ? await shortPngData(bytes) : undefined);
+  if (cut)
+    throw new Error(`images.read: '${source}' is a truncated ${dims.format} file (${cut}); copy or download it again`);
+  if (size) {
+    const [h, w] = size;
+    if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0))
+      throw new Error(`images.read: bad size [${h}, ${w}] for '${source}'; give positive integers [height, width]`);
+    if (h * w > maxPixels)
+      throw new Error(
+        `images.read: size [${h}, ${w}] is ${((h * w) / 1e6).toFixed(1)} megapixels; at most ${maxPixels / 1e6} are ` +
+          `made (option maxPixels raises the limit)`,
+      );
+  }
   let img;
   try {
     img = await loadImage(bytes);
@@ -68,8 +103,6 @@ export async function decodeImage(
     throw new Error(`images.read: '${source}' is not a readable PNG or JPEG (${(err as Error).message})`);
   }
   const [h, w] = size ?? [img.height, img.width];
-  if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0))
-    throw new Error(`images.read: bad size [${h}, ${w}] for '${source}'; give positive integers [height, width]`);
   const canvas = createCanvas(w, h);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';
@@ -126,8 +159,17 @@ export async function read(pathOrUrl: string, opts: ReadImageOptions = {}): Prom
   checkChoice('images.read', 'fit', fit, FITS);
   if (typeof pathOrUrl !== 'string' || pathOrUrl.length === 0)
     throw new Error(`images.read: expected a file path, URL or sample name, got ${JSON.stringify(pathOrUrl)}`);
+  const limit = (name: 'maxPixels' | 'maxBytes' | 'timeoutMs', most: number) => {
+    const v = opts[name];
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= most))
+      throw new Error(`images.read: ${name} must be a number above 0 and at most ${most}, got ${String(v)}`);
+  };
+  limit('maxPixels', 1e9);
+  limit('maxBytes', 2 ** 31 - 1);
+  limit('timeoutMs', 3.6e6);
   const file = SAMPLE_FILES[pathOrUrl] ? samplePath(pathOrUrl, 'images.read') : pathOrUrl;
-  const img = await decodeImage(await bytesOf(file), file, sizeOf(opts.size), fit);
+  const bytes = await bytesOf(file, { maxBytes: opts.maxBytes, timeoutMs: opts.timeoutMs, signal: opts.signal });
+  const img = await decodeImage(bytes, file, sizeOf(opts.size), fit, opts.maxPixels);
   const out = new Float32Array(img.width * img.height * channels);
   rgbaToFloat(img, channels, out);
   return tf.tensor3d(out, [img.height, img.width, channels]);

@@ -18,6 +18,8 @@ export interface ManifestFile {
   size: number;
   /** sha256 of the file as the mirror (or the Debian package) has it. */
   sha256: string;
+  /** for a .gz: sha256 of its content, so a plain (gunzipped) copy of it is checked too */
+  plainSha256?: string;
 }
 
 export interface ManifestEntry {
@@ -75,7 +77,38 @@ export function entry(name: string): ManifestEntry {
 interface HashRecord {
   size: number;
   mtimeMs: number;
+  /** inode and status-change time: a copy made with its modification time kept (cp -p, rsync -t) changes these */
+  ino?: number;
+  ctimeMs?: number;
   sha256: string;
+}
+
+/** A file's identity for the hash records: the same path, inode, size and both times, or it is hashed again. */
+function sameFile(known: HashRecord | undefined, st: fs.Stats): boolean {
+  return (
+    !!known &&
+    known.size === st.size &&
+    known.mtimeMs === st.mtimeMs &&
+    known.ino === st.ino &&
+    known.ctimeMs === st.ctimeMs
+  );
+}
+
+/** Reads a data file; an unreadable one is an Error naming it and the fix, not a raw EACCES. */
+export function readDataFile(file: string, caller: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EACCES' || e.code === 'EPERM')
+      throw new Error(
+        `${caller}: ${file} cannot be read (permission denied); fix with: chmod a+r '${file}' (or run ` +
+          `'bash kernel-setup/setup.sh' as the user who reads it)`,
+      );
+    throw new Error(
+      `${caller}: ${file} cannot be read (${e.code ?? e.message}); delete it and run 'bash ` + `kernel-setup/setup.sh'`,
+    );
+  }
 }
 
 function hashFile(): string {
@@ -91,17 +124,22 @@ function readHashes(): Record<string, HashRecord> {
 }
 
 /**
- * sha256 of a file, remembered in the data folder by path, size and modification time (the setup
- * script shares the record), so checking a complete folder reads no file twice.
+ * sha256 of a file, remembered in the data folder by path, inode, size and times (the setup script
+ * shares the record), so checking a complete folder reads no file twice. `fresh` hashes the bytes
+ * whatever the record says (a loader's first read in a process, doctor --verify): bit rot changes no
+ * time at all.
  */
-export function sha256(file: string): string {
+export function sha256(file: string, opts: { fresh?: boolean; caller?: string } = {}): string {
   const abs = path.resolve(file);
   const st = fs.statSync(abs);
   const hashes = readHashes();
   const known = hashes[abs];
-  if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.sha256;
-  const sum = crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
-  hashes[abs] = { size: st.size, mtimeMs: st.mtimeMs, sha256: sum };
+  if (!opts.fresh && sameFile(known, st)) return known.sha256;
+  const sum = crypto
+    .createHash('sha256')
+    .update(readDataFile(abs, opts.caller ?? 'cnnviz data'))
+    .digest('hex');
+  hashes[abs] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs, sha256: sum };
   try {
     fs.mkdirSync(dataDir(), { recursive: true });
     const tmp = `${hashFile()}.part-${process.pid}`;
@@ -125,21 +163,43 @@ function structureChecked(): Record<string, string> {
   }
 }
 
-export type FileState = 'present' | 'missing' | 'bad size' | 'bad hash';
+/** Files hashed (fresh) in this process, by path: inode, size and times when they were. */
+const verified = new Map<string, string>();
+
+/** Checks a plain (gunzipped) copy of the manifest's `gzPath` by its content hash, first read in a process. */
+export function checkPlain(entryName: string, gzPath: string, file: string, caller: string): void {
+  const f = entry(entryName).files.find((x) => x.path === gzPath);
+  const st = fs.statSync(file);
+  const id = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  if (verified.get(file) === id) return;
+  const got = sha256(file, { fresh: true, caller });
+  if (!f?.plainSha256 || got !== f.plainSha256)
+    throw new Error(
+      `${caller}: ${file} has sha256 ${got}, the manifest says ${f?.plainSha256 ?? '(none for a plain copy)'} for ` +
+        `the content of ${gzPath}; delete it and run 'bash kernel-setup/setup.sh'`,
+    );
+  verified.set(file, id);
+}
+
+export type FileState = 'present' | 'missing' | 'bad size' | 'bad hash' | 'unreadable';
 
 /** The state of one manifest file in a folder (checked by size, and by hash when `hash`). */
-export function fileState(dir: string, f: ManifestFile, hash = true): FileState {
+export function fileState(dir: string, f: ManifestFile, hash = true, fresh = false): FileState {
   const p = path.join(dir, f.path);
   if (!fs.existsSync(p)) return 'missing';
   if (fs.statSync(p).size !== f.size) return structureChecked()[f.path] === sha256(p) ? 'present' : 'bad size';
   if (hash) {
-    const got = sha256(p);
+    let got: string;
+    try {
+      // fresh: the bytes themselves, whatever the hash record says (doctor --verify)
+      got = sha256(p, { fresh });
+    } catch {
+      return 'unreadable';
+    }
     if (got !== f.sha256 && structureChecked()[f.path] !== got) return 'bad hash';
   }
   return 'present';
 }
-
-const verified = new Map<string, number>();
 
 /**
  * The path of a manifest file, from the data folder or else the mirror, checked against the
@@ -163,15 +223,17 @@ export function locate(entryName: string, relPath: string, caller: string): stri
           `and run 'bash kernel-setup/setup.sh'`,
       );
     }
-    if (verified.get(p) !== st.mtimeMs) {
-      const got = sha256(p);
+    const id = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    if (verified.get(p) !== id) {
+      // the first read in this process hashes the bytes themselves
+      const got = sha256(p, { fresh: true, caller });
       if (got !== f.sha256 && !(d === dataDir() && structureChecked()[f.path] === got)) {
         throw new Error(
           `${caller}: ${p} has sha256 ${got}, the manifest says ${f.sha256}; delete it and run 'bash ` +
             `kernel-setup/setup.sh'`,
         );
       }
-      verified.set(p, st.mtimeMs);
+      verified.set(p, id);
     }
     return p;
   }

@@ -4,56 +4,14 @@
  * page receives a PNG at the model's input size and reads its bytes back unchanged.
  */
 import { decodeImage } from '../data/images';
+import { Dimensions, imageDimensions, MAX_PIXELS } from '../data/image_header';
+
+export { imageDimensions, MAX_PIXELS } from '../data/image_header';
+export type { Dimensions } from '../data/image_header';
 import { encodeRgbPng } from '../widgets/draw/png_encode';
 
 /** Uploads larger than this are refused before decoding. */
 export const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
-/** Images with more pixels than this are refused before decoding (a 50 MP photo is about 200 MB of RGBA). */
-export const MAX_PIXELS = 50e6;
-
-export interface Dimensions {
-  format: string;
-  width: number;
-  height: number;
-}
-
-/** Format and size from the file header (PNG, JPEG, GIF, WebP, BMP), or undefined when it is none of them. */
-export function imageDimensions(b: Buffer): Dimensions | undefined {
-  if (b.length >= 24 && b.readUInt32BE(0) === 0x89504e47)
-    return { format: 'PNG', width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
-  if (b.length >= 10 && b.toString('ascii', 0, 3) === 'GIF')
-    return { format: 'GIF', width: b.readUInt16LE(6), height: b.readUInt16LE(8) };
-  if (b.length >= 26 && b.toString('ascii', 0, 2) === 'BM')
-    return { format: 'BMP', width: Math.abs(b.readInt32LE(18)), height: Math.abs(b.readInt32LE(22)) };
-  if (b.length >= 30 && b.toString('ascii', 0, 4) === 'RIFF' && b.toString('ascii', 8, 12) === 'WEBP') {
-    const kind = b.toString('ascii', 12, 16);
-    if (kind === 'VP8X') return { format: 'WebP', width: 1 + b.readUIntLE(24, 3), height: 1 + b.readUIntLE(27, 3) };
-    if (kind === 'VP8L') {
-      const bits = b.readUInt32LE(21);
-      return { format: 'WebP', width: 1 + (bits & 0x3fff), height: 1 + ((bits >> 14) & 0x3fff) };
-    }
-    return { format: 'WebP', width: b.readUInt16LE(26) & 0x3fff, height: b.readUInt16LE(28) & 0x3fff };
-  }
-  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) {
-    // walk the JPEG segments to the first start-of-frame
-    let p = 2;
-    while (p + 9 < b.length) {
-      if (b[p] !== 0xff) return undefined;
-      const marker = b[p + 1];
-      if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-        p += 2;
-        continue;
-      }
-      const len = b.readUInt16BE(p + 2);
-      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-        return { format: 'JPEG', height: b.readUInt16BE(p + 5), width: b.readUInt16BE(p + 7) };
-      }
-      p += 2 + len;
-    }
-    return { format: 'JPEG', width: 0, height: 0 };
-  }
-  return undefined;
-}
 
 export interface PreparedImage {
   /** RGB PNG at the model's input size */
@@ -95,6 +53,8 @@ export async function prepareImage(
   try {
     img = await decodeImage(bytes, source, size, 'cover');
   } catch (err) {
+    const msg = (err as Error).message.replace(/^images\.read: /, '');
+    if (msg.includes(' is a truncated ')) throw new Error(`${caller}: ${msg}`);
     throw new Error(
       `${caller}: '${source}' looks like ${dims.format} but could not be decoded ` +
         `(${(err as Error).message.replace(/^images\.read: /, '')})`,

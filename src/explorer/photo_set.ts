@@ -40,13 +40,21 @@ export async function photoPatches(
   count: number,
   size: [number, number],
   onProgress: ProgressCallback,
+  signal?: AbortSignal,
 ): Promise<ActivatingPatch[]> {
   const { layer, channel, k } = where;
-  const acts = await sampleActivations(model, { layers: [layer], count, size: size[0], quiet: true, onProgress });
+  const acts = await sampleActivations(model, {
+    layers: [layer],
+    count,
+    size: size[0],
+    quiet: true,
+    onProgress,
+    signal,
+  });
   const best = topImages(acts.strongest[layer], channel, k);
   const photos = await readPhotos(best, size);
   try {
-    const top = await topActivatingPatches(model, photos, { layer, channel, k });
+    const top = await topActivatingPatches(model, photos, { layer, channel, k, signal });
     return top.map((p) => ({ ...p, index: best[p.index] }));
   } finally {
     photos.dispose();

@@ -4,16 +4,23 @@
  * model's input size, and the node-side jobs. A bad request gets a JSON { error } naming what
  * was wrong; nothing a request does stops the server. Bad input (a file that is no image, a model
  * path with nothing there) is an answer the page shows, so it comes with status 200: the browser
- * then logs no failed load; a refused request is a 403, and the server's own failures are 500s.
+ * then logs no failed load; a refused request is a 403 (405, 429), and the server's own failures are 500s.
+ *
+ * Only the page may use the API (see guard()): every request must name this server's address as its
+ * Host (a DNS-rebinding page names its own), a request with an Origin must come from this server's
+ * origin, and every /api/ request carries the page's per-launch token, which only a page served
+ * from here can read. No GET starts work: jobs start by POST.
  */
 import * as http from 'http';
 import * as fs from 'fs';
 import * as path from 'path';
+import { randomBytes, timingSafeEqual } from 'crypto';
 import { AddressInfo } from 'net';
 import * as tf from '@tensorflow/tfjs';
 import { bundlePage } from './bundle';
 import { floatToPng, MAX_UPLOAD_BYTES, prepareImage } from './image_input';
 import { ExplorerOptions, ExplorerSession } from './session';
+import { JobsOptions, QueueFullError } from './jobs';
 import { packageRoot } from '../common/package_root';
 
 export interface ExplorerServerOptions {
@@ -21,8 +28,14 @@ export interface ExplorerServerOptions {
   port?: number;
   /** loads a model by name or path when the page asks for another one (the CLI passes models.load) */
   loadModel?: (nameOrPath: string) => Promise<{ model: tf.LayersModel; options?: ExplorerOptions }>;
-  /** model names the page offers in its model menu */
+  /** model names the page offers in its model menu (and the only names /api/load takes) */
   modelChoices?: string[];
+  /** folders whose model.json files /api/load may load by path (default none: names only) */
+  allowDirs?: string[];
+  /** the job queue of each model (bound, how long an unpolled job lives) */
+  jobs?: JobsOptions;
+  /** where the server tells why a model path failed to load (never told to the page); default: nowhere */
+  log?: (line: string) => void;
 }
 
 export class HttpError extends Error {
@@ -50,6 +63,9 @@ export class ExplorerServer {
   private readonly root = packageRoot('cnnviz explore');
   private nextId = 1;
   private bundle?: string;
+  private closing?: Promise<void>;
+  /** the per-launch secret the page sends with every API request */
+  readonly token = randomBytes(18).toString('base64url');
   defaultId = '';
 
   constructor(private readonly opts: ExplorerServerOptions = {}) {
@@ -61,7 +77,7 @@ export class ExplorerServer {
           this.json(
             res,
             { error: err instanceof Error ? err.message : String(err) },
-            api && status < 500 && status !== 403 ? 200 : status,
+            api && status < 500 && !REFUSED.includes(status) ? 200 : status,
           );
         else res.end();
       });
@@ -94,7 +110,7 @@ export class ExplorerServer {
   /** Adds a model; its page is at url + '?model=' + the returned id. The first one added is the default. */
   add(model: tf.LayersModel, options: ExplorerOptions = {}): string {
     const id = `m${this.nextId++}`;
-    this.sessions.set(id, new ExplorerSession(model, options));
+    this.sessions.set(id, new ExplorerSession(model, options, this.opts.jobs));
     if (!this.defaultId) this.defaultId = id;
     return id;
   }
@@ -109,9 +125,52 @@ export class ExplorerServer {
     return s;
   }
 
+  /** Stops every job (the running one at its next step), closes every connection, stops listening. */
   close(): Promise<void> {
-    for (const s of this.sessions.values()) s.dispose();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    this.closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.server.closeAllConnections();
+      await Promise.all([...this.sessions.values()].map((s) => s.dispose()));
+      await closed;
+    })();
+    return this.closing;
+  }
+
+  /** host:port names of this server a browser may use (what it listens on, and localhost). */
+  private get hosts(): string[] {
+    const port = (this.server.address() as AddressInfo | null)?.port;
+    return [`127.0.0.1:${port}`, `localhost:${port}`];
+  }
+
+  /**
+   * Refuses a request not from the page: another Host (DNS rebinding: the attacker's name now
+   * points here, so its page is "same-origin" with us, but its requests still carry its name),
+   * another Origin, and an API request without the token of this launch.
+   */
+  private guard(req: http.IncomingMessage, p: string): void {
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (!this.hosts.includes(host))
+      throw new HttpError(
+        403,
+        `cnnviz explore: Host '${host.slice(0, 100)}' is not this server's address (${this.hosts.join(' or ')}); ` +
+          `open the explorer at ${this.url}`,
+      );
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.hosts.some((h) => origin === `http://${h}`))
+      throw new HttpError(
+        403,
+        `cnnviz explore: a request from '${origin.slice(0, 100)}' is refused; only the explorer's own page ` +
+          `(http://${this.hosts[0]}) may use this server`,
+      );
+    if (!p.startsWith('/api/')) return;
+    const got = Buffer.from(String(req.headers[PAGE_HEADER] ?? ''));
+    const want = Buffer.from(this.token);
+    if (got.length !== want.length || !timingSafeEqual(got, want))
+      throw new HttpError(
+        403,
+        `cnnviz explore: ${req.method} ${p} comes without this server's page token (header '${PAGE_HEADER}'); ` +
+          `only the explorer page, opened at ${this.url}, may use the API`,
+      );
   }
 
   private json(res: http.ServerResponse, body: unknown, status = 200): void {
@@ -130,20 +189,8 @@ export class ExplorerServer {
     this.send(res, fs.readFileSync(file), TYPES[path.extname(file)] ?? 'application/octet-stream', true);
   }
 
-  /**
-   * The body of a POST from the page. The page sends a header of ours with it: another site's
-   * script cannot (that would need a CORS preflight this server never grants), so it cannot make
-   * the server load files or models.
-   */
+  /** The body of a POST from the page (guard() has checked its token). */
   private async body(req: http.IncomingMessage): Promise<Buffer> {
-    if (req.headers[PAGE_HEADER] !== 'page') {
-      req.resume();
-      throw new HttpError(
-        403,
-        `cnnviz explore: POST ${req.url} comes without the page's '${PAGE_HEADER}' header; only the explorer page ` +
-          `may post`,
-      );
-    }
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
@@ -166,7 +213,13 @@ export class ExplorerServer {
     const p = u.pathname;
     const q = u.searchParams;
     const nm = path.join(this.root, 'node_modules');
-    if (p === '/' || p === '/index.html') return this.file(res, path.join(this.root, 'explorer', 'index.html'));
+    try {
+      this.guard(req, p);
+    } catch (err) {
+      req.resume();
+      throw err;
+    }
+    if (p === '/' || p === '/index.html') return this.page(res);
     if (p === '/style.css') return this.file(res, path.join(this.root, 'explorer', 'style.css'));
     if (p === '/app.js') {
       // built once per server (the page code does not change while it runs)
@@ -185,7 +238,7 @@ export class ExplorerServer {
       return;
     }
 
-    if (p === '/api/load' && req.method === 'POST') return this.loadModel(res, (await this.body(req)).toString('utf8'));
+    if (p === '/api/load') return this.loadModel(res, (await this.body(this.post(req, p))).toString('utf8'));
     const s = this.session(q.get('model'));
     if (p === '/api/info')
       return this.json(res, {
@@ -198,7 +251,8 @@ export class ExplorerServer {
     if (p === '/api/model/model.json') return this.send(res, (await s.modelFiles()).json, TYPES['.json']);
     if (p === '/api/model/weights.bin') return this.send(res, (await s.modelFiles()).weights, TYPES['.bin']);
     const [h, w] = s.inputShape;
-    if (p === '/api/image' && req.method === 'POST') {
+    if (p === '/api/image') {
+      this.post(req, p);
       const name = q.get('name') || 'the upload';
       const img = await prepareImage(await this.body(req), name, [h, w]).catch((err: Error) => {
         throw new HttpError(422, err.message);
@@ -247,7 +301,11 @@ export class ExplorerServer {
           `cnnviz explore: channel ${q.get('channel')} out of range; layer '${layer}' has ${depth} channels ` +
             `(0..${depth - 1})`,
         );
-      return this.json(res, s.jobs.get(s.patchesJob(layer, channel)));
+      this.post(req, p);
+      return this.json(
+        res,
+        this.job(s, () => s.patchesJob(layer, channel)),
+      );
     }
     if (p === '/api/channel-image') {
       const layer = q.get('layer') ?? '';
@@ -260,7 +318,11 @@ export class ExplorerServer {
           `cnnviz explore: layer '${layer}' channel ${q.get('channel')}: give a convolutional layer and a channel ` +
             `0..${depth === undefined ? '?' : depth - 1}`,
         );
-      return this.json(res, s.jobs.get(s.channelImageJob(layer, channel)));
+      this.post(req, p);
+      return this.json(
+        res,
+        this.job(s, () => s.channelImageJob(layer, channel)),
+      );
     }
     if (p === '/api/class-image') {
       const c = Number(q.get('class'));
@@ -270,34 +332,107 @@ export class ExplorerServer {
           400,
           `cnnviz explore: class ${q.get('class')} out of range; the model has ${n} classes (0..${n - 1})`,
         );
-      return this.json(res, s.jobs.get(s.classImageJob(c)));
+      this.post(req, p);
+      return this.json(
+        res,
+        this.job(s, () => s.classImageJob(c)),
+      );
     }
     throw new HttpError(404, `cnnviz explore: nothing at ${p}`);
   }
 
+  /** The page, with this launch's token in it (never cached: the token changes with each launch). */
+  private page(res: http.ServerResponse): void {
+    const file = path.join(this.root, 'explorer', 'index.html');
+    if (!fs.existsSync(file)) throw new HttpError(404, `cnnviz explore: explorer/index.html is missing (run 'npm ci')`);
+    const html = fs
+      .readFileSync(file, 'utf8')
+      .replace('<meta name="cnnviz-token" content="">', `<meta name="cnnviz-token" content="${this.token}">`);
+    this.send(res, html, TYPES['.html']);
+  }
+
+  /** Work starts by POST only: a GET (an <img> or link of another site) starts nothing. */
+  private post(req: http.IncomingMessage, p: string): http.IncomingMessage {
+    if (req.method !== 'POST') {
+      req.resume();
+      throw new HttpError(405, `cnnviz explore: ${req.method} ${p} is refused; it starts work, so only POST may`);
+    }
+    return req;
+  }
+
+  /** Starts (or polls) a job and answers its state. */
+  private job(s: ExplorerSession, start: () => string): unknown {
+    try {
+      return s.jobs.get(start());
+    } catch (err) {
+      throw new HttpError(err instanceof QueueFullError ? 429 : 503, (err as Error).message);
+    }
+  }
+
+  /**
+   * /api/load: a name of the model menu, or the path of a model.json (or its folder) under a folder
+   * the command line allowed. What went wrong with a path is never told to the page (a parse error
+   * quotes the file's first bytes), and a file outside the folders is refused before it is looked
+   * at, so the answer says nothing of what exists.
+   */
   private async loadModel(res: http.ServerResponse, what: string): Promise<void> {
     const name = what.trim();
+    const choices = this.opts.modelChoices ?? [];
+    const dirs = (this.opts.allowDirs ?? []).map((d) => path.resolve(d));
+    const valid =
+      `a model name (${choices.join(', ') || 'none'})` +
+      (dirs.length ? ` or the path of a model.json under ${dirs.join(', ')}` : '');
     if (!this.opts.loadModel)
       throw new HttpError(400, 'cnnviz explore: this server shows the models it was given; it loads no others');
-    if (!name)
-      throw new HttpError(
-        400,
-        `cnnviz explore: give a model name (${(this.opts.modelChoices ?? []).join(', ')}) or a path to a model.json`,
-      );
+    if (!name) throw new HttpError(400, `cnnviz explore: give ${valid}`);
     for (const [id, s] of this.sessions) if (s.loadedAs === name) return this.json(res, { model: id });
+    const shown = JSON.stringify(name.slice(0, 200));
+    let target = name;
+    if (!choices.includes(name)) {
+      const full = path.resolve(name);
+      const under = (f: string) => dirs.some((d) => f === d || f.startsWith(d + path.sep));
+      if (!under(full))
+        throw new HttpError(
+          400,
+          `cnnviz explore: ${shown} is not ${valid}` +
+            (dirs.length ? '' : ' (start cnnviz explore with --allow-dir DIR to load models from a folder)'),
+        );
+      const notLoadable = new HttpError(400, `cnnviz explore: ${shown} could not be loaded as a model; give ${valid}`);
+      let real: string;
+      try {
+        real = fs.realpathSync(full);
+        if (fs.statSync(real).isDirectory()) real = fs.realpathSync(path.join(real, 'model.json'));
+      } catch {
+        throw notLoadable;
+      }
+      // a link inside the folder may point out of it; a model.json is a .json file
+      if (!under(real) || !real.endsWith('.json')) throw notLoadable;
+      target = real;
+      try {
+        const loaded = await this.opts.loadModel(target);
+        return this.json(res, { model: this.register(loaded, name) });
+      } catch (err) {
+        this.opts.log?.(`cnnviz explore: ${target}: ${(err as Error).message}`);
+        throw notLoadable;
+      }
+    }
     let loaded;
     try {
-      loaded = await this.opts.loadModel(name);
+      loaded = await this.opts.loadModel(target);
     } catch (err) {
       throw new HttpError(400, (err as Error).message);
     }
+    return this.json(res, { model: this.register(loaded, name) });
+  }
+
+  private register(loaded: { model: tf.LayersModel; options?: ExplorerOptions }, name: string): string {
     const id = this.add(loaded.model, loaded.options);
     this.session(id).loadedAs = name;
-    return this.json(res, { model: id });
+    return id;
   }
 }
 
-/** The header the page sends with every POST (see body()). */
+/** The header with the page's token, sent with every API request (see guard()). */
 export const PAGE_HEADER = 'x-cnnviz';
 
 /** Cross-origin isolation lets the wasm backend use threads; everything the page loads is same-origin. */
@@ -306,6 +441,9 @@ const ISOLATION = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
+
+/** Refusals keep their status (the others of 4xx are bad input the page shows, answered 200). */
+const REFUSED = [403, 405, 429];
 
 function dataUrl(png: Buffer): string {
   return `data:image/png;base64,${png.toString('base64')}`;

@@ -14,7 +14,7 @@ import { classVisualization } from '../techniques/features/class_visualization';
 import { featureVisualization, takesAnySize } from '../techniques/features/feature_visualization';
 import { floatToPng } from './image_input';
 import { PHOTO_SET, photoPatches, photoSetLabels, readPhotos } from './photo_set';
-import { Jobs } from './jobs';
+import { Jobs, JobsOptions } from './jobs';
 import { defaultSamples, Sample } from './samples';
 
 export interface ExplorerLayer extends Pick<LayerInfo, 'name' | 'type' | 'outputShape' | 'activation'> {
@@ -73,7 +73,7 @@ interface SessionData {
 
 export class ExplorerSession {
   readonly info: Promise<ExplorerInfo>;
-  readonly jobs = new Jobs();
+  readonly jobs: Jobs;
   /** the name or path the page asked for, when the server loaded this model on request */
   loadedAs?: string;
   private artifacts?: Promise<{ json: string; weights: Buffer }>;
@@ -84,6 +84,7 @@ export class ExplorerSession {
   constructor(
     readonly model: tf.LayersModel,
     private readonly opts: ExplorerOptions = {},
+    jobs: JobsOptions = {},
   ) {
     const shape = model.inputs[0].shape;
     if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
@@ -92,6 +93,7 @@ export class ExplorerSession {
           `size [null, H, W, C]`,
       );
     }
+    this.jobs = new Jobs(jobs);
     this.modelKey = fingerprint(model);
     this.samples = opts.samples ?? defaultSamples();
     this.info = this.describe();
@@ -208,7 +210,7 @@ export class ExplorerSession {
   /** Starts (or finds) the job computing the top-k patches of one channel; its result is cached on disk. */
   patchesJob(layer: string, channel: number, k = 9): string {
     const id = `patches/${layer}/${channel}/${k}`;
-    this.jobs.start(id, async (progress) => {
+    this.jobs.start(id, async (progress, signal) => {
       const ds = await this.dataset();
       if (!ds) throw new Error('cnnviz explore: no data set for patches (started with --data none)');
       const key = { model: this.modelKey, data: ds.name, n: ds.labels.length, layer, channel, k };
@@ -220,12 +222,13 @@ export class ExplorerSession {
         key,
         () =>
           images === null
-            ? photoPatches(this.model, { layer, channel, k }, ds.labels.length, [h, w], onProgress)
+            ? photoPatches(this.model, { layer, channel, k }, ds.labels.length, [h, w], onProgress, signal)
             : topActivatingPatches(this.model, images, {
                 layer,
                 channel,
                 k,
                 batchSize: 32,
+                signal,
                 onProgress: (p) => progress({ done: p.done, total: p.total }),
               }),
         { quiet: true },
@@ -252,13 +255,14 @@ export class ExplorerSession {
     // A network that takes any size is optimised at 128 px (seconds, not minutes), and drawn at its own size.
     const optimizeSize = takesAnySize(this.model) ? Math.min(128, this.inputShape[0]) : undefined;
     const options = { steps: 48, seed: 1, optimizeSize };
-    this.jobs.start(id, async (progress) => {
+    this.jobs.start(id, async (progress, signal) => {
       const value = await cached(
         'explorer-channel-image',
         { model: this.modelKey, layer, channel, ...options },
         async () => {
           const img = await featureVisualization(this.model, `${layer}:${channel}`, {
             ...options,
+            signal,
             onStep: async (s) => {
               progress({
                 done: s.step,
@@ -299,7 +303,7 @@ export class ExplorerSession {
       learningRate: 0.1,
       seed: 1,
     };
-    this.jobs.start(id, async (progress) => {
+    this.jobs.start(id, async (progress, signal) => {
       const value = await cached(
         'explorer-class-image',
         { model: this.modelKey, ...options, kept: 'image+scores' },
@@ -308,6 +312,7 @@ export class ExplorerSession {
           const img = await classVisualization(this.model, {
             ...options,
             snapshotEvery: 10,
+            signal,
             onStep: async (s) => {
               scores[s.step - 1] = s.score;
               progress({
@@ -337,7 +342,9 @@ export class ExplorerSession {
     return id;
   }
 
-  dispose(): void {
+  /** Stops its jobs (the running one at its next step) and frees the data set. */
+  async dispose(): Promise<void> {
+    await this.jobs.close();
     void this.data?.then((d) => d?.images?.dispose());
   }
 }

@@ -18,6 +18,32 @@ export function modelJsonPath(location: string): string {
   return p;
 }
 
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** Bytes the manifest's weights take, or undefined when it cannot tell (string weights vary in size). */
+export function manifestBytes(specs: tf.io.WeightsManifestEntry[]): number | undefined {
+  let total = 0;
+  for (const s of specs) {
+    const dtype = s.quantization?.dtype ?? s.dtype;
+    const size = DTYPE_BYTES[dtype];
+    if (size === undefined) return undefined;
+    total += size * s.shape.reduce((a, b) => a * b, 1);
+  }
+  return total;
+}
+
+/** A file's bytes, or an error naming it and the fix (permissions) instead of a raw EACCES. */
+export function readModelFile(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EACCES' || e.code === 'EPERM')
+      throw new Error(`models.load: '${file}' cannot be read (permission denied); fix with: chmod a+r '${file}'`);
+    throw new Error(`models.load: '${file}' cannot be read (${e.code ?? e.message})`);
+  }
+}
+
 function joinWeights(data: tf.io.WeightData | undefined): ArrayBuffer {
   if (data === undefined) return new ArrayBuffer(0);
   if (Array.isArray(data)) return tf.io.CompositeArrayBuffer.join(data);
@@ -34,8 +60,9 @@ export function fileIO(location: string): tf.io.IOHandler {
       const jsonFile = modelJsonPath(location);
       let json: tf.io.ModelJSON;
       try {
-        json = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as tf.io.ModelJSON;
+        json = JSON.parse(readModelFile(jsonFile).toString('utf8')) as tf.io.ModelJSON;
       } catch (err) {
+        if ((err as Error).message.startsWith('models.load:')) throw err;
         throw new Error(`models.load: ${jsonFile} is not valid JSON (${(err as Error).message})`);
       }
       if (!json.modelTopology)
@@ -43,16 +70,25 @@ export function fileIO(location: string): tf.io.IOHandler {
       const dir = path.dirname(jsonFile);
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: Buffer[] = [];
+      const files: string[] = [];
       for (const group of json.weightsManifest ?? []) {
         specs.push(...group.weights);
         for (const shard of group.paths) {
           const file = path.join(dir, decodeURIComponent(shard));
           if (!fs.existsSync(file))
             throw new Error(`models.load: weight shard '${shard}' named in ${jsonFile} is missing`);
-          buffers.push(fs.readFileSync(file));
+          buffers.push(readModelFile(file));
+          files.push(file);
         }
       }
       const all = Buffer.concat(buffers);
+      // checked before tfjs makes a tensor: a short file otherwise fails half-way (leaving tensors), a long one loads
+      const need = manifestBytes(specs);
+      if (need !== undefined && need !== all.length)
+        throw new Error(
+          `models.load: the weights of ${jsonFile} (${files.join(', ')}) are ${all.length} bytes; its manifest ` +
+            `needs ${need} (${all.length < need ? 'truncated' : 'too long'}: copy or download the model again)`,
+        );
       const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
       return {
         modelTopology: json.modelTopology,

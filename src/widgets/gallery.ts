@@ -36,6 +36,10 @@ function mark(ok: boolean | null | undefined): string | undefined {
 
 export function images(imgs: Pixels[], o: ImagesOptions = {}): Figure {
   if (imgs.length === 0) throw new Error('images needs at least one image');
+  if (o.captions && o.captions.length !== imgs.length)
+    throw new Error(`captions has ${o.captions.length} entries; expected one per image (${imgs.length})`);
+  if (o.correct && o.correct.length !== imgs.length)
+    throw new Error(`correct has ${o.correct.length} entries; expected one per image (${imgs.length})`);
   const maxSide = Math.max(...imgs.map((i) => Math.max(i.width, i.height)));
   const scale = o.scale ?? scaleFor(maxSide, maxSide, o.size ?? 84);
   const tiles: Tile[] = imgs.map((img, i) => ({

@@ -91,6 +91,18 @@ export function reduceChannels(f: Field, how: ChannelReduce): Float32Array {
   return out;
 }
 
+/** An empty or all-NaN map draws as a blank or black panel without a word: refused, naming it. */
+function checkMapValues(f: Field, what: string): void {
+  if (!(f.width > 0 && f.height > 0) || f.data.length === 0)
+    throw new Error(`${what} is empty (${f.height}x${f.width}, ${f.data.length} values); expected a map with values`);
+  let finite = 0;
+  for (let i = 0; i < f.data.length && finite === 0; i++) if (Number.isFinite(f.data[i])) finite++;
+  if (finite === 0)
+    throw new Error(
+      `${what} has no finite value (all ${f.data.length} are NaN or infinite); the method that made it failed`,
+    );
+}
+
 const MODE_TITLES: Record<HeatmapMode, string> = {
   heat: 'heat map',
   blended: 'blended',
@@ -116,6 +128,7 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
   // every row draws at the size of its image (or of its map when there is no image)
   const rows = items.map((it, r) => {
     if (it.image) checkPixels(it.image, `image ${r}`);
+    checkMapValues(it.attribution, items.length > 1 ? `attribution ${r}` : 'attribution');
     const w = it.image ? it.image.width : it.attribution.width;
     const h = it.image ? it.image.height : it.attribution.height;
     const field = resampleField(

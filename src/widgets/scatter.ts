@@ -33,6 +33,10 @@ export interface ScatterOptions {
 export function scatterTraces(input: ScatterInput): ScatterTrace[] {
   const n = input.points.length / 2;
   if (!Number.isInteger(n)) throw new Error(`points has ${input.points.length} values; expected x,y pairs (N*2)`);
+  if (n === 0) throw new Error('points is empty; expected at least one x,y pair');
+  const declared = (input as { n?: unknown }).n;
+  if (declared !== undefined && declared !== n)
+    throw new Error(`n is ${String(declared)} but points holds ${n} points (N*2 values)`);
   if (input.labels && input.labels.length !== n)
     throw new Error(`labels has ${input.labels.length} entries; expected one per point (${n})`);
   const labels = input.labels ?? new Int32Array(n);

@@ -132,6 +132,9 @@ export function toPoints(x: EmbeddingPoints, what = 'embedding'): ArrayLike<numb
     throw new Error(`${what} must be { points: Float32Array (N*2) } (what pca, tsne, umap return) or a [N, 2] tensor`);
   }
   if (x.points.length % 2 !== 0) throw new Error(`${what} has ${x.points.length} values; expected x,y pairs (N*2)`);
+  const n = (x as { n?: unknown }).n;
+  if (n !== undefined && n !== x.points.length / 2)
+    throw new Error(`${what}.n is ${String(n)} but ${what}.points holds ${x.points.length / 2} points (N*2 values)`);
   return x.points;
 }
 

@@ -60,8 +60,8 @@ async function curveScore(
 ): Promise<CurveScore> {
   const caller = mode === 'deletion' ? 'deletionScore' : 'insertionScore';
   await ensureBackend();
-  const steps = positiveInt(opts.steps, 32, caller, 'steps');
-  const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 64), caller, 'batchSize');
+  const steps = positiveInt(opts.steps, 32, caller, 'steps', 10000);
+  const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 64, caller), caller, 'batchSize');
   /** The attribution checked against the batch: its values and channels (1 for [H, W] maps). */
   const readAttribution = (batch: Batch) => {
     const [n, h, w, c] = batch.x.shape;

@@ -9,7 +9,7 @@ import { begin, mapOnBatch } from '../core/harness';
 import { oneHotRows } from '../core/inputs';
 import { forward } from '../core/forward';
 import { inputGradient, resolveExplained, TargetOptions } from '../core/objective';
-import { fail, InternalError } from '../../common';
+import { checkModel, fail, InternalError } from '../../common';
 import { camLayerName, spatialLayers } from './cam_layer';
 import { camMap, CamWeighting, gradCamWeights, upsampleMaps } from './cam_map';
 
@@ -33,6 +33,7 @@ export interface GradCamOptions extends Pick<TargetOptions, 'target' | 'output'>
  * last layer with a spatial map. A 1x1 map (MobileNet's `conv_preds`) gives a uniform heat map.
  */
 export function defaultCamLayer(model: tf.LayersModel, caller = 'gradCam'): string {
+  checkModel(model, caller);
   const name = camLayerName(model);
   if (name === null) fail(caller, 'this model has no layer with a spatial output [h, w, c] larger than 1x1');
   return name;

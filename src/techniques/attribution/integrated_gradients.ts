@@ -93,10 +93,36 @@ async function pathAverage(
 
 /** Positions along the path and their weights for the chosen rule; weights sum to 1. */
 export function quadrature(method: IntegrationMethod, steps: number): { alphas: Float64Array; weights: Float64Array } {
+  const nodes = quadratureNodes(method, steps);
+  for (let r = nodes.next(); ; r = nodes.next()) if (r.done) return r.value;
+}
+
+/**
+ * quadrature() for a long-work caller: Gauss-Legendre's nodes cost O(steps^2) (a second at 2,048 on a
+ * busy core), so the abort signal is seen and the event loop turns between nodes.
+ */
+async function quadratureChecked(
+  method: IntegrationMethod,
+  steps: number,
+  tick: () => Promise<void>,
+): Promise<{ alphas: Float64Array; weights: Float64Array }> {
+  const nodes = quadratureNodes(method, steps);
+  for (let r = nodes.next(); ; r = nodes.next()) {
+    if (r.done) return r.value;
+    await tick();
+  }
+}
+
+/** Yields after each Gauss-Legendre node; returns the rule. */
+function* quadratureNodes(
+  method: IntegrationMethod,
+  steps: number,
+): Generator<void, { alphas: Float64Array; weights: Float64Array }> {
   const alphas = new Float64Array(steps);
   const weights = new Float64Array(steps);
   if (method === 'gaussLegendre') {
     for (let i = 0; i < steps; i++) {
+      yield;
       // Newton's method on the Legendre polynomial P_steps from the usual starting guess.
       let z = Math.cos((Math.PI * (i + 0.75)) / (steps + 0.5));
       let dp = 1;
@@ -134,23 +160,35 @@ export function quadrature(method: IntegrationMethod, steps: number): { alphas: 
   return { alphas, weights };
 }
 
+/** Points of the path at most: Gauss-Legendre nodes, and the Riemann sums' points. */
+export const MAX_GAUSS_STEPS = 2048;
+export const MAX_STEPS = 100000;
+
 async function run(
   model: tf.LayersModel,
   image: tf.Tensor,
   opts: IntegratedGradientsOptions,
 ): Promise<IntegratedGradientsResult> {
   const caller = 'integratedGradients';
-  const steps = positiveInt(opts.steps, 64, caller, 'steps');
   const method = oneOf(opts.method, INTEGRATION_METHODS, 'gaussLegendre', caller, 'method');
+  // Gauss-Legendre's nodes cost steps^2 before any work (synchronous): 2,048 take ~20 ms; the Riemann sums are linear
+  const most = method === 'gaussLegendre' ? MAX_GAUSS_STEPS : MAX_STEPS;
+  const steps = positiveInt(opts.steps, 64, caller, `steps (method '${method}')`, most);
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'none', caller, 'reduce');
   const batchSize = positiveInt(
     opts.batchSize,
-    Math.max(1, Math.floor(batchForModel(model, image, 128) / 2)),
+    Math.max(1, Math.floor(batchForModel(model, image, 128, caller) / 2)),
     caller,
     'batchSize',
   );
   const tolerance = opts.tolerance === Infinity ? Infinity : finiteNumber(opts.tolerance, 0.01, caller, 'tolerance', 0);
-  const maxSteps = positiveInt(opts.maxSteps, Math.max(1024, steps), caller, 'maxSteps');
+  const maxSteps = positiveInt(
+    opts.maxSteps,
+    Math.min(most, Math.max(1024, steps)),
+    caller,
+    `maxSteps (method '${method}')`,
+    most,
+  );
   const loop = new PerturbationLoop(caller, opts, 0);
   return onBatch(model, image, caller, async (batch) => {
     let base: tf.Tensor4D | undefined;
@@ -183,7 +221,7 @@ async function run(
             xi,
             bi,
             [h, w, c],
-            quadrature(method, s),
+            await quadratureChecked(method, s, () => loop.work.tick()),
             batchSize,
             caller,
           );

@@ -95,7 +95,7 @@ async function run(
 ): Promise<OcclusionResult> {
   await begin(caller);
   const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
-  const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 128), caller, 'batchSize');
+  const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 128, caller), caller, 'batchSize');
   const loop = new PerturbationLoop(caller, opts, 0);
   return onBatch(model, image, caller, async (batch) => {
     let fillImages: tf.Tensor4D | undefined;

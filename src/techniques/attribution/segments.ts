@@ -243,6 +243,8 @@ export function segmentImage(
 
 /** Public helper: segment an image tensor [H, W, C] (grid or SLIC) for display or for kernelShap. */
 export function segments(image: tf.Tensor, opts: SegmentOptions = {}): Segmentation {
+  if (!(image instanceof tf.Tensor))
+    fail('segments', `expected one image [H, W, C] as a tf.Tensor, got ${typeof image}`);
   if (image.rank !== 3) fail('segments', `expected one image [H, W, C], got shape ${shapeText(image.shape)}`);
   const [h, w, c] = image.shape as [number, number, number];
   return segmentImage(image.dataSync() as Float32Array, [h, w, c], opts);

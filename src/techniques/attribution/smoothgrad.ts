@@ -45,14 +45,14 @@ export async function smoothGrad(
 ): Promise<tf.Tensor> {
   const caller = 'smoothGrad';
   await begin(caller);
-  const samples = positiveInt(opts.samples, 25, caller, 'samples');
+  const samples = positiveInt(opts.samples, 25, caller, 'samples', 10000);
   const noiseLevel = finiteNumber(opts.noiseLevel, 0.15, caller, 'noiseLevel', 0);
   const variant = oneOf(opts.variant, SMOOTHGRAD_VARIANTS, 'mean', caller, 'variant');
   const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'maxAbs', caller, 'reduce');
   const gradient = oneOf(opts.gradient, ['saliency', 'guided'] as const, 'saliency', caller, 'gradient');
   const batchSize = positiveInt(
     opts.batchSize,
-    Math.max(1, Math.floor(batchForModel(model, image, 64) / 2)),
+    Math.max(1, Math.floor(batchForModel(model, image, 64, caller) / 2)),
     caller,
     'batchSize',
   );

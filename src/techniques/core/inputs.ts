@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { closestClassNames, findClass } from '../../models/class_names';
 import { classNames } from '../../models/zoo';
-import { fail, shapeText } from '../../common';
+import { checkModel, fail, shapeText } from '../../common';
 
 /** A class: its index, or its name as stored with the model. */
 export type Target = number | string;
@@ -35,6 +35,7 @@ export type { Progress, ProgressCallback } from '../../runtime/cancel';
 
 /** [H, W, C] the model takes (null where any size goes). */
 export function imageShapeOf(model: tf.LayersModel, caller: string): [number | null, number | null, number] {
+  checkModel(model, caller);
   const shape = model.inputs[0]?.shape;
   if (!shape || shape.length !== 4) {
     fail(
@@ -155,7 +156,8 @@ export function sliceOf(b: Batch, start: number, size: number): tf.Tensor4D {
 }
 
 /** Default batch size for copies of images fed to `model` (its input size, else the image's), at most `cap`. */
-export function batchForModel(model: tf.LayersModel, image: tf.Tensor, cap: number): number {
+export function batchForModel(model: tf.LayersModel, image: tf.Tensor, cap: number, caller = 'batchForModel'): number {
+  checkModel(model, caller);
   const shape = model.inputs[0]?.shape ?? [];
   const dims = image.shape.slice(-3);
   const h = (shape[1] as number | null) ?? dims[0] ?? 1;

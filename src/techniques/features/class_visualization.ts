@@ -182,7 +182,7 @@ export async function classVisualization(
   );
   const reg: Required<Regularizers> = { ...REGULARIZER_PRESETS[preset] };
   for (const key of Object.keys(reg) as (keyof Regularizers)[]) if (opts[key] !== undefined) reg[key] = opts[key]!;
-  const steps = opts.steps === 0 ? 0 : positiveInt(opts.steps, 200, caller, 'steps');
+  const steps = opts.steps === 0 ? 0 : positiveInt(opts.steps, 200, caller, 'steps', 100000);
   const lr = finiteNumber(opts.learningRate, 0.1, caller, 'learningRate', 0);
   finiteNumber(reg.l2Decay, 0, caller, 'l2Decay', 0, 1);
   finiteNumber(reg.blurSigma, 0, caller, 'blurSigma', 0);

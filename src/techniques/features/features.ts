@@ -10,7 +10,7 @@ import { runBatched } from '../../runtime/pool';
 import { batchFor, releaseBatch, sliceOf, toBatch } from '../core/inputs';
 import { modelUpTo } from '../core/forward';
 import { begin } from '../core/harness';
-import { positiveInt } from '../../common';
+import { checkModel, positiveInt } from '../../common';
 
 export interface FeatureVectorsOptions extends LongWorkOptions {
   /**
@@ -33,6 +33,7 @@ export const POOL_MIN_IMAGES = 1024;
 
 /** The penultimate representation: 'features', else whatever feeds the last Dense layer. */
 export function defaultFeatureLayer(model: tf.LayersModel): string {
+  checkModel(model, 'defaultFeatureLayer');
   if (model.layers.some((l) => l.name === 'features')) return 'features';
   const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
   const last = dense[dense.length - 1];
@@ -48,6 +49,7 @@ export async function featureVectors(
   opts: FeatureVectorsOptions = {},
 ): Promise<tf.Tensor2D> {
   const caller = 'featureVectors';
+  checkModel(model, caller);
   await begin(caller);
   const layerName = opts.layer ?? defaultFeatureLayer(model);
   getLayer(model, layerName, caller);

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../../models/layers';
 import { ensureBackend } from '../../runtime/backend';
-import { fail, oneOf } from '../../common';
+import { checkModel, fail, oneOf } from '../../common';
 
 /** 'none': raw weights; 'filter': each filter stretched to [0, 1]; 'shared': one scale for all, 0 maps to 0.5. */
 export type FilterNormalization = 'none' | 'filter' | 'shared';
@@ -33,6 +33,7 @@ export async function firstLayerFilters(
   opts: FirstLayerFiltersOptions = {},
 ): Promise<tf.Tensor4D> {
   const caller = 'firstLayerFilters';
+  checkModel(model, caller);
   await ensureBackend();
   const normalize = oneOf(opts.normalize, FILTER_NORMALIZATIONS, 'none', caller, 'normalize');
   const convs = convLayers(model);

@@ -10,7 +10,7 @@ import { batchFor, releaseBatch, sliceOf, toBatch } from '../core/inputs';
 import { LongWorkOptions, Work } from '../../runtime/cancel';
 import { modelUpTo } from '../core/forward';
 import { checkNeuron } from '../core/objective';
-import { positiveInt } from '../../common';
+import { checkModel, positiveInt } from '../../common';
 
 export interface TopActivatingPatchesOptions extends LongWorkOptions {
   layer: string;
@@ -62,6 +62,7 @@ export async function topActivatingPatches(
   opts: TopActivatingPatchesOptions,
 ): Promise<ActivatingPatch[]> {
   const caller = 'topActivatingPatches';
+  checkModel(model, caller);
   await ensureBackend();
   if (!opts || opts.layer === undefined) {
     throw new Error(
