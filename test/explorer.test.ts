@@ -481,11 +481,19 @@ describe('cnnviz explore: the explorer in Chromium', function () {
       });
       assert.deepStrictEqual(size, [28, 28]);
       const job = (await (
-        await fetch(`${url}api/channel-image?layer=${encodeURIComponent(layer)}&channel=${channel}`)
+        await fetch(`${url}api/channel-image?layer=${encodeURIComponent(layer)}&channel=${channel}`, {
+          method: 'POST',
+          headers: await pageHeaders(page),
+        })
       ).json()) as { state: string; result: { png: string; steps: number } };
       assert.strictEqual(job.state, 'done');
       assert.strictEqual(await page.getAttribute('#channel-image', 'src'), job.result.png);
-      const bad = (await (await fetch(`${url}api/channel-image?layer=nope&channel=0`)).json()) as { error: string };
+      const bad = (await (
+        await fetch(`${url}api/channel-image?layer=nope&channel=0`, {
+          method: 'POST',
+          headers: await pageHeaders(page),
+        })
+      ).json()) as { error: string };
       assert.match(bad.error, /^cnnviz explore: layer 'nope' channel 0: give a convolutional layer/);
     });
 
