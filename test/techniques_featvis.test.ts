@@ -217,7 +217,10 @@ describe('techniques: feature visualization (Olah et al. 2017)', function () {
       fv(objectives.channel('conv2', 1, { batch: 3 }), { batch: 2 }),
       /is for image 3, but the batch has 2/,
     );
-    await rejects(fv(1, { steps: 20000 }), /^featureVisualization: steps 20000 is over the limit of 10000/);
+    await rejects(
+      fv(1, { steps: 20000 }),
+      /^featureVisualization: steps must be a positive integer at most 10000, got 20000/,
+    );
     await rejects(fv(1, { size: 8 }), /^featureVisualization: size 8 is below this network's minimum of 16 pixels/);
     await rejects(fv(1, { optimizeSize: 32 }), /optimizeSize 32: this model takes 16x16 images only/);
     await rejects(fv('zebra'), /^featureVisualization: unknown class 'zebra'/);

@@ -155,8 +155,7 @@ export async function renderFeatures(
   const optSize = side(opts.optimizeSize, fixed ? mh! : size, caller, 'optimizeSize', min);
   if (fixed && optSize !== mh)
     fail(caller, `optimizeSize ${optSize}: this model takes ${mh}x${mw} images only; leave optimizeSize out`);
-  const steps = opts.steps === 0 ? 0 : positiveInt(opts.steps, 256, caller, 'steps');
-  if (steps > MAX_STEPS) fail(caller, `steps ${steps} is over the limit of ${MAX_STEPS}`);
+  const steps = opts.steps === 0 ? 0 : positiveInt(opts.steps, 256, caller, 'steps', MAX_STEPS);
   const lr = finiteNumber(opts.learningRate, 0.05, caller, 'learningRate', 0);
   const batch = positiveInt(opts.batch, 1, caller, 'batch');
   const decayPower = finiteNumber(opts.decayPower, 1.5, caller, 'decayPower', 0, 4);
