@@ -108,6 +108,28 @@ describe('datasets', () => {
     );
   });
 
+  it('fashion-mnist: a file of the official size with altered items (shifted labels) is refused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fm-'));
+    const official = '/usr/share/datasets/fashion-mnist';
+    fs.copyFileSync(path.join(official, 't10k-images-idx3-ubyte.gz'), path.join(dir, 't10k-images-idx3-ubyte.gz'));
+    const labels = parseIdx(fs.readFileSync(path.join(official, 't10k-labels-idx1-ubyte.gz')), { rank: 1 });
+    const shifted = labels.data.map((l) => (l + 1) % 10);
+    fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), encodeIdx([10000], shifted));
+    await assert.rejects(
+      datasets.load('fashion-mnist', { split: 'test', dataDir: dir }),
+      new RegExp(
+        /datasets\.load\('fashion-mnist'\): \S+t10k-labels-idx1-ubyte has 10000 items like the /.source +
+          /official t10k-labels-idx1-ubyte, but their sha256 is [0-9a-f]{64}, not the official 3d0e6c6e/.source,
+      ),
+    );
+    // the same labels unshifted, unpacked: the official items, taken
+    fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), encodeIdx([10000], labels.data));
+    const d = await datasets.load('fashion-mnist', { split: 'test', dataDir: dir, limit: 3 });
+    assert.deepStrictEqual(Array.from(d.labels), Array.from(labels.data.subarray(0, 3)));
+    d.images.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('a folder of images, one subfolder per class', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgs-'));
     const colours = { blue: '#0000ff', red: '#ff0000' };

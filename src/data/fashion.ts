@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -63,6 +64,31 @@ async function download(dir: string): Promise<void> {
   }
 }
 
+/**
+ * sha256 of the official files' items (the IDX payload, after the header): the same whether the file came
+ * gzipped from Debian's dataset-fashion-mnist, from the public URL (compressed differently), or unpacked. A
+ * file of the official item count must hold these items: one with shifted labels or damaged pixels is refused.
+ * A folder of another size is the user's own data set and is taken as it is.
+ */
+const OFFICIAL: Record<string, { items: number; sha256: string }> = {
+  [FILES.trainImages]: { items: 60000, sha256: '2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012' },
+  [FILES.trainLabels]: { items: 60000, sha256: '657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7' },
+  [FILES.testImages]: { items: 10000, sha256: 'c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a' },
+  [FILES.testLabels]: { items: 10000, sha256: '3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9' },
+};
+
+function checkOfficial(base: string, file: string, arr: IdxArray): void {
+  const want = OFFICIAL[base];
+  if (arr.dims[0] !== want.items) return;
+  const got = crypto.createHash('sha256').update(arr.data).digest('hex');
+  if (got !== want.sha256)
+    throw new Error(
+      `${CALLER}: ${file} has ${want.items} items like the official ${base}, but their sha256 is ${got}, not the ` +
+        `official ${want.sha256} (damaged or altered); delete it and reinstall Debian's 'dataset-fashion-mnist' ` +
+        `(or download it again from ${FASHION_URL})`,
+    );
+}
+
 const cache = new Map<string, { images: IdxArray; labels: IdxArray }>();
 
 async function readPair(kind: 'train' | 'test', dataDir?: string): Promise<{ images: IdxArray; labels: IdxArray }> {
@@ -91,6 +117,8 @@ async function readPair(kind: 'train' | 'test', dataDir?: string): Promise<{ ima
   if (hit) return hit;
   const images = parseIdx(readDataFile(imgFile, CALLER), { rank: 3, source: imgFile });
   const labels = parseIdx(readDataFile(lblFile, CALLER), { rank: 1, source: lblFile });
+  checkOfficial(imgBase, imgFile, images);
+  checkOfficial(lblBase, lblFile, labels);
   if (images.dims[0] !== labels.dims[0]) {
     throw new Error(
       `datasets.load('fashion-mnist'): ${imgFile} has ${images.dims[0]} images but ${lblFile} ` +
