@@ -312,11 +312,14 @@ const EXPECT: Record<string, Expectation> = {
     },
   },
   '08-class-visualization': {
-    png: 9,
+    png: 10,
     text: [
       /P\(tarantula\) = \d\.\d+ \(logit -?\d+\.\d\)/,
       /olah +P\(goldfish\) = \d\.\d+/,
       /channel images: 9 \(3 layers x 3 channels\)/,
+      /conv_pw_11_relu:250 fires hardest on: [^,\n]+, [^,\n]+, [^,\n]+\n/,
+      // the markdown: channel 100's top photos are dogs (faces and fur), as its image is
+      /conv_pw_11_relu:100 fires hardest on: Australian terrier, Japanese spaniel/,
       /P\(3\) = \d\.\d+/,
     ],
     claims: (text) => {
