@@ -26,21 +26,12 @@ import { classVisualization, featureVisualization, gaussianBlur } from '../src/t
 import { affineSample } from '../src/techniques/features/transforms';
 import { mulberry32 } from '../src/common/random';
 import { floatToPng } from '../src/explorer/image_input';
+import { arg, median } from './_args';
 
 const CANDIDATES = [
   'flamingo', 'goldfish', 'tarantula', 'volcano', 'school bus', 'jellyfish', 'strawberry', 'lemon', 'zebra',
   'pizza', 'king penguin', 'pineapple', 'ladybug', 'hourglass', 'daisy', 'broccoli',
 ]; // prettier-ignore
-
-function arg(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 const logitsOf = (net: tf.LayersModel, x: tf.Tensor4D): tf.Tensor2D =>
   tf.model({ inputs: net.inputs, outputs: net.getLayer('logits').output as tf.SymbolicTensor }).apply(x) as tf.Tensor2D;

@@ -25,16 +25,7 @@ import {
   saliency,
   smoothGrad,
 } from '../src/techniques';
-
-function arg(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+import { arg, median } from './_args';
 
 async function timeOnce(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();

@@ -24,6 +24,7 @@ import {
   smoothGrad,
   topActivatingPatches,
 } from '../src/techniques';
+import { arg } from './_args';
 
 interface Row {
   name: string;
@@ -31,11 +32,6 @@ interface Row {
   min: number;
   target?: number;
   note?: string;
-}
-
-function arg(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
 }
 
 async function time(fn: () => Promise<unknown>, repeats: number): Promise<{ median: number; min: number }> {
