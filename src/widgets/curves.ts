@@ -83,22 +83,32 @@ export function curves(input: CurvesInput, o: CurvesOptions = {}): Figure {
     sheet.text(formatValue(v), left - 6, py(v), { size: SMALL_FONT_SIZE, align: 'right', baseline: 'middle' });
   }
   sheet.box(left, top, plotW, plotH, '#888888', 1);
-  if (o.xLabels) {
+  /** Small text turned by `angle` about (x, y): the slanted x labels (grey, like their ticks) and the y title. */
+  const turnedText = (
+    color: string,
+    text: string,
+    x: number,
+    y: number,
+    angle: number,
+    align: CanvasTextAlign,
+    base: CanvasTextBaseline,
+  ) => {
     ctx.save();
     ctx.font = sheet.font(SMALL_FONT_SIZE);
-    ctx.fillStyle = '#000000';
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
+    ctx.fillStyle = color;
+    ctx.textAlign = align;
+    ctx.textBaseline = base;
+    ctx.translate(x, y);
+    ctx.rotate(angle);
+    ctx.fillText(text, 0, 0);
+    ctx.restore();
+  };
+  if (o.xLabels) {
     o.xLabels.forEach((s, i) => {
       if (i < xmin || i > xmax || !s) return;
       sheet.fill(Math.round(px(i)), top + plotH, 1, 4, '#888888');
-      ctx.save();
-      ctx.translate(px(i), top + plotH + 8);
-      ctx.rotate(-Math.PI / 4);
-      ctx.fillText(s, 0, 0);
-      ctx.restore();
+      turnedText('#888888', s, px(i), top + plotH + 8, -Math.PI / 4, 'right', 'middle');
     });
-    ctx.restore();
   } else {
     for (const v of niceTicks(xmin, xmax, 8).filter((t) => t >= xmin && t <= xmax)) {
       sheet.fill(Math.round(px(v)), top + plotH, 1, 4, '#888888');
@@ -107,17 +117,7 @@ export function curves(input: CurvesInput, o: CurvesOptions = {}): Figure {
   }
   if (o.xTitle)
     sheet.text(o.xTitle, left + plotW / 2, height - SMALL_FONT_SIZE - 6, { size: SMALL_FONT_SIZE, align: 'center' });
-  if (o.yTitle) {
-    ctx.save();
-    ctx.font = sheet.font(SMALL_FONT_SIZE);
-    ctx.fillStyle = '#000000';
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'top';
-    ctx.translate(6, top + plotH / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.fillText(o.yTitle, 0, 0);
-    ctx.restore();
-  }
+  if (o.yTitle) turnedText('#000000', o.yTitle, 6, top + plotH / 2, -Math.PI / 2, 'center', 'top');
   const colors = list.map((_, i) => classColor(i, list.length));
   ctx.save();
   ctx.beginPath();
