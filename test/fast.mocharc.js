@@ -25,6 +25,7 @@ const FAST = [
   'kernel',
   'kernel_frontend',
   'kernels',
+  'lecture_shortforms',
   'models',
   'notebook_hygiene',
   'perturbation_pool',

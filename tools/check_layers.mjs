@@ -26,8 +26,9 @@ const BELOW = {
   widgets: ['models', 'data', 'runtime', 'common'],
   check: ['techniques', 'widgets', 'models', 'data', 'runtime', 'common'],
   explorer: ['techniques', 'widgets', 'models', 'data', 'runtime', 'common'],
+  lecture: ['techniques', 'widgets', 'models', 'data', 'runtime', 'common'],
   cli: ['check', 'explorer', 'techniques', 'widgets', 'models', 'data', 'runtime', 'common'],
-  index: ['check', 'explorer', 'techniques', 'widgets', 'models', 'data', 'runtime', 'common'],
+  index: ['lecture', 'check', 'explorer', 'techniques', 'widgets', 'models', 'data', 'runtime', 'common'],
   entry: ['cli', 'common'],
 };
 // Rooms another room may name with `import type` only (no code crosses).

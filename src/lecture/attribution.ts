@@ -1,0 +1,5 @@
+// The lecture's short forms for notebooks 06, 07, 09, 10: occlusion, saliency, guided backprop, Grad-CAM, IG,
+// SmoothGrad, SHAP, sanity checks.
+// Each entry is one `show.x(net, ...)` a teacher types: it resolves its arguments (./resolve), computes through the
+// techniques with the heavy step cached (./remember), prints the numbers the lecture reads out, and draws.
+export const ATTRIBUTION_SHOWS = {};
