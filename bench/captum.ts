@@ -160,7 +160,7 @@ export async function main(args: string[]): Promise<void> {
         .map((l) => l.toFixed(1))
         .join(' ')} on ${os.cpus().length} cores; median of ${repeats}`,
   );
-  type Row = { method: Method; threads: number; cnnviz: Side; torch?: Side; r?: number };
+  type Row = { method: Method; threads: number; cnnviz: Side; torch?: Side; r?: number; rNoise?: number };
   const rows: Row[] = [];
   let versions: unknown;
   for (const threads of threadList) {
@@ -194,13 +194,24 @@ export async function main(args: string[]): Promise<void> {
       const theirs = new Float32Array(fs.readFileSync(path.join(work, `${method}.f32`)).buffer.slice(0));
       const row: Row = { method, threads, cnnviz: { wall: c.wall, cpu: c.cpu }, torch: torchOut.rows[method] };
       row.r = pearson(c.map, theirs);
+      if (method === 'smoothGrad') {
+        // The noise floor: cnnviz against itself with other noise (seed 1), untimed.
+        const other = await smoothGrad(net, image, {
+          target: TARGET,
+          samples: SG_SAMPLES,
+          noiseLevel: SG_LEVEL,
+          seed: 1,
+        });
+        row.rNoise = pearson(c.map, other.dataSync());
+        other.dispose();
+      }
       rows.push(row);
       const t = row.torch!;
       const [cw, cc, tw, tc] = [median(c.wall), median(c.cpu), median(t.wall), median(t.cpu)];
       console.log(
         `${method.padEnd(20)} ${threads} thr  cnnviz ${cw.toFixed(3)} / ${cc.toFixed(3)} s  ` +
           `torch ${tw.toFixed(3)} / ${tc.toFixed(3)} s  ratio wall ${(cw / tw).toFixed(2)}x CPU ${(cc / tc).toFixed(2)}x` +
-          `  r ${row.r.toFixed(5)}`,
+          `  r ${row.r.toFixed(5)}${row.rNoise !== undefined ? ` (cnnviz seed 0 vs 1: ${row.rNoise.toFixed(5)})` : ''}`,
       );
     }
   }
@@ -217,7 +228,8 @@ export async function main(args: string[]): Promise<void> {
     ];
     console.log(
       `| ${row.method} | ${row.threads} | ${cw.toFixed(3)} / ${cc.toFixed(3)} | ${tw.toFixed(3)} / ${tc.toFixed(3)} | ` +
-        `${(cw / tw).toFixed(2)}x / ${(cc / tc).toFixed(2)}x | ${row.r!.toFixed(4)} |`,
+        `${(cw / tw).toFixed(2)}x / ${(cc / tc).toFixed(2)}x | ${row.r!.toFixed(4)}` +
+        `${row.rNoise !== undefined ? ` (noise floor ${row.rNoise.toFixed(4)})` : ''} |`,
     );
   }
   tf.dispose(image);

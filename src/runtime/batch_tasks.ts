@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { logitsOutput, probabilities } from './logits';
+import { withFolded } from './fold';
 
 /**
  * Work on one slice of a batch: gets tfjs, the model (a worker's own copy) and the images
@@ -80,27 +81,31 @@ function targetsFor(t: typeof tf, target: number | number[], n: number, classes:
 }
 
 export const builtinTasks: Record<BuiltinTask, BatchFn<never>> = {
-  predict: (t, model, images) => model.predict(images) as tf.Tensor,
+  predict: (t, model, images) => withFolded(model, () => model.predict(images) as tf.Tensor),
   inputGradient: (t, model, images, options: InputGradientOptions) => {
     const n = images.shape[0];
     const classes = (model.outputs[0].shape[1] as number) ?? 1;
     const picked = targetsFor(t, options.target, n, classes);
     const mask = t.oneHot(picked, classes);
     // Each image's score depends only on that image, so one gradient of the sum gives them all.
-    const g = t.grad((x: tf.Tensor) => t.sum(t.mul(model.predict(x) as tf.Tensor, mask)))(images);
+    const g = t.grad((x: tf.Tensor) => withFolded(model, () => t.sum(t.mul(model.predict(x) as tf.Tensor, mask))))(
+      images,
+    );
     t.dispose([picked, mask]);
     return g;
   },
   classScores: (t, model, images, o: ClassScoreOptions) =>
-    pickClasses(t, classScores(t, model, images, o.output), o.targets),
+    withFolded(model, () => pickClasses(t, classScores(t, model, images, o.output), o.targets)),
   classGradient: (t, model, images, o: ClassScoreOptions) =>
-    t.grad((x: tf.Tensor) => t.sum(pickClasses(t, classScores(t, model, x, o.output), o.targets)))(images),
+    t.grad((x: tf.Tensor) =>
+      withFolded(model, () => t.sum(pickClasses(t, classScores(t, model, x, o.output), o.targets))),
+    )(images),
   layerOutput: (t, model, images, options: LayerOutputOptions) => {
     const names = model.layers.map((l) => l.name);
     if (!names.includes(options.layer))
       throw new Error(`layerOutput: unknown layer '${options.layer}'; layers: ${names.join(', ')}`);
     const sub = t.model({ inputs: model.inputs, outputs: model.getLayer(options.layer).output as tf.SymbolicTensor });
-    return sub.predict(images) as tf.Tensor;
+    return withFolded(model, () => sub.predict(images) as tf.Tensor, { keep: [options.layer] });
   },
 };
 
