@@ -73,8 +73,10 @@ export function alignOcclusion(input: OcclusionInput): Float32Array {
       );
     }
     const [sh, sw] = pair(input.stride);
-    ys = ys ?? Array.from({ length: mh }, (_, i) => i * sh);
-    xs = xs ?? Array.from({ length: mw }, (_, j) => j * sw);
+    // occlusion()'s grid: every stride, the last window flush with the far edge (min is a no-op before it).
+    const [fh, fw] = pair(input.window);
+    ys = ys ?? Array.from({ length: mh }, (_, i) => Math.min(i * sh, H - fh));
+    xs = xs ?? Array.from({ length: mw }, (_, j) => Math.min(j * sw, W - fw));
   }
   if (ys.length !== mh || xs.length !== mw) {
     throw new Error(

@@ -32,6 +32,10 @@ export interface IntegratedGradientsOptions extends TargetOptions, LongWorkOptio
   steps?: number;
   /**
    * Quadrature rule (default 'gaussLegendre', as in Captum; it never evaluates the gradient exactly at the baseline).
+   * 'riemannTrapezoid' puts `steps` points from the baseline to the image, weights 1/(steps-1) (half at both ends),
+   * summing to 1 as the integral's weights must. Captum 0.7's 'riemann_trapezoid' uses the same points but weights
+   * 1/steps (half at the ends), which sum to (steps-1)/steps: its maps are ours times (steps-1)/steps (63/64 at 64
+   * steps) and its completeness sum falls short by as much. Compare the two with that factor, or correlations.
    */
   method?: IntegrationMethod;
   /** Channel reduction (default 'none': [H, W, C], whose sum is the completeness sum). */
