@@ -83,13 +83,13 @@ export async function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions
   if (P.cols !== 2) throw new Error(`${who}: points must be 2-D (N*2 values), got ${P.cols} values per point`);
   const n = P.rows;
   const side = Math.ceil(Math.sqrt(n));
-  const cols = checkInt(who, 'cols', opts.cols ?? (opts.rows ? Math.ceil(n / opts.rows) : side), 1);
-  const rows = checkInt(who, 'rows', opts.rows ?? Math.ceil(n / cols), 1);
+  const cols = checkInt(who, 'cols', opts.cols ?? (opts.rows ? Math.ceil(n / opts.rows) : side));
+  const rows = checkInt(who, 'rows', opts.rows ?? Math.ceil(n / cols));
   if (rows * cols < n)
     throw new Error(
       `${who}: a ${rows} x ${cols} grid has ${rows * cols} cells for ${n} points; rows * cols must be at least N`,
     );
-  const maxExact = checkInt(who, 'maxExact', opts.maxExact ?? 2500, 1);
+  const maxExact = checkInt(who, 'maxExact', opts.maxExact ?? 2500);
   const requested = checkChoice(who, 'method', opts.method ?? 'auto', GRID_METHODS);
   const method = requested === 'auto' ? (rows * cols <= maxExact ? 'exact' : 'blocked') : requested;
   if (method === 'exact' && rows * cols > 20000) {

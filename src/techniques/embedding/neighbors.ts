@@ -101,11 +101,11 @@ export function* neighborSteps(
   const methodOpt = checkChoice(who, 'method', opts.method ?? 'auto', NEIGHBOR_METHODS);
   const available = B.rows - (excludeSelf ? 1 : 0);
   if (available < 1) throw new Error(`${who}: the database needs at least ${excludeSelf ? 2 : 1} rows, got ${B.rows}`);
-  const k = checkInt(who, 'k', opts.k ?? Math.min(10, available), 1, available);
+  const k = checkInt(who, 'k', opts.k ?? Math.min(10, available), { max: available });
   const nq = Q.rows;
   const nb = B.rows;
   const d = Q.cols;
-  const block = checkInt(who, 'blockSize', opts.blockSize ?? Math.max(16, Math.min(1024, Math.floor(16e6 / nb))), 1);
+  const block = checkInt(who, 'blockSize', opts.blockSize ?? Math.max(16, Math.min(1024, Math.floor(16e6 / nb))));
   let q = Q.data;
   let b = B.data;
   if (metric === 'cosine') {

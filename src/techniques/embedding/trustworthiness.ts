@@ -31,7 +31,7 @@ export function trustworthiness(X: MatrixInput, embedding: EmbeddingInput, opts:
   const n = A.rows;
   if (Y.rows !== n)
     throw new Error(`${who}: X has ${n} rows but the embedding has ${Y.rows}; they must describe the same points`);
-  const k = checkInt(who, 'k', opts.k ?? 5, 1, Math.floor(n / 2) - 1 < 1 ? 1 : Math.floor(n / 2) - 1);
+  const k = checkInt(who, 'k', opts.k ?? 5, { max: Math.floor(n / 2) - 1 < 1 ? 1 : Math.floor(n / 2) - 1 });
   if (n < 3) throw new Error(`${who}: needs at least 3 points, got ${n}`);
   const inY = nearestNeighbors(Y, Y, { k, excludeSelf: true }).indices;
   const inX = nearestNeighbors(A, A, { k, excludeSelf: true }).indices;
@@ -105,7 +105,7 @@ export function knnAccuracy(
   if (labels.length !== n) throw new Error(`${who}: ${labels.length} labels for ${n} points`);
   if (n < 2) throw new Error(`${who}: needs at least 2 points, got ${n}`);
   const nTrain = Math.ceil(n / 2);
-  const k = checkInt(who, 'k', opts.k ?? 5, 1, nTrain);
+  const k = checkInt(who, 'k', opts.k ?? 5, { max: nTrain });
   const d = Y.cols;
   const train = new Float32Array(nTrain * d);
   const test = new Float32Array((n - nTrain) * d);

@@ -198,17 +198,17 @@ export async function umap(X: MatrixInput, opts: UmapOptions = {}): Promise<Umap
   const who = 'umap';
   const A = toDense(X, who);
   const n = A.rows;
-  const k = checkInt(who, 'nNeighbors', opts.nNeighbors ?? 15, 2, n);
-  const minDist = checkNumber(who, 'minDist', opts.minDist ?? 0.1, 0, Infinity, false);
-  const spread = checkNumber(who, 'spread', opts.spread ?? 1, 0);
+  const k = checkInt(who, 'nNeighbors', opts.nNeighbors ?? 15, { min: 2, max: n });
+  const minDist = checkNumber(who, 'minDist', opts.minDist ?? 0.1, { min: 0 });
+  const spread = checkNumber(who, 'spread', opts.spread ?? 1, { above: 0 });
   if (minDist > spread) throw new Error(`${who}: minDist (${minDist}) must not exceed spread (${spread})`);
-  const epochs = checkInt(who, 'epochs', opts.epochs ?? (n <= 10000 ? 500 : 200), 1);
-  const lr = checkNumber(who, 'learningRate', opts.learningRate ?? 1, 0);
-  const negRate = checkNumber(who, 'negativeSampleRate', opts.negativeSampleRate ?? 5, 0, Infinity, false);
-  const gamma = checkNumber(who, 'repulsionStrength', opts.repulsionStrength ?? 1, 0, Infinity, false);
+  const epochs = checkInt(who, 'epochs', opts.epochs ?? (n <= 10000 ? 500 : 200));
+  const lr = checkNumber(who, 'learningRate', opts.learningRate ?? 1, { above: 0 });
+  const negRate = checkNumber(who, 'negativeSampleRate', opts.negativeSampleRate ?? 5, { min: 0 });
+  const gamma = checkNumber(who, 'repulsionStrength', opts.repulsionStrength ?? 1, { min: 0 });
   const metric = checkChoice(who, 'metric', opts.metric ?? 'euclidean', NEIGHBOR_METRICS);
   const seed = opts.seed ?? 0;
-  const reportEvery = checkInt(who, 'reportEvery', opts.reportEvery ?? 10, 1);
+  const reportEvery = checkInt(who, 'reportEvery', opts.reportEvery ?? 10);
   const init = opts.init ?? 'spectral';
   if (!(init instanceof Float32Array) && !['spectral', 'pca', 'random'].includes(init)) {
     throw new Error(

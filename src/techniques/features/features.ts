@@ -10,7 +10,7 @@ import { runBatched } from '../../runtime/pool';
 import { batchFor, releaseBatch, sliceOf, toBatch } from '../core/inputs';
 import { modelUpTo } from '../core/forward';
 import { begin } from '../core/harness';
-import { checkModel, positiveInt } from '../../common';
+import { checkModel, checkInt } from '../../common';
 
 export interface FeatureVectorsOptions extends LongWorkOptions {
   /**
@@ -58,8 +58,8 @@ export async function featureVectors(
   const batch = toBatch(model, images, caller, { lazy: true });
   try {
     const [n, h, w, c] = batch.shape;
-    const batchSize = positiveInt(opts.batchSize, batchFor(h, w, c, 256), caller, 'batchSize');
-    const threads = opts.threads === undefined ? threadCount() : positiveInt(opts.threads, 1, caller, 'threads');
+    const batchSize = checkInt(caller, 'batchSize', opts.batchSize, { dflt: batchFor(h, w, c, 256) });
+    const threads = opts.threads === undefined ? threadCount() : checkInt(caller, 'threads', opts.threads);
     const pooled = threads > 1 && n >= POOL_MIN_IMAGES && tf.getBackend() === 'wasm';
     // A round is one forward pass per thread; progress is reported after each.
     const round = pooled ? batchSize * threads : batchSize;
