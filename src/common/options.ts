@@ -66,7 +66,7 @@ function rangeText({ min, above, max }: NumberBounds): string {
   return max !== undefined ? ` <= ${max}` : '';
 }
 
-/** `value` if it is one of `choices` (`dflt` when undefined and given); else `caller: unknown option 'v'; valid choices: ...`. */
+/** `value` if one of `choices` (`dflt` when undefined, if given); else `caller: unknown x 'v'; valid choices: a, b`. */
 export function checkChoice<T extends string>(
   caller: string,
   option: string,
