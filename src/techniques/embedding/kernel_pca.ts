@@ -10,7 +10,7 @@ import { symmetricEigen, symmetricEigenSteps } from './numerics/eigen';
 import { gemm, MatrixInput, toDense, transpose } from './numerics/matrix';
 import { orthonormalizeColumns } from './numerics/subspace';
 import { pca } from './pca';
-import { checkChoice, checkInt, checkNumber } from '../../common';
+import { checkChoice, checkInt, checkNumber, fail } from '../../common';
 
 export const KERNELS = ['rbf', 'poly'] as const;
 export type KernelName = (typeof KERNELS)[number];
@@ -230,8 +230,9 @@ export async function kernelPca(X: MatrixInput, opts: KernelPcaOptions = {}): Pr
   const requested = checkChoice(who, 'method', opts.method ?? 'auto', KERNEL_PCA_METHODS);
   const method = requested === 'auto' ? (n <= maxExact ? 'exact' : 'nystrom') : requested;
   if (method === 'exact' && n > maxExact) {
-    throw new Error(
-      `${who}: method 'exact' is limited to maxExact = ${maxExact} points (its kernel matrix is N^2 floats), got N ` +
+    fail(
+      who,
+      `method 'exact' is limited to maxExact = ${maxExact} points (its kernel matrix is N^2 floats), got N ` +
         `= ${n}; use method 'nystrom' or raise maxExact`,
     );
   }

@@ -10,7 +10,7 @@ import { MatrixInput, toDense } from './numerics/matrix';
 import { QuadTree } from './numerics/quadtree';
 import { neighborSteps } from './neighbors';
 import { pca } from './pca';
-import { checkInt, checkNumber } from '../../common';
+import { checkInt, checkNumber, fail } from '../../common';
 
 export interface TsneStep {
   /** Iterations done so far (1-based). */
@@ -71,7 +71,7 @@ export interface TsneResult {
 function initialPositions(X: MatrixInput, n: number, init: TsneOptions['init'], seed: number): Float64Array {
   const y = new Float64Array(2 * n);
   if (init instanceof Float32Array) {
-    if (init.length !== 2 * n) throw new Error(`tsne: init has ${init.length} values, expected N*2 = ${2 * n}`);
+    if (init.length !== 2 * n) fail('tsne', `init has ${init.length} values, expected N*2 = ${2 * n}`);
     y.set(init);
     return y;
   }
@@ -229,7 +229,7 @@ export async function tsne(X: MatrixInput, opts: TsneOptions = {}): Promise<Tsne
   const who = 'tsne';
   const A = toDense(X, who);
   const n = A.rows;
-  if (n < 5) throw new Error(`${who}: needs at least 5 points, got ${n}`);
+  if (n < 5) fail(who, `needs at least 5 points, got ${n}`);
   const perplexity = checkNumber(who, 'perplexity', opts.perplexity ?? 30, { above: 0, max: n - 1 });
   const iterations = checkInt(who, 'iterations', opts.iterations ?? 1000);
   const exagIters = checkInt(who, 'exaggerationIterations', opts.exaggerationIterations ?? 250, { min: 0 });
@@ -250,9 +250,7 @@ export async function tsne(X: MatrixInput, opts: TsneOptions = {}): Promise<Tsne
     opts.init !== 'pca' &&
     opts.init !== 'random'
   ) {
-    throw new Error(
-      `${who}: unknown init '${String(opts.init)}'; valid choices: pca, random, or a Float32Array of N*2 positions`,
-    );
+    fail(who, `unknown init '${String(opts.init)}'; valid choices: pca, random, or a Float32Array of N*2 positions`);
   }
 
   const work = new Work(who, opts);

@@ -10,7 +10,7 @@ import { runBatched } from '../../runtime/pool';
 import { batchFor, releaseBatch, sliceOf, toBatch } from '../core/inputs';
 import { modelUpTo } from '../core/forward';
 import { begin } from '../core/harness';
-import { checkModel, checkInt } from '../../common';
+import { checkModel, checkInt, fail } from '../../common';
 
 export interface FeatureVectorsOptions extends LongWorkOptions {
   /**
@@ -116,9 +116,7 @@ async function pooledRound(
 /** Raw pixels as vectors [N, H*W*C], for the lecture's pixel-space neighbours beside feature-space ones. */
 export function pixelVectors(images: tf.Tensor): tf.Tensor2D {
   if (images.rank < 3 || images.rank > 4)
-    throw new Error(
-      `pixelVectors: expected images [N, H, W, C] or one image [H, W, C], got shape [${images.shape.join(', ')}]`,
-    );
+    fail('pixelVectors', `expected images [N, H, W, C] or one image [H, W, C], got shape [${images.shape.join(', ')}]`);
   return tf.tidy(
     () => tf.reshape(tf.cast(images, 'float32'), [images.rank === 4 ? images.shape[0] : 1, -1]) as tf.Tensor2D,
   );

@@ -10,7 +10,7 @@ import { batchFor, releaseBatch, sliceOf, toBatch } from '../core/inputs';
 import { LongWorkOptions, Work } from '../../runtime/cancel';
 import { modelUpTo } from '../core/forward';
 import { checkNeuron } from '../core/objective';
-import { checkModel, checkInt } from '../../common';
+import { checkModel, checkInt, fail } from '../../common';
 
 export interface TopActivatingPatchesOptions extends LongWorkOptions {
   layer: string;
@@ -65,9 +65,7 @@ export async function topActivatingPatches(
   checkModel(model, caller);
   await ensureBackend();
   if (!opts || opts.layer === undefined) {
-    throw new Error(
-      `${caller}: give { layer, channel }; layers of this model: ${model.layers.map((l) => l.name).join(', ')}`,
-    );
+    fail(caller, `give { layer, channel }; layers of this model: ${model.layers.map((l) => l.name).join(', ')}`);
   }
   const { neuron } = checkNeuron(model, { layer: opts.layer, channel: opts.channel }, caller);
   const k = checkInt(caller, 'k', opts.k, { dflt: 9 });
