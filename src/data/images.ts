@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import { checkChoice, fail } from '../common';
+import { readFileNamed } from '../common/files';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { entry, locate } from './store';
 import { imageDimensions, MAX_PIXELS, shortPngData, truncation } from './image_header';
@@ -49,14 +50,7 @@ async function bytesOf(pathOrUrl: string, limits: UrlReadLimits = {}): Promise<B
   const file = pathOrUrl.startsWith('file://') ? new URL(pathOrUrl).pathname : pathOrUrl;
   if (!fs.existsSync(file)) fail('images.read', `no file at '${file}'`);
   if (fs.statSync(file).isDirectory()) fail('images.read', `'${file}' is a folder, expected a PNG or JPEG file`);
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EACCES' || e.code === 'EPERM')
-      fail('images.read', `'${file}' cannot be read (permission denied); fix with: chmod a+r '${file}'`);
-    fail('images.read', `'${file}' cannot be read (${e.code ?? e.message})`);
-  }
+  return readFileNamed('images.read', file);
 }
 
 /**

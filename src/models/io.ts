@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import * as path from 'path';
 import { fail } from '../common';
+import { readFileNamed } from '../common/files';
 
 /** Resolve a model location to its model.json file, or throw saying what is missing. */
 export function modelJsonPath(location: string): string {
@@ -32,18 +33,6 @@ export function manifestBytes(specs: tf.io.WeightsManifestEntry[]): number | und
   return total;
 }
 
-/** A file's bytes, or an error naming it and the fix (permissions) instead of a raw EACCES. */
-export function readModelFile(file: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EACCES' || e.code === 'EPERM')
-      fail('models.load', `'${file}' cannot be read (permission denied); fix with: chmod a+r '${file}'`);
-    fail('models.load', `'${file}' cannot be read (${e.code ?? e.message})`);
-  }
-}
-
 function joinWeights(data: tf.io.WeightData | undefined): ArrayBuffer {
   if (data === undefined) return new ArrayBuffer(0);
   if (Array.isArray(data)) return tf.io.CompositeArrayBuffer.join(data);
@@ -60,7 +49,7 @@ export function fileIO(location: string): tf.io.IOHandler {
       const jsonFile = modelJsonPath(location);
       let json: tf.io.ModelJSON;
       try {
-        json = JSON.parse(readModelFile(jsonFile).toString('utf8')) as tf.io.ModelJSON;
+        json = JSON.parse(readFileNamed('models.load', jsonFile).toString('utf8')) as tf.io.ModelJSON;
       } catch (err) {
         if ((err as Error).message.startsWith('models.load:')) throw err;
         fail('models.load', `${jsonFile} is not valid JSON (${(err as Error).message})`);
@@ -76,7 +65,7 @@ export function fileIO(location: string): tf.io.IOHandler {
         for (const shard of group.paths) {
           const file = path.join(dir, decodeURIComponent(shard));
           if (!fs.existsSync(file)) fail('models.load', `weight shard '${shard}' named in ${jsonFile} is missing`);
-          buffers.push(readModelFile(file));
+          buffers.push(readFileNamed('models.load', file));
           files.push(file);
         }
       }
