@@ -28,6 +28,7 @@ const FAST = [
   'lecture_shortforms',
   'models',
   'notebook_hygiene',
+  'options',
   'perturbation_pool',
   'pool',
   'pool_faults',
