@@ -133,8 +133,9 @@ export async function main(args: string[]): Promise<void> {
   const python = arg(args, 'python', process.env.CNNVIZ_CAPTUM_PYTHON ?? '/tmp/captum-venv/bin/python');
   const probe = spawnSync(python, ['-c', 'import torch, captum; print(captum.__version__)'], { encoding: 'utf8' });
   if (probe.status !== 0 && !/matplotlib|mpl_toolkits/.test(probe.stderr ?? '')) {
+    const why = (probe.stderr || String(probe.error)).trim().split('\n').pop();
     throw new Error(
-      `bench captum: cannot import torch and captum with ${python} (${(probe.stderr || String(probe.error)).trim().split('\n').pop()}). ` +
+      `bench captum: cannot import torch and captum with ${python} (${why}). ` +
         'Install Captum 0.7.0 from its source tree (tag v0.7.0 of github.com/pytorch/captum) into a venv with ' +
         "Debian's python3-torch: '/usr/bin/python3 -m venv --system-site-packages /tmp/captum-venv && " +
         "/tmp/captum-venv/bin/pip install --no-deps --no-build-isolation --no-index CAPTUM_SRC', then pass " +
@@ -149,7 +150,10 @@ export async function main(args: string[]): Promise<void> {
   const pixels = image.dataSync() as Float32Array;
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of pixels) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
+  for (const v of pixels) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnviz-captum-'));
   const imageFile = path.join(work, 'image.f32');
   fs.writeFileSync(imageFile, Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength));
@@ -210,7 +214,8 @@ export async function main(args: string[]): Promise<void> {
       const [cw, cc, tw, tc] = [median(c.wall), median(c.cpu), median(t.wall), median(t.cpu)];
       console.log(
         `${method.padEnd(20)} ${threads} thr  cnnviz ${cw.toFixed(3)} / ${cc.toFixed(3)} s  ` +
-          `torch ${tw.toFixed(3)} / ${tc.toFixed(3)} s  ratio wall ${(cw / tw).toFixed(2)}x CPU ${(cc / tc).toFixed(2)}x` +
+          `torch ${tw.toFixed(3)} / ${tc.toFixed(3)} s  ` +
+          `ratio wall ${(cw / tw).toFixed(2)}x CPU ${(cc / tc).toFixed(2)}x` +
           `  r ${row.r.toFixed(5)}${row.rNoise !== undefined ? ` (cnnviz seed 0 vs 1: ${row.rNoise.toFixed(5)})` : ''}`,
       );
     }
@@ -227,7 +232,8 @@ export async function main(args: string[]): Promise<void> {
       median(row.torch!.cpu),
     ];
     console.log(
-      `| ${row.method} | ${row.threads} | ${cw.toFixed(3)} / ${cc.toFixed(3)} | ${tw.toFixed(3)} / ${tc.toFixed(3)} | ` +
+      `| ${row.method} | ${row.threads} | ${cw.toFixed(3)} / ${cc.toFixed(3)} | ` +
+        `${tw.toFixed(3)} / ${tc.toFixed(3)} | ` +
         `${(cw / tw).toFixed(2)}x / ${(cc / tc).toFixed(2)}x | ${row.r!.toFixed(4)}` +
         `${row.rNoise !== undefined ? ` (noise floor ${row.rNoise.toFixed(4)})` : ''} |`,
     );

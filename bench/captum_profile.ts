@@ -29,7 +29,11 @@ const GROUPS: [string, RegExp][] = [
   ['depthwise conv', /depthwise/i],
   [
     'conv (+bias, ReLU6 when fused)',
-    /^FusedConv2D$|^Conv2D$|^aten::(mkldnn_convolution|thnn_conv2d|_slow_conv2d_forward|_convolution|convolution|conv2d|_nnpack)/i,
+    new RegExp(
+      '^FusedConv2D$|^Conv2D$|' +
+        '^aten::(mkldnn_convolution|thnn_conv2d|_slow_conv2d_forward|_convolution|convolution|conv2d|_nnpack)',
+      'i',
+    ),
   ],
   ['batch norm, gradient', /^FusedBatchNormGrad|batch_norm_backward|native_batch_norm_backward/i],
   ['batch norm', /batch_?norm/i],
@@ -38,7 +42,12 @@ const GROUPS: [string, RegExp][] = [
   ['padding', /^(Pad|PadV2|MirrorPad)$|constant_pad|aten::pad/i],
   [
     'mean, sum, reshape, copies',
-    /^(Mean|Sum|Reshape|Identity|Cast|Transpose|Tile|Fill|ZerosLike|OnesLike|Slice|Concat)$|aten::(mean|sum|view|reshape|copy_|zeros|ones|fill_|clone|empty|as_strided|t|transpose|expand|contiguous|slice|select|_reshape_alias|flatten)/i,
+    new RegExp(
+      '^(Mean|Sum|Reshape|Identity|Cast|Transpose|Tile|Fill|ZerosLike|OnesLike|Slice|Concat)$|' +
+        'aten::(mean|sum|view|reshape|copy_|zeros|ones|fill_|clone|empty|as_strided|t|transpose|expand|' +
+        'contiguous|slice|select|_reshape_alias|flatten)',
+      'i',
+    ),
   ],
 ];
 const OTHER = 'other';
