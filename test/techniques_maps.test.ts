@@ -109,7 +109,25 @@ describe('techniques: occlusion', function () {
       count.every((c) => c > 0),
       'every pixel lies under at least one window',
     );
-    tf.dispose([r.map, r.drop, r.pixelDrop!, all.map, all.drop, all.pixelDrop!, image]);
+    // edges 'none' is Zeiler & Fergus' grid (the assignments'): no flush window, the corner pixel is never covered.
+    const zf = await occlusion(m, image, {
+      target: 0,
+      window: 3,
+      stride: 3,
+      fill: 0,
+      output: 'logits',
+      edges: 'none',
+      upsample: true,
+      details: true,
+    });
+    assert.deepStrictEqual(Array.from(zf.rows), [0, 3, 6]);
+    assert.deepStrictEqual(Array.from(zf.cols), [0, 3, 6]);
+    assert.strictEqual(zf.pixelDrop!.dataSync()[99], 0, 'no window reaches the corner');
+    await assert.rejects(
+      occlusion(m, image, { target: 0, edges: 'flsh' as 'flush' }),
+      /occlusion: unknown edges 'flsh'; valid choices: flush, none/,
+    );
+    tf.dispose([r.map, r.drop, r.pixelDrop!, all.map, all.drop, all.pixelDrop!, zf.map, zf.drop, zf.pixelDrop!, image]);
   });
 
   it('handles strides, batches, logits and fills; checks options; no leaks', async () => {

@@ -39,7 +39,8 @@ async function mapOf(
   image: tf.Tensor3D,
   o: OcclusionOptions,
 ): Promise<Values & { score: number }> {
-  const r = await referenceOcclusion(model, image, { ...o, batchSize: 256, details: true });
+  // The assignment's grid is Zeiler & Fergus': positions only while the patch fits (no window flush with the edge).
+  const r = await referenceOcclusion(model, image, { ...o, edges: 'none', batchSize: 256, details: true });
   const v = { shape: [...r.map.shape], data: Float32Array.from(r.map.dataSync()), score: r.score[0] };
   tf.dispose([r.map, r.drop]);
   return v;

@@ -12,6 +12,7 @@ import { baselineBatch } from './baseline';
 import { fail, InternalError, checkChoice, checkPair, checkInt, shapeText } from '../../common';
 import { begin, onBatch } from '../core/harness';
 import { defaultStride, defaultWindow, occludedCopies, occlusionGrid, pixelDrops } from './occlusion_grid';
+import { OCCLUSION_EDGES, OcclusionEdges } from './occlusion_grid';
 
 export type OcclusionFill = 'mean' | 'blur' | 'black' | number | readonly number[];
 
@@ -27,6 +28,12 @@ export interface OcclusionOptions extends LongWorkOptions, ClassTargetOptions {
   fill?: OcclusionFill;
   /** Score recorded: the probability ('probs', default) or the score before the softmax ('logits'). */
   output?: ScoreOutput;
+  /**
+   * The grid's far edge: 'flush' (default, as Captum) adds a last window flush with the bottom and right borders when
+   * the strides stop short of them, so every pixel is covered; 'none' keeps Zeiler & Fergus' grid (positions only
+   * while the window fits).
+   */
+  edges?: OcclusionEdges;
   /** Occluded copies per forward pass (default 128). */
   batchSize?: number;
   /**
@@ -95,6 +102,7 @@ async function run(
 ): Promise<OcclusionResult> {
   await begin(caller);
   const output = checkChoice(caller, 'output', opts.output, SCORE_OUTPUTS, 'probs');
+  const edges = checkChoice(caller, 'edges', opts.edges, OCCLUSION_EDGES, 'flush');
   const batchSize = checkInt(caller, 'batchSize', opts.batchSize, { dflt: batchForModel(model, image, 128, caller) });
   const loop = new PerturbationLoop(caller, opts, 0);
   return onBatch(model, image, caller, async (batch) => {
@@ -114,7 +122,7 @@ async function run(
       fillImages = baselineBatch(fill, batch.x, caller, Math.max(1, Math.max(...window) / 2));
       const explained = resolveExplained(model, { target: opts.target, output }, batch.x, caller);
       if (explained.kind !== 'class') throw new InternalError('occlusion explains classes');
-      const grid = occlusionGrid(h, w, window, stride);
+      const grid = occlusionGrid(h, w, window, stride, edges);
       const { rows, cols } = grid;
       const count = rows.length * cols.length;
       const scores = new Float32Array(n * count);

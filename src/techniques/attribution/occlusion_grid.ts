@@ -24,28 +24,37 @@ export function defaultStride(window: [number, number]): [number, number] {
 }
 
 /**
- * 0, stride, 2 stride, ... while the window fits, and a last window flush with the far edge when those stop short of
- * it (as Captum does), so every pixel is covered: 224 px, window 37, stride 9 gives 0..180 and 187.
+ * Where the grid's last window goes: 'flush' (default) adds one flush with the far edge when the strides stop short
+ * of it (as Captum does), so every pixel is covered; 'none' is Zeiler & Fergus' grid, positions only while the window
+ * fits (the last rows and columns may stay uncovered; the assignments ask for this one).
  */
-function positions(size: number, window: number, stride: number): Int32Array {
+export type OcclusionEdges = 'flush' | 'none';
+export const OCCLUSION_EDGES: readonly OcclusionEdges[] = ['flush', 'none'];
+
+/**
+ * 0, stride, 2 stride, ... while the window fits, and (edges 'flush') a last window flush with the far edge when
+ * those stop short of it: 224 px, window 37, stride 9 gives 0..180 and 187.
+ */
+function positions(size: number, window: number, stride: number, edges: OcclusionEdges): Int32Array {
   const n = Math.floor((size - window) / stride) + 1;
-  const flush = (n - 1) * stride + window < size;
+  const flush = edges === 'flush' && (n - 1) * stride + window < size;
   return Int32Array.from({ length: n + (flush ? 1 : 0) }, (_, i) => Math.min(i * stride, size - window));
 }
 
 /**
- * The positions of a `window` moved by `stride` over an image height x width (the window must fit), the last
- * flush with the bottom and right edges: every pixel is covered by at least one window.
+ * The positions of a `window` moved by `stride` over an image height x width (the window must fit), by default the
+ * last flush with the bottom and right edges: every pixel is covered by at least one window.
  */
 export function occlusionGrid(
   height: number,
   width: number,
   window: [number, number],
   stride: [number, number],
+  edges: OcclusionEdges = 'flush',
 ): OcclusionGrid {
   return {
-    rows: positions(height, window[0], stride[0]),
-    cols: positions(width, window[1], stride[1]),
+    rows: positions(height, window[0], stride[0], edges),
+    cols: positions(width, window[1], stride[1], edges),
     window,
     stride,
   };
