@@ -28,6 +28,7 @@ import { read } from '../src/data/images';
 import { locate } from '../src/data/store';
 import { load } from '../src/models/zoo';
 import { setup } from '../src/runtime/backend';
+import { pearson } from '../src/techniques/core/stats';
 import { gradCam, integratedGradients, occlusion, saliency, smoothGrad } from '../src/techniques';
 import { arg, median } from './_args';
 
@@ -44,25 +45,6 @@ const CAM_LAYER = 'conv_pw_13_relu';
 interface Side {
   wall: number[];
   cpu: number[];
-}
-
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i] / n;
-    mb += b[i] / n;
-  }
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 async function runCnnviz(method: Method, net: tf.LayersModel, image: tf.Tensor3D): Promise<tf.Tensor> {
