@@ -16,6 +16,7 @@ import type { Images } from '../widgets/tensors';
 import { namedAsync } from './remember';
 import { imageName, imageOf, netOf, Net, ImageRef } from './resolve';
 import { spaceData, DataRef, SpaceData, SpaceDataOptions } from './space_data';
+import { scatter } from './space_embed';
 import { invariance } from './space_invariance';
 
 /** A query: an image of the data set by its index or its class name, or any image (sample, path, URL, tensor). */
@@ -139,6 +140,8 @@ async function neighborsShort(
   const space = await spaceData(model, data, caller, o);
   const made: tf.Tensor[] = [];
   try {
+    const features = await space.features();
+    const pixels = space.pixels();
     const qs: Query[] = [];
     for (const q of list) qs.push(await queryOf(model, space, q, caller));
     made.push(...qs.flatMap((q) => (q.image ? [q.image] : [])));
@@ -152,11 +155,11 @@ async function neighborsShort(
     } else {
       console.log(`database: ${n} ${space.title} of ${space.classNames.length} classes`);
     }
-    const pixelShape = `${space.pixels.shape.join(' x ')}`;
+    const pixelShape = `${pixels.shape.join(' x ')}`;
     const top1 = space.top1;
     const right = top1 ? top1.filter((t, i) => t === space.labels[i]).length : 0;
     const topLine = top1 ? `; ${who}'s top-1 class is right for ${right} of ${n} photos` : '';
-    console.log(`${who} features ${space.features.shape.join(' x ')}, pixels ${pixelShape}${topLine}`);
+    console.log(`${who} features ${features.shape.join(' x ')}, pixels ${pixelShape}${topLine}`);
     // Images from elsewhere: their class is the model's best guess when the model knows the data set's classes.
     const sameClasses = modelClassNames(model).length === space.classNames.length;
     const labelOf = (q: Query): number | undefined => {
@@ -177,7 +180,7 @@ async function neighborsShort(
     const parts = await Promise.all(
       qs.map(async (q) =>
         q.index !== undefined
-          ? tf.slice(space.features, [q.index, 0], [1, -1])
+          ? tf.slice(features, [q.index, 0], [1, -1])
           : featureVectors(model, q.image!, { layer: space.layer }),
       ),
     );
@@ -189,15 +192,15 @@ async function neighborsShort(
         tf.concat(
           qs.map((q) =>
             q.index !== undefined
-              ? tf.slice(space.pixels, [q.index, 0], [1, -1])
+              ? tf.slice(pixels, [q.index, 0], [1, -1])
               : pixelVectors(tf.image.resizeBilinear(q.image!.expandDims(0) as tf.Tensor4D, space.pixelSize)),
           ),
         ) as tf.Tensor2D,
     );
     made.push(qp);
     const self = qs.map((q) => q.index ?? -1);
-    const byFeatures = nearest(space.features, qf, self, k);
-    const byPixels = o.compare === 'none' ? undefined : nearest(space.pixels, qp, self, k);
+    const byFeatures = nearest(features, qf, self, k);
+    const byPixels = o.compare === 'none' ? undefined : nearest(pixels, qp, self, k);
     let queryImages: number[] | tf.Tensor4D = self;
     if (!onlyIndices) {
       queryImages = tf.tidy(
@@ -241,14 +244,14 @@ async function neighborsShort(
       if (key === undefined) return;
       const count = (row: number[]) => row.filter((j) => keyOf[j] === key).length;
       const about = space.groups ? g![key] : space.classNames[key];
-      const pixels = byPixels ? `, ${count(byPixels.indices[i])} of ${k} pixel-space neighbours` : '';
+      const inPixels = byPixels ? `, ${count(byPixels.indices[i])} of ${k} pixel-space neighbours` : '';
       console.log(
-        `${q.name} (${about}): ${count(byFeatures.indices[i])} of ${k} feature-space neighbours ${what}${pixels}`,
+        `${q.name} (${about}): ${count(byFeatures.indices[i])} of ${k} feature-space neighbours ${what}${inPixels}`,
       );
     });
     if (o.share ?? n <= 5000) {
-      const f = neighbourShare(space.features, keyOf);
-      const p = neighbourShare(space.pixels, keyOf);
+      const f = neighbourShare(features, keyOf);
+      const p = neighbourShare(pixels, keyOf);
       const chance = chanceOf(keyOf);
       if (space.groups) {
         console.log(
@@ -300,4 +303,5 @@ const namedNeighbors = namedAsync('show.neighbors', neighborsShort);
 export const SPACE_SHOWS = {
   neighbors,
   invariance,
+  scatter,
 };

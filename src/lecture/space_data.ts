@@ -28,6 +28,8 @@ export interface SpaceDataOptions {
   limit?: number;
   /** compute the features again even when stored (default false) */
   recompute?: boolean;
+  /** 'imagenet-sample': the side the photos are drawn at (default 112) */
+  imageSize?: number;
 }
 
 export interface SpaceData {
@@ -42,11 +44,15 @@ export interface SpaceData {
   /** WordNet group of each image and the groups' names, for 'imagenet-sample' (every class there once) */
   groups?: Int32Array;
   groupNames?: string[];
-  /** [N, D] feature vectors of `layer` */
-  features: tf.Tensor2D;
+  /** [N, D] feature vectors of `layer`, computed (or read from the cache) on the first call; disposed by `dispose` */
+  features: () => Promise<tf.Tensor2D>;
   layer: string;
-  /** [N, P] pixel vectors (ImageNet photos at 56 x 56) */
-  pixels: tf.Tensor2D;
+  /** [N, P] pixel vectors (ImageNet photos at 56 x 56), made on the first call; disposed by `dispose` */
+  pixels: () => tf.Tensor2D;
+  /** what the cache keys of results on these features start with: weights, data, layer */
+  key: { weights: tf.LayersModel; data: string; layer: string };
+  /** the start of cache names of results on this data set: 'cifar', 'imagenet' */
+  prefix: string;
   /** the side pixel vectors are taken at, [H, W] */
   pixelSize: [number, number];
   /** 'imagenet-sample': the model's best class for each photo (its top-5 are stored with the features) */
@@ -84,19 +90,25 @@ export async function spaceData(
     layer: layer,
     ...(n !== fullCount(ds, o) || typeof data !== 'string' ? { n: n, images: ds.images } : {}),
   };
-  const stored = await remember(
-    `${name.replace(/-10$/, '')}-features`,
-    key,
-    async (onProgress) => {
-      const f = await featureVectors(model, ds.images, { layer: layer, onProgress: onProgress });
-      const values = (await f.data()) as Float32Array;
-      f.dispose();
-      return values;
+  const dataKey = `${name}/${ds.split}`;
+  const prefix = name.replace(/-10$/, '');
+  const lazy = lazyParts(
+    async () => {
+      const stored = await remember(
+        `${prefix}-features`,
+        key,
+        async (onProgress) => {
+          const f = await featureVectors(model, ds.images, { layer: layer, onProgress: onProgress });
+          const values = (await f.data()) as Float32Array;
+          f.dispose();
+          return values;
+        },
+        { recompute: o.recompute, title: `${model.name} features of ${n} images (computing once; cached afterwards)` },
+      );
+      return tf.tensor2d(stored, [n, stored.length / n]);
     },
-    { recompute: o.recompute, title: `${model.name} features of ${n} images (computing once; cached afterwards)` },
+    () => pixelVectors(ds.images),
   );
-  const features = tf.tensor2d(stored, [n, stored.length / n]);
-  const pixels = pixelVectors(ds.images);
   const split = ds.split === 'all' ? '' : ` ${ds.split}`;
   return {
     title: `${TITLES[name] ?? name}${split} images`,
@@ -104,14 +116,30 @@ export async function spaceData(
     images: ds.images,
     labels: ds.labels,
     classNames: ds.classNames,
-    features,
+    features: lazy.features,
     layer,
-    pixels,
+    pixels: lazy.pixels,
     pixelSize: [ds.images.shape[1], ds.images.shape[2]],
+    key: { weights: model, data: dataKey, layer: layer },
+    prefix,
     dispose: () => {
       if (typeof data === 'string') ds.images.dispose();
-      features.dispose();
-      pixels.dispose();
+      lazy.dispose();
+    },
+  };
+}
+
+/** Features and pixels made once, on first use, and disposed together. */
+function lazyParts(features: () => Promise<tf.Tensor2D>, pixels: () => tf.Tensor2D) {
+  let f: Promise<tf.Tensor2D> | undefined;
+  let made: tf.Tensor2D | undefined;
+  let p: tf.Tensor2D | undefined;
+  return {
+    features: () => (f ??= features().then((t) => (made = t))),
+    pixels: () => (p ??= pixels()),
+    dispose: () => {
+      p?.dispose();
+      made?.dispose();
     },
   };
 }
@@ -151,12 +179,14 @@ async function imagenetSpace(model: tf.LayersModel, caller: string, o: SpaceData
   };
   const a = await sampleActivations(model, { featureLayer: layer, recompute: o.recompute, onProgress: onProgress });
   bar?.done();
-  const photos = await loadDataset(IMAGENET, { size: PHOTO_SIZE });
+  const photos = await loadDataset(IMAGENET, { size: o.imageSize ?? PHOTO_SIZE });
   const classes = imagenetClasses();
   const groupNames = [...IMAGENET_GROUPS];
   const groups = Int32Array.from(photos.labels, (l) => groupNames.indexOf(classes[l].group));
-  const features = tf.tensor2d(a.features, [a.n, a.dim]);
-  const pixels = tf.tidy(() => pixelVectors(tf.image.resizeBilinear(photos.images, [PHOTO_PIXELS, PHOTO_PIXELS])));
+  const lazy = lazyParts(
+    async () => tf.tensor2d(a.features, [a.n, a.dim]),
+    () => tf.tidy(() => pixelVectors(tf.image.resizeBilinear(photos.images, [PHOTO_PIXELS, PHOTO_PIXELS]))),
+  );
   return {
     title: 'ImageNet photos',
     name: 'ImageNet',
@@ -165,15 +195,16 @@ async function imagenetSpace(model: tf.LayersModel, caller: string, o: SpaceData
     classNames: photos.classNames,
     groups,
     groupNames,
-    features,
+    features: lazy.features,
     layer,
-    pixels,
+    pixels: lazy.pixels,
     pixelSize: [PHOTO_PIXELS, PHOTO_PIXELS],
+    key: { weights: model, data: IMAGENET, layer: layer },
+    prefix: 'imagenet',
     top1: Int32Array.from({ length: a.n }, (_, i) => a.top5[5 * i]),
     dispose: () => {
       photos.images.dispose();
-      features.dispose();
-      pixels.dispose();
+      lazy.dispose();
     },
   };
 }

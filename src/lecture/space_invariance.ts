@@ -107,8 +107,8 @@ async function invarianceShort(net: Net, data: DataRef, o: InvarianceOptions = {
     made.push(featuresOf);
     const who = typeof net === 'string' ? net : model.name;
     const searched = {
-      pixels: nearestNeighbors(pixelsOf, space.pixels, { k: 11, method: 'brute' }).indices,
-      features: nearestNeighbors(featuresOf, space.features, { k: 11, method: 'brute' }).indices,
+      pixels: nearestNeighbors(pixelsOf, space.pixels(), { k: 11, method: 'brute' }).indices,
+      features: nearestNeighbors(featuresOf, await space.features(), { k: 11, method: 'brute' }).indices,
     };
     console.log(
       `over ${count} images: how often the changed copy's nearest image is its original, and the share of its 10 ` +
