@@ -15,8 +15,9 @@ import { show as widgetShow } from '../widgets/show';
 import type { Images } from '../widgets/tensors';
 import { namedAsync } from './remember';
 import { imageName, imageOf, netOf, Net, ImageRef } from './resolve';
-import { spaceData, DataRef, SpaceData, SpaceDataOptions } from './space_data';
-import { scatter } from './space_embed';
+import { netName, netTitle, spaceData, DataRef, SpaceData, SpaceDataOptions } from './space_data';
+import { confusions, mapQuality, scatter } from './space_embed';
+import { imageMap } from './space_map';
 import { invariance } from './space_invariance';
 
 /** A query: an image of the data set by its index or its class name, or any image (sample, path, URL, tensor). */
@@ -37,11 +38,6 @@ export interface NeighborsShortOptions extends SpaceDataOptions {
 const widgetNeighbors = widgetShow.neighbors;
 
 const SHARE_K = 5;
-
-/** 'MobileNet' for 'mobilenet'; a model's name otherwise. */
-export function netTitle(net: Net, model: tf.LayersModel): string {
-  return typeof net === 'string' ? (net === 'mobilenet' ? 'MobileNet' : net) : model.name;
-}
 
 interface Query {
   /** how the printed lines name it */
@@ -137,7 +133,7 @@ async function neighborsShort(
   }
   const list = (Array.isArray(queries) ? queries : [queries]) as QueryRef[];
   if (list.length === 0) fail(caller, 'expected at least one query');
-  const space = await spaceData(model, data, caller, o);
+  const space = await spaceData(model, data, caller, o, netName(net, model));
   const made: tf.Tensor[] = [];
   try {
     const features = await space.features();
@@ -304,4 +300,7 @@ export const SPACE_SHOWS = {
   neighbors,
   invariance,
   scatter,
+  mapQuality,
+  confusions,
+  imageMap,
 };

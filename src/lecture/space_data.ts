@@ -10,11 +10,12 @@ import { load as loadDataset, DATASET_NAMES } from '../data/datasets';
 import { imagenetClasses, IMAGENET_GROUPS } from '../data/imagenet/classes';
 import type { Dataset } from '../data/types';
 import { getLayer } from '../models/layers';
-import { defaultFeatureLayer, featureVectors, pixelVectors } from '../techniques/features/features';
+import { featureVectors, pixelVectors } from '../techniques/features/features';
 import { sampleActivations, sampleFeatureLayer } from '../techniques/features/sample_activations';
 import type { Progress } from '../runtime/cancel';
 import { ProgressDisplay } from '../widgets/progress';
 import { remember } from './remember';
+import type { Net } from './resolve';
 
 /** A data set: a name `datasets.load` knows ('cifar-10', 'imagenet-sample', a folder) or a loaded Dataset. */
 export type DataRef = string | Dataset;
@@ -47,10 +48,15 @@ export interface SpaceData {
   /** [N, D] feature vectors of `layer`, computed (or read from the cache) on the first call; disposed by `dispose` */
   features: () => Promise<tf.Tensor2D>;
   layer: string;
+  /** the length of a feature vector (the layer's output size) */
+  dim: number;
   /** [N, P] pixel vectors (ImageNet photos at 56 x 56), made on the first call; disposed by `dispose` */
   pixels: () => tf.Tensor2D;
-  /** what the cache keys of results on these features start with: weights, data, layer */
-  key: { weights: tf.LayersModel; data: string; layer: string };
+  /**
+   * what the cache keys of results on these features start with: weights, data, layer (and, for a data set cut
+   * by `limit` or given as tensors, the count and the images)
+   */
+  key: { weights: tf.LayersModel; data: string; layer: string; n?: number; images?: tf.Tensor4D };
   /** the start of cache names of results on this data set: 'cifar', 'imagenet' */
   prefix: string;
   /** the side pixel vectors are taken at, [H, W] */
@@ -61,6 +67,28 @@ export interface SpaceData {
 }
 
 const IMAGENET = 'imagenet-sample';
+/** The network each data set's results are named without: its own ('cifar-tsne', but 'cifar-mobilenet-tsne'). */
+const OWN: Record<string, string> = {
+  cifar: 'cifar-cnn',
+  mnist: 'mnist-cnn',
+  fashion: 'fashion-cnn',
+  imagenet: 'mobilenet',
+};
+
+/** The network's name in cache names: the zoo name it was given by, else the model's own name. */
+export function netName(net: Net, model: tf.LayersModel): string {
+  return typeof net === 'string' ? net.toLowerCase() : model.name;
+}
+
+/** The network's part of a result's cache name: '' for the data set's own network, '-mobilenet' otherwise. */
+export function netPart(name: string, prefix: string): string {
+  return name === OWN[prefix] ? '' : `-${name}`;
+}
+
+/** 'MobileNet' for 'mobilenet'; a model's name otherwise. */
+export function netTitle(net: Net, model: tf.LayersModel): string {
+  return typeof net === 'string' ? (net === 'mobilenet' ? 'MobileNet' : net) : model.name;
+}
 /** ImageNet photos are drawn at 112 and compared by pixels at 56 (finer pixels find the same neighbours). */
 const PHOTO_SIZE = 112;
 const PHOTO_PIXELS = 56;
@@ -77,25 +105,26 @@ export async function spaceData(
   data: DataRef,
   caller: string,
   o: SpaceDataOptions = {},
+  name = model.name,
 ): Promise<SpaceData> {
   if (typeof data === 'string' && data.toLowerCase() === IMAGENET) return imagenetSpace(model, caller, o);
   const ds = await datasetOf(data, caller, o);
-  const name = typeof data === 'string' ? data.toLowerCase() : ds.name;
-  const layer = o.layer ?? defaultFeatureLayer(model);
-  getLayer(model, layer, caller);
+  const dataName = typeof data === 'string' ? data.toLowerCase() : ds.name;
+  // MobileNet's feature layer is its global average pool (notebooks 02-04), the layer feeding its classifier
+  const layer = o.layer ?? sampleFeatureLayer(model);
+  const dim = (getLayer(model, layer, caller).outputShape as number[]).slice(1).reduce((a, b) => a * b, 1);
   const n = ds.images.shape[0];
   const key = {
     weights: model,
-    data: `${name}/${ds.split}`,
+    data: `${dataName}/${ds.split}`,
     layer: layer,
     ...(n !== fullCount(ds, o) || typeof data !== 'string' ? { n: n, images: ds.images } : {}),
   };
-  const dataKey = `${name}/${ds.split}`;
-  const prefix = name.replace(/-10$/, '');
+  const prefix = dataName.replace(/-10$/, '');
   const lazy = lazyParts(
     async () => {
       const stored = await remember(
-        `${prefix}-features`,
+        `${prefix}${netPart(name, prefix)}-features`,
         key,
         async (onProgress) => {
           const f = await featureVectors(model, ds.images, { layer: layer, onProgress: onProgress });
@@ -111,16 +140,17 @@ export async function spaceData(
   );
   const split = ds.split === 'all' ? '' : ` ${ds.split}`;
   return {
-    title: `${TITLES[name] ?? name}${split} images`,
-    name: TITLES[name] ?? name,
+    title: `${TITLES[dataName] ?? dataName}${split} images`,
+    name: TITLES[dataName] ?? dataName,
     images: ds.images,
     labels: ds.labels,
     classNames: ds.classNames,
     features: lazy.features,
     layer,
+    dim,
     pixels: lazy.pixels,
     pixelSize: [ds.images.shape[1], ds.images.shape[2]],
-    key: { weights: model, data: dataKey, layer: layer },
+    key,
     prefix,
     dispose: () => {
       if (typeof data === 'string') ds.images.dispose();
@@ -197,6 +227,7 @@ async function imagenetSpace(model: tf.LayersModel, caller: string, o: SpaceData
     groupNames,
     features: lazy.features,
     layer,
+    dim: a.dim,
     pixels: lazy.pixels,
     pixelSize: [PHOTO_PIXELS, PHOTO_PIXELS],
     key: { weights: model, data: IMAGENET, layer: layer },

@@ -13,7 +13,7 @@ import type { Figure } from '../widgets/figure';
 import { show as widgetShow } from '../widgets/show';
 import { namedAsync } from './remember';
 import { netOf, Net } from './resolve';
-import { spaceData, DataRef, SpaceDataOptions } from './space_data';
+import { netName, spaceData, DataRef, SpaceDataOptions } from './space_data';
 
 export interface InvarianceOptions extends SpaceDataOptions {
   /** images changed and searched for (default 50) */
@@ -78,7 +78,7 @@ const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
 async function invarianceShort(net: Net, data: DataRef, o: InvarianceOptions = {}): Promise<Figure> {
   const caller = 'show.invariance';
   const model = await netOf(net, caller);
-  const space = await spaceData(model, data, caller, { limit: 2000, ...o });
+  const space = await spaceData(model, data, caller, { limit: 2000, ...o }, netName(net, model));
   const made: tf.Tensor[] = [];
   try {
     const n = space.labels.length;
