@@ -198,6 +198,13 @@ describe('lecture short forms: feature space (notebooks 02-04)', function () {
     assert.match(again.text, /cifar-pixels-tsne: loaded from the cache/);
     assert.deepStrictEqual(Array.from(again.value.points), Array.from(first.value.points));
     assert.match(again.value.text, /scatter: 18 points/);
+    const two = await show.scatter('cifar-cnn', 'cifar-10', {
+      space: 'pixels',
+      limit: 120,
+      options: SMALL_TSNE,
+      every: 2,
+    });
+    assert.match(JSON.stringify(two.plotly), /every 2nd image: hover a dot/);
     tf.dispose([X, cifar.images]);
   });
 

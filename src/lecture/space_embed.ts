@@ -151,6 +151,13 @@ export function pointsAt(map: MapPoints, chosen: readonly number[]): { points: F
   };
 }
 
+/** 2nd, 3rd, 5th, 11th, 21st */
+function ordinal(k: number): string {
+  const teen = k % 100 >= 11 && k % 100 <= 13;
+  const end = teen ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[k % 10] ?? 'th');
+  return `${k}${end}`;
+}
+
 function largestShare(keys: ArrayLike<number>): number {
   const counts = new Map<number, number>();
   for (let i = 0; i < keys.length; i++) counts.set(keys[i], (counts.get(keys[i]) ?? 0) + 1);
@@ -192,7 +199,7 @@ async function scatterShort(net: Net, data: DataRef, o: ScatterShortOptions = {}
       const group = space.groups ? ' by WordNet group' : '';
       const count =
         every > 1
-          ? `every ${every}th image: hover a dot for its image`
+          ? `every ${ordinal(every)} image: hover a dot for its image`
           : `${n.toLocaleString('en-US')} ${space.title}${group}`;
       const fig = widgetScatter(every === 1 ? r : pointsAt(r, chosen), {
         labels: chosen.map((i) => colours[i]),
