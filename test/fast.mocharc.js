@@ -26,6 +26,7 @@ const FAST = [
   'kernel_frontend',
   'kernels',
   'lecture_shortforms',
+  'lecture_space',
   'models',
   'notebook_hygiene',
   'options',

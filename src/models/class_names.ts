@@ -6,7 +6,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { card, classNames } from './zoo';
 import { fail } from '../common';
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance of two strings (edits to turn one into the other). */
+export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let diag = prev[0];
