@@ -26,6 +26,7 @@ const FAST = [
   'kernel_frontend',
   'kernels',
   'lecture_shortforms',
+  'lecture_units',
   'models',
   'notebook_hygiene',
   'perturbation_pool',
