@@ -37,7 +37,7 @@ const EXPECT: Record<string, Expectation> = {
   '01-first-layer-filters': {
     png: 9,
     text: [
-      /filters: 32 x 5 x 5 x 1/,
+      /mnist-cnn: first-layer filters 32 x 5 x 5 x 1/,
       /cifar-cnn: first-layer filters 32 x 5 x 5 x 3/,
       /mobilenet: first-layer filters \d+ x 3 x 3 x 3/,
       /darknet-tiny: first-layer filters \d+ x 3 x 3 x 3/,

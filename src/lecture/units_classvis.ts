@@ -2,7 +2,7 @@
 // progression of recipes (a list of classes by a list of recipes), one regularizer at a time, and the image a
 // channel wants to see (`show.channelImage('mobilenet', 'conv_pw_11_relu:100')`, Lucid's one-liner).
 import * as tf from '@tensorflow/tfjs';
-import { fail } from '../common';
+import { checkChoice, checkInt, checkNumber, fail } from '../common';
 import { getLayer } from '../models/layers';
 import { logits } from '../runtime/logits';
 import { classVisualization, CLASS_VISUALIZATION_RECIPES } from '../techniques/features/class_visualization';
@@ -14,6 +14,7 @@ import { show as widgetShow } from '../widgets/show';
 import { namedAsync, remember } from './remember';
 import { classOf, className, netOf, Net, ClassRef } from './resolve';
 import { photoTop, rankLayer } from './units_patches';
+import { layerOf } from './units_check';
 import { afterAWhile, quietResult } from './units_result';
 
 /** The settings of the lecture's progression (notebook 08) per recipe; options given to a call override them. */
@@ -100,17 +101,15 @@ function displayOf(model: tf.LayersModel): { size: number; normalize?: 'minmax' 
 function recipesOf(r: ClassImageOptions['recipe'], caller: string): ClassVisualizationRecipe[] {
   const list: ClassVisualizationRecipe[] = r === undefined ? ['olah'] : typeof r === 'string' ? [r] : [...r];
   if (list.length === 0) fail(caller, `recipe: give at least one of ${CLASS_VISUALIZATION_RECIPES.join(', ')}`);
-  for (const x of list) {
-    if (!CLASS_VISUALIZATION_RECIPES.includes(x))
-      fail(caller, `unknown recipe '${String(x)}'; recipes: ${CLASS_VISUALIZATION_RECIPES.join(', ')}`);
-  }
-  return list;
+  return list.map((x) => checkChoice(caller, 'recipe', x, CLASS_VISUALIZATION_RECIPES));
 }
 
 /** The options of one run: the lecture's for the recipe, then the call's (no undefined: they would change keys). */
-function settingsOf(recipe: ClassVisualizationRecipe, o: ClassImageOptions): Record<string, number> {
+function settingsOf(recipe: ClassVisualizationRecipe, o: ClassImageOptions, caller: string): Record<string, number> {
   const s: Record<string, number> = { ...LECTURE_RECIPE_SETTINGS[recipe] };
-  for (const k of ['steps', 'learningRate', 'jitter'] as const) if (o[k] !== undefined) s[k] = o[k]!;
+  if (o.steps !== undefined) s.steps = checkInt(caller, 'steps', o.steps, { max: 10000 });
+  if (o.learningRate !== undefined) s.learningRate = checkNumber(caller, 'learningRate', o.learningRate, { above: 0 });
+  if (o.jitter !== undefined) s.jitter = checkInt(caller, 'jitter', o.jitter, { min: 0, max: 64 });
   if (recipe === 'olah') delete s.jitter;
   return s;
 }
@@ -127,12 +126,12 @@ async function classImage(
   if (targets.length === 0) fail(caller, 'give a class, or a list of classes');
   const recipes = recipesOf(o.recipe, caller);
   const names = targets.map((t) => className(model, t));
-  const seed = o.seed ?? 1;
+  const seed = checkInt(caller, 'seed', o.seed, { min: 0, dflt: 1 });
   const images: tf.Tensor3D[] = [];
   const labels: [string, ClassVisualizationRecipe][] = [];
   if (o.live) {
     if (targets.length * recipes.length !== 1) fail(caller, 'live: one class and one recipe');
-    const s = settingsOf(recipes[0], o);
+    const s = settingsOf(recipes[0], o, caller);
     const watch = widgetShow.progress({ title: `${names[0]}: ${LIVE_TITLES[recipes[0]]}, live`, total: s.steps });
     const every = Math.max(1, Math.round(s.steps / 12));
     try {
@@ -146,7 +145,7 @@ async function classImage(
     return quietResult({ images, scores: [score] }, `class image of ${names[0]}, P = ${score.p.toFixed(4)}`);
   }
   for (const recipe of recipes) {
-    const s = settingsOf(recipe, o);
+    const s = settingsOf(recipe, o, caller);
     for (let i = 0; i < targets.length; i++) {
       const name = `classvis-${netName(net, model)}-${names[i].replace(/ /g, '-')}-${recipe}`;
       const key = { weights: model, target: names[i], recipe, ...s, seed };
@@ -206,8 +205,8 @@ async function regularizers(
   const caller = 'show.regularizers';
   const model = await netOf(net, caller);
   const t = classOf(model, target, caller);
-  const steps = o.steps ?? 80;
-  const seed = o.seed ?? 1;
+  const steps = checkInt(caller, 'steps', o.steps, { max: 10000, dflt: 80 });
+  const seed = checkInt(caller, 'seed', o.seed, { min: 0, dflt: 1 });
   const images: tf.Tensor3D[] = [];
   for (const [, reg] of ONE_REGULARIZER_AT_A_TIME) {
     images.push(await classVisualization(model, { target: t, recipe: 'simonyan', steps, seed, ...reg }));
@@ -266,7 +265,7 @@ function channelGroups(model: tf.LayersModel, ref: string | string[], caller: st
     const at = typeof r === 'string' ? r.lastIndexOf(':') : -1;
     if (at <= 0) fail(caller, `expected 'layer:channel' (e.g. 'conv_pw_11_relu:100'), got ${JSON.stringify(r)}`);
     const layer = r.slice(0, at);
-    const units = (getLayer(model, layer, caller).outputShape as number[]).slice(-1)[0];
+    const units = (layerOf(model, layer, caller).outputShape as number[]).slice(-1)[0];
     const channels = r
       .slice(at + 1)
       .split(',')
@@ -295,8 +294,7 @@ async function olahChannels(
   const stem = `featvis-${netName(net, model)}-${g.layer}`;
   let batch: tf.Tensor4D;
   if (o.diverse !== undefined) {
-    const n = o.diverse;
-    if (!Number.isInteger(n) || n < 2) fail('show.channelImage', `diverse: a batch of 2 or more images, got ${n}`);
+    const n = checkInt('show.channelImage', 'diverse', o.diverse, { min: 2, max: 16 });
     if (g.channels.length !== 1) fail('show.channelImage', 'diverse: one channel (its images are pushed apart)');
     const [channel] = g.channels;
     const diversity = o.diversity ?? 50;
@@ -379,11 +377,7 @@ export async function channelImages(
   groups: ChannelGroup[],
   o: ChannelImageOptions,
 ): Promise<tf.Tensor3D[]> {
-  if (o.recipe !== undefined && !CLASS_VISUALIZATION_RECIPES.includes(o.recipe))
-    fail(
-      'show.channelImage',
-      `unknown recipe '${String(o.recipe)}'; recipes: ${CLASS_VISUALIZATION_RECIPES.join(', ')}`,
-    );
+  if (o.recipe !== undefined) checkChoice('show.channelImage', 'recipe', o.recipe, CLASS_VISUALIZATION_RECIPES);
   const out: tf.Tensor3D[] = [];
   for (const g of groups) {
     const recipe = o.recipe as ClassVisualizationRecipe | undefined;
@@ -410,7 +404,7 @@ async function besidePhotos(
   k: number,
   title?: string,
 ): Promise<ChannelImages> {
-  if (!Number.isInteger(k) || k < 1 || k > 9) fail('show.channelImage', `beside: 1 to 9 photos, got ${k}`);
+  checkInt('show.channelImage', 'beside', k, { max: 9 });
   const beside: tf.Tensor3D[] = [];
   const captions: string[] = [];
   let next = 0;
@@ -446,6 +440,10 @@ async function channelImage(
   o: ChannelImageOptions = {},
 ): Promise<ChannelImages> {
   const caller = 'show.channelImage';
+  if (o.steps !== undefined) checkInt(caller, 'steps', o.steps, { max: 10000 });
+  if (o.seed !== undefined) checkInt(caller, 'seed', o.seed, { min: 0 });
+  if (o.optimizeSize !== undefined) checkInt(caller, 'optimizeSize', o.optimizeSize, { min: 16, max: 1024 });
+  if (o.diversity !== undefined) checkNumber(caller, 'diversity', o.diversity, { min: 0 });
   const model = await netOf(net, caller);
   const groups = channelGroups(model, channels, caller);
   const images = await channelImages(net, model, groups, o);

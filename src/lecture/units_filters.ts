@@ -4,9 +4,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { fail } from '../common';
+import { checkInt, fail } from '../common';
 import { load as loadDataset } from '../data/datasets';
-import { getLayer } from '../models/layers';
+import { SAMPLE_FILES } from '../data/images';
 import { modelNames } from '../models/zoo';
 import { featureVectors } from '../techniques/features/features';
 import { firstLayerFilters } from '../techniques/features/filters';
@@ -15,6 +15,7 @@ import type { FilterBank, FiltersOptions } from '../widgets/filters';
 import { show as widgetShow } from '../widgets/show';
 import { namedAsync } from './remember';
 import { imageOf, netOf, Net, ImageRef } from './resolve';
+import { closestNames, mapShapeOf } from './units_check';
 
 // The widget's show.filters, taken before src/index.ts joins the short form onto `show` under the same name.
 const widgetFilters = widgetShow.filters;
@@ -82,7 +83,8 @@ async function filtersOf(net: Net, o: FiltersShortOptions): Promise<Figure> {
     label = `face ResNet (${face.name})`;
   } else {
     if (typeof net === 'string' && !modelNames().includes(net) && !/[\\/]/.test(net) && !/\.json$/i.test(net)) {
-      fail(caller, `unknown model '${net}'; models: ${[...modelNames(), FACE_RESNET].join(', ')}, or a model.json`);
+      const choices = [...modelNames(), FACE_RESNET].join(', ');
+      fail(caller, `unknown model '${net}'; valid choices: ${choices}, or a path or URL to a model.json`);
     }
     const model = await netOf(net, caller);
     weights = await firstLayerFilters(model);
@@ -162,16 +164,22 @@ export interface FeatureMapsOptions {
 async function featureMaps(net: Net, image: ImageRef, layer: string, o: FeatureMapsOptions = {}): Promise<Figure> {
   const caller = 'show.featureMaps';
   const model = await netOf(net, caller);
-  const shape = getLayer(model, layer, caller).outputShape as number[];
-  if (shape.length !== 4)
-    fail(caller, `layer '${layer}' has no maps (output [${shape.join(', ')}]); pick a conv layer`);
-  const [, h, w, c] = shape;
+  const [h, w, c] = mapShapeOf(model, layer, caller);
+  const size = checkInt(caller, 'size', o.size, { min: 8, max: 512, dflt: 56 });
   let x: tf.Tensor4D;
   let labels: { labels: Int32Array; classNames: string[] } | undefined;
+  const photos = Object.keys(SAMPLE_FILES);
+  const named = typeof image === 'string' && /^[\w-]+$/.test(image) && !fs.existsSync(image);
+  if (named && !DATASET_IMAGES.includes(image) && !photos.includes(image)) {
+    const near = closestNames(image, [...DATASET_IMAGES, ...photos], 3).join(', ');
+    fail(
+      caller,
+      `unknown image '${image}'; did you mean ${near}? (a data set's test image: ${DATASET_IMAGES.join(', ')}; ` +
+        `a sample photo: ${photos.join(', ')}; a path or URL)`,
+    );
+  }
   if (typeof image === 'string' && DATASET_IMAGES.includes(image)) {
-    const index = o.index ?? 0;
-    if (!Number.isInteger(index) || index < 0 || index > 9999)
-      fail(caller, `index: a test image of ${image}, 0 to 9999, got ${index}`);
+    const index = checkInt(caller, 'index', o.index, { min: 0, max: 9999, dflt: 0 });
     const data = await loadDataset(image, { split: 'test', limit: index + 1 });
     x = data.images.slice([index, 0, 0, 0], [1, -1, -1, -1]);
     labels = { labels: data.labels.slice(index, index + 1), classNames: data.classNames };
@@ -188,7 +196,7 @@ async function featureMaps(net: Net, image: ImageRef, layer: string, o: FeatureM
     widgetShow.images(x, { ...labels, title: 'the input' });
     return widgetShow.images(perFilter, {
       cols: 16,
-      size: o.size ?? 56,
+      size,
       normalize: 'minmax',
       captions: Array.from({ length: c }, (_, i) => `filter ${i}`),
       title: `${layer} responses, one per filter`,

@@ -4,7 +4,7 @@
 // response per photo and channel (`sampleActivations`, shipped), a cifar-cnn channel's top 9
 // (`patches-cifar-cnn-<layer>-<channel>`, shipped).
 import * as tf from '@tensorflow/tfjs';
-import { fail } from '../common';
+import { checkChoice, checkInt, fail } from '../common';
 import { load as loadDataset } from '../data/datasets';
 import type { Dataset } from '../data/types';
 import { imagenetClasses } from '../data/imagenet/classes';
@@ -20,6 +20,7 @@ import { ProgressDisplay } from '../widgets/progress';
 import { show as widgetShow } from '../widgets/show';
 import { namedAsync, remember } from './remember';
 import { netOf, Net } from './resolve';
+import { mapShapeOf } from './units_check';
 import { afterAWhile, quietResult } from './units_result';
 
 /** The data sets a channel is searched over: the 1,000 ImageNet photos, or CIFAR-10's test images. */
@@ -270,17 +271,15 @@ async function topPatches(
   const channel = typeof channelOrData === 'number' ? channelOrData : undefined;
   const data = (typeof channelOrData === 'string' ? channelOrData : dataOrOptions) ?? 'imagenet-sample';
   const o = (typeof dataOrOptions === 'object' ? dataOrOptions : options) ?? {};
-  if (typeof data !== 'string' || !PATCH_DATA.includes(data as PatchData)) {
-    fail(caller, `unknown data set ${JSON.stringify(data)}; data sets: ${PATCH_DATA.join(', ')}`);
-  }
-  getLayer(model, layer, caller);
-  const units = (getLayer(model, layer, caller).outputShape as number[]).slice(-1)[0];
+  checkChoice(caller, 'data set', data, PATCH_DATA);
+  const [, , units] = mapShapeOf(model, layer, caller);
   if (channel !== undefined && (!Number.isInteger(channel) || channel < 0 || channel >= units)) {
     fail(caller, `channel must be a whole number in [0, ${units - 1}] (${layer} has ${units}), got ${channel}`);
   }
+  const k = checkInt(caller, 'k', o.k, { max: 36, dflt: 9 });
+  const count = checkInt(caller, 'count', o.count, { min: k, max: 10000, dflt: 2000 });
   console.log(fieldLine(model, layer).text);
   const out: TopPatches = { channels: [], figures: [] };
-  const k = o.k ?? 9;
   if (data === 'imagenet-sample') {
     const at = rankLayer(model, layer);
     const chosen = channel !== undefined ? [channel] : await surveyPhotos(model, at, k);
@@ -290,7 +289,6 @@ async function topPatches(
       out.figures.push(...r.figures);
     }
   } else {
-    const count = o.count ?? 2000;
     const chosen = channel !== undefined ? [channel] : await surveyCifar(model, layer, count, o);
     for (const c of chosen) {
       const r = await cifarChannel(net, model, layer, c, count, o);

@@ -2,7 +2,7 @@
 // model's predictions on them with its test accuracy (`show.predictions('fashion-cnn', 'fashion-mnist')`), and an
 // ImageNet network's best class for a photo (`show.classify('mobilenet', 'dog')`).
 import * as tf from '@tensorflow/tfjs';
-import { fail } from '../common';
+import { checkChoice, checkInt } from '../common';
 import { load as loadDataset } from '../data/datasets';
 import { card } from '../models/zoo';
 import type { Figure } from '../widgets/figure';
@@ -23,16 +23,14 @@ export interface DatasetShowOptions {
   title?: string;
 }
 
-async function firstImages(name: string, limit: number, caller: string) {
-  if (!DATASETS.includes(name))
-    fail(caller, `unknown data set ${JSON.stringify(name)}; data sets: ${DATASETS.join(', ')}`);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) fail(caller, `limit: 1 to 100 images, got ${limit}`);
-  return loadDataset(name, { split: 'test', limit });
+async function firstImages(name: string, limit: number | undefined, caller: string) {
+  const set = checkChoice(caller, 'data set', name, DATASETS);
+  return loadDataset(set, { split: 'test', limit: checkInt(caller, 'limit', limit, { max: 100, dflt: 16 }) });
 }
 
 /** The first test images of a data set with their labels; prints the tensor's shape and the classes. */
 async function dataset(name: string, o: DatasetShowOptions = {}): Promise<Figure> {
-  const data = await firstImages(name, o.limit ?? 16, 'show.dataset');
+  const data = await firstImages(name, o.limit, 'show.dataset');
   try {
     console.log(`${name}: images [${data.images.shape.join(', ')}] in [0, 1]; classes: ${data.classNames.join(', ')}`);
     return widgetShow.images(data.images, {
@@ -51,7 +49,7 @@ async function dataset(name: string, o: DatasetShowOptions = {}): Promise<Figure
 async function predictions(net: Net, name: string, o: DatasetShowOptions = {}): Promise<Figure> {
   const caller = 'show.predictions';
   const model = await netOf(net, caller);
-  const data = await firstImages(name, o.limit ?? 16, caller);
+  const data = await firstImages(name, o.limit, caller);
   try {
     const predicted = tf.tidy(() => (model.predict(data.images) as tf.Tensor2D).argMax(-1).dataSync());
     const c = card(model);
