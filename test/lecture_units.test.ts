@@ -275,7 +275,7 @@ describe('lecture short forms of notebooks 00, 01, 05, 08 (show.filters, topPatc
     );
   });
 
-  it('show.topPatches: a cifar-cnn channel over CIFAR-10 as topActivatingPatches finds it, the count printed', async () => {
+  it('show.topPatches: a cifar-cnn channel as topActivatingPatches finds it, the class count printed', async () => {
     const before = tf.memory().numTensors;
     const { out, value } = await printed(() => show.topPatches('cifar-cnn', 'conv2', 12, 'cifar-10', { count: 60 }));
     const cifar = await netOf('cifar-cnn', 'test');
