@@ -184,7 +184,12 @@ describe('lecture short forms of notebooks 00, 01, 05, 08 (show.filters, topPatc
     assert.match(one.out, new RegExp(`^P\\(3\\) = ${p.toFixed(4)} \\(logit -?\\d+\\.\\d\\)$`, 'm'));
     assert.ok(one.value.figure instanceof Figure);
     const again = await printed(() => show.classImage('mnist-cnn', 3, { recipe: 'simonyan', steps: 3 }));
-    assert.match(again.out, /classvis-mnist-cnn-3-simonyan: loaded from the cache/);
+    // stored once (quietly: a small network's results take seconds), and the second call loads the same image
+    const stored = fs.readdirSync(process.env.CNNVIZ_CACHE!).filter((f) => f.startsWith('classvis-mnist-cnn-3-'));
+    assert.deepStrictEqual(stored.length, 1, `one stored image: ${stored.join(', ')}`);
+    assert.doesNotMatch(again.out, /loaded from/);
+    const same = tf.tidy(() => tf.abs(again.value.images[0].sub(one.value.images[0])).max().dataSync()[0]);
+    assert.strictEqual(same, 0);
     assert.strictEqual(again.value.scores[0].p, one.value.scores[0].p, 'the stored image scores the same');
     const grid = await printed(() =>
       show.classImage('mnist-cnn', [1, 7], { recipe: ['simonyan', 'yosinski3'], steps: 2 }),
@@ -358,6 +363,11 @@ describe('lecture short forms of notebooks 00, 01, 05, 08 (show.filters, topPatc
     const name = models.classNames(cifar)[top];
     const weights = cifar.countParams().toLocaleString('en');
     assert.ok(c.out.endsWith(`${weights} weights, input 32x32; on the dog photo: ${name} (${probs[top].toFixed(3)})`));
+    assert.match(c.value.text, /^images: 1 /);
+    // two networks of different input sizes: the photo as each sees it, both lines printed
+    const two = await printed(() => show.classify(['cifar-cnn', 'mnist-cnn'], 'dog'));
+    assert.match(two.out, /^cifar-cnn: .*input 32x32; on the dog photo: .*\nmnist-cnn: .*input 28x28; on the dog/);
+    assert.match(two.value.text, /^images: 2 /);
     assert.strictEqual(tf.memory().numTensors, before);
     await assert.rejects(
       show.dataset('mnsit'),

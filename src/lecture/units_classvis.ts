@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkChoice, checkInt, checkNumber, fail } from '../common';
 import { getLayer } from '../models/layers';
+import { classNames } from '../models/zoo';
 import { logits } from '../runtime/logits';
 import { classVisualization, CLASS_VISUALIZATION_RECIPES } from '../techniques/features/class_visualization';
 import type { ClassVisualizationRecipe } from '../techniques/features/class_visualization';
@@ -15,7 +16,7 @@ import { namedAsync, remember } from './remember';
 import { classOf, className, netOf, Net, ClassRef } from './resolve';
 import { photoTop, rankLayer } from './units_patches';
 import { layerOf } from './units_check';
-import { afterAWhile, quietResult } from './units_result';
+import { afterAWhile, quietFor, quietResult } from './units_result';
 
 /** The settings of the lecture's progression (notebook 08) per recipe; options given to a call override them. */
 export const LECTURE_RECIPE_SETTINGS: Record<ClassVisualizationRecipe, Record<string, number>> = {
@@ -132,7 +133,11 @@ async function classImage(
   if (o.live) {
     if (targets.length * recipes.length !== 1) fail(caller, 'live: one class and one recipe');
     const s = settingsOf(recipes[0], o, caller);
-    const watch = widgetShow.progress({ title: `${names[0]}: ${LIVE_TITLES[recipes[0]]}, live`, total: s.steps });
+    const title =
+      recipes[0] === 'simonyan'
+        ? `gradient ascent on class ${names[0]}`
+        : `${names[0]}: ${LIVE_TITLES[recipes[0]]}, live`;
+    const watch = widgetShow.progress({ title, total: s.steps });
     const every = Math.max(1, Math.round(s.steps / 12));
     try {
       const opts = { target: targets[0], recipe: recipes[0], ...s, seed, snapshotEvery: every, onStep: watch.onStep };
@@ -157,7 +162,7 @@ async function classImage(
           seed,
           onStep: afterAWhile((st) => onProgress({ done: st.step, total: st.steps })),
         });
-      images.push(await remember(name, key, run, { recompute: o.recompute }));
+      images.push(await remember(name, key, run, { recompute: o.recompute, ...quietFor(model) }));
       labels.push([names[i], recipe]);
     }
   }
@@ -172,17 +177,24 @@ async function classImage(
   });
   const titles = recipes.map((r) => RECIPE_TITLES[r]);
   const oneClass = targets.length === 1;
+  const presets = recipes.length > 1 && recipes.every((r) => r.startsWith('yosinski'));
+  const every = new Set(targets).size === classNames(model).length;
   const title =
     o.title ??
     (oneClass
-      ? `${names[0]}: ${titles.join(', ')}`
+      ? presets
+        ? `class ${names[0]} under each preset`
+        : `${names[0]}: ${titles.join(', ')}`
       : recipes.length > 1
         ? `rows: ${titles.join(', ')}`
-        : `${titles[0]}, ${targets.length} classes`);
+        : `${every ? 'every class' : `${targets.length} classes`}, ${titles[0]}`);
+  // a caption names what differs between the images: the recipe, the class, or both
+  const caption = ([c, recipe]: [string, ClassVisualizationRecipe]) =>
+    oneClass && recipes.length > 1 ? recipe : recipes.length === 1 && !oneClass ? c : `${c}, ${recipe}`;
   const figure = widgetShow.images(images, {
     ...displayOf(model),
     cols: oneClass ? recipes.length : Math.min(targets.length, 10),
-    captions: labels.map(([c, recipe], i) => [`${c}, ${recipe}`, `P = ${scores[i].p.toFixed(3)}`]),
+    captions: labels.map((l, i) => [caption(l), `P = ${scores[i].p.toFixed(3)}`]),
     title,
   });
   return quietResult({ images, scores, figure }, `${images.length} class images`);
@@ -310,7 +322,7 @@ async function olahChannels(
           seed,
           onStep: afterAWhile((s) => report({ done: s.step, total: s.steps })),
         }),
-      { recompute: o.recompute },
+      { recompute: o.recompute, ...quietFor(model) },
     );
   } else {
     const chans = g.channels;
@@ -326,7 +338,7 @@ async function olahChannels(
           seed,
           onStep: afterAWhile((s) => report({ done: s.step, total: s.steps })),
         }),
-      { recompute: o.recompute },
+      { recompute: o.recompute, ...quietFor(model) },
     );
   }
   const out = tf.unstack(batch) as tf.Tensor3D[];
@@ -363,7 +375,7 @@ async function pixelChannels(
             seed,
             onStep: afterAWhile((s) => report({ done: s.step, total: s.steps })),
           }),
-        { recompute: o.recompute },
+        { recompute: o.recompute, ...quietFor(model) },
       ),
     );
   }

@@ -21,7 +21,7 @@ import { show as widgetShow } from '../widgets/show';
 import { namedAsync, remember } from './remember';
 import { netOf, Net } from './resolve';
 import { mapShapeOf } from './units_check';
-import { afterAWhile, quietResult } from './units_result';
+import { afterAWhile, quietFor, quietResult } from './units_result';
 
 /** The data sets a channel is searched over: the 1,000 ImageNet photos, or CIFAR-10's test images. */
 export type PatchData = 'imagenet-sample' | 'cifar-10';
@@ -197,14 +197,14 @@ async function cifarChannel(
     name,
     key,
     (report) => topActivatingPatches(model, data.images, { layer, channel, k, onProgress: afterAWhile(report) }),
-    { recompute: o.recompute },
+    { recompute: o.recompute, ...quietFor(model) },
   );
   const { group, share } = majority(
     top.map((t) => t.index),
     (i) => data.classNames[data.labels[i]],
   );
   console.log(`  ${layer} channel ${channel}: ${share} of ${k} '${group}'`);
-  const of = `top ${k} of ${count} images (${share} of ${k} ${group})`;
+  const of = `top ${k} of ${count.toLocaleString('en')} images (${share} of ${k} ${group})`;
   const title = `${netLabel(net, model)} ${layer} channel ${channel}: ${of}`;
   const figure = widgetShow.patches(data.images, top, {
     labels: data.labels,
@@ -238,7 +238,7 @@ async function surveyCifar(model: tf.LayersModel, layer: string, count: number, 
       acts.dispose();
       return m;
     },
-    { recompute: o.recompute },
+    { recompute: o.recompute, ...quietFor(model) },
   );
   const k = o.k ?? 9;
   const best = tf.tidy(() => tf.topk(strongest, k).indices.arraySync() as number[][]);

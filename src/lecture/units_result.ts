@@ -24,3 +24,11 @@ export function afterAWhile<P>(onProgress: (p: P) => void, ms = 2000): (p: P) =>
     if (Date.now() - t0 >= ms) onProgress(p);
   };
 }
+
+/**
+ * A small network's stored results (28 or 32 px inputs: seconds of work) load without the line that says where
+ * they came from; an ImageNet network's say it, with how to compute them again.
+ */
+export function quietFor(model: { inputs: { shape: (number | null)[] }[] }): { quiet: boolean } {
+  return { quiet: (model.inputs[0].shape[1] ?? 224) < 64 };
+}

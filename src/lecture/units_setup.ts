@@ -2,7 +2,7 @@
 // model's predictions on them with its test accuracy (`show.predictions('fashion-cnn', 'fashion-mnist')`), and an
 // ImageNet network's best class for a photo (`show.classify('mobilenet', 'dog')`).
 import * as tf from '@tensorflow/tfjs';
-import { checkChoice, checkInt } from '../common';
+import { checkChoice, checkInt, fail } from '../common';
 import { load as loadDataset } from '../data/datasets';
 import { card } from '../models/zoo';
 import type { Figure } from '../widgets/figure';
@@ -69,23 +69,51 @@ async function predictions(net: Net, name: string, o: DatasetShowOptions = {}): 
   }
 }
 
-/** An ImageNet network's best class for a photo, as it sees the photo (squeezed to its input size). */
-async function classify(net: Net, image: ImageRef): Promise<Figure> {
-  const caller = 'show.classify';
+/** One network's best class for a photo, as it sees the photo (squeezed to its input size): its printed line. */
+async function bestClass(net: Net, image: ImageRef, caller: string) {
   const model = await netOf(net, caller);
   const x = await imageOf(model, image, caller);
+  const p = tf.tidy(() => (model.predict(x.expandDims(0)) as tf.Tensor2D).squeeze([0]).arraySync() as number[]);
+  const best = p.indexOf(Math.max(...p));
+  const [h, w] = x.shape;
+  const name = typeof net === 'string' ? net : model.name;
+  const params = model.countParams().toLocaleString('en');
+  const answer = `${className(model, best)} (${p[best].toFixed(3)})`;
+  console.log(`${name}: ${params} weights, input ${h}x${w}; on the ${imageName(image)} photo: ${answer}`);
+  return { x, size: `${h}x${w}`, caption: `${name}: ${answer}` };
+}
+
+/**
+ * ImageNet networks' best class for a photo, each as it sees the photo (squeezed to its input size); the photo is
+ * drawn once per input size, captioned with each network's answer.
+ */
+async function classify(nets: Net | readonly Net[], image: ImageRef): Promise<Figure> {
+  const caller = 'show.classify';
+  const list: Net[] = Array.isArray(nets) ? [...nets] : [nets as Net];
+  if (list.length === 0) fail(caller, 'give a network, or a list of networks');
+  const seen: { x: tf.Tensor3D; size: string; captions: string[] }[] = [];
   try {
-    const p = tf.tidy(() => (model.predict(x.expandDims(0)) as tf.Tensor2D).squeeze([0]).arraySync() as number[]);
-    const best = p.indexOf(Math.max(...p));
-    const [h, w] = x.shape;
-    const name = typeof net === 'string' ? net : model.name;
+    for (const net of list) {
+      const r = await bestClass(net, image, caller);
+      const same = seen.find((v) => v.size === r.size);
+      if (same) {
+        same.captions.push(r.caption);
+        r.x.dispose();
+      } else seen.push({ x: r.x, size: r.size, captions: [r.caption] });
+    }
     const photo = imageName(image);
-    const params = model.countParams().toLocaleString('en');
-    const on = `${className(model, best)} (${p[best].toFixed(3)})`;
-    console.log(`${name}: ${params} weights, input ${h}x${w}; on the ${photo} photo: ${on}`);
-    return widgetShow.images([x], { size: 224, title: `${name} sees ${photo} squeezed to ${h}x${w}: ${on}` });
+    return widgetShow.images(
+      seen.map((v) => v.x),
+      {
+        size: 224,
+        captions: seen.map((v) => v.captions),
+        title:
+          `the ${photo} photo as the network${list.length > 1 ? 's' : ''} see${list.length > 1 ? '' : 's'} it, ` +
+          `squeezed to ${seen.map((v) => v.size).join(', ')}`,
+      },
+    );
   } finally {
-    x.dispose();
+    tf.dispose(seen.map((v) => v.x));
   }
 }
 
@@ -94,6 +122,6 @@ export const SETUP_SHOWS = {
   dataset: namedAsync('show.dataset', dataset),
   /** A model's predictions on a data set's first test images, and its accuracy on the whole test set. */
   predictions: namedAsync('show.predictions', predictions),
-  /** A network's best class for a photo (sample name, path, URL or tensor), with the photo as it sees it. */
+  /** Networks' best class for a photo (sample name, path, URL or tensor), with the photo as they see it. */
   classify: namedAsync('show.classify', classify),
 };
