@@ -181,7 +181,11 @@ const EXPECT: Record<string, Expectation> = {
   },
   '05-activating-patches': {
     png: 15,
-    text: [/of 128 conv3 channels have 7 or more top images of one class/],
+    text: [
+      /of 128 conv3 channels have 7 or more top images of one class/,
+      // the survey draws the most class-specific channel (the table's first row) and one of the least
+      /conv3 channel 124: 8 of 9 'truck'/,
+    ],
     claims: (text) => {
       // The text: a late unit sees the whole 224x224 photo and more, an early one a few pixels.
       const field = (layer: string) =>
@@ -319,6 +323,9 @@ const EXPECT: Record<string, Expectation> = {
       // the markdown: channel 100's top photos are dogs (faces and fur), as its image is
       /conv_pw_11_relu:100 fires hardest on: Australian terrier, Japanese spaniel/,
       /P\(3\) = \d\.\d+/,
+      // the four presets on class 3, then every digit by preset 3, each with the network's probability
+      /yosinski4 P\(3\) = \d\.\d{4} \(logit -?\d+\.\d\)/,
+      /^P\(0\) = \d\.\d{4} .*\n(^P\([1-9]\) = \d\.\d{4} .*\n){9}/m,
     ],
     claims: (text) => {
       // Plain ascent: probability about 1 for every class, and a higher logit than Olah's image.
