@@ -27,6 +27,7 @@ const FAST = [
   'kernels',
   'lecture_shortforms',
   'lecture_space',
+  'lecture_units',
   'models',
   'notebook_hygiene',
   'options',

@@ -37,7 +37,7 @@ const EXPECT: Record<string, Expectation> = {
   '01-first-layer-filters': {
     png: 9,
     text: [
-      /filters: 32 x 5 x 5 x 1/,
+      /mnist-cnn: first-layer filters 32 x 5 x 5 x 1/,
       /cifar-cnn: first-layer filters 32 x 5 x 5 x 3/,
       /mobilenet: first-layer filters \d+ x 3 x 3 x 3/,
       /darknet-tiny: first-layer filters \d+ x 3 x 3 x 3/,
@@ -46,10 +46,8 @@ const EXPECT: Record<string, Expectation> = {
     ],
     claims: (text) => {
       // "the printed change is well under half of the weights' size": the start still dominates
-      const [digits, clothes] = numbers(
-        text,
-        /training changed conv1 by (\d+)% \(mnist-cnn\) and (\d+)% \(fashion-cnn\)/,
-      );
+      const [digits] = numbers(text, /mnist-cnn: training changed conv1 by (\d+)% of its size/);
+      const [clothes] = numbers(text, /fashion-cnn: training changed conv1 by (\d+)% of its size/);
       assert.ok(digits < 40 && clothes < 40, `conv1 moved ${digits}% and ${clothes}% of its size`);
       // "none fades: even the weakest keeps a large part" of the strongest filter's largest weight
       const [weakest] = numbers(text, /the strongest filter's: weakest (\d+)%/);
@@ -181,12 +179,16 @@ const EXPECT: Record<string, Expectation> = {
   },
   '05-activating-patches': {
     png: 15,
-    text: [/of 128 conv3 channels have 7 or more top images of one class/],
+    text: [
+      /of 128 conv3 channels have 7 or more top images of one class/,
+      // the survey draws the most class-specific channel (the table's first row) and one of the least
+      /conv3 channel 124: 8 of 9 'truck'/,
+    ],
     claims: (text) => {
       // The text: a late unit sees the whole 224x224 photo and more, an early one a few pixels.
-      const [deepest] = numbers(text, /'conv_pw_13_bn'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
-      const [late] = numbers(text, /'conv_pw_11_bn'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
-      const [early] = numbers(text, /'conv_pw_1_bn'\s+│ '[\dx]+'\s+│ '(\d+)x\d+ px of 224x224'/);
+      const field = (layer: string) =>
+        numbers(text, new RegExp(`${layer}: output [\\dx]+, receptive field (\\d+)x\\d+ px of 224x224`));
+      const [[deepest], [late], [early]] = ['conv_pw_13_bn', 'conv_pw_11_bn', 'conv_pw_1_bn'].map(field);
       assert.ok(deepest >= 224 && late >= 200 && early <= 10, `fields: ${early}, ${late}, ${deepest} px`);
       const [none1] = numbers(text, /conv_pw_1_bn: (\d+) of 48 channels have 7 or more/);
       const [seven13] = numbers(text, /conv_pw_13_bn: (\d+) of 768 channels have 7 or more/);
@@ -319,6 +321,9 @@ const EXPECT: Record<string, Expectation> = {
       // the markdown: channel 100's top photos are dogs (faces and fur), as its image is
       /conv_pw_11_relu:100 fires hardest on: Australian terrier, Japanese spaniel/,
       /P\(3\) = \d\.\d+/,
+      // the four presets on class 3, then every digit by preset 3, each with the network's probability
+      /yosinski4 P\(3\) = \d\.\d{4} \(logit -?\d+\.\d\)/,
+      /^P\(0\) = \d\.\d{4} .*\n(^P\([1-9]\) = \d\.\d{4} .*\n){9}/m,
     ],
     claims: (text) => {
       // Plain ascent: probability about 1 for every class, and a higher logit than Olah's image.

@@ -26,6 +26,8 @@ export interface RememberOptions {
   recompute?: boolean;
   /** the progress bar's title while computing */
   title?: string;
+  /** print no line saying where the result came from (results of seconds, on the small networks) */
+  quiet?: boolean;
 }
 
 /**
@@ -44,7 +46,8 @@ export async function remember<T>(
     bar.update(p.done, { done: p.done });
   };
   try {
-    return (await cachedWithInfo(name, key, () => compute(onProgress), { recompute: o.recompute })).value;
+    return (await cachedWithInfo(name, key, () => compute(onProgress), { recompute: o.recompute, quiet: o.quiet }))
+      .value;
   } finally {
     bar?.done();
   }
