@@ -25,6 +25,7 @@ const FAST = [
   'kernel',
   'kernel_frontend',
   'kernels',
+  'lecture_attribution',
   'lecture_shortforms',
   'models',
   'notebook_hygiene',

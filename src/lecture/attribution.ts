@@ -2,4 +2,10 @@
 // SmoothGrad, SHAP, sanity checks.
 // Each entry is one `show.x(net, ...)` a teacher types: it resolves its arguments (./resolve), computes through the
 // techniques with the heavy step cached (./remember), prints the numbers the lecture reads out, and draws.
-export const ATTRIBUTION_SHOWS = {};
+import { showOcclusion } from './attribution_occlusion';
+import { showPredictions } from './attribution_predictions';
+
+export const ATTRIBUTION_SHOWS = {
+  predictions: showPredictions,
+  occlusion: showOcclusion,
+};
