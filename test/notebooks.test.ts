@@ -240,7 +240,8 @@ const EXPECT: Record<string, Expectation> = {
         numbers(
           text,
           new RegExp(
-            `malamute: probability (\\d\\.\\d+) unoccluded, lowest (\\d\\.\\d+)[^\\n]*\\(window ${w}, stride 16, fill mean:`,
+            `malamute: probability (\\d\\.\\d+) unoccluded, lowest (\\d\\.\\d+)` +
+              `[^\\n]*\\(window ${w}, stride 16, fill mean:`,
           ),
         ),
       );
