@@ -13,72 +13,12 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _mobilenet_torch import build, read_weights  # noqa: E402
+
 COLOR = np.array([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], dtype=np.float32)
-
-
-def read_weights(model_dir):
-    manifest = json.load(open(os.path.join(model_dir, 'model.json')))
-    out = {}
-    for group in manifest['weightsManifest']:
-        buf = b''.join(open(os.path.join(model_dir, p), 'rb').read() for p in group['paths'])
-        offset = 0
-        for w in group['weights']:
-            n = int(np.prod(w['shape'])) if w['shape'] else 1
-            out[w['name']] = np.frombuffer(buf, dtype=np.float32, count=n, offset=offset).reshape(w['shape'])
-            offset += 4 * n
-    return manifest['modelTopology'], out
-
-
-class TfSame(nn.Module):
-    """TensorFlow 'same' padding for a k x k kernel with stride s (the extra row/column goes after)."""
-
-    def __init__(self, k, s):
-        super().__init__()
-        self.k, self.s = k, s
-
-    def forward(self, x):
-        h, w = x.shape[2:]
-        ph = max((math.ceil(h / self.s) - 1) * self.s + self.k - h, 0)
-        pw = max((math.ceil(w / self.s) - 1) * self.s + self.k - w, 0)
-        return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
-
-
-def build(topology, weights):
-    """The Keras chain as torch layers, up to the logits (conv_preds), weights copied in."""
-    config = topology.get('model_config', topology)['config']['layers']
-    layers = [nn.Identity()]
-    for layer in config:
-        kind, c, name = layer['class_name'], layer['config'], layer['config']['name']
-        if kind == 'Conv2D':
-            k = weights[name + '/kernel']  # [kh, kw, in, out]
-            conv = nn.Conv2d(k.shape[2], k.shape[3], k.shape[0], c['strides'][0], bias=c.get('use_bias', True))
-            conv.weight.data = torch.from_numpy(k.transpose(3, 2, 0, 1).copy())
-            if conv.bias is not None:
-                conv.bias.data = torch.from_numpy(weights[name + '/bias'].copy())
-            layers += [TfSame(k.shape[0], c['strides'][0]) if c['padding'] == 'same' else nn.Identity(), conv]
-        elif kind == 'DepthwiseConv2D':
-            k = weights[name + '/depthwise_kernel']  # [kh, kw, in, 1]
-            conv = nn.Conv2d(k.shape[2], k.shape[2], k.shape[0], c['strides'][0], groups=k.shape[2], bias=False)
-            conv.weight.data = torch.from_numpy(k.transpose(2, 3, 0, 1).copy())
-            layers += [TfSame(k.shape[0], c['strides'][0]), conv]
-        elif kind == 'BatchNormalization':
-            g = weights[name + '/gamma']
-            bn = nn.BatchNorm2d(g.shape[0], eps=c['epsilon'])
-            bn.weight.data = torch.from_numpy(g.copy())
-            bn.bias.data = torch.from_numpy(weights[name + '/beta'].copy())
-            bn.running_mean = torch.from_numpy(weights[name + '/moving_mean'].copy())
-            bn.running_var = torch.from_numpy(weights[name + '/moving_variance'].copy())
-            layers.append(bn)
-        elif kind == 'Activation' and c['activation'] == 'relu6':
-            layers.append(nn.ReLU6())
-        elif kind == 'GlobalAveragePooling2D':
-            layers.append(nn.AdaptiveAvgPool2d(1))
-        if name == 'conv_preds':
-            break
-    return nn.Sequential(*layers, nn.Flatten()).eval()
 
 
 def main():

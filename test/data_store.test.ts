@@ -14,6 +14,7 @@ import { createCanvas } from '@napi-rs/canvas';
 import { datasets, images, setup, tf } from '../src';
 import { CIFAR_RECORD, parseCifar, untar } from '../src/data/cifar';
 import { dataDir, entry, locate, manifest, mirrorDir, packageRoot } from '../src/data/store';
+import { withEnv } from './util/env';
 
 const root = packageRoot();
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
@@ -30,21 +31,6 @@ function snapshot(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
-}
-
-function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const old: Record<string, string | undefined> = {};
-  for (const k of Object.keys(vars)) {
-    old[k] = process.env[k];
-    if (vars[k] === undefined) delete process.env[k];
-    else process.env[k] = vars[k];
-  }
-  return fn().finally(() => {
-    for (const k of Object.keys(old)) {
-      if (old[k] === undefined) delete process.env[k];
-      else process.env[k] = old[k];
-    }
-  });
 }
 
 /** Where the CIFAR-10 test batch is (data folder, else mirror). */

@@ -29,6 +29,7 @@ const FAST = [
   'lecture_shortforms',
   'models',
   'notebook_hygiene',
+  'options',
   'perturbation_pool',
   'pool',
   'pool_faults',

@@ -10,6 +10,7 @@ import { datasets, models, tf } from '../src';
 import { entry, fileState, mirrorDir, sha256 } from '../src/data/store';
 import { REPO } from './util/notebook';
 import { smallCnn, useWasm } from './util/techniques_fixtures';
+import { withEnv } from './util/env';
 
 describe('models.load: damaged weight files', function () {
   this.timeout(120000);
@@ -52,22 +53,6 @@ describe('models.load: damaged weight files', function () {
     }
   });
 });
-
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const old: Record<string, string | undefined> = {};
-  for (const k of Object.keys(vars)) {
-    old[k] = process.env[k];
-    process.env[k] = vars[k];
-  }
-  try {
-    return await fn();
-  } finally {
-    for (const k of Object.keys(old)) {
-      if (old[k] === undefined) delete process.env[k];
-      else process.env[k] = old[k];
-    }
-  }
-}
 
 describe('data files: hash-checked at their first read in a process', function () {
   this.timeout(300000);

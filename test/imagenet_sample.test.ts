@@ -12,26 +12,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { datasets, models, setup, tf } from '../src';
 import { entry, mirrorDir, packageRoot } from '../src/data/store';
+import { withEnv } from './util/env';
 
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 const CALLER = /^datasets\.load\('imagenet-sample'\): /;
-
-async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const old: Record<string, string | undefined> = {};
-  for (const k of Object.keys(vars)) {
-    old[k] = process.env[k];
-    if (vars[k] === undefined) delete process.env[k];
-    else process.env[k] = vars[k];
-  }
-  try {
-    return await fn();
-  } finally {
-    for (const k of Object.keys(old)) {
-      if (old[k] === undefined) delete process.env[k];
-      else process.env[k] = old[k];
-    }
-  }
-}
 
 function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

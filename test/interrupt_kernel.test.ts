@@ -8,7 +8,7 @@ import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { jupyterPython, REPO } from './util/notebook';
+import { IOPUB_PUMP, jupyterPython, REPO } from './util/notebook';
 
 const DRIVER = String.raw`
 import json, os, sys, time
@@ -33,19 +33,7 @@ def record(m):
     log.append({'t': time.time(), 'type': m['msg_type'], 'parent': m['parent_header'].get('msg_id'),
                 'text': str(text)[:300]})
 
-def pump(until, timeout=300):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            m = kc.get_iopub_msg(timeout=0.05)
-        except Exception:
-            m = None
-        if m is not None:
-            record(m)
-        if until():
-            return True
-    return False
-
+${IOPUB_PUMP}
 def idle_of(mid):
     return any(e['type'] == 'status' and e['text'] == 'idle' and e['parent'] == mid for e in log)
 

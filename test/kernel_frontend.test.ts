@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { jupyterPython, REPO } from './util/notebook';
+import { IOPUB_PUMP, jupyterPython, REPO } from './util/notebook';
 
 const DRIVER = String.raw`
 import json, sys, time
@@ -15,22 +15,12 @@ cells, tsne_code = json.loads(sys.argv[1])
 km, kc = start_new_kernel(kernel_name='cnnviz', cwd=sys.argv[2], startup_timeout=120)
 log = []
 
-def pump(until, timeout=120):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            m = kc.get_iopub_msg(timeout=0.05)
-        except Exception:
-            m = None
-        if m is not None:
-            c = m['content']
-            log.append({'type': m['msg_type'], 'parent': m['parent_header'].get('msg_id'),
-                        'state': c.get('execution_state'), 'name': c.get('name'), 'text': c.get('text'),
-                        'ename': c.get('ename'), 'evalue': c.get('evalue')})
-        if until():
-            return True
-    return False
-
+def record(m):
+    c = m['content']
+    log.append({'type': m['msg_type'], 'parent': m['parent_header'].get('msg_id'),
+                'state': c.get('execution_state'), 'name': c.get('name'), 'text': c.get('text'),
+                'ename': c.get('ename'), 'evalue': c.get('evalue')})
+${IOPUB_PUMP}
 def idle_of(mid):
     return any(e['type'] == 'status' and e['state'] == 'idle' and e['parent'] == mid for e in log)
 

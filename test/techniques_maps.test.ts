@@ -68,19 +68,65 @@ describe('techniques: occlusion', function () {
     tf.dispose([r.map, r.drop, r.pixelDrop!, image]);
   });
 
+  it('covers the edges: a last window flush with the bottom and right borders, as Captum does', async () => {
+    // The model reads only the bottom-right pixel (9, 9); window 3 at stride 3 stops at 6..8 without the flush one.
+    const m = tf.sequential();
+    m.add(
+      tf.layers.cropping2D({
+        inputShape: [10, 10, 1],
+        cropping: [
+          [9, 0],
+          [9, 0],
+        ],
+      }),
+    );
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 2, kernelInitializer: 'ones', biasInitializer: 'zeros' }));
+    const image = tf.fill([10, 10, 1], 0.8) as tf.Tensor3D;
+    const r = await occlusion(m, image, {
+      target: 0,
+      window: 3,
+      stride: 3,
+      fill: 0,
+      output: 'logits',
+      upsample: true,
+      details: true,
+    });
+    assert.deepStrictEqual(Array.from(r.rows), [0, 3, 6, 7]);
+    assert.deepStrictEqual(Array.from(r.cols), [0, 3, 6, 7]);
+    const drop = r.drop.dataSync();
+    const pixel = r.pixelDrop!.dataSync();
+    // Only the flush window (7, 7) covers pixel (9, 9): its drop is the pixel's whole value, 0.8.
+    for (let k = 0; k < 16; k++) assert.ok(Math.abs(drop[k] - (k === 15 ? 0.8 : 0)) < 1e-6, `window ${k}`);
+    assert.ok(Math.abs(pixel[99] - 0.8) < 1e-6, 'the corner pixel is covered and carries the drop');
+    // Every pixel is covered by some window: the pixel map is the mean drop of the windows over it, never "unseen".
+    const all = await occlusion(m, image, { target: 0, window: 3, stride: 3, fill: 0, upsample: true, details: true });
+    const count = new Uint8Array(100);
+    for (const top of all.rows)
+      for (const left of all.cols)
+        for (let y = top; y < top + 3; y++) for (let x = left; x < left + 3; x++) count[y * 10 + x]++;
+    assert.ok(
+      count.every((c) => c > 0),
+      'every pixel lies under at least one window',
+    );
+    tf.dispose([r.map, r.drop, r.pixelDrop!, all.map, all.drop, all.pixelDrop!, image]);
+  });
+
   it('handles strides, batches, logits and fills; checks options; no leaks', async () => {
     const model = smallCnn();
     const batch = tf.stack([randomImage(12, 12, 1, 1), randomImage(12, 12, 1, 2)]);
     const o: OcclusionOptions = { target: [0, 3], window: [4, 2], stride: [3, 5], fill: 'blur', output: 'logits' };
     const r = await occlusion(model, batch, { ...o, details: true });
-    assert.deepStrictEqual(r.map.shape, [2, 3, 3]);
+    // Rows: 0, 3, 6 leave rows 10-11 uncovered, so a last window sits flush with the bottom edge (8).
+    assert.deepStrictEqual(r.map.shape, [2, 4, 3]);
+    assert.deepStrictEqual(Array.from(r.rows), [0, 3, 6, 8]);
     assert.deepStrictEqual(Array.from(r.cols), [0, 5, 10]);
     assert.deepStrictEqual(Array.from(r.target), [0, 3]);
     assert.strictEqual(r.output, 'logits', 'the result says what its map holds (show.occlusion titles by it)');
     // Without details, the map alone: the same scores as the detailed result's map.
     const bare = await occlusion(model, batch, o);
     assert.ok(bare instanceof tf.Tensor);
-    assert.deepStrictEqual(bare.shape, [2, 3, 3]);
+    assert.deepStrictEqual(bare.shape, [2, 4, 3]);
     assert.deepStrictEqual(Array.from(bare.dataSync()), Array.from(r.map.dataSync()));
     const mean = await occlusion(model, batch, { window: 12 });
     assert.deepStrictEqual(mean.shape, [2, 1, 1]);

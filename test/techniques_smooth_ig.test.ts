@@ -93,7 +93,7 @@ describe('techniques: SmoothGrad', function () {
     );
     await rejects(
       () => smoothGrad(model, image, { noiseLevel: -1 }),
-      /noiseLevel must be a finite number in \[0, Infinity\], got -1/,
+      /noiseLevel must be a finite number >= 0, got -1/,
     );
     const batch = tf.stack([image, image]);
     const g = await smoothGrad(model, batch, { samples: 4, gradient: 'guided' });

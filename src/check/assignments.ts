@@ -10,6 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { fail } from '../common';
 
 export interface NotebookCell {
   cell_type: string;
@@ -71,9 +72,9 @@ export function specOf(file: string, nb: Notebook = readNotebook(file)): Assignm
     if (mark?.check) {
       const m = CHECK_CALL.exec(sourceOf(c));
       if (!m || m[1] !== mark.check)
-        throw new Error(
-          `cnnviz grade: ${file}: the cell marked check '${mark.check}' does not call ` +
-            `check.${mark.check}(yourFunction)`,
+        fail(
+          'cnnviz grade',
+          `${file}: the cell marked check '${mark.check}' does not call check.${mark.check}(yourFunction)`,
         );
       checks.push({ check: mark.check, fn: m[2], source: sourceOf(c) });
     }
@@ -96,7 +97,7 @@ export function specOf(file: string, nb: Notebook = readNotebook(file)): Assignm
 
 /** The templates of a folder (not its subfolders): every notebook that declares an assignment id. */
 export function readAssignments(dir: string): AssignmentSpec[] {
-  if (!fs.existsSync(dir)) throw new Error(`cnnviz: no assignments folder at ${dir}`);
+  if (!fs.existsSync(dir)) fail('cnnviz', `no assignments folder at ${dir}`);
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.ipynb'))
@@ -133,7 +134,7 @@ export function cleared(nb: Notebook): Notebook {
 /** Writes the student versions of the templates in `templatesDir` to `outDir`; returns the files written. */
 export function exportAssignments(templatesDir: string, outDir: string): string[] {
   const specs = readAssignments(templatesDir);
-  if (specs.length === 0) throw new Error(`cnnviz assignments export: no assignment templates in ${templatesDir}`);
+  if (specs.length === 0) fail('cnnviz assignments export', `no assignment templates in ${templatesDir}`);
   fs.mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
   for (const s of specs) {

@@ -1,6 +1,7 @@
 /** check.close: any value against a reference value, for checks a teacher writes in a notebook. */
 import { compareValues, KnownMistake, readValue } from './compare';
 import { CheckOptions, CheckResult, finish, GRADED_CHECKS, failed } from './report';
+import { fail } from '../common';
 
 export interface CloseOptions extends CheckOptions {
   /** Name the result is remembered under (default 'close'). */
@@ -16,15 +17,16 @@ export interface CloseOptions extends CheckOptions {
 export function close(yours: unknown, reference: unknown, opts: CloseOptions = {}): CheckResult {
   const name = opts.name ?? 'close';
   if (GRADED_CHECKS.includes(name))
-    throw new Error(
-      `check.close: the name '${name}' belongs to check.${name}, which runs your function on hidden inputs; record ` +
+    fail(
+      'check.close',
+      `the name '${name}' belongs to check.${name}, which runs your function on hidden inputs; record ` +
         `your own comparisons under another name (got name '${name}'; taken: ${GRADED_CHECKS.join(', ')})`,
     );
   const what = opts.what ?? 'your value';
   const got = readValue(yours, what);
   if (typeof got === 'string') return failed(name, got, 0, opts);
   const ref = readValue(reference, 'the reference');
-  if (typeof ref === 'string') throw new Error(`check.close: ${ref}`);
+  if (typeof ref === 'string') fail('check.close', ref);
   const cmp = compareValues(got, ref, { what, tolerance: opts.tolerance, mistakes: opts.mistakes });
   return finish(
     { name, passed: cmp.ok, message: cmp.ok ? `${what} matches the reference` : cmp.message, cases: 1, notes: [] },

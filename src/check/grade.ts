@@ -24,6 +24,7 @@ import {
 import { judge } from './judge';
 import { sandboxAvailable } from './sandbox';
 import type { CheckOutcome, NotebookOutcome, StudentRow } from './grade_outcome';
+import { fail } from '../common';
 
 export type { CheckOutcome, NotebookOutcome, StudentRow } from './grade_outcome';
 
@@ -330,16 +331,18 @@ export async function gradeSubmissions(dir: string, o: GradeOptions): Promise<Gr
     unsafe: o.unsafe ?? false,
   };
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
-    throw new Error(
-      `cnnviz grade: no folder ${dir}; give the folder of submissions (one subfolder per student, or notebooks ` +
+    fail(
+      'cnnviz grade',
+      `no folder ${dir}; give the folder of submissions (one subfolder per student, or notebooks ` +
         `named per student)`,
     );
   const subs = findSubmissions(dir);
-  if (subs.length === 0) throw new Error(`cnnviz grade: no notebooks (.ipynb) under ${dir}`);
+  if (subs.length === 0) fail('cnnviz grade', `no notebooks (.ipynb) under ${dir}`);
   const box = sandboxAvailable();
   if (!box.ok && !opts.unsafe)
-    throw new Error(
-      `cnnviz grade: the sandbox cannot be built here (${box.why}); students' code would run as your user with ` +
+    fail(
+      'cnnviz grade',
+      `the sandbox cannot be built here (${box.why}); students' code would run as your user with ` +
         `your files. Install bubblewrap (Linux), or pass --unsafe to grade without it (every row will say so)`,
     );
   const workDir = path.join(opts.out, 'work');

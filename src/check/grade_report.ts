@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { AssignmentSpec } from './assignments';
 import type { StudentRow } from './grade_outcome';
+import { fail } from '../common';
 
 /**
  * One CSV cell. Text that a spreadsheet would read as a formula (=, +, -, @, a tab or a carriage
@@ -170,9 +171,9 @@ export function mergeReports(
     try {
       data = JSON.parse(fs.readFileSync(f, 'utf8')) as typeof data;
     } catch (err) {
-      throw new Error(`cnnviz grade merge: ${f} is not a report.json (${(err as Error).message})`);
+      fail('cnnviz grade merge', `${f} is not a report.json (${(err as Error).message})`);
     }
-    if (!Array.isArray(data.rows)) throw new Error(`cnnviz grade merge: ${f} has no rows; give report.json files`);
+    if (!Array.isArray(data.rows)) fail('cnnviz grade merge', `${f} has no rows; give report.json files`);
     seconds = Math.max(seconds, data.seconds ?? 0);
     sandboxes.add(data.sandbox ?? 'unknown');
     for (const r of data.rows) byStudent.set(r.student, [...(byStudent.get(r.student) ?? []), ...r.notebooks]);

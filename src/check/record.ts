@@ -14,6 +14,7 @@ import { guidedBackprop, guidedRelu } from './guided';
 import { features, knn } from './knn';
 import { receptiveBox, receptiveFields } from './receptive';
 import { saliency } from './saliency';
+import { fail } from '../common';
 
 type AnyCheck = (fn: never, opts: CheckOptions) => Promise<CheckResult>;
 
@@ -63,7 +64,7 @@ export async function gradeOne(o: { check: string; fn: unknown; seed: number; fi
   let r: Pick<CheckResult, 'passed' | 'message'>;
   const before = setHook(recordingHook(calls));
   try {
-    if (!run) throw new Error(`check.gradeOne: unknown check '${o.check}'; known: ${Object.keys(CHECKS).join(', ')}`);
+    if (!run) fail('check.gradeOne', `unknown check '${o.check}'; known: ${Object.keys(CHECKS).join(', ')}`);
     r = await run(o.fn as never, { seed: o.seed, show: false, print: true, raise: false });
   } catch (err) {
     r = { passed: false, message: `the check could not run: ${err instanceof Error ? err.message : String(err)}` };

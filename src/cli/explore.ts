@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { load, modelNames } from '../models/zoo';
 import { setup } from '../runtime/backend';
 import { ExplorerServer } from '../explorer/server';
+import { fail } from '../common';
 
 /** Models the explorer offers by name (the page's model menu too): the ImageNet ones first. */
 export const EXPLORE_MODELS = [...modelNames()].sort((a, b) => Number(a.endsWith('-cnn')) - Number(b.endsWith('-cnn')));
@@ -33,15 +34,16 @@ export function parseExploreArgs(args: string[]): ExploreArgs {
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     if (!FLAGS.includes(flag))
-      throw new Error(`cnnviz explore: unknown option '${flag}'; valid: ${FLAGS.join(', ')}\n${EXPLORE_USAGE}`);
+      fail('cnnviz explore', `unknown option '${flag}'; valid: ${FLAGS.join(', ')}\n${EXPLORE_USAGE}`);
     if (flag === '--help') throw new Error(EXPLORE_USAGE);
     const value = args[++i];
     if (value === undefined || value.startsWith('--'))
-      throw new Error(`cnnviz explore: ${flag} needs a value\n${EXPLORE_USAGE}`);
+      fail('cnnviz explore', `${flag} needs a value\n${EXPLORE_USAGE}`);
     if (flag === '--model') {
       if (!EXPLORE_MODELS.includes(value) && !isModelPath(value)) {
-        throw new Error(
-          `cnnviz explore: --model '${value}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to ` +
+        fail(
+          'cnnviz explore',
+          `--model '${value}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to ` +
             `a model.json or a folder holding one`,
         );
       }
@@ -49,18 +51,18 @@ export function parseExploreArgs(args: string[]): ExploreArgs {
     } else if (flag === '--port') {
       const n = Number(value);
       if (!/^\d+$/.test(value) || n > 65535)
-        throw new Error(`cnnviz explore: --port '${value}' is not a port number (0-65535; 0 picks a free one)`);
+        fail('cnnviz explore', `--port '${value}' is not a port number (0-65535; 0 picks a free one)`);
       out.port = n;
     } else if (flag === '--allow-dir') {
       if (!fs.existsSync(value) || !fs.statSync(value).isDirectory())
-        throw new Error(`cnnviz explore: --allow-dir '${value}' is not a folder\n${EXPLORE_USAGE}`);
+        fail('cnnviz explore', `--allow-dir '${value}' is not a folder\n${EXPLORE_USAGE}`);
       out.allowDirs.push(value);
     } else if (flag === '--data') {
       out.data = value === 'none' ? null : value;
     } else {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 1)
-        throw new Error(`cnnviz explore: --data-limit '${value}' must be a positive whole number of images`);
+        fail('cnnviz explore', `--data-limit '${value}' must be a positive whole number of images`);
       out.dataLimit = n;
     }
   }
@@ -69,8 +71,9 @@ export function parseExploreArgs(args: string[]): ExploreArgs {
 
 async function loadForExplorer(nameOrPath: string): Promise<tf.LayersModel> {
   if (!EXPLORE_MODELS.includes(nameOrPath) && !isModelPath(nameOrPath)) {
-    throw new Error(
-      `cnnviz explore: '${nameOrPath}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to a ` +
+    fail(
+      'cnnviz explore',
+      `'${nameOrPath}' is neither a model name (${EXPLORE_MODELS.join(', ')}) nor a path to a ` +
         `model.json or a folder holding one`,
     );
   }

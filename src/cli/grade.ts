@@ -5,6 +5,7 @@ import { gradeSubmissions } from '../check/grade';
 import { mergeReports } from '../check/grade_report';
 import { readyJupyter } from './doctor';
 import { packageRoot } from './paths';
+import { fail } from '../common';
 
 export const ASSIGNMENTS_USAGE = 'usage: cnnviz assignments export DIR';
 
@@ -15,7 +16,7 @@ export const GRADE_USAGE =
 function numberArg(flag: string, v: string | undefined): number {
   const n = Number(v);
   if (v === undefined || !Number.isFinite(n) || n <= 0)
-    throw new Error(`cnnviz grade: ${flag} needs a positive number, got ${v === undefined ? 'nothing' : `'${v}'`}`);
+    fail('cnnviz grade', `${flag} needs a positive number, got ${v === undefined ? 'nothing' : `'${v}'`}`);
   return n;
 }
 

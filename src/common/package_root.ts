@@ -1,6 +1,7 @@
 // The cnnviz package's root folder, found from this file (src/common or build/src/common).
 import * as fs from 'fs';
 import * as path from 'path';
+import { fail } from './errors';
 
 let found: string | null | undefined;
 
@@ -26,6 +27,6 @@ export function findPackageRoot(): string | null {
 /** The package root; throws, naming `who`, when there is none. */
 export function packageRoot(who = 'cnnviz'): string {
   const root = findPackageRoot();
-  if (root === null) throw new Error(`${who}: cannot find the package root (the folder of cnnviz's package.json)`);
+  if (root === null) fail(who, `cannot find the package root (the folder of cnnviz's package.json)`);
   return root;
 }

@@ -8,6 +8,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { checkPlain, dataDir, locate, mirrorDir, readDataFile } from './store';
 import type { RawDataset, Split } from './types';
+import { fail } from '../common';
 
 const CALLER = "datasets.load('cifar-10')";
 
@@ -42,25 +43,23 @@ export interface CifarBatch {
 export function parseCifar(bytes: Uint8Array, source: string, expected?: number): CifarBatch {
   const caller = "datasets.load('cifar-10')";
   if (bytes.length % CIFAR_RECORD !== 0) {
-    throw new Error(
-      `${caller}: ${source} has ${bytes.length} bytes, not a whole number of ${CIFAR_RECORD}-byte records ` +
+    fail(
+      caller,
+      `${source} has ${bytes.length} bytes, not a whole number of ${CIFAR_RECORD}-byte records ` +
         `(${Math.floor(bytes.length / CIFAR_RECORD)} whole records and ${bytes.length % CIFAR_RECORD} bytes over): ` +
         `truncated or not a CIFAR-10 binary batch`,
     );
   }
   const count = bytes.length / CIFAR_RECORD;
   if (expected !== undefined && count !== expected) {
-    throw new Error(
-      `${caller}: ${source} holds ${count} records, expected ${expected}: truncated or not a CIFAR-10 binary batch`,
-    );
+    fail(caller, `${source} holds ${count} records, expected ${expected}: truncated or not a CIFAR-10 binary batch`);
   }
   const labels = new Uint8Array(count);
   const pixels = new Uint8Array(count * (CIFAR_RECORD - 1));
   for (let i = 0; i < count; i++) {
     const o = i * CIFAR_RECORD;
     const label = bytes[o];
-    if (label > 9)
-      throw new Error(`${caller}: ${source} record ${i} has label ${label}, outside 0..9: not a CIFAR-10 binary batch`);
+    if (label > 9) fail(caller, `${source} record ${i} has label ${label}, outside 0..9: not a CIFAR-10 binary batch`);
     labels[i] = label;
     pixels.set(bytes.subarray(o + 1, o + CIFAR_RECORD), i * (CIFAR_RECORD - 1));
   }
@@ -71,9 +70,9 @@ function gunzip(buf: Buffer, source: string): Buffer {
   try {
     return zlib.gunzipSync(buf);
   } catch (err) {
-    throw new Error(
-      `datasets.load('cifar-10'): ${source} is not a readable gzip file (${(err as Error).message}): truncated or ` +
-        `corrupted`,
+    fail(
+      `datasets.load('cifar-10')`,
+      `${source} is not a readable gzip file (${(err as Error).message}): truncated or corrupted`,
     );
   }
 }
@@ -89,9 +88,7 @@ export function untar(buf: Buffer, source: string): Map<string, Buffer> {
     const size = parseInt(header.subarray(124, 136).toString('utf8').replace(/\0.*$/s, '').trim() || '0', 8);
     const type = String.fromCharCode(header[156] || 48);
     if (o + 512 + size > buf.length) {
-      throw new Error(
-        `datasets.load('cifar-10'): ${source} ends inside '${name}' (${size} bytes announced): truncated archive`,
-      );
+      fail(`datasets.load('cifar-10')`, `${source} ends inside '${name}' (${size} bytes announced): truncated archive`);
     }
     if (type === '0') out.set(name, buf.subarray(o + 512, o + 512 + size));
     o += 512 + Math.ceil(size / 512) * 512;
@@ -139,11 +136,12 @@ function readBatch(base: string): CifarBatch {
     if (!archiveCache || archiveCache.file !== archive)
       archiveCache = { file: archive, files: untar(gunzip(fs.readFileSync(archive), archive), archive) };
     const member = archiveCache.files.get(`${CIFAR_FOLDER}/${base}`);
-    if (!member) throw new Error(`datasets.load('cifar-10'): ${archive} has no member ${CIFAR_FOLDER}/${base}`);
+    if (!member) fail(`datasets.load('cifar-10')`, `${archive} has no member ${CIFAR_FOLDER}/${base}`);
     batch = parseCifar(member, `${archive}:${base}`, CIFAR_BATCH_RECORDS);
   } else {
-    throw new Error(
-      `datasets.load('cifar-10'): ${CIFAR_FOLDER}/${base}(.gz) not found in ${dirs.join(' or ')}; ` +
+    fail(
+      `datasets.load('cifar-10')`,
+      `${CIFAR_FOLDER}/${base}(.gz) not found in ${dirs.join(' or ')}; ` +
         `run 'bash kernel-setup/setup.sh' (copies the mirror or downloads ${CIFAR_ARCHIVE}), or put the batch ` +
         `files there`,
     );

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
-import { checkChoice } from '../common';
+import { checkChoice, fail } from '../common';
 import { loadCifar10 } from './cifar';
 import { loadFashion } from './fashion';
 import { loadFolder, FolderOptions } from './folder';
@@ -31,8 +31,9 @@ async function raw(name: string, split: Split, opts: LoadOptions): Promise<RawDa
   if (key === 'cifar-10' || key === 'cifar10') return loadCifar10(split);
   // load() has made size a pair by now.
   if (fs.existsSync(name) && fs.statSync(name).isDirectory()) return loadFolder(name, split, opts as FolderOptions);
-  throw new Error(
-    `datasets.load: unknown dataset '${name}'; known: ${DATASET_NAMES.join(', ')}, or a path to a folder of images ` +
+  fail(
+    'datasets.load',
+    `unknown dataset '${name}'; known: ${DATASET_NAMES.join(', ')}, or a path to a folder of images ` +
       `(one subfolder per class)`,
   );
 }
@@ -40,15 +41,16 @@ async function raw(name: string, split: Split, opts: LoadOptions): Promise<RawDa
 /** Load a dataset as `{ images: Tensor4D [N,H,W,C] in [0,1], labels, classNames }`. */
 export async function load(name: string, opts: LoadOptions = {}): Promise<Dataset> {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new Error(
-      `datasets.load: name must be one of ${DATASET_NAMES.join(', ')} or a folder path, got ${JSON.stringify(name)}`,
+    fail(
+      'datasets.load',
+      `name must be one of ${DATASET_NAMES.join(', ')} or a folder path, got ${JSON.stringify(name)}`,
     );
   }
   if (name.toLowerCase() === IMAGENET_SAMPLE) return loadImagenetSample(opts);
   const split = opts.split ?? 'test';
   checkChoice('datasets.load', 'split', split, SPLITS);
   if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit > 0)) {
-    throw new Error(`datasets.load: limit must be a positive integer, got ${opts.limit}`);
+    fail('datasets.load', `limit must be a positive integer, got ${opts.limit}`);
   }
   if (typeof opts.size === 'number') opts = { ...opts, size: [opts.size, opts.size] };
   const r = await raw(name, split, opts);

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { parseIdx, IdxArray } from './idx';
 import { readDataFile } from './store';
 import type { RawDataset, Split } from './types';
+import { fail } from '../common';
 
 const CALLER = "datasets.load('fashion-mnist')";
 
@@ -82,8 +83,9 @@ function checkOfficial(base: string, file: string, arr: IdxArray): void {
   if (arr.dims[0] !== want.items) return;
   const got = crypto.createHash('sha256').update(arr.data).digest('hex');
   if (got !== want.sha256)
-    throw new Error(
-      `${CALLER}: ${file} has ${want.items} items like the official ${base}, but their sha256 is ${got}, not the ` +
+    fail(
+      CALLER,
+      `${file} has ${want.items} items like the official ${base}, but their sha256 is ${got}, not the ` +
         `official ${want.sha256} (damaged or altered); delete it and reinstall Debian's 'dataset-fashion-mnist' ` +
         `(or download it again from ${FASHION_URL})`,
     );
@@ -102,8 +104,9 @@ async function readPair(kind: 'train' | 'test', dataDir?: string): Promise<{ ima
     try {
       await download(cacheDir);
     } catch (err) {
-      throw new Error(
-        `datasets.load('fashion-mnist'): ${imgBase}(.gz) and ${lblBase}(.gz) not found in ${dirs.join(', ')}, ` +
+      fail(
+        `datasets.load('fashion-mnist')`,
+        `${imgBase}(.gz) and ${lblBase}(.gz) not found in ${dirs.join(', ')}, ` +
           `and the download from ${FASHION_URL} failed (${(err as Error).message}). ` +
           `Install Debian's package 'dataset-fashion-mnist', or put the IDX files in a folder and pass { dataDir } ` +
           `or set CNNVIZ_DATA.`,
@@ -120,14 +123,14 @@ async function readPair(kind: 'train' | 'test', dataDir?: string): Promise<{ ima
   checkOfficial(imgBase, imgFile, images);
   checkOfficial(lblBase, lblFile, labels);
   if (images.dims[0] !== labels.dims[0]) {
-    throw new Error(
-      `datasets.load('fashion-mnist'): ${imgFile} has ${images.dims[0]} images but ${lblFile} ` +
-        `has ${labels.dims[0]} labels`,
+    fail(
+      `datasets.load('fashion-mnist')`,
+      `${imgFile} has ${images.dims[0]} images but ${lblFile} has ${labels.dims[0]} labels`,
     );
   }
   for (let i = 0; i < labels.data.length; i++) {
     if (labels.data[i] > 9)
-      throw new Error(`datasets.load('fashion-mnist'): ${lblFile} label ${labels.data[i]} at ${i} is outside 0..9`);
+      fail(`datasets.load('fashion-mnist')`, `${lblFile} label ${labels.data[i]} at ${i} is outside 0..9`);
   }
   const pair = { images, labels };
   cache.set(key, pair);

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { decodeImage, isImageFile, rgbaToFloat } from './images';
 import type { RawDataset, Split } from './types';
+import { fail } from '../common';
 
 export interface FolderOptions {
   /** [height, width] every image is resized to; default: the first image's size. */
@@ -28,8 +29,9 @@ export async function loadFolder(root: string, split: Split, opts: FolderOptions
     roots = split === 'all' ? [path.join(root, 'train'), path.join(root, 'test')] : [path.join(root, split)];
   else if (split === 'all') roots = [root];
   else {
-    throw new Error(
-      `datasets.load('${root}'): split '${split}' needs train/ and test/ subfolders, which this folder lacks; use ` +
+    fail(
+      `datasets.load('${root}')`,
+      `split '${split}' needs train/ and test/ subfolders, which this folder lacks; use ` +
         `split 'all' (valid here: all)`,
     );
   }
@@ -40,18 +42,16 @@ export async function loadFolder(root: string, split: Split, opts: FolderOptions
     for (const name of here) {
       const label = classNames.indexOf(name);
       if (label < 0)
-        throw new Error(
-          `datasets.load('${root}'): class folder '${name}' in ${r} is not among ${classNames.join(', ')}`,
-        );
+        fail(`datasets.load('${root}')`, `class folder '${name}' in ${r} is not among ${classNames.join(', ')}`);
       for (const f of fs.readdirSync(path.join(r, name)).sort()) {
         if (isImageFile(f)) files.push({ file: path.join(r, name, f), label });
       }
     }
   }
   if (classNames.length === 0 || files.length === 0) {
-    throw new Error(
-      `datasets.load('${root}'): no images found; expected one subfolder per class holding PNG or JPEG files ` +
-        `(e.g. ${root}/cat/1.png)`,
+    fail(
+      `datasets.load('${root}')`,
+      `no images found; expected one subfolder per class holding PNG or JPEG files (e.g. ${root}/cat/1.png)`,
     );
   }
   const channels = opts.channels ?? 3;

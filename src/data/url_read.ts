@@ -1,3 +1,4 @@
+import { fail } from '../common';
 /**
  * A URL's bytes with limits: a size bound (a server that never stops sending is cut off at it,
  * holding no more than the bound), a time-out for the answer and for each silence within the body
@@ -21,7 +22,7 @@ export async function readUrl(url: string, caller: string, limits: UrlReadLimits
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   const timeoutMs = limits.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const signal = limits.signal;
-  if (signal?.aborted) throw new Error(`${caller}: aborted before fetching ${url}`);
+  if (signal?.aborted) fail(caller, `aborted before fetching ${url}`);
   const controller = new AbortController();
   let why = '';
   const stop = (reason: string) => {
@@ -47,7 +48,7 @@ export async function readUrl(url: string, caller: string, limits: UrlReadLimits
     }
     if (!res.ok) {
       void res.body?.cancel().catch(() => undefined);
-      throw new Error(`${caller}: ${url} answered HTTP ${res.status}`);
+      fail(caller, `${url} answered HTTP ${res.status}`);
     }
     const declared = Number(res.headers.get('content-length'));
     const tooBig = (n: string) =>

@@ -6,6 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { fail } from '../common';
 
 /** Package imports the page may use, and the global each one's browser build defines. */
 export const PAGE_GLOBALS: Record<string, string> = {
@@ -18,16 +19,15 @@ function resolveFile(from: string, spec: string): string {
   for (const cand of [base, `${base}.js`, path.join(base, 'index.js')]) {
     if (fs.existsSync(cand) && fs.statSync(cand).isFile()) return cand;
   }
-  throw new Error(
-    `cnnviz explore: the page module ${path.basename(from)} imports '${spec}', which is not built (run 'npm run ` +
-      `build')`,
+  fail(
+    'cnnviz explore',
+    `the page module ${path.basename(from)} imports '${spec}', which is not built (run 'npm run build')`,
   );
 }
 
 /** One script holding `entry` (a compiled .js file) and every relative module it requires. */
 export function bundlePage(entry: string): string {
-  if (!fs.existsSync(entry))
-    throw new Error(`cnnviz explore: the page is not built (${entry} is missing); run 'npm run build'`);
+  if (!fs.existsSync(entry)) fail('cnnviz explore', `the page is not built (${entry} is missing); run 'npm run build'`);
   const root = path.dirname(path.dirname(entry));
   const ids = new Map<string, number>();
   const parts: string[] = [];
@@ -44,8 +44,9 @@ export function bundlePage(entry: string): string {
       if (spec.startsWith('.')) map[spec] = visit(resolveFile(file, spec));
       else if (PAGE_GLOBALS[spec]) map[spec] = PAGE_GLOBALS[spec];
       else
-        throw new Error(
-          `cnnviz explore: the page module ${path.relative(root, file)} imports '${spec}', which the browser does ` +
+        fail(
+          'cnnviz explore',
+          `the page module ${path.relative(root, file)} imports '${spec}', which the browser does ` +
             `not have; page code may import ${Object.keys(PAGE_GLOBALS).join(', ')} and relative modules`,
         );
     }

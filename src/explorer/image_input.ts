@@ -9,6 +9,7 @@ import { Dimensions, imageDimensions, MAX_PIXELS } from '../data/image_header';
 export { imageDimensions, MAX_PIXELS } from '../data/image_header';
 export type { Dimensions } from '../data/image_header';
 import { encodeRgbPng } from '../widgets/draw/png_encode';
+import { fail } from '../common';
 
 /** Uploads larger than this are refused before decoding. */
 export const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
@@ -34,18 +35,20 @@ export async function prepareImage(
   size: [number, number],
   caller = 'cnnviz explore',
 ): Promise<PreparedImage> {
-  if (bytes.length === 0) throw new Error(`${caller}: '${source}' is empty`);
+  if (bytes.length === 0) fail(caller, `'${source}' is empty`);
   if (bytes.length > MAX_UPLOAD_BYTES) {
-    throw new Error(
-      `${caller}: '${source}' is ${(bytes.length / 1e6).toFixed(1)} MB; images up ` +
+    fail(
+      caller,
+      `'${source}' is ${(bytes.length / 1e6).toFixed(1)} MB; images up ` +
         `to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB are accepted`,
     );
   }
   const dims = imageDimensions(bytes);
-  if (!dims) throw new Error(`${caller}: '${source}' is not an image (valid: PNG, JPEG, GIF, WebP, BMP)`);
+  if (!dims) fail(caller, `'${source}' is not an image (valid: PNG, JPEG, GIF, WebP, BMP)`);
   if (dims.width * dims.height > MAX_PIXELS) {
-    throw new Error(
-      `${caller}: '${source}' is ${dims.width}x${dims.height} (${((dims.width * dims.height) / 1e6).toFixed(0)} ` +
+    fail(
+      caller,
+      `'${source}' is ${dims.width}x${dims.height} (${((dims.width * dims.height) / 1e6).toFixed(0)} ` +
         `megapixels); images up to ${MAX_PIXELS / 1e6} megapixels are accepted, scale it down first`,
     );
   }
@@ -54,9 +57,10 @@ export async function prepareImage(
     img = await decodeImage(bytes, source, size, 'cover');
   } catch (err) {
     const msg = (err as Error).message.replace(/^images\.read: /, '');
-    if (msg.includes(' is a truncated ')) throw new Error(`${caller}: ${msg}`);
-    throw new Error(
-      `${caller}: '${source}' looks like ${dims.format} but could not be decoded ` +
+    if (msg.includes(' is a truncated ')) fail(caller, msg);
+    fail(
+      caller,
+      `'${source}' looks like ${dims.format} but could not be decoded ` +
         `(${(err as Error).message.replace(/^images\.read: /, '')})`,
     );
   }

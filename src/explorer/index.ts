@@ -8,6 +8,7 @@ import { inspect } from 'util';
 import { currentWriter, DisplayTarget, swallowEcho } from '../widgets/kernel/bridge';
 import { ExplorerServer } from './server';
 import type { ExplorerOptions } from './session';
+import { fail } from '../common';
 
 export { ExplorerServer } from './server';
 export type { ExplorerServerOptions } from './server';
@@ -75,20 +76,21 @@ export async function showExplorer(model: tf.LayersModel, opts: ShowExplorerOpti
     typeof (model as { predict?: unknown }).predict !== 'function' ||
     !Array.isArray((model as { layers?: unknown }).layers)
   ) {
-    throw new Error(
-      'show.explorer: expected a tf.LayersModel (from models.load), got ' + (model === null ? 'null' : typeof model),
+    fail(
+      'show.explorer',
+      `expected a tf.LayersModel (from models.load), got ${model === null ? 'null' : typeof model}`,
     );
   }
   const height = opts.height ?? 900;
   if (!(Number.isInteger(height) && height > 100))
-    throw new Error(`show.explorer: height ${opts.height} must be a whole number of pixels above 100`);
+    fail('show.explorer', `height ${opts.height} must be a whole number of pixels above 100`);
   // the cell that asked, read before the first await
   const target = DisplayTarget.here();
   let handle: ExplorerHandle;
   try {
     handle = await openExplorer(model, opts);
   } catch (err) {
-    throw new Error(`show.explorer: ${(err as Error).message.replace(/^cnnviz explore: /, '')}`);
+    fail('show.explorer', (err as Error).message.replace(/^cnnviz explore: /, ''));
   }
   const url = handle.url;
   target.send({

@@ -1,3 +1,4 @@
+import { fail } from '../common';
 /**
  * Node-side work the page asks for (patches, class images): one job at a time, so two requests
  * never fight over the two cores, each with its progress for the page to poll, and its result
@@ -68,7 +69,7 @@ export class Jobs {
    * polled). Throws QueueFullError at the bound, and an Error once closed.
    */
   start(id: string, run: Run): void {
-    if (this.closed) throw new Error('cnnviz explore: the server is stopping; it starts no more jobs');
+    if (this.closed) fail('cnnviz explore', 'the server is stopping; it starts no more jobs');
     const old = this.entries.get(id);
     if (old && old.state.state !== 'failed') {
       old.seen = Date.now();

@@ -22,6 +22,7 @@ import { floatToPng, MAX_UPLOAD_BYTES, prepareImage } from './image_input';
 import { ExplorerOptions, ExplorerSession } from './session';
 import { JobsOptions, QueueFullError } from './jobs';
 import { packageRoot } from '../common/package_root';
+import { fail } from '../common';
 
 export interface ExplorerServerOptions {
   /** port on 127.0.0.1 (default 0: any free port) */
@@ -103,7 +104,7 @@ export class ExplorerServer {
 
   get url(): string {
     const a = this.server.address() as AddressInfo | null;
-    if (!a) throw new Error('cnnviz explore: the server is not listening');
+    if (!a) fail('cnnviz explore', 'the server is not listening');
     return `http://127.0.0.1:${a.port}/`;
   }
 

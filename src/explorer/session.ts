@@ -16,6 +16,7 @@ import { floatToPng } from './image_input';
 import { PHOTO_SET, photoPatches, photoSetLabels, readPhotos } from './photo_set';
 import { Jobs, JobsOptions } from './jobs';
 import { defaultSamples, Sample } from './samples';
+import { fail } from '../common';
 
 export interface ExplorerLayer extends Pick<LayerInfo, 'name' | 'type' | 'outputShape' | 'activation'> {
   /** the receptive field's size in input pixels, when the layer has positions */
@@ -88,8 +89,9 @@ export class ExplorerSession {
   ) {
     const shape = model.inputs[0].shape;
     if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
-      throw new Error(
-        `cnnviz explore: the model's input shape is [${shape.join(', ')}]; the explorer needs images of a fixed ` +
+      fail(
+        'cnnviz explore',
+        `the model's input shape is [${shape.join(', ')}]; the explorer needs images of a fixed ` +
           `size [null, H, W, C]`,
       );
     }
@@ -142,7 +144,7 @@ export class ExplorerSession {
           return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
         }),
       );
-      if (!got) throw new Error('cnnviz explore: the model could not be serialized');
+      if (!got) fail('cnnviz explore', 'the model could not be serialized');
       const data = got.weightData;
       const weights = Buffer.from(
         data === undefined ? new ArrayBuffer(0) : Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data,
@@ -196,10 +198,10 @@ export class ExplorerSession {
   /** Image `index` of the patches' data set as a PNG at the model's input size. */
   async datasetPng(index: number): Promise<Buffer> {
     const ds = await this.dataset();
-    if (!ds) throw new Error('cnnviz explore: this explorer has no data set (started with --data none)');
+    if (!ds) fail('cnnviz explore', 'this explorer has no data set (started with --data none)');
     const n = ds.labels.length;
     if (!Number.isInteger(index) || index < 0 || index >= n)
-      throw new Error(`cnnviz explore: data-set image ${index} out of range; ${n} images (0..${n - 1})`);
+      fail('cnnviz explore', `data-set image ${index} out of range; ${n} images (0..${n - 1})`);
     const [h, w, c] = this.inputShape;
     const one = ds.images ? tf.slice(ds.images, [index, 0, 0, 0], [1, h, w, c]) : await readPhotos([index], [h, w]);
     const data = one.dataSync();
@@ -212,7 +214,7 @@ export class ExplorerSession {
     const id = `patches/${layer}/${channel}/${k}`;
     this.jobs.start(id, async (progress, signal) => {
       const ds = await this.dataset();
-      if (!ds) throw new Error('cnnviz explore: no data set for patches (started with --data none)');
+      if (!ds) fail('cnnviz explore', 'no data set for patches (started with --data none)');
       const key = { model: this.modelKey, data: ds.name, n: ds.labels.length, layer, channel, k };
       const images = ds.images;
       const [h, w] = this.inputShape;

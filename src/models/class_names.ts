@@ -4,6 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { card, classNames } from './zoo';
+import { fail } from '../common';
 
 function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -58,7 +59,7 @@ export function findClass(model: tf.LayersModel, name: string, caller: string): 
   if (hits.length > 1) {
     const described = card(model).classDescriptions;
     const listed = hits.map((i) => `'${described ? described[i] : names[i]}' (${i})`).join(', ');
-    throw new Error(`${caller}: class name '${name}' is ambiguous: ${listed}; pass the class index`);
+    fail(caller, `class name '${name}' is ambiguous: ${listed}; pass the class index`);
   }
   return undefined;
 }

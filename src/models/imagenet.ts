@@ -11,6 +11,7 @@ import * as path from 'path';
 import { entry, locate } from '../data/store';
 import { fileIO } from './io';
 import type { ModelCard } from './model_card';
+import { fail } from '../common';
 
 interface ImagenetSpec {
   /** Manifest entry and folder in the data folder. */
@@ -66,8 +67,9 @@ function modelFolder(spec: ImagenetSpec, name: string): string {
   const caller = `models.load('${name}')`;
   const dirs = new Set(e.files.map((f) => path.dirname(locate(spec.entry, f.path, caller))));
   if (dirs.size !== 1)
-    throw new Error(
-      `${caller}: the model's files are split over ${[...dirs].join(' and ')}; run 'bash kernel-setup/setup.sh' to ` +
+    fail(
+      caller,
+      `the model's files are split over ${[...dirs].join(' and ')}; run 'bash kernel-setup/setup.sh' to ` +
         `copy them into one folder`,
     );
   return [...dirs][0];
@@ -94,7 +96,7 @@ function rewire(topology: Record<string, unknown>, spec: ImagenetSpec, name: str
   const inputName = layers[0].config.name;
   const scoresAt = layers.findIndex((l) => l.config.name === spec.scoresLayer);
   if (layers[0].class_name !== 'InputLayer' || scoresAt < 0)
-    throw new Error(`models.load('${name}'): unexpected topology (no input layer or no '${spec.scoresLayer}')`);
+    fail(`models.load('${name}')`, `unexpected topology (no input layer or no '${spec.scoresLayer}')`);
   const kept = layers.slice(0, scoresAt + 1);
   const out: KerasLayer[] = [kept[0]];
   const pre = spec.scale !== 1 || spec.offset !== 0;
@@ -146,8 +148,7 @@ export async function loadImagenet(name: string): Promise<tf.LayersModel> {
   });
   const full = spec.classNames(dir);
   const classes = (model.outputs[0].shape[1] as number) ?? 0;
-  if (full.length !== classes)
-    throw new Error(`models.load('${name}'): ${full.length} class names for ${classes} outputs`);
+  if (full.length !== classes) fail(`models.load('${name}')`, `${full.length} class names for ${classes} outputs`);
   const e = entry(spec.entry);
   const card: ModelCard = {
     name,

@@ -1,17 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import * as path from 'path';
+import { fail } from '../common';
+import { readFileNamed } from '../common/files';
 
 /** Resolve a model location to its model.json file, or throw saying what is missing. */
 export function modelJsonPath(location: string): string {
   const p = location.startsWith('file://') ? location.slice('file://'.length) : location;
-  if (!fs.existsSync(p))
-    throw new Error(`models.load: nothing at '${p}' (expected a model.json file or a folder holding one)`);
+  if (!fs.existsSync(p)) fail('models.load', `nothing at '${p}' (expected a model.json file or a folder holding one)`);
   if (fs.statSync(p).isDirectory()) {
     const json = path.join(p, 'model.json');
     if (!fs.existsSync(json)) {
       const present = fs.readdirSync(p).slice(0, 10).join(', ') || 'nothing';
-      throw new Error(`models.load: folder '${p}' has no model.json (it holds: ${present})`);
+      fail('models.load', `folder '${p}' has no model.json (it holds: ${present})`);
     }
     return json;
   }
@@ -32,18 +33,6 @@ export function manifestBytes(specs: tf.io.WeightsManifestEntry[]): number | und
   return total;
 }
 
-/** A file's bytes, or an error naming it and the fix (permissions) instead of a raw EACCES. */
-export function readModelFile(file: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EACCES' || e.code === 'EPERM')
-      throw new Error(`models.load: '${file}' cannot be read (permission denied); fix with: chmod a+r '${file}'`);
-    throw new Error(`models.load: '${file}' cannot be read (${e.code ?? e.message})`);
-  }
-}
-
 function joinWeights(data: tf.io.WeightData | undefined): ArrayBuffer {
   if (data === undefined) return new ArrayBuffer(0);
   if (Array.isArray(data)) return tf.io.CompositeArrayBuffer.join(data);
@@ -60,13 +49,13 @@ export function fileIO(location: string): tf.io.IOHandler {
       const jsonFile = modelJsonPath(location);
       let json: tf.io.ModelJSON;
       try {
-        json = JSON.parse(readModelFile(jsonFile).toString('utf8')) as tf.io.ModelJSON;
+        json = JSON.parse(readFileNamed('models.load', jsonFile).toString('utf8')) as tf.io.ModelJSON;
       } catch (err) {
         if ((err as Error).message.startsWith('models.load:')) throw err;
-        throw new Error(`models.load: ${jsonFile} is not valid JSON (${(err as Error).message})`);
+        fail('models.load', `${jsonFile} is not valid JSON (${(err as Error).message})`);
       }
       if (!json.modelTopology)
-        throw new Error(`models.load: ${jsonFile} has no modelTopology; is it a TensorFlow.js layers model?`);
+        fail('models.load', `${jsonFile} has no modelTopology; is it a TensorFlow.js layers model?`);
       const dir = path.dirname(jsonFile);
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: Buffer[] = [];
@@ -75,9 +64,8 @@ export function fileIO(location: string): tf.io.IOHandler {
         specs.push(...group.weights);
         for (const shard of group.paths) {
           const file = path.join(dir, decodeURIComponent(shard));
-          if (!fs.existsSync(file))
-            throw new Error(`models.load: weight shard '${shard}' named in ${jsonFile} is missing`);
-          buffers.push(readModelFile(file));
+          if (!fs.existsSync(file)) fail('models.load', `weight shard '${shard}' named in ${jsonFile} is missing`);
+          buffers.push(readFileNamed('models.load', file));
           files.push(file);
         }
       }
@@ -85,8 +73,9 @@ export function fileIO(location: string): tf.io.IOHandler {
       // checked before tfjs makes a tensor: a short file otherwise fails half-way (leaving tensors), a long one loads
       const need = manifestBytes(specs);
       if (need !== undefined && need !== all.length)
-        throw new Error(
-          `models.load: the weights of ${jsonFile} (${files.join(', ')}) are ${all.length} bytes; its manifest ` +
+        fail(
+          'models.load',
+          `the weights of ${jsonFile} (${files.join(', ')}) are ${all.length} bytes; its manifest ` +
             `needs ${need} (${all.length < need ? 'truncated' : 'too long'}: copy or download the model again)`,
         );
       const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { INPUT_FIELD, propagate, ReceptiveField } from './receptive_field';
 import { refuseInsideCheck } from '../runtime/guard';
+import { fail } from '../common';
 
 export interface LayerInfo {
   name: string;
@@ -57,9 +58,7 @@ export function layers(model: tf.LayersModel): LayerInfo[] {
 export function getLayer(model: tf.LayersModel, name: string, caller = 'cnnviz'): tf.layers.Layer {
   const found = model.layers.find((l) => l.name === name);
   if (!found) {
-    throw new Error(
-      `${caller}: unknown layer '${name}'; layers of this model: ${model.layers.map((l) => l.name).join(', ')}`,
-    );
+    fail(caller, `unknown layer '${name}'; layers of this model: ${model.layers.map((l) => l.name).join(', ')}`);
   }
   return found;
 }
@@ -70,8 +69,6 @@ export function receptiveField(model: tf.LayersModel, name: string): ReceptiveFi
   getLayer(model, name, 'models.receptiveField');
   const info = layers(model).find((l) => l.name === name)!;
   if (!info.receptiveField)
-    throw new Error(
-      `models.receptiveField: layer '${name}' (${info.type}) sees the whole image; pick a conv or pool layer`,
-    );
+    fail('models.receptiveField', `layer '${name}' (${info.type}) sees the whole image; pick a conv or pool layer`);
   return info.receptiveField;
 }

@@ -6,6 +6,7 @@ import { TrainGradients, trainGradients } from '../runtime/batch_tasks';
 import { Cancellable, Work } from '../runtime/cancel';
 import { PoolBackend, PoolTrainer, poolTrainer } from '../runtime/pool';
 import { lectureCnn, CnnOptions } from './architectures';
+import { fail } from '../common';
 
 export interface TrainOptions extends Cancellable {
   /** 'mnist' or 'fashion-mnist'. */
@@ -193,7 +194,7 @@ export async function trainCnn(opts: TrainOptions): Promise<TrainResult> {
 /** trainCnn with the CLI's schedule, reporting when the helper thread started. */
 export async function trainCnnScheduled(opts: TrainOptions & TrainSchedule): Promise<ScheduledTrainResult> {
   const threads = opts.threads ?? 1;
-  if (!(threads === 1 || threads === 2)) throw new Error(`trainCnn: threads must be 1 or 2, got ${threads}`);
+  if (!(threads === 1 || threads === 2)) fail('trainCnn', `threads must be 1 or 2, got ${threads}`);
   await ensureBackend();
   const work = new Work('trainCnn', { signal: opts.signal });
   const seed = opts.seed ?? 1;

@@ -5,6 +5,7 @@ import { ensureBackend } from '../runtime/backend';
 import { IMAGENET_MODELS, loadImagenet } from './imagenet';
 import { fileIO } from './io';
 import type { ModelCard } from './model_card';
+import { fail } from '../common';
 
 export type { ModelCard } from './model_card';
 
@@ -24,7 +25,7 @@ export function modelsDir(): string {
     if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(candidate)) return candidate;
     dir = path.dirname(dir);
   }
-  throw new Error('cnnviz: cannot find the package models/ folder');
+  fail('cnnviz', 'cannot find the package models/ folder');
 }
 
 export function shippedPath(name: string): string {
@@ -38,9 +39,9 @@ function looksLikePath(s: string): boolean {
 /** Load a shipped model by name, or any TensorFlow.js layers model by path or URL. */
 export async function load(nameOrPath: string): Promise<tf.LayersModel> {
   if (typeof nameOrPath !== 'string' || nameOrPath.length === 0) {
-    throw new Error(
-      `models.load: expected a model name (${modelNames().join(', ')}), a path or a URL, ` +
-        `got ${JSON.stringify(nameOrPath)}`,
+    fail(
+      'models.load',
+      `expected a model name (${modelNames().join(', ')}), a path or a URL, got ${JSON.stringify(nameOrPath)}`,
     );
   }
   await ensureBackend();
@@ -49,21 +50,22 @@ export async function load(nameOrPath: string): Promise<tf.LayersModel> {
     try {
       return await tf.loadLayersModel(nameOrPath);
     } catch (err) {
-      throw new Error(`models.load: could not load ${nameOrPath} (${(err as Error).message})`);
+      fail('models.load', `could not load ${nameOrPath} (${(err as Error).message})`);
     }
   }
   let location = nameOrPath;
   if ((SHIPPED_MODELS as readonly string[]).includes(nameOrPath)) {
     location = shippedPath(nameOrPath);
     if (!fs.existsSync(location)) {
-      throw new Error(
-        `models.load: shipped model '${nameOrPath}' has no weights at ${location}; run 'npm run train' to make them`,
+      fail(
+        'models.load',
+        `shipped model '${nameOrPath}' has no weights at ${location}; run 'npm run train' to make them`,
       );
     }
   } else if (!looksLikePath(nameOrPath) && !fs.existsSync(nameOrPath)) {
-    throw new Error(
-      `models.load: unknown model '${nameOrPath}'; by name: ${modelNames().join(', ')}, or give a path or URL to a ` +
-        `model.json`,
+    fail(
+      'models.load',
+      `unknown model '${nameOrPath}'; by name: ${modelNames().join(', ')}, or give a path or URL to a model.json`,
     );
   }
   const model = await tf.loadLayersModel(fileIO(location));

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as os from 'os';
 import { registerWasmKernels } from './kernels';
 import { dropRethrowingListeners, errorListeners, guardWasmMalloc } from './wasm_guard';
+import { fail } from '../common';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -107,7 +108,7 @@ function resolveChoice(opts: SetupOptions): BackendChoice {
   const choice = raw.trim().toLowerCase() as BackendChoice;
   if (!BACKEND_CHOICES.includes(choice)) {
     const from = opts.backend !== undefined ? 'backend option' : 'CNNVIZ_BACKEND';
-    throw new Error(`cnnviz.setup: unknown ${from} '${raw}'; valid choices: ${BACKEND_CHOICES.join(', ')}`);
+    fail('cnnviz.setup', `unknown ${from} '${raw}'; valid choices: ${BACKEND_CHOICES.join(', ')}`);
   }
   return choice;
 }
@@ -130,8 +131,9 @@ async function choose(choice: BackendChoice): Promise<{ backend: string; gpu: bo
         reason: choice === 'auto' ? `auto: ${got.gpu ? 'tfjs-node-gpu' : 'tfjs-node'} loaded` : 'forced',
       };
     if (choice === 'tensorflow') {
-      throw new Error(
-        `cnnviz.setup: backend 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu ` +
+      fail(
+        'cnnviz.setup',
+        `backend 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu ` +
           `(${notes.join('; ')}). ` +
           `Install one with 'npm install @tensorflow/tfjs-node' on a machine with internet, or choose 'wasm' or 'cpu'.`,
       );
@@ -141,10 +143,10 @@ async function choose(choice: BackendChoice): Promise<{ backend: string; gpu: bo
     const a = await tryWasm();
     if (a.ok) return { backend: 'wasm', gpu: false, reason: choice === 'auto' ? notes.join('; ') : 'forced' };
     notes.push(a.note);
-    if (choice === 'wasm') throw new Error(`cnnviz.setup: backend 'wasm' unavailable: ${a.note}`);
+    if (choice === 'wasm') fail('cnnviz.setup', `backend 'wasm' unavailable: ${a.note}`);
   }
   const a = await tryCpu();
-  if (!a.ok) throw new Error(`cnnviz.setup: no backend could start (${[...notes, a.note].join('; ')})`);
+  if (!a.ok) fail('cnnviz.setup', `no backend could start (${[...notes, a.note].join('; ')})`);
   return { backend: 'cpu', gpu: false, reason: choice === 'auto' ? notes.join('; ') : 'forced' };
 }
 
@@ -163,7 +165,7 @@ export async function setup(opts: SetupOptions = {}): Promise<SetupResult> {
   const choice = resolveChoice(opts);
   if (opts.threads !== undefined) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) {
-      throw new Error(`cnnviz.setup: threads must be a positive integer, got ${opts.threads}`);
+      fail('cnnviz.setup', `threads must be a positive integer, got ${opts.threads}`);
     }
     configuredThreads = opts.threads;
   }

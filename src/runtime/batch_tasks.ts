@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { logitsOutput, probabilities } from './logits';
+import { withFolded } from './fold';
+import { fail } from '../common';
 
 /**
  * Work on one slice of a batch: gets tfjs, the model (a worker's own copy) and the images
@@ -44,8 +46,9 @@ export function logitsModel(t: typeof tf, model: tf.LayersModel, caller: string)
   if (!sub) {
     const out = logitsOutput(model);
     if (!out) {
-      throw new Error(
-        `${caller}: cannot read the scores before the softmax of this model ` +
+      fail(
+        caller,
+        `cannot read the scores before the softmax of this model ` +
           `(needs a final softmax or sigmoid layer of its own, not another layer's activation)`,
       );
     }
@@ -71,36 +74,40 @@ function pickClasses(t: typeof tf, scores: tf.Tensor, targets: number[]): tf.Ten
 
 function targetsFor(t: typeof tf, target: number | number[], n: number, classes: number): tf.Tensor1D {
   const list = Array.isArray(target) ? target : new Array<number>(n).fill(target);
-  if (list.length !== n) throw new Error(`inputGradient: ${list.length} targets for ${n} images`);
+  if (list.length !== n) fail('inputGradient', `${list.length} targets for ${n} images`);
   for (const c of list) {
     if (!Number.isInteger(c) || c < 0 || c >= classes)
-      throw new Error(`inputGradient: target ${c} out of range; the model has ${classes} classes (0..${classes - 1})`);
+      fail('inputGradient', `target ${c} out of range; the model has ${classes} classes (0..${classes - 1})`);
   }
   return t.tensor1d(list, 'int32');
 }
 
 export const builtinTasks: Record<BuiltinTask, BatchFn<never>> = {
-  predict: (t, model, images) => model.predict(images) as tf.Tensor,
+  predict: (t, model, images) => withFolded(model, () => model.predict(images) as tf.Tensor),
   inputGradient: (t, model, images, options: InputGradientOptions) => {
     const n = images.shape[0];
     const classes = (model.outputs[0].shape[1] as number) ?? 1;
     const picked = targetsFor(t, options.target, n, classes);
     const mask = t.oneHot(picked, classes);
     // Each image's score depends only on that image, so one gradient of the sum gives them all.
-    const g = t.grad((x: tf.Tensor) => t.sum(t.mul(model.predict(x) as tf.Tensor, mask)))(images);
+    const g = t.grad((x: tf.Tensor) => withFolded(model, () => t.sum(t.mul(model.predict(x) as tf.Tensor, mask))))(
+      images,
+    );
     t.dispose([picked, mask]);
     return g;
   },
   classScores: (t, model, images, o: ClassScoreOptions) =>
-    pickClasses(t, classScores(t, model, images, o.output), o.targets),
+    withFolded(model, () => pickClasses(t, classScores(t, model, images, o.output), o.targets)),
   classGradient: (t, model, images, o: ClassScoreOptions) =>
-    t.grad((x: tf.Tensor) => t.sum(pickClasses(t, classScores(t, model, x, o.output), o.targets)))(images),
+    t.grad((x: tf.Tensor) =>
+      withFolded(model, () => t.sum(pickClasses(t, classScores(t, model, x, o.output), o.targets))),
+    )(images),
   layerOutput: (t, model, images, options: LayerOutputOptions) => {
     const names = model.layers.map((l) => l.name);
     if (!names.includes(options.layer))
-      throw new Error(`layerOutput: unknown layer '${options.layer}'; layers: ${names.join(', ')}`);
+      fail('layerOutput', `unknown layer '${options.layer}'; layers: ${names.join(', ')}`);
     const sub = t.model({ inputs: model.inputs, outputs: model.getLayer(options.layer).output as tf.SymbolicTensor });
-    return sub.predict(images) as tf.Tensor;
+    return withFolded(model, () => sub.predict(images) as tf.Tensor, { keep: [options.layer] });
   },
 };
 
@@ -124,7 +131,7 @@ export function resolveTask<O>(task: BatchTask<O> | { source: string }): BatchFn
   if (typeof task === 'function') return task;
   if (typeof task === 'string') {
     if (!(BUILTIN_TASKS as readonly string[]).includes(task))
-      throw new Error(`runBatched: unknown task '${task}'; built-in tasks: ${BUILTIN_TASKS.join(', ')}`);
+      fail('runBatched', `unknown task '${task}'; built-in tasks: ${BUILTIN_TASKS.join(', ')}`);
     return builtinTasks[task] as unknown as BatchFn<O>;
   }
   if ('source' in task) {
@@ -133,7 +140,7 @@ export function resolveTask<O>(task: BatchTask<O> | { source: string }): BatchFn
 
   const mod = require(task.module) as Record<string, unknown>;
   const fn = mod[task.name];
-  if (typeof fn !== 'function') throw new Error(`runBatched: module ${task.module} has no function '${task.name}'`);
+  if (typeof fn !== 'function') fail('runBatched', `module ${task.module} has no function '${task.name}'`);
   return fn as BatchFn<O>;
 }
 
@@ -153,8 +160,7 @@ export async function callTask<O>(
   let out: tf.Tensor | undefined;
   try {
     out = await fn(tfjs, model, images, options);
-    if (!(out instanceof tfjs.Tensor))
-      throw new Error(`runBatched: the task returned ${typeof out}, expected a tensor`);
+    if (!(out instanceof tfjs.Tensor)) fail('runBatched', `the task returned ${typeof out}, expected a tensor`);
     return out;
   } finally {
     engine.endScope(out);
@@ -202,6 +208,6 @@ export function trainGradients(t: typeof tf, model: tf.LayersModel, x: tf.Tensor
 export function assignTrainable(t: typeof tf, model: tf.LayersModel, weights: Float32Array[]): void {
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   if (weights.length !== vars.length)
-    throw new Error(`trainCnn: ${weights.length} weight arrays for ${vars.length} trainable weights`);
+    fail('trainCnn', `${weights.length} weight arrays for ${vars.length} trainable weights`);
   t.tidy(() => vars.forEach((v, i) => v.assign(t.tensor(weights[i], v.shape))));
 }

@@ -13,6 +13,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { findPackageRoot } from '../common/package_root';
+import { fail } from '../common';
 
 export interface CacheOptions {
   /** Folder of the cache files (default: env CNNVIZ_CACHE, else `.cache/results` in the package). */
@@ -88,12 +89,12 @@ export function fingerprint(...parts: unknown[]): string {
       h.update(`${typeof v}:${String(v)};`);
     else if (typeof v === 'string') h.update(`s${v.length}:${v};`);
     else if (typeof v === 'function')
-      throw new Error('cache.fingerprint: functions cannot be fingerprinted; pass the values the function depends on');
+      fail('cache.fingerprint', 'functions cannot be fingerprinted; pass the values the function depends on');
     else if (isTyped(v)) {
       h.update(`${v.constructor.name}${v.length}:`);
       h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
     } else if (v instanceof tf.Tensor) {
-      if (v.isDisposed) throw new Error('cache.fingerprint: a tensor among the inputs has been disposed');
+      if (v.isDisposed) fail('cache.fingerprint', 'a tensor among the inputs has been disposed');
       h.update(`tensor:${v.dtype}:[${v.shape.join(',')}]:`);
       feed(v.dataSync());
     } else if (isModel(v)) {
@@ -132,8 +133,9 @@ function encode(v: unknown, where: string): unknown {
       if (x !== undefined) out[k] = encode(x, `${where}.${k}`);
     return out;
   }
-  throw new Error(
-    `cache: cannot store ${where} ` +
+  fail(
+    'cache',
+    `cannot store ${where} ` +
       `(${v === undefined ? 'undefined' : ((v as object).constructor?.name ?? typeof v)}); store typed arrays, ` +
       `tensors, numbers, strings, or arrays / plain objects of them`,
   );
@@ -146,7 +148,7 @@ function decode(v: unknown): unknown {
   if (typeof o.__number === 'string') return Number(o.__number);
   if (typeof o.__typed === 'string') {
     const Ctor = TYPED[o.__typed];
-    if (!Ctor) throw new Error(`cache: unknown array type ${o.__typed}`);
+    if (!Ctor) fail('cache', `unknown array type ${o.__typed}`);
     const bytes = Buffer.from(o.b64 as string, 'base64');
     // Copy into a fresh, aligned buffer.
     const buf = new ArrayBuffer(bytes.length);
@@ -175,8 +177,9 @@ function recomputeWanted(name: string, opt: boolean | undefined): boolean {
 
 function safeName(name: string): string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
-    throw new Error(
-      `cache: name ${JSON.stringify(name)} should be letters, digits, '-', '_' or '.' (it becomes part of a file name)`,
+    fail(
+      'cache',
+      `name ${JSON.stringify(name)} should be letters, digits, '-', '_' or '.' (it becomes part of a file name)`,
     );
   }
   return name;

@@ -7,6 +7,7 @@
  * interrupting the cell aborts it, with no signal passed by the user.
  */
 import { CELL_INTERRUPT, cellSignal, noteAbortError } from './cell';
+import { fail } from '../common';
 
 /** Progress of long work, reported through `onProgress`. */
 export interface Progress {
@@ -71,7 +72,7 @@ export function throwIfAborted(signal: AbortSignal | undefined, fn: string): voi
  */
 export function workSignal(signal: AbortSignal | undefined, fn: string): AbortSignal | undefined {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new Error(`${fn}: signal must be an AbortSignal (new AbortController().signal), got ${typeof signal}`);
+    fail(fn, `signal must be an AbortSignal (new AbortController().signal), got ${typeof signal}`);
   }
   const cell = cellSignal();
   if (!cell) return signal;
@@ -135,7 +136,7 @@ export class Work {
   ) {
     this.signal = workSignal(opts.signal, fn);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') {
-      throw new Error(`${fn}: onProgress must be a function ({ done, total }) => void, got ${typeof opts.onProgress}`);
+      fail(fn, `onProgress must be a function ({ done, total }) => void, got ${typeof opts.onProgress}`);
     }
     this.onProgress = opts.onProgress;
     this.check();

@@ -1,3 +1,4 @@
+import { fail } from '../common';
 /**
  * While an assignment check runs a student's function, the cnnviz routines that check grades
  * refuse to run: a student who wraps `saliency` inside `mySaliency` learns why the check fails
@@ -22,7 +23,7 @@ const refused = new Map<string, string>();
 /** Throws when `name` is refused by the check now running a student's function. */
 export function refuseInsideCheck(name: string): void {
   const check = refused.get(name);
-  if (check !== undefined) throw new Error(`${name}: not available inside check.${check}; write your own`);
+  if (check !== undefined) fail(name, `not available inside check.${check}; write your own`);
 }
 
 /** Runs `fn` (a student's function) with `names` refused; restored afterwards, even on a throw. */

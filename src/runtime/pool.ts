@@ -22,6 +22,7 @@ import {
   TrainShare,
 } from './batch_tasks';
 import { AbortError, throwIfAborted, workSignal } from './cancel';
+import { InternalError, fail } from '../common';
 
 export type SerializedTask = BuiltinTask | { module: string; name: string } | { source: string };
 
@@ -199,8 +200,7 @@ export class WorkerPool {
     size: number,
     readonly backend: PoolBackend = 'wasm',
   ) {
-    if (!Number.isInteger(size) || size < 1)
-      throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1) fail('WorkerPool', `size must be a positive integer, got ${size}`);
     this.workers = Array.from({ length: size }, () => new PoolWorker(this.script, backend));
   }
 
@@ -253,7 +253,7 @@ export class WorkerPool {
     signal?: AbortSignal,
     caller = 'runBatched',
   ): Promise<tf.Tensor> {
-    if (this.closed) throw new Error('WorkerPool: used after close()');
+    if (this.closed) fail('WorkerPool', 'used after close()');
     throwIfAborted(signal, caller);
     this.replaceDead();
     const used = this.workers.slice(0, Math.max(1, Math.min(parts, this.size, images.shape[0])));
@@ -348,7 +348,7 @@ export class WorkerPool {
    * weights travel with each step). Errors name `caller`.
    */
   async trainer(model: tf.LayersModel, caller = 'trainCnn'): Promise<PoolTrainer> {
-    if (this.closed) throw new Error('WorkerPool: used after close()');
+    if (this.closed) fail('WorkerPool', 'used after close()');
     try {
       await this.ready();
       const w = this.workers[0];
@@ -406,7 +406,7 @@ export class PoolTrainer {
     const reply = this.worker.call(msg, transfer as ArrayBuffer[]).then(
       (r) => {
         this.inFlight.delete(id);
-        if (r.kind !== 'gradients') throw new Error(`internal: a training step got a '${r.kind}' reply`);
+        if (r.kind !== 'gradients') throw new InternalError(`a training step got a '${r.kind}' reply`);
         return { loss: r.loss, grads: r.grads };
       },
       (err: unknown) => {
@@ -504,11 +504,11 @@ export async function runBatched<O = unknown>(
 ): Promise<tf.Tensor> {
   if (!(images instanceof tf.Tensor) || images.rank !== 4) {
     const got = images instanceof tf.Tensor ? `shape [${images.shape}]` : typeof images;
-    throw new Error(`runBatched: images must be a Tensor4D [N, H, W, C], got ${got}`);
+    fail('runBatched', `images must be a Tensor4D [N, H, W, C], got ${got}`);
   }
   const threads = opts.threads ?? threadCount();
   if (!Number.isInteger(threads) || threads < 1)
-    throw new Error(`runBatched: threads must be a positive integer, got ${threads}`);
+    fail('runBatched', `threads must be a positive integer, got ${threads}`);
   const minPer = opts.minPerThread ?? 2;
   const n = images.shape[0];
   const parts = Math.min(threads, Math.floor(n / minPer));

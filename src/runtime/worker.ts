@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setup } from './backend';
 import { assignTrainable, callTask, resolveTask, trainGradients } from './batch_tasks';
 import type { WorkerRequest, WorkerReply } from './pool';
+import { InternalError } from '../common';
 
 let model: tf.LayersModel | undefined;
 let modelKey = -1;
@@ -17,7 +18,7 @@ function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
 }
 
 function current(key: number): tf.LayersModel {
-  if (!model || modelKey !== key) throw new Error(`worker has model ${modelKey}, asked for ${key}`);
+  if (!model || modelKey !== key) throw new InternalError(`worker has model ${modelKey}, asked for ${key}`);
   return model;
 }
 

@@ -6,6 +6,7 @@ import { classColor } from './draw/palette';
 import { FONT_SIZE, measureText, Sheet, SMALL_FONT_SIZE } from './draw/sheet';
 import { niceTicks } from './draw/ticks';
 import { Figure } from './figure';
+import { BY_WRAPPER, fail } from '../common';
 
 export interface Curve {
   name: string;
@@ -46,11 +47,12 @@ function finiteRange(values: number[]): [number, number] {
 
 export function curves(input: CurvesInput, o: CurvesOptions = {}): Figure {
   const list = input?.curves;
-  if (!Array.isArray(list) || list.length === 0) throw new Error('expected { curves: [{ name, x, y }, ...] }');
+  if (!Array.isArray(list) || list.length === 0) fail(BY_WRAPPER, 'expected { curves: [{ name, x, y }, ...] }');
   list.forEach((c, i) => {
-    if (!c || typeof c.name !== 'string') throw new Error(`curve ${i} needs a name`);
+    if (!c || typeof c.name !== 'string') fail(BY_WRAPPER, `curve ${i} needs a name`);
     if (!c.x || !c.y || c.x.length !== c.y.length || c.x.length < 2)
-      throw new Error(
+      fail(
+        BY_WRAPPER,
         `curve '${c.name}': x and y need the same length, at least 2 (got ${c.x?.length}, ${c.y?.length})`,
       );
   });
@@ -60,7 +62,7 @@ export function curves(input: CurvesInput, o: CurvesOptions = {}): Figure {
   const ys = list.flatMap((c) => Array.from(c.y));
   const [xmin, xmax] = o.xLabels ? [Math.min(...xs), Math.max(...xs)] : finiteRange(xs);
   const [ymin, ymax] = o.yRange ?? finiteRange(ys);
-  if (!(ymax > ymin)) throw new Error(`yRange [${o.yRange}] must have min < max`);
+  if (!(ymax > ymin)) fail(BY_WRAPPER, `yRange [${o.yRange}] must have min < max`);
   const legendW = Math.ceil(Math.max(...list.map((c) => measureText(c.name, SMALL_FONT_SIZE)))) + 40;
   const yt = niceTicks(ymin, ymax, 6).filter((v) => v >= ymin && v <= ymax);
   const yLabelW = Math.ceil(Math.max(...yt.map((v) => measureText(formatValue(v), SMALL_FONT_SIZE))));
@@ -72,7 +74,7 @@ export function curves(input: CurvesInput, o: CurvesOptions = {}): Figure {
   const bottom = 24 + labelH + (o.xTitle ? SMALL_FONT_SIZE + 10 : 0);
   const plotW = width - left - legendW - 12;
   const plotH = height - top - bottom;
-  if (plotW < 60 || plotH < 60) throw new Error(`a ${width}x${height} figure leaves no room for the plot`);
+  if (plotW < 60 || plotH < 60) fail(BY_WRAPPER, `a ${width}x${height} figure leaves no room for the plot`);
   const px = (x: number) => left + ((x - xmin) / (xmax - xmin || 1)) * plotW;
   const py = (y: number) => top + (1 - (y - ymin) / (ymax - ymin)) * plotH;
   const sheet = new Sheet(width, height);

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { inspect } from 'util';
 import { currentWriter, DisplayTarget, newDisplayId, sendToKernel, swallowEcho, Writer } from './kernel/bridge';
 import { claimLibraryEmbed, htmlPage, plotHtml, PlotlySpec } from './kernel/plotly';
+import { BY_WRAPPER, fail } from '../common';
 
 /** Plotly's JSON MIME type: what fig.save('x.json') writes; not in a notebook bundle (see kernel/plotly). */
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
@@ -52,7 +53,7 @@ export class Figure {
   private shownBy: Writer | null = null;
 
   constructor(init: FigureInit) {
-    if (!init.png && !init.plotly) throw new Error(`figure '${init.kind}' needs png or plotly content`);
+    if (!init.png && !init.plotly) fail(BY_WRAPPER, `figure '${init.kind}' needs png or plotly content`);
     this.init = init;
     this.kind = init.kind;
     this.width = Math.round(init.width);
@@ -69,7 +70,7 @@ export class Figure {
   /** PNG bytes (for interactive figures, a static rendering made on first use). */
   get png(): Buffer {
     if (!this.pngCache) {
-      if (!this.init.staticPng) throw new Error(`figure '${this.kind}' has no PNG form; save it as .html or .json`);
+      if (!this.init.staticPng) fail(BY_WRAPPER, `figure '${this.kind}' has no PNG form; save it as .html or .json`);
       this.pngCache = this.init.staticPng();
     }
     return this.pngCache;
@@ -146,12 +147,10 @@ export class Figure {
           `style="image-rendering:pixelated" src="data:image/png;base64,${this.png.toString('base64')}">`;
       fs.writeFileSync(file, htmlPage(`cnnviz ${this.kind}`, body));
     } else if (ext === '.json') {
-      if (!this.plotly) throw new Error(`figure '${this.kind}' is a PNG figure; save it as .png or .html`);
+      if (!this.plotly) fail(BY_WRAPPER, `figure '${this.kind}' is a PNG figure; save it as .png or .html`);
       fs.writeFileSync(file, JSON.stringify(this.plotly));
     } else {
-      throw new Error(
-        `fig.save: cannot save '${file}': unknown extension '${ext}'; valid choices: ${SAVE_FORMATS.join(', ')}`,
-      );
+      fail('fig.save', `cannot save '${file}': unknown extension '${ext}'; valid choices: ${SAVE_FORMATS.join(', ')}`);
     }
     return file;
   }

@@ -1,6 +1,6 @@
 // render.filters: convolution kernels as a grid of small images (AlexNet's 64 conv1
 // filters, 11x11x3), upscaled by whole pixels so 3x3 and 5x5 kernels stay crisp.
-import { BY_WRAPPER, checkChoice } from '../common';
+import { BY_WRAPPER, checkChoice, fail } from '../common';
 import { colormap, ColormapName } from './draw/colormap';
 import { Figure } from './figure';
 import { isTensor } from './tensors';
@@ -41,7 +41,8 @@ export interface FiltersOptions {
 export function filters(bank: FilterBank, o: FiltersOptions = {}): Figure {
   const { n, kh, kw, c, data } = bank;
   if (data.length !== n * kh * kw * c) {
-    throw new Error(
+    fail(
+      BY_WRAPPER,
       `filter data has ${data.length} values; expected [n, kh, kw, c] = [${n}, ${kh}, ${kw}, ${c}] ` +
         `= ${n * kh * kw * c}`,
     );
@@ -49,15 +50,15 @@ export function filters(bank: FilterBank, o: FiltersOptions = {}): Figure {
   const normalize = checkChoice(BY_WRAPPER, 'normalize', o.normalize ?? 'filter', ['filter', 'shared'] as const);
   const color = checkChoice(BY_WRAPPER, 'color', o.color ?? 'auto', ['auto', 'rgb', 'gray'] as const);
   const mode: 'rgb' | 'gray' = color === 'auto' ? (c === 3 ? 'rgb' : 'gray') : color;
-  if (mode === 'rgb' && c !== 3) throw new Error(`color 'rgb' needs 3 input channels; these kernels have ${c}`);
+  if (mode === 'rgb' && c !== 3) fail(BY_WRAPPER, `color 'rgb' needs 3 input channels; these kernels have ${c}`);
   let channel = o.channel;
   if (mode === 'gray' && c !== 1 && channel === undefined) {
     if (color === 'gray' && c === 3)
       channel = -1; // luminance of an RGB kernel
-    else throw new Error(`kernels have ${c} input channels; pass channel (0..${c - 1}) to show one of them`);
+    else fail(BY_WRAPPER, `kernels have ${c} input channels; pass channel (0..${c - 1}) to show one of them`);
   }
   if (channel !== undefined && channel !== -1 && !(Number.isInteger(channel) && channel >= 0 && channel < c)) {
-    throw new Error(`channel ${channel} is out of range; valid: 0..${c - 1}`);
+    fail(BY_WRAPPER, `channel ${channel} is out of range; valid: 0..${c - 1}`);
   }
   const count = Math.min(n, o.max ?? n);
   const size = kh * kw;
@@ -126,7 +127,7 @@ export function filters(bank: FilterBank, o: FiltersOptions = {}): Figure {
 export function showFilters(weights: Tensor | FilterBank, o: FiltersOptions = {}): Figure {
   let bank: FilterBank;
   if (isTensor(weights)) {
-    if (weights.rank !== 4) throw new Error(`filters must be [n, kh, kw, c]; got shape [${weights.shape.join(', ')}]`);
+    if (weights.rank !== 4) fail(BY_WRAPPER, `filters must be [n, kh, kw, c]; got shape [${weights.shape.join(', ')}]`);
     const [n, kh, kw, c] = weights.shape;
     bank = { n, kh, kw, c, data: weights.dataSync() as Float32Array };
   } else bank = weights;

@@ -6,6 +6,7 @@ import { className, Images, isTensor, LabelOptions, Labels, labelsOf, pickImages
 import type { NearestNeighborsResult } from '../techniques/embedding/neighbors';
 import { Normalize, Pixels, scaleFor, toRgba, upscale } from './draw/raster';
 import { ColumnGroup, drawTiles, Tile } from './draw/tiles';
+import { BY_WRAPPER, fail } from '../common';
 
 export const CORRECT_COLOR = '#1a9850';
 export const WRONG_COLOR = '#d73027';
@@ -35,11 +36,11 @@ function mark(ok: boolean | null | undefined): string | undefined {
 }
 
 export function images(imgs: Pixels[], o: ImagesOptions = {}): Figure {
-  if (imgs.length === 0) throw new Error('images needs at least one image');
+  if (imgs.length === 0) fail(BY_WRAPPER, 'images needs at least one image');
   if (o.captions && o.captions.length !== imgs.length)
-    throw new Error(`captions has ${o.captions.length} entries; expected one per image (${imgs.length})`);
+    fail(BY_WRAPPER, `captions has ${o.captions.length} entries; expected one per image (${imgs.length})`);
   if (o.correct && o.correct.length !== imgs.length)
-    throw new Error(`correct has ${o.correct.length} entries; expected one per image (${imgs.length})`);
+    fail(BY_WRAPPER, `correct has ${o.correct.length} entries; expected one per image (${imgs.length})`);
   const maxSide = Math.max(...imgs.map((i) => Math.max(i.width, i.height)));
   const scale = o.scale ?? scaleFor(maxSide, maxSide, o.size ?? 84);
   const tiles: Tile[] = imgs.map((img, i) => ({
@@ -85,11 +86,14 @@ export interface NeighborsOptions {
 
 export function neighbors(input: NeighborsInput, o: NeighborsOptions = {}): Figure {
   const { queries, sections } = input;
-  if (queries.length === 0) throw new Error('neighbors needs at least one query');
-  if (sections.length === 0) throw new Error('neighbors needs at least one section of neighbours');
+  if (queries.length === 0) fail(BY_WRAPPER, 'neighbors needs at least one query');
+  if (sections.length === 0) fail(BY_WRAPPER, 'neighbors needs at least one section of neighbours');
   sections.forEach((s) => {
     if (s.images.length !== queries.length) {
-      throw new Error(`section '${s.title}' has neighbours for ${s.images.length} queries; expected ${queries.length}`);
+      fail(
+        BY_WRAPPER,
+        `section '${s.title}' has neighbours for ${s.images.length} queries; expected ${queries.length}`,
+      );
     }
   });
   const all = [...queries, ...sections.flatMap((s) => s.images.flat())];
@@ -197,21 +201,23 @@ interface NeighborLists {
 
 function neighborLists(r: NeighborsResult, what: string): NeighborLists {
   if (!r || typeof r !== 'object' || !r.indices) {
-    throw new Error(
+    fail(
+      BY_WRAPPER,
       `section '${what}': expected nearestNeighbors' result { indices, distances, k } or { indices: number[][] } ` +
         `per query`,
     );
   }
   if ('k' in r && typeof r.k === 'number') {
     const k = r.k;
-    if (!(Number.isInteger(k) && k >= 1)) throw new Error(`section '${what}': k ${k} must be a positive integer`);
+    if (!(Number.isInteger(k) && k >= 1)) fail(BY_WRAPPER, `section '${what}': k ${k} must be a positive integer`);
     const rows = (flat: ArrayLike<number>): number[][] =>
       Array.from({ length: Math.ceil(flat.length / k) }, (_, i) => Array.from(flat).slice(i * k, (i + 1) * k));
     return { indices: rows(r.indices), distances: r.distances ? rows(r.distances) : undefined };
   }
   const perQuery = r as { indices: ArrayLike<number>[]; distances?: ArrayLike<number>[] };
   if (!Array.from(perQuery.indices as ArrayLike<unknown>).every((q) => q !== null && typeof q === 'object')) {
-    throw new Error(
+    fail(
+      BY_WRAPPER,
       `section '${what}': flat indices need k; expected nearestNeighbors' result { indices, distances, k } or { ` +
         `indices: number[][] } per query`,
     );
@@ -260,7 +266,7 @@ export function showNeighbors(database: Images, result: NeighborsResult, o: Show
   } else {
     queries = toPixelList(q as Images, 'queries');
   }
-  if (queries.length !== nq) throw new Error(`${queries.length} queries but the result has neighbours for ${nq}`);
+  if (queries.length !== nq) fail(BY_WRAPPER, `${queries.length} queries but the result has neighbours for ${nq}`);
   const qLabels = o.queryLabels
     ? labelsOf(o.queryLabels)
     : labels && queryIdx

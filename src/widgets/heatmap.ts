@@ -10,7 +10,7 @@ import {
   HEATMAP_SIGNS,
   normalizeAttribution,
 } from './draw/attribution';
-import { BY_WRAPPER, checkChoice } from '../common';
+import { BY_WRAPPER, checkChoice, fail } from '../common';
 import { Colormap, colormap, ColormapName } from './draw/colormap';
 import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './draw/colorbar';
 import type { Field } from './field';
@@ -70,7 +70,7 @@ export function reduceChannels(f: Field, how: ChannelReduce): Float32Array {
   const c = f.channels ?? 1;
   const n = f.width * f.height;
   if (f.data.length !== n * c) {
-    throw new Error(`attribution has ${f.data.length} values; expected ${f.height}x${f.width}x${c} = ${n * c}`);
+    fail(BY_WRAPPER, `attribution has ${f.data.length} values; expected ${f.height}x${f.width}x${c} = ${n * c}`);
   }
   const out = new Float32Array(n);
   if (c === 1) {
@@ -94,11 +94,12 @@ export function reduceChannels(f: Field, how: ChannelReduce): Float32Array {
 /** An empty or all-NaN map draws as a blank or black panel without a word: refused, naming it. */
 function checkMapValues(f: Field, what: string): void {
   if (!(f.width > 0 && f.height > 0) || f.data.length === 0)
-    throw new Error(`${what} is empty (${f.height}x${f.width}, ${f.data.length} values); expected a map with values`);
+    fail(BY_WRAPPER, `${what} is empty (${f.height}x${f.width}, ${f.data.length} values); expected a map with values`);
   let finite = 0;
   for (let i = 0; i < f.data.length && finite === 0; i++) if (Number.isFinite(f.data[i])) finite++;
   if (finite === 0)
-    throw new Error(
+    fail(
+      BY_WRAPPER,
       `${what} has no finite value (all ${f.data.length} are NaN or infinite); the method that made it failed`,
     );
 }
@@ -112,7 +113,7 @@ const MODE_TITLES: Record<HeatmapMode, string> = {
 
 export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = {}): Figure {
   const items = Array.isArray(input) ? input : [input];
-  if (items.length === 0) throw new Error('heatmap needs at least one attribution');
+  if (items.length === 0) fail(BY_WRAPPER, 'heatmap needs at least one attribution');
   const hasImage = items.every((it) => it.image);
   const modes = ([] as HeatmapMode[]).concat(o.mode ?? (hasImage ? 'blended' : 'heat'));
   modes.forEach((m) => checkChoice(BY_WRAPPER, 'mode', m, HEATMAP_MODES));
@@ -120,7 +121,7 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
   const cm = colormap(o.colormap ?? (sign === 'all' ? 'rdbu' : 'inferno'));
   const clip = o.clip ?? 99;
   const alpha = o.alpha ?? 0.5;
-  if (!(alpha >= 0 && alpha <= 1)) throw new Error(`alpha ${alpha} must be in [0, 1]`);
+  if (!(alpha >= 0 && alpha <= 1)) fail(BY_WRAPPER, `alpha ${alpha} must be in [0, 1]`);
   const background = checkChoice(BY_WRAPPER, 'background', o.background ?? 'gray', ['gray', 'color'] as const);
   const showImage = (o.showImage ?? true) && hasImage;
   const wantBar = (o.colorbar ?? true) && modes.some((m) => m === 'heat' || m === 'blended');
@@ -177,7 +178,7 @@ export function heatmap(input: HeatmapItem | HeatmapItem[], o: HeatmapOptions = 
   const maxH = Math.max(...rows.map((r) => r.h));
   const scale = o.scale ?? scaleFor(maxW, maxH, o.size ?? 160);
   if (o.cols !== undefined) {
-    if (!Number.isInteger(o.cols) || o.cols < 1) throw new Error(`cols ${o.cols} must be a whole number >= 1`);
+    if (!Number.isInteger(o.cols) || o.cols < 1) fail(BY_WRAPPER, `cols ${o.cols} must be a whole number >= 1`);
     return gridFigure(rows, { cols: o.cols, scale, maxW, maxH, title: o.title, text: `sign ${sign}, clip ${clip}%` });
   }
   const panelW = maxW * scale;
@@ -318,7 +319,8 @@ export function showHeatmap(
   if (Array.isArray(attribution)) fields = attribution.map((a, i) => toField(a, `attribution[${i}]`));
   else if (isTensor(attribution) && imgs.length > 1) {
     if (attribution.rank < 3 || attribution.shape[0] !== imgs.length) {
-      throw new Error(
+      fail(
+        BY_WRAPPER,
         `attribution has shape [${attribution.shape.join(', ')}] for ${imgs.length} images; expected ` +
           `[${imgs.length}, H, W] or [${imgs.length}, H, W, C]`,
       );
@@ -334,7 +336,7 @@ export function showHeatmap(
     }));
   } else fields = [toField(attribution as Tensor | Field)];
   if (imgs.length && imgs.length !== fields.length)
-    throw new Error(`${fields.length} attributions but ${imgs.length} images`);
+    fail(BY_WRAPPER, `${fields.length} attributions but ${imgs.length} images`);
   const items: HeatmapItem[] = fields.map((f, i) => ({ attribution: f, image: imgs[i], label: o.labels?.[i] }));
   return heatmap(items, o);
 }

@@ -7,6 +7,7 @@ import type { GridLayoutResult } from '../techniques/embedding/grid_layout';
 import { classColor } from './draw/palette';
 import { Pixels, scaleFor, toRgba, upscale } from './draw/raster';
 import { FONT_SIZE, measureText, Sheet } from './draw/sheet';
+import { BY_WRAPPER, fail } from '../common';
 
 export interface ImageScatterInput {
   points: ArrayLike<number>;
@@ -30,7 +31,8 @@ const PAD = 8;
 export function imageScatter(input: ImageScatterInput, o: ImageScatterOptions = {}): Figure {
   const n = input.points.length / 2;
   if (input.thumbnails.length !== n) {
-    throw new Error(
+    fail(
+      BY_WRAPPER,
       `imageScatter has ${n} points and ${input.thumbnails.length} thumbnails; expected one thumbnail per point`,
     );
   }
@@ -115,10 +117,11 @@ export interface ImageGridOptions {
 export function imageGrid(input: ImageGridInput, o: ImageGridOptions = {}): Figure {
   const { rows, cols, cells, thumbnails } = input;
   if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows > 0 && cols > 0)) {
-    throw new Error(`grid of ${rows}x${cols} cells: rows and cols must be positive integers`);
+    fail(BY_WRAPPER, `grid of ${rows}x${cols} cells: rows and cols must be positive integers`);
   }
   if (cells.length !== thumbnails.length) {
-    throw new Error(
+    fail(
+      BY_WRAPPER,
       `imageGrid has ${cells.length} cell assignments and ${thumbnails.length} thumbnails; expected one per point`,
     );
   }
@@ -148,8 +151,8 @@ export function imageGrid(input: ImageGridInput, o: ImageGridOptions = {}): Figu
     const c = cells[i];
     if (c < 0) continue;
     if (!(Number.isInteger(c) && c < rows * cols))
-      throw new Error(`cell ${c} of point ${i} is outside the ${rows}x${cols} grid (0..${rows * cols - 1}, or -1)`);
-    if (taken[c] >= 0) throw new Error(`points ${taken[c]} and ${i} share grid cell ${c}; each cell holds one point`);
+      fail(BY_WRAPPER, `cell ${c} of point ${i} is outside the ${rows}x${cols} grid (0..${rows * cols - 1}, or -1)`);
+    if (taken[c] >= 0) fail(BY_WRAPPER, `points ${taken[c]} and ${i} share grid cell ${c}; each cell holds one point`);
     taken[c] = i;
     const x = PAD + (c % cols) * (cw + gap);
     const y = PAD + titleH + Math.floor(c / cols) * (ch + gap);
@@ -181,7 +184,7 @@ export type GridCells = Pick<GridLayoutResult, 'rows' | 'cols'> & { cells: Array
 /** show.imageGrid: thumbnails snapped to the cells of a grid. */
 export function showImageGrid(grid: GridCells, imgs: Images, o: ImageGridOptions & LabelOptions = {}): Figure {
   if (!grid || typeof grid !== 'object' || !grid.cells)
-    throw new Error("expected gridLayout()'s result { cells, rows, cols }");
+    fail(BY_WRAPPER, "expected gridLayout()'s result { cells, rows, cols }");
   const cells = toNumbers(grid.cells, 'grid cells');
   return imageGrid(
     {

@@ -2,7 +2,7 @@
 // coordinates beside the image (each pixel shows the value of the nearest window centre
 // among the windows covering it), optionally over the image, with a colour bar marking the probability
 // of the unoccluded image.
-import { BY_WRAPPER, checkChoice } from '../common';
+import { BY_WRAPPER, checkChoice, fail } from '../common';
 import { formatValue } from './draw/attribution';
 import { colormap, ColormapName } from './draw/colormap';
 import { colorbarWidth, COLORBAR_MARGIN, ColorbarSpec, drawColorbar } from './draw/colorbar';
@@ -61,23 +61,28 @@ export function alignOcclusion(input: OcclusionInput): Float32Array {
   const W = image.width;
   const mh = map.height;
   const mw = map.width;
-  if (map.data.length !== mh * mw) throw new Error(`occlusion map has ${map.data.length} values; expected ${mh}x${mw}`);
+  if (map.data.length !== mh * mw)
+    fail(BY_WRAPPER, `occlusion map has ${map.data.length} values; expected ${mh}x${mw}`);
   if (mh === H && mw === W && !input.ys && !input.window) return Float32Array.from(map.data);
   let ys = input.ys;
   let xs = input.xs;
   if (!ys || !xs) {
     if (input.window === undefined || input.stride === undefined) {
-      throw new Error(
+      fail(
+        BY_WRAPPER,
         `a ${mh}x${mw} occlusion map on a ${H}x${W} image needs its positions: pass window and stride, or ys and ` +
           `xs (occlusion(model, image, { ..., details: true }) returns them with the map)`,
       );
     }
     const [sh, sw] = pair(input.stride);
-    ys = ys ?? Array.from({ length: mh }, (_, i) => i * sh);
-    xs = xs ?? Array.from({ length: mw }, (_, j) => j * sw);
+    // occlusion()'s grid: every stride, the last window flush with the far edge (min is a no-op before it).
+    const [fh, fw] = pair(input.window);
+    ys = ys ?? Array.from({ length: mh }, (_, i) => Math.min(i * sh, H - fh));
+    xs = xs ?? Array.from({ length: mw }, (_, j) => Math.min(j * sw, W - fw));
   }
   if (ys.length !== mh || xs.length !== mw) {
-    throw new Error(
+    fail(
+      BY_WRAPPER,
       `positions ys (${ys.length}) and xs (${xs.length}) must match the map's ${mh} rows and ${mw} columns`,
     );
   }
@@ -214,7 +219,8 @@ export interface ShowOcclusionOptions
 function oneMap(t: Tensor): Field {
   if (t.rank === 3) {
     if (t.shape[0] !== 1)
-      throw new Error(
+      fail(
+        BY_WRAPPER,
         `occlusion map has shape [${t.shape.join(', ')}]; show one image at a time ([rows, cols] or [1, rows, cols])`,
       );
     return { height: t.shape[1] as number, width: t.shape[2] as number, data: t.dataSync() as Float32Array };
@@ -226,7 +232,8 @@ function oneMap(t: Tensor): Field {
 export function showOcclusion(result: OcclusionMap, image: Tensor | Pixels, o: ShowOcclusionOptions = {}): Figure {
   const r = isTensor(result) ? { map: result } : result;
   if (!r || !isTensor(r.map))
-    throw new Error(
+    fail(
+      BY_WRAPPER,
       "expected occlusion()'s result { map, rows, cols, window, stride, score } or a [rows, cols] tensor",
     );
   const input: OcclusionInput = {

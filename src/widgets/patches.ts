@@ -6,6 +6,7 @@ import { className, Images, LabelOptions, labelsOf, pickImages } from './tensors
 import type { ActivatingPatch } from '../techniques/features/patches';
 import { checkPixels, Pixels, Rgba, scaleFor, toRgba, upscale } from './draw/raster';
 import { drawTiles, Tile } from './draw/tiles';
+import { BY_WRAPPER, fail } from '../common';
 
 export interface PatchBox {
   /** rows top..bottom-1 and columns left..right-1, clipped to the image */
@@ -45,7 +46,8 @@ export function cropField(img: Pixels, box: PatchBox, padValue = 0.5): Pixels {
   const h = box.bottom - box.top + p.top + p.bottom;
   const w = box.right - box.left + p.left + p.right;
   if (!(box.top >= 0 && box.left >= 0 && box.bottom <= img.height && box.right <= img.width && h > 0 && w > 0)) {
-    throw new Error(
+    fail(
+      BY_WRAPPER,
       `box ${JSON.stringify(box)} does not fit a ${img.width}x${img.height} image (rows top..bottom-1, columns ` +
         `left..right-1)`,
     );
@@ -64,7 +66,7 @@ export function cropField(img: Pixels, box: PatchBox, padValue = 0.5): Pixels {
 }
 
 export function patches(items: PatchItem[], o: PatchesOptions = {}): Figure {
-  if (items.length === 0) throw new Error('patches needs at least one item');
+  if (items.length === 0) fail(BY_WRAPPER, 'patches needs at least one item');
   const maxSide = Math.max(...items.map((it) => Math.max(it.image.width, it.image.height)));
   const scale = o.scale ?? scaleFor(maxSide, maxSide, o.size ?? 96);
   const cellSide = maxSide * scale;
@@ -128,7 +130,8 @@ export type PatchResult = Pick<ActivatingPatch, 'index'> &
 /** show.patches: the top images of a unit with the receptive field of each maximum, and its crop. */
 export function showPatches(dataset: Images, result: PatchResult[], o: PatchesOptions & LabelOptions = {}): Figure {
   if (!Array.isArray(result) || !result.every((r) => r && r.box && typeof r.index === 'number')) {
-    throw new Error(
+    fail(
+      BY_WRAPPER,
       'expected topActivatingPatches output [{ index, activation, box: { top, left, bottom, right, padding } }]',
     );
   }

@@ -10,6 +10,7 @@ import { niceTicks } from './draw/ticks';
 import { FONT_SIZE, measureText, Sheet, SMALL_FONT_SIZE } from './draw/sheet';
 import { isTensor, toPixels } from './tensors';
 import type { Tensor } from '@tensorflow/tfjs';
+import { fail } from '../common';
 
 export { niceTicks };
 
@@ -205,8 +206,7 @@ export class ProgressDisplay {
       this.update(first, value ?? NaN, image);
       return;
     }
-    if (!first || typeof first !== 'object')
-      throw new Error('onStep: expected (step, value, image?) or a step report object');
+    if (!first || typeof first !== 'object') fail('onStep', 'expected (step, value, image?) or a step report object');
     const r = first;
     if (typeof r.epoch === 'number' && typeof r.stepsPerEpoch === 'number') {
       if (this.options.total === undefined && typeof r.epochs === 'number')

@@ -11,6 +11,7 @@ import { Pixels, Rgba, toByte, toRgba } from './draw/raster';
 import { scatterPng } from './draw/scatter_static';
 import { Sheet } from './draw/sheet';
 import type { ScatterInput, ScatterTrace } from './scatter_types';
+import { BY_WRAPPER, fail } from '../common';
 
 export type { ScatterInput, ScatterTrace } from './scatter_types';
 
@@ -32,13 +33,13 @@ export interface ScatterOptions {
 /** Groups points by class, in class order. */
 export function scatterTraces(input: ScatterInput): ScatterTrace[] {
   const n = input.points.length / 2;
-  if (!Number.isInteger(n)) throw new Error(`points has ${input.points.length} values; expected x,y pairs (N*2)`);
-  if (n === 0) throw new Error('points is empty; expected at least one x,y pair');
+  if (!Number.isInteger(n)) fail(BY_WRAPPER, `points has ${input.points.length} values; expected x,y pairs (N*2)`);
+  if (n === 0) fail(BY_WRAPPER, 'points is empty; expected at least one x,y pair');
   const declared = (input as { n?: unknown }).n;
   if (declared !== undefined && declared !== n)
-    throw new Error(`n is ${String(declared)} but points holds ${n} points (N*2 values)`);
+    fail(BY_WRAPPER, `n is ${String(declared)} but points holds ${n} points (N*2 values)`);
   if (input.labels && input.labels.length !== n)
-    throw new Error(`labels has ${input.labels.length} entries; expected one per point (${n})`);
+    fail(BY_WRAPPER, `labels has ${input.labels.length} entries; expected one per point (${n})`);
   const labels = input.labels ?? new Int32Array(n);
   let maxLabel = 0;
   for (let i = 0; i < n; i++) maxLabel = Math.max(maxLabel, labels[i]);
@@ -46,7 +47,7 @@ export function scatterTraces(input: ScatterInput): ScatterTrace[] {
   const groups = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const l = labels[i];
-    if (!Number.isInteger(l) || l < 0) throw new Error(`label ${l} of point ${i} must be a class index >= 0`);
+    if (!Number.isInteger(l) || l < 0) fail(BY_WRAPPER, `label ${l} of point ${i} must be a class index >= 0`);
     if (!groups.has(l)) groups.set(l, []);
     (groups.get(l) as number[]).push(i);
   }
@@ -95,7 +96,7 @@ export function scatter(input: ScatterInput, o: ScatterOptions = {}): Figure {
   const width = o.width ?? 760;
   const height = o.height ?? 560;
   if (input.thumbnails && input.thumbnails.length !== n) {
-    throw new Error(`thumbnails has ${input.thumbnails.length} images; expected one per point (${n})`);
+    fail(BY_WRAPPER, `thumbnails has ${input.thumbnails.length} images; expected one per point (${n})`);
   }
   const index = (i: number) => (input.indices ? input.indices[i] : i);
   const data = traces.map((t) => ({

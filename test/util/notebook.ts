@@ -29,6 +29,25 @@ export interface ExecutedNotebook {
   html?: string;
 }
 
+/**
+ * Python for a jupyter_client driver script: `pump(until, timeout)` hands each iopub message to the driver's
+ * `record(m)` until `until()` holds (True) or the time-out passes (False). The driver defines `kc` and `record`.
+ */
+export const IOPUB_PUMP = String.raw`
+def pump(until, timeout=120):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            m = kc.get_iopub_msg(timeout=0.05)
+        except Exception:
+            m = None
+        if m is not None:
+            record(m)
+        if until():
+            return True
+    return False
+`;
+
 /** The Python that has Jupyter (as found by kernel-setup/setup.sh). */
 export function jupyterPython(): string {
   const saved = path.join(REPO, 'kernel-setup', '.python');

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkChoice, fail, pairOf } from '../../common';
+import { checkChoice, fail, checkPair } from '../../common';
 import { LongWorkOptions, Work } from '../../runtime/cancel';
 import { decodeImage, Fit, FITS, rgbaToFloat } from '../images';
 import { entry, locate } from '../store';
@@ -85,7 +85,7 @@ function chosenClasses(classes: Array<string | number>): number[] {
 }
 
 export async function loadImagenetSample(opts: ImagenetSampleOptions = {}): Promise<ImagenetSample> {
-  const [h, w] = pairOf(opts.size, [224, 224], CALLER, 'size');
+  const [h, w] = checkPair(CALLER, 'size', opts.size, [224, 224]);
   const fit = opts.fit ?? 'cover';
   checkChoice(CALLER, 'fit', fit, FITS);
   const order = opts.labelsFor ?? 'mobilenet';

@@ -6,7 +6,7 @@ import { onBatch } from '../core/harness';
 import { Batch, ClassTargetOptions, SCORE_OUTPUTS, ScoreOutput } from '../core/inputs';
 import { Explained, resolveExplained } from '../core/objective';
 import { PerturbationLoop } from '../core/perturbation';
-import { fail, oneOf, shapeText } from '../../common';
+import { fail, checkChoice, shapeText } from '../../common';
 
 /**
  * 'black' (zeros), 'mean' (each image's mean colour), 'blur' (a Gaussian-blurred copy), a number
@@ -91,7 +91,7 @@ export async function onBaselineBatch<R, P = undefined>(
   body: (run: BaselineRun<P>) => Promise<R>,
   prepare: (batch: Batch) => P = () => undefined as P,
 ): Promise<R> {
-  const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
+  const output = checkChoice(caller, 'output', opts.output, SCORE_OUTPUTS, 'probs');
   const loop = new PerturbationLoop(caller, opts, 0);
   return onBatch(model, image, caller, async (batch) => {
     let base: tf.Tensor4D | undefined;

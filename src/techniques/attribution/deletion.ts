@@ -10,7 +10,7 @@ import { LongWorkOptions } from '../../runtime/cancel';
 import { readImage, ScoreOutput, batchForModel, ClassTargetOptions, Batch } from '../core/inputs';
 import { BaselineChoice, onBaselineBatch } from './baseline';
 import { explainedValues, repeatExplained, sliceExplained } from '../core/objective';
-import { fail, InternalError, positiveInt, shapeText } from '../../common';
+import { fail, InternalError, checkInt, shapeText } from '../../common';
 
 export interface CurveScoreOptions extends LongWorkOptions, ClassTargetOptions {
   /** Points on the curve after the start (default 32): each adds about H*W/steps pixels. */
@@ -60,8 +60,8 @@ async function curveScore(
 ): Promise<CurveScore> {
   const caller = mode === 'deletion' ? 'deletionScore' : 'insertionScore';
   await ensureBackend();
-  const steps = positiveInt(opts.steps, 32, caller, 'steps', 10000);
-  const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 64, caller), caller, 'batchSize');
+  const steps = checkInt(caller, 'steps', opts.steps, { dflt: 32, max: 10000 });
+  const batchSize = checkInt(caller, 'batchSize', opts.batchSize, { dflt: batchForModel(model, image, 64, caller) });
   /** The attribution checked against the batch: its values and channels (1 for [H, W] maps). */
   const readAttribution = (batch: Batch) => {
     const [n, h, w, c] = batch.x.shape;

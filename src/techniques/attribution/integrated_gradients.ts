@@ -11,7 +11,7 @@ import { PerturbationLoop } from '../core/perturbation';
 import { Explained, explainedValues, resolveExplained, sliceExplained, TargetOptions } from '../core/objective';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './reduce';
 import { baselineBatch, BaselineChoice } from './baseline';
-import { finiteNumber, oneOf, positiveInt } from '../../common';
+import { checkNumber, checkChoice, checkInt } from '../../common';
 
 export type IntegrationMethod = 'gaussLegendre' | 'riemannTrapezoid' | 'riemannMiddle' | 'riemannLeft' | 'riemannRight';
 export const INTEGRATION_METHODS: readonly IntegrationMethod[] = [
@@ -32,6 +32,10 @@ export interface IntegratedGradientsOptions extends TargetOptions, LongWorkOptio
   steps?: number;
   /**
    * Quadrature rule (default 'gaussLegendre', as in Captum; it never evaluates the gradient exactly at the baseline).
+   * 'riemannTrapezoid' puts `steps` points from the baseline to the image, weights 1/(steps-1) (half at both ends),
+   * summing to 1 as the integral's weights must. Captum 0.7's 'riemann_trapezoid' uses the same points but weights
+   * 1/steps (half at the ends), which sum to (steps-1)/steps: its maps are ours times (steps-1)/steps (63/64 at 64
+   * steps) and its completeness sum falls short by as much. Compare the two with that factor, or correlations.
    */
   method?: IntegrationMethod;
   /** Channel reduction (default 'none': [H, W, C], whose sum is the completeness sum). */
@@ -170,25 +174,20 @@ async function run(
   opts: IntegratedGradientsOptions,
 ): Promise<IntegratedGradientsResult> {
   const caller = 'integratedGradients';
-  const method = oneOf(opts.method, INTEGRATION_METHODS, 'gaussLegendre', caller, 'method');
+  const method = checkChoice(caller, 'method', opts.method, INTEGRATION_METHODS, 'gaussLegendre');
   // Gauss-Legendre's nodes cost steps^2 before any work (synchronous): 2,048 take ~20 ms; the Riemann sums are linear
   const most = method === 'gaussLegendre' ? MAX_GAUSS_STEPS : MAX_STEPS;
-  const steps = positiveInt(opts.steps, 64, caller, `steps (method '${method}')`, most);
-  const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'none', caller, 'reduce');
-  const batchSize = positiveInt(
-    opts.batchSize,
-    Math.max(1, Math.floor(batchForModel(model, image, 128, caller) / 2)),
-    caller,
-    'batchSize',
-  );
-  const tolerance = opts.tolerance === Infinity ? Infinity : finiteNumber(opts.tolerance, 0.01, caller, 'tolerance', 0);
-  const maxSteps = positiveInt(
-    opts.maxSteps,
-    Math.min(most, Math.max(1024, steps)),
-    caller,
-    `maxSteps (method '${method}')`,
-    most,
-  );
+  const steps = checkInt(caller, `steps (method '${method}')`, opts.steps, { dflt: 64, max: most });
+  const reduce = checkChoice(caller, 'reduce', opts.reduce, REDUCE_CHOICES, 'none');
+  const batchSize = checkInt(caller, 'batchSize', opts.batchSize, {
+    dflt: Math.max(1, Math.floor(batchForModel(model, image, 128, caller) / 2)),
+  });
+  const tolerance =
+    opts.tolerance === Infinity ? Infinity : checkNumber(caller, 'tolerance', opts.tolerance, { dflt: 0.01, min: 0 });
+  const maxSteps = checkInt(caller, `maxSteps (method '${method}')`, opts.maxSteps, {
+    dflt: Math.min(most, Math.max(1024, steps)),
+    max: most,
+  });
   const loop = new PerturbationLoop(caller, opts, 0);
   return onBatch(model, image, caller, async (batch) => {
     let base: tf.Tensor4D | undefined;

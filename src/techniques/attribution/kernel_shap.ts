@@ -13,7 +13,7 @@ import { BaselineChoice, onBaselineBatch } from './baseline';
 import { sliceExplained } from '../core/objective';
 import { fromLabels, segmentImage, Segmentation, SegmentMethod } from './segments';
 import { shapleyCoalitionsChecked, solveShapley } from './shapley';
-import { fail, positiveInt } from '../../common';
+import { fail, checkInt } from '../../common';
 import { begin } from '../core/harness';
 
 export interface KernelShapOptions extends LongWorkOptions, ClassTargetOptions {
@@ -68,8 +68,8 @@ async function explainOne(
 ): Promise<KernelShapImageResult> {
   const [h, w, c] = shape;
   const M = seg.count;
-  const samples = positiveInt(opts.samples, 2 * M + 2048, 'kernelShap', 'samples', MAX_SAMPLES);
-  const batchSize = positiveInt(opts.batchSize, batchFor(h, w, c, 256), 'kernelShap', 'batchSize');
+  const samples = checkInt('kernelShap', 'samples', opts.samples, { dflt: 2 * M + 2048, max: MAX_SAMPLES });
+  const batchSize = checkInt('kernelShap', 'batchSize', opts.batchSize, { dflt: batchFor(h, w, c, 256) });
   const { masks, weights, exact } = await shapleyCoalitionsChecked(M, samples, mulberry32(opts.seed ?? 0), () =>
     loop.work.tick(),
   );

@@ -9,7 +9,7 @@ import { SCORE_OUTPUTS, ScoreOutput, batchForModel, ClassTargetOptions } from '.
 import { PerturbationLoop } from '../core/perturbation';
 import { explainedValues, resolveExplained, sliceExplained } from '../core/objective';
 import { baselineBatch } from './baseline';
-import { fail, InternalError, oneOf, pairOf, positiveInt, shapeText } from '../../common';
+import { fail, InternalError, checkChoice, checkPair, checkInt, shapeText } from '../../common';
 import { begin, onBatch } from '../core/harness';
 import { defaultStride, defaultWindow, occludedCopies, occlusionGrid, pixelDrops } from './occlusion_grid';
 
@@ -94,15 +94,15 @@ async function run(
   caller: string,
 ): Promise<OcclusionResult> {
   await begin(caller);
-  const output = oneOf(opts.output, SCORE_OUTPUTS, 'probs', caller, 'output');
-  const batchSize = positiveInt(opts.batchSize, batchForModel(model, image, 128, caller), caller, 'batchSize');
+  const output = checkChoice(caller, 'output', opts.output, SCORE_OUTPUTS, 'probs');
+  const batchSize = checkInt(caller, 'batchSize', opts.batchSize, { dflt: batchForModel(model, image, 128, caller) });
   const loop = new PerturbationLoop(caller, opts, 0);
   return onBatch(model, image, caller, async (batch) => {
     let fillImages: tf.Tensor4D | undefined;
     try {
       const [n, h, w, c] = batch.x.shape;
-      const window = pairOf(opts.window, defaultWindow(h, w), caller, 'window');
-      const stride = pairOf(opts.stride, defaultStride(window), caller, 'stride');
+      const window = checkPair(caller, 'window', opts.window, defaultWindow(h, w));
+      const stride = checkPair(caller, 'stride', opts.stride, defaultStride(window));
       if (window[0] > h || window[1] > w)
         fail(caller, `window ${shapeText(window)} is larger than the image ${shapeText([h, w])}`);
       const fill = opts.fill ?? 'mean';

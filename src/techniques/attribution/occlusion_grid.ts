@@ -23,12 +23,20 @@ export function defaultStride(window: [number, number]): [number, number] {
   return [Math.max(1, Math.round(window[0] / 4)), Math.max(1, Math.round(window[1] / 4))];
 }
 
+/**
+ * 0, stride, 2 stride, ... while the window fits, and a last window flush with the far edge when those stop short of
+ * it (as Captum does), so every pixel is covered: 224 px, window 37, stride 9 gives 0..180 and 187.
+ */
 function positions(size: number, window: number, stride: number): Int32Array {
   const n = Math.floor((size - window) / stride) + 1;
-  return Int32Array.from({ length: n }, (_, i) => i * stride);
+  const flush = (n - 1) * stride + window < size;
+  return Int32Array.from({ length: n + (flush ? 1 : 0) }, (_, i) => Math.min(i * stride, size - window));
 }
 
-/** The positions of a `window` moved by `stride` over an image height x width (the window must fit). */
+/**
+ * The positions of a `window` moved by `stride` over an image height x width (the window must fit), the last
+ * flush with the bottom and right edges: every pixel is covered by at least one window.
+ */
 export function occlusionGrid(
   height: number,
   width: number,

@@ -10,7 +10,7 @@ import { getLayer } from '../../models/layers';
 import { ensureBackend } from '../../runtime/backend';
 import { LongWorkOptions, Work } from '../../runtime/cancel';
 import { spearman } from '../core/stats';
-import { fail, oneOf } from '../../common';
+import { fail, checkChoice } from '../../common';
 
 export type ExplanationMethod = (model: tf.LayersModel, images: tf.Tensor) => Promise<tf.Tensor> | tf.Tensor;
 
@@ -91,7 +91,7 @@ export async function randomizationCheck(
   if (typeof method !== 'function')
     fail(caller, 'method must be a function (model, images) => maps, e.g. (m, x) => saliency(m, x, { target })');
   if (images.rank !== 4) fail(caller, `images should be a batch [N, H, W, C], got shape [${images.shape.join(', ')}]`);
-  const order = oneOf(opts.order, ['cascading', 'independent'] as const, 'cascading', caller, 'order');
+  const order = checkChoice(caller, 'order', opts.order, ['cascading', 'independent'] as const, 'cascading');
   const absolute = opts.absolute ?? true;
   const names =
     opts.layers ??

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { begin, mapOnBatch } from '../core/harness';
 import { inputGradient, resolveExplained, TargetOptions } from '../core/objective';
-import { oneOf } from '../../common';
+import { checkChoice } from '../../common';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './reduce';
 
 export { reduceChannels, REDUCE_CHOICES } from './reduce';
@@ -28,7 +28,7 @@ export async function saliency(
 ): Promise<tf.Tensor> {
   const caller = 'saliency';
   await begin(caller);
-  const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'maxAbs', caller, 'reduce');
+  const reduce = checkChoice(caller, 'reduce', opts.reduce, REDUCE_CHOICES, 'maxAbs');
   return mapOnBatch(model, image, caller, (batch) => {
     const explained = resolveExplained(model, opts, batch.x, caller);
     return tf.tidy(() => {

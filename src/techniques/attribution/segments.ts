@@ -3,7 +3,7 @@
  * regions of similar colour so that a segment tends to follow an object's edges.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fail, positiveInt, shapeText } from '../../common';
+import { fail, checkInt, shapeText } from '../../common';
 
 export interface Segmentation {
   /** Segment of each pixel, row-major [H * W], values 0 .. count - 1. */
@@ -222,7 +222,7 @@ export function segmentImage(
   opts: SegmentOptions,
   caller = 'segments',
 ): Segmentation {
-  const n = positiveInt(opts.nSegments, 16, caller, 'nSegments');
+  const n = checkInt(caller, 'nSegments', opts.nSegments, { dflt: 16 });
   if (opts.method === undefined || opts.method === 'grid') return gridSegments(h, w, n);
   if (opts.method === 'slic')
     return slicSegments(
@@ -232,7 +232,7 @@ export function segmentImage(
       c,
       n,
       opts.compactness ?? 10,
-      positiveInt(opts.iterations, 10, caller, 'iterations'),
+      checkInt(caller, 'iterations', opts.iterations, { dflt: 10 }),
     );
   return fail(
     caller,

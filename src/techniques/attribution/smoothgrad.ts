@@ -12,7 +12,7 @@ import { PerturbationLoop } from '../core/perturbation';
 import { ReluMode } from '../core/forward';
 import { resolveExplained, sliceExplained, TargetOptions } from '../core/objective';
 import { Reduce, REDUCE_CHOICES, reduceChannels } from './reduce';
-import { finiteNumber, oneOf, positiveInt } from '../../common';
+import { checkNumber, checkChoice, checkInt } from '../../common';
 
 export type SmoothGradVariant = 'mean' | 'squared' | 'variance';
 export const SMOOTHGRAD_VARIANTS: readonly SmoothGradVariant[] = ['mean', 'squared', 'variance'];
@@ -45,17 +45,14 @@ export async function smoothGrad(
 ): Promise<tf.Tensor> {
   const caller = 'smoothGrad';
   await begin(caller);
-  const samples = positiveInt(opts.samples, 25, caller, 'samples', 10000);
-  const noiseLevel = finiteNumber(opts.noiseLevel, 0.15, caller, 'noiseLevel', 0);
-  const variant = oneOf(opts.variant, SMOOTHGRAD_VARIANTS, 'mean', caller, 'variant');
-  const reduce = oneOf(opts.reduce, REDUCE_CHOICES, 'maxAbs', caller, 'reduce');
-  const gradient = oneOf(opts.gradient, ['saliency', 'guided'] as const, 'saliency', caller, 'gradient');
-  const batchSize = positiveInt(
-    opts.batchSize,
-    Math.max(1, Math.floor(batchForModel(model, image, 64, caller) / 2)),
-    caller,
-    'batchSize',
-  );
+  const samples = checkInt(caller, 'samples', opts.samples, { dflt: 25, max: 10000 });
+  const noiseLevel = checkNumber(caller, 'noiseLevel', opts.noiseLevel, { dflt: 0.15, min: 0 });
+  const variant = checkChoice(caller, 'variant', opts.variant, SMOOTHGRAD_VARIANTS, 'mean');
+  const reduce = checkChoice(caller, 'reduce', opts.reduce, REDUCE_CHOICES, 'maxAbs');
+  const gradient = checkChoice(caller, 'gradient', opts.gradient, ['saliency', 'guided'] as const, 'saliency');
+  const batchSize = checkInt(caller, 'batchSize', opts.batchSize, {
+    dflt: Math.max(1, Math.floor(batchForModel(model, image, 64, caller) / 2)),
+  });
   const relu: ReluMode = gradient === 'guided' ? 'guided' : 'normal';
   const rand = mulberry32(opts.seed ?? 0);
   const loop = new PerturbationLoop(caller, opts, 0);

@@ -11,6 +11,7 @@ import { getLayer } from '../../models/layers';
 import { oneHotRows, ScoreOutput } from './inputs';
 import { activation, internals, one, patch, Restore } from '../../runtime/layer_patch';
 import { probabilities, skipFinalSquash } from '../../runtime/logits';
+import { foldBatchNorms } from '../../runtime/fold';
 import { NONLINEAR_LAYERS, overrideRelus, ReluMode } from './relu_rules';
 
 export type { ReluMode } from './relu_rules';
@@ -88,6 +89,13 @@ export function forward(model: tf.LayersModel, x: tf.Tensor, opts: ForwardOption
     for (const name of opts.linear ?? []) restores.push(linearize(getLayer(model, name, caller)));
     for (const [name, fn] of Object.entries(opts.taps ?? {}))
       restores.push(tapLayer(getLayer(model, name, caller), fn));
+    // Batch norm folded into the convolutions, ReLU6 fused (runtime/fold): the same maps, fewer passes.
+    const keep = [
+      ...Object.keys(opts.taps ?? {}),
+      ...(opts.linear ?? []),
+      ...(opts.upTo !== undefined ? [opts.upTo] : []),
+    ];
+    restores.push(...foldBatchNorms(model, { keep, keepRelus: (opts.relu ?? 'normal') !== 'normal' }));
     const y = one(runner.apply(x, { training: false }) as tf.Tensor | tf.Tensor[]);
     return wholeModel && output === 'probs' ? probabilities(model, y) : y;
   } finally {

@@ -7,7 +7,7 @@ import { getLayer } from '../../models/layers';
 import { ClassTargetOptions, NeuronTarget, oneHotRows, resolveTargets, SCORE_OUTPUTS, ScoreOutput } from './inputs';
 import { forward, predictedClasses, ReluMode } from './forward';
 import { unitValues } from './unit';
-import { fail, InternalError, oneOf } from '../../common';
+import { fail, InternalError, checkChoice } from '../../common';
 
 export type Explained =
   | { kind: 'class'; targets: Int32Array; output: ScoreOutput }
@@ -71,7 +71,7 @@ export function resolveExplained(
   }
   if (opts.channel !== undefined)
     fail(caller, 'channel given without layer; give layer + channel, or target for a class');
-  const output = oneOf(opts.output, SCORE_OUTPUTS, 'logits', caller, 'output');
+  const output = checkChoice(caller, 'output', opts.output, SCORE_OUTPUTS, 'logits');
   const targets = resolveTargets(model, opts.target, x.shape[0], caller, () => predictedClasses(model, x));
   return { kind: 'class', targets, output };
 }

@@ -1,3 +1,4 @@
+import { fail } from '../../common';
 /** Small statistics for comparing maps. */
 
 /** Ranks 1..n, ties sharing their average rank. */
@@ -18,7 +19,7 @@ export function ranks(values: ArrayLike<number>): Float64Array {
 /** Pearson correlation; 0 when either side is constant. */
 export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
-  if (n !== b.length) throw new Error(`pearson: lengths differ (${n} vs ${b.length})`);
+  if (n !== b.length) fail('pearson', `lengths differ (${n} vs ${b.length})`);
   let ma = 0;
   let mb = 0;
   for (let i = 0; i < n; i++) {

@@ -9,7 +9,7 @@ import { Cancellable, Work } from '../../runtime/cancel';
 import { auctionSteps } from './numerics/auction';
 import { lapjvSteps } from './numerics/lapjv';
 import { embeddingRows, EmbeddingInput } from './trustworthiness';
-import { checkChoice, checkInt, InternalError } from '../../common';
+import { checkChoice, checkInt, InternalError, fail } from '../../common';
 
 export const GRID_METHODS = ['auto', 'exact', 'blocked'] as const;
 export type GridMethod = (typeof GRID_METHODS)[number];
@@ -80,21 +80,20 @@ async function assignExact(
 export async function gridLayout(points: EmbeddingInput, opts: GridLayoutOptions = {}): Promise<GridLayoutResult> {
   const who = 'gridLayout';
   const P = embeddingRows(points, who, 'points');
-  if (P.cols !== 2) throw new Error(`${who}: points must be 2-D (N*2 values), got ${P.cols} values per point`);
+  if (P.cols !== 2) fail(who, `points must be 2-D (N*2 values), got ${P.cols} values per point`);
   const n = P.rows;
   const side = Math.ceil(Math.sqrt(n));
-  const cols = checkInt(who, 'cols', opts.cols ?? (opts.rows ? Math.ceil(n / opts.rows) : side), 1);
-  const rows = checkInt(who, 'rows', opts.rows ?? Math.ceil(n / cols), 1);
+  const cols = checkInt(who, 'cols', opts.cols ?? (opts.rows ? Math.ceil(n / opts.rows) : side));
+  const rows = checkInt(who, 'rows', opts.rows ?? Math.ceil(n / cols));
   if (rows * cols < n)
-    throw new Error(
-      `${who}: a ${rows} x ${cols} grid has ${rows * cols} cells for ${n} points; rows * cols must be at least N`,
-    );
-  const maxExact = checkInt(who, 'maxExact', opts.maxExact ?? 2500, 1);
+    fail(who, `a ${rows} x ${cols} grid has ${rows * cols} cells for ${n} points; rows * cols must be at least N`);
+  const maxExact = checkInt(who, 'maxExact', opts.maxExact ?? 2500);
   const requested = checkChoice(who, 'method', opts.method ?? 'auto', GRID_METHODS);
   const method = requested === 'auto' ? (rows * cols <= maxExact ? 'exact' : 'blocked') : requested;
   if (method === 'exact' && rows * cols > 20000) {
-    throw new Error(
-      `${who}: method 'exact' on ${rows * cols} cells needs a ${rows * cols}^2 cost matrix; use 'blocked' (or ` +
+    fail(
+      who,
+      `method 'exact' on ${rows * cols} cells needs a ${rows * cols}^2 cost matrix; use 'blocked' (or ` +
         `'auto') above ${maxExact} cells`,
     );
   }

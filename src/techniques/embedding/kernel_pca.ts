@@ -10,7 +10,7 @@ import { symmetricEigen, symmetricEigenSteps } from './numerics/eigen';
 import { gemm, MatrixInput, toDense, transpose } from './numerics/matrix';
 import { orthonormalizeColumns } from './numerics/subspace';
 import { pca } from './pca';
-import { checkChoice, checkInt, checkNumber } from '../../common';
+import { checkChoice, checkInt, checkNumber, fail } from '../../common';
 
 export const KERNELS = ['rbf', 'poly'] as const;
 export type KernelName = (typeof KERNELS)[number];
@@ -218,25 +218,27 @@ export async function kernelPca(X: MatrixInput, opts: KernelPcaOptions = {}): Pr
   const who = 'kernelPca';
   const A = toDense(X, who);
   const { rows: n, cols: d } = A;
-  const dims = checkInt(who, 'dims', opts.dims ?? 2, 1, Math.max(1, n - 1));
+  const dims = checkInt(who, 'dims', opts.dims ?? 2, { max: Math.max(1, n - 1) });
   const kind = checkChoice(who, 'kernel', opts.kernel ?? 'rbf', KERNELS);
   const k: Kernel = {
     kind,
-    gamma: checkNumber(who, 'gamma', opts.gamma ?? 1 / d, 0),
-    degree: checkInt(who, 'degree', opts.degree ?? 3, 1),
+    gamma: checkNumber(who, 'gamma', opts.gamma ?? 1 / d, { above: 0 }),
+    degree: checkInt(who, 'degree', opts.degree ?? 3),
     coef0: opts.coef0 ?? 1,
   };
-  const maxExact = checkInt(who, 'maxExact', opts.maxExact ?? 3000, 2);
+  const maxExact = checkInt(who, 'maxExact', opts.maxExact ?? 3000, { min: 2 });
   const requested = checkChoice(who, 'method', opts.method ?? 'auto', KERNEL_PCA_METHODS);
   const method = requested === 'auto' ? (n <= maxExact ? 'exact' : 'nystrom') : requested;
   if (method === 'exact' && n > maxExact) {
-    throw new Error(
-      `${who}: method 'exact' is limited to maxExact = ${maxExact} points (its kernel matrix is N^2 floats), got N ` +
+    fail(
+      who,
+      `method 'exact' is limited to maxExact = ${maxExact} points (its kernel matrix is N^2 floats), got N ` +
         `= ${n}; use method 'nystrom' or raise maxExact`,
     );
   }
   const seed = opts.seed ?? 0;
-  const landmarks = method === 'exact' ? 0 : checkInt(who, 'landmarks', opts.landmarks ?? Math.min(n, 500), dims, n);
+  const landmarks =
+    method === 'exact' ? 0 : checkInt(who, 'landmarks', opts.landmarks ?? Math.min(n, 500), { min: dims, max: n });
   const work = new Work(who, opts);
   const out =
     method === 'exact'

@@ -18,7 +18,7 @@ import { TopK } from './numerics/heap';
 import { augment, dist2, fullSpace, normalizeRows, Space, boundSpaceSteps } from './numerics/knn_space';
 import { MatrixInput, toDense } from './numerics/matrix';
 import { refuseInsideCheck } from '../../runtime/guard';
-import { checkChoice, checkInt } from '../../common';
+import { checkChoice, checkInt, fail } from '../../common';
 import { runSync, Steps } from '../../runtime/cancel';
 
 export const NEIGHBOR_METRICS = ['euclidean', 'cosine'] as const;
@@ -86,26 +86,25 @@ export function* neighborSteps(
   const Q = toDense(queries, who, 'queries');
   const B = same ? Q : toDense(database, who, 'database');
   if (Q.cols !== B.cols) {
-    throw new Error(
-      `${who}: queries have ${Q.cols} features but the database has ${B.cols}; both must be [N, D] with the same D`,
-    );
+    fail(who, `queries have ${Q.cols} features but the database has ${B.cols}; both must be [N, D] with the same D`);
   }
   const excludeSelf = opts.excludeSelf ?? same;
   if (excludeSelf && Q.rows !== B.rows) {
-    throw new Error(
-      `${who}: excludeSelf needs as many queries as database rows (query i is database row i), got ${Q.rows} ` +
+    fail(
+      who,
+      `excludeSelf needs as many queries as database rows (query i is database row i), got ${Q.rows} ` +
         `and ${B.rows}`,
     );
   }
   const metric = checkChoice(who, 'metric', opts.metric ?? 'euclidean', NEIGHBOR_METRICS);
   const methodOpt = checkChoice(who, 'method', opts.method ?? 'auto', NEIGHBOR_METHODS);
   const available = B.rows - (excludeSelf ? 1 : 0);
-  if (available < 1) throw new Error(`${who}: the database needs at least ${excludeSelf ? 2 : 1} rows, got ${B.rows}`);
-  const k = checkInt(who, 'k', opts.k ?? Math.min(10, available), 1, available);
+  if (available < 1) fail(who, `the database needs at least ${excludeSelf ? 2 : 1} rows, got ${B.rows}`);
+  const k = checkInt(who, 'k', opts.k ?? Math.min(10, available), { max: available });
   const nq = Q.rows;
   const nb = B.rows;
   const d = Q.cols;
-  const block = checkInt(who, 'blockSize', opts.blockSize ?? Math.max(16, Math.min(1024, Math.floor(16e6 / nb))), 1);
+  const block = checkInt(who, 'blockSize', opts.blockSize ?? Math.max(16, Math.min(1024, Math.floor(16e6 / nb))));
   let q = Q.data;
   let b = B.data;
   if (metric === 'cosine') {

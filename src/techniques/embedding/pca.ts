@@ -75,7 +75,7 @@ export function pca(X: MatrixInput, opts: PcaOptions = {}): PcaResult {
   const who = 'pca';
   const A: DenseMatrix = toDense(X, who);
   const { rows: n, cols: d } = A;
-  const dims = checkInt(who, 'dims', opts.dims ?? Math.min(2, d), 1, Math.min(n, d));
+  const dims = checkInt(who, 'dims', opts.dims ?? Math.min(2, d), { max: Math.min(n, d) });
   const requested = checkChoice(who, 'method', opts.method ?? 'auto', PCA_METHODS);
   const method = requested === 'auto' ? (Math.min(n, d) <= 300 ? 'exact' : 'randomized') : requested;
   const mean = columnMeans(A);
@@ -89,8 +89,8 @@ export function pca(X: MatrixInput, opts: PcaOptions = {}): PcaResult {
     ({ comps, vars } = topExact(xc, n, d, dims));
   } else {
     const basis = randomizedPrincipalBasis(xc, transpose(xc, n, d), n, d, dims, {
-      oversamples: checkInt(who, 'oversamples', opts.oversamples ?? 10, 0),
-      powerIterations: checkInt(who, 'powerIterations', opts.powerIterations ?? 4, 0),
+      oversamples: checkInt(who, 'oversamples', opts.oversamples ?? 10, { min: 0 }),
+      powerIterations: checkInt(who, 'powerIterations', opts.powerIterations ?? 4, { min: 0 }),
       seed: opts.seed ?? 0,
     });
     comps = basis.components;

@@ -4,7 +4,7 @@
  */
 import { columnMeans, DenseMatrix, gemm, MatrixInput, toDense, transpose } from './numerics/matrix';
 import { nearestNeighbors } from './neighbors';
-import { checkInt } from '../../common';
+import { checkInt, fail } from '../../common';
 
 /** An embedding as returned by pca / tsne / umap ({ points, n }), or any matrix of rows. */
 export type EmbeddingInput = MatrixInput;
@@ -29,10 +29,9 @@ export function trustworthiness(X: MatrixInput, embedding: EmbeddingInput, opts:
   const A = toDense(X, who, 'X');
   const Y = embeddingRows(embedding, who);
   const n = A.rows;
-  if (Y.rows !== n)
-    throw new Error(`${who}: X has ${n} rows but the embedding has ${Y.rows}; they must describe the same points`);
-  const k = checkInt(who, 'k', opts.k ?? 5, 1, Math.floor(n / 2) - 1 < 1 ? 1 : Math.floor(n / 2) - 1);
-  if (n < 3) throw new Error(`${who}: needs at least 3 points, got ${n}`);
+  if (Y.rows !== n) fail(who, `X has ${n} rows but the embedding has ${Y.rows}; they must describe the same points`);
+  const k = checkInt(who, 'k', opts.k ?? 5, { max: Math.floor(n / 2) - 1 < 1 ? 1 : Math.floor(n / 2) - 1 });
+  if (n < 3) fail(who, `needs at least 3 points, got ${n}`);
   const inY = nearestNeighbors(Y, Y, { k, excludeSelf: true }).indices;
   const inX = nearestNeighbors(A, A, { k, excludeSelf: true }).indices;
   // Ranks in the original space need every distance of the row; take them block by block from products.
@@ -102,10 +101,10 @@ export function knnAccuracy(
   const who = 'knnAccuracy';
   const Y = embeddingRows(embedding, who);
   const n = Y.rows;
-  if (labels.length !== n) throw new Error(`${who}: ${labels.length} labels for ${n} points`);
-  if (n < 2) throw new Error(`${who}: needs at least 2 points, got ${n}`);
+  if (labels.length !== n) fail(who, `${labels.length} labels for ${n} points`);
+  if (n < 2) fail(who, `needs at least 2 points, got ${n}`);
   const nTrain = Math.ceil(n / 2);
-  const k = checkInt(who, 'k', opts.k ?? 5, 1, nTrain);
+  const k = checkInt(who, 'k', opts.k ?? 5, { max: nTrain });
   const d = Y.cols;
   const train = new Float32Array(nTrain * d);
   const test = new Float32Array((n - nTrain) * d);

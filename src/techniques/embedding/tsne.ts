@@ -10,7 +10,7 @@ import { MatrixInput, toDense } from './numerics/matrix';
 import { QuadTree } from './numerics/quadtree';
 import { neighborSteps } from './neighbors';
 import { pca } from './pca';
-import { checkInt, checkNumber } from '../../common';
+import { checkInt, checkNumber, fail } from '../../common';
 
 export interface TsneStep {
   /** Iterations done so far (1-based). */
@@ -71,7 +71,7 @@ export interface TsneResult {
 function initialPositions(X: MatrixInput, n: number, init: TsneOptions['init'], seed: number): Float64Array {
   const y = new Float64Array(2 * n);
   if (init instanceof Float32Array) {
-    if (init.length !== 2 * n) throw new Error(`tsne: init has ${init.length} values, expected N*2 = ${2 * n}`);
+    if (init.length !== 2 * n) fail('tsne', `init has ${init.length} values, expected N*2 = ${2 * n}`);
     y.set(init);
     return y;
   }
@@ -229,28 +229,28 @@ export async function tsne(X: MatrixInput, opts: TsneOptions = {}): Promise<Tsne
   const who = 'tsne';
   const A = toDense(X, who);
   const n = A.rows;
-  if (n < 5) throw new Error(`${who}: needs at least 5 points, got ${n}`);
-  const perplexity = checkNumber(who, 'perplexity', opts.perplexity ?? 30, 0, n - 1);
-  const iterations = checkInt(who, 'iterations', opts.iterations ?? 1000, 1);
-  const exagIters = checkInt(who, 'exaggerationIterations', opts.exaggerationIterations ?? 250, 0);
-  const exaggeration = checkNumber(who, 'earlyExaggeration', opts.earlyExaggeration ?? 12, 0);
+  if (n < 5) fail(who, `needs at least 5 points, got ${n}`);
+  const perplexity = checkNumber(who, 'perplexity', opts.perplexity ?? 30, { above: 0, max: n - 1 });
+  const iterations = checkInt(who, 'iterations', opts.iterations ?? 1000);
+  const exagIters = checkInt(who, 'exaggerationIterations', opts.exaggerationIterations ?? 250, { min: 0 });
+  const exaggeration = checkNumber(who, 'earlyExaggeration', opts.earlyExaggeration ?? 12, { above: 0 });
   const lrOpt = opts.learningRate ?? 'auto';
-  const lr = lrOpt === 'auto' ? Math.max(n / exaggeration, 50) : checkNumber(who, 'learningRate', lrOpt, 0);
-  const momentum0 = checkNumber(who, 'momentum', opts.momentum ?? 0.5, 0, 1, false);
-  const momentum1 = checkNumber(who, 'finalMomentum', opts.finalMomentum ?? 0.8, 0, 1, false);
-  const theta = checkNumber(who, 'theta', opts.theta ?? 0.5, 0);
+  const lr = lrOpt === 'auto' ? Math.max(n / exaggeration, 50) : checkNumber(who, 'learningRate', lrOpt, { above: 0 });
+  const momentum0 = checkNumber(who, 'momentum', opts.momentum ?? 0.5, { min: 0, max: 1 });
+  const momentum1 = checkNumber(who, 'finalMomentum', opts.finalMomentum ?? 0.8, { min: 0, max: 1 });
+  const theta = checkNumber(who, 'theta', opts.theta ?? 0.5, { above: 0 });
   const seed = opts.seed ?? 0;
-  const k = checkInt(who, 'neighbors', opts.neighbors ?? Math.min(n - 1, Math.floor(3 * perplexity + 1)), 1, n - 1);
-  const reportEvery = checkInt(who, 'reportEvery', opts.reportEvery ?? 10, 1);
+  const k = checkInt(who, 'neighbors', opts.neighbors ?? Math.min(n - 1, Math.floor(3 * perplexity + 1)), {
+    max: n - 1,
+  });
+  const reportEvery = checkInt(who, 'reportEvery', opts.reportEvery ?? 10);
   if (
     opts.init !== undefined &&
     !(opts.init instanceof Float32Array) &&
     opts.init !== 'pca' &&
     opts.init !== 'random'
   ) {
-    throw new Error(
-      `${who}: unknown init '${String(opts.init)}'; valid choices: pca, random, or a Float32Array of N*2 positions`,
-    );
+    fail(who, `unknown init '${String(opts.init)}'; valid choices: pca, random, or a Float32Array of N*2 positions`);
   }
 
   const work = new Work(who, opts);

@@ -11,7 +11,7 @@ import { PowTable } from './numerics/pow_table';
 import { spectralSteps } from './numerics/spectral';
 import { NEIGHBOR_METRICS, NeighborMetric, neighborSteps } from './neighbors';
 import { pca } from './pca';
-import { checkChoice, checkInt, checkNumber } from '../../common';
+import { checkChoice, checkInt, checkNumber, fail } from '../../common';
 
 export interface UmapStep {
   epoch: number;
@@ -72,7 +72,7 @@ function* initialLayout(
   let y: Float64Array | undefined;
   let used = typeof init === 'string' ? init : 'given';
   if (init instanceof Float32Array) {
-    if (init.length !== 2 * n) throw new Error(`umap: init has ${init.length} values, expected N*2 = ${2 * n}`);
+    if (init.length !== 2 * n) fail('umap', `init has ${init.length} values, expected N*2 = ${2 * n}`);
     return { y: Float64Array.from(init), used };
   }
   if (init === 'spectral') {
@@ -198,22 +198,22 @@ export async function umap(X: MatrixInput, opts: UmapOptions = {}): Promise<Umap
   const who = 'umap';
   const A = toDense(X, who);
   const n = A.rows;
-  const k = checkInt(who, 'nNeighbors', opts.nNeighbors ?? 15, 2, n);
-  const minDist = checkNumber(who, 'minDist', opts.minDist ?? 0.1, 0, Infinity, false);
-  const spread = checkNumber(who, 'spread', opts.spread ?? 1, 0);
-  if (minDist > spread) throw new Error(`${who}: minDist (${minDist}) must not exceed spread (${spread})`);
-  const epochs = checkInt(who, 'epochs', opts.epochs ?? (n <= 10000 ? 500 : 200), 1);
-  const lr = checkNumber(who, 'learningRate', opts.learningRate ?? 1, 0);
-  const negRate = checkNumber(who, 'negativeSampleRate', opts.negativeSampleRate ?? 5, 0, Infinity, false);
-  const gamma = checkNumber(who, 'repulsionStrength', opts.repulsionStrength ?? 1, 0, Infinity, false);
+  const k = checkInt(who, 'nNeighbors', opts.nNeighbors ?? 15, { min: 2, max: n });
+  const minDist = checkNumber(who, 'minDist', opts.minDist ?? 0.1, { min: 0 });
+  const spread = checkNumber(who, 'spread', opts.spread ?? 1, { above: 0 });
+  if (minDist > spread) fail(who, `minDist (${minDist}) must not exceed spread (${spread})`);
+  const epochs = checkInt(who, 'epochs', opts.epochs ?? (n <= 10000 ? 500 : 200));
+  const lr = checkNumber(who, 'learningRate', opts.learningRate ?? 1, { above: 0 });
+  const negRate = checkNumber(who, 'negativeSampleRate', opts.negativeSampleRate ?? 5, { min: 0 });
+  const gamma = checkNumber(who, 'repulsionStrength', opts.repulsionStrength ?? 1, { min: 0 });
   const metric = checkChoice(who, 'metric', opts.metric ?? 'euclidean', NEIGHBOR_METRICS);
   const seed = opts.seed ?? 0;
-  const reportEvery = checkInt(who, 'reportEvery', opts.reportEvery ?? 10, 1);
+  const reportEvery = checkInt(who, 'reportEvery', opts.reportEvery ?? 10);
   const init = opts.init ?? 'spectral';
   if (!(init instanceof Float32Array) && !['spectral', 'pca', 'random'].includes(init)) {
-    throw new Error(
-      `${who}: unknown init '${String(init)}'; valid choices: spectral, pca, random, or a Float32Array of N*2 ` +
-        `positions`,
+    fail(
+      who,
+      `unknown init '${String(init)}'; valid choices: spectral, pca, random, or a Float32Array of N*2 positions`,
     );
   }
 

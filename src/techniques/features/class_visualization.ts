@@ -14,7 +14,7 @@ import { gaussianBlur } from '../core/blur';
 import { checkNeuron, Explained, explainedValues } from '../core/objective';
 import { REGULARIZER_PRESETS, RegularizerPreset, Regularizers } from './regularizers';
 import { begin } from '../core/harness';
-import { fail, finiteNumber, oneOf, positiveInt, shapeText } from '../../common';
+import { fail, checkNumber, checkChoice, checkInt, shapeText } from '../../common';
 import { reserveWasmHeap } from '../../runtime/wasm_guard';
 import { activationBytes, GRADIENT_HEAP_FACTOR, renderFeatures, takesAnySize } from './feature_visualization';
 import { objectives } from './objectives';
@@ -143,12 +143,12 @@ function clipBelowPercentile(img: tf.Tensor4D, perPixel: tf.Tensor, pct: number,
 function recipeOf(opts: ClassVisualizationOptions, caller: string): ClassVisualizationRecipe {
   const pixel = PIXEL_OPTIONS.filter((k) => opts[k] !== undefined);
   const fallback = pixel.length === 0 ? 'olah' : opts.preset && opts.preset !== 'none' ? opts.preset : 'simonyan';
-  const recipe = oneOf(
+  const recipe = checkChoice(
+    caller,
+    'recipe',
     opts.recipe,
     CLASS_VISUALIZATION_RECIPES,
     fallback as ClassVisualizationRecipe,
-    caller,
-    'recipe',
   );
   if (recipe === 'olah' && pixel.length > 0)
     fail(
@@ -173,29 +173,29 @@ export async function classVisualization(
   await begin(caller);
   const recipe = recipeOf(opts, caller);
   if (recipe === 'olah') return olahClassVisualization(model, opts, caller);
-  const preset = oneOf(
+  const preset = checkChoice(
+    caller,
+    'preset',
     recipe === 'simonyan' ? opts.preset : recipe,
     Object.keys(REGULARIZER_PRESETS) as RegularizerPreset[],
     'none',
-    caller,
-    'preset',
   );
   const reg: Required<Regularizers> = { ...REGULARIZER_PRESETS[preset] };
   for (const key of Object.keys(reg) as (keyof Regularizers)[]) if (opts[key] !== undefined) reg[key] = opts[key]!;
-  const steps = opts.steps === 0 ? 0 : positiveInt(opts.steps, 200, caller, 'steps', 100000);
-  const lr = finiteNumber(opts.learningRate, 0.1, caller, 'learningRate', 0);
-  finiteNumber(reg.l2Decay, 0, caller, 'l2Decay', 0, 1);
-  finiteNumber(reg.blurSigma, 0, caller, 'blurSigma', 0);
+  const steps = opts.steps === 0 ? 0 : checkInt(caller, 'steps', opts.steps, { dflt: 200, max: 100000 });
+  const lr = checkNumber(caller, 'learningRate', opts.learningRate, { dflt: 0.1, min: 0 });
+  checkNumber(caller, 'l2Decay', reg.l2Decay, { dflt: 0, min: 0, max: 1 });
+  checkNumber(caller, 'blurSigma', reg.blurSigma, { dflt: 0, min: 0 });
   if (!Number.isInteger(reg.blurEvery) || reg.blurEvery < 0)
     fail(caller, `blurEvery must be a whole number of steps (0: never), got ${reg.blurEvery}`);
-  finiteNumber(reg.clipNormPercentile, 0, caller, 'clipNormPercentile', 0, 100);
-  finiteNumber(reg.clipContributionPercentile, 0, caller, 'clipContributionPercentile', 0, 100);
+  checkNumber(caller, 'clipNormPercentile', reg.clipNormPercentile, { dflt: 0, min: 0, max: 100 });
+  checkNumber(caller, 'clipContributionPercentile', reg.clipContributionPercentile, { dflt: 0, min: 0, max: 100 });
   const jitter = opts.jitter ?? 0;
   if (!Number.isInteger(jitter) || jitter < 0) fail(caller, `jitter must be a whole number of pixels, got ${jitter}`);
-  const snapshotEvery = positiveInt(opts.snapshotEvery, 10, caller, 'snapshotEvery');
+  const snapshotEvery = checkInt(caller, 'snapshotEvery', opts.snapshotEvery, { dflt: 10 });
   const range = opts.range ?? [0, 1];
   if (!(range[0] < range[1])) fail(caller, `range must be [low, high] with low < high, got ${JSON.stringify(range)}`);
-  const center = finiteNumber(opts.center, range[0], caller, 'center', range[0], range[1]);
+  const center = checkNumber(caller, 'center', opts.center, { dflt: range[0], min: range[0], max: range[1] });
   const [hh, ww, c] = imageShapeOf(model, caller);
   let explained: Explained;
   if (opts.layer !== undefined) {
@@ -207,7 +207,7 @@ export async function classVisualization(
     };
   } else {
     if (opts.target === undefined) fail(caller, 'give target (a class index or name) or layer + channel');
-    const output = oneOf(opts.output, SCORE_OUTPUTS, 'logits', caller, 'output');
+    const output = checkChoice(caller, 'output', opts.output, SCORE_OUTPUTS, 'logits');
     explained = { kind: 'class', targets: Int32Array.of(resolveTarget(model, opts.target, caller)), output };
   }
   const work = new Work(caller, opts);
@@ -221,7 +221,7 @@ export async function classVisualization(
     img = tf.tidy(() => tf.expandDims(tf.cast(init, 'float32'), 0) as tf.Tensor4D);
   } else {
     if (hh === null || ww === null) fail(caller, 'this model takes any image size; give init, a tensor [H, W, C]');
-    const init0 = oneOf(init, ['noise', 'zeros'] as const, 'noise', caller, 'init');
+    const init0 = checkChoice(caller, 'init', init, ['noise', 'zeros'] as const, 'noise');
     const spread = init0 === 'noise' ? 0.1 * (range[1] - range[0]) : 0;
     const values = Float32Array.from({ length: hh * ww * c }, () =>
       Math.min(range[1], Math.max(range[0], center + spread * Math.abs(gaussian(rand)))),

@@ -13,7 +13,7 @@ import { mulberry32 } from '../../common/random';
 import { Cancellable, Work } from '../../runtime/cancel';
 import { imageShapeOf } from '../core/inputs';
 import { begin } from '../core/harness';
-import { fail, finiteNumber, positiveInt } from '../../common';
+import { fail, checkNumber, checkInt } from '../../common';
 import { reserveWasmHeap } from '../../runtime/wasm_guard';
 import { layers as layerInfo } from '../../models/layers';
 import { dftBasisTensors, fourierImage, randomSpectrum, rfftWidth, spectrumScale, spectrumShape } from './fourier';
@@ -114,7 +114,7 @@ export function takesAnySize(model: tf.LayersModel): boolean {
 }
 
 function side(v: unknown, fallback: number, caller: string, name: string, min: number): number {
-  const n = positiveInt(v as number | undefined, fallback, caller, name);
+  const n = checkInt(caller, name, v as number | undefined, { dflt: fallback });
   if (n < min) fail(caller, `${name} ${n} is below this network's minimum of ${min} pixels (its largest stride)`);
   if (n > MAX_SIZE) fail(caller, `${name} ${n} is over the limit of ${MAX_SIZE} pixels`);
   return n;
@@ -155,14 +155,18 @@ export async function renderFeatures(
   const optSize = side(opts.optimizeSize, fixed ? mh! : size, caller, 'optimizeSize', min);
   if (fixed && optSize !== mh)
     fail(caller, `optimizeSize ${optSize}: this model takes ${mh}x${mw} images only; leave optimizeSize out`);
-  const steps = opts.steps === 0 ? 0 : positiveInt(opts.steps, 256, caller, 'steps', MAX_STEPS);
-  const lr = finiteNumber(opts.learningRate, 0.05, caller, 'learningRate', 0);
-  const batch = positiveInt(opts.batch, 1, caller, 'batch');
-  const decayPower = finiteNumber(opts.decayPower, 1.5, caller, 'decayPower', 0, 4);
-  const snapshotEvery = positiveInt(opts.snapshotEvery, 10, caller, 'snapshotEvery');
+  const steps = opts.steps === 0 ? 0 : checkInt(caller, 'steps', opts.steps, { dflt: 256, max: MAX_STEPS });
+  const lr = checkNumber(caller, 'learningRate', opts.learningRate, { dflt: 0.05, min: 0 });
+  const batch = checkInt(caller, 'batch', opts.batch, { dflt: 1 });
+  const decayPower = checkNumber(caller, 'decayPower', opts.decayPower, { dflt: 1.5, min: 0, max: 4 });
+  const snapshotEvery = checkInt(caller, 'snapshotEvery', opts.snapshotEvery, { dflt: 10 });
   const t = opts.transforms === false ? NO_TRANSFORMS : { ...LUCID_TRANSFORMS, ...(opts.transforms ?? {}) };
   for (const key of Object.keys(t) as (keyof RobustnessOptions)[])
-    finiteNumber(t[key], 0, caller, `transforms.${key}`, 0, key === 'scale' ? 0.9 : key === 'rotate' ? 180 : 1000);
+    checkNumber(caller, `transforms.${key}`, t[key], {
+      dflt: 0,
+      min: 0,
+      max: key === 'scale' ? 0.9 : key === 'rotate' ? 180 : 1000,
+    });
   const prepared = prepare(model, toObjective(objective, caller), batch, caller);
   const work = new Work(caller, opts);
   const rand = mulberry32(opts.seed ?? 0);

@@ -10,7 +10,7 @@ import { runBatched } from '../../runtime/pool';
 import { batchFor, releaseBatch, sliceOf, toBatch } from '../core/inputs';
 import { modelUpTo } from '../core/forward';
 import { begin } from '../core/harness';
-import { checkModel, positiveInt } from '../../common';
+import { checkModel, checkInt, fail } from '../../common';
 
 export interface FeatureVectorsOptions extends LongWorkOptions {
   /**
@@ -58,8 +58,8 @@ export async function featureVectors(
   const batch = toBatch(model, images, caller, { lazy: true });
   try {
     const [n, h, w, c] = batch.shape;
-    const batchSize = positiveInt(opts.batchSize, batchFor(h, w, c, 256), caller, 'batchSize');
-    const threads = opts.threads === undefined ? threadCount() : positiveInt(opts.threads, 1, caller, 'threads');
+    const batchSize = checkInt(caller, 'batchSize', opts.batchSize, { dflt: batchFor(h, w, c, 256) });
+    const threads = opts.threads === undefined ? threadCount() : checkInt(caller, 'threads', opts.threads);
     const pooled = threads > 1 && n >= POOL_MIN_IMAGES && tf.getBackend() === 'wasm';
     // A round is one forward pass per thread; progress is reported after each.
     const round = pooled ? batchSize * threads : batchSize;
@@ -116,9 +116,7 @@ async function pooledRound(
 /** Raw pixels as vectors [N, H*W*C], for the lecture's pixel-space neighbours beside feature-space ones. */
 export function pixelVectors(images: tf.Tensor): tf.Tensor2D {
   if (images.rank < 3 || images.rank > 4)
-    throw new Error(
-      `pixelVectors: expected images [N, H, W, C] or one image [H, W, C], got shape [${images.shape.join(', ')}]`,
-    );
+    fail('pixelVectors', `expected images [N, H, W, C] or one image [H, W, C], got shape [${images.shape.join(', ')}]`);
   return tf.tidy(
     () => tf.reshape(tf.cast(images, 'float32'), [images.rank === 4 ? images.shape[0] : 1, -1]) as tf.Tensor2D,
   );

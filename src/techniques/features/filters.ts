@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getLayer } from '../../models/layers';
 import { ensureBackend } from '../../runtime/backend';
-import { checkModel, fail, oneOf } from '../../common';
+import { checkModel, fail, checkChoice } from '../../common';
 
 /** 'none': raw weights; 'filter': each filter stretched to [0, 1]; 'shared': one scale for all, 0 maps to 0.5. */
 export type FilterNormalization = 'none' | 'filter' | 'shared';
@@ -35,7 +35,7 @@ export async function firstLayerFilters(
   const caller = 'firstLayerFilters';
   checkModel(model, caller);
   await ensureBackend();
-  const normalize = oneOf(opts.normalize, FILTER_NORMALIZATIONS, 'none', caller, 'normalize');
+  const normalize = checkChoice(caller, 'normalize', opts.normalize, FILTER_NORMALIZATIONS, 'none');
   const convs = convLayers(model);
   let layer: tf.layers.Layer;
   if (opts.layer === undefined) {

@@ -10,7 +10,7 @@ import { batchFor, releaseBatch, sliceOf, toBatch } from '../core/inputs';
 import { LongWorkOptions, Work } from '../../runtime/cancel';
 import { modelUpTo } from '../core/forward';
 import { checkNeuron } from '../core/objective';
-import { checkModel, positiveInt } from '../../common';
+import { checkModel, checkInt, fail } from '../../common';
 
 export interface TopActivatingPatchesOptions extends LongWorkOptions {
   layer: string;
@@ -65,20 +65,18 @@ export async function topActivatingPatches(
   checkModel(model, caller);
   await ensureBackend();
   if (!opts || opts.layer === undefined) {
-    throw new Error(
-      `${caller}: give { layer, channel }; layers of this model: ${model.layers.map((l) => l.name).join(', ')}`,
-    );
+    fail(caller, `give { layer, channel }; layers of this model: ${model.layers.map((l) => l.name).join(', ')}`);
   }
   const { neuron } = checkNeuron(model, { layer: opts.layer, channel: opts.channel }, caller);
-  const k = positiveInt(opts.k, 9, caller, 'k');
-  const perImage = positiveInt(opts.perImage, 1, caller, 'perImage');
+  const k = checkInt(caller, 'k', opts.k, { dflt: 9 });
+  const perImage = checkInt(caller, 'perImage', opts.perImage, { dflt: 1 });
   const sub = modelUpTo(model, neuron.layer, caller);
   const rf = layerInfos(model).find((l) => l.name === neuron.layer)?.receptiveField ?? null;
   const work = new Work(caller, opts);
   const batch = toBatch(model, images, caller, { lazy: true });
   try {
     const [n, h, w, c] = batch.shape;
-    const batchSize = positiveInt(opts.batchSize, batchFor(h, w, c, 256), caller, 'batchSize');
+    const batchSize = checkInt(caller, 'batchSize', opts.batchSize, { dflt: batchFor(h, w, c, 256) });
     const top = new TopK(k);
     for (let start = 0; start < n; start += batchSize) {
       const b = Math.min(batchSize, n - start);

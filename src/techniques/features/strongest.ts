@@ -6,7 +6,7 @@
  * `strongest` runs the network on those few images only.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fail, positiveInt } from '../../common';
+import { fail, checkInt } from '../../common';
 import { getLayer } from '../../models/layers';
 import { LongWorkOptions, Work } from '../../runtime/cancel';
 import { begin } from '../core/harness';
@@ -43,7 +43,7 @@ export async function strongestActivations(
     return (layer.inboundNodes.length > 1 ? layer.getOutputAt(0) : layer.output) as tf.SymbolicTensor;
   });
   const multi = tf.model({ inputs: model.inputs, outputs: outs });
-  const batchSize = positiveInt(opts.batchSize, 25, caller, 'batchSize');
+  const batchSize = checkInt(caller, 'batchSize', opts.batchSize, { dflt: 25 });
   const source: ImageSource =
     images instanceof tf.Tensor
       ? { count: images.shape[0], slice: async (s, n) => images.slice([s, 0, 0, 0], [n, -1, -1, -1]) }

@@ -1,6 +1,6 @@
 // From raw attribution values to display values, and the per-pixel rules of the four
 // display modes. Pure functions on arrays, so a test can feed known numbers.
-import { BY_WRAPPER, checkChoice } from '../../common';
+import { BY_WRAPPER, checkChoice, fail } from '../../common';
 import { Colormap } from './colormap';
 
 export type HeatmapMode = 'heat' | 'blended' | 'masked' | 'alpha';
@@ -35,7 +35,7 @@ export interface Normalized {
  */
 export function normalizeAttribution(raw: ArrayLike<number>, sign: HeatmapSign, clip: number): Normalized {
   checkChoice(BY_WRAPPER, 'sign', sign, HEATMAP_SIGNS);
-  if (!(clip > 0 && clip <= 100)) throw new Error(`clip percentile ${clip} must be in (0, 100]`);
+  if (!(clip > 0 && clip <= 100)) fail(BY_WRAPPER, `clip percentile ${clip} must be in (0, 100]`);
   const n = raw.length;
   const kept = new Float32Array(n);
   const mag = new Float32Array(n);
@@ -91,7 +91,7 @@ export function composeMode(mode: HeatmapMode, o: ComposeInput): Uint8ClampedArr
   checkChoice(BY_WRAPPER, 'mode', mode, HEATMAP_MODES);
   const n = o.width * o.height;
   const out = new Uint8ClampedArray(n * 4);
-  if (mode !== 'heat' && !o.base) throw new Error(`mode '${mode}' needs the image; pass image, or use mode 'heat'`);
+  if (mode !== 'heat' && !o.base) fail(BY_WRAPPER, `mode '${mode}' needs the image; pass image, or use mode 'heat'`);
   const b = o.base as Uint8ClampedArray;
   for (let i = 0; i < n; i++) {
     const v = o.values[i];

@@ -3,6 +3,7 @@
 // The diverging map interpolates the 11 ColorBrewer RdBu colours, reversed so negative
 // is blue and positive red, exact at its control points (0, 0.1, ..., 1; white at 0.5).
 import { VIRIDIS_HEX, INFERNO_HEX } from './colormap_data';
+import { BY_WRAPPER, fail } from '../../common';
 
 export type Rgb = [number, number, number];
 export type ColormapName = 'viridis' | 'inferno' | 'rdbu' | 'gray';
@@ -108,7 +109,7 @@ export function colormap(name: ColormapName | Colormap): Colormap {
       );
       break;
     default:
-      throw new Error(`unknown colormap '${String(name)}'; valid colormaps: ${COLORMAPS.join(', ')}`);
+      fail(BY_WRAPPER, `unknown colormap '${String(name)}'; valid colormaps: ${COLORMAPS.join(', ')}`);
   }
   Object.defineProperty(cm, 'name', { value: name });
   cache.set(name, cm);

@@ -1,6 +1,7 @@
 // A minimal 8-bit grayscale PNG writer (PNG spec, ISO/IEC 15948): for hover thumbnail sheets
 // of gray images, which it stores in well under half the bytes of an RGBA PNG.
 import * as zlib from 'zlib';
+import { InternalError } from '../../common';
 
 let crcTable: Uint32Array | null = null;
 
@@ -30,7 +31,7 @@ function chunk(type: string, data: Buffer): Buffer {
 /** Gray levels row by row (width * height bytes) -> PNG bytes. */
 export function encodeGrayPng(gray: Uint8Array, width: number, height: number): Buffer {
   if (gray.length !== width * height)
-    throw new Error(`gray image has ${gray.length} bytes; expected ${width}x${height}`);
+    throw new InternalError(`gray image has ${gray.length} bytes; expected ${width}x${height}`);
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -56,7 +57,7 @@ export function encodeGrayPng(gray: Uint8Array, width: number, height: number): 
  */
 export function encodeRgbPng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Buffer {
   if (rgba.length !== width * height * 4)
-    throw new Error(`RGBA image has ${rgba.length} bytes; expected ${width}x${height}x4`);
+    throw new InternalError(`RGBA image has ${rgba.length} bytes; expected ${width}x${height}x4`);
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);

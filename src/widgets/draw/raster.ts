@@ -1,3 +1,4 @@
+import { BY_WRAPPER, InternalError, fail } from '../../common';
 // Plain image data in and 8-bit RGBA out, with exact nearest-neighbour scaling.
 // Renderers take `Pixels` (what a technique hands over once read from a tensor) so they
 // can be tested without tfjs.
@@ -21,7 +22,7 @@ export class Rgba {
   ) {
     this.data = data ?? new Uint8ClampedArray(width * height * 4);
     if (this.data.length !== width * height * 4) {
-      throw new Error(`RGBA buffer of length ${this.data.length} does not match ${width}x${height}x4`);
+      throw new InternalError(`RGBA buffer of length ${this.data.length} does not match ${width}x${height}x4`);
     }
   }
   get(x: number, y: number): [number, number, number, number] {
@@ -40,13 +41,14 @@ export class Rgba {
 export function checkPixels(img: Pixels, what = 'image'): void {
   const { width, height, channels, data } = img;
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
-    throw new Error(`${what} has size ${width}x${height}; expected positive integer width and height`);
+    fail(BY_WRAPPER, `${what} has size ${width}x${height}; expected positive integer width and height`);
   }
   if (![1, 3, 4].includes(channels)) {
-    throw new Error(`${what} has ${channels} channels; expected 1 (gray), 3 (RGB) or 4 (RGBA)`);
+    fail(BY_WRAPPER, `${what} has ${channels} channels; expected 1 (gray), 3 (RGB) or 4 (RGBA)`);
   }
   if (data.length !== width * height * channels) {
-    throw new Error(
+    fail(
+      BY_WRAPPER,
       `${what} data has ${data.length} values; expected ${height}x${width}x${channels} = ${width * height * channels}`,
     );
   }
@@ -108,7 +110,7 @@ export function toRgba(img: Pixels, norm: Normalize = 'none', range?: { min: num
 
 /** Integer nearest-neighbour upscaling: every source pixel becomes an s x s block. */
 export function upscale(img: Rgba, s: number): Rgba {
-  if (!Number.isInteger(s) || s < 1) throw new Error(`scale ${s} must be a positive integer`);
+  if (!Number.isInteger(s) || s < 1) fail(BY_WRAPPER, `scale ${s} must be a positive integer`);
   if (s === 1) return img;
   const out = new Rgba(img.width * s, img.height * s);
   const src = new Uint32Array(img.data.buffer, img.data.byteOffset, img.width * img.height);

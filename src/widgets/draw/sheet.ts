@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import { createCanvas, GlobalFonts, Canvas, SKRSContext2D } from '@napi-rs/canvas';
 import { Rgba } from './raster';
+import { BY_WRAPPER, fail } from '../../common';
 
 export const FONT_FAMILY = 'cnnviz-sans';
 
@@ -46,7 +47,7 @@ export class Sheet {
   ) {
     ensureFont();
     if (!(width >= 1 && height >= 1 && width <= 16384 && height <= 16384)) {
-      throw new Error(`figure size ${width}x${height} is out of range: each side must be 1..16384 px`);
+      fail(BY_WRAPPER, `figure size ${width}x${height} is out of range: each side must be 1..16384 px`);
     }
     this.canvas = createCanvas(Math.round(width), Math.round(height));
     this.ctx = this.canvas.getContext('2d');

@@ -5,6 +5,7 @@
  */
 import { runSync, Steps } from '../../../runtime/cancel';
 import { projectOut, sumOfSquares } from './matrix';
+import { InternalError } from '../../../common';
 
 export interface SymmetricEigen {
   /** Eigenvalues, largest first. */
@@ -31,7 +32,8 @@ export function symmetricEigen(a: ArrayLike<number>, n: number, count = n): Symm
  */
 export function* symmetricEigenSteps(a: ArrayLike<number>, n: number, count = n): Steps<SymmetricEigen> {
   const A = Float64Array.from(a as ArrayLike<number>);
-  if (A.length !== n * n) throw new Error(`symmetricEigen: expected ${n * n} values for ${n} x ${n}, got ${A.length}`);
+  if (A.length !== n * n)
+    throw new InternalError(`symmetricEigen: expected ${n * n} values for ${n} x ${n}, got ${A.length}`);
   const diag = new Float64Array(n);
   const off = new Float64Array(Math.max(0, n - 1));
   if (count < n / 2 && n >= 32) {
@@ -280,7 +282,8 @@ function* tridiagonalQr(a: Float64Array, b: Float64Array, n: number, Zt: Float64
     }
     let l = m - 1;
     while (l > 0 && b[l - 1] !== 0) l--;
-    if (++iterations > maxIterations) throw new Error(`symmetricEigen: QR iteration did not converge for n = ${n}`);
+    if (++iterations > maxIterations)
+      throw new InternalError(`symmetricEigen: QR iteration did not converge for n = ${n}`);
     // Wilkinson shift from the trailing 2 x 2 block of [l..m].
     const dd = (a[m - 1] - a[m]) / 2;
     const bb = b[m - 1];

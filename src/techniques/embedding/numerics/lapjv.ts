@@ -5,6 +5,7 @@
  * assignment. O(n^3) in the worst case, far less on geometric costs.
  */
 import { runSync, Steps } from '../../../runtime/cancel';
+import { InternalError } from '../../../common';
 
 export interface Assignment {
   /** rowToCol[i]: the column given to row i. */
@@ -37,7 +38,8 @@ export function* lapjvSteps(
   warm?: WarmStart,
   rowReductionPasses = 0,
 ): Steps<Assignment> {
-  if (cost.length !== n * n) throw new Error(`lapjv: expected ${n * n} costs for ${n} x ${n}, got ${cost.length}`);
+  if (cost.length !== n * n)
+    throw new InternalError(`lapjv: expected ${n * n} costs for ${n} x ${n}, got ${cost.length}`);
   const x = new Int32Array(n).fill(-1);
   const y = new Int32Array(n).fill(-1);
   const v = new Float64Array(n);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fail } from '../../../common';
 
 /** A row-major float32 matrix: row i is data[i*cols .. (i+1)*cols). */
 export interface DenseMatrix {
@@ -32,8 +33,9 @@ export function toDense(x: MatrixInput, who: string, what = 'X'): DenseMatrix {
   let out: DenseMatrix;
   if (x instanceof tf.Tensor) {
     if (x.rank !== 2) {
-      throw new Error(
-        `${who}: ${what} must be a 2-D tensor [N, D], got shape [${x.shape.join(', ')}] (flatten images first, ` +
+      fail(
+        who,
+        `${what} must be a 2-D tensor [N, D], got shape [${x.shape.join(', ')}] (flatten images first, ` +
           `e.g. x.reshape([N, -1]))`,
       );
     }
@@ -42,13 +44,11 @@ export function toDense(x: MatrixInput, who: string, what = 'X'): DenseMatrix {
   } else if (!isDense(x) && (x as PointsLike).points instanceof Float32Array && Number.isInteger((x as PointsLike).n)) {
     const { points, n } = x as PointsLike;
     if (n < 1 || points.length % n !== 0)
-      throw new Error(`${who}: ${what}.points has ${points.length} values, not a multiple of n = ${n}`);
+      fail(who, `${what}.points has ${points.length} values, not a multiple of n = ${n}`);
     out = { data: points, rows: n, cols: points.length / n };
   } else if (isDense(x)) {
     if (x.data.length !== x.rows * x.cols) {
-      throw new Error(
-        `${who}: ${what}.data has ${x.data.length} values but rows*cols = ${x.rows}*${x.cols} = ${x.rows * x.cols}`,
-      );
+      fail(who, `${what}.data has ${x.data.length} values but rows*cols = ${x.rows}*${x.cols} = ${x.rows * x.cols}`);
     }
     out = x;
   } else if (Array.isArray(x)) {
@@ -56,23 +56,24 @@ export function toDense(x: MatrixInput, who: string, what = 'X'): DenseMatrix {
     const cols = rows > 0 ? x[0].length : 0;
     const data = new Float32Array(rows * cols);
     for (let i = 0; i < rows; i++) {
-      if (x[i].length !== cols)
-        throw new Error(`${who}: ${what} row ${i} has ${x[i].length} values, row 0 has ${cols}`);
+      if (x[i].length !== cols) fail(who, `${what} row ${i} has ${x[i].length} values, row 0 has ${cols}`);
       for (let j = 0; j < cols; j++) data[i * cols + j] = x[i][j];
     }
     out = { data, rows, cols };
   } else {
-    throw new Error(
-      `${who}: ${what} must be a tf.Tensor2D, a { data: Float32Array, rows, cols } matrix, an array of rows, or an ` +
+    fail(
+      who,
+      `${what} must be a tf.Tensor2D, a { data: Float32Array, rows, cols } matrix, an array of rows, or an ` +
         `embedding result { points, n }`,
     );
   }
-  if (out.rows < 1 || out.cols < 1) throw new Error(`${who}: ${what} is empty (shape [${out.rows}, ${out.cols}])`);
+  if (out.rows < 1 || out.cols < 1) fail(who, `${what} is empty (shape [${out.rows}, ${out.cols}])`);
   const d = out.data;
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i])) {
-      throw new Error(
-        `${who}: ${what} contains ${d[i]} at row ${Math.floor(i / out.cols)}, column ${i % out.cols}; all values ` +
+      fail(
+        who,
+        `${what} contains ${d[i]} at row ${Math.floor(i / out.cols)}, column ${i % out.cols}; all values ` +
           `must be finite`,
       );
     }

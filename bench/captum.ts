@@ -1,0 +1,249 @@
+/**
+ * `npm run bench -- captum [--threads 1,2] [--repeats 1] [--methods saliency,gradCam,...] [--python PATH]`:
+ * the attribution methods on MobileNet v1 0.75 at 224 (real weights, wasm) beside PyTorch + Captum 0.7 on the same
+ * network and weights (bench/captum_torch.py, run in the same round), on 1 and 2 threads each side. Prints, per
+ * method and thread count, the median wall and process-CPU seconds of each side (node's process.cpuUsage() counts
+ * the worker threads; python's process_time() counts torch's threads), the ratios cnnviz / PyTorch, and the
+ * Pearson r of the two maps. Writes bench/results/captum.json.
+ *
+ * Captum is not in Debian and the bench never downloads. Install it once from its source tree (tag v0.7.0 of
+ * github.com/pytorch/captum, pure Python) into a venv that sees Debian's python3-torch:
+ *   /usr/bin/python3 -m venv --system-site-packages /tmp/captum-venv
+ *   /tmp/captum-venv/bin/pip install --no-deps --no-build-isolation --no-index /path/to/captum-v0.7.0
+ * then point the bench at its python with `--python /tmp/captum-venv/bin/python` or CNNVIZ_CAPTUM_PYTHON (default:
+ * /tmp/captum-venv/bin/python). matplotlib is not needed (captum_torch.py stands in for it).
+ *
+ * Settings (the same on both sides): target 1 (goldfish; the photo is the ImageNet sample's goldfish), saliency
+ * max |gradient| over channels; Grad-CAM on conv_pw_13_relu, bilinear upsampling to 224; Integrated Gradients 64
+ * trapezoid steps from black, summed over channels; SmoothGrad 25 samples, sigma 0.15 of the pixel range, mean
+ * gradient, max |.| over channels (random noise: the maps agree only as well as 25 samples converge); occlusion
+ * window 37 stride 16 (169 windows) filled black, each pixel's mean drop (Captum's attribution). All on logits.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { read } from '../src/data/images';
+import { locate } from '../src/data/store';
+import { load } from '../src/models/zoo';
+import { setup } from '../src/runtime/backend';
+import { gradCam, integratedGradients, occlusion, saliency, smoothGrad } from '../src/techniques';
+import { arg, median } from './_args';
+
+const METHODS = ['saliency', 'gradCam', 'integratedGradients', 'smoothGrad', 'occlusion'] as const;
+type Method = (typeof METHODS)[number];
+const TARGET = 1;
+const IG_STEPS = 64;
+const SG_SAMPLES = 25;
+const SG_LEVEL = 0.15;
+const OCC_WINDOW = 37;
+const OCC_STRIDE = 16;
+const CAM_LAYER = 'conv_pw_13_relu';
+
+interface Side {
+  wall: number[];
+  cpu: number[];
+}
+
+function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i] / n;
+    mb += b[i] / n;
+  }
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) ** 2;
+    bb += (b[i] - mb) ** 2;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+async function runCnnviz(method: Method, net: tf.LayersModel, image: tf.Tensor3D): Promise<tf.Tensor> {
+  const target = TARGET;
+  switch (method) {
+    case 'saliency':
+      return saliency(net, image, { target });
+    case 'gradCam':
+      return gradCam(net, image, { target, layer: CAM_LAYER });
+    case 'integratedGradients': {
+      const ig = await integratedGradients(net, image, {
+        target,
+        steps: IG_STEPS,
+        method: 'riemannTrapezoid',
+        baseline: 'black',
+        tolerance: Infinity,
+      });
+      const summed = tf.sum(ig, -1);
+      ig.dispose();
+      return summed;
+    }
+    case 'smoothGrad':
+      return smoothGrad(net, image, { target, samples: SG_SAMPLES, noiseLevel: SG_LEVEL });
+    case 'occlusion': {
+      const r = await occlusion(net, image, {
+        target,
+        window: OCC_WINDOW,
+        stride: OCC_STRIDE,
+        fill: 'black',
+        output: 'logits',
+        details: true,
+        upsample: true,
+      });
+      tf.dispose([r.map, r.drop]);
+      return r.pixelDrop!;
+    }
+  }
+}
+
+async function timeCnnviz(
+  method: Method,
+  net: tf.LayersModel,
+  image: tf.Tensor3D,
+  repeats: number,
+): Promise<Side & { map: Float32Array }> {
+  (await runCnnviz(method, net, image)).dispose(); // warm-up
+  const side: Side = { wall: [], cpu: [] };
+  let map = new Float32Array(0);
+  for (let i = 0; i < repeats; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const m = await runCnnviz(method, net, image);
+    map = (await m.data()) as Float32Array;
+    const c = process.cpuUsage(c0);
+    side.wall.push((performance.now() - t0) / 1000);
+    side.cpu.push((c.user + c.system) / 1e6);
+    m.dispose();
+  }
+  return { ...side, map };
+}
+
+export async function main(args: string[]): Promise<void> {
+  const threadList = arg(args, 'threads', '1,2').split(',').map(Number);
+  const repeats = Number(arg(args, 'repeats', '1'));
+  const methods = arg(args, 'methods', METHODS.join(',')).split(',') as Method[];
+  for (const m of methods)
+    if (!METHODS.includes(m)) throw new Error(`bench captum: unknown method '${m}'; valid: ${METHODS.join(', ')}`);
+  const python = arg(args, 'python', process.env.CNNVIZ_CAPTUM_PYTHON ?? '/tmp/captum-venv/bin/python');
+  const probe = spawnSync(python, ['-c', 'import torch, captum; print(captum.__version__)'], { encoding: 'utf8' });
+  if (probe.status !== 0 && !/matplotlib|mpl_toolkits/.test(probe.stderr ?? '')) {
+    const why = (probe.stderr || String(probe.error)).trim().split('\n').pop();
+    throw new Error(
+      `bench captum: cannot import torch and captum with ${python} (${why}). ` +
+        'Install Captum 0.7.0 from its source tree (tag v0.7.0 of github.com/pytorch/captum) into a venv with ' +
+        "Debian's python3-torch: '/usr/bin/python3 -m venv --system-site-packages /tmp/captum-venv && " +
+        "/tmp/captum-venv/bin/pip install --no-deps --no-build-isolation --no-index CAPTUM_SRC', then pass " +
+        '--python /tmp/captum-venv/bin/python or set CNNVIZ_CAPTUM_PYTHON.',
+    );
+  }
+  await setup({ backend: 'wasm', quiet: true });
+  const net = await load('mobilenet');
+  const modelJson = locate('mobilenet', 'models/mobilenet_v1_0.75_224/model.json', 'bench captum');
+  const photo = locate('imagenet-sample', 'imagenet-sample/n01443537_goldfish.JPEG', 'bench captum');
+  const image = await read(photo, { size: 224 });
+  const pixels = image.dataSync() as Float32Array;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of pixels) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnviz-captum-'));
+  const imageFile = path.join(work, 'image.f32');
+  fs.writeFileSync(imageFile, Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength));
+  console.log(
+    `captum bench: MobileNet v1 0.75 at 224, real weights; wasm vs PyTorch + Captum (${python}); ` +
+      `load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${os.cpus().length} cores; median of ${repeats}`,
+  );
+  type Row = { method: Method; threads: number; cnnviz: Side; torch?: Side; r?: number; rNoise?: number };
+  const rows: Row[] = [];
+  let versions: unknown;
+  for (const threads of threadList) {
+    await setup({ backend: 'wasm', quiet: true, threads });
+    const job = {
+      threads,
+      model_dir: path.dirname(modelJson),
+      image: imageFile,
+      target: TARGET,
+      out_dir: work,
+      repeats,
+      methods,
+      ig_steps: IG_STEPS,
+      sg_samples: SG_SAMPLES,
+      sg_sigma: SG_LEVEL * (hi - lo),
+      occ_window: OCC_WINDOW,
+      occ_stride: OCC_STRIDE,
+      cam_layer: CAM_LAYER,
+    };
+    const r = spawnSync(python, [path.join(__dirname, '..', '..', 'bench', 'captum_torch.py')], {
+      input: JSON.stringify(job),
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    if (r.status !== 0)
+      throw new Error(`bench captum: the PyTorch side failed: ${r.stderr.split('\n').slice(-5).join(' ')}`);
+    const torchOut = JSON.parse(r.stdout) as { versions: unknown; rows: Record<string, Side> };
+    versions = torchOut.versions;
+    for (const method of methods) {
+      const c = await timeCnnviz(method, net, image, repeats);
+      const theirs = new Float32Array(fs.readFileSync(path.join(work, `${method}.f32`)).buffer.slice(0));
+      const row: Row = { method, threads, cnnviz: { wall: c.wall, cpu: c.cpu }, torch: torchOut.rows[method] };
+      row.r = pearson(c.map, theirs);
+      if (method === 'smoothGrad') {
+        // The noise floor: cnnviz against itself with other noise (seed 1), untimed.
+        const other = await smoothGrad(net, image, {
+          target: TARGET,
+          samples: SG_SAMPLES,
+          noiseLevel: SG_LEVEL,
+          seed: 1,
+        });
+        row.rNoise = pearson(c.map, other.dataSync());
+        other.dispose();
+      }
+      rows.push(row);
+      const t = row.torch!;
+      const [cw, cc, tw, tc] = [median(c.wall), median(c.cpu), median(t.wall), median(t.cpu)];
+      console.log(
+        `${method.padEnd(20)} ${threads} thr  cnnviz ${cw.toFixed(3)} / ${cc.toFixed(3)} s  ` +
+          `torch ${tw.toFixed(3)} / ${tc.toFixed(3)} s  ` +
+          `ratio wall ${(cw / tw).toFixed(2)}x CPU ${(cc / tc).toFixed(2)}x` +
+          `  r ${row.r.toFixed(5)}${row.rNoise !== undefined ? ` (cnnviz seed 0 vs 1: ${row.rNoise.toFixed(5)})` : ''}`,
+      );
+    }
+  }
+  console.log(
+    '\n| method | threads | cnnviz wall / CPU s | PyTorch + Captum wall / CPU s | ratio wall / CPU | map r |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  for (const row of rows) {
+    const [cw, cc, tw, tc] = [
+      median(row.cnnviz.wall),
+      median(row.cnnviz.cpu),
+      median(row.torch!.wall),
+      median(row.torch!.cpu),
+    ];
+    console.log(
+      `| ${row.method} | ${row.threads} | ${cw.toFixed(3)} / ${cc.toFixed(3)} | ` +
+        `${tw.toFixed(3)} / ${tc.toFixed(3)} | ` +
+        `${(cw / tw).toFixed(2)}x / ${(cc / tc).toFixed(2)}x | ${row.r!.toFixed(4)}` +
+        `${row.rNoise !== undefined ? ` (noise floor ${row.rNoise.toFixed(4)})` : ''} |`,
+    );
+  }
+  tf.dispose(image);
+  fs.rmSync(work, { recursive: true, force: true });
+  const out = path.join(__dirname, '..', '..', 'bench', 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(
+    path.join(out, 'captum.json'),
+    JSON.stringify({ date: new Date().toISOString(), load: os.loadavg(), versions, repeats, rows }, null, 2),
+  );
+}
