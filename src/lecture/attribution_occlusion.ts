@@ -6,6 +6,7 @@ import { fail } from '../common';
 import type { Progress } from '../runtime/cancel';
 import { occlusion as occlusionMap } from '../techniques/attribution/occlusion';
 import type { OcclusionFill, OcclusionResult } from '../techniques/attribution/occlusion';
+import { defaultStride, defaultWindow } from '../techniques/attribution/occlusion_grid';
 import type { Figure } from '../widgets/figure';
 import type { OcclusionMap, ShowOcclusionOptions } from '../widgets/occlusion';
 import { show as widgetShow } from '../widgets/show';
@@ -55,6 +56,21 @@ const side = (v: number | [number, number]) =>
   typeof v === 'number' || v[0] === v[1] ? `${pairOf(v)[0]}` : v.join('x');
 const pairOf = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
+/**
+ * Whether occlusionGrid's last window flush with the bottom or right edge changes this grid: the strides from 0 stop
+ * short of the edge (224 px, window 56, stride 16: 0..160, then 168). Window and stride as occlusion() defaults them.
+ */
+export function changedByEdges(
+  height: number,
+  width: number,
+  window?: number | [number, number],
+  stride?: number | [number, number],
+): boolean {
+  const w = window === undefined ? defaultWindow(height, width) : pairOf(window);
+  const s = stride === undefined ? defaultStride(w) : pairOf(stride);
+  return (height - w[0]) % s[0] !== 0 || (width - w[1]) % s[1] !== 0;
+}
+
 /** One class's map: computed (or loaded), its line printed, drawn. */
 async function oneClass(
   net: Net,
@@ -70,7 +86,10 @@ async function oneClass(
   // The class is in the name (the key is the weights, the image and the options), as notebook 00 checks.
   const logits = output === 'logits' ? 'logits-' : '';
   const name = `occlusion-${netName(net, model)}-${slug(imageName(ref))}-${logits}${classSlug(model, target)}`;
-  const key = { weights: model, image: x, ...options };
+  // A grid whose strides stop short of the far edge gains a last window flush with it (occlusionGrid): its map
+  // differs from the one stored before that, so its key says so; the grids that end on the edge keep their key.
+  const edges = changedByEdges(x.shape[0], x.shape[1], o.window, o.stride) ? { grid: 'edges' } : {};
+  const key = { weights: model, image: x, ...options, ...edges };
   const compute = (onProgress?: (p: Progress) => void) =>
     occlusionMap(model, x, { target, ...options, details: true, onProgress });
   const title = `occlusion of ${className(model, target)} (computing once; cached afterwards)`;
