@@ -115,7 +115,7 @@ export function correlation(a: tf.Tensor, b: tf.Tensor): number {
 
 const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
 
-function checkBox(b: Box | undefined, x: tf.Tensor3D, caller: string): void {
+export function checkBox(b: Box | undefined, x: tf.Tensor3D, caller: string): void {
   if (!b) return;
   const [h, w] = x.shape;
   const ok = [b.top, b.left, b.height, b.width].every((v) => Number.isInteger(v) && v >= 0);
@@ -182,7 +182,7 @@ export const showSaliency = namedAsync(
   'show.saliency',
   oneMap('saliency', 'show.saliency', ['heat', 'blended', 'masked', 'alpha']),
 );
-/** `await show.gradCam('mobilenet', 'dog', 'malamute')`: Grad-CAM on the last conv layer, as heat and over the photo. */
+/** `await show.gradCam('mobilenet', 'dog', 'malamute')`: Grad-CAM on the last conv layer, as heat and blended. */
 export const showGradCam = namedAsync('show.gradCam', oneMap('Grad-CAM', 'show.gradCam', ['heat', 'blended']));
 /** `await show.smoothGrad('mobilenet', 'dog', 'malamute')`: 16 noisy copies' saliency, stored once computed. */
 export const showSmoothGrad = namedAsync(
@@ -246,6 +246,8 @@ async function attributions(
       const shares = methods.map((m, k) => `${m} ${pct(shareIn(maps[0][k], box))}`);
       console.log(`share of the magnitude in ${box.name ?? 'the box'}: ${shares.join(', ')}`);
     }
+    const ig = methods.indexOf('Integrated Gradients');
+    if (ig >= 0 && maps.length === 1 && maps[0][ig].rank === 3) console.log(darkLine(maps[0][ig], x, names[0]));
     if (maps.length === 2) {
       methods.forEach((m, k) => {
         const r = correlation(maps[0][k], maps[1][k]).toFixed(2);
@@ -263,7 +265,10 @@ async function attributions(
     const labels = names.flatMap((c) => methods.map((m) => (maps.length === 2 ? `${short(m)}: ${c}` : m)));
     const flat = maps.flat();
     const title =
-      o.title ?? (maps.length === 2 ? `${names.join(' and ')}, ${methods.length} methods` : `explanations of ${names[0]}`);
+      o.title ??
+      (maps.length === 2
+        ? `${names[0]} (top) and ${names[1]} (bottom), ${methods.length} methods`
+        : `explanations of ${names[0]}`);
     const figure = widgetShow.heatmap(flat, Array(flat.length).fill(x) as tf.Tensor3D[], {
       mode: 'blended',
       cols: o.cols ?? (maps.length === 2 ? methods.length : 3),
