@@ -344,8 +344,8 @@ const EXPECT: Record<string, Expectation> = {
     },
   },
   '10-your-own-image': {
-    png: 8,
-    text: [/photo: /, /MobileNet top 5: /, /unoccluded, lowest/, /coalitions, \d+ superpixels/, /class image of /],
+    png: 9,
+    text: [/photo: /, /MobileNet top 5: /, /unoccluded, lowest/, /\d+ coalitions; the \d+ values/, /class image of /],
     claims: (text) => {
       // two classes of different objects: the least alike Grad-CAM maps among the top 10
       const [rank, r] = numbers(

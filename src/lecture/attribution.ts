@@ -11,6 +11,8 @@ import {
   showSmoothGrad,
 } from './attribution_maps';
 import { showOcclusion } from './attribution_occlusion';
+import { showYourImage } from './attribution_photo';
+import { showShap } from './attribution_shap';
 import { showPredictions } from './attribution_predictions';
 
 export const ATTRIBUTION_SHOWS = {
@@ -23,4 +25,6 @@ export const ATTRIBUTION_SHOWS = {
   smoothGrad: showSmoothGrad,
   integratedGradients: showIntegratedGradients,
   attributions: showAttributions,
+  shap: showShap,
+  yourImage: showYourImage,
 };

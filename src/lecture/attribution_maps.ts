@@ -266,9 +266,11 @@ async function attributions(
     const flat = maps.flat();
     const title =
       o.title ??
-      (maps.length === 2
-        ? `${names[0]} (top) and ${names[1]} (bottom), ${methods.length} methods`
-        : `explanations of ${names[0]}`);
+      (maps.length === 1
+        ? `explanations of ${names[0]}`
+        : methods.length === 1
+          ? `${methods[0]}, ${names[0]} and ${names[1]}`
+          : `${names[0]} (top) and ${names[1]} (bottom), ${methods.length} methods`);
     const figure = widgetShow.heatmap(flat, Array(flat.length).fill(x) as tf.Tensor3D[], {
       mode: 'blended',
       cols: o.cols ?? (maps.length === 2 ? methods.length : 3),
