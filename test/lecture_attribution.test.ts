@@ -21,6 +21,8 @@ import {
   smoothGrad,
   integratedGradients,
   kernelShap,
+  deletionScore,
+  randomizationCheck,
 } from '../src';
 import { Figure } from '../src/widgets/figure';
 import { changedByEdges } from '../src/lecture/attribution_occlusion';
@@ -351,6 +353,92 @@ describe('lecture short forms: attribution', function () {
         /^Error: show\.shap: unknown output 'logit'; valid choices: probs, logits/,
       );
       await assert.rejects(show.shap('cifar-cnn', 'dog', 'kat'), /^Error: show\.shap: unknown class 'kat'/);
+    });
+    it("show.shap on several photos: each photo's best class, or one class each", async () => {
+      const o = { nSegments: 6, samples: 40 };
+      const before = tf.memory().numTensors;
+      const { text, value } = await printed(() => show.shap('cifar-cnn', ['dog', 'coffee'], 'best', o));
+      assert.strictEqual(value.maps.length, 2);
+      const p = tf.tidy(() => (net.predict(x.expandDims(0)) as tf.Tensor2D).dataSync());
+      const best = p.indexOf(Math.max(...p));
+      assert.match(text, new RegExp(`^${models.classNames(net)[best]}: \\d+ coalitions;`, 'm'));
+      tf.dispose(value.maps);
+      assert.strictEqual(tf.memory().numTensors, before);
+      await assert.rejects(
+        show.shap('cifar-cnn', ['dog', 'coffee'], ['cat'], o),
+        /^Error: show\.shap: 2 images: give one class each, or 'best'/,
+      );
+    });
+
+    it('show.deletion: the areas of deletionScore, stored; the printed lines read the table', async () => {
+      const photos = ['dog', 'coffee'];
+      const first = await printed(() => show.deletion('cifar-cnn', photos));
+      assert.match(first.text, /^dog: \w+ \d\.\d{3}\ncoffee: \w+ \d\.\d{3}\n/);
+      assert.match(first.text, /deletion-insertion-cifar-cnn: computed in/);
+      const rows = first.value.scores;
+      assert.deepStrictEqual(
+        rows.map((r) => r.method),
+        ['saliency', 'guided backprop', 'SmoothGrad', 'Integrated Gradients', 'Grad-CAM', 'Kernel SHAP', 'random'],
+      );
+      // Grad-CAM's row is deletionScore of gradCam on the same batch, each photo for its best class
+      const batch = tf.stack([x, await images.sample('coffee', { size: [32, 32], fit: 'fill' })]) as tf.Tensor4D;
+      const best = tf.tidy(() => Array.from((net.predict(batch) as tf.Tensor2D).argMax(-1).dataSync()));
+      const cam = await gradCam(net, batch, { target: best });
+      const del = await deletionScore(net, batch, cam, { target: best, steps: 24 });
+      assert.ok(Math.abs(del.auc - rows[4].deletion) < 1e-6, `${del.auc} against ${rows[4].deletion}`);
+      tf.dispose([batch, cam]);
+      const byDel = [...rows].sort((a, b) => a.deletion - b.deletion)[0].method;
+      assert.match(first.text, new RegExp(`^best deletion: ${byDel};`, 'm'));
+      const before = tf.memory().numTensors;
+      const again = await printed(() => show.deletion('cifar-cnn', photos));
+      assert.match(again.text, /deletion-insertion-cifar-cnn: loaded from the cache/);
+      assert.deepStrictEqual(
+        again.value.scores.map((r) => r.deletion),
+        rows.map((r) => r.deletion),
+      );
+      assert.strictEqual(tf.memory().numTensors, before);
+    });
+
+    it("show.sanity: randomizationCheck's cascade and means, the line where each first falls below 0.5", async () => {
+      const before = tf.memory().numTensors;
+      const { text, value } = await printed(() => show.sanity('cifar-cnn', ['dog']));
+      assert.deepStrictEqual(value.cascade, ['logits', 'features', 'bn3', 'conv3', 'bn2', 'conv2', 'bn1', 'conv1']);
+      assert.match(
+        text,
+        /top down: 8 layers with weights \(3 convolutions, 2 dense layers, 3 batch norms\): logits -> features -> /,
+      );
+      assert.match(text, /steps computed: 8, 8, 8, 8; the same layers as the cascade above: true/);
+      const p = tf.tidy(() => (net.predict(x.expandDims(0)) as tf.Tensor2D).dataSync());
+      const best = [p.indexOf(Math.max(...p))];
+      const batch = x.expandDims(0);
+      const r = await randomizationCheck(net, (m, b) => gradCam(m, b, { target: best }), batch, { seed: 0 });
+      batch.dispose();
+      const cam = value.rows.find((row) => row.method === 'Grad-CAM')!;
+      assert.deepStrictEqual(
+        cam.means.map((m) => m.toFixed(6)),
+        r.steps.map((t) => t.mean.toFixed(6)),
+      );
+      const below = cam.means.findIndex((m) => m < 0.5);
+      const tail =
+        below < 0 ? 'never below 0.5' : `first below 0.5 with ${below + 1} of 8 layers random \\(down to \\w+\\)`;
+      assert.match(text, new RegExp(`^Grad-CAM: ${cam.means[0].toFixed(2)} after logits, .*; ${tail}$`, 'm'));
+      assert.strictEqual(tf.memory().numTensors, before);
+    });
+
+    it('show.randomizedMaps draws the maps along the cascade, stored; errors name the call', async () => {
+      const before = tf.memory().numTensors;
+      const first = await printed(() => show.randomizedMaps('cifar-cnn', 'dog', { size: 32 }));
+      assert.match(first.text, /randomization-maps-cifar-cnn-dog: computed in/);
+      assert.ok(first.value.figure instanceof Figure);
+      const again = await printed(() => show.randomizedMaps('cifar-cnn', 'dog', { size: 32 }));
+      assert.match(again.text, /randomization-maps-cifar-cnn-dog: loaded from the cache/);
+      assert.strictEqual(tf.memory().numTensors, before);
+      await assert.rejects(show.sanity('cifar-cnn', []), /^Error: show\.sanity: expected a list of photos/);
+      await assert.rejects(
+        show.deletion('cifar-cnn', ['dog', 'coffee'], { fit: ['fill'] }),
+        /^Error: show\.deletion: fit: 1 fits for 2 photos/,
+      );
+      await assert.rejects(show.sanity('cifar-cnn', ['dgo']), /^Error: show\.sanity: unknown image 'dgo'/);
     });
   });
 });

@@ -12,6 +12,7 @@ import {
 } from './attribution_maps';
 import { showOcclusion } from './attribution_occlusion';
 import { showYourImage } from './attribution_photo';
+import { showDeletion, showRandomizedMaps, showSanity } from './attribution_sanity';
 import { showShap } from './attribution_shap';
 import { showPredictions } from './attribution_predictions';
 
@@ -26,5 +27,8 @@ export const ATTRIBUTION_SHOWS = {
   integratedGradients: showIntegratedGradients,
   attributions: showAttributions,
   shap: showShap,
+  deletion: showDeletion,
+  sanity: showSanity,
+  randomizedMaps: showRandomizedMaps,
   yourImage: showYourImage,
 };
