@@ -220,7 +220,7 @@ const EXPECT: Record<string, Expectation> = {
       /mountain bike: score -?\d+\.\d+ unoccluded/,
       /pickup: score -?\d+\.\d+ unoccluded/,
       /probability \d\.\d+ unoccluded/,
-      /fill blur: lowest/,
+      /window 56, stride 28, fill blur: \d+x\d+ positions/,
     ],
     claims: (text) => {
       // each class's score falls most where its object is: dog lower left, bicycle middle, truck top right
@@ -239,19 +239,31 @@ const EXPECT: Record<string, Expectation> = {
       const windows = [32, 56, 112].map((w) =>
         numbers(
           text,
-          new RegExp(`window ${w}, stride 16: P\\(malamute\\) (\\d\\.\\d+) unoccluded, lowest (\\d\\.\\d+)`),
+          new RegExp(
+            `malamute: probability (\\d\\.\\d+) unoccluded, lowest (\\d\\.\\d+)` +
+              `[^\\n]*\\(window ${w}, stride 16, fill mean:`,
+          ),
         ),
       );
       for (const [base, low] of windows) assert.ok(low < base / 10, `lowest ${low} against ${base} unoccluded`);
       // the 32-px patch hurts most on the dog (lower left); the 112-px one also raises the probability somewhere
-      const [w32Row, w32Col] = numbers(text, /window 32, stride 16: [^\n]* lowest \d\.\d+ at row (\d+), column (\d+)/);
+      const [w32Row, w32Col] = numbers(
+        text,
+        /malamute: [^\n]* lowest \d\.\d+ with the patch at row (\d+), column (\d+)[^\n]*\(window 32, stride 16,/,
+      );
       assert.ok(w32Row >= 100 && w32Col <= 100, `window 32 lowest at (${w32Row}, ${w32Col}): the dog`);
-      const [high112] = numbers(text, /window 112, stride 16: [^\n]*, highest (\d\.\d+)/);
+      const [high112] = numbers(text, /highest (\d\.\d+) at row \d+, column \d+ \(window 112, stride 16,/);
       assert.ok(high112 > windows[2][0] * 1.5, `covering some region raises P(malamute) to ${high112}`);
       assert.ok(windows[2][1] <= windows[0][1], 'the largest window takes at least as much');
       // the fill hardly matters here: all near zero, at one place
       const fills = ['mean', 'black', 'blur'].map((f) =>
-        numbers(text, new RegExp(`fill ${f}: lowest P\\(malamute\\) (\\d\\.\\d+) at row (\\d+), column (\\d+)`)),
+        numbers(
+          text,
+          new RegExp(
+            `malamute: probability [\\d.]+ unoccluded, lowest (\\d\\.\\d+) with the patch at row (\\d+), ` +
+              `column (\\d+)[^\\n]*\\(window 56, stride 28, fill ${f}:`,
+          ),
+        ),
       );
       for (const [low, row, col] of fills) {
         assert.ok(low < 0.02, `fill: lowest ${low}`);
@@ -270,7 +282,7 @@ const EXPECT: Record<string, Expectation> = {
     },
   },
   '07-saliency-and-guided-backprop': {
-    png: 5,
+    png: 6,
     text: [
       /P\(malamute\) = \d\.\d+/,
       /P\(mountain bike\) = \d\.\d+/,
@@ -297,7 +309,7 @@ const EXPECT: Record<string, Expectation> = {
         assert.ok(Number(m[2]) > 50, `${m[2]}% in the middle quarter`);
       }
       // Integrated Gradients' black baseline: less on the black dog than the plain gradient, less on dark pixels
-      const [salBox, igBox] = numbers(text, /in the dog's box: saliency (\d+)%, Integrated Gradients (\d+)%/);
+      const [salBox, igBox] = numbers(text, /in the dog's box: saliency (\d+)%, [^\n]*Integrated Gradients (\d+)%/);
       assert.ok(igBox < salBox, `IG ${igBox}% in the dog's box, saliency ${salBox}%`);
       const [ratio] = numbers(text, /the others [\d.e+-]+ \((\d+\.\d) times as much\)/);
       assert.ok(ratio >= 1.5, `non-dark pixels get ${ratio} times the IG of dark ones`);
@@ -335,8 +347,8 @@ const EXPECT: Record<string, Expectation> = {
     },
   },
   '10-your-own-image': {
-    png: 8,
-    text: [/photo: /, /MobileNet top 5: /, /unoccluded, lowest/, /coalitions, \d+ superpixels/, /class image of /],
+    png: 9,
+    text: [/photo: /, /MobileNet top 5: /, /unoccluded, lowest/, /\d+ coalitions; the \d+ values/, /class image of /],
     claims: (text) => {
       // two classes of different objects: the least alike Grad-CAM maps among the top 10
       const [rank, r] = numbers(

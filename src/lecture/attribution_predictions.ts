@@ -1,0 +1,68 @@
+// show.predictions(net, image, classes): what the model says of an image before anyone asks why. Prints the top
+// classes and, for the classes named, each one's probability and rank; draws the image as the model sees it.
+import type * as tf from '@tensorflow/tfjs';
+import type { Figure } from '../widgets/figure';
+import { show as widgetShow } from '../widgets/show';
+import { echoAsFigure, fullName, netTitle, probabilitiesOf, rankOf, ranked } from './attribution_common';
+import { namedAsync } from './remember';
+import { classOf, className, imageName, imageOf, netOf } from './resolve';
+import type { ClassRef, ImageRef, ImageOfOptions, Net } from './resolve';
+
+export interface PredictionsOptions extends ImageOfOptions {
+  /** how many of the most likely classes are printed (default 5) */
+  top?: number;
+  /** the figure's title (default: the image's name and size, and how it was fitted) */
+  title?: string;
+}
+
+/** What show.predictions returns: the figure and the numbers it printed. */
+export interface Predictions {
+  figure: Figure;
+  /** the classes in order of probability, best first, and their probabilities */
+  classes: number[];
+  probabilities: Float32Array;
+}
+
+async function predictions(
+  net: Net,
+  image: ImageRef,
+  classes: ClassRef | readonly ClassRef[] = [],
+  o: PredictionsOptions = {},
+): Promise<Predictions> {
+  const caller = 'show.predictions';
+  const model = await netOf(net, caller);
+  const asked = (Array.isArray(classes) ? classes : [classes]) as ClassRef[];
+  const ids = asked.map((c) => classOf(model, c, caller));
+  const top = o.top ?? 5;
+  if (!Number.isInteger(top) || top < 1) throw new Error(`top must be a positive integer, got ${top}`);
+  const x = await imageOf(model, image, caller, o);
+  try {
+    const p = probabilitiesOf(model, x);
+    const order = ranked(p);
+    const best = order.slice(0, top).map((c) => `${fullName(model, c)} ${p[c].toFixed(3)}`);
+    console.log(`${netTitle(net, model)} top ${top}: ${best.join(', ')}`);
+    if (ids.length) {
+      const line = ids.map((c) => `P(${className(model, c)}) = ${p[c].toFixed(4)} (rank ${rankOf(p, c)})`);
+      console.log(line.join(', '));
+    }
+    const [h, w] = x.shape;
+    const fit = typeof image === 'string' ? ` (${o.fit ?? 'fill'})` : '';
+    const title = o.title ?? `${imageName(image)}, ${w}x${h}${fit}`;
+    const batch = x.expandDims(0) as tf.Tensor4D;
+    let figure: Figure;
+    try {
+      figure = widgetShow.images(batch, { title });
+    } finally {
+      batch.dispose();
+    }
+    return echoAsFigure({ figure, classes: order, probabilities: p }, figure);
+  } finally {
+    x.dispose();
+  }
+}
+
+/**
+ * `await show.predictions('mobilenet', 'dog', ['malamute', 'pickup'])`: the model's top 5 for the image, each
+ * named class's probability and rank, and the image drawn as the model sees it.
+ */
+export const showPredictions = namedAsync('show.predictions', predictions);
