@@ -385,5 +385,9 @@ describe('lecture short forms of notebooks 00, 01, 05, 08 (show.filters, topPatc
       show.predictions('mnist-cnx', 'mnist'),
       /^Error: show\.predictions: unknown model 'mnist-cnx'/,
     );
+    await assert.rejects(
+      show.predictions('mnist-cnn', 'mnst'),
+      /^Error: show\.predictions: unknown image 'mnst': .*or a data set \(mnist, fashion-mnist, cifar-10\)$/,
+    );
   });
 });

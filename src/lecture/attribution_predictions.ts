@@ -5,6 +5,8 @@ import type { Figure } from '../widgets/figure';
 import { show as widgetShow } from '../widgets/show';
 import { echoAsFigure, fullName, netTitle, probabilitiesOf, rankOf, ranked } from './attribution_common';
 import { namedAsync } from './remember';
+import { datasetPredictions, DATASETS } from './units_setup';
+import type { DatasetName, DatasetShowOptions } from './units_setup';
 import { classOf, className, imageName, imageOf, netOf } from './resolve';
 import type { ClassRef, ImageRef, ImageOfOptions, Net } from './resolve';
 
@@ -23,7 +25,7 @@ export interface Predictions {
   probabilities: Float32Array;
 }
 
-async function predictions(
+async function imagePredictions(
   net: Net,
   image: ImageRef,
   classes: ClassRef | readonly ClassRef[] = [],
@@ -64,5 +66,31 @@ async function predictions(
 /**
  * `await show.predictions('mobilenet', 'dog', ['malamute', 'pickup'])`: the model's top 5 for the image, each
  * named class's probability and rank, and the image drawn as the model sees it.
+ * `await show.predictions('fashion-cnn', 'fashion-mnist')`: with a data set's name (mnist, fashion-mnist,
+ * cifar-10) instead of an image, the model's answers on that set's first test images (green right, red wrong)
+ * and its accuracy on the whole test set.
  */
-export const showPredictions = namedAsync('show.predictions', predictions);
+function predictions(net: Net, data: DatasetName, o?: DatasetShowOptions): Promise<Figure>;
+function predictions(
+  net: Net,
+  image: ImageRef,
+  classes?: ClassRef | readonly ClassRef[],
+  o?: PredictionsOptions,
+): Promise<Predictions>;
+function predictions(
+  net: Net,
+  what: ImageRef,
+  classes?: ClassRef | readonly ClassRef[] | DatasetShowOptions,
+  o?: PredictionsOptions,
+): Promise<Figure | Predictions> {
+  if (typeof what === 'string' && DATASETS.includes(what)) return byDataset(net, what, classes as DatasetShowOptions);
+  return byImage(net, what, classes as ClassRef | readonly ClassRef[] | undefined, o).catch((err: unknown) => {
+    // a misspelt data set reads as an unknown image: name the data sets among the choices too
+    if (err instanceof Error && /unknown image '/.test(err.message))
+      err.message += `, or a data set (${DATASETS.join(', ')})`;
+    throw err;
+  });
+}
+const byDataset = namedAsync('show.predictions', datasetPredictions);
+const byImage = namedAsync('show.predictions', imagePredictions);
+export const showPredictions = predictions;

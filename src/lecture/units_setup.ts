@@ -15,7 +15,9 @@ const TITLES: Record<string, string> = {
   'fashion-mnist': 'Fashion-MNIST test images',
   'cifar-10': 'CIFAR-10 test images',
 };
-const DATASETS = Object.keys(TITLES);
+/** The data sets the lecture's short forms know by name. */
+export const DATASETS = Object.keys(TITLES);
+export type DatasetName = 'mnist' | 'fashion-mnist' | 'cifar-10';
 
 export interface DatasetShowOptions {
   /** how many of the first test images (default 16) */
@@ -46,7 +48,7 @@ async function dataset(name: string, o: DatasetShowOptions = {}): Promise<Figure
 }
 
 /** A shipped model's predictions on a data set's first test images (green right, red wrong) and its accuracy. */
-async function predictions(net: Net, name: string, o: DatasetShowOptions = {}): Promise<Figure> {
+export async function datasetPredictions(net: Net, name: string, o: DatasetShowOptions = {}): Promise<Figure> {
   const caller = 'show.predictions';
   const model = await netOf(net, caller);
   const data = await firstImages(name, o.limit, caller);
@@ -120,8 +122,6 @@ async function classify(nets: Net | readonly Net[], image: ImageRef): Promise<Fi
 export const SETUP_SHOWS = {
   /** A data set's first test images with their labels (mnist, fashion-mnist, cifar-10). */
   dataset: namedAsync('show.dataset', dataset),
-  /** A model's predictions on a data set's first test images, and its accuracy on the whole test set. */
-  predictions: namedAsync('show.predictions', predictions),
   /** Networks' best class for a photo (sample name, path, URL or tensor), with the photo as they see it. */
   classify: namedAsync('show.classify', classify),
 };
