@@ -71,3 +71,41 @@ describe('notebook hygiene (kernel-setup/notebooks.js)', () => {
     assert.strictEqual(run('--strict', path.join(REPO, 'notebooks/gallery')).status, 0);
   });
 });
+
+describe('live-coding limits (tools/notebook_metrics.mjs, run by npm run lint)', () => {
+  const METRICS = path.join(REPO, 'tools', 'notebook_metrics.mjs');
+  const metrics = (...files: string[]) => {
+    const r = spawnSync(process.execPath, [METRICS, ...files], { encoding: 'utf8' });
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  let dir: string;
+  const notebook = (...cells: string[]) => {
+    const file = path.join(dir, 'nb.ipynb');
+    const nb = { cells: cells.map((source) => ({ cell_type: 'code', source, outputs: [], metadata: {} })) };
+    fs.writeFileSync(file, JSON.stringify(nb));
+    return file;
+  };
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnviz-metrics-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('the lecture notebooks are within the limits', () => {
+    const r = metrics();
+    assert.strictEqual(r.status, 0, r.out);
+    assert.match(r.out, /^lecture +\d+ +\d+ +[0-2]\.\d\d|^lecture +\d+ +\d+ +3\.00/m);
+  });
+
+  it('fails past each limit: a wide line, a long cell, too many lines a picture, an any', () => {
+    const ok = notebook("await show.gradCam('mobilenet', 'dog', 'malamute');");
+    assert.strictEqual(metrics(ok).status, 0);
+    const wide = notebook(`await show.gradCam('mobilenet', 'dog', '${'m'.repeat(80)}');`);
+    assert.match(metrics(wide).out, /cell 0: a line of 123 characters/);
+    assert.strictEqual(metrics(wide).status, 1);
+    const long = notebook(['await show.saliency(net, x);', ...Array(12).fill('x = x + 1;')].join('\n'));
+    assert.match(metrics(long).out, /cell 0: 13 code lines \(at most 12\)/);
+    const dense = notebook('const a = 1;\nconst b = 2;\nconst c = 3;\nawait show.saliency(a, b, c);');
+    assert.match(metrics(dense).out, /lecture: 4\.00 code lines per picture \(at most 3\)/);
+    const loose = notebook('const net: any = 1;\nawait show.saliency(net);');
+    assert.match(metrics(loose).out, /cell 0: 'any' in a lecture cell: const net: any = 1;/);
+    assert.strictEqual(metrics(loose).status, 1);
+  });
+});
