@@ -5,9 +5,10 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { models } from '../src';
-import { setup } from '../src/runtime/backend';
+import { currentBackend, setup } from '../src/runtime/backend';
 import { trainGradients, TrainShare } from '../src/runtime/batch_tasks';
 import { closePool, getPool, runBatched } from '../src/runtime/pool';
+import type { PoolBackend } from '../src/runtime/pool';
 import { lectureCnn } from '../src/models/architectures';
 import { maxDiff } from './util/techniques_fixtures';
 
@@ -94,18 +95,22 @@ describe('training on the worker pool', function () {
         progressEvery: 1,
         onProgress,
       });
-    const pool = await getPool(1);
     let killed = false;
+    let kill: Promise<number> | undefined;
     await assert.rejects(
       quick((p) => {
         if (p.step !== 2 || killed) return;
         killed = true;
-        // While the next step runs: the main thread posts its half, then waits for the worker's.
-        setImmediate(() => void pool.kill(0));
+        // While the next step runs (the main thread posts its half, then waits for the worker's), stop the worker of
+        // the pool trainCnn's helper runs on: the shared pool on the backend this thread trains with, looked up now
+        // as trainCnn looks it up (a pool fetched before the run could have been replaced since).
+        const backend = (currentBackend()?.backend ?? 'wasm') as PoolBackend;
+        kill = getPool(1, backend).then((pool) => pool.kill(0));
       }),
       /^Error: trainCnn: a worker thread of the pool was terminated/,
     );
-    assert.ok(killed, 'the worker was never killed');
+    assert.ok(killed && kill, 'the worker was never killed');
+    await kill;
     const ok = await quick();
     assert.strictEqual(ok.history.length, 1);
     assert.ok(ok.testAccuracy > 0.5, `accuracy ${ok.testAccuracy}`);

@@ -2,27 +2,13 @@
 // the model's layer names (a small model's all, a large one's closest: MobileNet has 90).
 import type * as tf from '@tensorflow/tfjs';
 import { fail } from '../common';
-
-/** Levenshtein distance between two names. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return row[b.length];
-}
+import { editDistance } from '../models/class_names';
 
 /** The `count` names closest to `query` by edit distance (ties: in the given order). */
 export function closestNames(query: string, names: readonly string[], count = 5): string[] {
   const q = query.toLowerCase();
   return names
-    .map((name, i) => ({ name, i, d: distance(q, name.toLowerCase()) }))
+    .map((name, i) => ({ name, i, d: editDistance(q, name.toLowerCase()) }))
     .sort((a, b) => a.d - b.d || a.i - b.i)
     .slice(0, count)
     .map((s) => s.name);
