@@ -109,3 +109,21 @@ describe('live-coding limits (tools/notebook_metrics.mjs, run by npm run lint)',
     assert.strictEqual(metrics(loose).status, 1);
   });
 });
+
+describe('the live-coding cheat sheet (docs/live-coding.md, made by tools/cheatsheet.mjs)', () => {
+  it("has 20 one-liners, each a lecture notebook's cell as it stands, with its picture", () => {
+    const page = fs.readFileSync(path.join(REPO, 'docs', 'live-coding.md'), 'utf8');
+    const entries = [
+      ...page.matchAll(/\n(\d\d-[\w-]+), cell (\d+):\n\n```ts\n([\s\S]*?)\n```\n\n!\[[^\]]*\]\(([^)]+)\)/g),
+    ];
+    assert.strictEqual(entries.length, 20, 'one-liners on the page');
+    for (const [, notebook, cell, code, picture] of entries) {
+      const file = path.join(REPO, 'notebooks', 'lecture15', `${notebook}.ipynb`);
+      const nb = JSON.parse(fs.readFileSync(file, 'utf8'));
+      const source = [nb.cells[Number(cell)].source].flat().join('');
+      for (const line of code.split('\n')) assert.ok(source.includes(line), `${notebook} cell ${cell} lost: ${line}`);
+      assert.ok(code.split('\n').length <= 3, `${notebook} cell ${cell}: over 3 lines`);
+      assert.ok(fs.statSync(path.join(REPO, 'docs', picture)).size > 5000, `${picture}: missing or empty`);
+    }
+  });
+});
