@@ -25,6 +25,7 @@ const FAST = [
   'kernel',
   'kernel_frontend',
   'kernels',
+  'layers',
   'lecture_attribution',
   'lecture_shortforms',
   'lecture_space',
