@@ -29,9 +29,9 @@ export interface OcclusionOptions extends LongWorkOptions, ClassTargetOptions {
   /** Score recorded: the probability ('probs', default) or the score before the softmax ('logits'). */
   output?: ScoreOutput;
   /**
-   * The grid's far edge: 'flush' (default, as Captum) adds a last window flush with the bottom and right borders when
-   * the strides stop short of them, so every pixel is covered; 'none' keeps Zeiler & Fergus' grid (positions only
-   * while the window fits).
+   * The grid's far edge: 'flush' (default) adds a last window flush with the bottom and right borders when the
+   * strides stop short of them, so every pixel is covered (Captum 0.7 covers them too, with a last window at the next
+   * stride cut short by the border); 'none' keeps Zeiler & Fergus' grid (positions only while the window fits).
    */
   edges?: OcclusionEdges;
   /** Occluded copies per forward pass (default 128). */

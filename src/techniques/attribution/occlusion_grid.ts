@@ -25,8 +25,9 @@ export function defaultStride(window: [number, number]): [number, number] {
 
 /**
  * Where the grid's last window goes: 'flush' (default) adds one flush with the far edge when the strides stop short
- * of it (as Captum does), so every pixel is covered; 'none' is Zeiler & Fergus' grid, positions only while the window
- * fits (the last rows and columns may stay uncovered; the assignments ask for this one).
+ * of it, so every pixel is covered (Captum 0.7 covers the edge with a window at the next stride, cut short by the
+ * border); 'none' is Zeiler & Fergus' grid, positions only while the window fits (the last rows and columns may stay
+ * uncovered; the assignments ask for this one).
  */
 export type OcclusionEdges = 'flush' | 'none';
 export const OCCLUSION_EDGES: readonly OcclusionEdges[] = ['flush', 'none'];
