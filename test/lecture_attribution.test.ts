@@ -159,6 +159,10 @@ describe('lecture short forms: attribution', function () {
       /^Error: show\.occlusion: unknown output 'prob'; valid choices: 'probs', 'logits'/,
     );
     await assert.rejects(show.predictions('cifar-cnn', 'dog', 'kat'), /^Error: show\.predictions: unknown class 'kat'/);
+    await assert.rejects(
+      show.predictions('cifar-cnn', 'dog', [], { top: 0 }),
+      /^Error: show\.predictions: top must be a positive integer at most 10, got 0$/,
+    );
   });
   it('changedByEdges: a grid whose strides stop short of the far edge (its map gets a new key)', () => {
     assert.strictEqual(changedByEdges(224, 224, 56, 16), true); // 0..160, then 168: 11 -> 12 positions

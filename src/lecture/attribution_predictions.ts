@@ -1,6 +1,7 @@
 // show.predictions(net, image, classes): what the model says of an image before anyone asks why. Prints the top
 // classes and, for the classes named, each one's probability and rank; draws the image as the model sees it.
 import type * as tf from '@tensorflow/tfjs';
+import { checkInt } from '../common';
 import type { Figure } from '../widgets/figure';
 import { show as widgetShow } from '../widgets/show';
 import { echoAsFigure, fullName, netTitle, probabilitiesOf, rankOf, ranked } from './attribution_common';
@@ -35,8 +36,7 @@ async function imagePredictions(
   const model = await netOf(net, caller);
   const asked = (Array.isArray(classes) ? classes : [classes]) as ClassRef[];
   const ids = asked.map((c) => classOf(model, c, caller));
-  const top = o.top ?? 5;
-  if (!Number.isInteger(top) || top < 1) throw new Error(`top must be a positive integer, got ${top}`);
+  const top = checkInt(caller, 'top', o.top, { min: 1, max: model.outputs[0].shape[1] ?? undefined, dflt: 5 });
   const x = await imageOf(model, image, caller, o);
   try {
     const p = probabilitiesOf(model, x);
