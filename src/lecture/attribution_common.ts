@@ -4,12 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { inspect } from 'util';
 import type { Figure } from '../widgets/figure';
 import { classNames } from '../models/zoo';
-import type { Net } from './resolve';
-
-/** A name usable in a cache file: letters, digits and '-' ('mountain bike' -> 'mountain-bike'). */
-export function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
-}
+import { slug } from './resolve';
 
 /** Class c in a cache file's name: its short name, with its index where another class has the same short name. */
 export function classSlug(model: tf.LayersModel, c: number): string {
@@ -17,17 +12,6 @@ export function classSlug(model: tf.LayersModel, c: number): string {
   const names = classNames(model);
   const twins = names.filter((n) => short(n) === short(names[c])).length;
   return slug(short(names[c])) + (twins > 1 ? `-${c}` : '');
-}
-
-/** The model's name as the cache files have it: the zoo name it was loaded by, else the model's own name. */
-export function netName(net: Net, model: tf.LayersModel): string {
-  return slug(typeof net === 'string' && !/[\\/]/.test(net) ? net : model.name);
-}
-
-/** 'MobileNet' for 'mobilenet'; the name otherwise. */
-export function netTitle(net: Net, model: tf.LayersModel): string {
-  const name = typeof net === 'string' && !/[\\/]/.test(net) ? net : model.name;
-  return name === 'mobilenet' ? 'MobileNet' : name;
 }
 
 /** The model's probabilities for one image [H, W, C], as a plain array. */

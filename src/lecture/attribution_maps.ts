@@ -13,9 +13,9 @@ import { smoothGrad } from '../techniques/attribution/smoothgrad';
 import type { HeatmapMode } from '../widgets/draw/attribution';
 import type { Figure } from '../widgets/figure';
 import { show as widgetShow } from '../widgets/show';
-import { classSlug, echoAsFigure, netName, slug } from './attribution_common';
+import { classSlug, echoAsFigure } from './attribution_common';
+import { netName, slug, classOf, className, imageName, imageOf, netOf } from './resolve';
 import { namedAsync, remember } from './remember';
-import { classOf, className, imageName, imageOf, netOf } from './resolve';
 import type { ClassRef, ImageRef, Net } from './resolve';
 
 /** A region of the image (pixels of the model's input), for the printed share of each map inside it. */

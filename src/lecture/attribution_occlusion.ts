@@ -12,9 +12,9 @@ import type { OcclusionMap, ShowOcclusionOptions } from '../widgets/occlusion';
 import { show as widgetShow } from '../widgets/show';
 import type { Tensor } from '@tensorflow/tfjs';
 import type { Pixels } from '../widgets/draw/raster';
-import { classSlug, echoAsFigure, extremes, netName, slug } from './attribution_common';
+import { classSlug, echoAsFigure, extremes } from './attribution_common';
+import { netName, slug, classOf, className, imageName, imageOf, netOf } from './resolve';
 import { namedAsync, remember } from './remember';
-import { classOf, className, imageName, imageOf, netOf } from './resolve';
 import type { ClassRef, ImageRef, ImageOfOptions, Net } from './resolve';
 
 // The widget's show.occlusion, taken before src/index.ts joins the short form onto `show` under the same name.

@@ -10,10 +10,10 @@ import { isImageFile, SAMPLE_FILES } from '../data/images';
 import { gradCam } from '../techniques/attribution/gradcam';
 import type { Figure } from '../widgets/figure';
 import { show as widgetShow } from '../widgets/show';
-import { echoAsFigure, netTitle, probabilitiesOf, ranked } from './attribution_common';
+import { echoAsFigure, probabilitiesOf, ranked } from './attribution_common';
+import { netTitle, className, imageOf, netOf } from './resolve';
 import { correlation } from './attribution_maps';
 import { namedAsync } from './remember';
-import { className, imageOf, netOf } from './resolve';
 import type { ImageOfOptions, Net } from './resolve';
 
 /** The folder notebook 10 takes photos from: `<package>/notebooks/my-images`. */

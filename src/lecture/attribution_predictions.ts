@@ -4,11 +4,11 @@ import type * as tf from '@tensorflow/tfjs';
 import { checkInt } from '../common';
 import type { Figure } from '../widgets/figure';
 import { show as widgetShow } from '../widgets/show';
-import { echoAsFigure, fullName, netTitle, probabilitiesOf, rankOf, ranked } from './attribution_common';
+import { echoAsFigure, fullName, probabilitiesOf, rankOf, ranked } from './attribution_common';
+import { netTitle, classOf, className, imageName, imageOf, netOf } from './resolve';
 import { namedAsync } from './remember';
 import { datasetPredictions, DATASETS } from './units_setup';
 import type { DatasetName, DatasetShowOptions } from './units_setup';
-import { classOf, className, imageName, imageOf, netOf } from './resolve';
 import type { ClassRef, ImageRef, ImageOfOptions, Net } from './resolve';
 
 export interface PredictionsOptions extends ImageOfOptions {

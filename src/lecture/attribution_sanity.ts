@@ -15,10 +15,10 @@ import { smoothGrad } from '../techniques/attribution/smoothgrad';
 import type { Fit } from '../data/images';
 import type { Figure } from '../widgets/figure';
 import { show as widgetShow } from '../widgets/show';
-import { echoAsFigure, netName } from './attribution_common';
+import { echoAsFigure } from './attribution_common';
+import { netName, className, imageName, imageOf, netOf } from './resolve';
 import { SHAP_SETTINGS, shapValues } from './attribution_shap';
 import { namedAsync, remember } from './remember';
-import { className, imageName, imageOf, netOf } from './resolve';
 import type { Net } from './resolve';
 
 /** Photos by name, each with its fit (one for all, or one each). */

@@ -9,9 +9,9 @@ import { kernelShap } from '../techniques/attribution/kernel_shap';
 import type { Figure } from '../widgets/figure';
 import type { HeatmapMode } from '../widgets/draw/attribution';
 import { show as widgetShow } from '../widgets/show';
-import { classSlug, echoAsFigure, netName, slug } from './attribution_common';
+import { classSlug, echoAsFigure } from './attribution_common';
+import { netName, slug, classOf, className, imageName, imageOf, netOf } from './resolve';
 import { namedAsync, remember } from './remember';
-import { classOf, className, imageName, imageOf, netOf } from './resolve';
 import type { ClassRef, ImageRef, Net } from './resolve';
 import type { Fit } from '../data/images';
 

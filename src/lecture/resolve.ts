@@ -20,6 +20,27 @@ export type ImageRef = tf.Tensor3D | string;
 /** A class: its name as the model's class list has it (or a synonym), or its index. */
 export type ClassRef = string | number;
 
+/** A name usable in a cache file: letters, digits and '-' ('mountain bike' -> 'mountain-bike'). */
+export function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+}
+
+/** The name a network was loaded by (a zoo name), else the model's own name (a path or a model object). */
+function nameOf(net: Net, model: tf.LayersModel): string {
+  return typeof net === 'string' && !/[\\/]/.test(net) ? net : model.name;
+}
+
+/** The network in a cache file's name and in the lecture's printed lines: 'mobilenet', 'cifar-cnn', ... */
+export function netName(net: Net, model: tf.LayersModel): string {
+  return slug(nameOf(net, model)).toLowerCase();
+}
+
+/** The network in a title: 'MobileNet' for 'mobilenet'; the name otherwise. */
+export function netTitle(net: Net, model: tf.LayersModel): string {
+  const name = nameOf(net, model);
+  return name === 'mobilenet' ? 'MobileNet' : name;
+}
+
 const loaded = new Map<string, Promise<tf.LayersModel>>();
 
 /** The model itself; a name is loaded once per kernel and shared by every later short form. */

@@ -15,7 +15,6 @@ import { sampleActivations, sampleFeatureLayer } from '../techniques/features/sa
 import type { Progress } from '../runtime/cancel';
 import { ProgressDisplay } from '../widgets/progress';
 import { remember } from './remember';
-import type { Net } from './resolve';
 
 /** A data set: a name `datasets.load` knows ('cifar-10', 'imagenet-sample', a folder) or a loaded Dataset. */
 export type DataRef = string | Dataset;
@@ -75,20 +74,11 @@ const OWN: Record<string, string> = {
   imagenet: 'mobilenet',
 };
 
-/** The network's name in cache names: the zoo name it was given by, else the model's own name. */
-export function netName(net: Net, model: tf.LayersModel): string {
-  return typeof net === 'string' ? net.toLowerCase() : model.name;
-}
-
 /** The network's part of a result's cache name: '' for the data set's own network, '-mobilenet' otherwise. */
 export function netPart(name: string, prefix: string): string {
   return name === OWN[prefix] ? '' : `-${name}`;
 }
 
-/** 'MobileNet' for 'mobilenet'; a model's name otherwise. */
-export function netTitle(net: Net, model: tf.LayersModel): string {
-  return typeof net === 'string' ? (net === 'mobilenet' ? 'MobileNet' : net) : model.name;
-}
 /** ImageNet photos are drawn at 112 and compared by pixels at 56 (finer pixels find the same neighbours). */
 const PHOTO_SIZE = 112;
 const PHOTO_PIXELS = 56;

@@ -21,8 +21,8 @@ import type { ShowScatterOptions } from '../widgets/scatter';
 import { show as widgetShow } from '../widgets/show';
 import type { EmbeddingPoints } from '../widgets/tensors';
 import { namedAsync, remember } from './remember';
-import { netOf, Net } from './resolve';
-import { netName, netPart, netTitle, spaceData, DataRef, SpaceData, SpaceDataOptions } from './space_data';
+import { netOf, Net, netName, netTitle } from './resolve';
+import { netPart, spaceData, DataRef, SpaceData, SpaceDataOptions } from './space_data';
 
 export const METHODS = ['pca', 'kpca', 'tsne', 'umap'] as const;
 export type Method = (typeof METHODS)[number];

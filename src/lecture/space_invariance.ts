@@ -12,8 +12,8 @@ import { featureVectors, pixelVectors } from '../techniques/features/features';
 import type { Figure } from '../widgets/figure';
 import { show as widgetShow } from '../widgets/show';
 import { namedAsync } from './remember';
-import { netOf, Net } from './resolve';
-import { netName, spaceData, DataRef, SpaceDataOptions } from './space_data';
+import { netOf, Net, netName } from './resolve';
+import { spaceData, DataRef, SpaceDataOptions } from './space_data';
 
 export interface InvarianceOptions extends SpaceDataOptions {
   /** images changed and searched for (default 50) */

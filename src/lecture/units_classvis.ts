@@ -13,7 +13,7 @@ import { objectives } from '../techniques/features/objectives';
 import type { Figure } from '../widgets/figure';
 import { show as widgetShow } from '../widgets/show';
 import { namedAsync, remember } from './remember';
-import { classOf, className, netOf, Net, ClassRef } from './resolve';
+import { classOf, className, netName, netOf, netTitle, Net, ClassRef } from './resolve';
 import { photoTop, rankLayer } from './units_patches';
 import { layerOf } from './units_check';
 import { afterAWhile, quietFor, quietResult } from './units_result';
@@ -73,15 +73,6 @@ export interface ClassImages {
 }
 
 /** A model's name in cache names and titles: its zoo name, or the model's own. */
-function netName(net: Net, model: tf.LayersModel): string {
-  return typeof net === 'string' ? net.replace(/[\\/].*$/, '') || model.name : model.name;
-}
-
-function netTitle(net: Net, model: tf.LayersModel): string {
-  const name = netName(net, model);
-  return name === 'mobilenet' ? 'MobileNet' : name;
-}
-
 /** P and logit of each image's class, as the model sees the images. */
 function scoresOf(model: tf.LayersModel, imgs: tf.Tensor3D[], targets: number[]): ClassImages['scores'] {
   return tf.tidy(() => {
