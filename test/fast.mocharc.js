@@ -15,6 +15,7 @@ const FAST = [
   'data_store',
   'embeddings',
   'faults',
+  'gemm',
   'grade_judge',
   'gradient_fixes',
   'hostile_api',

@@ -30,3 +30,18 @@ export function gaussian(rand: () => number): number {
   while (u === 0) u = rand();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
+
+/**
+ * out[from..to) = standard normal samples, two per pair of uniforms (Box-Muller with both the
+ * cosine and the sine): half the logarithms and square roots of calling gaussian() per value.
+ */
+export function fillGaussian(rand: () => number, out: Float32Array, from = 0, to = out.length): void {
+  for (let i = from; i < to; i += 2) {
+    let u = 0;
+    while (u === 0) u = rand();
+    const r = Math.sqrt(-2 * Math.log(u));
+    const a = 2 * Math.PI * rand();
+    out[i] = r * Math.cos(a);
+    if (i + 1 < to) out[i + 1] = r * Math.sin(a);
+  }
+}

@@ -15,11 +15,14 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_backprop_
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_backprop_input';
 import { castConfig, identityConfig } from './identity';
 import { maxPoolGradConfig } from './max_pool_grad';
+import { conv2DConfig, fusedConv2DConfig } from './pointwise_conv';
 import { meanConfig, sumConfig } from './sum';
 import { tileConfig } from './tile';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 
 export const wasmKernelConfigs: tf.KernelConfig[] = [
+  conv2DConfig,
+  fusedConv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,

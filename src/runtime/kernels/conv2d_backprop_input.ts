@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { convGradKernel } from './conv_info';
 import { dilateAndPad } from './dilate';
+import { FilterCache } from './filter_cache';
+import { pointwise } from './gemm';
 import { WasmOps } from './wasm_ops';
 
 /**
@@ -115,49 +117,22 @@ function inputGradByScatter(ops: WasmOps, cols: tf.TensorInfo, info: tf.backend_
   return out;
 }
 
-/** A filter flipped in space with its channel axes swapped, kept while its source lives. */
-interface Flipped {
-  backend: tf.KernelBackend;
-  wt: tf.TensorInfo;
-}
-
 /**
- * Flipped filters by the source filter's dataId. With fixed weights (every saliency map, every
- * occlusion sweep, class visualization) each layer's backward conv reuses one flipped filter,
- * and XNNPACK keeps its packed copy too (it caches packed weights per filter tensor). With the
- * built-in Reverse the flip took 25-30% of a backward conv of a 256-channel layer; since
- * WasmOps.reverse moves blocks, the flip, transpose and packing saved here are 3-5%. Entries
- * whose source has been disposed (training replaces the weights every step) are freed on the
- * next call; at most MAX_FLIPPED are kept.
+ * Flipped filters (in space, channel axes swapped). Each layer's backward conv reuses one while
+ * its filter lives, and XNNPACK keeps its packed copy too (it caches packed weights per filter
+ * tensor). With the built-in Reverse the flip took 25-30% of a backward conv of a 256-channel
+ * layer; since WasmOps.reverse moves blocks, the flip, transpose and packing saved here are 3-5%.
  */
-const flippedCache = new Map<object, Flipped>();
-const MAX_FLIPPED = 64;
-
-function alive(backend: tf.KernelBackend, dataId: object): boolean {
-  return (backend as unknown as { dataIdMap: { has(id: object): boolean } }).dataIdMap.has(dataId);
-}
-
-function dropFlipped(source: object): void {
-  const e = flippedCache.get(source);
-  if (!e) return;
-  flippedCache.delete(source);
-  // A backend that has been removed took its memory with it.
-  if (tf.engine().registry['wasm'] === e.backend && alive(e.backend, e.wt.dataId)) e.backend.disposeData(e.wt.dataId);
-}
+const flippedCache = new FilterCache(64);
 
 /** The flipped filter of `filter` on this backend; owned by the cache (do not free it). */
 function flippedFilter(ops: WasmOps, filter: tf.TensorInfo): tf.TensorInfo {
-  for (const [source, e] of flippedCache) {
-    if (e.backend !== ops.backend || !alive(e.backend, source)) dropFlipped(source);
-  }
-  const hit = flippedCache.get(filter.dataId);
-  if (hit) return hit.wt;
-  const flipped = ops.reverse(filter, [0, 1]);
-  const wt = ops.transpose(flipped, [0, 1, 3, 2]);
-  ops.free(flipped);
-  if (flippedCache.size >= MAX_FLIPPED) dropFlipped(flippedCache.keys().next().value as object);
-  flippedCache.set(filter.dataId, { backend: ops.backend, wt });
-  return wt;
+  return flippedCache.get(ops, filter, () => {
+    const flipped = ops.reverse(filter, [0, 1]);
+    const wt = ops.transpose(flipped, [0, 1, 3, 2]);
+    ops.free(flipped);
+    return wt;
+  });
 }
 
 /** Flipped filters currently cached (for tests). */
@@ -170,6 +145,18 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = convGradKernel(
   'input',
   false,
   (ops, { dy, filter }, info) => {
+    const { top, bottom, left, right } = info.padInfo;
+    const pointwiseLayer =
+      info.filterHeight === 1 &&
+      info.filterWidth === 1 &&
+      info.strideHeight === 1 &&
+      info.strideWidth === 1 &&
+      top + bottom + left + right === 0 &&
+      info.outHeight === info.inHeight &&
+      info.outWidth === info.inWidth;
+    // dX = dY W^T, one matrix product on our loop (./gemm).
+    const product = pointwiseLayer ? pointwise(ops, dy, filter, { transposed: true }) : undefined;
+    if (product) return product;
     if (info.inChannels < COL2IM_MAX_CHANNELS) {
       // Each route frees the columns as soon as it is done with them.
       const cols = columns(ops, dy, filter, info);

@@ -862,11 +862,17 @@ interface WasmBackendInternals {
   dataIdMap: { get(id: object): { memoryOffset: number } };
 }
 
+/** The wasm backend's heap, when it exports it. */
+export function wasmMemory(backend: tf.KernelBackend): WebAssembly.Memory | undefined {
+  const memory = (backend as unknown as WasmBackendInternals).wasm?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
 /** The SIMD loops bound to this backend's memory, or undefined (then use the fallback). */
 export function simdFor(backend: tf.KernelBackend): SimdKernels | undefined {
   if (!enabled) return undefined;
-  const memory = (backend as unknown as WasmBackendInternals).wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  const memory = wasmMemory(backend);
+  if (!memory) return undefined;
   const known = instances.get(memory);
   if (known) return known;
   const mod = compile();

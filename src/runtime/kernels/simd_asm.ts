@@ -105,6 +105,10 @@ export const I = {
   f32x4add: simd(0xe4),
   f32x4sub: simd(0xe5),
   f32x4mul: simd(0xe6),
+  f32x4min: simd(0xe8),
+  f32x4max: simd(0xe9),
+  /** Relaxed SIMD: a * b + c, fused where the machine has FMA (stack: a, b, c). */
+  f32x4relaxedMadd: simd(0x105),
   f32sub: [0x93],
 };
 

@@ -4,7 +4,7 @@
  * squared gradient (SmoothGrad-Squared), and the variance over the copies (VarGrad).
  */
 import * as tf from '@tensorflow/tfjs';
-import { gaussian, mulberry32 } from '../../common/random';
+import { fillGaussian, mulberry32 } from '../../common/random';
 import { LongWorkOptions } from '../../runtime/cancel';
 import { begin, mapOnBatch } from '../core/harness';
 import { batchForModel, readImage } from '../core/inputs';
@@ -76,8 +76,9 @@ export async function smoothGrad(
       const one = sliceExplained(explained, i, 1);
       const make = (_start: number, b: number): tf.Tensor4D => {
         const noisy = new Float32Array(b * size);
+        fillGaussian(rand, noisy);
         for (let k = 0; k < b; k++)
-          for (let p = 0; p < size; p++) noisy[k * size + p] = pixels[p] + sigma * gaussian(rand);
+          for (let p = 0; p < size; p++) noisy[k * size + p] = pixels[p] + sigma * noisy[k * size + p];
         return tf.tensor4d(noisy, [b, h, w, c]);
       };
       const scoring = { model, explained: one, kind: 'gradient' as const, relu, caller };
