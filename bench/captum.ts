@@ -2,7 +2,8 @@
  * `npm run bench -- captum [--threads 1,2] [--repeats 1] [--methods saliency,gradCam,...] [--python PATH]`:
  * the attribution methods on MobileNet v1 0.75 at 224 (real weights, wasm) beside PyTorch + Captum 0.7 on the same
  * network and weights (bench/captum_torch.py, run in the same round), on 1 and 2 threads each side. Prints, per
- * method and thread count, the median wall and process-CPU seconds of each side (node's process.cpuUsage() counts
+ * method and thread count, the median wall and process-CPU seconds of each side in steady state (each side warms each
+ * method up for 2 s, and times a method under 0.5 s at least 10 times; node's process.cpuUsage() counts
  * the worker threads; python's process_time() counts torch's threads), the ratios cnnviz / PyTorch, and the
  * Pearson r of the two maps. Writes bench/results/captum.json.
  *
@@ -84,16 +85,28 @@ async function runCnnviz(method: Method, net: tf.LayersModel, image: tf.Tensor3D
   }
 }
 
+/** Warm-up seconds per method and side; methods faster than SHORT_S get at least SHORT_REPEATS timed runs. */
+const WARM_S = 2;
+const SHORT_S = 0.5;
+const SHORT_REPEATS = 10;
+
 async function timeCnnviz(
   method: Method,
   net: tf.LayersModel,
   image: tf.Tensor3D,
   repeats: number,
 ): Promise<Side & { map: Float32Array }> {
-  (await runCnnviz(method, net, image)).dispose(); // warm-up
+  // Warm-up until WARM_S of wall time has passed (at least once), then at least SHORT_REPEATS timed runs for a
+  // method under SHORT_S; captum_torch.py does the same, so both sides are timed in steady state (a one-image
+  // method's first calls on wasm still run baseline code while V8 compiles the optimized one).
+  const w0 = performance.now();
+  (await runCnnviz(method, net, image)).dispose();
+  const first = (performance.now() - w0) / 1000;
+  while (performance.now() - w0 < WARM_S * 1000) (await runCnnviz(method, net, image)).dispose();
+  const runs = Math.max(repeats, first < SHORT_S ? SHORT_REPEATS : 0);
   const side: Side = { wall: [], cpu: [] };
   let map = new Float32Array(0);
-  for (let i = 0; i < repeats; i++) {
+  for (let i = 0; i < runs; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const m = await runCnnviz(method, net, image);
@@ -158,6 +171,9 @@ export async function main(args: string[]): Promise<void> {
       target: TARGET,
       out_dir: work,
       repeats,
+      warm_s: WARM_S,
+      short_s: SHORT_S,
+      short_repeats: SHORT_REPEATS,
       methods,
       ig_steps: IG_STEPS,
       sg_samples: SG_SAMPLES,

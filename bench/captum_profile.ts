@@ -4,7 +4,9 @@
  * the methods take (techniques/core: forward, inputGradient), on wasm, one thread:
  * - forward, no gradient (occlusion, the scores of IG and deletion),
  * - forward + input gradient (saliency, IG, SmoothGrad),
- * each before (batch norm and ReLU6 as their own layers: runtime/fold off) and after (folded, fused), beside
+ * three ways: before the fold (batch norm and ReLU6 as their own layers: runtime/fold off) with XNNPACK's 1x1
+ * convolutions, folded (batch norm folded, ReLU6 fused) with XNNPACK's, and folded with our own 1x1 loop
+ * (runtime/kernels/gemm, which the methods use), beside
  * PyTorch's per-op self CPU times on the same shapes (bench/captum_profile_torch.py, torch.profiler; plain torch,
  * so /usr/bin/python3 will do). Ops are grouped by what they are (convolution, depthwise, batch norm, ...); tfjs's
  * kernel times come from tf.profile (wall time of each synchronous wasm kernel).
@@ -19,8 +21,16 @@ import { locate } from '../src/data/store';
 import { load } from '../src/models/zoo';
 import { setup } from '../src/runtime/backend';
 import { setFolding } from '../src/runtime/fold';
+import { gemmInUse, setGemmFlavour } from '../src/runtime/kernels/gemm';
 import { explainedValues, inputGradient, Explained } from '../src/techniques/core/objective';
 import { arg } from './_args';
+
+const LABELS: Record<string, string> = {
+  unfolded: 'no fold, XNNPACK',
+  xnnpack: 'fold, XNNPACK',
+  gemm: 'fold, own 1x1',
+  torch: 'PyTorch',
+};
 
 /** The group of an op name, tfjs's or PyTorch's. */
 const GROUPS: [string, RegExp][] = [
@@ -103,7 +113,7 @@ export async function main(args: string[]): Promise<void> {
       `load ${os
         .loadavg()
         .map((l) => l.toFixed(1))
-        .join(' ')} on ${os.cpus().length} cores; mean of ${runs} runs`,
+        .join(' ')} on ${os.cpus().length} cores; mean of ${runs} runs; own 1x1 loop: ${gemmInUse()}`,
   );
   const passes = {
     forward: () => explainedValues(net, x, explained, 'normal', 'bench'),
@@ -112,9 +122,12 @@ export async function main(args: string[]): Promise<void> {
   const result: Record<string, Record<string, Profile>> = { forward: {}, gradient: {} };
   for (const [name, fn] of Object.entries(passes)) {
     const old = setFolding(false);
-    result[name].before = await profileCnnviz(fn, runs, backend);
+    setGemmFlavour('off');
+    result[name].unfolded = await profileCnnviz(fn, runs, backend);
     setFolding(true);
-    result[name].after = await profileCnnviz(fn, runs, backend);
+    result[name].xnnpack = await profileCnnviz(fn, runs, backend);
+    setGemmFlavour('auto');
+    result[name].gemm = await profileCnnviz(fn, runs, backend);
     setFolding(old);
   }
   tf.dispose(x);
@@ -137,11 +150,11 @@ export async function main(args: string[]): Promise<void> {
   }
   for (const name of ['forward', 'gradient']) {
     const p = result[name];
-    const sides = ['before', 'after', 'torch'].filter((s) => p[s]);
+    const sides = ['unfolded', 'xnnpack', 'gemm', 'torch'].filter((s) => p[s]);
     console.log(
       `\n${name === 'forward' ? 'forward, no gradient' : 'forward + input gradient'} (ms per batch of ${batch})`,
     );
-    console.log(`| op group | ${sides.map((s) => (s === 'torch' ? 'PyTorch' : `cnnviz ${s}`)).join(' | ')} |`);
+    console.log(`| op group | ${sides.map((s) => LABELS[s]).join(' | ')} |`);
     console.log(`|---|${sides.map(() => '---:').join('|')}|`);
     const names = [...GROUPS.map((g) => g[0]), OTHER].filter((g) => sides.some((s) => (p[s].groups[g] ?? 0) > 0.05));
     for (const g of names) console.log(`| ${g} | ${sides.map((s) => (p[s].groups[g] ?? 0).toFixed(1)).join(' | ')} |`);

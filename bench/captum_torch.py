@@ -103,9 +103,16 @@ def main():
     rows = {}
     for name in job['methods']:
         fn = methods[name]
-        m = fn()  # warm-up
+        # Warm-up until WARM_S of wall time has passed (at least once), and at least SHORT_REPEATS timed runs for
+        # a method under SHORT_S: the same protocol as bench/captum.ts, so both sides are timed in steady state.
+        w0 = time.perf_counter()
+        m = fn()
+        first = time.perf_counter() - w0
+        while time.perf_counter() - w0 < job['warm_s']:
+            m = fn()
+        repeats = max(job['repeats'], job['short_repeats'] if first < job['short_s'] else 0)
         wall, cpu = [], []
-        for _ in range(job['repeats']):
+        for _ in range(repeats):
             w0, c0 = time.perf_counter(), time.process_time()
             m = fn()
             cpu.append(time.process_time() - c0)

@@ -34,6 +34,7 @@ const FAST = [
   'models',
   'notebook_hygiene',
   'options',
+  'random',
   'perturbation_pool',
   'pool',
   'pool_faults',

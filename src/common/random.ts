@@ -31,17 +31,64 @@ export function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
+// The ziggurat of Marsaglia & Tsang (2000), 128 layers: a normal sample costs one 32-bit uniform and a table
+// lookup 99% of the time; the rest take the exact rejection steps below.
+const ZIG_R = 3.442619855899;
+const zigK = new Float64Array(128);
+const zigW = new Float64Array(128);
+const zigF = new Float64Array(128);
+{
+  const v = 9.91256303526217e-3;
+  const m1 = 2147483648;
+  let dn = ZIG_R;
+  let tn = dn;
+  const q = v / Math.exp(-0.5 * dn * dn);
+  zigK[0] = (dn / q) * m1;
+  zigK[1] = 0;
+  zigW[0] = q / m1;
+  zigW[127] = dn / m1;
+  zigF[0] = 1;
+  zigF[127] = Math.exp(-0.5 * dn * dn);
+  for (let i = 126; i >= 1; i--) {
+    dn = Math.sqrt(-2 * Math.log(v / dn + Math.exp(-0.5 * dn * dn)));
+    zigK[i + 1] = (dn / tn) * m1;
+    tn = dn;
+    zigF[i] = Math.exp(-0.5 * dn * dn);
+    zigW[i] = dn / m1;
+  }
+}
+
 /**
- * out[from..to) = standard normal samples, two per pair of uniforms (Box-Muller with both the
- * cosine and the sine): half the logarithms and square roots of calling gaussian() per value.
+ * A standard normal source from a uniform one (ziggurat): several times faster than gaussian(),
+ * for the millions of samples of SmoothGrad's noise. Same uniform source, same sequence.
  */
-export function fillGaussian(rand: () => number, out: Float32Array, from = 0, to = out.length): void {
-  for (let i = from; i < to; i += 2) {
+export function normalSource(rand: () => number): () => number {
+  const int32 = (): number => (rand() * 4294967296) | 0;
+  const positive = (): number => {
     let u = 0;
     while (u === 0) u = rand();
-    const r = Math.sqrt(-2 * Math.log(u));
-    const a = 2 * Math.PI * rand();
-    out[i] = r * Math.cos(a);
-    if (i + 1 < to) out[i + 1] = r * Math.sin(a);
-  }
+    return u;
+  };
+  return () => {
+    let hz = int32();
+    let iz = hz & 127;
+    if (Math.abs(hz) < zigK[iz]) return hz * zigW[iz];
+    for (;;) {
+      const x = hz * zigW[iz];
+      if (iz === 0) {
+        // The tail beyond R.
+        let t: number;
+        let y: number;
+        do {
+          t = -Math.log(positive()) / ZIG_R;
+          y = -Math.log(positive());
+        } while (y + y < t * t);
+        return hz > 0 ? ZIG_R + t : -ZIG_R - t;
+      }
+      if (zigF[iz] + rand() * (zigF[iz - 1] - zigF[iz]) < Math.exp(-0.5 * x * x)) return x;
+      hz = int32();
+      iz = hz & 127;
+      if (Math.abs(hz) < zigK[iz]) return hz * zigW[iz];
+    }
+  };
 }

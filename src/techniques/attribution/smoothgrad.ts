@@ -4,7 +4,7 @@
  * squared gradient (SmoothGrad-Squared), and the variance over the copies (VarGrad).
  */
 import * as tf from '@tensorflow/tfjs';
-import { fillGaussian, mulberry32 } from '../../common/random';
+import { mulberry32, normalSource } from '../../common/random';
 import { LongWorkOptions } from '../../runtime/cancel';
 import { begin, mapOnBatch } from '../core/harness';
 import { batchForModel, readImage } from '../core/inputs';
@@ -54,7 +54,7 @@ export async function smoothGrad(
     dflt: Math.max(1, Math.floor(batchForModel(model, image, 64, caller) / 2)),
   });
   const relu: ReluMode = gradient === 'guided' ? 'guided' : 'normal';
-  const rand = mulberry32(opts.seed ?? 0);
+  const normal = normalSource(mulberry32(opts.seed ?? 0));
   const loop = new PerturbationLoop(caller, opts, 0);
   return mapOnBatch(model, image, caller, async (batch) => {
     const explained = resolveExplained(model, opts, batch.x, caller);
@@ -72,28 +72,30 @@ export async function smoothGrad(
       }
       const sigma = noiseLevel * (hi - lo);
       const sum = new Float64Array(size);
-      const sumSq = new Float64Array(size);
+      // The mean needs no squares; the two other variants do.
+      const sumSq = variant === 'mean' ? undefined : new Float64Array(size);
       const one = sliceExplained(explained, i, 1);
       const make = (_start: number, b: number): tf.Tensor4D => {
         const noisy = new Float32Array(b * size);
-        fillGaussian(rand, noisy);
-        for (let k = 0; k < b; k++)
-          for (let p = 0; p < size; p++) noisy[k * size + p] = pixels[p] + sigma * noisy[k * size + p];
+        for (let k = 0; k < b; k++) for (let p = 0; p < size; p++) noisy[k * size + p] = pixels[p] + sigma * normal();
         return tf.tensor4d(noisy, [b, h, w, c]);
       };
       const scoring = { model, explained: one, kind: 'gradient' as const, relu, caller };
       await loop.runScored(samples, batchSize, make, scoring, (g, _start, b) => {
         for (let k = 0; k < b; k++) {
-          for (let p = 0; p < size; p++) {
-            const v = g[k * size + p];
-            sum[p] += v;
-            sumSq[p] += v * v;
-          }
+          const at = k * size;
+          if (sumSq) {
+            for (let p = 0; p < size; p++) {
+              const v = g[at + p];
+              sum[p] += v;
+              sumSq[p] += v * v;
+            }
+          } else for (let p = 0; p < size; p++) sum[p] += g[at + p];
         }
       });
       for (let p = 0; p < size; p++) {
         const mean = sum[p] / samples;
-        const meanSq = sumSq[p] / samples;
+        const meanSq = sumSq ? sumSq[p] / samples : 0;
         result[i * size + p] =
           variant === 'mean' ? mean : variant === 'squared' ? meanSq : Math.max(0, meanSq - mean * mean);
       }
