@@ -68,7 +68,7 @@ describe('techniques: occlusion', function () {
     tf.dispose([r.map, r.drop, r.pixelDrop!, image]);
   });
 
-  it('covers the edges: a last window flush with the bottom and right borders, as Captum does', async () => {
+  it('covers the edges, as Captum does: a last window flush with the bottom and right borders', async () => {
     // The model reads only the bottom-right pixel (9, 9); window 3 at stride 3 stops at 6..8 without the flush one.
     const m = tf.sequential();
     m.add(
