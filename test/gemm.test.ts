@@ -1,7 +1,9 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { setup } from '../src/runtime/backend';
+import { WasmOps } from '../src/runtime/kernels/wasm_ops';
 import {
+  pointwise,
   gemmCalls,
   gemmInUse,
   GemmFlavour,
@@ -158,6 +160,14 @@ describe('pointwise convolutions on our matrix-product loop (kernels/gemm)', fun
     const callsBefore = gemmCalls();
     tf.tidy(() => tf.conv2d(tf.zeros([1, 4, 4, 8]) as tf.Tensor4D, tf.zeros([1, 1, 8, 12]) as tf.Tensor4D, 1, 'same'));
     assert.strictEqual(gemmCalls(), callsBefore, '12 output channels went to our loop');
+  });
+
+  it('declines (the built-in runs) on a heap it cannot import: a shared memory of a threaded build', () => {
+    setGemmFlavour('auto');
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const ops = new WasmOps({ wasm: { asm: { memory } } } as unknown as tf.KernelBackend);
+    const info = (shape: number[]): tf.TensorInfo => ({ dataId: {}, shape, dtype: 'float32' });
+    assert.strictEqual(pointwise(ops, info([1, 2, 2, 8]), info([1, 1, 8, 8])), undefined);
   });
 
   it('packs a live filter once, and frees the packing of disposed filters', async () => {

@@ -145,7 +145,7 @@ export function gemmInUse(): 'fma' | 'plain' | 'off' {
 }
 
 type GemmFn = (a: number, b: number, bias: number, c: number, m: number, k: number, n: number) => void;
-const instances = new Map<boolean, WeakMap<WebAssembly.Memory, Record<string, GemmFn>>>();
+const instances = new Map<boolean, WeakMap<WebAssembly.Memory, Record<string, GemmFn> | null>>();
 
 function gemmFor(backend: tf.KernelBackend): Record<string, GemmFn> | undefined {
   const use = gemmInUse();
@@ -155,12 +155,16 @@ function gemmFor(backend: tf.KernelBackend): Record<string, GemmFn> | undefined 
   const fma = use === 'fma';
   let byMemory = instances.get(fma);
   if (!byMemory) instances.set(fma, (byMemory = new WeakMap()));
-  let e = byMemory.get(memory);
-  if (!e) {
-    e = new WebAssembly.Instance(compiled(fma)!, { env: { memory } }).exports as Record<string, GemmFn>;
+  if (!byMemory.has(memory)) {
+    let e: Record<string, GemmFn> | null = null;
+    try {
+      e = new WebAssembly.Instance(compiled(fma)!, { env: { memory } }).exports as Record<string, GemmFn>;
+    } catch {
+      // A heap the module cannot import (a shared one, in a threaded build): the built-in kernels run.
+    }
     byMemory.set(memory, e);
   }
-  return e;
+  return byMemory.get(memory) ?? undefined;
 }
 
 /** Weights packed in panels of 8 columns, by orientation (see FilterCache). */
