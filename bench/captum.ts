@@ -18,7 +18,9 @@
  * max |gradient| over channels; Grad-CAM on conv_pw_13_relu, bilinear upsampling to 224; Integrated Gradients 64
  * trapezoid steps from black, summed over channels; SmoothGrad 25 samples, sigma 0.15 of the pixel range, mean
  * gradient, max |.| over channels (random noise: the maps agree only as well as 25 samples converge); occlusion
- * window 37 stride 16 (169 windows) filled black, each pixel's mean drop (Captum's attribution). All on logits.
+ * window 37 stride 16 (169 windows) filled black, each pixel's mean drop (Captum's attribution); Kernel SHAP on a
+ * 4 x 4 grid of segments (the same mask on both sides), black when absent, 512 sampled coalitions besides all and
+ * none, 32 per forward pass (sampling: the maps agree as well as 512 coalitions converge). All on logits.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -30,10 +32,18 @@ import { locate } from '../src/data/store';
 import { load } from '../src/models/zoo';
 import { setup } from '../src/runtime/backend';
 import { pearson } from '../src/techniques/core/stats';
-import { gradCam, integratedGradients, occlusion, saliency, smoothGrad } from '../src/techniques';
+import {
+  gradCam,
+  gridSegments,
+  integratedGradients,
+  kernelShap,
+  occlusion,
+  saliency,
+  smoothGrad,
+} from '../src/techniques';
 import { arg, median } from './_args';
 
-const METHODS = ['saliency', 'gradCam', 'integratedGradients', 'smoothGrad', 'occlusion'] as const;
+const METHODS = ['saliency', 'gradCam', 'integratedGradients', 'smoothGrad', 'occlusion', 'kernelShap'] as const;
 type Method = (typeof METHODS)[number];
 const TARGET = 1;
 const IG_STEPS = 64;
@@ -42,6 +52,20 @@ const SG_LEVEL = 0.15;
 const OCC_WINDOW = 37;
 const OCC_STRIDE = 16;
 const CAM_LAYER = 'conv_pw_13_relu';
+const SHAP_SEGMENTS = 16;
+const SHAP_SAMPLES = 512;
+const SHAP_BATCH = 32;
+
+/** Kernel SHAP on a 4 x 4 grid of 56-pixel cells, black when absent, 512 coalitions besides all and none. */
+const SHAP_OPTIONS = {
+  target: TARGET,
+  segments: 'grid' as const,
+  nSegments: SHAP_SEGMENTS,
+  samples: SHAP_SAMPLES,
+  baseline: 'black' as const,
+  output: 'logits' as const,
+  batchSize: SHAP_BATCH,
+};
 
 interface Side {
   wall: number[];
@@ -82,6 +106,8 @@ async function runCnnviz(method: Method, net: tf.LayersModel, image: tf.Tensor3D
       tf.dispose([r.map, r.drop]);
       return r.pixelDrop!;
     }
+    case 'kernelShap':
+      return kernelShap(net, image, { ...SHAP_OPTIONS, seed: 0 });
   }
 }
 
@@ -152,6 +178,10 @@ export async function main(args: string[]): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnviz-captum-'));
   const imageFile = path.join(work, 'image.f32');
   fs.writeFileSync(imageFile, Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength));
+  // Kernel SHAP's segments, the same on both sides (Captum's feature_mask).
+  const shapMask = path.join(work, 'shap_mask.i32');
+  const { labels } = gridSegments(224, 224, SHAP_SEGMENTS);
+  fs.writeFileSync(shapMask, Buffer.from(labels.buffer, labels.byteOffset, labels.byteLength));
   console.log(
     `captum bench: MobileNet v1 0.75 at 224, real weights; wasm vs PyTorch + Captum (${python}); ` +
       `load ${os
@@ -181,6 +211,9 @@ export async function main(args: string[]): Promise<void> {
       occ_window: OCC_WINDOW,
       occ_stride: OCC_STRIDE,
       cam_layer: CAM_LAYER,
+      shap_mask: shapMask,
+      shap_samples: SHAP_SAMPLES,
+      shap_batch: SHAP_BATCH,
     };
     const r = spawnSync(python, [path.join(__dirname, '..', '..', 'bench', 'captum_torch.py')], {
       input: JSON.stringify(job),
@@ -196,14 +229,12 @@ export async function main(args: string[]): Promise<void> {
       const theirs = new Float32Array(fs.readFileSync(path.join(work, `${method}.f32`)).buffer.slice(0));
       const row: Row = { method, threads, cnnviz: { wall: c.wall, cpu: c.cpu }, torch: torchOut.rows[method] };
       row.r = pearson(c.map, theirs);
-      if (method === 'smoothGrad') {
-        // The noise floor: cnnviz against itself with other noise (seed 1), untimed.
-        const other = await smoothGrad(net, image, {
-          target: TARGET,
-          samples: SG_SAMPLES,
-          noiseLevel: SG_LEVEL,
-          seed: 1,
-        });
+      if (method === 'smoothGrad' || method === 'kernelShap') {
+        // The noise floor: cnnviz against itself with other noise or other coalitions (seed 1), untimed.
+        const other =
+          method === 'smoothGrad'
+            ? await smoothGrad(net, image, { target: TARGET, samples: SG_SAMPLES, noiseLevel: SG_LEVEL, seed: 1 })
+            : await kernelShap(net, image, { ...SHAP_OPTIONS, seed: 1 });
         row.rNoise = pearson(c.map, other.dataSync());
         other.dispose();
       }

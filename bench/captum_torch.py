@@ -52,7 +52,8 @@ except ImportError:
 
 try:
     import captum
-    from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
+    from captum.attr import (IntegratedGradients, KernelShap, LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion,
+                             Saliency)
 except ImportError as err:
     sys.stderr.write(f'captum not importable by {sys.executable}: {err}\n')
     sys.exit(3)
@@ -98,8 +99,15 @@ def main():
         a = Occlusion(f).attribute(x, sliding_window_shapes=(3, w, w), strides=(3, s, s), baselines=0, target=t)
         return a[0, 0]
 
+    def kernel_shap():
+        # The same grid of segments as cnnviz's; all-on and all-off are Captum's first two samples, cnnviz's extra.
+        mask = torch.from_numpy(np.fromfile(job['shap_mask'], dtype=np.int32).astype(np.int64).reshape(1, 1, 224, 224))
+        a = KernelShap(f).attribute(x, baselines=0, target=t, feature_mask=mask, n_samples=job['shap_samples'] + 2,
+                                    perturbations_per_eval=job['shap_batch'])
+        return a[0, 0]
+
     methods = {'saliency': saliency, 'gradCam': grad_cam, 'integratedGradients': ig, 'smoothGrad': smoothgrad,
-               'occlusion': occlusion}
+               'occlusion': occlusion, 'kernelShap': kernel_shap}
     rows = {}
     for name in job['methods']:
         fn = methods[name]
