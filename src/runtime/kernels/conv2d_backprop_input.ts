@@ -3,6 +3,7 @@ import { convGradKernel } from './conv_info';
 import { dilateAndPad } from './dilate';
 import { FilterCache } from './filter_cache';
 import { pointwise } from './gemm';
+import { isPointwiseInfo } from './pointwise_conv';
 import { WasmOps } from './wasm_ops';
 
 /**
@@ -145,17 +146,8 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = convGradKernel(
   'input',
   false,
   (ops, { dy, filter }, info) => {
-    const { top, bottom, left, right } = info.padInfo;
-    const pointwiseLayer =
-      info.filterHeight === 1 &&
-      info.filterWidth === 1 &&
-      info.strideHeight === 1 &&
-      info.strideWidth === 1 &&
-      top + bottom + left + right === 0 &&
-      info.outHeight === info.inHeight &&
-      info.outWidth === info.inWidth;
     // dX = dY W^T, one matrix product on our loop (./gemm).
-    const product = pointwiseLayer ? pointwise(ops, dy, filter, { transposed: true }) : undefined;
+    const product = isPointwiseInfo(info) ? pointwise(ops, dy, filter, { transposed: true }) : undefined;
     if (product) return product;
     if (info.inChannels < COL2IM_MAX_CHANNELS) {
       // Each route frees the columns as soon as it is done with them.

@@ -11,8 +11,22 @@ interface ConvAttrs {
   activation?: string;
 }
 
-/** True for a 1x1 NHWC conv at stride 1 with no padding and no dilation: a matrix product. */
-export function isPointwise(x: tf.TensorInfo, filter: tf.TensorInfo, a: ConvAttrs): boolean {
+/** True for the geometry of a 1x1 conv at stride 1 with no padding (dilation means nothing for 1x1): a product. */
+export function isPointwiseInfo(info: tf.backend_util.Conv2DInfo): boolean {
+  const { top, bottom, left, right } = info.padInfo;
+  return (
+    info.filterHeight === 1 &&
+    info.filterWidth === 1 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    top + bottom + left + right === 0 &&
+    info.outHeight === info.inHeight &&
+    info.outWidth === info.inWidth
+  );
+}
+
+/** True for a 1x1 NHWC conv at stride 1 with no padding: a matrix product. */
+function isPointwise(x: tf.TensorInfo, filter: tf.TensorInfo, a: ConvAttrs): boolean {
   if (a.dataFormat === 'NCHW' || x.shape.length !== 4 || filter.shape.length !== 4) return false;
   if (filter.shape[0] !== 1 || filter.shape[1] !== 1) return false;
   const info = tf.backend_util.computeConv2DInfo(
@@ -23,16 +37,7 @@ export function isPointwise(x: tf.TensorInfo, filter: tf.TensorInfo, a: ConvAttr
     a.pad,
     a.dimRoundingMode,
   );
-  const { top, bottom, left, right } = info.padInfo;
-  return (
-    info.strideHeight === 1 &&
-    info.strideWidth === 1 &&
-    info.dilationHeight === 1 &&
-    info.dilationWidth === 1 &&
-    top + bottom + left + right === 0 &&
-    info.outHeight === info.inHeight &&
-    info.outWidth === info.inWidth
-  );
+  return isPointwiseInfo(info);
 }
 
 /** Conv2D: pointwise layers on our loop (./gemm), everything else on the built-in. */
