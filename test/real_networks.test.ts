@@ -204,6 +204,8 @@ describe('cnnviz doctor: the data folder and every model', function () {
     };
     const byName = new Map(report.checks.map((c) => [c.name, c]));
     assert.match(byName.get('data folder')!.detail, /CNNVIZ_DATA.*mirror/);
+    // A fresh process turns relaxed SIMD on (Node 20 has it behind a flag) and says which 1x1 loop runs.
+    assert.match(byName.get('backend')!.detail, /1x1 convolutions: own loop with fused multiply-add \(relaxed SIMD\)/);
     for (const e of ['mobilenet', 'darknet-tiny', 'cifar-10', 'photos']) {
       const c = byName.get(`data ${e}`)!;
       assert.ok(c.ok, `${e}: ${c.detail}`);

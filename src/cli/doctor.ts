@@ -5,6 +5,7 @@ import { load as loadDataset } from '../data/datasets';
 import { fashionSearchDirs } from '../data/fashion';
 import { dataDir, fileState, manifest, mirrorDir } from '../data/store';
 import { setup } from '../runtime/backend';
+import { gemmInUse } from '../runtime/kernels/gemm';
 import * as models from '../models';
 import { findJupyterPython, packageRoot } from './paths';
 
@@ -86,7 +87,13 @@ export async function doctor(opts: { verify?: boolean } = {}): Promise<Check[]> 
   checks.push(
     await check('backend', async () => {
       const r = await setup({ quiet: true });
-      return { detail: `${r.report}; ${r.device}` };
+      const loops = {
+        fma: 'own loop with fused multiply-add (relaxed SIMD)',
+        plain: 'own loop, multiply then add (this engine has no relaxed SIMD)',
+        off: "XNNPACK's",
+      };
+      const pointwise = r.backend === 'wasm' ? `; 1x1 convolutions: ${loops[gemmInUse()]}` : '';
+      return { detail: `${r.report}; ${r.device}${pointwise}` };
     }),
   );
   checks.push(await check('kernel', async () => kernelStatus(root)));
