@@ -1,10 +1,10 @@
 /**
  * Pointwise convolutions (1x1, stride 1: about 95% of MobileNet's multiply-adds) as one matrix
  * product C[M, N] = A[M, K] B[K, N] + bias, in a WebAssembly loop of our own that works on the
- * wasm backend's heap. XNNPACK's loop in the tfjs build runs these at about 12 billion
- * multiply-adds a second on one core here; this one, 4 rows by 8 columns of C per tile with the
- * weights packed in panels of 8 columns, at about 17 billion with a multiply and an add, and at
- * about 23 billion with relaxed SIMD's fused multiply-add (bench/CAPTUM.md).
+ * wasm backend's heap. On MobileNet's layers at batch 13 (`npm run bench -- gemm`, one core here)
+ * XNNPACK's loop in the tfjs build runs about 11 billion multiply-adds a second; this one, 4 rows
+ * by 8 columns of C per tile with the weights packed in panels of 8 columns, about 14 billion with
+ * a multiply and an add and about 18 billion with relaxed SIMD's fused multiply-add (bench/CAPTUM.md).
  *
  * Relaxed SIMD is on by default from V8 11.4 (Chrome 114, Node 22); Node 20 has it behind
  * --experimental-wasm-relaxed-simd, which setup() turns on (backend.ts). Without it the plain
