@@ -85,6 +85,19 @@ describe('pointwise convolutions on our matrix-product loop (kernels/gemm)', fun
     assert.strictEqual(gemmInUse(), 'fma');
   });
 
+  it('names a bad CNNVIZ_GEMM and its choices (read where setGemmFlavour has not chosen)', () => {
+    const { spawnSync } = require('child_process') as typeof import('child_process');
+    const script = [
+      'const g = require(process.argv[1]);',
+      "try { g.gemmInUse(); console.log('no error'); } catch (e) { console.log(e.message); }",
+    ].join(' ');
+    const r = spawnSync(process.execPath, ['-e', script, require.resolve('../src/runtime/kernels/gemm')], {
+      env: { ...process.env, CNNVIZ_GEMM: 'fastest' },
+      encoding: 'utf8',
+    });
+    assert.match(r.stdout, /CNNVIZ_GEMM must be one of auto, plain, off; got 'fastest'/);
+  });
+
   for (const flavour of ['auto', 'plain', 'off'] as GemmFlavour[]) {
     for (const [i, c] of cases.entries()) {
       const tag = `${flavour}: ${c.b}x${c.h}x${c.w}x${c.ci} -> ${c.co}`;

@@ -108,12 +108,20 @@ export const GEMM_FLAVOURS = ['auto', 'plain', 'off'] as const;
 /** auto: fused multiply-add where the engine has relaxed SIMD, else plain; plain: multiply then add; off: XNNPACK. */
 export type GemmFlavour = (typeof GEMM_FLAVOURS)[number];
 
-let wanted: GemmFlavour =
-  typeof process !== 'undefined' && process.env.CNNVIZ_GEMM === 'off'
-    ? 'off'
-    : typeof process !== 'undefined' && process.env.CNNVIZ_GEMM === 'plain'
-      ? 'plain'
-      : 'auto';
+/** setGemmFlavour's choice, else CNNVIZ_GEMM's (read on first use), else 'auto'. */
+let wanted: GemmFlavour | undefined;
+
+function flavour(): GemmFlavour {
+  if (wanted === undefined) {
+    // (`process` is absent in the browser, where the explorer page uses these kernels too.)
+    const env = typeof process === 'undefined' ? undefined : process.env.CNNVIZ_GEMM;
+    if (env !== undefined && !(GEMM_FLAVOURS as readonly string[]).includes(env)) {
+      throw new Error(`cnnviz: CNNVIZ_GEMM must be one of ${GEMM_FLAVOURS.join(', ')}; got '${env}'`);
+    }
+    wanted = (env as GemmFlavour | undefined) ?? 'auto';
+  }
+  return wanted;
+}
 const modules = new Map<boolean, WebAssembly.Module | null>();
 
 function compiled(fma: boolean): WebAssembly.Module | null {
@@ -139,8 +147,9 @@ export function setGemmFlavour(flavour: GemmFlavour): void {
 
 /** What runs now: 'fma' (relaxed SIMD), 'plain', or 'off' (XNNPACK). */
 export function gemmInUse(): 'fma' | 'plain' | 'off' {
-  if (wanted === 'off') return 'off';
-  if (wanted === 'auto' && compiled(true)) return 'fma';
+  const choice = flavour();
+  if (choice === 'off') return 'off';
+  if (choice === 'auto' && compiled(true)) return 'fma';
   return compiled(false) ? 'plain' : 'off';
 }
 
